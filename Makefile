@@ -1,0 +1,33 @@
+# The commands a person types. Both `demo` and `test` set up what they need on a fresh machine.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.dsr-installed
+# torch 2.14.1 + torchvision 0.29.1 come from this machine's local package cache; the SAM2/SAM3
+# video processors need torchvision, which has no wheel matching the CPU-only torch build.
+TORCH  := torch==2.14.1 torchvision==0.29.1
+
+.PHONY: demo test lint bench clean setup
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v ffmpeg >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg; }
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check $(TORCH)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/dsr demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check dsr tests benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_scoring.py
+
+clean:
+	rm -rf $(VENV) demo_output .pytest_cache

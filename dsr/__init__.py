@@ -1,0 +1,20 @@
+"""dsr: build the DSR-Dataset and train SpatialAlign adapters.
+
+Light on import: the heavy libraries (torch, diffusers, transformers, datasets) are only imported by
+the modules that need them.
+"""
+
+from __future__ import annotations
+
+from dsr.errors import ConfigError, DataError, DsrError, HubError, PromptParseError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "DsrError",
+    "HubError",
+    "PromptParseError",
+    "__version__",
+]

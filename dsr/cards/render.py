@@ -1,0 +1,81 @@
+"""Render the dataset card (README.md with YAML front matter) from the folder's build record."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+__all__ = ["render_dataset_card", "sanitize_command"]
+
+#: Options whose values are secrets and never written to any file.
+SECRET_OPTIONS = ("--token", "--hf-token", "--api-key", "--openai-api-key")
+_SECRET_PATTERN = re.compile(r"(hf_[A-Za-z0-9]{10,}|sk-[A-Za-z0-9_-]{10,})")
+
+
+def sanitize_command(argv: Sequence[str]) -> str:
+    """The command line as a string with secret option values and token-like strings masked."""
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append("***")
+            hide_next = False
+            continue
+        name, eq, _ = arg.partition("=")
+        if name in SECRET_OPTIONS:
+            if eq:
+                out.append(f"{name}=***")
+            else:
+                out.append(arg)
+                hide_next = True
+            continue
+        out.append(_SECRET_PATTERN.sub("***", arg))
+    return shlex.join(out)
+
+
+def _yaml_configs(split_names: dict[str, list[str]]) -> str:
+    from dsr.builders.folder import DATA_GLOB
+
+    lines = ["configs:"]
+    for config, splits in split_names.items():
+        lines.append(f"- config_name: {config}")
+        lines.append("  data_files:")
+        for split in splits:
+            lines.append(f"  - split: {split}")
+            lines.append(f"    path: {DATA_GLOB.format(config=config, split=split)}")
+    return "\n".join(lines)
+
+
+def _config_section(name: str, rec: dict[str, Any]) -> str:
+    splits = ", ".join(f"{s}: {n}" for s, n in rec.get("splits", {}).items())
+    cols = "\n".join(f"| `{c}` | {h} |" for c, h in rec.get("columns", {}).items())
+    counts = rec.get("counts") or {}
+    count_block = f"\n**Counts**\n\n```json\n{json.dumps(counts, indent=2, sort_keys=True)}\n```\n" if counts else ""
+    settings = json.dumps(rec.get("settings", {}), indent=2, sort_keys=True)
+    return (
+        f"### `{name}`\n\n{rec.get('description', '')}\n\nRows per split: {splits or 'none'}.\n\n"
+        f"| column | description |\n|---|---|\n{cols}\n{count_block}\n"
+        f"{rec.get('card_markdown', '')}\n\n"
+        f"Built with:\n\n```bash\n{rec.get('command', '')}\n```\n\n"
+        f"<details><summary>Settings</summary>\n\n```json\n{settings}\n```\n\n</details>\n"
+    )
+
+
+def render_dataset_card(record: dict[str, Any], split_names: dict[str, list[str]]) -> str:
+    """The full README.md of a dataset folder."""
+    template = resources.files("dsr.cards").joinpath("templates/dataset_card.md").read_text("utf-8")
+    configs = record.get("configs", {})
+    sections = "\n".join(_config_section(n, r) for n, r in configs.items())
+    loads = "\n".join(f'{n} = load_dataset("<repo-or-folder>", "{n}")' for n in configs)
+    return template.format(
+        yaml_configs=_yaml_configs(split_names),
+        format_version=record.get("format_version"),
+        dsr_version=record.get("dsr_version"),
+        config_list=", ".join(f"`{n}`" for n in configs) or "none yet",
+        sections=sections,
+        load_snippet=loads,
+    )

@@ -1,0 +1,38 @@
+"""``dsr score``: DSR-Scores and the correctness curve of per-sample tracks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("tracks", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Per-sample scores (.jsonl or .parquet). Default: <tracks>.scores.jsonl")
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False, path_type=Path), help="Write correctness.png and one SSR-curve PNG per sample here.")
+@click.option("--m", default=3, show_default=True, help="Frames averaged for r_init and r_f.")
+@click.option("--min-frames", default=20, show_default=True, help="Usable frames below which a video is invalid.")
+def score(tracks: Path, out: Path | None, plot_dir: Path | None, m: int, min_frames: int) -> None:
+    """Score per-sample TRACKS (parquet or JSONL; one row per sample)."""
+    from dsr.scoring import plot_correctness, plot_ssr_curves
+    from dsr.scoring.tracks import read_tracks, score_rows, write_rows
+
+    report = score_rows(list(read_tracks(tracks)), m=m, min_frames=min_frames)
+    out = out or tracks.with_name(tracks.stem + ".scores.jsonl")
+    write_rows(report.rows, out)
+    curve_path = out.with_name(out.stem + ".correctness.json")
+    curve_path.write_text(json.dumps(report.curve.to_dict(), indent=2) + "\n")
+    click.echo(f"scored {len(report.rows)} samples ({report.curve.n_invalid} invalid) -> {out}")
+    click.echo(report.curve.table())
+    if plot_dir:
+        plot_correctness(report.curve, plot_dir / "correctness.png")
+        for i, row in enumerate(report.rows):
+            name = row.get("sample_id") or f"sample{i:05d}"
+            plot_ssr_curves(row["ssr_initial"], row["ssr_final"], plot_dir / f"ssr_{name}.png", initial=str(row.get("initial", "initial")), final=str(row.get("final", "final")), title=str(name))
+        click.echo(f"plots -> {plot_dir}")
+    for err in report.errors:
+        click.echo(f"Error: {err}", err=True)
+    if report.errors:
+        raise SystemExit(2)

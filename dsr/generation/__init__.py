@@ -1,0 +1,7 @@
+"""Video generators (``synthetic``, ``wan``) behind one interface, chosen by name."""
+
+from __future__ import annotations
+
+from dsr.generation.base import GENERATORS, Annotations, GeneratedVideo, VideoGenerator
+
+__all__ = ["GENERATORS", "Annotations", "GeneratedVideo", "VideoGenerator"]

@@ -1,0 +1,42 @@
+"""Geometry of dynamic spatial relations: SSR scores, the DSR-Score, validity and correctness.
+
+Pure numpy: importing this package never imports torch.
+"""
+
+from __future__ import annotations
+
+from dsr.scoring.correctness import DEFAULT_THRESHOLDS, CorrectnessCurve, correctness
+from dsr.scoring.dsr_score import DSRScore, DSRScoreBatch, dsr_score, dsr_scores
+from dsr.scoring.geometry import ssr_score, ssr_scores, usable_mask
+from dsr.scoring.plots import plot_correctness, plot_ssr_curves
+from dsr.scoring.validity import (
+    FrameClass,
+    LabelMatcher,
+    Validity,
+    ValidityConfig,
+    classify_frames,
+    decide_validity,
+    normalize_label,
+)
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "CorrectnessCurve",
+    "DSRScore",
+    "DSRScoreBatch",
+    "FrameClass",
+    "LabelMatcher",
+    "Validity",
+    "ValidityConfig",
+    "classify_frames",
+    "correctness",
+    "decide_validity",
+    "dsr_score",
+    "dsr_scores",
+    "normalize_label",
+    "plot_correctness",
+    "plot_ssr_curves",
+    "ssr_score",
+    "ssr_scores",
+    "usable_mask",
+]

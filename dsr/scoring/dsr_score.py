@@ -1,0 +1,186 @@
+"""The DSR-Score of a video (SPEC §4), for one video and vectorized for a batch.
+
+Only usable frames count (both boxes present, finite, positive width and height), in time order.
+With ``R_i``/``R_f`` the SSR sequences of the initial/final relation over those ``n`` frames::
+
+    r_init = mean(R_i[:m])            g_init = (R_i[0] - R_i[-1]) / 2
+    r_f    = mean(R_f[-m:])           g_f    = (R_f[-1] - R_f[0]) / 2
+    DSR-Score = (r_init + r_f + g_init + g_f) / 8 + 0.5        in [0, 1]
+
+and a video with ``n < min_frames`` is invalid (``too_few_frames``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dsr.errors import ConfigError
+from dsr.prompts.model import Relation
+from dsr.scoring.geometry import AXES, as_boxes, ssr_along, usable_mask
+
+__all__ = ["DEFAULT_M", "DEFAULT_MIN_FRAMES", "DSRScore", "DSRScoreBatch", "dsr_score", "dsr_scores"]
+
+DEFAULT_M = 3
+DEFAULT_MIN_FRAMES = 20
+TOO_FEW_FRAMES = "too_few_frames"
+
+
+@dataclass(frozen=True)
+class DSRScore:
+    """The DSR-Score of one video with its components.
+
+    ``score`` is None when the video is invalid (``reason`` says why). ``ssr_initial`` and
+    ``ssr_final`` hold one value per input frame, NaN where the frame was unusable.
+    """
+
+    score: float | None
+    valid: bool
+    reason: str | None
+    r_init: float | None
+    r_final: float | None
+    g_init: float | None
+    g_final: float | None
+    n_frames: int
+    ssr_initial: tuple[float, ...] = field(repr=False)
+    ssr_final: tuple[float, ...] = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values; NaN in the SSR sequences becomes None (JSON/parquet null)."""
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        for key in ("ssr_initial", "ssr_final"):
+            out[key] = [None if np.isnan(v) else float(v) for v in out[key]]
+        return out
+
+
+@dataclass(frozen=True)
+class DSRScoreBatch:
+    """DSR-Scores of many videos as arrays (NaN score where invalid)."""
+
+    score: np.ndarray
+    valid: np.ndarray
+    r_init: np.ndarray
+    r_final: np.ndarray
+    g_init: np.ndarray
+    g_final: np.ndarray
+    n_frames: np.ndarray
+    ssr_initial: np.ndarray
+    ssr_final: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.score.shape[0])
+
+    def item(self, i: int) -> DSRScore:
+        """The i-th video as a :class:`DSRScore`."""
+        valid = bool(self.valid[i])
+
+        def opt(arr: np.ndarray) -> float | None:
+            return float(arr[i]) if valid else None
+
+        return DSRScore(
+            score=opt(self.score),
+            valid=valid,
+            reason=None if valid else TOO_FEW_FRAMES,
+            r_init=opt(self.r_init),
+            r_final=opt(self.r_final),
+            g_init=opt(self.g_init),
+            g_final=opt(self.g_final),
+            n_frames=int(self.n_frames[i]),
+            ssr_initial=tuple(float(v) for v in self.ssr_initial[i]),
+            ssr_final=tuple(float(v) for v in self.ssr_final[i]),
+        )
+
+    def to_list(self) -> list[DSRScore]:
+        return [self.item(i) for i in range(len(self))]
+
+
+def _check(m: int, min_frames: int) -> None:
+    if m < 1:
+        raise ConfigError(f"m={m} must be at least 1 (the paper uses m=3)")
+    if min_frames < 1:
+        raise ConfigError(f"min_frames={min_frames} must be at least 1 (the paper uses 20)")
+
+
+def _axes(relations: Sequence[Relation | str]) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [AXES[Relation.coerce(r)] for r in relations]
+    arr = np.asarray(pairs, dtype=np.float64).reshape(-1, 2)
+    return arr[:, 0:1], arr[:, 1:2]
+
+
+def dsr_scores(
+    animal_boxes: np.ndarray,
+    object_boxes: np.ndarray,
+    initial: Sequence[Relation | str],
+    final: Sequence[Relation | str],
+    *,
+    m: int = DEFAULT_M,
+    min_frames: int = DEFAULT_MIN_FRAMES,
+) -> DSRScoreBatch:
+    """Vectorized DSR-Score of B videos.
+
+    ``animal_boxes`` and ``object_boxes`` have shape (B, N, 4); videos shorter than N are padded
+    with NaN rows (padding is unusable, so it changes nothing). ``initial`` and ``final`` give one
+    relation per video.
+    """
+    _check(m, min_frames)
+    animal = as_boxes(animal_boxes)
+    obj = as_boxes(object_boxes)
+    if animal.ndim != 3 or animal.shape != obj.shape:
+        raise ValueError(
+            f"expected animal and object boxes of equal shape (B, N, 4), got {animal.shape} "
+            f"and {obj.shape}"
+        )
+    if not len(initial) == len(final) == animal.shape[0]:
+        raise ValueError("need one initial and one final relation per video")
+    usable = usable_mask(animal, obj)
+    ssr_i = ssr_along(animal, obj, *_axes(initial))
+    ssr_f = ssr_along(animal, obj, *_axes(final))
+    rank = np.cumsum(usable, axis=1)
+    count = rank[:, -1:] if rank.shape[1] else np.zeros((rank.shape[0], 1), dtype=np.int64)
+    first_m = usable & (rank <= m)
+    last_m = usable & (rank > count - m)
+    first = usable & (rank == 1)
+    last = usable & (rank == count)
+    zi, zf = np.where(usable, ssr_i, 0.0), np.where(usable, ssr_f, 0.0)
+    denom = np.maximum(np.minimum(count[:, 0], m), 1)
+    r_init = (zi * first_m).sum(axis=1) / denom
+    r_final = (zf * last_m).sum(axis=1) / denom
+    g_init = 0.5 * ((zi * first).sum(axis=1) - (zi * last).sum(axis=1))
+    g_final = 0.5 * ((zf * last).sum(axis=1) - (zf * first).sum(axis=1))
+    valid = count[:, 0] >= min_frames
+    score = np.where(valid, (r_init + r_final + g_init + g_final) / 8.0 + 0.5, np.nan)
+    return DSRScoreBatch(
+        score=score,
+        valid=valid,
+        r_init=r_init,
+        r_final=r_final,
+        g_init=g_init,
+        g_final=g_final,
+        n_frames=count[:, 0].astype(np.int64),
+        ssr_initial=ssr_i,
+        ssr_final=ssr_f,
+    )
+
+
+def dsr_score(
+    animal_boxes: object,
+    object_boxes: object,
+    initial: Relation | str,
+    final: Relation | str,
+    *,
+    m: int = DEFAULT_M,
+    min_frames: int = DEFAULT_MIN_FRAMES,
+) -> DSRScore:
+    """DSR-Score of one video from its per-frame boxes (sequences or arrays of shape (N, 4);
+    None or NaN marks an absent box)."""
+    animal = as_boxes(animal_boxes)
+    obj = as_boxes(object_boxes)
+    if len(animal) != len(obj):
+        raise ValueError(
+            f"animal and object tracks differ in length ({len(animal)} vs {len(obj)} frames)"
+        )
+    batch = dsr_scores(animal[None], obj[None], [initial], [final], m=m, min_frames=min_frames)
+    return batch.item(0)

@@ -1,0 +1,156 @@
+"""Score per-sample tracks read from parquet or JSONL (the input of ``dsr score``).
+
+One row per sample. Required: the per-frame boxes ``animal_boxes`` and ``object_boxes`` (lists of
+``[x1, y1, x2, y2]`` or null for absent) and the relations, either as prompt fields ``initial`` and
+``final`` (animal/object optional) or as the prompt sentence in ``prompt``. Optional: ``sample_id``,
+``prompt_id``, ``seed``, and ``valid``/``reason`` from a tracker (a row marked invalid stays invalid).
+A malformed row is reported with its row number and field, and the other rows are still scored.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dsr.errors import DataError, PromptParseError
+from dsr.prompts import Relation, parse_prompt
+from dsr.scoring.correctness import CorrectnessCurve, correctness
+from dsr.scoring.dsr_score import DEFAULT_M, DEFAULT_MIN_FRAMES, dsr_scores
+
+__all__ = ["ScoreReport", "read_tracks", "score_rows", "write_rows"]
+
+_KEEP = ("sample_id", "prompt_id", "seed", "prompt", "animal", "object", "initial", "final")
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    rows: list[dict[str, Any]]
+    errors: list[str]
+    curve: CorrectnessCurve
+
+
+def read_tracks(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | DataError]]:
+    """Yield (row number, row) pairs; a row that cannot be read is yielded as a DataError."""
+    src = Path(path)
+    if not src.exists():
+        raise DataError(f"tracks file {src} does not exist")
+    if src.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        for i, row in enumerate(pq.read_table(src).to_pylist(), start=1):
+            yield i, row
+        return
+    with src.open(encoding="utf-8") as fh:
+        for i, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield i, DataError(f"{src.name} line {i}: not valid JSON ({exc.msg})")
+                continue
+            if not isinstance(row, dict):
+                yield i, DataError(f"{src.name} line {i}: expected a JSON object")
+                continue
+            yield i, row
+
+
+def _boxes(row: dict[str, Any], key: str, where: str) -> np.ndarray:
+    value = row.get(key)
+    if not isinstance(value, (list, tuple)) or not value:
+        raise DataError(f"{where}: field {key!r} must be a non-empty list of [x1, y1, x2, y2] or null")
+    out = np.full((len(value), 4), np.nan)
+    for j, box in enumerate(value):
+        if box is None:
+            continue
+        if not isinstance(box, (list, tuple)) or len(box) != 4:
+            raise DataError(f"{where}: field {key!r} frame {j} is {box!r}, not [x1, y1, x2, y2] or null")
+        try:
+            out[j] = [math.nan if v is None else float(v) for v in box]
+        except (TypeError, ValueError):
+            raise DataError(f"{where}: field {key!r} frame {j} has a non-numeric value {box!r}") from None
+    return out
+
+
+def _relations(row: dict[str, Any], where: str) -> tuple[Relation, Relation]:
+    try:
+        if row.get("initial") and row.get("final"):
+            return Relation.coerce(row["initial"]), Relation.coerce(row["final"])
+        if row.get("prompt"):
+            parsed = parse_prompt(row["prompt"])
+            return parsed.initial, parsed.final
+    except PromptParseError as exc:
+        field = "initial/final" if row.get("initial") else "prompt"
+        raise DataError(f"{where}: field {field!r}: {exc}") from None
+    raise DataError(f"{where}: needs 'initial' and 'final' relations or a 'prompt' sentence")
+
+
+def score_rows(
+    rows: Sequence[tuple[int, dict[str, Any] | DataError]],
+    *,
+    m: int = DEFAULT_M,
+    min_frames: int = DEFAULT_MIN_FRAMES,
+) -> ScoreReport:
+    """Score all well-formed rows in one vectorized batch; collect the errors of the others."""
+    good: list[tuple[dict[str, Any], np.ndarray, np.ndarray, Relation, Relation]] = []
+    errors: list[str] = []
+    for number, row in rows:
+        if isinstance(row, DataError):
+            errors.append(str(row))
+            continue
+        where = f"row {number}"
+        try:
+            animal, obj = _boxes(row, "animal_boxes", where), _boxes(row, "object_boxes", where)
+            if len(animal) != len(obj):
+                raise DataError(f"{where}: 'animal_boxes' has {len(animal)} frames but 'object_boxes' {len(obj)}")
+            good.append((row, animal, obj, *_relations(row, where)))
+        except DataError as exc:
+            errors.append(str(exc))
+    out = _score_batch(good, m, min_frames)
+    return ScoreReport(out, errors, correctness([r["dsr_score"] for r in out]))
+
+
+def _score_batch(good: list, m: int, min_frames: int) -> list[dict[str, Any]]:  # type: ignore[type-arg]
+    if not good:
+        return []
+    n = max(len(a) for _, a, *_ in good)
+    animal = np.full((len(good), n, 4), np.nan)
+    obj = np.full((len(good), n, 4), np.nan)
+    for i, (_, a, o, *_rest) in enumerate(good):
+        animal[i, : len(a)], obj[i, : len(o)] = a, o
+    batch = dsr_scores(animal, obj, [g[3] for g in good], [g[4] for g in good], m=m, min_frames=min_frames)
+    out = []
+    for i, (row, a, *_rest) in enumerate(good):
+        result = batch.item(i).to_dict()
+        result["ssr_initial"] = result["ssr_initial"][: len(a)]
+        result["ssr_final"] = result["ssr_final"][: len(a)]
+        if row.get("valid") is False:  # the tracker already ruled this sample out
+            result.update(score=None, valid=False, reason=row.get("reason") or "invalid_tracks")
+        record = {k: row[k] for k in _KEEP if k in row}
+        record.update({"dsr_score": result.pop("score"), **result})
+        out.append(record)
+    return out
+
+
+def write_rows(rows: list[dict[str, Any]], path: str | Path) -> Path:
+    """Write rows as JSONL or parquet (by suffix), atomically."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    if out.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows), tmp)
+    else:
+        with tmp.open("w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row) + "\n")
+    tmp.replace(out)
+    return out

@@ -1,0 +1,188 @@
+"""Frame classes and video validity from per-frame detections (SPEC §3).
+
+A frame is ``miss`` with fewer than 2 detections, ``redundant`` with more than 2 or with 2 whose
+labels are not exactly {animal, object}, and ``valid`` otherwise. A video is invalid when more than
+``max_redundant`` (16) frames are redundant, when fewer than ``min_valid`` (20) are valid, or when
+no run of ``min_run`` (4) consecutive valid frames exists; otherwise the first frame of the first
+such run is the key frame.
+
+Detector labels are matched to the prompt's nouns after normalization (case, whitespace,
+punctuation, simple plurals, then the head noun), and every non-exact match is reported.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dsr.errors import ConfigError
+
+__all__ = [
+    "FrameClass",
+    "LabelMatcher",
+    "Validity",
+    "ValidityConfig",
+    "classify_frames",
+    "decide_validity",
+    "normalize_label",
+]
+
+
+class FrameClass(str, enum.Enum):
+    VALID = "valid"
+    MISS = "miss"
+    REDUNDANT = "redundant"
+
+
+TOO_MANY_REDUNDANT = "too_many_redundant"
+TOO_FEW_VALID = "too_few_valid"
+NO_VALID_RUN = "no_valid_run"
+
+
+@dataclass(frozen=True)
+class ValidityConfig:
+    """Thresholds of the validity rules (defaults: the paper's)."""
+
+    max_redundant: int = field(default=16, metadata={"help": "invalid above this many redundant frames"})
+    min_valid: int = field(default=20, metadata={"help": "invalid below this many valid frames"})
+    min_run: int = field(default=4, metadata={"help": "length of the valid run that picks the key frame"})
+
+    def __post_init__(self) -> None:
+        for name in ("max_redundant", "min_valid", "min_run"):
+            if getattr(self, name) < 0 or (name == "min_run" and self.min_run < 1):
+                raise ConfigError(f"ValidityConfig.{name}={getattr(self, name)} must be positive")
+
+
+@dataclass(frozen=True)
+class Validity:
+    """The validity decision of one video."""
+
+    valid: bool
+    reason: str | None
+    key_frame: int | None
+    frame_classes: tuple[FrameClass, ...]
+    n_valid: int
+    n_miss: int
+    n_redundant: int
+    normalized_labels: dict[str, str] = field(default_factory=dict)
+    unmatched_labels: tuple[str, ...] = ()
+
+    @property
+    def frame_class_names(self) -> list[str]:
+        return [c.value for c in self.frame_classes]
+
+
+_PLURAL_RULES = ((re.compile(r"ies$"), "y"), (re.compile(r"(s|x|z|ch|sh)es$"), r"\1"), (re.compile(r"(?<!s)s$"), ""))
+
+
+def normalize_label(label: str) -> str:
+    """Lower case, single spaces, no punctuation, last word singular ("Red  Foxes." → "red fox")."""
+    words = re.sub(r"[^\w\s-]", " ", str(label).lower()).split()
+    if not words:
+        return ""
+    last = words[-1]
+    if len(last) > 3:
+        for pattern, repl in _PLURAL_RULES:
+            if pattern.search(last):
+                last = pattern.sub(repl, last)
+                break
+    return " ".join([*words[:-1], last])
+
+
+class LabelMatcher:
+    """Maps raw detector labels to the prompt's animal or object, recording what it normalized."""
+
+    def __init__(self, animal: str, obj: str) -> None:
+        self.animal, self.object = animal, obj
+        self._norm = {normalize_label(animal): animal, normalize_label(obj): obj}
+        heads = [normalize_label(animal).split(" ")[-1:], normalize_label(obj).split(" ")[-1:]]
+        self._heads: dict[str, str] = {}
+        if heads[0] != heads[1]:
+            self._heads = {heads[0][0]: animal, heads[1][0]: obj} if heads[0] and heads[1] else {}
+        self.normalized: dict[str, str] = {}
+        self.unmatched: set[str] = set()
+
+    def match(self, label: str) -> str | None:
+        """The prompt noun this label names, or None."""
+        if label in (self.animal, self.object):
+            return label
+        key = normalize_label(label)
+        name = self._norm.get(key) or self._heads.get(key)
+        if name is None:
+            self.unmatched.add(label)
+        else:
+            self.normalized[label] = name
+        return name
+
+
+def classify_frames(
+    labels_per_frame: Sequence[Sequence[str]],
+    animal: str,
+    obj: str,
+    config: ValidityConfig | None = None,
+) -> Validity:
+    """Classify every frame from its detection labels and decide the video's validity."""
+    matcher = LabelMatcher(animal, obj)
+    target = {animal, obj}
+    classes = []
+    for labels in labels_per_frame:
+        if len(labels) < 2:
+            classes.append(FrameClass.MISS)
+        elif len(labels) > 2:
+            classes.append(FrameClass.REDUNDANT)
+        else:
+            names = {matcher.match(label) for label in labels}
+            classes.append(FrameClass.VALID if names == target else FrameClass.REDUNDANT)
+    return decide_validity(
+        classes,
+        config,
+        normalized_labels=matcher.normalized,
+        unmatched_labels=tuple(sorted(matcher.unmatched)),
+    )
+
+
+def decide_validity(
+    frame_classes: Iterable[FrameClass | str],
+    config: ValidityConfig | None = None,
+    *,
+    normalized_labels: dict[str, str] | None = None,
+    unmatched_labels: tuple[str, ...] = (),
+) -> Validity:
+    """Apply the three validity rules to frame classes and find the key frame."""
+    cfg = config or ValidityConfig()
+    classes = tuple(FrameClass(c) for c in frame_classes)
+    is_valid = np.fromiter((c is FrameClass.VALID for c in classes), dtype=bool, count=len(classes))
+    n_valid = int(is_valid.sum())
+    n_red = sum(c is FrameClass.REDUNDANT for c in classes)
+    key = first_run_start(is_valid, cfg.min_run)
+    reason = None
+    if n_red > cfg.max_redundant:
+        reason = TOO_MANY_REDUNDANT
+    elif n_valid < cfg.min_valid:
+        reason = TOO_FEW_VALID
+    elif key is None:
+        reason = NO_VALID_RUN
+    return Validity(
+        valid=reason is None,
+        reason=reason,
+        key_frame=key if reason is None else None,
+        frame_classes=classes,
+        n_valid=n_valid,
+        n_miss=len(classes) - n_valid - n_red,
+        n_redundant=n_red,
+        normalized_labels=dict(normalized_labels or {}),
+        unmatched_labels=unmatched_labels,
+    )
+
+
+def first_run_start(flags: np.ndarray, min_run: int) -> int | None:
+    """Index of the first frame of the first run of ``min_run`` consecutive True values."""
+    if len(flags) < min_run:
+        return None
+    window = np.convolve(flags.astype(np.int64), np.ones(min_run, dtype=np.int64), mode="valid")
+    hits = np.flatnonzero(window == min_run)
+    return int(hits[0]) if hits.size else None

@@ -1,0 +1,62 @@
+"""The tracker interface: frames and a prompt in, per-frame boxes and validity out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from dsr.generation.base import Annotations
+from dsr.prompts import DSRPrompt
+from dsr.registry import Registry
+from dsr.scoring.validity import Validity
+
+__all__ = ["TRACKERS", "Detection", "TrackResult", "Tracker"]
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detector output in one frame."""
+
+    label: str
+    box: tuple[float, float, float, float]
+    score: float = 1.0
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    """Per-frame boxes of the animal and the object (T, 4; NaN rows where absent), the validity
+    decision (frame classes, reason, key frame), and the raw per-frame detections when the tracker
+    has them (so validity can be recomputed without re-running the detector)."""
+
+    animal_boxes: np.ndarray
+    object_boxes: np.ndarray
+    validity: Validity
+    detections: tuple[tuple[Detection, ...], ...] | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Tracker(Protocol):
+    name: str
+
+    def settings(self) -> dict[str, Any]:
+        """Model ids and thresholds, stored with every sample (JSON-serializable)."""
+        ...
+
+    def track(
+        self, frames: np.ndarray, prompt: DSRPrompt, annotations: Annotations | None = None
+    ) -> TrackResult:
+        """Track the prompt's animal and object over uint8 frames of shape (T, H, W, 3)."""
+        ...
+
+
+TRACKERS = Registry(
+    "tracker",
+    {
+        "annotations": "dsr.tracking.annotations:AnnotationTracker",
+        "grounded-sam2": "dsr.tracking.grounded_sam2:GroundedSam2Tracker",
+        "sam3": "dsr.tracking.sam3:Sam3Tracker",
+    },
+)
