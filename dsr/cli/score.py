@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
@@ -29,8 +30,9 @@ def score(tracks: Path, out: Path | None, plot_dir: Path | None, m: int, min_fra
     if plot_dir:
         plot_correctness(report.curve, plot_dir / "correctness.png")
         for i, row in enumerate(report.rows):
-            name = row.get("sample_id") or f"sample{i:05d}"
-            plot_ssr_curves(row["ssr_initial"], row["ssr_final"], plot_dir / f"ssr_{name}.png", initial=str(row.get("initial", "initial")), final=str(row.get("final", "final")), title=str(name))
+            name = str(row["sample_id"]) if row.get("sample_id") is not None else f"sample{i:05d}"
+            safe = re.sub(r"[^\w.-]+", "_", name)  # sample ids may hold '/' or spaces
+            plot_ssr_curves(row["ssr_initial"], row["ssr_final"], plot_dir / f"ssr_{safe}.png", initial=row["initial"], final=row["final"], title=name)
         click.echo(f"plots -> {plot_dir}")
     for err in report.errors:
         click.echo(f"Error: {err}", err=True)

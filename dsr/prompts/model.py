@@ -96,8 +96,8 @@ def _article(noun: str) -> str:
     return "an" if noun[:1].lower() in "aeiou" else "a"
 
 
-def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", str(text)).strip()
+def _clean(text: str | None) -> str:
+    return "" if text is None else re.sub(r"\s+", " ", str(text)).strip()
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,12 @@ class DSRPrompt:
         for name in ("animal", "object", "verb"):
             if not getattr(self, name):
                 raise PromptParseError(f"a DSR prompt needs a non-empty {name}")
+        # Nouns and verb in lower case, the scene without the comma that joins it to the body:
+        # the parser returns exactly these forms, so render → parse gives back the same record.
         object.__setattr__(self, "animal", self.animal.lower())
         object.__setattr__(self, "object", self.object.lower())
+        object.__setattr__(self, "verb", self.verb.lower())
+        object.__setattr__(self, "scene", self.scene.rstrip(", ").strip())
         if self.initial == self.final:
             raise PromptParseError(
                 f"initial and final relation are both {self.initial.value!r}: "

@@ -104,8 +104,18 @@ def _check(m: int, min_frames: int) -> None:
         raise ConfigError(f"min_frames={min_frames} must be at least 1 (the paper uses 20)")
 
 
-def _axes(relations: Sequence[Relation | str]) -> tuple[np.ndarray, np.ndarray]:
-    pairs = [AXES[Relation.coerce(r)] for r in relations]
+def _relations(relations: Sequence[Relation | str] | Relation | str, n: int) -> list[Relation]:
+    """One Relation per video; a single relation (a Relation or a bare name) applies to all."""
+    if isinstance(relations, str):  # Relation is a str too
+        return [Relation.coerce(relations)] * n
+    out = [Relation.coerce(r) for r in relations]
+    if len(out) != n:
+        raise ValueError(f"need one relation per video: got {len(out)} for {n} videos")
+    return out
+
+
+def _axes(relations: Sequence[Relation]) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [AXES[r] for r in relations]
     arr = np.asarray(pairs, dtype=np.float64).reshape(-1, 2)
     return arr[:, 0:1], arr[:, 1:2]
 
@@ -113,8 +123,8 @@ def _axes(relations: Sequence[Relation | str]) -> tuple[np.ndarray, np.ndarray]:
 def dsr_scores(
     animal_boxes: np.ndarray,
     object_boxes: np.ndarray,
-    initial: Sequence[Relation | str],
-    final: Sequence[Relation | str],
+    initial: Sequence[Relation | str] | Relation | str,
+    final: Sequence[Relation | str] | Relation | str,
     *,
     m: int = DEFAULT_M,
     min_frames: int = DEFAULT_MIN_FRAMES,
@@ -123,7 +133,7 @@ def dsr_scores(
 
     ``animal_boxes`` and ``object_boxes`` have shape (B, N, 4); videos shorter than N are padded
     with NaN rows (padding is unusable, so it changes nothing). ``initial`` and ``final`` give one
-    relation per video.
+    relation per video, or a single relation for all of them.
     """
     _check(m, min_frames)
     animal = as_boxes(animal_boxes)
@@ -133,11 +143,10 @@ def dsr_scores(
             f"expected animal and object boxes of equal shape (B, N, 4), got {animal.shape} "
             f"and {obj.shape}"
         )
-    if not len(initial) == len(final) == animal.shape[0]:
-        raise ValueError("need one initial and one final relation per video")
+    n_videos = animal.shape[0]
     usable = usable_mask(animal, obj)
-    ssr_i = ssr_along(animal, obj, *_axes(initial))
-    ssr_f = ssr_along(animal, obj, *_axes(final))
+    ssr_i = ssr_along(animal, obj, *_axes(_relations(initial, n_videos)))
+    ssr_f = ssr_along(animal, obj, *_axes(_relations(final, n_videos)))
     rank = np.cumsum(usable, axis=1)
     count = rank[:, -1:] if rank.shape[1] else np.zeros((rank.shape[0], 1), dtype=np.int64)
     first_m = usable & (rank <= m)

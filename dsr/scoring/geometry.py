@@ -83,9 +83,11 @@ def ssr_score(
     """
     a = as_boxes([animal_box])
     o = as_boxes([object_box])
+    if a.shape != (1, 4) or o.shape != (1, 4):
+        raise ValueError(f"boxes must be 4 numbers x1, y1, x2, y2; got {animal_box!r}, {object_box!r}")
     if not usable_mask(a, o)[0]:
         raise ValueError(
-            f"unusable frame: boxes {list(animal_box)} and {list(object_box)} must be finite "
+            f"unusable frame: boxes {animal_box!r} and {object_box!r} must be present, finite "
             "xyxy with x2 > x1 and y2 > y1"
         )
     return float(ssr_scores(a, o, relation)[0])

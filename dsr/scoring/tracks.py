@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from dsr.errors import DataError, PromptParseError
-from dsr.prompts import Relation, parse_prompt
+from dsr.prompts import DSRType, Relation, parse_prompt
 from dsr.scoring.correctness import CorrectnessCurve, correctness
 from dsr.scoring.dsr_score import DEFAULT_M, DEFAULT_MIN_FRAMES, dsr_scores
 
@@ -36,7 +36,11 @@ class ScoreReport:
 
 
 def read_tracks(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | DataError]]:
-    """Yield (row number, row) pairs; a row that cannot be read is yielded as a DataError."""
+    """Yield (row number, row) pairs; a row that cannot be read is yielded as a DataError.
+
+    Row numbers start at 1: the row index of a parquet file, the line number of a JSONL file
+    (blank lines are skipped but counted, so the number points at the line to fix).
+    """
     src = Path(path)
     if not src.exists():
         raise DataError(f"tracks file {src} does not exist")
@@ -53,10 +57,10 @@ def read_tracks(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | DataEr
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield i, DataError(f"{src.name} line {i}: not valid JSON ({exc.msg})")
+                yield i, DataError(f"row {i}: not valid JSON ({exc.msg}, column {exc.colno})")
                 continue
             if not isinstance(row, dict):
-                yield i, DataError(f"{src.name} line {i}: expected a JSON object")
+                yield i, DataError(f"row {i}: expected a JSON object, got {type(row).__name__}")
                 continue
             yield i, row
 
@@ -79,16 +83,34 @@ def _boxes(row: dict[str, Any], key: str, where: str) -> np.ndarray:
 
 
 def _relations(row: dict[str, Any], where: str) -> tuple[Relation, Relation]:
-    try:
-        if row.get("initial") and row.get("final"):
-            return Relation.coerce(row["initial"]), Relation.coerce(row["final"])
-        if row.get("prompt"):
+    """The row's (initial, final) relations: from the fields when either is given, else from the
+    prompt sentence. They must form one of the six DSR types."""
+    if row.get("initial") is not None or row.get("final") is not None:
+        for key in ("initial", "final"):
+            if row.get(key) in (None, ""):
+                raise DataError(f"{where}: field {key!r} is missing (give both relations or neither)")
+        fields = ("initial", row["initial"]), ("final", row["final"])
+        initial, final = (_coerce(value, key, where) for key, value in fields)
+    elif row.get("prompt"):
+        try:
             parsed = parse_prompt(row["prompt"])
-            return parsed.initial, parsed.final
+        except PromptParseError as exc:
+            raise DataError(f"{where}: field 'prompt': {exc}") from None
+        initial, final = parsed.initial, parsed.final
+    else:
+        raise DataError(f"{where}: needs the fields 'initial' and 'final' or a 'prompt' sentence")
+    try:
+        DSRType.from_relations(initial, final)
     except PromptParseError as exc:
-        field = "initial/final" if row.get("initial") else "prompt"
-        raise DataError(f"{where}: field {field!r}: {exc}") from None
-    raise DataError(f"{where}: needs 'initial' and 'final' relations or a 'prompt' sentence")
+        raise DataError(f"{where}: field 'final': {exc}") from None
+    return initial, final
+
+
+def _coerce(value: Any, key: str, where: str) -> Relation:
+    try:
+        return Relation.coerce(value)
+    except PromptParseError as exc:
+        raise DataError(f"{where}: field {key!r}: {exc}") from None
 
 
 def score_rows(
@@ -133,6 +155,7 @@ def _score_batch(good: list, m: int, min_frames: int) -> list[dict[str, Any]]:  
         if row.get("valid") is False:  # the tracker already ruled this sample out
             result.update(score=None, valid=False, reason=row.get("reason") or "invalid_tracks")
         record = {k: row[k] for k in _KEEP if k in row}
+        record.update(initial=good[i][3].value, final=good[i][4].value)
         record.update({"dsr_score": result.pop("score"), **result})
         out.append(record)
     return out

@@ -54,7 +54,11 @@ class ValidityConfig:
     def __post_init__(self) -> None:
         for name in ("max_redundant", "min_valid", "min_run"):
             if getattr(self, name) < 0 or (name == "min_run" and self.min_run < 1):
-                raise ConfigError(f"ValidityConfig.{name}={getattr(self, name)} must be positive")
+                floor = 1 if name == "min_run" else 0
+                raise ConfigError(
+                    f"ValidityConfig.{name}={getattr(self, name)} must be at least {floor} "
+                    "(the paper uses max_redundant=16, min_valid=20, min_run=4)"
+                )
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,14 @@ class Validity:
         return [c.value for c in self.frame_classes]
 
 
-_PLURAL_RULES = ((re.compile(r"ies$"), "y"), (re.compile(r"(s|x|z|ch|sh)es$"), r"\1"), (re.compile(r"(?<!s)s$"), ""))
+#: Simple English plurals, tried in order on the last word (first match wins): "bunnies" → "bunny",
+#: "glasses" → "glass", "foxes"/"benches" → "fox"/"bench", "horses" → "horse", "cats" → "cat".
+#: Words of three letters or fewer ("bus", "fox") and words in -ss ("grass") are left alone.
+_PLURAL_RULES = (
+    (re.compile(r"(?<=\w\w)ies$"), "y"),
+    (re.compile(r"(ss|x|z|ch|sh)es$"), r"\1"),
+    (re.compile(r"(?<!s)s$"), ""),
+)
 
 
 def normalize_label(label: str) -> str:
@@ -93,16 +104,32 @@ def normalize_label(label: str) -> str:
     return " ".join([*words[:-1], last])
 
 
+def _forms(noun: str) -> set[str]:
+    """Normalized forms a detector label may take for ``noun``: the noun itself and its plurals
+    ("bus" → {"bus", "buse"}, since "buses" normalizes to "buse")."""
+    return {normalize_label(noun), normalize_label(noun + "s"), normalize_label(noun + "es")} - {""}
+
+
 class LabelMatcher:
-    """Maps raw detector labels to the prompt's animal or object, recording what it normalized."""
+    """Maps raw detector labels to the prompt's animal or object, recording what it normalized.
+
+    A label matches a noun when it normalizes to one of the noun's forms; failing that, when it
+    normalizes to the head (last word) of exactly one of the two nouns ("fox" → "red fox").
+    ``normalized`` maps every label that matched only after normalization to its noun;
+    ``unmatched`` collects the labels that named neither.
+    """
 
     def __init__(self, animal: str, obj: str) -> None:
         self.animal, self.object = animal, obj
-        self._norm = {normalize_label(animal): animal, normalize_label(obj): obj}
-        heads = [normalize_label(animal).split(" ")[-1:], normalize_label(obj).split(" ")[-1:]]
+        self._norm: dict[str, str] = {}
         self._heads: dict[str, str] = {}
-        if heads[0] != heads[1]:
-            self._heads = {heads[0][0]: animal, heads[1][0]: obj} if heads[0] and heads[1] else {}
+        for noun in (animal, obj):
+            for key in _forms(noun):
+                self._norm.setdefault(key, noun)
+        head_a = _forms(normalize_label(animal).split(" ")[-1])
+        head_o = _forms(normalize_label(obj).split(" ")[-1])
+        if not head_a & head_o:  # a head shared by both nouns names neither
+            self._heads = {**dict.fromkeys(head_a, animal), **dict.fromkeys(head_o, obj)}
         self.normalized: dict[str, str] = {}
         self.unmatched: set[str] = set()
 
