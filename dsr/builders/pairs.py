@@ -1,0 +1,108 @@
+"""The ``pairs`` config: DPO preference data from scored samples (SPEC §5), with polars.
+
+A valid sample scoring at least ``tau`` is a *winner*, a valid one below ``tau`` a *loser*, an
+invalid one neither. A prompt qualifies with at least two valid samples, one winner and one loser.
+
+Shape: **one row per qualifying prompt** holding *all* its winners (``chosen``) and losers
+(``rejected``) as lists of sample ids, with their seeds and scores in the same order. A DPO data
+loader draws one winner and one loser per prompt per step (the paper's sampling); the full
+winner × loser product is ``len(chosen) * len(rejected)`` and never needs storing. Videos are
+referenced by ``sample_id`` in the ``samples`` config, not copied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from dsr.errors import ConfigError
+
+__all__ = ["DEFAULT_TAU_TRAIN", "DROP_REASONS", "PAIR_COLUMNS", "PairsResult", "make_pairs"]
+
+DEFAULT_TAU_TRAIN = 0.7
+DROP_REASONS = ("fewer_than_2_valid", "no_winner", "no_loser")
+
+PAIR_COLUMNS: dict[str, str] = {
+    "prompt_id": "id of the prompt in the `prompts` config",
+    "split": "train or test",
+    "prompt": "the prompt sentence (TRL naming)",
+    "dsr_type": "DSR type code",
+    "chosen": "sample ids of all winners (valid, DSR-Score ≥ tau), best first",
+    "rejected": "sample ids of all losers (valid, DSR-Score < tau), worst first",
+    "chosen_seeds": "seeds of the winners, same order",
+    "rejected_seeds": "seeds of the losers, same order",
+    "chosen_scores": "DSR-Scores of the winners, same order",
+    "rejected_scores": "DSR-Scores of the losers, same order",
+    "n_samples": "samples of the prompt, invalid included",
+    "n_valid": "valid samples of the prompt",
+    "tau": "the threshold tau_train separating winners from losers",
+}
+
+_NEEDED = ("sample_id", "prompt_id", "split", "prompt", "dsr_type", "seed", "valid", "dsr_score")
+
+
+@dataclass(frozen=True)
+class PairsResult:
+    """The pairs table and, per split, the number of prompts kept and dropped per reason."""
+
+    pairs: pl.DataFrame
+    counts: dict[str, dict[str, int]]
+
+
+def _frame(samples: pl.DataFrame | Iterable[Mapping[str, Any]]) -> pl.DataFrame:
+    if isinstance(samples, pl.DataFrame):
+        df = samples
+    else:
+        df = pl.DataFrame([{k: r.get(k) for k in _NEEDED} for r in samples],
+                          schema={"sample_id": pl.String, "prompt_id": pl.String, "split": pl.String,
+                                  "prompt": pl.String, "dsr_type": pl.String, "seed": pl.Int64,
+                                  "valid": pl.Boolean, "dsr_score": pl.Float64})
+    missing = [c for c in _NEEDED if c not in df.columns]
+    if missing:
+        raise ConfigError(f"samples lack column(s) {missing} needed for pairs")
+    return df.select(_NEEDED)
+
+
+def make_pairs(samples: pl.DataFrame | Iterable[Mapping[str, Any]], tau: float = DEFAULT_TAU_TRAIN) -> PairsResult:
+    """Group samples by prompt, label winners and losers, keep the prompts that qualify."""
+    if not 0.0 <= tau <= 1.0:
+        raise ConfigError(f"tau_train={tau} must lie in [0, 1] (the paper uses 0.7)")
+    df = _frame(samples).with_columns(valid=pl.col("valid").fill_null(False) & pl.col("dsr_score").is_not_null())
+    df = df.with_columns(
+        winner=pl.col("valid") & (pl.col("dsr_score") >= tau),
+        loser=pl.col("valid") & (pl.col("dsr_score") < tau),
+    )
+    win = df.filter("winner").sort(["dsr_score", "seed"], descending=[True, False])
+    lose = df.filter("loser").sort(["dsr_score", "seed"])
+    keys = ["split", "prompt_id"]
+    stats = df.group_by(keys).agg(
+        pl.col("prompt").first(), pl.col("dsr_type").first(), n_samples=pl.len().cast(pl.Int64),
+        n_valid=pl.col("valid").sum().cast(pl.Int64), n_win=pl.col("winner").sum(), n_lose=pl.col("loser").sum(),
+    )
+    stats = stats.with_columns(
+        drop=pl.when(pl.col("n_valid") < 2).then(pl.lit(DROP_REASONS[0]))
+        .when(pl.col("n_win") == 0).then(pl.lit(DROP_REASONS[1]))
+        .when(pl.col("n_lose") == 0).then(pl.lit(DROP_REASONS[2]))
+        .otherwise(None)
+    )
+    chosen = win.group_by(keys, maintain_order=True).agg(
+        chosen=pl.col("sample_id"), chosen_seeds=pl.col("seed"), chosen_scores=pl.col("dsr_score"))
+    rejected = lose.group_by(keys, maintain_order=True).agg(
+        rejected=pl.col("sample_id"), rejected_seeds=pl.col("seed"), rejected_scores=pl.col("dsr_score"))
+    kept = (stats.filter(pl.col("drop").is_null()).join(chosen, on=keys).join(rejected, on=keys)
+            .with_columns(tau=pl.lit(float(tau))).sort(keys).select(list(PAIR_COLUMNS)))
+    return PairsResult(kept, _counts(stats))
+
+
+def _counts(stats: pl.DataFrame) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for split in sorted(stats["split"].unique().to_list()):
+        part = stats.filter(pl.col("split") == split)
+        counts = {"prompts": part.height, "kept": int(part["drop"].is_null().sum())}
+        for reason in DROP_REASONS:
+            counts[f"dropped_{reason}"] = int((part["drop"] == reason).sum())
+        out[split] = counts
+    return out

@@ -1,0 +1,272 @@
+"""One row of the ``samples`` config per (prompt, seed): the reusable per-sample step.
+
+:func:`build_sample` takes a prompt record, a seed and a video (a generator's
+:class:`~dsr.generation.base.GeneratedVideo`, raw frames, mp4 bytes or a file path), runs a
+tracker, decides validity, computes the DSR-Score and returns the row. Every problem with the
+inputs (a prompt that no longer parses, an unreadable, empty or zero-frame video, a video without
+annotations for the ``annotations`` tracker) gives an *invalid row with a reason*, never an
+exception, so a build goes on. ``SAMPLE_COLUMNS`` is the one place the row schema is defined.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dsr.errors import ConfigError, DataError, DsrError, PromptParseError
+from dsr.generation.base import Annotations, GeneratedVideo
+from dsr.media import EncodeConfig, decode_video, encode_video
+from dsr.prompts import DSRPrompt, parse_prompt
+from dsr.scoring.dsr_score import DEFAULT_M, DEFAULT_MIN_FRAMES, dsr_score
+
+if TYPE_CHECKING:
+    import datasets
+
+    from dsr.tracking.base import Tracker, TrackResult
+
+__all__ = [
+    "PROMPT_FIELDS",
+    "REASONS",
+    "SAMPLE_COLUMNS",
+    "ScoreConfig",
+    "build_sample",
+    "invalid_sample",
+    "sample_features",
+    "sample_id",
+]
+
+#: Prompt fields copied into every sample row.
+PROMPT_FIELDS = ("prompt", "scene", "animal", "object", "initial", "final", "dsr_type", "verb")
+
+#: Reasons a sample is invalid, beyond the validity rules (too_many_redundant, too_few_valid,
+#: no_valid_run) and the score's too_few_frames.
+PROMPT_UNPARSABLE = "prompt_unparsable"
+VIDEO_MISSING = "video_missing"
+VIDEO_UNREADABLE = "video_unreadable"
+VIDEO_EMPTY = "video_empty"
+GENERATION_FAILED = "generation_failed"
+TRACKING_FAILED = "tracking_failed"
+REASONS = (
+    "too_many_redundant", "too_few_valid", "no_valid_run", "too_few_frames", "no_annotations",
+    PROMPT_UNPARSABLE, VIDEO_MISSING, VIDEO_UNREADABLE, VIDEO_EMPTY, GENERATION_FAILED, TRACKING_FAILED,
+)
+
+#: column → description: the schema of the ``samples`` config (and of the dataset card).
+SAMPLE_COLUMNS: dict[str, str] = {
+    "sample_id": "`<prompt_id>__seed<NN>`: unique id of the sample",
+    "prompt_id": "id of the prompt in the `prompts` config",
+    "split": "train or test (the prompt's split)",
+    "seed": "generation seed; with the settings it alone reproduces the video",
+    "prompt": "the prompt sentence given to the generator",
+    "scene": "scene description of the prompt",
+    "animal": "the moving animal",
+    "object": "the static object",
+    "initial": "initial relation of the animal to the object (left, right, top)",
+    "final": "final relation",
+    "dsr_type": "DSR type code (LT, TL, RT, LR, TR, RL)",
+    "verb": "motion verb of the prompt",
+    "video": "the generated video (mp4, h264; `datasets.Video`, embedded bytes); null if none could be read",
+    "num_frames": "frames in the video (0 if it could not be read)",
+    "fps": "frames per second",
+    "height": "frame height in pixels",
+    "width": "frame width in pixels",
+    "generator": "generator name (wan, synthetic, file, ...)",
+    "generator_settings": "JSON of the resolved generation settings",
+    "tracker": "tracker name (annotations, grounded-sam2, sam3)",
+    "tracker_settings": "JSON of the tracker's model ids and thresholds",
+    "animal_boxes": "per frame the animal's box [x1, y1, x2, y2] in pixels (null where absent)",
+    "object_boxes": "per frame the object's box (null where absent)",
+    "frame_classes": "per frame valid / miss / redundant (from the detections)",
+    "ssr_initial": "per frame SSR score for the initial relation (null where unusable)",
+    "ssr_final": "per frame SSR score for the final relation (null where unusable)",
+    "valid": "whether the sample is valid (invalid samples count as failures and never enter pairs)",
+    "reason": "why the sample is invalid (null when valid)",
+    "reason_detail": "human-readable detail of the reason (null when valid)",
+    "key_frame": "first frame of the first run of valid frames (null when invalid)",
+    "n_valid_frames": "frames classified valid",
+    "n_miss_frames": "frames classified miss",
+    "n_redundant_frames": "frames classified redundant",
+    "n_usable_frames": "frames with both boxes usable for the score",
+    "dsr_score": "DSR-Score in [0, 1] (null when invalid)",
+    "r_init": "mean initial-relation SSR over the first m usable frames",
+    "r_final": "mean final-relation SSR over the last m usable frames",
+    "g_init": "half the drop of the initial-relation SSR from first to last usable frame",
+    "g_final": "half the rise of the final-relation SSR from first to last usable frame",
+    "notes": "JSON of tracker notes (label normalization, scenario, errors)",
+}
+
+
+@dataclass(frozen=True)
+class ScoreConfig:
+    """DSR-Score settings (SPEC §4)."""
+
+    m: int = field(default=DEFAULT_M, metadata={"help": "frames averaged for r_init and r_f"})
+    min_frames: int = field(default=DEFAULT_MIN_FRAMES, metadata={"help": "usable frames below which a video is invalid"})
+
+    def __post_init__(self) -> None:
+        if self.m < 1 or self.min_frames < 1:
+            raise ConfigError(f"ScoreConfig m={self.m}, min_frames={self.min_frames}: both must be ≥ 1 (paper: 3 and 20)")
+
+
+def sample_id(prompt_id: str, seed: int) -> str:
+    return f"{prompt_id}__seed{int(seed):02d}"
+
+
+def sample_features() -> datasets.Features:
+    """The ``datasets`` features of a samples row (video bytes embedded)."""
+    from datasets import Features, List, Value, Video
+
+    boxes = List(List(Value("float64")))
+    text = {c: Value("string") for c in ("sample_id", "prompt_id", "split", *PROMPT_FIELDS, "generator",
+                                        "generator_settings", "tracker", "tracker_settings", "reason",
+                                        "reason_detail", "notes")}
+    ints = {c: Value("int64") for c in ("seed", "num_frames", "fps", "height", "width", "key_frame",
+                                       "n_valid_frames", "n_miss_frames", "n_redundant_frames", "n_usable_frames")}
+    floats = {c: Value("float64") for c in ("dsr_score", "r_init", "r_final", "g_init", "g_final")}
+    seqs = {"animal_boxes": boxes, "object_boxes": boxes, "frame_classes": List(Value("string")),
+            "ssr_initial": List(Value("float64")), "ssr_final": List(Value("float64"))}
+    extra = {"video": Video(), "valid": Value("bool")}
+    spec = {**text, **ints, **floats, **seqs, **extra}
+    return Features({c: spec[c] for c in SAMPLE_COLUMNS})
+
+
+def _boxes(arr: np.ndarray) -> list[list[float] | None]:
+    return [None if not np.isfinite(row).all() else [float(v) for v in row] for row in np.asarray(arr, dtype=float)]
+
+
+def _base_row(record: Mapping[str, Any], seed: int, split: str | None) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(SAMPLE_COLUMNS)
+    pid = str(record.get("prompt_id") or "")
+    row.update(sample_id=sample_id(pid, seed), prompt_id=pid, seed=int(seed),
+               split=split or record.get("split") or "", num_frames=0,
+               n_valid_frames=0, n_miss_frames=0, n_redundant_frames=0, n_usable_frames=0,
+               animal_boxes=[], object_boxes=[], frame_classes=[], ssr_initial=[], ssr_final=[],
+               notes="{}", generator_settings="{}", tracker_settings="{}")
+    for key in PROMPT_FIELDS:
+        value = record.get(key)
+        row[key] = None if value is None else str(value.value if hasattr(value, "value") else value)
+    return row
+
+
+def invalid_sample(row: dict[str, Any], reason: str, detail: str) -> dict[str, Any]:
+    """Mark ``row`` invalid (no score) with a reason code and a readable detail; returns it."""
+    row.update(valid=False, reason=reason, reason_detail=detail, dsr_score=None, key_frame=None,
+               r_init=None, r_final=None, g_init=None, g_final=None)
+    return row
+
+
+def _prompt(record: Mapping[str, Any]) -> DSRPrompt:
+    text = record.get("prompt")
+    if not text:
+        raise PromptParseError("the prompt record has no 'prompt' sentence")
+    return parse_prompt(str(text))
+
+
+@dataclass
+class _Media:
+    frames: np.ndarray | None = None
+    fps: float = 0.0
+    mp4: bytes | None = None
+    annotations: Annotations | None = None
+    error: tuple[str, str] | None = None
+
+
+def _media(video: Any, encode: EncodeConfig | None) -> _Media:
+    """Frames, fps and mp4 bytes from whatever the caller has."""
+    if video is None:
+        return _Media(error=(VIDEO_MISSING, "no video was given for this sample"))
+    if isinstance(video, GeneratedVideo):
+        return _Media(np.asarray(video.frames), float(video.fps), None, video.annotations)
+    if isinstance(video, np.ndarray):
+        raise ConfigError("raw frames need a frame rate: wrap them in GeneratedVideo(frames, fps, seed)")
+    try:
+        data = bytes(video) if isinstance(video, (bytes, bytearray)) else Path(video).read_bytes()
+        frames, fps = decode_video(data)
+    except (DataError, OSError) as exc:
+        empty = "zero frames" in str(exc) or "0 bytes" in str(exc)
+        return _Media(error=(VIDEO_EMPTY if empty else VIDEO_UNREADABLE, str(exc)))
+    return _Media(frames, fps, data)
+
+
+def build_sample(
+    prompt_record: Mapping[str, Any],
+    seed: int,
+    video: GeneratedVideo | bytes | str | Path | None,
+    tracker: Tracker,
+    *,
+    split: str | None = None,
+    generator: str = "file",
+    generator_settings: Mapping[str, Any] | None = None,
+    encode: EncodeConfig | None = None,
+    score: ScoreConfig | None = None,
+) -> dict[str, Any]:
+    """The ``samples`` row of one (prompt, seed); ``video`` holds ``{"bytes", "path"}`` or None.
+
+    The tracker sees the frames as generated (a GeneratedVideo) or as decoded (bytes or a path).
+    """
+    row = _base_row(prompt_record, seed, split)
+    gen_settings = dict(generator_settings or (video.settings if isinstance(video, GeneratedVideo) else {}))
+    row.update(generator=generator, generator_settings=json.dumps(gen_settings, sort_keys=True, default=str),
+               tracker=getattr(tracker, "name", type(tracker).__name__),
+               tracker_settings=json.dumps(tracker.settings(), sort_keys=True, default=str))
+    media = _media(video, encode)
+    if media.frames is not None:
+        if media.mp4 is None:
+            media.mp4 = encode_video(media.frames, int(round(media.fps)), encode)
+        t, h, w = media.frames.shape[:3]
+        row.update(num_frames=int(t), fps=int(round(media.fps)), height=int(h), width=int(w),
+                   video={"bytes": media.mp4, "path": f"{row['sample_id']}.mp4"})
+    try:
+        prompt = _prompt(prompt_record)
+    except PromptParseError as exc:
+        return invalid_sample(row, PROMPT_UNPARSABLE, f"the prompt no longer parses: {exc}")
+    parsed = prompt.to_dict()
+    row.update({k: parsed[k] for k in PROMPT_FIELDS if row[k] is None and k in parsed})
+    if media.error is not None:
+        return invalid_sample(row, *media.error)
+    try:
+        result = tracker.track(media.frames, prompt, media.annotations)
+    except DsrError as exc:
+        return invalid_sample(row, TRACKING_FAILED, f"{type(exc).__name__}: {exc}")
+    return _scored(row, prompt, result, score or ScoreConfig())
+
+
+def _scored(row: dict[str, Any], prompt: DSRPrompt, result: TrackResult, cfg: ScoreConfig) -> dict[str, Any]:
+    v = result.validity
+    s = dsr_score(result.animal_boxes, result.object_boxes, prompt.initial, prompt.final, m=cfg.m, min_frames=cfg.min_frames)
+    sd = s.to_dict()
+    notes = dict(result.notes)
+    if v.normalized_labels:
+        notes["normalized_labels"] = v.normalized_labels
+    if v.unmatched_labels:
+        notes["unmatched_labels"] = list(v.unmatched_labels)
+    row.update(
+        animal_boxes=_boxes(result.animal_boxes), object_boxes=_boxes(result.object_boxes),
+        frame_classes=v.frame_class_names, ssr_initial=sd["ssr_initial"], ssr_final=sd["ssr_final"],
+        n_valid_frames=v.n_valid, n_miss_frames=v.n_miss, n_redundant_frames=v.n_redundant,
+        n_usable_frames=s.n_frames, notes=json.dumps(notes, sort_keys=True, default=str),
+    )
+    if not v.valid:
+        detail = notes.get("error") or _validity_detail(v.reason, v.n_valid, v.n_miss, v.n_redundant)
+        return invalid_sample(row, str(v.reason), str(detail))
+    if not s.valid:
+        return invalid_sample(row, str(s.reason), f"only {s.n_frames} frames have both boxes usable (need {cfg.min_frames})")
+    row.update(valid=True, reason=None, reason_detail=None, key_frame=v.key_frame, dsr_score=s.score,
+               r_init=s.r_init, r_final=s.r_final, g_init=s.g_init, g_final=s.g_final)
+    return row
+
+
+def _validity_detail(reason: str | None, n_valid: int, n_miss: int, n_red: int) -> str:
+    counts = f"{n_valid} valid, {n_miss} miss, {n_red} redundant frames"
+    text = {
+        "too_many_redundant": "more redundant frames than allowed",
+        "too_few_valid": "fewer valid frames than required",
+        "no_valid_run": "no run of consecutive valid frames long enough for a key frame",
+        "no_annotations": "the video carries no annotations for the 'annotations' tracker; use a detector tracker",
+    }.get(str(reason), str(reason))
+    return f"{text} ({counts})"
