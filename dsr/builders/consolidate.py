@@ -1,0 +1,161 @@
+"""Merge the finished samples of every shard into the ``samples`` and ``pairs`` configs.
+
+Rows are sorted by (split, prompt_id, seed), so the result does not depend on how the work was
+sharded. Videos are embedded as bytes in the parquet shards (a ``datasets.Video`` column), so the
+folder loads locally and after a push. Tabular steps (summary, pairs) use polars.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from dsr.builders.folder import ASSETS_DIR, ConfigRecord, DatasetFolder
+from dsr.builders.pairs import DEFAULT_TAU_TRAIN, PAIR_COLUMNS, make_pairs
+from dsr.builders.samples import SAMPLE_COLUMNS, sample_features
+from dsr.builders.work import WorkArea
+from dsr.scoring import CorrectnessCurve, correctness, plot_correctness
+
+__all__ = ["ConsolidateResult", "consolidate", "samples_frame"]
+
+_TABLE_COLUMNS = ("sample_id", "prompt_id", "split", "seed", "prompt", "dsr_type", "valid", "reason", "dsr_score")
+
+
+@dataclass
+class ConsolidateResult:
+    """What the merge wrote: rows per split, curves, validity and pair counts."""
+
+    samples: dict[str, int] = field(default_factory=dict)
+    curves: dict[str, CorrectnessCurve] = field(default_factory=dict)
+    validity: dict[str, dict[str, int]] = field(default_factory=dict)
+    pairs: dict[str, dict[str, int]] = field(default_factory=dict)
+    assets: list[Path] = field(default_factory=list)
+
+
+def samples_frame(work: WorkArea) -> pl.DataFrame:
+    """The finished rows of all splits (without videos), sorted by (split, prompt_id, seed)."""
+    rows = [{k: row.get(k) for k in _TABLE_COLUMNS} for split in work.splits() for row, _, _ in work.rows(split)]
+    schema = {"sample_id": pl.String, "prompt_id": pl.String, "split": pl.String, "seed": pl.Int64,
+              "prompt": pl.String, "dsr_type": pl.String, "valid": pl.Boolean, "reason": pl.String,
+              "dsr_score": pl.Float64}
+    return pl.DataFrame(rows, schema=schema).sort(["split", "prompt_id", "seed"])
+
+
+def _generate(files: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+    for json_path, mp4_path in files:
+        row = json.loads(Path(json_path).read_text(encoding="utf-8"))
+        if mp4_path:
+            row["video"] = {"bytes": Path(mp4_path).read_bytes(), "path": Path(mp4_path).name}
+        yield {k: row.get(k) for k in SAMPLE_COLUMNS}
+
+
+def _sample_files(work: WorkArea, split: str) -> list[tuple[str, str]]:
+    """(json path, mp4 path or "") of each finished sample, sorted by (prompt_id, seed)."""
+    found = [(row["prompt_id"], int(row["seed"]), str(js), str(mp4) if mp4 else "") for row, js, mp4 in work.rows(split)]
+    return [(js, mp4) for _pid, _seed, js, mp4 in sorted(found)]
+
+
+def _dataset(work: WorkArea, split: str, cache: Path):  # type: ignore[no-untyped-def]
+    from datasets import Dataset
+
+    files = _sample_files(work, split)
+    stamp = hashlib.sha1(json.dumps([(j, Path(j).stat().st_mtime_ns, m) for j, m in files]).encode()).hexdigest()
+    return Dataset.from_generator(_generate, features=sample_features(), gen_kwargs={"files": files},
+                                  cache_dir=str(cache), fingerprint=f"dsr-samples-{split}-{stamp}")
+
+
+def _validity_counts(df: pl.DataFrame) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for split in df["split"].unique().sort().to_list():
+        part = df.filter(pl.col("split") == split)
+        counts = {"samples": part.height, "valid": int(part["valid"].fill_null(False).sum())}
+        for reason, n in part.filter(~pl.col("valid").fill_null(False)).group_by("reason").len().sort("reason").iter_rows():
+            counts[f"invalid_{reason}"] = int(n)
+        out[split] = counts
+    return out
+
+
+def _curve_table(curves: dict[str, CorrectnessCurve]) -> str:
+    if not curves:
+        return ""
+    taus = next(iter(curves.values())).thresholds
+    head = "| split | " + " | ".join(f"τ={t:.1f}" for t in taus) + " |"
+    sep = "|---|" + "---|" * len(taus)
+    rows = [f"| {s} | " + " | ".join(f"{v:.3f}" for v in c.values) + " |" for s, c in curves.items()]
+    return "\n".join([head, sep, *rows])
+
+
+def _samples_markdown(result: ConsolidateResult, plot: str) -> str:
+    validity = "\n".join(
+        f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + " |" for s, counts in result.validity.items()
+    )
+    return (f"**Correctness@τ** (invalid samples count as failures)\n\n{_curve_table(result.curves)}\n\n"
+            f"![correctness curve]({plot})\n\n**Validity**\n\n| split | counts |\n|---|---|\n{validity}\n")
+
+
+def consolidate(
+    folder: DatasetFolder,
+    *,
+    tau_train: float = DEFAULT_TAU_TRAIN,
+    rows_per_shard: int = 200,
+    command: str = "",
+    settings: dict[str, Any] | None = None,
+) -> ConsolidateResult:
+    """Write ``samples`` and ``pairs`` from the work area; update plots, record and card."""
+    work = WorkArea(folder)
+    df = samples_frame(work)
+    result = ConsolidateResult(validity=_validity_counts(df))
+    splits = df["split"].unique().sort().to_list()
+    for split in splits:
+        scores = df.filter(pl.col("split") == split)["dsr_score"].to_list()
+        result.curves[split] = correctness(scores)
+    plot_name = f"{ASSETS_DIR}/samples_correctness.png"
+    if result.curves:
+        result.assets.append(plot_correctness(result.curves, folder.root / plot_name, title="Samples: Correctness@τ"))
+    cache = folder.work_dir("cache")
+    datasets = {split: _dataset(work, split, cache) for split in splits}
+    result.samples = {s: len(d) for s, d in datasets.items()}
+    record = ConfigRecord(
+        description="One row per (prompt, seed): the generated video, per-frame boxes and frame classes, "
+                    "validity with its reason, SSR sequences, and the DSR-Score with its components.",
+        columns=dict(SAMPLE_COLUMNS), counts={"validity": result.validity,
+                                              "correct@0.7": {s: c.at(0.7) for s, c in result.curves.items()}},
+        command=command, settings=dict(settings or {}), card_markdown=_samples_markdown(result, plot_name),
+    )
+    folder.write_config("samples", datasets, record, max_rows_per_shard=rows_per_shard)
+    _write_pairs(folder, df, tau_train, result, command, settings or {})
+    return result
+
+
+def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: ConsolidateResult,
+                 command: str, settings: dict[str, Any]) -> None:
+    from datasets import Dataset, Features, List, Value
+
+    pairs = make_pairs(df, tau)
+    result.pairs = pairs.counts
+    features = Features({
+        "prompt_id": Value("string"), "split": Value("string"), "prompt": Value("string"),
+        "dsr_type": Value("string"), "chosen": List(Value("string")), "rejected": List(Value("string")),
+        "chosen_seeds": List(Value("int64")), "rejected_seeds": List(Value("int64")),
+        "chosen_scores": List(Value("float64")), "rejected_scores": List(Value("float64")),
+        "n_samples": Value("int64"), "n_valid": Value("int64"), "tau": Value("float64"),
+    })
+    splits = {s: Dataset.from_list(pairs.pairs.filter(pl.col("split") == s).to_dicts(), features=features)
+              for s in df["split"].unique().sort().to_list()}
+    counts_md = "\n".join(f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in c.items()) + " |" for s, c in pairs.counts.items())
+    record = ConfigRecord(
+        description=(f"DPO preference data (τ_train = {tau}): one row per qualifying prompt with ALL its winners "
+                     "(`chosen`, valid and DSR-Score ≥ τ) and losers (`rejected`, valid and < τ) as sample ids of "
+                     "the `samples` config. A prompt qualifies with ≥ 2 valid samples, ≥ 1 winner and ≥ 1 loser; "
+                     "a DPO loader draws one winner and one loser per prompt per step."),
+        columns=dict(PAIR_COLUMNS), counts={"prompts": pairs.counts},
+        command=command, settings={**settings, "tau_train": tau},
+        card_markdown=f"**Prompts kept and dropped**\n\n| split | counts |\n|---|---|\n{counts_md}\n",
+    )
+    folder.write_config("pairs", splits, record)

@@ -1,0 +1,35 @@
+"""Read prompt records for ``build-videos``: from a dataset folder's ``prompts`` config or a Hub id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dsr.builders.folder import DatasetFolder
+from dsr.errors import DataError
+
+__all__ = ["load_prompt_records"]
+
+
+def load_prompt_records(source: str | Path, split: str) -> list[dict[str, Any]]:
+    """Prompt rows of ``split``: a local folder (parquet shards read with polars) or a Hub repo id."""
+    path = Path(source)
+    if path.exists():
+        files = DatasetFolder(path).data_files("prompts", split)
+        if not files:
+            raise DataError(f"{path} has no prompts/{split}-*.parquet: run `dsr build-prompts --out {path}` first")
+        import polars as pl
+
+        rows = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed").to_dicts()
+    else:
+        from datasets import load_dataset
+
+        try:
+            rows = list(load_dataset(str(source), "prompts", split=split))
+        except Exception as exc:  # the datasets library raises many unrelated types
+            raise DataError(f"cannot load the prompts config of {source!r} ({type(exc).__name__}: {exc}): "
+                            "pass a local folder or a dataset repo id with a `prompts` config") from None
+    missing = [i for i, r in enumerate(rows) if not r.get("prompt_id")]
+    if missing:
+        raise DataError(f"prompt rows {missing[:5]} have no prompt_id: rebuild the prompts config")
+    return rows

@@ -1,0 +1,174 @@
+"""``build-videos``: for every prompt and seed, generate → track → validity → DSR-Score, committed
+per sample to the work area (see :mod:`dsr.builders.work`), then merged into the ``samples`` and
+``pairs`` configs (see :mod:`dsr.builders.consolidate`).
+
+Resumable (finished (prompt_id, seed) pairs are skipped), sharded (disjoint slices per process,
+from options or RANK/WORLD_SIZE), and the merge of all shards equals a single-process build.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from dsr.builders.consolidate import ConsolidateResult, consolidate
+from dsr.builders.folder import DatasetFolder
+from dsr.builders.pairs import DEFAULT_TAU_TRAIN
+from dsr.builders.prompt_source import load_prompt_records
+from dsr.builders.samples import GENERATION_FAILED, ScoreConfig, build_sample, invalid_sample
+from dsr.builders.work import ShardSpec, WorkArea, resolve_shard, slice_items
+from dsr.errors import ConfigError, DsrError, PromptParseError
+from dsr.media import EncodeConfig
+from dsr.prompts import parse_prompt
+
+__all__ = ["DEFAULT_SEEDS", "BuildResult", "VideoBuildConfig", "build_videos"]
+
+log = logging.getLogger(__name__)
+
+#: SPEC §2: 10 samples per train prompt (seeds 0..9), 5 per test prompt (seeds 0..4).
+DEFAULT_SEEDS = {"train": 10, "test": 5}
+
+
+@dataclass
+class VideoBuildConfig:
+    """Everything ``dsr build-videos`` needs."""
+
+    prompts: str = field(metadata={"help": "dataset folder or Hub repo id holding the `prompts` config"})
+    out: str = field(metadata={"help": "dataset folder receiving the `samples` and `pairs` configs"})
+    split: str = field(default="train", metadata={"help": "prompt split to sample (train or test)"})
+    generator: str = field(default="wan", metadata={"help": "generator name (wan, synthetic)"})
+    generator_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "keyword options of the generator"})
+    tracker: str = field(default="grounded-sam2", metadata={"help": "tracker name (annotations, grounded-sam2, sam3)"})
+    tracker_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "keyword options of the tracker"})
+    seeds: tuple[int, ...] | None = field(default=None, metadata={"help": "explicit seeds (default 0..N-1)"})
+    samples_per_prompt: int | None = field(default=None, metadata={"help": "N seeds 0..N-1 (default 10 train, 5 test)"})
+    limit: int | None = field(default=None, metadata={"help": "use only the first N prompts (by prompt_id)"})
+    batch_size: int = field(default=1, metadata={"help": "seeds of one prompt generated per call"})
+    num_shards: int | None = field(default=None, metadata={"help": "number of shards (default: WORLD_SIZE or 1)"})
+    shard_index: int | None = field(default=None, metadata={"help": "this shard (default: RANK or 0)"})
+    tau_train: float = field(default=DEFAULT_TAU_TRAIN, metadata={"help": "winner/loser threshold of the pairs"})
+    score: ScoreConfig = field(default_factory=ScoreConfig, metadata={"help": "DSR-Score settings"})
+    encode: EncodeConfig = field(default_factory=EncodeConfig, metadata={"help": "mp4 encoding"})
+    rows_per_shard: int = field(default=200, metadata={"help": "rows per parquet file of `samples`"})
+    consolidate: bool = field(default=True, metadata={"help": "merge into configs once every shard is done"})
+    command: str = field(default="", metadata={"help": "command line recorded in the card"})
+
+    def __post_init__(self) -> None:
+        if self.split not in DEFAULT_SEEDS:
+            raise ConfigError(f"split={self.split!r}: choose train or test")
+        if self.batch_size < 1 or (self.samples_per_prompt is not None and self.samples_per_prompt < 1):
+            raise ConfigError("batch_size and samples_per_prompt must be ≥ 1")
+        if self.seeds is not None and self.samples_per_prompt is not None:
+            raise ConfigError("give either seeds or samples_per_prompt, not both")
+        if self.seeds is not None and (not self.seeds or len(set(self.seeds)) != len(self.seeds)):
+            raise ConfigError(f"seeds={self.seeds}: need at least one seed and no repeats")
+
+    def seed_list(self) -> list[int]:
+        if self.seeds is not None:
+            return [int(s) for s in self.seeds]
+        return list(range(self.samples_per_prompt or DEFAULT_SEEDS[self.split]))
+
+
+@dataclass
+class BuildResult:
+    """What one process did, and the merge if it ran."""
+
+    shard: ShardSpec
+    total: int
+    skipped: int
+    built: int
+    valid: int
+    correct_07: int
+    merged: ConsolidateResult | None = None
+    out: Path = Path(".")
+
+
+def make_components(config: VideoBuildConfig, shard: ShardSpec) -> tuple[Any, Any]:
+    """The generator and tracker named in the config, built with their options."""
+    from dsr.generation import GENERATORS
+    from dsr.tracking import TRACKERS
+
+    gen_options = dict(config.generator_options)
+    if shard.device_index is not None and config.generator == "wan":
+        gen_options.setdefault("device_index", shard.device_index)
+    return GENERATORS.resolve(config.generator)(**gen_options), TRACKERS.resolve(config.tracker)(**config.tracker_options)
+
+
+def _settings(config: VideoBuildConfig, generator: Any, tracker: Any) -> dict[str, Any]:
+    return {"split": config.split, "seeds": config.seed_list(), "generator": generator.settings(),
+            "tracker": tracker.settings(), "score": asdict(config.score), "encode": config.encode.to_dict(),
+            "tau_train": config.tau_train, "prompts": config.prompts}
+
+
+def build_videos(config: VideoBuildConfig, prompts: Sequence[Mapping[str, Any]] | None = None,
+                 generator: Any = None, tracker: Any = None) -> BuildResult:
+    """Build this process's slice, then merge if every shard of the split is done."""
+    shard = resolve_shard(config.num_shards, config.shard_index)
+    records = list(prompts) if prompts is not None else load_prompt_records(config.prompts, config.split)
+    records = sorted(records, key=lambda r: str(r["prompt_id"]))[: config.limit]
+    by_id = {str(r["prompt_id"]): r for r in records}
+    if len(by_id) != len(records):
+        raise ConfigError("prompt ids are not unique in the prompts input: rebuild the prompts config")
+    folder = DatasetFolder(config.out)
+    work = WorkArea(folder)
+    mine = slice_items([(pid, s) for pid in by_id for s in config.seed_list()], shard)
+    done = work.finished(config.split)
+    todo = [item for item in mine if item not in done]
+    if generator is None or tracker is None:
+        made = make_components(config, shard)
+        generator, tracker = generator or made[0], tracker or made[1]
+    result = BuildResult(shard, len(mine), len(mine) - len(todo), 0, 0, 0, out=folder.root)
+    log.info("shard %d/%d: %d samples, %d already finished", shard.index, shard.count, len(mine), result.skipped)
+    _run(config, shard, work, by_id, todo, generator, tracker, result)
+    work.mark_done(config.split, shard)
+    if config.consolidate and work.all_done(config.split, shard.count) and work.try_lock():
+        try:
+            result.merged = consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard,
+                                        command=config.command, settings=_settings(config, generator, tracker))
+        finally:
+            work.unlock()
+    return result
+
+
+def _progress(total: int, initial: int):  # type: ignore[no-untyped-def]
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="sample", desc="build-videos", dynamic_ncols=True)
+
+
+def _run(config: VideoBuildConfig, shard: ShardSpec, work: WorkArea, by_id: dict[str, Mapping[str, Any]],
+         todo: list[tuple[str, int]], generator: Any, tracker: Any, result: BuildResult) -> None:
+    bar = _progress(result.total, result.skipped)
+    try:
+        for pid, group in groupby(todo, key=lambda item: item[0]):
+            seeds = [s for _, s in group]
+            for start in range(0, len(seeds), config.batch_size):
+                for row in _batch(config, by_id[pid], seeds[start : start + config.batch_size], generator, tracker):
+                    work.commit(config.split, shard, row)
+                    result.built += 1
+                    result.valid += bool(row["valid"])
+                    result.correct_07 += bool(row["valid"]) and row["dsr_score"] >= 0.7
+                    bar.update(1)
+                    bar.set_postfix(valid=f"{result.valid / result.built:.2f}", correct07=f"{result.correct_07 / result.built:.2f}")
+    finally:
+        bar.close()
+
+
+def _batch(config: VideoBuildConfig, record: Mapping[str, Any], seeds: list[int], generator: Any,
+           tracker: Any) -> list[dict[str, Any]]:
+    common = {"split": config.split, "generator": generator.name, "encode": config.encode, "score": config.score}
+    try:
+        prompt = parse_prompt(str(record.get("prompt") or ""))
+    except PromptParseError:  # build_sample records the reason
+        return [build_sample(record, s, None, tracker, generator_settings=generator.settings(), **common) for s in seeds]
+    try:
+        videos = generator.generate(prompt, seeds)
+    except DsrError as exc:
+        log.warning("generation failed for %s seeds %s: %s", record.get("prompt_id"), seeds, exc)
+        rows = [build_sample(record, s, None, tracker, generator_settings=generator.settings(), **common) for s in seeds]
+        return [invalid_sample(r, GENERATION_FAILED, f"{type(exc).__name__}: {exc}") for r in rows]
+    return [build_sample(record, s, v, tracker, **common) for s, v in zip(seeds, videos, strict=True)]

@@ -1,0 +1,141 @@
+"""The per-sample work area of ``build-videos``: resumable, sharded, crash-safe.
+
+Inside the dataset folder's never-uploaded work area::
+
+    .dsr/videos/
+    ├── <split>/
+    │   ├── shard-00000-of-00002/          SHARD_DIR: one folder per shard (shared storage is fine)
+    │   │   ├── <prompt_id>__seed00.mp4    the video, written first (atomic rename)
+    │   │   └── <prompt_id>__seed00.json   the row without video bytes, written last: its presence
+    │   │                                  marks the sample finished
+    │   └── shard-00000-of-00002.done      DONE_MARKER: the shard finished its whole slice
+    └── consolidate.lock                   held while one process merges the shards
+
+A kill -9 can only leave temporary files (``.*.tmp``) or an mp4 without its json; both are ignored
+and the sample is redone. Finished samples are found across *all* shard folders of a split, so a
+re-run with another shard count still skips them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dsr.builders.folder import DatasetFolder, atomic_write_bytes, atomic_write_text
+from dsr.errors import ConfigError
+
+__all__ = ["ShardSpec", "WorkArea", "resolve_shard", "slice_items"]
+
+VIDEOS_DIR = "videos"
+SHARD_DIR = "shard-{index:05d}-of-{count:05d}"
+DONE_MARKER = SHARD_DIR + ".done"
+LOCK = "consolidate.lock"
+
+
+@dataclass(frozen=True)
+class ShardSpec:
+    """This process's slice: shard ``index`` of ``count``; ``device_index`` from LOCAL_RANK."""
+
+    index: int = 0
+    count: int = 1
+    device_index: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or not 0 <= self.index < self.count:
+            raise ConfigError(f"shard index {self.index} of {self.count} shards: need 0 ≤ index < count, count ≥ 1")
+
+
+def resolve_shard(num_shards: int | None = None, shard_index: int | None = None,
+                  environ: dict[str, str] | None = None) -> ShardSpec:
+    """Explicit options win; otherwise RANK/WORLD_SIZE/LOCAL_RANK from torchrun or accelerate."""
+    env = os.environ if environ is None else environ
+    local = env.get("LOCAL_RANK")
+    device = int(local) if local not in (None, "") else None
+    if num_shards is not None or shard_index is not None:
+        return ShardSpec(shard_index or 0, num_shards or 1, device)
+    if env.get("WORLD_SIZE"):
+        return ShardSpec(int(env.get("RANK", "0")), int(env["WORLD_SIZE"]), device)
+    return ShardSpec(0, 1, device)
+
+
+def slice_items(items: Sequence[tuple[str, int]], shard: ShardSpec) -> list[tuple[str, int]]:
+    """Disjoint deterministic slice: item ``j`` of the sorted (prompt_id, seed) list goes to
+    shard ``j % count`` (round robin keeps the shards balanced)."""
+    ordered = sorted(set(items))
+    return ordered[shard.index :: shard.count]
+
+
+def _split_id(name: str) -> tuple[str, int]:
+    prompt_id, _, seed = name.rpartition("__seed")
+    return prompt_id, int(seed)
+
+
+class WorkArea:
+    """Reads and writes finished samples of one dataset folder."""
+
+    def __init__(self, folder: DatasetFolder) -> None:
+        self.folder = folder
+        self.root = folder.work_dir(VIDEOS_DIR)
+
+    def shard_dir(self, split: str, shard: ShardSpec) -> Path:
+        path = self.root / split / SHARD_DIR.format(index=shard.index, count=shard.count)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def commit(self, split: str, shard: ShardSpec, row: dict[str, Any]) -> Path:
+        """Write the sample's mp4 (if any), then its json row: the json is the commit."""
+        out = self.shard_dir(split, shard)
+        record = dict(row)
+        video = record.pop("video", None)
+        if video and video.get("bytes"):
+            atomic_write_bytes(out / f"{row['sample_id']}.mp4", video["bytes"])
+            record["video"] = {"path": f"{row['sample_id']}.mp4"}
+        else:
+            record["video"] = None
+        return atomic_write_text(out / f"{row['sample_id']}.json", json.dumps(record, sort_keys=True) + "\n")
+
+    def splits(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir())
+
+    def _json_files(self, split: str) -> Iterator[Path]:
+        for shard_dir in sorted((self.root / split).glob("shard-*-of-*")):
+            if shard_dir.is_dir():
+                yield from sorted(p for p in shard_dir.glob("*.json") if not p.name.startswith("."))
+
+    def finished(self, split: str) -> set[tuple[str, int]]:
+        """(prompt_id, seed) of every finished sample of ``split`` in any shard folder."""
+        return {_split_id(p.stem) for p in self._json_files(split)}
+
+    def rows(self, split: str) -> Iterator[tuple[dict[str, Any], Path, Path | None]]:
+        """Each finished row once (first shard folder wins), with its json path and mp4 path."""
+        seen: set[str] = set()
+        for path in self._json_files(split):
+            if path.stem in seen:
+                continue
+            seen.add(path.stem)
+            row = json.loads(path.read_text(encoding="utf-8"))
+            video = row.get("video")
+            yield row, path, (path.parent / video["path"]) if video else None
+
+    def mark_done(self, split: str, shard: ShardSpec) -> None:
+        atomic_write_text(self.root / split / DONE_MARKER.format(index=shard.index, count=shard.count), "done\n")
+
+    def all_done(self, split: str, count: int) -> bool:
+        return all((self.root / split / DONE_MARKER.format(index=i, count=count)).exists() for i in range(count))
+
+    def try_lock(self) -> bool:
+        """Take the consolidation lock (False if another process holds it)."""
+        try:
+            fd = os.open(self.root / LOCK, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return False
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        return True
+
+    def unlock(self) -> None:
+        (self.root / LOCK).unlink(missing_ok=True)
