@@ -170,7 +170,9 @@ def write_rows(rows: list[dict[str, Any]], path: str | Path) -> Path:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(pa.Table.from_pylist(rows), tmp)
+        # from_pylist takes its columns from the first row only: give every row every key
+        keys = list(dict.fromkeys(key for row in rows for key in row))
+        pq.write_table(pa.Table.from_pylist([{k: row.get(k) for k in keys} for row in rows]), tmp)
     else:
         with tmp.open("w", encoding="utf-8") as fh:
             for row in rows:
