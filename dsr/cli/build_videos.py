@@ -1,0 +1,111 @@
+"""``dsr build-videos``: seeded samples → tracks, validity, DSR-Score → `samples` and `pairs`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _options(values: tuple[str, ...]) -> dict[str, Any]:
+    """KEY=VALUE pairs; VALUE is parsed as JSON when it can be (numbers, true, lists)."""
+    out: dict[str, Any] = {}
+    for item in values:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise click.BadParameter(f"{item!r}: expected KEY=VALUE")
+        try:
+            out[key.replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.replace("-", "_")] = value
+    return out
+
+
+def _seeds(text: str | None) -> tuple[int, ...] | None:
+    """'0,1,5' or '0-9' (inclusive) or a mix."""
+    if not text:
+        return None
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            lo, dash, hi = part.strip().partition("-")
+            seeds.extend(range(int(lo), int(hi) + 1) if dash else [int(lo)])
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: use e.g. 0-9 or 0,2,4") from None
+    return tuple(seeds)
+
+
+@click.command("build-videos")
+@click.option("--prompts", required=True, help="Dataset folder or Hub repo id with a `prompts` config.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Dataset folder to add `samples` and `pairs` to.")
+@click.option("--split", default="train", show_default=True, type=click.Choice(["train", "test"]))
+@click.option("--generator", default="wan", show_default=True, help="Generator: wan or synthetic.")
+@click.option("--generator-opt", "generator_opts", multiple=True, metavar="KEY=VALUE", help="Generator option, e.g. num_inference_steps=30 (repeatable).")
+@click.option("--tracker", default="grounded-sam2", show_default=True, help="Tracker: annotations, grounded-sam2 or sam3.")
+@click.option("--tracker-opt", "tracker_opts", multiple=True, metavar="KEY=VALUE", help="Tracker option (repeatable).")
+@click.option("--samples-per-prompt", type=int, help="Seeds 0..N-1 per prompt [default: 10 train, 5 test].")
+@click.option("--seeds", help="Explicit seeds, e.g. 0-9 or 0,3,7.")
+@click.option("--limit", type=int, help="Only the first N prompts (by prompt_id).")
+@click.option("--batch-size", default=1, show_default=True, help="Seeds of one prompt per generator call.")
+@click.option("--num-shards", type=int, help="Shards in all [default: WORLD_SIZE or 1].")
+@click.option("--shard-index", type=int, help="This shard [default: RANK or 0].")
+@click.option("--tau-train", default=0.7, show_default=True, help="Winner/loser threshold of the pairs.")
+@click.option("--crf", default=18, show_default=True, help="x264 quality of the stored mp4 (lower is better).")
+@click.option("--rows-per-shard", default=200, show_default=True, help="Rows per parquet file of `samples`.")
+@click.option("--merge/--no-merge", default=True, show_default=True, help="Merge into configs once every shard is done.")
+@click.option("--merge-only", is_flag=True, help="Only merge the finished samples already in the work area.")
+@click.option("--push", "push_repo", metavar="REPO_ID", help="Push the folder to this Hub dataset repo after merging.")
+@click.option("--version", "version", help="Tag for --push, e.g. v1.0.0 (an existing tag is never moved).")
+@click.option("--private", is_flag=True, help="Create the Hub repo private.")
+def build_videos(**kw: Any) -> None:
+    """Generate, track and score videos for every prompt and seed (resumable, sharded)."""
+    from dsr.builders.consolidate import consolidate
+    from dsr.builders.folder import DatasetFolder
+    from dsr.builders.videos import VideoBuildConfig, build_videos
+    from dsr.builders.work import WorkArea
+    from dsr.cards import sanitize_command
+    from dsr.errors import ConfigError
+    from dsr.media import EncodeConfig
+
+    if kw["push_repo"] and not kw["version"]:
+        raise ConfigError("--push needs --version vX.Y.Z (the tag of this dataset version)")
+    command = sanitize_command(["dsr", *sys.argv[1:]])
+    config = VideoBuildConfig(
+        prompts=kw["prompts"], out=str(kw["out"]), split=kw["split"], generator=kw["generator"],
+        generator_options=_options(kw["generator_opts"]), tracker=kw["tracker"],
+        tracker_options=_options(kw["tracker_opts"]), seeds=_seeds(kw["seeds"]),
+        samples_per_prompt=kw["samples_per_prompt"], limit=kw["limit"], batch_size=kw["batch_size"],
+        num_shards=kw["num_shards"], shard_index=kw["shard_index"], tau_train=kw["tau_train"],
+        encode=EncodeConfig(crf=kw["crf"]), rows_per_shard=kw["rows_per_shard"], consolidate=kw["merge"],
+        command=command,
+    )
+    folder = DatasetFolder(config.out)
+    if kw["merge_only"]:
+        WorkArea(folder).unlock()
+        merged = consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard, command=command)
+    else:
+        result = build_videos(config)
+        click.echo(f"shard {result.shard.index}/{result.shard.count}: {result.built} built, {result.skipped} already done"
+                   + (f", valid {result.valid / result.built:.3f}, Correct@0.7 {result.correct_07 / result.built:.3f}" if result.built else ""))
+        merged = result.merged
+        if merged is None:
+            click.echo("not merged yet: other shards are still running (or --no-merge); merge with --merge-only")
+    if merged is not None:
+        _summary(merged, folder.root)
+        if kw["push_repo"]:
+            from dsr.hub import push_folder
+
+            sha = push_folder(folder.root, kw["push_repo"], version=kw["version"], private=kw["private"])
+            click.echo(f"pushed {kw['push_repo']}@{kw['version']} ({sha})")
+
+
+def _summary(merged: Any, root: Path) -> None:
+    for split, curve in merged.curves.items():
+        click.echo(f"[{split}] samples {merged.samples.get(split, 0)}, invalid {curve.n_invalid}, Correct@0.7 {curve.at(0.7):.3f}")
+        click.echo("  validity: " + ", ".join(f"{k}={v}" for k, v in merged.validity.get(split, {}).items()))
+        click.echo("  pairs: " + ", ".join(f"{k}={v}" for k, v in merged.pairs.get(split, {}).items()))
+        click.echo("  " + curve.table().replace("\n", "\n  "))
+    click.echo(f"dataset folder: {root}")
