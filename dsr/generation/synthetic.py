@@ -10,8 +10,9 @@ Scenarios (``SCENARIOS``): ``follow`` the prompt, ``reverse`` (final → initial
 ``wrong_target`` (ends on the third side), ``partial`` (stops half way), and the failure cases that
 validity must catch: ``second_animal`` (a duplicate animal ⇒ redundant frames), ``object_missing``
 (⇒ miss frames), ``leaves_frame`` (the animal walks out for a long while), ``flicker`` (hidden
-every fourth frame ⇒ no run of 4 valid frames) and ``hidden_briefly`` (a short occlusion; stays
-valid).
+every fourth frame ⇒ no run of 4 valid frames; needs ≥ 27 frames, shorter clips end up with too
+few valid frames instead) and ``hidden_briefly`` (a short occlusion; stays valid). ``scenario="cycle"``
+walks through them by seed (seed % 10), which makes small demos cover every case.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "second_animal": 0.5, "object_missing": 0.5, "leaves_frame": 0.5, "flicker": 0.5,
     "hidden_briefly": 1.0,
 }
+CYCLE = "cycle"
 _OFFSET = {"left": (-1.0, 0.0), "right": (1.0, 0.0), "top": (0.0, -1.0)}
 
 
@@ -49,7 +51,7 @@ class SyntheticConfig:
     height: int = field(default=480, metadata={"help": "frame height in pixels"})
     width: int = field(default=832, metadata={"help": "frame width in pixels"})
     fps: int = field(default=16, metadata={"help": "frames per second"})
-    scenario: str | None = field(default=None, metadata={"help": "force one scenario for every seed (None: draw by weights)"})
+    scenario: str | None = field(default=None, metadata={"help": "force one scenario for every seed; 'cycle': scenario number seed % 10; None: draw by weights"})
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS), metadata={"help": "scenario → sampling weight"})
     jitter: float = field(default=0.02, metadata={"help": "position noise, as a fraction of the frame width"})
 
@@ -59,7 +61,7 @@ class SyntheticConfig:
                 f"SyntheticConfig needs num_frames ≥ 2, height/width ≥ 16 and fps ≥ 1, got "
                 f"{self.num_frames} frames of {self.height}×{self.width} at {self.fps} fps"
             )
-        unknown = sorted(((set(self.weights) | {self.scenario}) - {None}) - set(SCENARIOS))
+        unknown = sorted(((set(self.weights) | {self.scenario}) - {None, CYCLE}) - set(SCENARIOS))
         if unknown:
             raise ConfigError(f"unknown synthetic scenario(s) {unknown}: choose from {', '.join(SCENARIOS)}")
         if self.scenario is None and sum(self.weights.values()) <= 0:
@@ -181,6 +183,8 @@ class SyntheticGenerator:
 
     def scenario_for(self, prompt: DSRPrompt, seed: int) -> str:
         """The scenario a seed draws for a prompt (forced when ``config.scenario`` is set)."""
+        if self.config.scenario == CYCLE:
+            return SCENARIOS[seed % len(SCENARIOS)]
         if self.config.scenario:
             return self.config.scenario
         names = [s for s in SCENARIOS if self.config.weights.get(s, 0) > 0]
