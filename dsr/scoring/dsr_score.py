@@ -20,7 +20,7 @@ import numpy as np
 
 from dsr.errors import ConfigError
 from dsr.prompts.model import Relation
-from dsr.scoring.geometry import AXES, as_boxes, ssr_along, usable_mask
+from dsr.scoring.geometry import SSRPlanes, as_boxes, ssr_planes
 
 __all__ = ["DEFAULT_M", "DEFAULT_MIN_FRAMES", "DSRScore", "DSRScoreBatch", "dsr_score", "dsr_scores"]
 
@@ -114,10 +114,45 @@ def _relations(relations: Sequence[Relation | str] | Relation | str, n: int) -> 
     return out
 
 
-def _axes(relations: Sequence[Relation]) -> tuple[np.ndarray, np.ndarray]:
-    pairs = [AXES[r] for r in relations]
-    arr = np.asarray(pairs, dtype=np.float64).reshape(-1, 2)
-    return arr[:, 0:1], arr[:, 1:2]
+def _select(planes: SSRPlanes, relations: list[Relation]) -> np.ndarray:
+    """Per video, the SSR plane of its relation: (B, N) from the (B, N) left/top planes."""
+    if len(set(relations)) == 1:  # the common case of one relation for the whole batch
+        return planes.relation(relations[0])
+    rel = np.array([r.value for r in relations])[:, None]
+    left = np.where(rel == Relation.RIGHT.value, -planes.left, planes.left) + 0.0  # + 0.0: no −0.0
+    return np.where(rel == Relation.TOP.value, planes.top, left)
+
+
+def _nth(values: np.ndarray, rank: np.ndarray, count: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Per video, the value at its k-th usable frame (k ≥ 1), or 0 where it has fewer frames.
+
+    ``rank`` is the running count of usable frames, so the k-th usable frame is the first one
+    whose rank reaches k.
+    """
+    if values.shape[1] == 0:
+        return np.zeros(values.shape[0])
+    index = np.argmax(rank >= k[:, None], axis=1)
+    picked = np.take_along_axis(values, index[:, None], axis=1)[:, 0]
+    return np.where((k >= 1) & (k <= count), picked, 0.0)
+
+
+def _components(
+    ssr_i: np.ndarray, ssr_f: np.ndarray, usable: np.ndarray, m: int
+) -> tuple[np.ndarray, ...]:
+    """r_init, r_final, g_init, g_final and the usable-frame count of every video.
+
+    Sums run in frame order (``R[0] + R[1] + ...``), like ``sum(R[:m])`` and ``sum(R[-m:])`` in
+    plain Python, so a per-frame loop gives the very same floats.
+    """
+    rank = np.cumsum(usable, axis=1)
+    count = rank[:, -1] if rank.shape[1] else np.zeros(rank.shape[0], dtype=np.int64)
+    ones, zero = np.ones_like(count), np.zeros(len(count))
+    r_init = sum((_nth(ssr_i, rank, count, ones * k) for k in range(1, m + 1)), zero)
+    r_final = sum((_nth(ssr_f, rank, count, count - j) for j in range(m - 1, -1, -1)), zero)
+    denom = np.maximum(np.minimum(count, m), 1)
+    g_init = (_nth(ssr_i, rank, count, ones) - _nth(ssr_i, rank, count, count)) / 2.0
+    g_final = (_nth(ssr_f, rank, count, count) - _nth(ssr_f, rank, count, ones)) / 2.0
+    return r_init / denom, r_final / denom, g_init, g_final, count
 
 
 def dsr_scores(
@@ -144,22 +179,11 @@ def dsr_scores(
             f"and {obj.shape}"
         )
     n_videos = animal.shape[0]
-    usable = usable_mask(animal, obj)
-    ssr_i = ssr_along(animal, obj, *_axes(_relations(initial, n_videos)))
-    ssr_f = ssr_along(animal, obj, *_axes(_relations(final, n_videos)))
-    rank = np.cumsum(usable, axis=1)
-    count = rank[:, -1:] if rank.shape[1] else np.zeros((rank.shape[0], 1), dtype=np.int64)
-    first_m = usable & (rank <= m)
-    last_m = usable & (rank > count - m)
-    first = usable & (rank == 1)
-    last = usable & (rank == count)
-    zi, zf = np.where(usable, ssr_i, 0.0), np.where(usable, ssr_f, 0.0)
-    denom = np.maximum(np.minimum(count[:, 0], m), 1)
-    r_init = (zi * first_m).sum(axis=1) / denom
-    r_final = (zf * last_m).sum(axis=1) / denom
-    g_init = 0.5 * ((zi * first).sum(axis=1) - (zi * last).sum(axis=1))
-    g_final = 0.5 * ((zf * last).sum(axis=1) - (zf * first).sum(axis=1))
-    valid = count[:, 0] >= min_frames
+    planes = ssr_planes(animal, obj)
+    ssr_i = _select(planes, _relations(initial, n_videos))
+    ssr_f = _select(planes, _relations(final, n_videos))
+    r_init, r_final, g_init, g_final, count = _components(ssr_i, ssr_f, planes.usable, m)
+    valid = count >= min_frames
     score = np.where(valid, (r_init + r_final + g_init + g_final) / 8.0 + 0.5, np.nan)
     return DSRScoreBatch(
         score=score,
@@ -168,7 +192,7 @@ def dsr_scores(
         r_final=r_final,
         g_init=g_init,
         g_final=g_final,
-        n_frames=count[:, 0].astype(np.int64),
+        n_frames=count.astype(np.int64),
         ssr_initial=ssr_i,
         ssr_final=ssr_f,
     )

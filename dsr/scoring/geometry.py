@@ -9,12 +9,13 @@ the relation's axis, and ``d`` the centre offset along that axis normalized by t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from dsr.prompts.model import Relation
 
-__all__ = ["AXES", "as_boxes", "ssr_along", "ssr_score", "ssr_scores", "usable_mask"]
+__all__ = ["AXES", "SSRPlanes", "as_boxes", "ssr_planes", "ssr_score", "ssr_scores", "usable_mask"]
 
 #: Unit vector of each relation in image coordinates (y down, so "top" is −y).
 AXES: dict[Relation, tuple[float, float]] = {
@@ -37,41 +38,65 @@ def as_boxes(boxes: object) -> np.ndarray:
     return arr
 
 
+class SSRPlanes(NamedTuple):
+    """Per-frame arrays of one pass over the boxes (shape ``boxes.shape[:-1]``).
+
+    ``left`` and ``top`` are the SSR scores for those relations (NaN where unusable); the score
+    for ``right`` is ``-left``, as its axis is the opposite one with the same normalization.
+    """
+
+    usable: np.ndarray
+    left: np.ndarray
+    top: np.ndarray
+
+    def relation(self, relation: Relation | str) -> np.ndarray:
+        """The SSR plane of one relation."""
+        rel = Relation.coerce(relation)
+        if rel is Relation.TOP:
+            return self.top
+        return self.left if rel is Relation.LEFT else -self.left + 0.0  # + 0.0: no -0.0
+
+
+def _extents(animal: np.ndarray, obj: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Widths and heights (animal, then object) and the usable mask.
+
+    A frame is usable when every extent is positive and their sum finite, which is the case
+    exactly when all eight coordinates are finite with x2 > x1 and y2 > y1 (short of coordinates
+    so large, beyond 1e307, that the extents overflow).
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        wa, ha = animal[..., 2] - animal[..., 0], animal[..., 3] - animal[..., 1]
+        wo, ho = obj[..., 2] - obj[..., 0], obj[..., 3] - obj[..., 1]
+        usable = (wa > 0) & (ha > 0) & (wo > 0) & (ho > 0) & np.isfinite(wa + ha + wo + ho)
+    return wa, ha, wo, ho, usable
+
+
 def usable_mask(animal: np.ndarray, obj: np.ndarray) -> np.ndarray:
     """Frames where both boxes are present, finite and have positive width and height."""
-    ok = np.ones(animal.shape[:-1], dtype=bool)
-    for box in (animal, obj):
-        ok &= np.isfinite(box).all(axis=-1)
-        with np.errstate(invalid="ignore"):
-            ok &= (box[..., 2] > box[..., 0]) & (box[..., 3] > box[..., 1])
-    return ok
+    return _extents(animal, obj)[-1]
+
+
+def ssr_planes(animal: np.ndarray, obj: np.ndarray) -> SSRPlanes:
+    """SSR scores of every frame for all three relations at once (arrays (..., 4) in).
+
+    With ``v`` the object-to-animal centre vector: ``r(left) = (−v_x/|v|) · min(|v_x| / mean
+    width, 1)`` and ``r(top) = (−v_y/|v|) · min(|v_y| / mean height, 1)`` (image y points down),
+    0 when ``|v| = 0``; NaN where the frame is unusable.
+    """
+    wa, ha, wo, ho, usable = _extents(animal, obj)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        vx = (animal[..., 0] + animal[..., 2] - obj[..., 0] - obj[..., 2]) / 2.0
+        vy = (animal[..., 1] + animal[..., 3] - obj[..., 1] - obj[..., 3]) / 2.0
+        norm = np.hypot(vx, vy)
+        norm = np.where(norm > 0, norm, np.inf)  # cos = 0 when the centres coincide
+        left = (-vx / norm) * np.minimum(np.abs(vx) / ((wa + wo) / 2.0), 1.0) + 0.0
+        top = (-vy / norm) * np.minimum(np.abs(vy) / ((ha + ho) / 2.0), 1.0) + 0.0
+    return SSRPlanes(usable, np.where(usable, left, np.nan), np.where(usable, top, np.nan))
 
 
 def ssr_scores(animal: np.ndarray, obj: np.ndarray, relation: Relation | str) -> np.ndarray:
     """SSR score of every frame: arrays (..., 4) in, array (...) out (NaN where unusable)."""
-    rel = Relation.coerce(relation)
-    ux, uy = AXES[rel]
-    return ssr_along(animal, obj, np.float64(ux), np.float64(uy))
-
-
-def ssr_along(animal: np.ndarray, obj: np.ndarray, ux: np.ndarray, uy: np.ndarray) -> np.ndarray:
-    """SSR score for axis (ux, uy), broadcast against the frame dimensions.
-
-    A vertical axis (ux == 0) normalizes by the mean box height, a horizontal one by the mean
-    width; NaN where the frame is unusable.
-    """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vx = (animal[..., 0] + animal[..., 2] - obj[..., 0] - obj[..., 2]) / 2.0
-        vy = (animal[..., 1] + animal[..., 3] - obj[..., 1] - obj[..., 3]) / 2.0
-        norm = np.hypot(vx, vy)
-        cos = np.where(norm > 0, (vx * ux + vy * uy) / np.where(norm > 0, norm, 1.0), 0.0)
-        vertical = ux == 0
-        height = ((animal[..., 3] - animal[..., 1]) + (obj[..., 3] - obj[..., 1])) / 2.0
-        width = ((animal[..., 2] - animal[..., 0]) + (obj[..., 2] - obj[..., 0])) / 2.0
-        offset = np.where(vertical, np.abs(vy), np.abs(vx))
-        dist = np.clip(offset / np.where(vertical, height, width), 0.0, 1.0)
-        out = cos * dist + 0.0  # + 0.0 turns -0.0 into 0.0
-    return np.where(usable_mask(animal, obj), out, np.nan)
+    return ssr_planes(as_boxes(animal), as_boxes(obj)).relation(relation)
 
 
 def ssr_score(
