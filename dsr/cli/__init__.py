@@ -22,6 +22,7 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS: dict[str, str] = {
     "score": "dsr.cli.score:score",
     "demo": "dsr.cli.demo:demo",
+    "build-prompts": "dsr.cli.build_prompts:build_prompts",
     "build-videos": "dsr.cli.build_videos:build_videos",
 }
 

@@ -1,0 +1,186 @@
+"""The ``openai`` backend: GPT-4o or any OpenAI-compatible chat endpoint (vLLM, Ollama, TGI).
+
+Asks for structured output (a JSON schema of prompt records), with explicit diversity hints per
+request. Requests run concurrently (bounded), retry with exponential backoff on 429, 5xx,
+timeouts and connection errors, and every successful response is cached on disk by request
+(:mod:`.llm_cache`), so a re-run, or a run after a crash, makes no duplicate calls.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from dsr.builders.prompt_backends import vocab
+from dsr.builders.prompt_backends.base import BackendContext, Candidate
+from dsr.builders.prompt_backends.llm_cache import ResponseCache, request_key
+from dsr.builders.prompt_backends.openai_messages import messages_for, response_format
+from dsr.errors import ConfigError
+from dsr.prompts import DSRType
+
+__all__ = ["OpenAIBackend", "OpenAIBackendConfig"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OpenAIBackendConfig:
+    """Settings of the openai backend (the API key is only ever read from the environment)."""
+
+    model: str = field(default="gpt-4o", metadata={"help": "Chat model name."})
+    base_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: api.openai.com)."})
+    api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "Environment variable holding the API key."})
+    per_request: int = field(default=10, metadata={"help": "Prompts asked for in one request."})
+    concurrency: int = field(default=4, metadata={"help": "Requests in flight at once."})
+    timeout: float = field(default=60.0, metadata={"help": "Seconds before one request times out."})
+    max_retries: int = field(default=4, metadata={"help": "Retries per request on 429, 5xx, timeouts."})
+    backoff: float = field(default=1.0, metadata={"help": "First retry delay in seconds; doubles each retry."})
+    backoff_max: float = field(default=30.0, metadata={"help": "Longest retry delay (also caps Retry-After)."})
+    temperature: float = field(default=1.0, metadata={"help": "Sampling temperature."})
+    structured: bool = field(default=True, metadata={"help": "Ask for a JSON schema; off: plain JSON mode for servers without schemas."})
+    oversample: float = field(default=1.2, metadata={"help": "Prompts asked for per missing prompt."})
+
+    def __post_init__(self) -> None:
+        for name in ("per_request", "concurrency"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}={getattr(self, name)}: must be at least 1")
+        if self.timeout <= 0 or self.backoff < 0 or self.max_retries < 0:
+            raise ConfigError("timeout must be > 0, backoff and max_retries >= 0")
+        if self.oversample < 1.0:
+            raise ConfigError(f"oversample={self.oversample}: must be at least 1.0")
+        if self.base_url is not None and not str(self.base_url).startswith(("http://", "https://")):
+            raise ConfigError(f"base_url={self.base_url!r}: expected an http(s) URL such as http://localhost:8000/v1")
+
+
+class OpenAIBackend:
+    """Chat-completions prompt synthesis with a response cache."""
+
+    name = "openai"
+    exhaustive = False
+    config_class = OpenAIBackendConfig
+
+    def __init__(self, context: BackendContext) -> None:
+        self.config = OpenAIBackendConfig(**dict(context.options))
+        self.seed = context.seed
+        self.cache = ResponseCache(context.cache_dir)
+        self._client: Any = None
+
+    def source(self) -> str:
+        return f"openai:{self.config.model}"
+
+    def generate(self, wanted: Mapping[DSRType, int], round_index: int) -> Iterator[Candidate]:
+        requests = self._requests(wanted, round_index)
+        with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
+            answers = list(pool.map(self._answer, requests))  # map keeps request order
+        for request, (content, failure) in zip(requests, answers, strict=True):
+            yield from self._candidates(request, content, failure)
+
+    # -- requests ------------------------------------------------------------------------------
+    def _requests(self, wanted: Mapping[DSRType, int], round_index: int) -> list[dict[str, Any]]:
+        out = []
+        for dsr_type, count in wanted.items():
+            total = int(count * self.config.oversample + 0.999)
+            batches = -(-total // self.config.per_request)
+            for batch in range(batches):
+                rng = random.Random(f"dsr-openai:{self.seed}:{round_index}:{dsr_type.code}:{batch}")
+                animals = rng.sample(sorted(vocab.ANIMAL_VERBS), 4)
+                out.append(self._body(dsr_type, self.config.per_request, animals, rng.randrange(2**31)))
+        return out
+
+    def _body(self, dsr_type: DSRType, n: int, animals: list[str], seed: int) -> dict[str, Any]:
+        return {
+            "model": self.config.model,
+            "messages": messages_for(dsr_type, n, animals),
+            "response_format": response_format(self.config.structured),
+            "temperature": self.config.temperature,
+            "seed": seed,
+        }
+
+    def _answer(self, body: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(response text, None) from the cache or the API, or (None, why it failed)."""
+        key = request_key({"endpoint": self.config.base_url or "https://api.openai.com/v1", **body})
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached, None
+        content, failure = self._call(body)
+        if content is not None:
+            self.cache.put(key, body, content)
+        return content, failure
+
+    def _call(self, body: dict[str, Any]) -> tuple[str | None, str | None]:
+        import openai
+
+        client = self._get_client()
+        failure = "no attempt"
+        for attempt in range(self.config.max_retries + 1):
+            try:
+                response = client.chat.completions.create(**body)
+                return response.choices[0].message.content or "", None
+            except openai.AuthenticationError as exc:
+                raise ConfigError(f"the endpoint rejected the API key from ${self.config.api_key_env} "
+                                  f"({exc.status_code}): set a valid key") from None
+            except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
+                    openai.APIConnectionError) as exc:
+                failure = f"{type(exc).__name__}: {_short(exc)}"
+                if attempt < self.config.max_retries:
+                    delay = self._delay(attempt, exc)
+                    log.info("request failed (%s); retry %d in %.2fs", failure, attempt + 1, delay)
+                    time.sleep(delay)
+            except openai.APIStatusError as exc:
+                raise ConfigError(f"the endpoint refused the request ({exc.status_code}: {_short(exc)}); "
+                                  "check --model and --base-url, or disable structured output") from None
+        return None, f"gave up after {self.config.max_retries + 1} attempts: {failure}"
+
+    def _delay(self, attempt: int, exc: Exception) -> float:
+        delay = self.config.backoff * 2**attempt
+        response = getattr(exc, "response", None)
+        retry_after = response.headers.get("retry-after") if response is not None else None
+        if retry_after and retry_after.replace(".", "", 1).isdigit():
+            delay = float(retry_after)
+        return min(max(delay, 0.0), self.config.backoff_max)
+
+    def _get_client(self) -> Any:
+        if self._client is None:
+            import openai
+
+            key = os.environ.get(self.config.api_key_env)
+            if not key and self.config.base_url is None:
+                raise ConfigError(f"${self.config.api_key_env} is not set: export your OpenAI API key, "
+                                  "or pass --base-url for a local OpenAI-compatible server")
+            self._client = openai.OpenAI(api_key=key or "EMPTY", base_url=self.config.base_url,
+                                         timeout=self.config.timeout, max_retries=0)
+        return self._client
+
+    # -- responses -----------------------------------------------------------------------------
+    def _candidates(self, body: dict[str, Any], content: str | None, failure: str | None) -> Iterator[Candidate]:
+        origin = f"request {request_key(body)[:12]}"
+        src = self.source()
+        if content is None:
+            yield Candidate(src, origin, error=("request_failed", failure or "failed"))
+            return
+        try:
+            records = json.loads(content)["prompts"]
+            if not isinstance(records, list):
+                raise TypeError("'prompts' is not a list")
+        except (ValueError, KeyError, TypeError) as exc:
+            yield Candidate(src, origin, sentence=None,
+                            error=("bad_response", f"not the requested JSON ({_short(exc)}): {content[:120]!r}"))
+            return
+        for index, record in enumerate(records):
+            where = f"{origin} #{index}"
+            if not isinstance(record, dict) or not isinstance(record.get("sentence"), str):
+                yield Candidate(src, where, error=("bad_response", f"record without a sentence: {str(record)[:120]!r}"))
+                continue
+            fields = {k: record.get(k) for k in ("scene", "animal", "object", "initial", "final", "verb")}
+            yield Candidate(src, where, sentence=record["sentence"], fields=fields)
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
