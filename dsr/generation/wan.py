@@ -1,0 +1,158 @@
+"""The ``wan`` generator: diffusers' ``WanPipeline`` (Wan2.1-T2V) from a Hub id or a local folder.
+
+Defaults follow SPEC §2 (81 frames, 480×832, 16 fps, 50 steps, guidance 5.0, Wan's standard
+negative prompt, flow_shift 3.0 for 480p). Each sample gets its own CPU ``torch.Generator``
+seeded with its seed, so the seed alone reproduces it on any device, and a batch of seeds of one
+prompt (a list of generators) gives the same latents as one seed at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dsr.errors import ConfigError
+from dsr.generation.base import GeneratedVideo
+from dsr.prompts import DSRPrompt
+
+__all__ = ["DEFAULT_MODEL", "WAN_NEGATIVE_PROMPT", "WanConfig", "WanGenerator"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
+#: The English negative prompt of the usage example in diffusers' ``pipeline_wan.py``.
+WAN_NEGATIVE_PROMPT = (
+    "Bright tones, overexposed, static, blurred details, subtitles, style, works, paintings, images, "
+    "static, overall gray, worst quality, low quality, JPEG compression residue, ugly, incomplete, "
+    "extra fingers, poorly drawn hands, poorly drawn faces, deformed, disfigured, misshapen limbs, "
+    "fused fingers, still picture, messy background, three legs, many people in the background, "
+    "walking backwards"
+)
+
+
+@dataclass(frozen=True)
+class WanConfig:
+    """Settings of the ``wan`` generator (SPEC §2 defaults)."""
+
+    model: str = field(default=DEFAULT_MODEL, metadata={"help": "Hub id or local folder of a diffusers Wan T2V pipeline"})
+    num_frames: int = field(default=81, metadata={"help": "frames per video (4k+1)"})
+    height: int = field(default=480, metadata={"help": "frame height (multiple of 16)"})
+    width: int = field(default=832, metadata={"help": "frame width (multiple of 16)"})
+    fps: int = field(default=16, metadata={"help": "frames per second of the stored video"})
+    num_inference_steps: int = field(default=50, metadata={"help": "sampling steps"})
+    guidance_scale: float = field(default=5.0, metadata={"help": "classifier-free guidance scale"})
+    negative_prompt: str = field(default=WAN_NEGATIVE_PROMPT, metadata={"help": "negative prompt"})
+    flow_shift: float | None = field(default=3.0, metadata={"help": "UniPC flow shift (3.0 for 480p, 5.0 for 720p); None keeps the pipeline's scheduler"})
+    dtype: str = field(default="auto", metadata={"help": "auto (bf16 on CUDA, fp32 on CPU), bfloat16, float16 or float32"})
+    device: str | None = field(default=None, metadata={"help": "torch device (default cuda:<LOCAL_RANK> if available, else cpu)"})
+    device_index: int | None = field(default=None, metadata={"help": "CUDA device index (set from LOCAL_RANK by build-videos)"})
+    cpu_offload: bool = field(default=False, metadata={"help": "enable_model_cpu_offload (small GPUs)"})
+    vae_tiling: bool = field(default=False, metadata={"help": "decode the VAE in tiles (less memory)"})
+    vae_slicing: bool = field(default=False, metadata={"help": "decode the VAE one video at a time"})
+    max_sequence_length: int = field(default=512, metadata={"help": "text tokens given to the encoder"})
+    prompt_field: str = field(default="prompt", metadata={"help": "prompt text to use: prompt (canonical) or from_to"})
+
+    def __post_init__(self) -> None:
+        if (self.num_frames - 1) % 4 or self.height % 16 or self.width % 16:
+            raise ConfigError(
+                f"Wan needs num_frames = 4k+1 and height/width multiples of 16, got {self.num_frames} frames of "
+                f"{self.height}×{self.width}: e.g. 81 frames of 480×832"
+            )
+        if self.dtype not in ("auto", "bfloat16", "float16", "float32"):
+            raise ConfigError(f"dtype={self.dtype!r}: choose auto, bfloat16, float16 or float32")
+        if self.prompt_field not in ("prompt", "from_to"):
+            raise ConfigError(f"prompt_field={self.prompt_field!r}: choose prompt or from_to")
+
+
+class WanGenerator:
+    """Seeded text-to-video sampling with a diffusers Wan pipeline (loaded on first use)."""
+
+    name = "wan"
+
+    def __init__(self, config: WanConfig | None = None, **options: Any) -> None:
+        self.config = config or WanConfig(**options)
+        self._pipe: Any = None
+
+    def settings(self) -> dict[str, Any]:
+        out = asdict(self.config)
+        out.pop("device_index")
+        out.pop("device")
+        out["generator"] = self.name
+        out["resolved_dtype"] = self._dtype_name()
+        return out
+
+    def _device(self) -> str:
+        import torch
+
+        if self.config.device:
+            return self.config.device
+        if torch.cuda.is_available():
+            return f"cuda:{self.config.device_index or 0}"
+        return "cpu"
+
+    def _dtype_name(self) -> str:
+        if self.config.dtype != "auto":
+            return self.config.dtype
+        return "bfloat16" if self._device().startswith("cuda") else "float32"
+
+    @property
+    def pipeline(self) -> Any:
+        """The loaded ``WanPipeline`` (loads it on first access)."""
+        if self._pipe is None:
+            self._pipe = self._load()
+        return self._pipe
+
+    def _load(self) -> Any:
+        import torch
+        from diffusers import UniPCMultistepScheduler, WanPipeline
+
+        cfg = self.config
+        dtype = getattr(torch, self._dtype_name())
+        log.info("loading Wan pipeline %s (%s) on %s", cfg.model, dtype, self._device())
+        pipe = WanPipeline.from_pretrained(cfg.model, dtype=dtype)
+        pipe.vae.to(torch.float32)  # the Wan VAE is run in fp32, as in diffusers' example
+        if cfg.flow_shift is not None:
+            pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=cfg.flow_shift)
+        if cfg.vae_tiling:
+            pipe.vae.enable_tiling()
+        if cfg.vae_slicing:
+            pipe.vae.enable_slicing()
+        if cfg.cpu_offload:
+            pipe.enable_model_cpu_offload(device=self._device())
+        else:
+            pipe.to(self._device())
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
+
+    def _text(self, prompt: DSRPrompt) -> str:
+        return prompt.render_from_to() if self.config.prompt_field == "from_to" else prompt.render()
+
+    def generate(self, prompt: DSRPrompt, seeds: Sequence[int]) -> list[GeneratedVideo]:
+        """One video per seed; all seeds of the call run as one batch."""
+        import torch
+
+        cfg = self.config
+        seeds = [int(s) for s in seeds]
+        generators = [torch.Generator("cpu").manual_seed(s) for s in seeds]
+        with torch.inference_mode():
+            out = self.pipeline(
+                prompt=self._text(prompt), negative_prompt=cfg.negative_prompt, height=cfg.height,
+                width=cfg.width, num_frames=cfg.num_frames, num_inference_steps=cfg.num_inference_steps,
+                guidance_scale=cfg.guidance_scale, num_videos_per_prompt=len(seeds), generator=generators,
+                output_type="np", max_sequence_length=cfg.max_sequence_length,
+            )
+        videos = np.asarray(out.frames)
+        settings = {**self.settings(), "prompt_text": self._text(prompt)}
+        return [
+            GeneratedVideo(frames=_to_uint8(v), fps=cfg.fps, seed=s, settings=settings)
+            for s, v in zip(seeds, videos, strict=True)
+        ]
+
+
+def _to_uint8(video: np.ndarray) -> np.ndarray:
+    """Float frames in [0, 1] (T, H, W, 3) → uint8."""
+    return (np.clip(np.asarray(video, dtype=np.float32), 0.0, 1.0) * 255.0).round().astype(np.uint8)
