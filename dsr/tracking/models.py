@@ -1,0 +1,112 @@
+"""Shared plumbing of the model-based trackers: device and dtype, a per-process model cache, and
+the pure-numpy conversion of masks to boxes.
+
+Models are loaded once per process and reused across samples: the cache key is
+``(loader, model id, device, dtype)``, so two trackers that name the same checkpoint share it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dsr.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = [
+    "DTYPES",
+    "clear_model_cache",
+    "load_cached",
+    "lost_track_frames",
+    "mask_area_fraction",
+    "masks_to_boxes",
+    "resolve_device",
+    "resolve_dtype",
+]
+
+log = logging.getLogger(__name__)
+
+#: dtype names accepted by the tracker configs.
+DTYPES = ("float32", "float16", "bfloat16")
+
+_CACHE: dict[tuple[str, str, str, str], Any] = {}
+
+
+def resolve_device(device: str | None) -> str:
+    """``None``/"auto" → "cuda" when a GPU is present, else "cpu"; anything else unchanged."""
+    if device in (None, "", "auto"):
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(device)
+
+
+def resolve_dtype(name: str) -> torch.dtype:
+    """The torch dtype object of ``name`` (sessions need the object, not the string)."""
+    import torch
+
+    if name not in DTYPES:
+        raise ConfigError(f"dtype {name!r} is not supported: choose one of {', '.join(DTYPES)}")
+    return getattr(torch, name)  # type: ignore[no-any-return]
+
+
+def check_dtype(name: str) -> None:
+    """Validate a dtype name without importing torch (for config ``__post_init__``)."""
+    if name not in DTYPES:
+        raise ConfigError(f"dtype {name!r} is not supported: choose one of {', '.join(DTYPES)}")
+
+
+def load_cached(kind: str, model_id: str, device: str, dtype: str, loader: Callable[[], Any]) -> Any:
+    """``loader()`` once per (kind, model id, device, dtype) in this process; later calls reuse it."""
+    key = (kind, str(model_id), device, dtype)
+    if key not in _CACHE:
+        log.info("loading %s %s on %s (%s)", kind, model_id, device, dtype)
+        _CACHE[key] = loader()
+    return _CACHE[key]
+
+
+def clear_model_cache() -> None:
+    """Forget every cached model (frees memory once the last reference is gone)."""
+    _CACHE.clear()
+
+
+def masks_to_boxes(masks: np.ndarray) -> np.ndarray:
+    """Tight xyxy boxes (N, 4) of boolean masks (N, H, W); NaN rows for empty masks.
+
+    Inclusive pixel extent, as ``torchvision.ops.masks_to_boxes``: a mask covering columns 3..7
+    has x1 = 3 and x2 = 7 (the index of the last pixel, not one past it).
+    """
+    arr = np.asarray(masks, dtype=bool)
+    if arr.ndim != 3:
+        raise ValueError(f"masks must have shape (N, H, W), got {arr.shape}")
+    out = np.full((arr.shape[0], 4), np.nan)
+    rows, cols = arr.any(axis=2), arr.any(axis=1)
+    for i in range(arr.shape[0]):
+        ys, xs = np.flatnonzero(rows[i]), np.flatnonzero(cols[i])
+        if ys.size:
+            out[i] = (xs[0], ys[0], xs[-1], ys[-1])
+    return out
+
+
+def mask_area_fraction(masks: np.ndarray) -> np.ndarray:
+    """Fraction of the frame each mask (N, H, W) covers."""
+    arr = np.asarray(masks, dtype=bool)
+    return arr.reshape(arr.shape[0], -1).mean(axis=1) if arr.size else np.zeros(arr.shape[0])
+
+
+def lost_track_frames(area: np.ndarray, max_fraction: float, key_frame: int) -> np.ndarray:
+    """Frames whose mask suddenly covers most of the frame: a lost track, not the object.
+
+    A frame is lost when its mask covers more than ``max_fraction`` of the frame while the mask at
+    the key frame (where the detector saw the object) did not. An object that really fills the
+    frame from the key frame on is kept.
+    """
+    frac = np.nan_to_num(np.asarray(area, dtype=float), nan=0.0)
+    if frac.size == 0 or frac[key_frame] > max_fraction:
+        return np.zeros(frac.shape, dtype=bool)
+    return frac > max_fraction

@@ -1,0 +1,118 @@
+"""SAM2.1 video propagation from box prompts on one key frame (SPEC §3).
+
+The prompts go on the key frame; the tracker is propagated forward to the last frame and backward
+to the first, so every frame gets a mask per object. Masks become tight boxes
+(:func:`~dsr.tracking.models.masks_to_boxes`); an empty mask is an absent object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dsr.errors import ConfigError
+from dsr.tracking.models import (
+    check_dtype,
+    load_cached,
+    mask_area_fraction,
+    masks_to_boxes,
+    resolve_device,
+    resolve_dtype,
+)
+
+__all__ = ["DEFAULT_SAM2", "Propagation", "Sam2Config", "Sam2Propagator"]
+
+DEFAULT_SAM2 = "facebook/sam2.1-hiera-large"
+
+
+@dataclass(frozen=True)
+class Sam2Config:
+    """Which SAM2 video checkpoint to run and how."""
+
+    model: str = field(default=DEFAULT_SAM2, metadata={"help": "Hub id or local directory of a SAM2 video checkpoint (e.g. facebook/sam2.1-hiera-tiny)"})
+    mask_threshold: float = field(default=0.0, metadata={"help": "mask logit above which a pixel belongs to the object"})
+    device: str | None = field(default=None, metadata={"help": "torch device; None: cuda when present, else cpu"})
+    dtype: str = field(default="float32", metadata={"help": "float32, float16 or bfloat16"})
+
+    def __post_init__(self) -> None:
+        if not self.model:
+            raise ConfigError("Sam2Config.model is empty: give a Hub id or a local directory")
+        check_dtype(self.dtype)
+
+
+@dataclass(frozen=True)
+class Propagation:
+    """Per object (in prompt order) and frame: box (n, T, 4; NaN when the mask is empty), the
+    fraction of the frame its mask covers (n, T), and which frames the tracker visited (T,)."""
+
+    boxes: np.ndarray
+    area: np.ndarray
+    visited: np.ndarray
+
+
+class Sam2Propagator:
+    """Box-prompted SAM2 video tracking, forward and backward from a key frame."""
+
+    def __init__(self, config: Sam2Config | None = None, **options: Any) -> None:
+        self.config = config or Sam2Config(**options)
+        self.device = resolve_device(self.config.device)
+
+    def settings(self) -> dict[str, Any]:
+        return {**asdict(self.config), "device": self.device}
+
+    def _load(self) -> tuple[Any, Any]:
+        cfg = self.config
+
+        def load() -> tuple[Any, Any]:
+            from transformers import Sam2VideoModel, Sam2VideoProcessor
+
+            model = Sam2VideoModel.from_pretrained(cfg.model, dtype=resolve_dtype(cfg.dtype))
+            return model.to(self.device).eval(), Sam2VideoProcessor.from_pretrained(cfg.model)
+
+        return load_cached("sam2-video", cfg.model, self.device, cfg.dtype, load)  # type: ignore[no-any-return]
+
+    def propagate(
+        self, frames: np.ndarray, key_frame: int, boxes: Sequence[Sequence[float]]
+    ) -> Propagation:
+        """Track each box (xyxy pixels on ``key_frame``) through all of ``frames`` (T, H, W, 3)."""
+        import torch
+
+        arr = np.asarray(frames)
+        n_frames, height, width = arr.shape[:3]
+        if not 0 <= key_frame < n_frames:
+            raise ConfigError(f"key frame {key_frame} is outside the video's {n_frames} frames")
+        model, processor = self._load()
+        session = processor.init_video_session(
+            video=list(arr), inference_device=self.device, dtype=resolve_dtype(self.config.dtype)
+        )
+        obj_ids = list(range(1, len(boxes) + 1))
+        processor.add_inputs_to_inference_session(
+            session, frame_idx=key_frame, obj_ids=list(obj_ids),  # the session keeps (and clears) it
+            input_boxes=[[[float(v) for v in box] for box in boxes]],
+        )
+        out = Propagation(
+            boxes=np.full((len(boxes), n_frames, 4), np.nan),
+            area=np.zeros((len(boxes), n_frames)),
+            visited=np.zeros(n_frames, dtype=bool),
+        )
+        with torch.inference_mode():
+            for reverse in (False, True):
+                for step in model.propagate_in_video_iterator(session, start_frame_idx=key_frame, reverse=reverse):
+                    masks = processor.post_process_masks(
+                        [step.pred_masks], original_sizes=[[height, width]],
+                        mask_threshold=self.config.mask_threshold, binarize=True,
+                    )[0]
+                    self._store(out, step.frame_idx, list(step.object_ids), obj_ids, masks)
+        return out
+
+    @staticmethod
+    def _store(out: Propagation, frame: int, got_ids: list[int], obj_ids: list[int], masks: Any) -> None:
+        binary = masks[:, 0].bool().cpu().numpy()
+        boxes, area = masks_to_boxes(binary), mask_area_fraction(binary)
+        for row, obj_id in enumerate(got_ids):
+            k = obj_ids.index(int(obj_id))
+            out.boxes[k, frame], out.area[k, frame] = boxes[row], area[row]
+        out.visited[frame] = True

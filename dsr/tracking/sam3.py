@@ -1,0 +1,177 @@
+"""``sam3``: text-prompted video tracking with SAM3 (beyond the paper).
+
+SAM3 detects and tracks every instance of each text prompt (the animal noun, the object noun) over
+the video. A frame is ``valid`` with exactly one instance of each, ``redundant`` with more than one
+of either, ``miss`` otherwise — for the per-frame label counts this is the same rule as
+:func:`~dsr.scoring.classify_frames` applies to detector labels, so the two trackers agree on what
+a frame class means and can be compared sample by sample. Validity and the key frame then follow
+:func:`~dsr.scoring.decide_validity`. Boxes come from the masks (tight, inclusive extent); where a
+frame has several instances, the one tracked since the key frame is kept (else the highest score).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dsr.errors import ConfigError
+from dsr.generation.base import Annotations
+from dsr.prompts import DSRPrompt
+from dsr.scoring.validity import FrameClass, Validity, ValidityConfig, decide_validity
+from dsr.tracking.base import Detection, TrackResult
+from dsr.tracking.models import check_dtype, load_cached, masks_to_boxes, resolve_device, resolve_dtype
+
+__all__ = ["DEFAULT_SAM3", "Instance", "Sam3Config", "Sam3Tracker", "frame_class", "select_boxes"]
+
+DEFAULT_SAM3 = "facebook/sam3"
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One SAM3 instance in one frame: its track id, detection score and box."""
+
+    obj_id: int
+    score: float
+    box: tuple[float, float, float, float]
+
+
+#: Per frame, per role ("animal"/"object"), the instances found.
+FrameInstances = dict[str, list[Instance]]
+
+
+@dataclass(frozen=True)
+class Sam3Config:
+    """Model and thresholds of the ``sam3`` tracker."""
+
+    model: str = field(default=DEFAULT_SAM3, metadata={"help": "Hub id or local directory of a SAM3 video checkpoint (facebook/sam3 is gated)"})
+    score_threshold: float | None = field(default=None, metadata={"help": "detection score threshold; None keeps the checkpoint's (0.5)"})
+    new_det_threshold: float | None = field(default=None, metadata={"help": "score needed to start a new track; None keeps the checkpoint's (0.7)"})
+    device: str | None = field(default=None, metadata={"help": "torch device; None: cuda when present, else cpu"})
+    dtype: str = field(default="float32", metadata={"help": "float32, float16 or bfloat16"})
+    validity: ValidityConfig = field(default_factory=ValidityConfig, metadata={"help": "frame-count rules of SPEC §3"})
+
+    def __post_init__(self) -> None:
+        for name in ("score_threshold", "new_det_threshold"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ConfigError(f"Sam3Config.{name}={value} must lie in [0, 1] or be None")
+        if not self.model:
+            raise ConfigError("Sam3Config.model is empty: give a Hub id or a local directory")
+        check_dtype(self.dtype)
+
+
+def frame_class(n_animal: int, n_object: int) -> FrameClass:
+    """``valid`` with one instance of each, ``redundant`` with more of either, else ``miss``."""
+    if n_animal > 1 or n_object > 1:
+        return FrameClass.REDUNDANT
+    return FrameClass.VALID if n_animal == n_object == 1 else FrameClass.MISS
+
+
+def select_boxes(frames: list[FrameInstances], role: str, key_frame: int) -> tuple[np.ndarray, list[int]]:
+    """Per frame the box of ``role``: the only instance, or the key frame's track, or the best score.
+
+    Returns the boxes (T, 4; NaN where absent) and the frames where a choice among several was made.
+    """
+    out = np.full((len(frames), 4), np.nan)
+    key_ids = {inst.obj_id for inst in frames[key_frame][role]}
+    chosen_among_many = []
+    for t, frame in enumerate(frames):
+        found = frame[role]
+        if not found:
+            continue
+        if len(found) > 1:
+            chosen_among_many.append(t)
+            same = [i for i in found if i.obj_id in key_ids]
+            found = same or sorted(found, key=lambda i: -i.score)
+        out[t] = found[0].box
+    return out, chosen_among_many
+
+
+class Sam3Tracker:
+    """SAM3 video, prompted with the animal and the object nouns."""
+
+    name = "sam3"
+
+    def __init__(self, config: Sam3Config | None = None, **options: Any) -> None:
+        self.config = config or Sam3Config(**options)
+        self.device = resolve_device(self.config.device)
+
+    def settings(self) -> dict[str, Any]:
+        return {**asdict(self.config), "tracker": self.name, "device": self.device}
+
+    def _load(self) -> tuple[Any, Any]:
+        cfg = self.config
+
+        def load() -> tuple[Any, Any]:
+            from transformers import Sam3VideoModel, Sam3VideoProcessor
+
+            model = Sam3VideoModel.from_pretrained(cfg.model, dtype=resolve_dtype(cfg.dtype))
+            return model.to(self.device).eval(), Sam3VideoProcessor.from_pretrained(cfg.model)
+
+        return load_cached("sam3-video", cfg.model, self.device, cfg.dtype, load)  # type: ignore[no-any-return]
+
+    def track(
+        self, frames: np.ndarray, prompt: DSRPrompt, annotations: Annotations | None = None
+    ) -> TrackResult:
+        instances = self.instances(np.asarray(frames), prompt.animal, prompt.object)
+        classes = [frame_class(len(f["animal"]), len(f["object"])) for f in instances]
+        validity = decide_validity(classes, self.config.validity)
+        detections = tuple(
+            tuple(Detection(name, inst.box, inst.score) for role, name in (("animal", prompt.animal), ("object", prompt.object)) for inst in f[role])
+            for f in instances
+        )
+        if not validity.valid or validity.key_frame is None:
+            empty = np.full((len(instances), 4), np.nan)
+            return TrackResult(empty, empty.copy(), validity, detections, {"tracked": False})
+        return self._result(instances, validity, detections)
+
+    def _result(self, instances: list[FrameInstances], validity: Validity, detections: tuple) -> TrackResult:  # type: ignore[type-arg]
+        key = int(validity.key_frame)  # type: ignore[arg-type]
+        animal, many_a = select_boxes(instances, "animal", key)
+        obj, many_o = select_boxes(instances, "object", key)
+        notes: dict[str, Any] = {"tracked": True, "key_frame": key,
+                                 "key_track_ids": {r: [i.obj_id for i in instances[key][r]] for r in ("animal", "object")}}
+        if many_a or many_o:
+            notes["chosen_among_several"] = {"animal": many_a, "object": many_o}
+        return TrackResult(animal, obj, validity, detections, notes)
+
+    def instances(self, frames: np.ndarray, animal: str, obj: str) -> list[FrameInstances]:
+        """Per frame, the instances SAM3 tracks for each noun."""
+        import torch
+
+        if frames.ndim != 4 or frames.shape[-1] != 3:
+            raise ConfigError(f"frames must have shape (T, H, W, 3), got {frames.shape}")
+        model, processor = self._load()
+        self._apply_thresholds(model)
+        session = processor.init_video_session(video=list(frames), inference_device=self.device,
+                                               dtype=resolve_dtype(self.config.dtype))
+        processor.add_text_prompt(session, [animal, obj])
+        out: list[FrameInstances] = [{"animal": [], "object": []} for _ in range(frames.shape[0])]
+        with torch.inference_mode():
+            for step in model.propagate_in_video_iterator(session, start_frame_idx=0):
+                post = processor.postprocess_outputs(session, step)
+                out[step.frame_idx] = _frame_instances(post, animal, obj)
+        return out
+
+    def _apply_thresholds(self, model: Any) -> None:
+        """Apply the configured thresholds to the shared model (set on every call)."""
+        if self.config.score_threshold is not None:
+            model.score_threshold_detection = self.config.score_threshold
+        if self.config.new_det_threshold is not None:
+            model.new_det_thresh = self.config.new_det_threshold
+
+
+def _frame_instances(post: dict[str, Any], animal: str, obj: str) -> FrameInstances:
+    ids = [int(i) for i in post["object_ids"].tolist()]
+    scores = post["scores"].float().tolist()
+    boxes = masks_to_boxes(post["masks"].cpu().numpy()) if ids else np.zeros((0, 4))
+    row = {oid: i for i, oid in enumerate(ids)}
+    found: FrameInstances = {"animal": [], "object": []}
+    for role, text in (("animal", animal), ("object", obj)):
+        for oid in post["prompt_to_obj_ids"].get(text, []):
+            i = row[int(oid)]
+            if np.isfinite(boxes[i]).all():  # the non-overlap constraint can empty a mask
+                found[role].append(Instance(int(oid), float(scores[i]), tuple(float(v) for v in boxes[i])))  # type: ignore[arg-type]
+    return found

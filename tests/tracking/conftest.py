@@ -1,0 +1,59 @@
+"""Tiny random tracking models, built once per test session and saved to a temporary directory;
+the trackers load them back through their production ``from_pretrained`` path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dsr.prompts import DSRPrompt
+from dsr.scoring import ValidityConfig
+
+
+@pytest.fixture(scope="session")
+def tiny_grounding_dino(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dsr.tracking.tiny import save_tiny_grounding_dino
+
+    return save_tiny_grounding_dino(tmp_path_factory.mktemp("models") / "grounding-dino")
+
+
+@pytest.fixture(scope="session")
+def tiny_sam2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dsr.tracking.tiny import save_tiny_sam2_video
+
+    return save_tiny_sam2_video(tmp_path_factory.mktemp("models") / "sam2-video")
+
+
+@pytest.fixture(scope="session")
+def tiny_sam3(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dsr.tracking.tiny import save_tiny_sam3_video
+
+    return save_tiny_sam3_video(tmp_path_factory.mktemp("models") / "sam3-video")
+
+
+@pytest.fixture
+def prompt() -> DSRPrompt:
+    return DSRPrompt(scene="", animal="cat", object="bench", initial="left", final="right", verb="walks")
+
+
+@pytest.fixture
+def short_validity() -> ValidityConfig:
+    """The paper's rules scaled to 10-frame clips."""
+    return ValidityConfig(max_redundant=2, min_valid=4, min_run=4)
+
+
+def _moving_squares(n: int = 10, size: int = 64) -> np.ndarray:
+    frames = np.full((n, size, size, 3), 40, dtype=np.uint8)
+    frames[:, 40:48, 24:40] = (90, 60, 30)
+    for t in range(n):
+        x = 4 + t * (size - 16) // max(n - 1, 1)
+        frames[t, 20:32, x : x + 10] = (240, 240, 240)
+    return frames
+
+
+@pytest.fixture
+def moving_squares():  # type: ignore[no-untyped-def]
+    """Factory: a bright square walking left to right past a dark bar, uint8 (n, size, size, 3)."""
+    return _moving_squares
