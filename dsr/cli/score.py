@@ -5,19 +5,37 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from dsr.scoring.tracks import ScoreReport
 
 
 @click.command()
 @click.argument("tracks", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Per-sample scores (.jsonl or .parquet). Default: <tracks>.scores.jsonl")
-@click.option("--plot", "plot_dir", type=click.Path(file_okay=False, path_type=Path), help="Write correctness.png and one SSR-curve PNG per sample here.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Per-sample scores (.jsonl or .parquet). Default: <tracks>.scores.jsonl",
+)
+@click.option(
+    "--plot",
+    "plot_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write correctness.png and one SSR-curve PNG per sample here.",
+)
 @click.option("--m", default=3, show_default=True, help="Frames averaged for r_init and r_f.")
-@click.option("--min-frames", default=20, show_default=True, help="Usable frames below which a video is invalid.")
+@click.option(
+    "--min-frames", default=20, show_default=True, help="Usable frames below which a video is invalid."
+)
 def score(tracks: Path, out: Path | None, plot_dir: Path | None, m: int, min_frames: int) -> None:
-    """Score per-sample TRACKS (parquet or JSONL; one row per sample)."""
-    from dsr.scoring import plot_correctness, plot_ssr_curves
+    """Score per-sample TRACKS (parquet or JSONL; one row per sample).
+
+    Malformed rows are reported (row number and field) and skipped; the other rows are scored,
+    and the exit code is then 2.
+    """
     from dsr.scoring.tracks import read_tracks, score_rows, write_rows
 
     report = score_rows(list(read_tracks(tracks)), m=m, min_frames=min_frames)
@@ -28,13 +46,22 @@ def score(tracks: Path, out: Path | None, plot_dir: Path | None, m: int, min_fra
     click.echo(f"scored {len(report.rows)} samples ({report.curve.n_invalid} invalid) -> {out}")
     click.echo(report.curve.table())
     if plot_dir:
-        plot_correctness(report.curve, plot_dir / "correctness.png")
-        for i, row in enumerate(report.rows):
-            name = str(row["sample_id"]) if row.get("sample_id") is not None else f"sample{i:05d}"
-            safe = re.sub(r"[^\w.-]+", "_", name)  # sample ids may hold '/' or spaces
-            plot_ssr_curves(row["ssr_initial"], row["ssr_final"], plot_dir / f"ssr_{safe}.png", initial=row["initial"], final=row["final"], title=name)
+        _plot(report, plot_dir)
         click.echo(f"plots -> {plot_dir}")
     for err in report.errors:
         click.echo(f"Error: {err}", err=True)
     if report.errors:
         raise SystemExit(2)
+
+
+def _plot(report: ScoreReport, plot_dir: Path) -> None:
+    from dsr.scoring import plot_correctness, plot_ssr_curves
+
+    plot_correctness(report.curve, plot_dir / "correctness.png")
+    for i, row in enumerate(report.rows):
+        name = str(row["sample_id"]) if row.get("sample_id") is not None else f"sample{i:05d}"
+        safe = re.sub(r"[^\w.-]+", "_", name)  # sample ids may hold '/' or spaces
+        plot_ssr_curves(
+            row["ssr_initial"], row["ssr_final"], plot_dir / f"ssr_{safe}.png",
+            initial=row["initial"], final=row["final"], title=name,
+        )
