@@ -20,7 +20,8 @@ from dsr.prompts.model import DSRPrompt, Relation
 __all__ = ["parse_prompt"]
 
 _ART = r"(?:an?|the)"
-_REL = r"(?P<{name}>[A-Za-z-]+)(?:\s+(?:hand\s+)?side)?"
+# A relation word, optionally as "left side", "left hand side" or "left-hand side".
+_REL = r"(?P<{name}>[A-Za-z-]+?)(?:[\s-]+hand)?(?:\s+side)?"
 _FIRST = re.compile(
     r"^(?:(?P<scene>.+?),\s+)?an?\s+(?P<animal>[^,]+?)\s+is\s+(?:on|at|in)\s+(?:the\s+)?"
     + _REL.format(name="rel")

@@ -30,6 +30,12 @@ def test_accepts_free_noun_phrases_case_and_spacing() -> None:
     assert (parsed.initial, parsed.final, parsed.scene) == (Relation.RIGHT, Relation.TOP, "At dusk")
 
 
+@pytest.mark.parametrize("side", ["left", "left side", "left hand side", "left-hand side"])
+def test_relation_may_be_named_as_a_side(side: str) -> None:
+    parsed = parse_prompt(f"a cat is on the {side} of a box, then the cat walks to the top of the box")
+    assert parsed.initial is Relation.LEFT
+
+
 def test_scene_may_itself_contain_commas_and_articles() -> None:
     text = "In a garden, a bench nearby, a duck is on the top of a stump, then the duck waddles to the left of the stump."
     parsed = parse_prompt(text)
@@ -46,6 +52,7 @@ def test_from_to_form_with_scene_and_an() -> None:
     [
         ("a cat is on the bottom of a box, then the cat walks to the top of the box", "'bottom'"),
         ("a cat is on the left of a box, then the cat walks to the under of the box", "'under'"),
+        ("a cat is on the top-left of a box, then the cat walks to the top of the box", "'top-left'"),
         ("a cat is on the left of a box, then the dog walks to the top of the box", "'cat' then 'dog'"),
         ("a cat is on the left of a box, then the cat walks to the left of the box", "both 'left'"),
         ("a cat is on the left, then the cat walks to the top of the box", "missing object"),
