@@ -152,7 +152,7 @@ def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: Co
         "chosen_scores": List(Value("float64")), "rejected_scores": List(Value("float64")),
         "n_samples": Value("int64"), "n_valid": Value("int64"), "tau": Value("float64"),
     })
-    splits = {s: Dataset.from_list(pairs.pairs.filter(pl.col("split") == s).to_dicts(), features=features)
+    splits = {s: Dataset.from_dict(pairs.pairs.filter(pl.col("split") == s).to_dict(as_series=False), features=features)
               for s in df["split"].unique().sort().to_list()}
     counts_md = "\n".join(f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in c.items()) + " |" for s, c in pairs.counts.items())
     record = ConfigRecord(

@@ -176,6 +176,12 @@ class _Media:
     error: tuple[str, str] | None = None
 
 
+def _read(path: Path) -> bytes:
+    if not path.is_file():
+        raise DataError(f"video file {path} does not exist")
+    return path.read_bytes()
+
+
 def _media(video: Any, encode: EncodeConfig | None) -> _Media:
     """Frames, fps and mp4 bytes from whatever the caller has."""
     if video is None:
@@ -185,10 +191,10 @@ def _media(video: Any, encode: EncodeConfig | None) -> _Media:
     if isinstance(video, np.ndarray):
         raise ConfigError("raw frames need a frame rate: wrap them in GeneratedVideo(frames, fps, seed)")
     try:
-        data = bytes(video) if isinstance(video, (bytes, bytearray)) else Path(video).read_bytes()
+        data = bytes(video) if isinstance(video, (bytes, bytearray)) else _read(Path(video))
         frames, fps = decode_video(data)
     except (DataError, OSError) as exc:
-        empty = "zero frames" in str(exc) or "0 bytes" in str(exc)
+        empty = any(w in str(exc) for w in ("zero frames", "0 bytes", "empty"))
         return _Media(error=(VIDEO_EMPTY if empty else VIDEO_UNREADABLE, str(exc)))
     return _Media(frames, fps, data)
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,14 +130,39 @@ class WorkArea:
         return all((self.root / split / DONE_MARKER.format(index=i, count=count)).exists() for i in range(count))
 
     def try_lock(self) -> bool:
-        """Take the consolidation lock (False if another process holds it)."""
-        try:
-            fd = os.open(self.root / LOCK, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            return False
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
-        return True
+        """Take the consolidation lock (False if a live process holds it). A lock left by a
+        killed process on this host is broken; one from another host needs ``--merge-only``."""
+        path = self.root / LOCK
+        me = f"{socket.gethostname()}:{os.getpid()}"
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                if not _stale(path):
+                    return False
+                path.unlink(missing_ok=True)
+                continue
+            os.write(fd, me.encode())
+            os.close(fd)
+            return True
+        return False
 
     def unlock(self) -> None:
         (self.root / LOCK).unlink(missing_ok=True)
+
+
+def _stale(lock: Path) -> bool:
+    """Whether the lock's owner was a process on this host that no longer runs."""
+    try:
+        text = lock.read_text()
+        if not text:  # killed between creating and writing it
+            return time.time() - lock.stat().st_mtime > 10
+        host, _, pid = text.partition(":")
+        if host != socket.gethostname():
+            return False
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, ValueError):
+        return False  # unreadable or half-written: leave it to --merge-only
+    return False

@@ -97,7 +97,7 @@ def decode_video(video: bytes | str | Path) -> tuple[np.ndarray, float]:
     try:
         with av.open(_source(video)) as container:
             if not container.streams.video:
-                raise DataError("file has no video stream")
+                raise DataError("file has no video stream (zero frames to score)")
             stream = container.streams.video[0]
             rate = float(stream.average_rate or stream.base_rate or 0.0)
             frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]

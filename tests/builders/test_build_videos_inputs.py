@@ -1,0 +1,97 @@
+"""Bad inputs become invalid samples with a clear reason, and the build goes on."""
+
+from __future__ import annotations
+
+import io
+from fractions import Fraction
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from _videos_helpers import TINY, prompt_records, write_prompts
+
+from dsr.builders.folder import DatasetFolder
+from dsr.builders.samples import build_sample
+from dsr.builders.videos import VideoBuildConfig, build_videos
+from dsr.generation.synthetic import SyntheticGenerator
+from dsr.prompts import parse_prompt
+from dsr.tracking.annotations import AnnotationTracker
+
+RECORD = {**prompt_records(4)[3], "prompt_id": "p"}  # an LR prompt
+
+
+def _zero_frame_mp4() -> bytes:
+    import av
+
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format="mp4") as c:
+        s = c.add_stream("libx264", rate=Fraction(8, 1))
+        s.width, s.height, s.pix_fmt = 32, 32, "yuv420p"
+        c.start_encoding()
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("video", "reason", "words"),
+    [
+        (b"this is not an mp4 at all", "video_unreadable", "not readable"),
+        (b"", "video_empty", "0 bytes"),
+        ("__empty_file__", "video_empty", "empty"),
+        ("__missing_file__", "video_unreadable", "does not exist"),
+        ("__zero_frames__", "video_empty", "zero frames"),  # a track with no samples
+        (None, "video_missing", "no video"),
+    ],
+)
+def test_bad_video_is_an_invalid_sample(tmp_path: Path, video, reason: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    if video == "__empty_file__":
+        video = tmp_path / "empty.mp4"
+        video.write_bytes(b"")
+    elif video == "__missing_file__":
+        video = tmp_path / "missing.mp4"
+    elif video == "__zero_frames__":
+        video = _zero_frame_mp4()
+    row = build_sample(RECORD, 0, video, AnnotationTracker())
+    assert row["valid"] is False and row["reason"] == reason and words in row["reason_detail"]
+    assert row["dsr_score"] is None and row["num_frames"] == 0 and row["video"] is None
+
+
+def test_truncated_video_file_is_invalid(tmp_path: Path) -> None:
+    gen = SyntheticGenerator(**TINY)
+    good = build_sample(RECORD, 0, gen.generate_one(parse_prompt(RECORD["prompt"]), 0), AnnotationTracker())
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(good["video"]["bytes"][:300])
+    row = build_sample(RECORD, 0, path, AnnotationTracker())
+    assert row["valid"] is False and row["reason"] in ("video_unreadable", "video_empty")
+
+
+def test_readable_file_without_annotations_names_the_fix(tmp_path: Path) -> None:
+    gen = SyntheticGenerator(**TINY)
+    good = build_sample(RECORD, 0, gen.generate_one(parse_prompt(RECORD["prompt"]), 0), AnnotationTracker())
+    row = build_sample(RECORD, 0, good["video"]["bytes"], AnnotationTracker())
+    assert row["reason"] == "no_annotations" and "detector tracker" in row["reason_detail"]
+    assert row["num_frames"] == 32 and row["video"]["bytes"] == good["video"]["bytes"]
+
+
+def test_unparsable_prompt_is_recorded_and_the_build_goes_on(tmp_path: Path) -> None:
+    rows = prompt_records(2)
+    rows[0] = {**rows[0], "prompt": "A fox is near a stump, and it stays there."}
+    prompts = write_prompts(tmp_path / "prompts", rows)
+    result = build_videos(VideoBuildConfig(prompts=str(prompts), out=str(tmp_path / "ds"), generator="synthetic",
+                                           generator_options={**TINY, "scenario": "follow"}, tracker="annotations",
+                                           samples_per_prompt=2))
+    assert result.built == 4 and result.merged is not None
+    files = DatasetFolder(tmp_path / "ds").data_files("samples", "train")
+    table = {r["sample_id"]: r for f in files for r in pq.read_table(f).to_pylist()}
+    bad = table["train-000__seed00"]
+    assert bad["reason"] == "prompt_unparsable" and "not a DSR prompt" in bad["reason_detail"]
+    assert table["train-001__seed01"]["valid"] is True
+    assert result.merged.validity["train"]["invalid_prompt_unparsable"] == 2
+
+
+def test_missing_prompts_config_names_the_fix(tmp_path: Path) -> None:
+    from dsr.errors import DataError
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="build-prompts"):
+        build_videos(VideoBuildConfig(prompts=str(tmp_path / "empty"), out=str(tmp_path / "ds"),
+                                      generator="synthetic", tracker="annotations"))
