@@ -1,67 +1,63 @@
-"""The embedded default job behind ``make demo``.
+"""The embedded default job behind ``make demo``: the whole pipeline on the CPU, no weights.
 
-Today: score a set of example tracks built in code (boxes that follow their prompt, move the
-wrong way, stand still, or are lost), print the correctness curve and write its PNG plus one SSR
-curve. Later stages extend this into the whole pipeline.
+template prompts (``build-prompts``) → synthetic videos with ground-truth annotations
+(``build-videos --generator synthetic --tracker annotations``) → the ``samples`` and ``pairs``
+configs of one dataset folder, its card, the correctness-curve PNG and one SSR-curve PNG.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from dsr.prompts import DSRType
-from dsr.scoring import correctness, plot_correctness, plot_ssr_curves
-from dsr.scoring.tracks import score_rows, write_rows
-
-__all__ = ["example_tracks", "run_demo"]
+__all__ = ["DemoResult", "run_demo"]
 
 log = logging.getLogger(__name__)
-_SIDE = {"left": (-1.3, 0.0), "right": (1.3, 0.0), "top": (0.0, -1.2)}
+
+#: Half-resolution Wan-shaped clips keep the demo within a couple of minutes on 2 CPU cores.
+DEMO_VIDEO = {"num_frames": 81, "height": 240, "width": 416, "fps": 16}
 
 
-def _trajectory(start: str, end: str, n: int, rng: np.random.Generator, noise: float) -> np.ndarray:
-    """Animal boxes moving from one side of an object at (200, 200) to another."""
-    t = np.clip((np.arange(n) / (n - 1) - 0.3) / 0.4, 0, 1)[:, None]
-    pos = (1 - t) * np.array(_SIDE[start]) + t * np.array(_SIDE[end])
-    centre = np.array([200.0, 200.0]) + 60 * pos + rng.normal(0, noise, (n, 2))
-    return np.concatenate([centre - 25, centre + 25], axis=1)
+@dataclass
+class DemoResult:
+    """Where the demo wrote its outputs and what it measured."""
+
+    dataset: Path
+    correctness_plot: Path
+    ssr_plot: Path
+    merged: Any
 
 
-def example_tracks(seed: int = 0, per_type: int = 4, n_frames: int = 81) -> list[dict[str, Any]]:
-    """Tracks for every DSR type: followed, reversed, static and lost, with seeded noise."""
-    rng = np.random.default_rng(seed)
-    obj = np.tile([170.0, 170.0, 230.0, 230.0], (n_frames, 1))
-    rows = []
-    for dsr_type in DSRType:
-        init, final = dsr_type.initial.value, dsr_type.final.value
-        kinds = ["follows", "reversed", "static", "lost"][:per_type]
-        for kind in kinds:
-            a, b = (final, init) if kind == "reversed" else (init, init if kind == "static" else final)
-            animal = _trajectory(a, b, n_frames, rng, noise=3.0)
-            animal_list: list[list[float] | None] = animal.tolist()
-            if kind == "lost":
-                keep = rng.choice(n_frames, size=12, replace=False)
-                animal_list = [box if i in keep else None for i, box in enumerate(animal_list)]
-            rows.append({"sample_id": f"{dsr_type.code}-{kind}", "initial": init, "final": final,
-                         "animal_boxes": animal_list, "object_boxes": obj.tolist()})
-    return rows
+def run_demo(out_dir: str | Path = "demo_output", seed: int = 0, n_prompts: int = 6, seeds_per_prompt: int = 4) -> DemoResult:
+    """Build a small DSR-Dataset in ``out_dir/dataset``; returns the paths written."""
+    from dsr.builders.prompts import PromptBuildConfig, build_prompts
+    from dsr.builders.videos import VideoBuildConfig, build_videos
+
+    dataset = Path(out_dir) / "dataset"
+    build_prompts(PromptBuildConfig(out=dataset, backend="template", n_train=n_prompts, n_test=6, seed=seed,
+                                    command="dsr demo"))
+    result = build_videos(VideoBuildConfig(
+        prompts=str(dataset), out=str(dataset), split="train", generator="synthetic",
+        generator_options=dict(DEMO_VIDEO), tracker="annotations", samples_per_prompt=seeds_per_prompt,
+        command="dsr demo",
+    ))
+    merged = result.merged
+    return DemoResult(dataset, dataset / "assets" / "samples_correctness.png", _ssr_plot(dataset), merged)
 
 
-def run_demo(out_dir: str | Path = "demo_output", seed: int = 0) -> dict[str, Path]:
-    """Score the example tracks; returns the paths written."""
-    out = Path(out_dir)
-    rows = example_tracks(seed)
-    tracks = write_rows(rows, out / "example_tracks.jsonl")
-    report = score_rows(list(enumerate(rows, start=1)))
-    scores = write_rows(report.rows, out / "example_scores.jsonl")
-    curve = correctness([r["dsr_score"] for r in report.rows])
-    plot = plot_correctness(curve, out / "correctness.png", title="Example tracks")
-    first = report.rows[0]
-    ssr = plot_ssr_curves(first["ssr_initial"], first["ssr_final"], out / f"ssr_{first['sample_id']}.png",
-                          initial=first["initial"], final=first["final"], title=first["sample_id"])
-    log.info("correctness curve:\n%s", curve.table())
-    return {"tracks": tracks, "scores": scores, "correctness_plot": plot, "ssr_plot": ssr}
+def _ssr_plot(dataset: Path) -> Path:
+    """The SSR curves of the best-scoring valid sample."""
+    import polars as pl
+
+    from dsr.builders.folder import DatasetFolder
+    from dsr.scoring import plot_ssr_curves
+
+    files = DatasetFolder(dataset).data_files("samples", "train")
+    df = pl.concat([pl.read_parquet(f, columns=["sample_id", "initial", "final", "valid", "dsr_score",
+                                                 "ssr_initial", "ssr_final"]) for f in files])
+    best = df.filter(pl.col("valid")).sort("dsr_score", descending=True).row(0, named=True)
+    return plot_ssr_curves(best["ssr_initial"], best["ssr_final"], dataset / "assets" / f"ssr_{best['sample_id']}.png",
+                           initial=best["initial"], final=best["final"],
+                           title=f"{best['sample_id']}: DSR-Score {best['dsr_score']:.3f}")
