@@ -16,7 +16,9 @@ Fixtures:
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -39,6 +41,7 @@ def _free_port() -> int:
 HUB_PORT = _free_port()
 HUB_ENDPOINT = f"http://127.0.0.1:{HUB_PORT}"
 _HF_HOME = tempfile.mkdtemp(prefix="dsr-test-hf-home-")
+atexit.register(shutil.rmtree, _HF_HOME, ignore_errors=True)
 
 os.environ.update(
     {

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shlex
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,6 +33,9 @@ PROMPTS_CONFIG = "prompts"
 REJECTS_FILE = f"{ASSETS_DIR}/prompt_rejects.jsonl"
 #: Rejects that mean bad input; ``strict`` refuses to write anything when there is one.
 BAD_INPUT = ("bad_row", "bad_response", "parse_error", "field_mismatch")
+
+#: Environment variables whose values must never reach a written file.
+SECRET_ENV = ("OPENAI_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 
 #: The columns of the ``prompts`` config (all strings), with the help text shown in the card.
 PROMPT_COLUMNS: dict[str, str] = {
@@ -78,12 +83,28 @@ class PromptBuildConfig:
         if self.max_rounds < 1:
             raise ConfigError(f"max_rounds={self.max_rounds}: must be at least 1")
         PROMPT_BACKENDS.resolve(self.backend).config_class(**self.backend_options)  # validates
+        self.command = _safe_command(self.command)
 
     def settings(self) -> dict[str, Any]:
         data = asdict(self)
         data["out"] = str(self.out)
         data.pop("command")
         return data
+
+
+def _safe_command(command: str) -> str:
+    """Mask secrets in a command line even when a caller did not sanitize it (defence in depth)."""
+    from dsr.cards import sanitize_command
+
+    try:
+        safe = sanitize_command(shlex.split(command)) if command else ""
+    except ValueError:  # unbalanced quotes: mask what looks like a secret in the raw text
+        safe = sanitize_command([command])
+    for name in SECRET_ENV:
+        value = os.environ.get(name)
+        if value and len(value) >= 8:
+            safe = safe.replace(value, "***")
+    return safe
 
 
 @dataclass(frozen=True)

@@ -166,11 +166,13 @@ def _create_repo(h: _Handler, method: str) -> None:
     repo_type = (data.get("type") or "model") + "s"
     ns = data.get("organization") or h.server.hub.user
     repo_id = f"{ns}/{data['name']}"
-    created = h.server.hub.state.create_repo(repo_type, repo_id, bool(data.get("private")))
+    private = bool(data.get("private")) or data.get("visibility") == "private"
+    created = h.server.hub.state.create_repo(repo_type, repo_id, private)
     prefix = "" if repo_type == "models" else f"{repo_type}/"
     payload = {"url": f"{h.server.hub.endpoint}/{prefix}{repo_id}", "name": repo_id}
-    if created is None:
-        raise HubError(409, "You already created this repo")
+    if created is None:  # the client's exist_ok path reads the url from the 409 body
+        h.send(409, {**payload, "error": "You already created this repo"}, {"X-Error-Message": "You already created this repo"})
+        return
     h.send(200, payload)
 
 

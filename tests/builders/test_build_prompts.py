@@ -1,0 +1,167 @@
+"""build_prompts end to end: balanced disjoint splits, the written config, caching, strict mode,
+the CLI, and that no secret reaches any written file."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from servers.openai import Reply
+
+from dsr.builders.folder import DatasetFolder
+from dsr.builders.prompt_splits import quotas
+from dsr.builders.prompts import PROMPT_COLUMNS, PromptBuildConfig, build_prompts
+from dsr.errors import ConfigError, DataError
+from dsr.prompts import DSRPrompt, DSRType, parse_prompt
+
+OPENAI_KEY = "sk-secret-test-key-0123456789"
+
+
+def load(folder: Path):
+    import datasets
+
+    # force_redownload and one folder name per test: the datasets cache can hand back another
+    # folder's rows when two local folders share a name and their card's configs
+    return datasets.load_dataset(str(folder), "prompts", download_mode="force_redownload")
+
+
+def test_template_build_is_balanced_disjoint_and_loadable(tmp_path):
+    out = tmp_path / tmp_path.name
+    result = build_prompts(PromptBuildConfig(out=out, n_train=31, n_test=12, seed=3, command="dsr build-prompts x"))
+    assert result.counts["train"] == {t.code: q for t, q in quotas(31).items()}
+    assert result.counts["test"] == {t.code: 2 for t in DSRType}
+    ds = load(out)
+    assert list(ds["train"].features) == list(PROMPT_COLUMNS)
+    assert all(f.dtype == "string" for f in ds["train"].features.values())
+    train, test = ds["train"].to_list(), ds["test"].to_list()
+    assert {r["prompt"] for r in train}.isdisjoint(r["prompt"] for r in test)
+    triple = lambda r: (r["animal"], r["object"], r["scene"].lower())  # noqa: E731
+    assert {triple(r) for r in train}.isdisjoint(triple(r) for r in test)
+    for row in train + test:
+        prompt = parse_prompt(row["prompt"])
+        assert row["prompt_id"] == prompt.stable_id() and row["prompt"] == prompt.render()
+        assert (row["dsr_type"], row["dsr_letter"]) == (prompt.dsr_type.code, prompt.dsr_type.letter)
+        assert row["source"] == "template"
+
+
+def test_card_and_build_record(tmp_path):
+    out = tmp_path / tmp_path.name
+    build_prompts(PromptBuildConfig(out=out, n_train=6, n_test=6, command="dsr build-prompts --out ds"))
+    card = (out / "README.md").read_text()
+    assert "config_name: prompts" in card and "dsr build-prompts --out ds" in card
+    assert all(f"`{c}`" in card for c in PROMPT_COLUMNS)
+    assert "| left→right (`LR`) | D | 1 | 1 |" in card and 'load_dataset("' in card
+    record = json.loads((out / "dsr_build.json").read_text())
+    assert record["format_version"] >= 1 and record["dsr_version"]
+    assert record["configs"]["prompts"]["settings"]["seed"] == 0
+
+
+def test_same_seed_same_rows_and_other_configs_untouched(tmp_path):
+    import datasets
+
+    out = tmp_path / tmp_path.name
+    DatasetFolder(out).write_config("other", {"train": datasets.Dataset.from_dict({"x": ["1"]})},
+                                     _record())
+    first = build_prompts(PromptBuildConfig(out=out, n_train=12, n_test=6, seed=5))
+    rows = load(out)["train"].to_list()
+    build_prompts(PromptBuildConfig(out=out, n_train=12, n_test=6, seed=5))
+    assert load(out)["train"].to_list() == rows and first.total == 18
+    assert DatasetFolder(out).config_names() == ["other", "prompts"]
+    assert datasets.load_dataset(str(out), "other", download_mode="force_redownload")["train"]["x"] == ["1"]
+
+
+def _record():
+    from dsr.builders.folder import ConfigRecord
+
+    return ConfigRecord(description="another config", columns={"x": "a column"})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"backend": "gpt"}, "backend"), ({"n_train": -1}, "n_train"), ({"n_train": 0, "n_test": 0}, "both 0"),
+     ({"disjoint": "scene"}, "disjoint"), ({"backend": "file"}, "--input"),
+     ({"backend": "openai", "backend_options": {"concurrency": 0}}, "concurrency")],
+)
+def test_config_validation(tmp_path, kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        PromptBuildConfig(out=tmp_path, **kwargs)
+
+
+def _llm(body):
+    """Answer every request with valid records of the asked type (unique scenes)."""
+    text = body["messages"][1]["content"]
+    initial, final = re.search(r"initial=(\w+), final=(\w+)", text).groups()
+    n = int(re.search(r"Write (\d+)", text).group(1))
+    records = []
+    for i in range(n):
+        fields = {"scene": f"In room {body['seed']} number {i}", "animal": "fox", "object": "stump",
+                  "initial": initial, "final": final, "verb": "trots"}
+        records.append({**fields, "sentence": DSRPrompt.from_dict(fields).render()})
+    return Reply.json({"prompts": records})
+
+
+def test_openai_build_rerun_makes_zero_requests_and_writes_no_secret(tmp_path, openai_server, monkeypatch, caplog):
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    openai_server.reset(default=_llm)
+    out = tmp_path / tmp_path.name
+    options = {"base_url": openai_server.base_url, "per_request": 3, "backoff": 0.01}
+    config = PromptBuildConfig(out=out, backend="openai", n_train=12, n_test=6, backend_options=options,
+                               command=f"dsr build-prompts --backend openai --api-key={OPENAI_KEY}")
+    with caplog.at_level(logging.DEBUG):
+        first = build_prompts(config)
+    assert first.counts["train"] == {t.code: 2 for t in DSRType} and openai_server.requests > 0
+    made = openai_server.requests
+    second = build_prompts(config)
+    assert openai_server.requests == made and second.counts == first.counts
+    assert load(out)["test"][0]["source"] == "openai:gpt-4o"
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert OPENAI_KEY.encode() not in path.read_bytes(), path
+    assert OPENAI_KEY not in caplog.text
+
+
+def test_file_build_strict_writes_nothing_and_lenient_keeps_good_rows(tmp_path):
+    rows = [DSRPrompt("In a barn", "cat", "crate", t.initial, t.final, "jumps").render() for t in DSRType]
+    path = tmp_path / "paper_test.csv"
+    path.write_text("prompt,split\n" + "".join(f'"{r}",test\n' for r in rows)
+                    + '"A cat is on the under of a box, then the cat jumps to the left of the box.",test\n')
+    out = tmp_path / tmp_path.name
+    strict = PromptBuildConfig(out=out, backend="file", n_train=0, n_test=6, strict=True,
+                               backend_options={"path": str(path)})
+    with pytest.raises(DataError, match=r"paper_test.csv:8.*under"):
+        build_prompts(strict)
+    assert not (out / "README.md").exists() and not list(out.glob("prompts/*"))
+    lenient = PromptBuildConfig(out=out, backend="file", n_train=0, n_test=6, backend_options={"path": str(path)})
+    result = build_prompts(lenient)
+    assert result.counts == {"train": {t.code: 0 for t in DSRType}, "test": {t.code: 1 for t in DSRType}}
+    assert result.rejects == {"parse_error": 1}
+    reject = json.loads(result.rejects_file.read_text().splitlines()[0])
+    assert reject["origin"] == "paper_test.csv:8"
+    assert list(load(out)) == ["test"]
+
+
+def test_file_shortfall_is_reported_not_raised(tmp_path):
+    path = tmp_path / "few.txt"
+    path.write_text(DSRPrompt("", "cat", "box", "left", "right", "jumps").render() + "\n")
+    result = build_prompts(PromptBuildConfig(out=tmp_path / tmp_path.name, backend="file", n_train=6, n_test=0,
+                                             backend_options={"path": str(path)}))
+    assert result.shortfall == {t.code: 1 for t in DSRType if t != DSRType.LR}
+
+
+def test_cli_records_sanitized_command(tmp_path, monkeypatch):
+    from dsr.cli import main
+
+    out = tmp_path / tmp_path.name
+    argv = ["build-prompts", "--out", str(out), "--n-train", "6", "--n-test", "6", "--seed", "2"]
+    monkeypatch.setattr("sys.argv", ["dsr", *argv])
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    assert "train: 6 prompts" in result.output
+    record = json.loads((out / "dsr_build.json").read_text())
+    assert record["configs"]["prompts"]["command"].startswith("dsr build-prompts --out")
+    bad = CliRunner().invoke(main, ["build-prompts", "--out", str(out), "--version", "v1.0.0"])
+    assert bad.exit_code == 1 and "--push" in bad.output
