@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "demo": "dsr.cli.demo:demo",
     "build-prompts": "dsr.cli.build_prompts:build_prompts",
     "build-videos": "dsr.cli.build_videos:build_videos",
+    "score-videos": "dsr.cli.score_videos:score_videos",
+    "audit-tracker": "dsr.cli.audit_tracker:audit_tracker",
 }
 
 

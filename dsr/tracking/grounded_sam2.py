@@ -52,6 +52,8 @@ class GroundedSam2Config:
     validity: ValidityConfig = field(default_factory=ValidityConfig, metadata={"help": "frame-count rules of SPEC §3"})
 
     def __post_init__(self) -> None:
+        if isinstance(self.validity, dict):  # from a CLI/JSON option
+            object.__setattr__(self, "validity", ValidityConfig(**self.validity))
         if not 0.0 < self.lost_track_fraction <= 1.0:
             raise ConfigError(f"lost_track_fraction={self.lost_track_fraction} must lie in (0, 1]")
         check_dtype(self.dtype)

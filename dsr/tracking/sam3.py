@@ -21,7 +21,13 @@ from dsr.generation.base import Annotations
 from dsr.prompts import DSRPrompt
 from dsr.scoring.validity import FrameClass, Validity, ValidityConfig, decide_validity
 from dsr.tracking.base import Detection, TrackResult
-from dsr.tracking.models import check_dtype, load_cached, masks_to_boxes, resolve_device, resolve_dtype
+from dsr.tracking.models import (
+    check_dtype,
+    load_cached,
+    masks_to_boxes,
+    resolve_device,
+    resolve_dtype,
+)
 
 __all__ = ["DEFAULT_SAM3", "Instance", "Sam3Config", "Sam3Tracker", "frame_class", "select_boxes"]
 
@@ -53,6 +59,8 @@ class Sam3Config:
     validity: ValidityConfig = field(default_factory=ValidityConfig, metadata={"help": "frame-count rules of SPEC §3"})
 
     def __post_init__(self) -> None:
+        if isinstance(self.validity, dict):  # from a CLI/JSON option
+            object.__setattr__(self, "validity", ValidityConfig(**self.validity))
         for name in ("score_threshold", "new_det_threshold"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:

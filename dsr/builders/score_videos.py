@@ -1,0 +1,226 @@
+"""``score-videos``: score a folder of existing videos (any text-to-video model's) against a
+prompts dataset, into the same ``samples`` and ``pairs`` configs as ``build-videos``.
+
+Videos are matched to prompts by file name — ``{prompt_id}_seed{NN}.mp4`` or the paper's
+``{prompt_id}_F81_seed{NN}.mp4`` (any ``_F<frames>``) — or by a mapping file (CSV or JSON rows with
+``file``, ``prompt_id``, ``seed``). Every matched video goes through the per-sample step of
+``build-videos`` (:func:`dsr.builders.samples.build_sample`; a corrupt file becomes an invalid
+sample with its reason) and is committed to the same resumable work area, then merged by
+:func:`dsr.builders.consolidate.consolidate`. Files that match no prompt and prompts without any
+video are listed in the log, the build record and the card, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dsr.builders.consolidate import ConsolidateResult, consolidate
+from dsr.builders.folder import ConfigRecord, DatasetFolder
+from dsr.builders.pairs import DEFAULT_TAU_TRAIN
+from dsr.builders.prompt_source import load_prompt_records
+from dsr.builders.samples import ScoreConfig, build_sample
+from dsr.builders.work import ShardSpec, WorkArea
+from dsr.errors import ConfigError, DataError
+
+__all__ = ["FILE_PATTERN", "Matching", "ScoreVideosConfig", "ScoreVideosResult", "match_videos", "score_videos"]
+
+log = logging.getLogger(__name__)
+
+#: ``<prompt_id>[_F<frames>]_seed<NN>.mp4``
+FILE_PATTERN = re.compile(r"^(?P<prompt_id>.+?)(?:_F\d+)?_seed(?P<seed>\d+)$")
+
+
+@dataclass
+class ScoreVideosConfig:
+    """Everything ``dsr score-videos`` needs."""
+
+    videos: str = field(metadata={"help": "folder of mp4 files (searched recursively)"})
+    prompts: str = field(metadata={"help": "dataset folder or Hub repo id holding the `prompts` config"})
+    out: str = field(metadata={"help": "dataset folder receiving the `samples` and `pairs` configs"})
+    splits: tuple[str, ...] = field(default=("train", "test"), metadata={"help": "prompt splits to match against (missing splits are skipped)"})
+    mapping: str | None = field(default=None, metadata={"help": "CSV/JSON file with file,prompt_id,seed rows (instead of file names)"})
+    tracker: str = field(default="grounded-sam2", metadata={"help": "tracker name (grounded-sam2, sam3, annotations)"})
+    tracker_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "keyword options of the tracker"})
+    model_name: str = field(default="file", metadata={"help": "name of the model that made the videos (the `generator` column)"})
+    tau_train: float = field(default=DEFAULT_TAU_TRAIN, metadata={"help": "winner/loser threshold of the pairs"})
+    score: ScoreConfig = field(default_factory=ScoreConfig, metadata={"help": "DSR-Score settings"})
+    rows_per_shard: int = field(default=200, metadata={"help": "rows per parquet file of `samples`"})
+    command: str = field(default="", metadata={"help": "command line recorded in the card"})
+
+    def __post_init__(self) -> None:
+        if not Path(self.videos).is_dir():
+            raise ConfigError(f"videos folder {self.videos!r} does not exist: pass a folder of mp4 files")
+        if self.mapping is not None and not Path(self.mapping).is_file():
+            raise ConfigError(f"mapping file {self.mapping!r} does not exist: pass a CSV/JSON with file,prompt_id,seed")
+        if not self.splits:
+            raise ConfigError("ScoreVideosConfig.splits is empty: name at least one prompt split (train, test)")
+
+
+@dataclass
+class Matching:
+    """Which files go with which (prompt_id, seed), and what could not be matched."""
+
+    matched: dict[tuple[str, int], Path] = field(default_factory=dict)
+    unmatched_files: dict[str, str] = field(default_factory=dict)
+    prompts_without_videos: dict[str, list[str]] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {"matched_videos": len(self.matched), "unmatched_files": len(self.unmatched_files),
+                "prompts_without_videos": sum(len(v) for v in self.prompts_without_videos.values())}
+
+
+@dataclass
+class ScoreVideosResult:
+    matching: Matching
+    built: int = 0
+    skipped: int = 0
+    valid: int = 0
+    merged: ConsolidateResult | None = None
+    out: Path | None = None
+
+
+def _read_mapping(path: Path) -> list[dict[str, Any]]:
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            rows = data if isinstance(data, list) else [{"file": k, **v} for k, v in data.items()]
+        else:
+            with path.open(newline="", encoding="utf-8") as fh:
+                rows = list(csv.DictReader(fh))
+    except (json.JSONDecodeError, OSError, csv.Error, TypeError, AttributeError) as exc:
+        raise DataError(f"mapping file {path} is not readable ({exc}): use CSV or JSON rows with file,prompt_id,seed") from None
+    for i, row in enumerate(rows, start=1):
+        if not isinstance(row, dict) or not all(row.get(k) not in (None, "") for k in ("file", "prompt_id", "seed")):
+            raise DataError(f"mapping file {path} row {i} needs file, prompt_id and seed, got {row!r}")
+    return rows
+
+
+def _pairs_from_names(files: list[Path]) -> list[tuple[Path, str | None, int | None]]:
+    out: list[tuple[Path, str | None, int | None]] = []
+    for path in files:
+        hit = FILE_PATTERN.match(path.stem)
+        out.append((path, hit["prompt_id"], int(hit["seed"])) if hit else (path, None, None))
+    return out
+
+
+def _pairs_from_mapping(files: list[Path], root: Path, mapping: Path) -> list[tuple[Path, str | None, int | None]]:
+    by_name = {str(p.relative_to(root)): p for p in files}
+    by_name.update({p.name: p for p in files})
+    rows = {str(r["file"]): (str(r["prompt_id"]), int(r["seed"])) for r in _read_mapping(mapping)}
+    out: list[tuple[Path, str | None, int | None]] = []
+    for name, (pid, seed) in rows.items():
+        out.append((by_name.get(name, root / name), pid, seed))
+    mapped = {p for p, _, _ in out}
+    out.extend((p, None, None) for p in files if p not in mapped)
+    return out
+
+
+def match_videos(videos: Path, records: Mapping[str, Mapping[str, Any]], mapping: Path | None = None) -> Matching:
+    """Match the mp4 files under ``videos`` to prompt ids of ``records`` (by name or mapping)."""
+    files = sorted(p for p in videos.rglob("*.mp4") if p.is_file() and not p.name.startswith("."))
+    pairs = _pairs_from_mapping(files, videos, mapping) if mapping else _pairs_from_names(files)
+    result = Matching()
+    for path, pid, seed in pairs:
+        name = str(path.relative_to(videos)) if path.is_relative_to(videos) else str(path)
+        if pid is None or seed is None:
+            result.unmatched_files[name] = "not in the mapping file" if mapping else "name is not <prompt_id>[_F<n>]_seed<NN>.mp4"
+        elif not path.is_file():
+            result.unmatched_files[name] = "listed in the mapping file but missing"
+        elif pid not in records:
+            result.unmatched_files[name] = f"prompt_id {pid!r} is not in the prompts dataset"
+        elif (pid, seed) in result.matched:
+            result.unmatched_files[name] = f"duplicate of {result.matched[(pid, seed)].name} for ({pid}, seed {seed})"
+        else:
+            result.matched[(pid, seed)] = path
+    have = {pid for pid, _ in result.matched}
+    for pid, record in sorted(records.items()):
+        if pid not in have:
+            result.prompts_without_videos.setdefault(str(record.get("split") or ""), []).append(pid)
+    return result
+
+
+def _load_records(config: ScoreVideosConfig) -> dict[str, dict[str, Any]]:
+    records: dict[str, dict[str, Any]] = {}
+    errors = []
+    for split in config.splits:
+        try:
+            rows = load_prompt_records(config.prompts, split)
+        except DataError as exc:
+            errors.append(str(exc))
+            continue
+        records.update({str(r["prompt_id"]): {**r, "split": r.get("split") or split} for r in rows})
+    if not records:
+        raise DataError(f"no prompts found in {config.prompts!r} for splits {list(config.splits)}: " + "; ".join(errors))
+    return records
+
+
+def score_videos(config: ScoreVideosConfig, tracker: Any = None) -> ScoreVideosResult:
+    """Match, track and score every video; write ``samples`` and ``pairs`` into ``config.out``."""
+    from dsr.tracking import TRACKERS
+
+    records = _load_records(config)
+    matching = match_videos(Path(config.videos), records, Path(config.mapping) if config.mapping else None)
+    _log_matching(matching)
+    tracker = tracker or TRACKERS.resolve(config.tracker)(**config.tracker_options)
+    folder = DatasetFolder(config.out)
+    work = WorkArea(folder)
+    result = ScoreVideosResult(matching, out=folder.root)
+    _run(config, records, matching, work, tracker, result)
+    if result.built + result.skipped:
+        settings = {"videos": config.videos, "prompts": config.prompts, "mapping": config.mapping,
+                    "model_name": config.model_name, "tracker": tracker.settings(), "score": asdict(config.score),
+                    "tau_train": config.tau_train, "matching": {"unmatched_files": matching.unmatched_files,
+                                                                 "prompts_without_videos": matching.prompts_without_videos}}
+        result.merged = consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard,
+                                    command=config.command, settings=settings)
+        _record_matching(folder, matching)
+    return result
+
+
+def _run(config: ScoreVideosConfig, records: Mapping[str, Mapping[str, Any]], matching: Matching,
+         work: WorkArea, tracker: Any, result: ScoreVideosResult) -> None:
+    from tqdm.auto import tqdm
+
+    shard = ShardSpec(0, 1)
+    done = {split: work.finished(split) for split in config.splits}
+    for (pid, seed), path in tqdm(sorted(matching.matched.items()), desc="score-videos", unit="video"):
+        record = records[pid]
+        split = str(record["split"])
+        if (pid, seed) in done.get(split, set()):
+            result.skipped += 1
+            continue
+        row = build_sample(record, seed, path, tracker, split=split, generator=config.model_name,
+                           generator_settings={"source_file": path.name}, score=config.score)
+        work.commit(split, shard, row)
+        result.built += 1
+        result.valid += bool(row["valid"])
+
+
+def _log_matching(matching: Matching) -> None:
+    log.info("matched %d videos", len(matching.matched))
+    for name, why in sorted(matching.unmatched_files.items()):
+        log.warning("unmatched file %s: %s", name, why)
+    for split, pids in matching.prompts_without_videos.items():
+        log.warning("%d %s prompts have no video: %s", len(pids), split or "?", ", ".join(pids[:10]) + (" …" if len(pids) > 10 else ""))
+
+
+def _record_matching(folder: DatasetFolder, matching: Matching) -> None:
+    """Add the matching counts and lists to the ``samples`` record and card section."""
+    rec = folder.config_record("samples")
+    if rec is None:
+        return
+    rec.setdefault("counts", {})["matching"] = matching.counts()
+    lines = [f"- `{name}`: {why}" for name, why in sorted(matching.unmatched_files.items())]
+    lines += [f"- prompt without video ({split}): `{pid}`" for split, pids in matching.prompts_without_videos.items() for pid in pids]
+    section = "\n\n**Matching of video files to prompts**\n\n" + ", ".join(f"{k}: {v}" for k, v in matching.counts().items())
+    if lines:
+        section += "\n\n" + "\n".join(lines[:200]) + ("\n- …" if len(lines) > 200 else "")
+    rec["card_markdown"] = rec.get("card_markdown", "") + section + "\n"
+    folder.update_record("samples", ConfigRecord(**rec))

@@ -1,0 +1,65 @@
+"""``dsr score-videos``: score any model's videos against a prompts dataset → `samples` and `pairs`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _tracker_options(kw: dict[str, Any]) -> dict[str, Any]:
+    from dsr.cli.build_videos import _options
+
+    options = _options(kw["tracker_opts"])
+    names = {"grounded-sam2": ("detector", "sam2", "box_threshold", "text_threshold", "batch_size"),
+             "sam3": ("sam3",)}.get(kw["tracker"], ())
+    for name in names:
+        if kw.get(name) is not None:
+            options["model" if name == "sam3" else name] = kw[name]
+    for name in ("device", "dtype"):
+        if kw.get(name) is not None and kw["tracker"] != "annotations":
+            options[name] = kw[name]
+    return options
+
+
+@click.command("score-videos")
+@click.argument("videos", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--prompts", required=True, help="Dataset folder or Hub repo id with a `prompts` config.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Dataset folder to add `samples` and `pairs` to.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="CSV/JSON with file,prompt_id,seed (instead of matching file names).")
+@click.option("--split", "splits", multiple=True, default=("train", "test"), show_default=True, help="Prompt splits to match (repeatable).")
+@click.option("--model-name", default="file", show_default=True, help="Name of the model that made the videos (stored per sample).")
+@click.option("--tracker", default="grounded-sam2", show_default=True, help="Tracker: grounded-sam2, sam3 or annotations.")
+@click.option("--detector", help="grounded-sam2: Grounding DINO Hub id or local dir [default: IDEA-Research/grounding-dino-tiny].")
+@click.option("--sam2", help="grounded-sam2: SAM2 video Hub id or local dir [default: facebook/sam2.1-hiera-large].")
+@click.option("--sam3", help="sam3: SAM3 video Hub id or local dir [default: facebook/sam3].")
+@click.option("--box-threshold", type=float, help="grounded-sam2 box threshold [default: 0.4].")
+@click.option("--text-threshold", type=float, help="grounded-sam2 text threshold [default: 0.3].")
+@click.option("--batch-size", type=int, help="Frames per detector forward pass [default: 8].")
+@click.option("--device", help="torch device [default: cuda when present, else cpu].")
+@click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16"]), help="Model dtype [default: float32].")
+@click.option("--tracker-opt", "tracker_opts", multiple=True, metavar="KEY=VALUE", help="Other tracker option (repeatable).")
+@click.option("--tau-train", default=0.7, show_default=True, help="Winner/loser threshold of the pairs.")
+def score_videos(**kw: Any) -> None:
+    """Track and score the mp4 files in VIDEOS (named <prompt_id>[_F81]_seed<NN>.mp4 or mapped)."""
+    from dsr.builders.score_videos import ScoreVideosConfig, score_videos
+    from dsr.cards import sanitize_command
+
+    config = ScoreVideosConfig(
+        videos=str(kw["videos"]), prompts=kw["prompts"], out=str(kw["out"]), splits=tuple(kw["splits"]),
+        mapping=str(kw["mapping"]) if kw["mapping"] else None, tracker=kw["tracker"],
+        tracker_options=_tracker_options(kw), model_name=kw["model_name"], tau_train=kw["tau_train"],
+        command=sanitize_command(["dsr", *sys.argv[1:]]),
+    )
+    result = score_videos(config)
+    counts = result.matching.counts()
+    click.echo(f"matched {counts['matched_videos']} videos; {counts['unmatched_files']} unmatched files; "
+               f"{counts['prompts_without_videos']} prompts without videos")
+    for name, why in sorted(result.matching.unmatched_files.items()):
+        click.echo(f"  unmatched: {name} ({why})")
+    click.echo(f"scored {result.built} new, {result.skipped} already done, {result.valid} valid -> {result.out}")
+    if result.merged:
+        for split, curve in result.merged.curves.items():
+            click.echo(f"{split}: Correct@0.7 = {curve.at(0.7):.3f}")
