@@ -68,6 +68,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; published files are world-readable
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
