@@ -97,7 +97,7 @@ def _article(noun: str) -> str:
 
 
 def _clean(text: str | None) -> str:
-    return "" if text is None else re.sub(r"\s+", " ", str(text)).strip()
+    return "" if text is None else " ".join(str(text).split())
 
 
 @dataclass(frozen=True)

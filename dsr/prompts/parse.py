@@ -46,11 +46,11 @@ _THEN = re.compile(r",?\s+(?:and\s+)?then,?\s+", re.IGNORECASE)
 
 
 def _norm(text: str | None) -> str:
-    return re.sub(r"\s+", " ", text or "").strip().lower()
+    return " ".join((text or "").split()).lower()
 
 
 def _strip_end(text: str) -> str:
-    return re.sub(r"[\s.!]+$", "", text.strip())
+    return text.strip().rstrip(" .!")
 
 
 def parse_prompt(text: str) -> DSRPrompt:
@@ -62,7 +62,7 @@ def parse_prompt(text: str) -> DSRPrompt:
     """
     if not isinstance(text, str) or not text.strip():
         raise PromptParseError("empty prompt: expected a DSR sentence")
-    sentence = _strip_end(re.sub(r"\s+", " ", text))
+    sentence = _strip_end(" ".join(text.split()))
     parts = _THEN.split(sentence, maxsplit=1)
     if len(parts) == 2:
         return _parse_then_form(sentence, parts[0], parts[1])
