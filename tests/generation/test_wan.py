@@ -19,7 +19,7 @@ def _tokenizer():  # type: ignore[no-untyped-def]
     from transformers import PreTrainedTokenizerFast
 
     words = sorted(set(PROMPT.render().lower().replace(",", " ").replace(".", " ").split())
-                   | set("bright tones overexposed static blurred details".split()))
+                   | set(["bright", "tones", "overexposed", "static", "blurred", "details"]))
     vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, **{w: i + 3 for i, w in enumerate(words)}}
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
@@ -29,7 +29,12 @@ def _tokenizer():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
-    from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline, WanTransformer3DModel
+    from diffusers import (
+        AutoencoderKLWan,
+        UniPCMultistepScheduler,
+        WanPipeline,
+        WanTransformer3DModel,
+    )
     from transformers import UMT5Config, UMT5EncoderModel
 
     torch.manual_seed(0)
