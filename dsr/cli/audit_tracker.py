@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from dsr.cli._options import tracker_kwargs, tracker_options
+
 
 def _tiny_models(kind: str, root: Path) -> dict[str, str]:
     from dsr.tracking.tiny import (
@@ -23,15 +25,8 @@ def _tiny_models(kind: str, root: Path) -> dict[str, str]:
 
 
 @click.command("audit-tracker")
-@click.option("--tracker", default="grounded-sam2", show_default=True, type=click.Choice(["grounded-sam2", "sam3"]))
-@click.option("--detector", help="grounded-sam2: Grounding DINO Hub id or local dir.")
-@click.option("--sam2", help="grounded-sam2: SAM2 video Hub id or local dir.")
-@click.option("--sam3", help="sam3: SAM3 video Hub id or local dir.")
+@tracker_options("grounded-sam2", ("grounded-sam2", "sam3"))
 @click.option("--tiny", is_flag=True, help="Build tiny random models in a temporary folder (a dry run on CPU).")
-@click.option("--box-threshold", type=float, help="grounded-sam2 box threshold [default: 0.4].")
-@click.option("--text-threshold", type=float, help="grounded-sam2 text threshold [default: 0.3].")
-@click.option("--device", help="torch device [default: cuda when present, else cpu].")
-@click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16"]))
 @click.option("--seeds", default=2, show_default=True, help="Synthetic videos per DSR type.")
 @click.option("--frames", "num_frames", default=24, show_default=True, help="Frames per video.")
 @click.option("--size", default="64x96", show_default=True, help="HEIGHTxWIDTH of the videos.")
@@ -47,11 +42,7 @@ def audit_tracker(**kw: Any) -> None:
         height, width = (int(v) for v in kw["size"].lower().split("x"))
     except ValueError:
         raise ConfigError(f"--size {kw['size']!r}: use HEIGHTxWIDTH, e.g. 64x96") from None
-    options: dict[str, Any] = {k: kw[k] for k in ("device", "dtype") if kw[k]}
-    if kw["tracker"] == "grounded-sam2":
-        options.update({k: kw[k] for k in ("detector", "sam2", "box_threshold", "text_threshold") if kw[k] is not None})
-    elif kw["sam3"]:
-        options["model"] = kw["sam3"]
+    options = tracker_kwargs(kw)
     min_frames = min(20, kw["num_frames"])
     config = AuditConfig(seeds=kw["seeds"], num_frames=kw["num_frames"], height=height, width=width,
                          scenario=kw["scenario"], min_frames=min_frames)

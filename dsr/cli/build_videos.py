@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-
-def _options(values: tuple[str, ...]) -> dict[str, Any]:
-    """KEY=VALUE pairs; VALUE is parsed as JSON when it can be (numbers, true, lists)."""
-    out: dict[str, Any] = {}
-    for item in values:
-        key, eq, value = item.partition("=")
-        if not eq or not key:
-            raise click.BadParameter(f"{item!r}: expected KEY=VALUE")
-        try:
-            out[key.replace("-", "_")] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.replace("-", "_")] = value
-    return out
+from dsr.cli._options import parse_key_values, tracker_kwargs, tracker_options
 
 
 def _seeds(text: str | None) -> tuple[int, ...] | None:
@@ -44,8 +31,7 @@ def _seeds(text: str | None) -> tuple[int, ...] | None:
 @click.option("--split", default="train", show_default=True, type=click.Choice(["train", "test"]))
 @click.option("--generator", default="wan", show_default=True, help="Generator: wan or synthetic.")
 @click.option("--generator-opt", "generator_opts", multiple=True, metavar="KEY=VALUE", help="Generator option, e.g. num_inference_steps=30 (repeatable).")
-@click.option("--tracker", default="grounded-sam2", show_default=True, help="Tracker: annotations, grounded-sam2 or sam3.")
-@click.option("--tracker-opt", "tracker_opts", multiple=True, metavar="KEY=VALUE", help="Tracker option (repeatable).")
+@tracker_options("grounded-sam2", ("grounded-sam2", "sam3", "annotations"))
 @click.option("--samples-per-prompt", type=int, help="Seeds 0..N-1 per prompt [default: 10 train, 5 test].")
 @click.option("--seeds", help="Explicit seeds, e.g. 0-9 or 0,3,7.")
 @click.option("--limit", type=int, help="Only the first N prompts (by prompt_id).")
@@ -75,8 +61,8 @@ def build_videos(**kw: Any) -> None:
     command = sanitize_command(["dsr", *sys.argv[1:]])
     config = VideoBuildConfig(
         prompts=kw["prompts"], out=str(kw["out"]), split=kw["split"], generator=kw["generator"],
-        generator_options=_options(kw["generator_opts"]), tracker=kw["tracker"],
-        tracker_options=_options(kw["tracker_opts"]), seeds=_seeds(kw["seeds"]),
+        generator_options=parse_key_values(kw["generator_opts"]), tracker=kw["tracker"],
+        tracker_options=tracker_kwargs(kw), seeds=_seeds(kw["seeds"]),
         samples_per_prompt=kw["samples_per_prompt"], limit=kw["limit"], batch_size=kw["batch_size"],
         num_shards=kw["num_shards"], shard_index=kw["shard_index"], tau_train=kw["tau_train"],
         encode=EncodeConfig(crf=kw["crf"]), rows_per_shard=kw["rows_per_shard"], consolidate=kw["merge"],

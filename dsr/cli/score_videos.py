@@ -8,20 +8,7 @@ from typing import Any
 
 import click
 
-
-def _tracker_options(kw: dict[str, Any]) -> dict[str, Any]:
-    from dsr.cli.build_videos import _options
-
-    options = _options(kw["tracker_opts"])
-    names = {"grounded-sam2": ("detector", "sam2", "box_threshold", "text_threshold", "batch_size"),
-             "sam3": ("sam3",)}.get(kw["tracker"], ())
-    for name in names:
-        if kw.get(name) is not None:
-            options["model" if name == "sam3" else name] = kw[name]
-    for name in ("device", "dtype"):
-        if kw.get(name) is not None and kw["tracker"] != "annotations":
-            options[name] = kw[name]
-    return options
+from dsr.cli._options import tracker_kwargs, tracker_options
 
 
 @click.command("score-videos")
@@ -31,16 +18,7 @@ def _tracker_options(kw: dict[str, Any]) -> dict[str, Any]:
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="CSV/JSON with file,prompt_id,seed (instead of matching file names).")
 @click.option("--split", "splits", multiple=True, default=("train", "test"), show_default=True, help="Prompt splits to match (repeatable).")
 @click.option("--model-name", default="file", show_default=True, help="Name of the model that made the videos (stored per sample).")
-@click.option("--tracker", default="grounded-sam2", show_default=True, help="Tracker: grounded-sam2, sam3 or annotations.")
-@click.option("--detector", help="grounded-sam2: Grounding DINO Hub id or local dir [default: IDEA-Research/grounding-dino-tiny].")
-@click.option("--sam2", help="grounded-sam2: SAM2 video Hub id or local dir [default: facebook/sam2.1-hiera-large].")
-@click.option("--sam3", help="sam3: SAM3 video Hub id or local dir [default: facebook/sam3].")
-@click.option("--box-threshold", type=float, help="grounded-sam2 box threshold [default: 0.4].")
-@click.option("--text-threshold", type=float, help="grounded-sam2 text threshold [default: 0.3].")
-@click.option("--batch-size", type=int, help="Frames per detector forward pass [default: 8].")
-@click.option("--device", help="torch device [default: cuda when present, else cpu].")
-@click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16"]), help="Model dtype [default: float32].")
-@click.option("--tracker-opt", "tracker_opts", multiple=True, metavar="KEY=VALUE", help="Other tracker option (repeatable).")
+@tracker_options("grounded-sam2", ("grounded-sam2", "sam3", "annotations"))
 @click.option("--tau-train", default=0.7, show_default=True, help="Winner/loser threshold of the pairs.")
 def score_videos(**kw: Any) -> None:
     """Track and score the mp4 files in VIDEOS (named <prompt_id>[_F81]_seed<NN>.mp4 or mapped)."""
@@ -50,7 +28,7 @@ def score_videos(**kw: Any) -> None:
     config = ScoreVideosConfig(
         videos=str(kw["videos"]), prompts=kw["prompts"], out=str(kw["out"]), splits=tuple(kw["splits"]),
         mapping=str(kw["mapping"]) if kw["mapping"] else None, tracker=kw["tracker"],
-        tracker_options=_tracker_options(kw), model_name=kw["model_name"], tau_train=kw["tau_train"],
+        tracker_options=tracker_kwargs(kw), model_name=kw["model_name"], tau_train=kw["tau_train"],
         command=sanitize_command(["dsr", *sys.argv[1:]]),
     )
     result = score_videos(config)

@@ -8,6 +8,7 @@ Models are loaded once per process and reused across samples: the cache key is
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -38,11 +39,15 @@ _CACHE: dict[tuple[str, str, str, str], Any] = {}
 
 
 def resolve_device(device: str | None) -> str:
-    """``None``/"auto" → "cuda" when a GPU is present, else "cpu"; anything else unchanged."""
+    """``None``/"auto" → this process's GPU when one is present (``cuda:<LOCAL_RANK>`` under
+    torchrun/accelerate, so ranks on one node do not share a device), else "cpu"; anything else
+    unchanged."""
     if device in (None, "", "auto"):
         import torch
 
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        if not torch.cuda.is_available():
+            return "cpu"
+        return f"cuda:{int(os.environ.get('LOCAL_RANK', 0)) % torch.cuda.device_count()}"
     return str(device)
 
 

@@ -1,0 +1,65 @@
+"""Options shared by several commands (tracker choice and model settings, KEY=VALUE lists)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: CLI option → tracker keyword, per tracker that takes it.
+_TRACKER_FIELDS: dict[str, dict[str, str]] = {
+    "grounded-sam2": {"detector": "detector", "sam2": "sam2", "box_threshold": "box_threshold",
+                      "text_threshold": "text_threshold", "batch_size": "batch_size",
+                      "device": "device", "dtype": "dtype"},
+    "sam3": {"sam3": "model", "device": "device", "dtype": "dtype"},
+}
+
+
+def parse_key_values(values: tuple[str, ...]) -> dict[str, Any]:
+    """KEY=VALUE pairs; VALUE is parsed as JSON when it can be (numbers, true, lists)."""
+    out: dict[str, Any] = {}
+    for item in values:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise click.BadParameter(f"{item!r}: expected KEY=VALUE")
+        try:
+            out[key.replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.replace("-", "_")] = value
+    return out
+
+
+def tracker_options(default: str, choices: tuple[str, ...]) -> Callable[[F], F]:
+    """The --tracker choice plus the model and threshold options of the grounded trackers."""
+    opts = [
+        click.option("--tracker", default=default, show_default=True, type=click.Choice(choices), help="Tracker."),
+        click.option("--detector", help="grounded-sam2: Grounding DINO Hub id or local dir [default: IDEA-Research/grounding-dino-tiny]."),
+        click.option("--sam2", help="grounded-sam2: SAM2 video Hub id or local dir [default: facebook/sam2.1-hiera-large]."),
+        click.option("--sam3", help="sam3: SAM3 video Hub id or local dir [default: facebook/sam3]."),
+        click.option("--box-threshold", type=float, help="grounded-sam2 box threshold [default: 0.4]."),
+        click.option("--text-threshold", type=float, help="grounded-sam2 text threshold [default: 0.3]."),
+        click.option("--detector-batch-size", "batch_size", type=int, help="Frames per detector forward pass [default: 8]."),
+        click.option("--device", help="torch device [default: cuda (LOCAL_RANK) when present, else cpu]."),
+        click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16"]), help="Model dtype [default: float32]."),
+        click.option("--tracker-opt", "tracker_opts", multiple=True, metavar="KEY=VALUE", help="Any other tracker option (repeatable)."),
+    ]
+
+    def decorate(fn: F) -> F:
+        for opt in reversed(opts):
+            fn = opt(fn)
+        return fn
+
+    return decorate
+
+
+def tracker_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of the chosen tracker from the options of :func:`tracker_options`."""
+    options = parse_key_values(kw.get("tracker_opts", ()))
+    for cli_name, field_name in _TRACKER_FIELDS.get(kw["tracker"], {}).items():
+        if kw.get(cli_name) is not None:
+            options[field_name] = kw[cli_name]
+    return options
