@@ -108,13 +108,15 @@ class WanGenerator:
 
     def _load(self) -> Any:
         import torch
-        from diffusers import UniPCMultistepScheduler, WanPipeline
+        from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline
 
         cfg = self.config
         dtype = getattr(torch, self._dtype_name())
         log.info("loading Wan pipeline %s (%s) on %s", cfg.model, dtype, self._device())
-        pipe = WanPipeline.from_pretrained(cfg.model, dtype=dtype)
-        pipe.vae.to(torch.float32)  # the Wan VAE is run in fp32, as in diffusers' example
+        # The VAE is loaded and run in fp32, as in diffusers' Wan example: loading it in bf16 first
+        # and casting back would keep the bf16-rounded weights.
+        vae = AutoencoderKLWan.from_pretrained(cfg.model, subfolder="vae", dtype=torch.float32)
+        pipe = WanPipeline.from_pretrained(cfg.model, vae=vae, dtype=dtype)
         if cfg.flow_shift is not None:
             pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=cfg.flow_shift)
         if cfg.vae_tiling:

@@ -107,3 +107,19 @@ def test_wan_sample_row_without_annotations_is_invalid(generator) -> None:  # ty
     row = build_sample({**PROMPT.to_dict(), "prompt_id": "p"}, 0, video, AnnotationTracker(), generator="wan")
     assert row["valid"] is False and row["reason"] == "no_annotations"
     assert row["video"]["bytes"][4:8] == b"ftyp" and row["num_frames"] == 5
+
+
+def test_vae_stays_fp32_when_the_transformer_runs_in_bf16(tiny_wan: Path) -> None:
+    import torch
+
+    from dsr.generation.wan import WanGenerator
+
+    pipe = WanGenerator(model=str(tiny_wan), dtype="bfloat16", **TINY).pipeline
+    assert pipe.transformer.dtype == torch.bfloat16
+    assert pipe.vae.dtype == torch.float32
+    # the VAE weights must be the checkpoint's, not bf16-rounded copies
+    from diffusers import AutoencoderKLWan
+
+    ref = AutoencoderKLWan.from_pretrained(str(tiny_wan), subfolder="vae")
+    for (name, p), (_, q) in zip(pipe.vae.state_dict().items(), ref.state_dict().items(), strict=True):
+        assert torch.equal(p, q), name
