@@ -73,7 +73,8 @@ def _merged_record(local: dict[str, Any], remote: dict[str, Any], pushed: list[s
     return merged
 
 
-def _stage(folder: DatasetFolder, record: dict[str, Any], pushed: list[str]) -> Path:
+def _stage(folder: DatasetFolder, record: dict[str, Any], pushed: list[str], repo_id: str,
+           version: str | None) -> Path:
     """A copy (hard links) of what to upload: pushed configs, assets, and the merged card/record."""
     from dsr.builders.folder import atomic_write_text
     from dsr.cards import render_dataset_card
@@ -92,7 +93,8 @@ def _stage(folder: DatasetFolder, record: dict[str, Any], pushed: list[str]) -> 
             shutil.copy2(src, target)
     split_names = {n: list(r.get("splits", {})) for n, r in record.get("configs", {}).items()}
     atomic_write_text(staging / BUILD_RECORD, json.dumps(record, indent=2, sort_keys=True) + "\n")
-    atomic_write_text(staging / CARD, render_dataset_card(record, split_names))
+    card = render_dataset_card(record, split_names, repo_id=repo_id, version=version)
+    atomic_write_text(staging / CARD, card)
     return staging
 
 
@@ -139,7 +141,7 @@ def _push(api: Any, local: DatasetFolder, record: dict[str, Any], repo_id: str, 
     if version and version in _existing_tags(api, repo_id) and not force:
         raise HubError(f"{repo_id} already has tag {version}: choose a new version, or pass --force to move it")
     merged = _merged_record(record, _remote_record(api, repo_id), pushed)
-    staging = _stage(local, merged, pushed)
+    staging = _stage(local, merged, pushed, repo_id, version)
     try:
         info = api.upload_folder(
             folder_path=staging, repo_id=repo_id, repo_type="dataset",

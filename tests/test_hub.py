@@ -38,6 +38,8 @@ def test_push_tag_second_version_and_load_old_tag(hub, hub_token, tmp_path):
     assert remote("tester/prompts-a", revision="v1.0.0") == first_rows
     assert remote("tester/prompts-a", revision="v1.1.0") == second_rows
     assert remote("tester/prompts-a") == second_rows
+    card = hub.files("tester/prompts-a", "v1.1.0")["README.md"].decode()
+    assert 'load_dataset("tester/prompts-a", "prompts", revision="v1.1.0")' in card
 
 
 def test_existing_tag_is_never_moved_without_force(hub, hub_token, tmp_path):

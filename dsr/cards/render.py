@@ -65,12 +65,21 @@ def _config_section(name: str, rec: dict[str, Any]) -> str:
     )
 
 
-def render_dataset_card(record: dict[str, Any], split_names: dict[str, list[str]]) -> str:
-    """The full README.md of a dataset folder."""
+def render_dataset_card(
+    record: dict[str, Any],
+    split_names: dict[str, list[str]],
+    *,
+    repo_id: str | None = None,
+    version: str | None = None,
+) -> str:
+    """The full README.md of a dataset folder; ``repo_id``/``version`` (set when pushing) make the
+    load_dataset snippet name the repo and the tag."""
     template = resources.files("dsr.cards").joinpath("templates/dataset_card.md").read_text("utf-8")
     configs = record.get("configs", {})
     sections = "\n".join(_config_section(n, r) for n, r in configs.items())
-    loads = "\n".join(f'{n} = load_dataset("<repo-or-folder>", "{n}")' for n in configs)
+    where = repo_id or "path/to/this/folder"
+    revision = f', revision="{version}"' if version else ""
+    loads = "\n".join(f'{n} = load_dataset("{where}", "{n}"{revision})' for n in configs)
     return template.format(
         yaml_configs=_yaml_configs(split_names),
         format_version=record.get("format_version"),
