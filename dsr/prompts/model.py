@@ -26,7 +26,8 @@ class Relation(str, enum.Enum):
         if isinstance(value, Relation):
             return value
         try:
-            return cls(str(value).strip().lower())
+            fast = _RELATIONS.get(value) if isinstance(value, str) else None
+            return fast or cls(str(value).strip().lower())
         except ValueError:
             names = ", ".join(r.value for r in cls)
             raise PromptParseError(
@@ -57,7 +58,7 @@ class DSRType(enum.Enum):
     @property
     def letter(self) -> str:
         """The paper's letter A–F."""
-        return "ABCDEF"[list(DSRType).index(self)]
+        return _LETTERS[self]
 
     @property
     def initial(self) -> Relation:
@@ -71,9 +72,9 @@ class DSRType(enum.Enum):
     def from_relations(cls, initial: Relation | str, final: Relation | str) -> DSRType:
         """The type whose initial and final relations are the given ones."""
         key = (Relation.coerce(initial).value, Relation.coerce(final).value)
-        for member in cls:
-            if member.value == key:
-                return member
+        member = _BY_RELATIONS.get(key)
+        if member is not None:
+            return member
         raise PromptParseError(
             f"{key[0]}→{key[1]} is not one of the six DSR types "
             f"({', '.join(f'{m.value[0]}→{m.value[1]}' for m in cls)})"
@@ -90,6 +91,11 @@ class DSRType(enum.Enum):
         if len(text) == 1 and text in "ABCDEF":
             return list(cls)["ABCDEF".index(text)]
         raise PromptParseError(f"unknown DSR type {value!r}: use a code such as LR or a letter A-F")
+
+
+_RELATIONS: dict[str, Relation] = {r.value: r for r in Relation}
+_LETTERS: dict[DSRType, str] = dict(zip(DSRType, "ABCDEF", strict=True))
+_BY_RELATIONS: dict[tuple[str, str], DSRType] = {t.value: t for t in DSRType}
 
 
 def _article(noun: str) -> str:
