@@ -169,6 +169,17 @@ def _check_strict(config: PromptBuildConfig, rejects: list[Reject]) -> None:
         raise DataError(f"--strict: {len(bad)} bad input(s), nothing written: {lines}{more}")
 
 
+def _check_not_empty(selection: Selection, pool: PromptPool, source: str) -> None:
+    """Refuse to write a config without a single row: its card entry would break ``load_dataset``."""
+    if selection.train or selection.test:
+        return
+    counts = ", ".join(f"{r}={n}" for r, n in pool.reject_counts().items()) or "none"
+    first = pool.rejects[0] if pool.rejects else None
+    example = f"; first: {first.origin}: {first.reason}: {first.message}" if first else ""
+    raise DataError(f"no prompt from {source} was accepted (rejected: {counts}){example}; nothing written: "
+                    "fix the input or choose another backend")
+
+
 def _log_rejects(rejects: list[Reject], limit: int = 20) -> None:
     bad = [r for r in rejects if r.reason in BAD_INPUT]
     for r in bad[:limit]:
@@ -196,6 +207,7 @@ def build_prompts(config: PromptBuildConfig) -> PromptBuildResult:
     selection, rounds = _generate(config, backend, pool)
     _check_strict(config, pool.rejects)
     _log_rejects(pool.rejects)
+    _check_not_empty(selection, pool, backend.source())
     if not selection.complete:
         log.warning("could not fill the splits, missing per type: %s",
                     {t.code: n for t, n in selection.shortfall.items() if n})

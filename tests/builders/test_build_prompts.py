@@ -165,3 +165,14 @@ def test_cli_records_sanitized_command(tmp_path, monkeypatch):
     assert record["configs"]["prompts"]["command"].startswith("dsr build-prompts --out")
     bad = CliRunner().invoke(main, ["build-prompts", "--out", str(out), "--version", "v1.0.0"])
     assert bad.exit_code == 1 and "--push" in bad.output
+
+
+def test_no_accepted_prompt_is_an_error_and_keeps_the_folder_loadable(tmp_path):
+    out = tmp_path / tmp_path.name
+    build_prompts(PromptBuildConfig(out=out, n_train=6, n_test=6))
+    path = tmp_path / "junk.txt"
+    path.write_text("a\tb\nA cat sits near a bench.\n")
+    with pytest.raises(DataError, match=r"no prompt from file:junk.txt was accepted.*parse_error=2.*junk.txt:1"):
+        build_prompts(PromptBuildConfig(out=out, backend="file", n_train=6, n_test=6,
+                                        backend_options={"path": str(path)}))
+    assert load(out)["test"].num_rows == 6  # the earlier build is untouched
