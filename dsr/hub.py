@@ -27,7 +27,7 @@ from dsr.builders.folder import (
 )
 from dsr.errors import ConfigError, DataError, HubError
 
-__all__ = ["VERSION_PATTERN", "push_folder"]
+__all__ = ["VERSION_PATTERN", "check_push", "push_folder"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,19 @@ def _token(token: str | None) -> str:
     if not resolved:
         raise HubError("no Hugging Face token: set HF_TOKEN or run `hf auth login` (a write token is needed)")
     return resolved
+
+
+def check_push(repo_id: str, version: str | None, token: str | None = None) -> None:
+    """Offline checks of a push (repo id, version tag, a token exists), to run BEFORE a long build."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        raise ConfigError(f"--push {repo_id!r}: {str(exc).splitlines()[0]} (expected namespace/name)") from None
+    _check_version(version)
+    _token(token)
 
 
 def _remote_record(api: Any, repo_id: str) -> dict[str, Any]:

@@ -51,6 +51,10 @@ def build_prompts(out: Path, backend: str, n_train: int, n_test: int, seed: int,
 
     if (version or private or force) and not repo_id:
         raise ConfigError("--version, --private and --force only apply with --push REPO_ID")
+    if repo_id:  # fail before a build that may take long or cost API calls, not after it
+        from dsr.hub import check_push
+
+        check_push(repo_id, version)
     config = PromptBuildConfig(
         out=out, backend=backend, n_train=n_train, n_test=n_test, seed=seed, disjoint=disjoint,
         strict=strict, max_rounds=max_rounds, backend_options=_backend_options(backend, **backend_args),

@@ -176,3 +176,19 @@ def test_no_accepted_prompt_is_an_error_and_keeps_the_folder_loadable(tmp_path):
         build_prompts(PromptBuildConfig(out=out, backend="file", n_train=6, n_test=6,
                                         backend_options={"path": str(path)}))
     assert load(out)["test"].num_rows == 6  # the earlier build is untouched
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [(["--push", "me/ds", "--version", "latest"], "vMAJOR.MINOR.PATCH"),
+     (["--push", "me/ds", "--version", "v1.0.0"], "HF_TOKEN"),  # no token in the test environment
+     (["--push", "not a repo", "--version", "v1.0.0"], "namespace/name")],
+)
+def test_cli_push_options_fail_before_building(tmp_path, monkeypatch, args, match):
+    from dsr.cli import main
+
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    out = tmp_path / tmp_path.name
+    result = CliRunner().invoke(main, ["build-prompts", "--out", str(out), "--n-train", "6", "--n-test", "6", *args])
+    assert result.exit_code == 1 and match in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not out.exists()
