@@ -53,6 +53,24 @@ def test_template_is_deterministic_distinct_and_parses(tmp_path):
         assert parse_prompt(entry.prompt.render()) == entry.prompt
 
 
+# words that only fit one setting: a composed scene must not mix them
+INDOOR_ONLY = ("window", "floor lamp", "tiled floor", "fireplace", "rug", "curtain", "glow of a lamp",
+               "sofa", "cushion", "armchair")
+OUTDOOR_ONLY = ("sky", "misty", "windy", "fence", "tall grass", "hay bale", "boulder", "stump")
+INDOOR_PLACES = ("attic", "living room", "kitchen", "basement", "bedroom", "library", "cellar", "hallway")
+OUTDOOR_PLACES = ("beach", "meadow", "forest", "park", "hillside", "riverbank", "lake shore", "country path")
+
+
+def test_template_scenes_and_objects_fit_indoors_or_outdoors(tmp_path):
+    wanted = {t: 104 for t in DSRType}
+    for c in make("template", tmp_path).generate(wanted, 0):
+        text = f"{c.fields['scene']} {c.fields['object']}".lower()
+        if any(p in c.fields["scene"].lower() for p in OUTDOOR_PLACES):
+            assert not [w for w in INDOOR_ONLY if w in text], c.sentence
+        if any(p in c.fields["scene"].lower() for p in INDOOR_PLACES):
+            assert not [w for w in OUTDOOR_ONLY if w in text], c.sentence
+
+
 def test_template_later_rounds_draw_new_prompts(tmp_path):
     backend = make("template", tmp_path)
     a = {c.sentence for c in backend.generate(ALL, 0)}

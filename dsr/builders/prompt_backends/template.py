@@ -44,7 +44,8 @@ def _sentence(f: dict[str, str]) -> str:
 
 
 class TemplateBackend:
-    """Composes prompts: animal + a verb that fits it, object, and a three-part scene."""
+    """Composes prompts: animal + a verb that fits it, a place, and a detail, an ambience and an
+    object that fit the place (indoor or outdoor)."""
 
     name = "template"
     exhaustive = False
@@ -54,6 +55,12 @@ class TemplateBackend:
         self.seed = context.seed
         self.config = TemplateBackendConfig(**dict(context.options))
         self._animals = tuple(vocab.ANIMAL_VERBS.items())
+        self._places = tuple(vocab.PLACES.items())
+        self._parts = {
+            setting: (vocab.fitting(vocab.DETAILS, setting), vocab.fitting(vocab.AMBIENCES, setting),
+                      vocab.fitting(vocab.OBJECTS, setting))
+            for setting in vocab.SETTINGS
+        }
 
     def source(self) -> str:
         return "template"
@@ -68,11 +75,12 @@ class TemplateBackend:
 
     def _draw(self, rng: random.Random, dsr_type: DSRType) -> dict[str, str]:
         animal, verbs = rng.choice(self._animals)
-        scene = f"{rng.choice(vocab.PLACES)} {rng.choice(vocab.DETAILS)} {rng.choice(vocab.AMBIENCES)}"
+        place, setting = rng.choice(self._places)
+        details, ambiences, objects = self._parts[setting]
         return {
-            "scene": scene,
+            "scene": f"{place} {rng.choice(details)} {rng.choice(ambiences)}",
             "animal": animal,
-            "object": rng.choice(vocab.OBJECTS),
+            "object": rng.choice(objects),
             "initial": dsr_type.initial.value,
             "final": dsr_type.final.value,
             "verb": rng.choice(verbs),

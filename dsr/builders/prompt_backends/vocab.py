@@ -2,11 +2,14 @@
 and scene parts (place, detail, light or ambience) that compose into short scene descriptions.
 
 Scene parts hold no commas and no "then", so that every composed sentence parses unambiguously.
+Every place is ``indoor`` or ``outdoor``; details, ambiences and objects are tagged with the setting
+they fit (or ``any``), so that a composed scene stays plausible: no window on a beach, no clear sky
+in a basement, no hay bale in a living room.
 """
 
 from __future__ import annotations
 
-__all__ = ["AMBIENCES", "ANIMAL_VERBS", "DETAILS", "OBJECTS", "PLACES"]
+__all__ = ["AMBIENCES", "ANIMAL_VERBS", "DETAILS", "OBJECTS", "PLACES", "SETTINGS", "fitting"]
 
 #: animal → motion verbs (third person) that fit how it moves.
 ANIMAL_VERBS: dict[str, tuple[str, ...]] = {
@@ -28,7 +31,7 @@ ANIMAL_VERBS: dict[str, tuple[str, ...]] = {
     "frog": ("hops", "leaps", "jumps"),
     "lizard": ("scuttles", "crawls", "darts"),
     "turtle": ("crawls", "plods", "creeps"),
-    "raccoon": ("scurries", "climbs", "waddles", "sneaks"),
+    "raccoon": ("scurries", "ambles", "waddles", "sneaks"),
     "owl": ("flutters", "glides", "flies", "hops"),
     "guinea pig": ("scurries", "waddles", "scampers"),
     "ferret": ("slinks", "darts", "bounds"),
@@ -36,40 +39,56 @@ ANIMAL_VERBS: dict[str, tuple[str, ...]] = {
     "pigeon": ("flutters", "struts", "flies", "hops"),
 }
 
-#: static objects an animal can sit beside or on top of.
-OBJECTS: tuple[str, ...] = (
-    "stump", "rock", "bench", "chair", "crate", "sofa", "basket", "stone", "pot", "box", "stool",
-    "cushion", "log", "barrel", "suitcase", "bucket", "tire", "ottoman", "trunk", "table",
-    "armchair", "drum", "boulder", "hay bale", "flower pot", "wooden crate", "picnic basket",
-    "garden chair", "footstool", "toy chest",
-)
+SETTINGS = ("indoor", "outdoor")
 
-PLACES: tuple[str, ...] = (
-    "In a narrow attic", "In a cozy living room", "On a sunny porch", "In a quiet forest clearing",
-    "In a small backyard garden", "On a wooden deck", "In an old barn", "In a bright kitchen",
-    "In a dim basement", "On a grassy hillside", "In a city park", "In a tidy bedroom",
-    "On a sandy beach", "In a greenhouse", "In a farmhouse yard", "On a rooftop terrace",
-    "In a library corner", "In a snowy courtyard", "By a calm lake shore", "In a rustic cabin",
-    "In a stone cellar", "On a country path", "In a flower meadow", "In a cluttered garage",
-    "In a sunlit studio", "On a cobblestone square", "In a pine forest", "In a cottage hallway",
-    "In a playroom", "On a mossy riverbank",
-)
+#: static objects an animal can sit beside or on top of → the setting they fit.
+OBJECTS: dict[str, str] = {
+    "stump": "outdoor", "rock": "outdoor", "bench": "any", "chair": "any", "crate": "any",
+    "sofa": "indoor", "basket": "any", "stone": "outdoor", "pot": "any", "box": "any", "stool": "any",
+    "cushion": "indoor", "log": "outdoor", "barrel": "any", "suitcase": "any", "bucket": "any",
+    "tire": "outdoor", "ottoman": "indoor", "trunk": "any", "table": "any", "armchair": "indoor",
+    "drum": "any", "boulder": "outdoor", "hay bale": "outdoor", "flower pot": "any",
+    "wooden crate": "any", "picnic basket": "any", "garden chair": "outdoor", "footstool": "indoor",
+    "toy chest": "indoor",
+}
 
-DETAILS: tuple[str, ...] = (
-    "with a floor lamp", "with a woven rug", "with potted ferns", "with a stack of old books",
-    "with fallen leaves", "with a red brick wall", "with a wooden fence", "with hanging lanterns",
-    "with a checkered blanket", "with scattered toys", "with tall grass", "with a bicycle nearby",
-    "with a white picket fence", "with a rocking chair", "with a large window",
-    "with shelves of jars", "with pebbles on the ground", "with a hanging plant", "with a fireplace",
-    "with a striped curtain", "with wildflowers", "with a watering can", "with a tiled floor",
-    "with a faded painting", "with a garden hose",
-)
+PLACES: dict[str, str] = {
+    "In a narrow attic": "indoor", "In a cozy living room": "indoor", "On a sunny porch": "outdoor",
+    "In a quiet forest clearing": "outdoor", "In a small backyard garden": "outdoor",
+    "On a wooden deck": "outdoor", "In an old barn": "indoor", "In a bright kitchen": "indoor",
+    "In a dim basement": "indoor", "On a grassy hillside": "outdoor", "In a city park": "outdoor",
+    "In a tidy bedroom": "indoor", "On a sandy beach": "outdoor", "In a greenhouse": "indoor",
+    "In a farmhouse yard": "outdoor", "On a rooftop terrace": "outdoor", "In a library corner": "indoor",
+    "In a snowy courtyard": "outdoor", "By a calm lake shore": "outdoor", "In a rustic cabin": "indoor",
+    "In a stone cellar": "indoor", "On a country path": "outdoor", "In a flower meadow": "outdoor",
+    "In a cluttered garage": "indoor", "In a sunlit studio": "indoor", "On a cobblestone square": "outdoor",
+    "In a pine forest": "outdoor", "In a cottage hallway": "indoor", "In a playroom": "indoor",
+    "On a mossy riverbank": "outdoor",
+}
 
-AMBIENCES: tuple[str, ...] = (
-    "and shadows from the window blinds", "under soft morning light", "in warm afternoon sun",
-    "at golden hour", "under a cloudy sky", "in gentle evening light", "on a misty morning",
-    "under bright noon light", "in the glow of a lamp", "on a rainy day", "in dappled sunlight",
-    "under a clear blue sky", "at dusk", "in cool moonlight", "on a windy afternoon",
-    "in hazy light", "with long shadows", "in the first light of dawn", "on a snowy evening",
-    "under string lights",
-)
+DETAILS: dict[str, str] = {
+    "with a floor lamp": "indoor", "with a woven rug": "indoor", "with potted ferns": "any",
+    "with a stack of old books": "indoor", "with fallen leaves": "outdoor", "with a red brick wall": "any",
+    "with a wooden fence": "outdoor", "with hanging lanterns": "any", "with a checkered blanket": "any",
+    "with scattered toys": "any", "with tall grass": "outdoor", "with a bicycle nearby": "outdoor",
+    "with a white picket fence": "outdoor", "with a rocking chair": "any", "with a large window": "indoor",
+    "with shelves of jars": "indoor", "with pebbles on the ground": "outdoor",
+    "with a hanging plant": "any", "with a fireplace": "indoor", "with a striped curtain": "indoor",
+    "with wildflowers": "outdoor", "with a watering can": "any", "with a tiled floor": "indoor",
+    "with a faded painting": "indoor", "with a garden hose": "outdoor",
+}
+
+AMBIENCES: dict[str, str] = {
+    "and shadows from the window blinds": "indoor", "under soft morning light": "any",
+    "in warm afternoon sun": "any", "at golden hour": "any", "under a cloudy sky": "outdoor",
+    "in gentle evening light": "any", "on a misty morning": "outdoor", "under bright noon light": "any",
+    "in the glow of a lamp": "indoor", "on a rainy day": "any", "in dappled sunlight": "outdoor",
+    "under a clear blue sky": "outdoor", "at dusk": "any", "in cool moonlight": "any",
+    "on a windy afternoon": "outdoor", "in hazy light": "any", "under long evening shadows": "any",
+    "in the first light of dawn": "any", "on a snowy evening": "any", "under string lights": "any",
+}
+
+
+def fitting(items: dict[str, str], setting: str) -> tuple[str, ...]:
+    """The items of a tagged vocabulary that fit ``setting`` (its own and the ``any`` ones)."""
+    return tuple(item for item, tag in items.items() if tag in (setting, "any"))
