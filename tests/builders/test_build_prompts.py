@@ -84,7 +84,9 @@ def _record():
     ("kwargs", "match"),
     [({"backend": "gpt"}, "backend"), ({"n_train": -1}, "n_train"), ({"n_train": 0, "n_test": 0}, "both 0"),
      ({"disjoint": "scene"}, "disjoint"), ({"backend": "file"}, "--input"),
-     ({"backend": "openai", "backend_options": {"concurrency": 0}}, "concurrency")],
+     ({"backend": "openai", "backend_options": {"concurrency": 0}}, "concurrency"),
+     ({"backend": "openai", "backend_options": {"timeout": -1}}, "timeout=-1"),
+     ({"backend": "openai", "backend_options": {"max_retries": -2}}, "max_retries=-2")],
 )
 def test_config_validation(tmp_path, kwargs, match):
     with pytest.raises(ConfigError, match=match):

@@ -130,6 +130,20 @@ def test_openai_retries_429_then_succeeds_and_caches(tmp_path, openai_server):
     assert len(again.accepted) == 2 and openai_server.requests == 3  # served from the cache
 
 
+def test_openai_retries_408_like_the_openai_client(tmp_path, openai_server):
+    tl = DSRType.TL
+    openai_server.push(Reply.error(408), Reply.json({"prompts": [record(tl, 1), record(tl, 2)]}))
+    assert len(pool_of(openai_backend(tmp_path, openai_server), {tl: 2}).accepted) == 2
+
+
+def test_openai_fatal_error_sends_no_queued_request(tmp_path, openai_server):
+    openai_server.reset(default=lambda body: Reply.error(401))
+    backend = openai_backend(tmp_path, openai_server, concurrency=1, per_request=1)
+    with pytest.raises(ConfigError, match="API key"):
+        pool_of(backend, {t: 5 for t in DSRType})  # 30 requests queued behind the first
+    assert openai_server.requests <= 2  # the worker may take one more before the error reaches us
+
+
 def test_openai_hung_request_times_out_then_retries(tmp_path, openai_server):
     rt = DSRType.RT
     openai_server.push(Reply.hang(10), Reply.json({"prompts": [record(rt, 1), record(rt, 2)]}))

@@ -29,6 +29,10 @@ __all__ = ["OpenAIBackend", "OpenAIBackendConfig"]
 
 log = logging.getLogger(__name__)
 
+#: Statuses retried with backoff, besides 5xx, timeouts and connection errors (as the openai client
+#: itself retries: request timeout, lock conflict, rate limit).
+RETRY_STATUS = (408, 409, 429)
+
 
 @dataclass(frozen=True)
 class OpenAIBackendConfig:
@@ -40,7 +44,7 @@ class OpenAIBackendConfig:
     per_request: int = field(default=10, metadata={"help": "Prompts asked for in one request."})
     concurrency: int = field(default=4, metadata={"help": "Requests in flight at once."})
     timeout: float = field(default=60.0, metadata={"help": "Seconds before one request times out."})
-    max_retries: int = field(default=4, metadata={"help": "Retries per request on 429, 5xx, timeouts."})
+    max_retries: int = field(default=4, metadata={"help": "Retries per request on 408, 409, 429, 5xx, timeouts, lost connections."})
     backoff: float = field(default=1.0, metadata={"help": "First retry delay in seconds; doubles each retry."})
     backoff_max: float = field(default=30.0, metadata={"help": "Longest retry delay (also caps Retry-After)."})
     temperature: float = field(default=1.0, metadata={"help": "Sampling temperature."})
@@ -51,8 +55,11 @@ class OpenAIBackendConfig:
         for name in ("per_request", "concurrency"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}={getattr(self, name)}: must be at least 1")
-        if self.timeout <= 0 or self.backoff < 0 or self.max_retries < 0:
-            raise ConfigError("timeout must be > 0, backoff and max_retries >= 0")
+        if not self.timeout > 0:
+            raise ConfigError(f"timeout={self.timeout}: must be more than 0 seconds")
+        for name in ("backoff", "max_retries", "temperature"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name}={getattr(self, name)}: must be 0 or more")
         if self.oversample < 1.0:
             raise ConfigError(f"oversample={self.oversample}: must be at least 1.0")
         if self.base_url is not None and not str(self.base_url).startswith(("http://", "https://")):
@@ -77,8 +84,11 @@ class OpenAIBackend:
 
     def generate(self, wanted: Mapping[DSRType, int], round_index: int) -> Iterator[Candidate]:
         requests = self._requests(wanted, round_index)
-        with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.config.concurrency)
+        try:
             answers = list(pool.map(self._answer, requests))  # map keeps request order
+        finally:  # a fatal error (bad key, refused request) or Ctrl-C: send nothing more
+            pool.shutdown(wait=True, cancel_futures=True)
         for request, (content, failure) in zip(requests, answers, strict=True):
             yield from self._candidates(request, content, failure)
 
@@ -126,16 +136,17 @@ class OpenAIBackend:
             except openai.AuthenticationError as exc:
                 raise ConfigError(f"the endpoint rejected the API key from ${self.config.api_key_env} "
                                   f"({exc.status_code}): set a valid key") from None
-            except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
-                    openai.APIConnectionError) as exc:
+            except (openai.APIStatusError, openai.APIConnectionError) as exc:  # timeouts included
+                status = getattr(exc, "status_code", None)
+                if status is not None and status not in RETRY_STATUS and status < 500:
+                    raise ConfigError(f"the endpoint refused the request ({status}: {_short(exc)}); check "
+                                      "--model and --base-url, or use --json-mode for servers without "
+                                      "JSON schemas") from None
                 failure = f"{type(exc).__name__}: {_short(exc)}"
                 if attempt < self.config.max_retries:
                     delay = self._delay(attempt, exc)
                     log.info("request failed (%s); retry %d in %.2fs", failure, attempt + 1, delay)
                     time.sleep(delay)
-            except openai.APIStatusError as exc:
-                raise ConfigError(f"the endpoint refused the request ({exc.status_code}: {_short(exc)}); "
-                                  "check --model and --base-url, or disable structured output") from None
         return None, f"gave up after {self.config.max_retries + 1} attempts: {failure}"
 
     def _delay(self, attempt: int, exc: Exception) -> float:
