@@ -194,3 +194,26 @@ def test_cli_push_options_fail_before_building(tmp_path, monkeypatch, args, matc
     result = CliRunner().invoke(main, ["build-prompts", "--out", str(out), "--n-train", "6", "--n-test", "6", *args])
     assert result.exit_code == 1 and match in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_openai_short_and_repeated_answers_are_asked_again_within_max_rounds(tmp_path, openai_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    options = {"base_url": openai_server.base_url, "per_request": 3, "backoff": 0.01}
+
+    def short(body):  # one record where three were asked for
+        return Reply.json({"prompts": json.loads(_llm(body).content)["prompts"][:1]})
+
+    openai_server.reset(default=short)
+    config = PromptBuildConfig(out=tmp_path / "a", backend="openai", n_train=12, n_test=6, backend_options=options)
+    result = build_prompts(config)
+    assert result.rounds > 1 and not result.shortfall and result.total == 18
+
+    def same(body):  # always the same record: duplicates after the first
+        return Reply.json({"prompts": json.loads(_llm({**body, "seed": 0}).content)["prompts"][:1]})
+
+    openai_server.reset(default=same)
+    config = PromptBuildConfig(out=tmp_path / "b", backend="openai", n_train=12, n_test=6, max_rounds=3,
+                               backend_options=options)
+    result = build_prompts(config)
+    assert result.rounds == 3 and result.shortfall and result.rejects["duplicate"] > 0
+    assert openai_server.requests <= 3 * 6 * 2  # bounded: rounds × types × batches of round 0
