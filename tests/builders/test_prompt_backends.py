@@ -98,6 +98,17 @@ def test_openai_good_response_uses_schema_and_key(tmp_path, openai_server, monke
     assert openai_server.auth_headers[0] == "Bearer sk-test-0123456789abcdef"
 
 
+def test_openai_requests_vary_their_animal_object_and_place_hints(tmp_path, openai_server):
+    from dsr.builders.prompt_backends.vocab import OBJECTS, PLACES
+
+    openai_server.reset(default=lambda body: Reply.json({"prompts": []}))
+    pool_of(openai_backend(tmp_path, openai_server, per_request=1), {DSRType.LR: 4})
+    users = [b["messages"][1]["content"] for b in openai_server.bodies]
+    assert len(users) == 4 and len(set(users)) == 4
+    for text in users:
+        assert sum(f" {o}" in text for o in OBJECTS) >= 3 and sum(p in text for p in PLACES) >= 2
+
+
 def test_openai_bad_records_are_rejects_with_reasons(tmp_path, openai_server):
     lr = DSRType.LR
     records = [

@@ -100,14 +100,15 @@ class OpenAIBackend:
             batches = -(-total // self.config.per_request)
             for batch in range(batches):
                 rng = random.Random(f"dsr-openai:{self.seed}:{round_index}:{dsr_type.code}:{batch}")
-                animals = rng.sample(sorted(vocab.ANIMAL_VERBS), 4)
-                out.append(self._body(dsr_type, self.config.per_request, animals, rng.randrange(2**31)))
+                hints = [rng.sample(sorted(v), k) for v, k in ((vocab.ANIMAL_VERBS, 4), (vocab.OBJECTS, 4),
+                                                               (vocab.PLACES, 3))]
+                out.append(self._body(dsr_type, self.config.per_request, hints, rng.randrange(2**31)))
         return out
 
-    def _body(self, dsr_type: DSRType, n: int, animals: list[str], seed: int) -> dict[str, Any]:
+    def _body(self, dsr_type: DSRType, n: int, hints: list[list[str]], seed: int) -> dict[str, Any]:
         return {
             "model": self.config.model,
-            "messages": messages_for(dsr_type, n, animals),
+            "messages": messages_for(dsr_type, n, *hints),
             "response_format": response_format(self.config.structured),
             "temperature": self.config.temperature,
             "seed": seed,

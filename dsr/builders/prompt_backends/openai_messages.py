@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dsr.prompts import DSRType
@@ -54,14 +55,22 @@ SYSTEM = (
 )
 
 
-def messages_for(dsr_type: DSRType, n: int, animals: list[str]) -> list[dict[str, str]]:
-    """The messages asking for ``n`` prompts of one DSR type, suggesting some animals."""
+def messages_for(
+    dsr_type: DSRType, n: int, animals: Sequence[str], objects: Sequence[str] = (), places: Sequence[str] = ()
+) -> list[dict[str, str]]:
+    """The messages asking for ``n`` prompts of one DSR type, suggesting animals, objects and
+    places (a different draw per request, so that independent requests do not all converge on the
+    same few favourites)."""
     user = (
         f"Write {n} prompts where the animal starts on the {dsr_type.initial.value} of the object "
         f"and ends on the {dsr_type.final.value} of it (initial={dsr_type.initial.value}, "
         f"final={dsr_type.final.value}). Use mostly these animals: {', '.join(animals)}; and other "
         "animals too if they fit."
     )
+    if objects:
+        user += f" Objects to draw from, among others: {', '.join(objects)}."
+    if places:
+        user += f" Start from places such as: {'; '.join(places)}; invent the details."
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
