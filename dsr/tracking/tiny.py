@@ -15,6 +15,7 @@ random; the only deliberate choices are the ones that make them *run* (SPEC §8)
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 __all__ = ["TINY_WORDS", "save_tiny_grounding_dino", "save_tiny_sam2_video", "save_tiny_sam3_video"]
 
@@ -31,8 +32,19 @@ def _bert_vocab(words: tuple[str, ...]) -> dict[str, int]:
     return {tok: i for i, tok in enumerate(tokens)}
 
 
-def save_tiny_grounding_dino(path: str | Path, *, seed: int = 0, image_size: int = 128) -> Path:
-    """A random Grounding DINO (~0.3 M parameters) with its processor, saved at ``path``."""
+def save_tiny_grounding_dino(
+    path: str | Path,
+    *,
+    seed: int = 0,
+    image_size: int = 128,
+    script: tuple[str, dict[str, tuple[float, float, float, float]]] | None = None,
+) -> Path:
+    """A random Grounding DINO (~0.3 M parameters) with its processor, saved at ``path``.
+
+    ``script=(text, boxes)`` sets its heads so that, for ``text``, it detects every entry of
+    ``boxes`` (phrase → xyxy as fractions of the frame) on every frame and nothing else
+    (see :func:`_script_grounding_dino`).
+    """
     import torch
     from transformers import (
         BertConfig,
@@ -58,7 +70,80 @@ def save_tiny_grounding_dino(path: str | Path, *, seed: int = 0, image_size: int
     model = GroundingDinoForObjectDetection(config).eval()
     size = {"shortest_edge": image_size, "longest_edge": image_size}
     processor = GroundingDinoProcessor(GroundingDinoImageProcessor(size=size), BertTokenizerFast(vocab=vocab))
+    if script is not None:
+        _script_grounding_dino(model, processor, *script, image_size=image_size)
     return _save(model, processor, path)
+
+
+def _script_grounding_dino(
+    model: Any, processor: Any, text: str, boxes: dict[str, tuple[float, float, float, float]], *,
+    image_size: int, logit: float = 4.0,
+) -> None:
+    """Set a random Grounding DINO's weights so that its detections for ``text`` are ``boxes``.
+
+    Class logits are dot products of the decoder's query states with the encoder's text states;
+    boxes are the box head's output added to the logit of the reference box. Zeroing every decoder
+    sub-layer's output projection leaves query ``q``'s state equal to its (layer-normed) learned
+    embedding, whatever the image; zeroing the image→text fusion makes the text states independent of
+    the image. Query ``i`` then gets the embedding that scores ``+logit`` on the tokens of the ``i``-th
+    phrase and ``-logit`` elsewhere (every other query: ``-logit`` everywhere). A huge negative bias
+    on the encoder's proposal box head pins every reference box to logit(1e-5), and a linear box head
+    (identity hidden layers) maps each scripted query to its box.
+    """
+    import numpy as np
+    import torch
+
+    tokens = processor.tokenizer.convert_ids_to_tokens(processor.tokenizer(text)["input_ids"])
+    wanted = []
+    for phrase in boxes:
+        hits = [i for i, tok in enumerate(tokens) if tok in phrase.split()]
+        if not hits:
+            raise ValueError(f"phrase {phrase!r} has no token in {text!r} ({tokens})")
+        wanted.append(hits)
+    inner, decoder = model.model, model.model.decoder
+    n = len(tokens)
+    with torch.no_grad():
+        for layer in decoder.layers:
+            for lin in (layer.self_attn.out_proj, layer.encoder_attn_text.out_proj, layer.encoder_attn.output_proj, layer.fc2):
+                lin.weight.zero_()
+                lin.bias.zero_()
+        for layer in inner.encoder.layers:
+            layer.fusion_layer.text_param.zero_()
+        inner.encoder_output_bbox_embed.layers[-1].weight.zero_()
+        inner.encoder_output_bbox_embed.layers[-1].bias.fill_(-1e3)
+        frame = np.zeros((image_size, image_size, 3), np.uint8)
+        feats = model(**processor(images=[frame], text=[text], return_tensors="pt")).encoder_last_hidden_state_text[0]
+        centred = (feats - feats.mean(-1, keepdim=True)).double()  # a layer-normed state is zero-mean
+        signs = -torch.ones(len(wanted) + 1, n, dtype=torch.float64)
+        for q, hits in enumerate(wanted):
+            signs[q, hits] = 1.0
+        states = torch.linalg.lstsq(centred, signs.T, driver="gelsd").solution.T  # (queries, d), zero-mean
+        states = states / states.std(dim=-1, unbiased=False, keepdim=True)  # fixed points of LayerNorm
+        margin = (states @ centred.T * signs).min()
+        scale = logit / float(margin)
+        decoder.layer_norm.weight.fill_(scale)
+        decoder.layer_norm.bias.zero_()
+        embeds = inner.query_position_embeddings.weight
+        embeds.copy_(states[-1].to(embeds.dtype).expand_as(embeds))
+        embeds[: len(wanted)] = states[:-1].to(embeds.dtype)
+        head = model.bbox_embed[0]  # shared by every decoder level
+        for lin in head.layers[:-1]:
+            lin.weight.copy_(torch.eye(lin.weight.shape[0]))
+            lin.bias.zero_()
+        # final box logit = scale·Δ + logit(sigmoid(Δ + logit(1e-5))) = (scale + 1)·Δ + logit(1e-5)
+        eps_logit = float(torch.special.logit(torch.tensor(1e-5, dtype=torch.float64)))
+        target = torch.tensor([_cxcywh(box) for box in boxes.values()], dtype=torch.float64)
+        delta = (torch.special.logit(target) - eps_logit) / (scale + 1.0)
+        hidden = states[:-1].clamp(min=0.0)
+        head.layers[-1].weight.copy_((torch.linalg.pinv(hidden) @ delta).T.to(embeds.dtype))
+        head.layers[-1].bias.zero_()
+
+
+def _cxcywh(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = box
+    if not 0.0 < x1 < x2 < 1.0 or not 0.0 < y1 < y2 < 1.0:
+        raise ValueError(f"box {box} must be xyxy fractions strictly inside (0, 1)")
+    return ((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1)
 
 
 def _sam2_like_memory(hidden: int, grid: int) -> dict[str, object]:

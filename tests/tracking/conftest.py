@@ -19,6 +19,32 @@ def tiny_grounding_dino(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_tiny_grounding_dino(tmp_path_factory.mktemp("models") / "grounding-dino")
 
 
+#: Where the scripted Grounding DINO puts its two detections (xyxy fractions of the frame).
+SCRIPTED_BOXES = {"fox": (0.1, 0.2, 0.4, 0.6), "stump": (0.55, 0.5, 0.9, 0.85)}
+
+
+@pytest.fixture(scope="session")
+def scripted_grounding_dino(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Factory: a tiny Grounding DINO that, for ``text``, detects "fox" and "stump" at
+    ``SCRIPTED_BOXES`` on every frame and nothing else (built once per text)."""
+    from dsr.tracking.tiny import save_tiny_grounding_dino
+
+    built: dict[str, Path] = {}
+
+    def make(text: str = "fox. stump.") -> Path:
+        if text not in built:
+            path = tmp_path_factory.mktemp("models") / "grounding-dino-scripted"
+            built[text] = save_tiny_grounding_dino(path, script=(text, SCRIPTED_BOXES))
+        return built[text]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def scripted_boxes() -> dict[str, tuple[float, float, float, float]]:
+    return SCRIPTED_BOXES
+
+
 @pytest.fixture(scope="session")
 def tiny_sam2(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from dsr.tracking.tiny import save_tiny_sam2_video

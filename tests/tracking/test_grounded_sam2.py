@@ -9,6 +9,7 @@ from torchvision.ops import masks_to_boxes as tv_masks_to_boxes
 
 from dsr.errors import ConfigError
 from dsr.generation.base import Annotations
+from dsr.prompts import DSRPrompt
 from dsr.scoring import classify_frames
 from dsr.tracking import TRACKERS
 from dsr.tracking.grounded_sam2 import GroundedSam2Config, GroundedSam2Tracker
@@ -112,3 +113,22 @@ def test_full_tracker_with_tiny_grounding_dino(tiny_grounding_dino, tiny_sam2, m
     json.dumps(settings)
     assert settings["detector"] == str(tiny_grounding_dino) and settings["sam2"] == str(tiny_sam2)
     assert settings["box_threshold"] == 0.3 and settings["validity"]["min_valid"] == 4
+
+
+@pytest.mark.parametrize(("animal", "normalized"), [("fox", {}), ("red fox", {"fox": "red fox"})])
+def test_full_tracker_valid_path_with_a_scripted_grounding_dino(
+    scripted_grounding_dino, tiny_sam2, short_validity, animal: str, normalized: dict
+) -> None:
+    """The real detector names both nouns on every frame: key frame found, SAM2 boxes everywhere."""
+    prompt = DSRPrompt(scene="", animal=animal, object="stump", initial="left", final="right", verb="walks")
+    detector = scripted_grounding_dino(f"{animal}. stump.")
+    tracker = GroundedSam2Tracker(detector=str(detector), sam2=str(tiny_sam2), validity=short_validity, batch_size=4)
+    frames = np.random.default_rng(1).integers(0, 256, (8, 48, 80, 3), dtype=np.uint8)
+    result = tracker.track(frames, prompt)
+    assert result.validity.valid and result.validity.key_frame == 0
+    assert result.validity.normalized_labels == normalized  # "fox" matched "red fox" by its head noun
+    assert result.notes["tracked"] and "unvisited_frames" not in result.notes
+    for boxes in (result.animal_boxes, result.object_boxes):
+        assert boxes.shape == (8, 4) and np.isfinite(boxes).all()
+        assert (boxes[:, :2] >= 0).all() and (boxes[:, 2] <= 79).all() and (boxes[:, 3] <= 47).all()
+    assert [{d.label for d in frame} for frame in result.detections] == [{animal.split()[-1], "stump"}] * 8

@@ -72,3 +72,23 @@ def test_annotation_detector_reads_ground_truth() -> None:
     assert detections_to_labels(out) == [["cat"], []]
     assert out[0][0].box == (1.0, 2.0, 3.0, 4.0)
     assert AnnotationDetector().detect(np.zeros((2, 8, 8, 3), np.uint8), "cat", "bench") == ((), ())
+
+
+def test_scripted_detector_returns_pixel_boxes_of_the_original_frame(scripted_grounding_dino, scripted_boxes) -> None:
+    """Boxes in pixel xyxy of the ORIGINAL (non-square) frame: target sizes go in (h, w) order."""
+    frames = np.random.default_rng(0).integers(0, 256, (5, 48, 80, 3), dtype=np.uint8)
+    out = GroundingDetector(model=str(scripted_grounding_dino()), batch_size=2).detect(frames, "fox", "stump")
+    assert detections_to_labels(out) == [["fox", "stump"]] * 5
+    scale = np.array([80, 48, 80, 48])
+    for frame in out:
+        np.testing.assert_allclose([d.box for d in frame], [np.array(scripted_boxes[n]) * scale for n in ("fox", "stump")], atol=0.01)
+        assert all(d.score > 0.9 for d in frame)
+
+
+def test_box_threshold_is_the_keep_threshold(scripted_grounding_dino) -> None:
+    frames = np.zeros((2, 48, 80, 3), np.uint8)
+    path = str(scripted_grounding_dino())
+    kept = GroundingDetector(model=path, box_threshold=0.4).detect(frames, "fox", "stump")
+    assert detections_to_labels(kept) == [["fox", "stump"]] * 2
+    none = GroundingDetector(model=path, box_threshold=0.999).detect(frames, "fox", "stump")
+    assert none == ((), ())
