@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,9 @@ from dsr.builders.samples import SAMPLE_COLUMNS, sample_features
 from dsr.builders.work import WorkArea
 from dsr.scoring import CorrectnessCurve, correctness, plot_correctness
 
-__all__ = ["ConsolidateResult", "consolidate", "samples_frame"]
+__all__ = ["ConsolidateResult", "consolidate", "samples_frame", "summarize"]
+
+log = logging.getLogger(__name__)
 
 _TABLE_COLUMNS = ("sample_id", "prompt_id", "split", "seed", "prompt", "dsr_type", "valid", "reason", "dsr_score")
 
@@ -105,6 +108,35 @@ def _samples_markdown(result: ConsolidateResult, plot: str) -> str:
             f"![correctness curve]({plot})\n\n**Validity**\n\n| split | counts |\n|---|---|\n{validity}\n")
 
 
+def summarize(folder: DatasetFolder, tau_train: float = DEFAULT_TAU_TRAIN) -> tuple[pl.DataFrame, ConsolidateResult]:
+    """The finished samples and what a merge reports about them (rows, curves, validity and pair
+    counts), without writing anything."""
+    df = samples_frame(WorkArea(folder))
+    result = ConsolidateResult(validity=_validity_counts(df), pairs=make_pairs(df, tau_train).counts)
+    for split in df["split"].unique().sort().to_list():
+        part = df.filter(pl.col("split") == split)
+        result.samples[split] = part.height
+        result.curves[split] = correctness(part["dsr_score"].to_list())
+    return df, result
+
+
+def _build_records(work: WorkArea, command: str, settings: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """Command(s) and settings for the card: per split, as each split's build recorded them in the
+    work area (so building ``test`` after ``train`` keeps both, and ``--merge-only`` loses none);
+    the caller's own when no build recorded any (e.g. ``score-videos``)."""
+    builds = {s: b for s in work.splits() if (b := work.build_record(s))}
+    if not builds:
+        return command, dict(settings or {})
+    commands = "\n".join(dict.fromkeys(b["command"] for b in builds.values() if b.get("command")))
+    return commands or command, {split: b["settings"] for split, b in builds.items()}
+
+
+def _up_to_date(folder: DatasetFolder, work: WorkArea, stamp: str) -> bool:
+    configs = folder.read_record().get("configs", {})
+    present = all(c in configs and any(folder.root.glob(f"{c}/*.parquet")) for c in ("samples", "pairs"))
+    return present and work.merged_stamp() == stamp
+
+
 def consolidate(
     folder: DatasetFolder,
     *,
@@ -112,30 +144,36 @@ def consolidate(
     rows_per_shard: int = 200,
     command: str = "",
     settings: dict[str, Any] | None = None,
+    skip_if_unchanged: bool = False,
 ) -> ConsolidateResult:
-    """Write ``samples`` and ``pairs`` from the work area; update plots, record and card."""
+    """Write ``samples`` and ``pairs`` from the work area; update plots, record and card.
+
+    With ``skip_if_unchanged``, nothing is written when the configs already hold exactly the
+    finished samples (same files, build records, ``tau_train`` and sharding): a re-run of a
+    finished build is a no-op.
+    """
     work = WorkArea(folder)
-    df = samples_frame(work)
-    result = ConsolidateResult(validity=_validity_counts(df))
-    splits = df["split"].unique().sort().to_list()
-    for split in splits:
-        scores = df.filter(pl.col("split") == split)["dsr_score"].to_list()
-        result.curves[split] = correctness(scores)
+    stamp = work.stamp(tau_train, rows_per_shard, settings)
+    if skip_if_unchanged and _up_to_date(folder, work, stamp):
+        log.info("samples and pairs in %s are up to date: nothing written", folder.root)
+        return summarize(folder, tau_train)[1]
+    df, result = summarize(folder, tau_train)
+    command, settings = _build_records(work, command, settings)
     plot_name = f"{ASSETS_DIR}/samples_correctness.png"
     if result.curves:
         result.assets.append(plot_correctness(result.curves, folder.root / plot_name, title="Samples: Correctness@τ"))
     cache = folder.work_dir("cache")
-    datasets = {split: _dataset(work, split, cache) for split in splits}
-    result.samples = {s: len(d) for s, d in datasets.items()}
+    datasets = {split: _dataset(work, split, cache) for split in result.samples}
     record = ConfigRecord(
         description="One row per (prompt, seed): the generated video, per-frame boxes and frame classes, "
                     "validity with its reason, SSR sequences, and the DSR-Score with its components.",
         columns=dict(SAMPLE_COLUMNS), counts={"validity": result.validity,
                                               "correct@0.7": {s: c.at(0.7) for s, c in result.curves.items()}},
-        command=command, settings=dict(settings or {}), card_markdown=_samples_markdown(result, plot_name),
+        command=command, settings=settings, card_markdown=_samples_markdown(result, plot_name),
     )
     folder.write_config("samples", datasets, record, max_rows_per_shard=rows_per_shard)
-    _write_pairs(folder, df, tau_train, result, command, settings or {})
+    _write_pairs(folder, df, tau_train, result, command, settings)
+    work.mark_merged(stamp)
     return result
 
 
@@ -144,7 +182,6 @@ def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: Co
     from datasets import Dataset, Features, List, Value
 
     pairs = make_pairs(df, tau)
-    result.pairs = pairs.counts
     features = Features({
         "prompt_id": Value("string"), "split": Value("string"), "prompt": Value("string"),
         "dsr_type": Value("string"), "chosen": List(Value("string")), "rejected": List(Value("string")),

@@ -8,6 +8,7 @@ from options or RANK/WORLD_SIZE), and the merge of all shards equals a single-pr
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -66,6 +67,12 @@ class VideoBuildConfig:
             raise ConfigError("give either seeds or samples_per_prompt, not both")
         if self.seeds is not None and (not self.seeds or len(set(self.seeds)) != len(self.seeds)):
             raise ConfigError(f"seeds={self.seeds}: need at least one seed and no repeats")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"limit={self.limit}: give at least 1 prompt, or leave --limit out for all")
+        if not 0.0 <= self.tau_train <= 1.0:
+            raise ConfigError(f"tau_train={self.tau_train} must lie in [0, 1] (the paper uses 0.7)")
+        if self.rows_per_shard < 1:
+            raise ConfigError(f"rows_per_shard={self.rows_per_shard} must be ≥ 1 (default 200)")
 
     def seed_list(self) -> list[int]:
         if self.seeds is not None:
@@ -95,13 +102,82 @@ def make_components(config: VideoBuildConfig, shard: ShardSpec) -> tuple[Any, An
     gen_options = dict(config.generator_options)
     if shard.device_index is not None and config.generator == "wan":
         gen_options.setdefault("device_index", shard.device_index)
-    return GENERATORS.resolve(config.generator)(**gen_options), TRACKERS.resolve(config.tracker)(**config.tracker_options)
+    generator = _construct("generator", config.generator, GENERATORS.resolve(config.generator), gen_options)
+    return generator, _construct("tracker", config.tracker, TRACKERS.resolve(config.tracker), config.tracker_options)
+
+
+def _construct(kind: str, name: str, cls: Any, options: Mapping[str, Any]) -> Any:
+    """``cls(**options)``, with an unknown or mistyped option reported as a ConfigError naming the
+    option and the valid ones (a TypeError from a config dataclass would otherwise be a traceback)."""
+    try:
+        return cls(**options)
+    except (TypeError, ValueError) as exc:
+        valid = _option_names(cls)
+        hint = f"; {name} takes {', '.join(valid)}" if valid else ""
+        raise ConfigError(f"--{kind}-opt {', '.join(f'{k}={v!r}' for k, v in options.items())} is not valid for "
+                          f"the {kind} {name!r} ({exc}){hint}") from None
+
+
+def _option_names(cls: Any) -> list[str]:
+    import dataclasses
+    import typing
+
+    try:
+        hint = typing.get_type_hints(cls.__init__).get("config")
+    except Exception:  # unresolvable annotations: no list, the error still names the option
+        return []
+    for arg in typing.get_args(hint) or (hint,):
+        if dataclasses.is_dataclass(arg):
+            return [f.name for f in dataclasses.fields(arg) if f.init]
+    return []
 
 
 def _settings(config: VideoBuildConfig, generator: Any, tracker: Any) -> dict[str, Any]:
-    return {"split": config.split, "seeds": config.seed_list(), "generator": generator.settings(),
-            "tracker": tracker.settings(), "score": asdict(config.score), "encode": config.encode.to_dict(),
-            "tau_train": config.tau_train, "prompts": config.prompts}
+    settings = {"split": config.split, "seeds": config.seed_list(), "generator": generator.settings(),
+                "batch_size": config.batch_size, "tracker": tracker.settings(), "score": asdict(config.score),
+                "encode": config.encode.to_dict(), "tau_train": config.tau_train, "prompts": config.prompts}
+    return dict(json.loads(json.dumps(settings, sort_keys=True, default=str)))
+
+
+#: The settings that decide how a sample comes out; a split's samples must all share them.
+RECIPE_KEYS = ("generator", "tracker", "score", "encode")
+
+
+def _recipe(settings: Any) -> Any:
+    """``settings`` without device placement (each rank of a distributed build has its own GPU)."""
+    if isinstance(settings, dict):
+        return {k: _recipe(v) for k, v in settings.items() if k not in ("device", "device_index")}
+    return settings
+
+
+def _diff(old: Any, new: Any, path: str) -> str:
+    """The first few differing leaves, e.g. ``generator.num_frames: 81 → 32``."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        keys = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+        return ", ".join(_diff(old.get(k), new.get(k), f"{path}.{k}") for k in keys[:3])
+    return f"{path}: {old!r} → {new!r}"
+
+
+def _check_recipe(work: WorkArea, split: str, settings: dict[str, Any]) -> None:
+    """Refuse to mix samples made with other generator/tracker/score/encode settings into a split."""
+    previous = work.build_record(split)
+    if previous is None or not work.finished(split):
+        return
+    old, new = _recipe(previous.get("settings", {})), _recipe(settings)
+    changed = [k for k in RECIPE_KEYS if old.get(k) != new.get(k)]
+    if changed:
+        details = "; ".join(_diff(old.get(k), new.get(k), k) for k in changed)
+        raise ConfigError(f"{work.root / split} holds {split} samples made with other {', '.join(changed)} settings "
+                          f"({details}): use another --out, or the options of that build")
+
+
+def _record_build(work: WorkArea, config: VideoBuildConfig, settings: dict[str, Any]) -> None:
+    """Check the split's recipe, then store its settings and command unless only the command (or
+    the device) changed: a re-run of a finished build leaves the folder untouched."""
+    _check_recipe(work, config.split, settings)
+    previous = work.build_record(config.split)
+    if previous is None or _recipe(previous.get("settings")) != _recipe(settings):
+        work.record_build(config.split, settings, config.command)
 
 
 def build_videos(config: VideoBuildConfig, prompts: Sequence[Mapping[str, Any]] | None = None,
@@ -121,6 +197,7 @@ def build_videos(config: VideoBuildConfig, prompts: Sequence[Mapping[str, Any]] 
     if generator is None or tracker is None:
         made = make_components(config, shard)
         generator, tracker = generator or made[0], tracker or made[1]
+    _record_build(work, config, _settings(config, generator, tracker))
     result = BuildResult(shard, len(mine), len(mine) - len(todo), 0, 0, 0, out=folder.root)
     log.info("shard %d/%d: %d samples, %d already finished", shard.index, shard.count, len(mine), result.skipped)
     _run(config, shard, work, by_id, todo, generator, tracker, result)
@@ -128,7 +205,7 @@ def build_videos(config: VideoBuildConfig, prompts: Sequence[Mapping[str, Any]] 
     if config.consolidate and work.all_done(config.split, shard.count) and work.try_lock():
         try:
             result.merged = consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard,
-                                        command=config.command, settings=_settings(config, generator, tracker))
+                                        command=config.command, skip_if_unchanged=True)
         finally:
             work.unlock()
     return result

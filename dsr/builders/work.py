@@ -8,7 +8,9 @@ Inside the dataset folder's never-uploaded work area::
     │   │   ├── <prompt_id>__seed00.mp4    the video, written first (atomic rename)
     │   │   └── <prompt_id>__seed00.json   the row without video bytes, written last: its presence
     │   │                                  marks the sample finished
-    │   └── shard-00000-of-00002.done      DONE_MARKER: the shard finished its whole slice
+    │   ├── shard-00000-of-00002.done      DONE_MARKER: the shard finished its whole slice
+    │   └── build.json                     BUILD_FILE: the split's resolved settings and command
+    ├── consolidated.json                  MERGED_STAMP: fingerprint of the last finished merge
     └── consolidate.lock                   held while one process merges the shards
 
 A kill -9 can only leave temporary files (``.*.tmp``) or an mp4 without its json; both are ignored
@@ -18,6 +20,7 @@ re-run with another shard count still skips them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -36,6 +39,8 @@ VIDEOS_DIR = "videos"
 SHARD_DIR = "shard-{index:05d}-of-{count:05d}"
 DONE_MARKER = SHARD_DIR + ".done"
 LOCK = "consolidate.lock"
+BUILD_FILE = "build.json"
+MERGED_STAMP = "consolidated.json"
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,32 @@ class WorkArea:
         for shard_dir in sorted((self.root / split).glob("shard-*-of-*")):
             if shard_dir.is_dir():
                 yield from sorted(p for p in shard_dir.glob("*.json") if not p.name.startswith("."))
+
+    def record_build(self, split: str, settings: dict[str, Any], command: str) -> None:
+        """Store how the samples of ``split`` are made (shown in the card, checked on re-runs)."""
+        text = json.dumps({"settings": settings, "command": command}, sort_keys=True, default=str)
+        atomic_write_text(self.root / split / BUILD_FILE, text + "\n")
+
+    def build_record(self, split: str) -> dict[str, Any] | None:
+        path = self.root / split / BUILD_FILE
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    def stamp(self, *extra: Any) -> str:
+        """Fingerprint of every finished sample and build record (plus ``extra``): equal stamps
+        mean a merge would write the same configs."""
+        items: list[Any] = [list(extra)]
+        for split in self.splits():
+            items.append([split, self.build_record(split)])
+            items.extend((p.relative_to(self.root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+                         for p in self._json_files(split))
+        return hashlib.sha1(json.dumps(items, sort_keys=True, default=str).encode()).hexdigest()
+
+    def merged_stamp(self) -> str | None:
+        path = self.root / MERGED_STAMP
+        return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+
+    def mark_merged(self, stamp: str) -> None:
+        atomic_write_text(self.root / MERGED_STAMP, stamp + "\n")
 
     def finished(self, split: str) -> set[tuple[str, int]]:
         """(prompt_id, seed) of every finished sample of ``split`` in any shard folder."""
