@@ -180,6 +180,15 @@ def _check_not_empty(selection: Selection, pool: PromptPool, source: str) -> Non
                     "fix the input or choose another backend")
 
 
+def _log_unused(config: PromptBuildConfig, selection: Selection, pool: PromptPool, source: str) -> None:
+    """An imported list: say that some of its valid rows were left out, and why."""
+    unused = len(pool.accepted) - len(selection.train) - len(selection.test)
+    if unused:
+        log.warning("%d valid prompts of %s were not used: the split quotas (--n-train %d, --n-test %d) "
+                    "were full, or their (animal, object, scene) was already in test", unused, source,
+                    config.n_train, config.n_test)
+
+
 def _log_rejects(rejects: list[Reject], limit: int = 20) -> None:
     bad = [r for r in rejects if r.reason in BAD_INPUT]
     for r in bad[:limit]:
@@ -208,6 +217,8 @@ def build_prompts(config: PromptBuildConfig) -> PromptBuildResult:
     _check_strict(config, pool.rejects)
     _log_rejects(pool.rejects)
     _check_not_empty(selection, pool, backend.source())
+    if backend.exhaustive:
+        _log_unused(config, selection, pool, backend.source())
     if not selection.complete:
         log.warning("could not fill the splits, missing per type: %s",
                     {t.code: n for t, n in selection.shortfall.items() if n})

@@ -146,6 +146,17 @@ def test_file_build_strict_writes_nothing_and_lenient_keeps_good_rows(tmp_path):
     assert list(load(out)) == ["test"]
 
 
+def test_file_rows_left_out_by_the_quotas_are_reported(tmp_path, caplog):
+    rows = [DSRPrompt(f"In barn {i}", "cat", "crate", t.initial, t.final, "jumps").render()
+            for t in DSRType for i in range(2)]
+    path = tmp_path / "twelve.txt"
+    path.write_text("\n".join(rows) + "\n")
+    with caplog.at_level(logging.WARNING):
+        build_prompts(PromptBuildConfig(out=tmp_path / tmp_path.name, backend="file", n_train=0, n_test=6,
+                                        backend_options={"path": str(path)}))
+    assert "6 valid prompts of file:twelve.txt were not used" in caplog.text
+
+
 def test_file_shortfall_is_reported_not_raised(tmp_path):
     path = tmp_path / "few.txt"
     path.write_text(DSRPrompt("", "cat", "box", "left", "right", "jumps").render() + "\n")
