@@ -2,8 +2,10 @@
 
 Defaults follow SPEC §2 (81 frames, 480×832, 16 fps, 50 steps, guidance 5.0, Wan's standard
 negative prompt, flow_shift 3.0 for 480p). Each sample gets its own CPU ``torch.Generator``
-seeded with its seed, so the seed alone reproduces it on any device, and a batch of seeds of one
-prompt (a list of generators) gives the same latents as one seed at a time.
+seeded with its seed, so a batch of seeds of one prompt (a list of generators) starts from the same
+noise as one seed at a time. Batched matmuls may still round differently (pixels 1 level apart), so
+every sample records the batch it was made in (``batch_size``, ``batch_seeds``, its
+``batch_index``): seed + settings reproduce it exactly.
 """
 
 from __future__ import annotations
@@ -148,10 +150,10 @@ class WanGenerator:
                 output_type="np", max_sequence_length=cfg.max_sequence_length,
             )
         videos = np.asarray(out.frames)
-        settings = {**self.settings(), "prompt_text": self._text(prompt)}
+        settings = {**self.settings(), "prompt_text": self._text(prompt), "batch_size": len(seeds), "batch_seeds": seeds}
         return [
-            GeneratedVideo(frames=_to_uint8(v), fps=cfg.fps, seed=s, settings=settings)
-            for s, v in zip(seeds, videos, strict=True)
+            GeneratedVideo(frames=_to_uint8(v), fps=cfg.fps, seed=s, settings={**settings, "batch_index": i})
+            for i, (s, v) in enumerate(zip(seeds, videos, strict=True))
         ]
 
 

@@ -74,6 +74,9 @@ def test_different_seeds_differ_and_batching_matches_single(generator) -> None: 
     single, = generator.generate(PROMPT, [1])
     diff = np.abs(batch[1].frames.astype(int) - single.frames.astype(int))
     assert diff.max() <= 1  # same latents; batched matmuls may round the last bit differently
+    # ... so each sample says how it was made: seed + settings reproduce it exactly
+    assert batch[1].settings["batch_size"] == 2 and batch[1].settings["batch_seeds"] == [0, 1]
+    assert batch[1].settings["batch_index"] == 1 and single.settings["batch_size"] == 1
 
 
 def test_settings_recorded(generator, tiny_wan: Path) -> None:  # type: ignore[no-untyped-def]
