@@ -133,10 +133,12 @@ def _generate(config: PromptBuildConfig, backend: Any, pool: PromptPool) -> tupl
     train_q, test_q = quotas(config.n_train), quotas(config.n_test)
     wanted = {t: train_q[t] + test_q[t] for t in DSRType}
     for round_index in range(config.max_rounds):
-        for candidate in backend.generate(wanted, round_index):
-            pool.add(candidate)
+        outcomes = [pool.add(candidate) for candidate in backend.generate(wanted, round_index)]
         selection = select_splits(pool.accepted, config.n_train, config.n_test, config.seed, config.disjoint)
         if selection.complete or backend.exhaustive:
+            return selection, round_index + 1
+        if outcomes and all(isinstance(o, Reject) and o.reason == "request_failed" for o in outcomes):
+            log.warning("round %d: every request failed after its retries; not asking again", round_index + 1)
             return selection, round_index + 1
         wanted = {t: n for t, n in selection.shortfall.items() if n}
         log.info("round %d: still missing %s", round_index + 1, {t.code: n for t, n in wanted.items()})
@@ -177,7 +179,7 @@ def _check_not_empty(selection: Selection, pool: PromptPool, source: str) -> Non
     first = pool.rejects[0] if pool.rejects else None
     example = f"; first: {first.origin}: {first.reason}: {first.message}" if first else ""
     raise DataError(f"no prompt from {source} was accepted (rejected: {counts}){example}; nothing written: "
-                    "fix the input or choose another backend")
+                    "fix the input (file), the endpoint or model (openai), or choose another backend")
 
 
 def _log_unused(config: PromptBuildConfig, selection: Selection, pool: PromptPool, source: str) -> None:

@@ -228,3 +228,13 @@ def test_openai_short_and_repeated_answers_are_asked_again_within_max_rounds(tmp
     result = build_prompts(config)
     assert result.rounds == 3 and result.shortfall and result.rejects["duplicate"] > 0
     assert openai_server.requests <= 3 * 6 * 2  # bounded: rounds × types × batches of round 0
+
+
+def test_openai_stops_asking_when_a_whole_round_failed(tmp_path, openai_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    openai_server.reset(default=lambda body: Reply.error(503))
+    options = {"base_url": openai_server.base_url, "per_request": 6, "max_retries": 1, "backoff": 0.01}
+    config = PromptBuildConfig(out=tmp_path / "a", backend="openai", n_train=6, n_test=6, backend_options=options)
+    with pytest.raises(DataError, match=r"request_failed=6.*endpoint"):
+        build_prompts(config)
+    assert openai_server.requests == 6 * 2  # one round of 6 requests, each tried twice; not 5 rounds
