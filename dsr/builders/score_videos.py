@@ -124,9 +124,12 @@ def _pairs_from_mapping(files: list[Path], root: Path, mapping: Path) -> list[tu
 
 def match_videos(videos: Path, records: Mapping[str, Mapping[str, Any]], mapping: Path | None = None) -> Matching:
     """Match the mp4 files under ``videos`` to prompt ids of ``records`` (by name or mapping)."""
-    files = sorted(p for p in videos.rglob("*.mp4") if p.is_file() and not p.name.startswith("."))
-    pairs = _pairs_from_mapping(files, videos, mapping) if mapping else _pairs_from_names(files)
+    found = sorted(p for p in videos.rglob("*") if p.is_file() and not p.name.startswith("."))
+    mp4s = [p for p in found if p.suffix.lower() == ".mp4"]  # "clip.MP4" too
+    pairs = _pairs_from_mapping(found, videos, mapping) if mapping else _pairs_from_names(mp4s)
     result = Matching()
+    if not mapping:  # listed, so that a folder of .mov/.webm files does not just look empty
+        result.unmatched_files.update({str(p.relative_to(videos)): "not an .mp4 file" for p in found if p not in mp4s})
     for path, pid, seed in pairs:
         name = str(path.relative_to(videos)) if path.is_relative_to(videos) else str(path)
         if pid is None or seed is None:

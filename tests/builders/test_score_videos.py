@@ -80,6 +80,15 @@ def videos(tmp_path: Path) -> Path:
     return root
 
 
+def test_upper_case_mp4_is_matched_and_other_files_are_listed(videos: Path) -> None:
+    (videos / "p-none_seed04.MP4").write_bytes(encode_video(_frames(+1), 16))
+    (videos / "p-none_seed05.mov").write_bytes(b"mov")
+    m = match_videos(videos, {pid: {"split": "test"} for pid in PROMPTS})
+    assert m.matched[("p-none", 4)].name == "p-none_seed04.MP4"
+    assert m.unmatched_files["p-none_seed05.mov"] == "not an .mp4 file"
+    assert m.prompts_without_videos == {}
+
+
 def test_match_by_name_lists_unmatched_files_and_prompts_without_videos(videos: Path) -> None:
     records = {pid: {"split": "test"} for pid in PROMPTS}
     m = match_videos(videos, records)
