@@ -196,7 +196,9 @@ def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: Co
         description=(f"DPO preference data (τ_train = {tau}): one row per qualifying prompt with ALL its winners "
                      "(`chosen`, valid and DSR-Score ≥ τ) and losers (`rejected`, valid and < τ) as sample ids of "
                      "the `samples` config. A prompt qualifies with ≥ 2 valid samples, ≥ 1 winner and ≥ 1 loser; "
-                     "a DPO loader draws one winner and one loser per prompt per step."),
+                     "a DPO loader draws one winner and one loser per prompt per step: `random.choice(row['chosen'])`, "
+                     "`random.choice(row['rejected'])` (`dsr.builders.pairs.draw_pair`), and looks their videos up "
+                     "in `samples` by `sample_id`."),
         columns=dict(PAIR_COLUMNS), counts={"prompts": pairs.counts},
         command=command, settings={**settings, "tau_train": tau},
         card_markdown=f"**Prompts kept and dropped**\n\n| split | counts |\n|---|---|\n{counts_md}\n",

@@ -5,13 +5,21 @@ invalid one neither. A prompt qualifies with at least two valid samples, one win
 
 Shape: **one row per qualifying prompt** holding *all* its winners (``chosen``) and losers
 (``rejected``) as lists of sample ids, with their seeds and scores in the same order. A DPO data
-loader draws one winner and one loser per prompt per step (the paper's sampling); the full
-winner × loser product is ``len(chosen) * len(rejected)`` and never needs storing. Videos are
-referenced by ``sample_id`` in the ``samples`` config, not copied.
+loader draws one winner and one loser per prompt per step (the paper's sampling, SPEC §5), e.g.
+with :func:`draw_pair`::
+
+    pairs = load_dataset(folder, "pairs", split="train")
+    videos = {r["sample_id"]: r["video"] for r in load_dataset(folder, "samples", split="train")}
+    rng = random.Random(step_seed)
+    chosen_id, rejected_id = draw_pair(pairs[i], rng)   # then videos[chosen_id], videos[rejected_id]
+
+The full winner × loser product is ``len(chosen) * len(rejected)`` and never needs storing. Videos
+are referenced by ``sample_id`` in the ``samples`` config, not copied.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +28,7 @@ import polars as pl
 
 from dsr.errors import ConfigError
 
-__all__ = ["DEFAULT_TAU_TRAIN", "DROP_REASONS", "PAIR_COLUMNS", "PairsResult", "make_pairs"]
+__all__ = ["DEFAULT_TAU_TRAIN", "DROP_REASONS", "PAIR_COLUMNS", "PairsResult", "draw_pair", "make_pairs"]
 
 DEFAULT_TAU_TRAIN = 0.7
 DROP_REASONS = ("fewer_than_2_valid", "no_winner", "no_loser")
@@ -30,8 +38,10 @@ PAIR_COLUMNS: dict[str, str] = {
     "split": "train or test",
     "prompt": "the prompt sentence (TRL naming)",
     "dsr_type": "DSR type code",
-    "chosen": "sample ids of all winners (valid, DSR-Score ≥ tau), best first",
-    "rejected": "sample ids of all losers (valid, DSR-Score < tau), worst first",
+    "chosen": "sample ids (in `samples`) of all winners (valid, DSR-Score ≥ tau), best first; per training "
+              "step draw ONE at random, e.g. `random.choice(row['chosen'])` (`dsr.builders.pairs.draw_pair`)",
+    "rejected": "sample ids of all losers (valid, DSR-Score < tau), worst first; per step draw ONE at random, "
+                "independently of the winner",
     "chosen_seeds": "seeds of the winners, same order",
     "rejected_seeds": "seeds of the losers, same order",
     "chosen_scores": "DSR-Scores of the winners, same order",
@@ -95,6 +105,12 @@ def make_pairs(samples: pl.DataFrame | Iterable[Mapping[str, Any]], tau: float =
     kept = (stats.filter(pl.col("drop").is_null()).join(chosen, on=keys).join(rejected, on=keys)
             .with_columns(tau=pl.lit(float(tau))).sort(keys).select(list(PAIR_COLUMNS)))
     return PairsResult(kept, _counts(stats))
+
+
+def draw_pair(row: Mapping[str, Any], rng: random.Random) -> tuple[str, str]:
+    """One (winner, loser) of a ``pairs`` row, each drawn uniformly (SPEC §5: one winner and one
+    loser per prompt per training step; the scores are not used by the loss)."""
+    return rng.choice(list(row["chosen"])), rng.choice(list(row["rejected"]))
 
 
 def _counts(stats: pl.DataFrame) -> dict[str, dict[str, int]]:

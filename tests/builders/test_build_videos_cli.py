@@ -29,6 +29,9 @@ def test_cli_builds_pushes_and_loads_by_tag(tmp_path: Path, hub, hub_token: str)
     raw = samples.cast_column("video", datasets.Video(decode=False))[0]["video"]
     assert raw["bytes"][4:8] == b"ftyp"
     assert "hf_" not in (prompts / "dsr_build.json").read_text()
+    pushed = hub.files("tester/dsr-videos", "v0.1.0")
+    assert (prompts / ".dsr" / "videos").is_dir() and any(p.startswith("samples/") for p in pushed)
+    assert not [p for p in pushed if p.startswith(".dsr") or "/." in p or p.endswith(".tmp")]  # work area stays local
 
 
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:

@@ -103,3 +103,26 @@ def test_bad_generator_option_is_one_line_without_traceback(folder: Path, opt: s
     assert result.exit_code == 1
     assert needle in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_pairs_are_drawn_one_winner_one_loser_per_step(folder: Path) -> None:
+    import random
+
+    import datasets
+
+    from dsr.builders.pairs import PAIR_COLUMNS, draw_pair
+
+    build_videos(_config(folder, seeds=tuple(range(10))))
+    pairs = datasets.load_dataset(str(folder), "pairs", split="train")
+    scores = {r["sample_id"]: (r["valid"], r["dsr_score"])
+              for r in datasets.load_dataset(str(folder), "samples", split="train").remove_columns("video")}
+    assert len(pairs) >= 1
+    rng = random.Random(0)
+    for row in pairs:
+        drawn = [draw_pair(row, rng) for _ in range(200)]
+        assert {c for c, _ in drawn} == set(row["chosen"]) and {r for _, r in drawn} == set(row["rejected"])
+        for chosen, rejected in drawn:
+            assert scores[chosen][0] and scores[chosen][1] >= row["tau"]
+            assert scores[rejected][0] and scores[rejected][1] < row["tau"]
+    assert "random.choice(row['chosen'])" in PAIR_COLUMNS["chosen"]
+    assert "draw_pair" in (folder / "README.md").read_text()
