@@ -155,6 +155,23 @@ def test_openai_fatal_error_sends_no_queued_request(tmp_path, openai_server):
     assert openai_server.requests <= 2  # the worker may take one more before the error reaches us
 
 
+def test_openai_cache_ignores_a_trailing_slash_of_the_base_url(tmp_path, openai_server):
+    lr = DSRType.LR
+    openai_server.push(Reply.json({"prompts": [record(lr, 1), record(lr, 2)]}))
+    assert len(pool_of(openai_backend(tmp_path, openai_server), {lr: 2}).accepted) == 2
+    slash = openai_backend(tmp_path, openai_server, base_url=openai_server.base_url + "/")
+    assert len(pool_of(slash, {lr: 2}).accepted) == 2 and openai_server.requests == 1
+
+
+def test_paper_animals_and_objects_are_in_the_template_vocabulary():
+    from dsr.builders.prompt_backends.vocab import OBJECTS
+
+    assert {"rabbit", "hamster", "squirrel", "cat", "dog", "fox", "duck", "bird"} <= set(ANIMAL_VERBS)
+    paper_objects = {"stump", "rock", "bench", "chair", "crate", "sofa", "basket", "stone", "pot", "box",
+                     "stool", "cushion"}
+    assert paper_objects <= set(OBJECTS)
+
+
 def test_openai_hung_request_times_out_then_retries(tmp_path, openai_server):
     rt = DSRType.RT
     openai_server.push(Reply.hang(10), Reply.json({"prompts": [record(rt, 1), record(rt, 2)]}))

@@ -116,7 +116,8 @@ class OpenAIBackend:
 
     def _answer(self, body: dict[str, Any]) -> tuple[str | None, str | None]:
         """(response text, None) from the cache or the API, or (None, why it failed)."""
-        key = request_key({"endpoint": self.config.base_url or "https://api.openai.com/v1", **body})
+        endpoint = (self.config.base_url or "https://api.openai.com/v1").rstrip("/")  # same server, same key
+        key = request_key({"endpoint": endpoint, **body})
         cached = self.cache.get(key)
         if cached is not None:
             return cached, None
