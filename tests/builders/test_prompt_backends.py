@@ -163,6 +163,15 @@ def test_openai_cache_ignores_a_trailing_slash_of_the_base_url(tmp_path, openai_
     assert len(pool_of(slash, {lr: 2}).accepted) == 2 and openai_server.requests == 1
 
 
+def test_openai_base_url_from_the_environment_needs_no_key(tmp_path, openai_server, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    lr = DSRType.LR
+    openai_server.push(Reply.json({"prompts": [record(lr, 1), record(lr, 2)]}))
+    backend = make("openai", tmp_path, per_request=2, oversample=1.0)
+    assert len(pool_of(backend, {lr: 2}).accepted) == 2 and openai_server.requests == 1
+
+
 def test_paper_animals_and_objects_are_in_the_template_vocabulary():
     from dsr.builders.prompt_backends.vocab import OBJECTS
 

@@ -39,7 +39,7 @@ class OpenAIBackendConfig:
     """Settings of the openai backend (the API key is only ever read from the environment)."""
 
     model: str = field(default="gpt-4o", metadata={"help": "Chat model name."})
-    base_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: api.openai.com)."})
+    base_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: $OPENAI_BASE_URL, else api.openai.com)."})
     api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "Environment variable holding the API key."})
     per_request: int = field(default=10, metadata={"help": "Prompts asked for in one request."})
     concurrency: int = field(default=4, metadata={"help": "Requests in flight at once."})
@@ -77,6 +77,8 @@ class OpenAIBackend:
         self.config = OpenAIBackendConfig(**dict(context.options))
         self.seed = context.seed
         self.cache = ResponseCache(context.cache_dir)
+        # the endpoint the openai client will really call (it reads $OPENAI_BASE_URL itself otherwise)
+        self.base_url = self.config.base_url or os.environ.get("OPENAI_BASE_URL") or None
         self._client: Any = None
 
     def source(self) -> str:
@@ -116,7 +118,7 @@ class OpenAIBackend:
 
     def _answer(self, body: dict[str, Any]) -> tuple[str | None, str | None]:
         """(response text, None) from the cache or the API, or (None, why it failed)."""
-        endpoint = (self.config.base_url or "https://api.openai.com/v1").rstrip("/")  # same server, same key
+        endpoint = (self.base_url or "https://api.openai.com/v1").rstrip("/")  # same server, same key
         key = request_key({"endpoint": endpoint, **body})
         cached = self.cache.get(key)
         if cached is not None:
@@ -164,10 +166,10 @@ class OpenAIBackend:
             import openai
 
             key = os.environ.get(self.config.api_key_env)
-            if not key and self.config.base_url is None:
+            if not key and self.base_url is None:
                 raise ConfigError(f"${self.config.api_key_env} is not set: export your OpenAI API key, "
                                   "or pass --base-url for a local OpenAI-compatible server")
-            self._client = openai.OpenAI(api_key=key or "EMPTY", base_url=self.config.base_url,
+            self._client = openai.OpenAI(api_key=key or "EMPTY", base_url=self.base_url,
                                          timeout=self.config.timeout, max_retries=0)
         return self._client
 
