@@ -11,9 +11,20 @@ from dsr.errors import DataError
 __all__ = ["load_prompt_records"]
 
 
+def _looks_local(source: str) -> bool:
+    """A path rather than a Hub repo id (``namespace/name``): absolute, relative with ./ or ../,
+    home-relative, or with more than one separator."""
+    return source.startswith(("/", "./", "../", "~", ".")) or source.count("/") > 1 or "\\" in source
+
+
 def load_prompt_records(source: str | Path, split: str) -> list[dict[str, Any]]:
     """Prompt rows of ``split``: a local folder (parquet shards read with polars) or a Hub repo id."""
     path = Path(source)
+    if not path.exists() and _looks_local(str(source)):
+        raise DataError(f"prompts folder {path} does not exist: give the --out folder of `dsr build-prompts`, "
+                        "or a Hub dataset repo id (namespace/name)")
+    if path.is_file():
+        raise DataError(f"{path} is a file: give the dataset folder that holds prompts/ (the --out of `dsr build-prompts`)")
     if path.exists():
         files = DatasetFolder(path).data_files("prompts", split)
         if not files:

@@ -126,3 +126,15 @@ def test_pairs_are_drawn_one_winner_one_loser_per_step(folder: Path) -> None:
             assert scores[rejected][0] and scores[rejected][1] < row["tau"]
     assert "random.choice(row['chosen'])" in PAIR_COLUMNS["chosen"]
     assert "draw_pair" in (folder / "README.md").read_text()
+
+
+@pytest.mark.parametrize("where", ["missing", "file"])
+def test_prompts_path_that_is_not_a_folder_says_so(tmp_path: Path, where: str) -> None:
+    source = tmp_path / "nope"
+    if where == "file":
+        source.write_text("x")
+    result = CliRunner().invoke(main, ["build-videos", "--prompts", str(source), "--out", str(tmp_path / "out"),
+                                       "--generator", "synthetic", "--tracker", "annotations"])
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert ("does not exist" if where == "missing" else "is a file") in result.output
+    assert "build-prompts" in result.output and "FileNotFoundError" not in result.output
