@@ -97,7 +97,7 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "r_final": "mean final-relation SSR over the last m usable frames",
     "g_init": "half the drop of the initial-relation SSR from first to last usable frame",
     "g_final": "half the rise of the final-relation SSR from first to last usable frame",
-    "notes": "JSON of tracker notes (label normalization, scenario, errors)",
+    "notes": "JSON of tracker notes (label normalization, scenario, errors; `detections`: per frame [label, xyxy, score] of every detection)",
 }
 
 
@@ -251,6 +251,9 @@ def _scored(row: dict[str, Any], prompt: DSRPrompt, result: TrackResult, cfg: Sc
         notes["normalized_labels"] = v.normalized_labels
     if v.unmatched_labels:
         notes["unmatched_labels"] = list(v.unmatched_labels)
+    if result.detections is not None:  # so validity can be re-decided without re-running the detector
+        notes["detections"] = [[[d.label, [round(c, 2) for c in d.box], round(d.score, 4)] for d in frame]
+                               for frame in result.detections]
     row.update(
         animal_boxes=_boxes(result.animal_boxes), object_boxes=_boxes(result.object_boxes),
         frame_classes=v.frame_class_names, ssr_initial=sd["ssr_initial"], ssr_final=sd["ssr_final"],

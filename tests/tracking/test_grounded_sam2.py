@@ -132,3 +132,19 @@ def test_full_tracker_valid_path_with_a_scripted_grounding_dino(
         assert boxes.shape == (8, 4) and np.isfinite(boxes).all()
         assert (boxes[:, :2] >= 0).all() and (boxes[:, 2] <= 79).all() and (boxes[:, 3] <= 47).all()
     assert [{d.label for d in frame} for frame in result.detections] == [{animal.split()[-1], "stump"}] * 8
+
+
+def test_sample_row_keeps_per_frame_detections(scripted_grounding_dino, tiny_sam2, short_validity, scripted_boxes) -> None:
+    """Validity can be re-decided from the stored detections, without re-running the detector."""
+    from dsr.builders.samples import build_sample
+    from dsr.generation.base import GeneratedVideo
+
+    tracker = GroundedSam2Tracker(detector=str(scripted_grounding_dino()), sam2=str(tiny_sam2), validity=short_validity)
+    record = {"prompt_id": "p", "prompt": "In a barn, a fox is on the left of a stump, then the fox walks to the right of the stump."}
+    frames = np.random.default_rng(2).integers(0, 256, (6, 48, 80, 3), dtype=np.uint8)
+    row = build_sample(record, 0, GeneratedVideo(frames, 16, 0), tracker, split="test", generator="file")
+    stored = json.loads(row["notes"])["detections"]
+    assert [[d[0] for d in frame] for frame in stored] == [["fox", "stump"]] * 6
+    np.testing.assert_allclose(stored[0][0][1], np.array(scripted_boxes["fox"]) * [80, 48, 80, 48], atol=0.02)
+    again = classify_frames([[d[0] for d in frame] for frame in stored], "fox", "stump", short_validity)
+    assert again.frame_class_names == row["frame_classes"]
