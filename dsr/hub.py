@@ -90,7 +90,7 @@ def _stage(folder: DatasetFolder, record: dict[str, Any], pushed: list[str], rep
            version: str | None) -> Path:
     """A copy (hard links) of what to upload: pushed configs, assets, and the merged card/record."""
     from dsr.builders.folder import atomic_write_text
-    from dsr.cards import render_dataset_card
+    from dsr.cards import mask_secrets, render_dataset_card
 
     staging = Path(tempfile.mkdtemp(dir=folder.work_dir("push"), prefix="stage-"))
     sources = [p for name in pushed for p in (folder.root / name).rglob("*") if p.is_file()]
@@ -105,9 +105,9 @@ def _stage(folder: DatasetFolder, record: dict[str, Any], pushed: list[str], rep
         except OSError:
             shutil.copy2(src, target)
     split_names = {n: list(r.get("splits", {})) for n, r in record.get("configs", {}).items()}
-    atomic_write_text(staging / BUILD_RECORD, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(staging / BUILD_RECORD, mask_secrets(json.dumps(record, indent=2, sort_keys=True) + "\n"))
     card = render_dataset_card(record, split_names, repo_id=repo_id, version=version)
-    atomic_write_text(staging / CARD, card)
+    atomic_write_text(staging / CARD, mask_secrets(card))
     return staging
 
 

@@ -178,14 +178,16 @@ class DatasetFolder:
     def update_record(self, config: str, record: ConfigRecord) -> None:
         """Store the record of ``config`` and re-render the card from all records."""
         from dsr import __version__
-        from dsr.cards import render_dataset_card
+        from dsr.cards import mask_secrets, render_dataset_card
 
         full = self.read_record()
         full["format_version"] = FORMAT_VERSION
         full["dsr_version"] = __version__
         full.setdefault("configs", {})[config] = record.to_dict()
-        atomic_write_text(self.root / BUILD_RECORD, json.dumps(full, indent=2, sort_keys=True) + "\n")
-        atomic_write_text(self.root / CARD, render_dataset_card(full, self._split_names(full)))
+        # Secrets never reach a published file, whatever a caller put in its settings.
+        text = mask_secrets(json.dumps(full, indent=2, sort_keys=True) + "\n")
+        atomic_write_text(self.root / BUILD_RECORD, text)
+        atomic_write_text(self.root / CARD, mask_secrets(render_dataset_card(full, self._split_names(full))))
 
     def _split_names(self, full: dict[str, Any]) -> dict[str, list[str]]:
         return {name: list(rec.get("splits", {})) for name, rec in full.get("configs", {}).items()}

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from dsr.cards.render import render_dataset_card, sanitize_command
+from dsr.cards.render import mask_secrets, render_dataset_card, sanitize_command
 
-__all__ = ["render_dataset_card", "sanitize_command"]
+__all__ = ["mask_secrets", "render_dataset_card", "sanitize_command"]

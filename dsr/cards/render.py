@@ -9,11 +9,17 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
-__all__ = ["render_dataset_card", "sanitize_command"]
+__all__ = ["mask_secrets", "render_dataset_card", "sanitize_command"]
 
 #: Options whose values are secrets and never written to any file.
 SECRET_OPTIONS = ("--token", "--hf-token", "--api-key", "--openai-api-key")
 _SECRET_PATTERN = re.compile(r"(hf_[A-Za-z0-9]{10,}|sk-[A-Za-z0-9_-]{10,})")
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s\"']+@")
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with token-like strings and credentials in URLs (``https://user:key@host``) masked."""
+    return _URL_CREDENTIALS.sub("***@", _SECRET_PATTERN.sub("***", text))
 
 
 def sanitize_command(argv: Sequence[str]) -> str:
@@ -33,7 +39,7 @@ def sanitize_command(argv: Sequence[str]) -> str:
                 out.append(arg)
                 hide_next = True
             continue
-        out.append(_SECRET_PATTERN.sub("***", arg))
+        out.append(mask_secrets(arg))
     return shlex.join(out)
 
 
@@ -41,7 +47,8 @@ def _yaml_configs(split_names: dict[str, list[str]]) -> str:
     from dsr.builders.folder import DATA_GLOB
 
     lines = ["configs:"]
-    for config, splits in split_names.items():
+    for config in _ordered(split_names):
+        splits = _ordered(split_names[config], SPLIT_ORDER)
         lines.append(f"- config_name: {config}")
         lines.append("  data_files:")
         for split in splits:
@@ -50,11 +57,25 @@ def _yaml_configs(split_names: dict[str, list[str]]) -> str:
     return "\n".join(lines)
 
 
+#: Cards list configs and splits in pipeline order (the build record's JSON keys are sorted).
+CONFIG_ORDER = ("prompts", "samples", "pairs")
+SPLIT_ORDER = ("train", "test")
+
+
+def _ordered(names: Any, order: tuple[str, ...] = CONFIG_ORDER) -> list[str]:
+    return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
+
+
 def _config_section(name: str, rec: dict[str, Any]) -> str:
-    splits = ", ".join(f"{s}: {n}" for s, n in rec.get("splits", {}).items())
+    split_rows = rec.get("splits", {})
+    splits = ", ".join(f"{s}: {split_rows[s]}" for s in _ordered(split_rows, SPLIT_ORDER))
     cols = "\n".join(f"| `{c}` | {h} |" for c, h in rec.get("columns", {}).items())
     counts = rec.get("counts") or {}
-    count_block = f"\n**Counts**\n\n```json\n{json.dumps(counts, indent=2, sort_keys=True)}\n```\n" if counts else ""
+    count_block = (
+        f"\n<details><summary>Counts (machine-readable)</summary>\n\n```json\n"
+        f"{json.dumps(counts, indent=2, sort_keys=True)}\n```\n\n</details>\n"
+        if counts else ""
+    )
     settings = json.dumps(rec.get("settings", {}), indent=2, sort_keys=True)
     return (
         f"### `{name}`\n\n{rec.get('description', '')}\n\nRows per split: {splits or 'none'}.\n\n"
@@ -75,7 +96,7 @@ def render_dataset_card(
     """The full README.md of a dataset folder; ``repo_id``/``version`` (set when pushing) make the
     load_dataset snippet name the repo and the tag."""
     template = resources.files("dsr.cards").joinpath("templates/dataset_card.md").read_text("utf-8")
-    configs = record.get("configs", {})
+    configs = {name: record.get("configs", {})[name] for name in _ordered(record.get("configs", {}))}
     sections = "\n".join(_config_section(n, r) for n, r in configs.items())
     where = repo_id or "path/to/this/folder"
     revision = f', revision="{version}"' if version else ""
