@@ -164,11 +164,13 @@ class Sam3Tracker:
         return out
 
     def _apply_thresholds(self, model: Any) -> None:
-        """Apply the configured thresholds to the shared model (set on every call)."""
-        if self.config.score_threshold is not None:
-            model.score_threshold_detection = self.config.score_threshold
-        if self.config.new_det_threshold is not None:
-            model.new_det_thresh = self.config.new_det_threshold
+        """Apply the configured thresholds to the shared model (set on every call); ``None`` restores
+        the checkpoint's value, which another tracker sharing the cached model may have changed."""
+        if not hasattr(model, "_dsr_checkpoint_thresholds"):
+            model._dsr_checkpoint_thresholds = (model.score_threshold_detection, model.new_det_thresh)
+        score, new_det = model._dsr_checkpoint_thresholds
+        model.score_threshold_detection = score if self.config.score_threshold is None else self.config.score_threshold
+        model.new_det_thresh = new_det if self.config.new_det_threshold is None else self.config.new_det_threshold
 
 
 def _frame_instances(post: dict[str, Any], animal: str, obj: str) -> FrameInstances:

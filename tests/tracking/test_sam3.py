@@ -66,3 +66,16 @@ def test_score_threshold_one_finds_nothing(tiny_sam3, moving_squares, prompt, sh
     assert result.validity.reason == "too_few_valid"
     assert set(result.validity.frame_class_names) == {"miss"}
     assert np.isnan(result.animal_boxes).all()
+
+
+def test_thresholds_of_one_tracker_do_not_leak_into_another_sharing_the_model(tiny_sam3) -> None:
+    from dsr.tracking.sam3 import Sam3Tracker
+
+    custom, default = Sam3Tracker(model=str(tiny_sam3), score_threshold=0.3), Sam3Tracker(model=str(tiny_sam3))
+    model = default._load()[0]
+    assert custom._load()[0] is model
+    checkpoint = (model.config.score_threshold_detection, model.config.new_det_thresh)
+    custom._apply_thresholds(model)
+    assert model.score_threshold_detection == 0.3
+    default._apply_thresholds(model)
+    assert (model.score_threshold_detection, model.new_det_thresh) == checkpoint
