@@ -191,7 +191,10 @@ def build_videos(config: VideoBuildConfig, prompts: Sequence[Mapping[str, Any]] 
         raise ConfigError("prompt ids are not unique in the prompts input: rebuild the prompts config")
     folder = DatasetFolder(config.out)
     work = WorkArea(folder)
-    mine = slice_items([(pid, s) for pid in by_id for s in config.seed_list()], shard)
+    # Batches of seeds must be formed the same way whatever the shard count (batched seeds can
+    # differ from one-at-a-time by a pixel level), so batch_size > 1 shards whole prompts.
+    mine = slice_items([(pid, s) for pid in by_id for s in config.seed_list()], shard,
+                       whole_prompts=config.batch_size > 1)
     done = work.finished(config.split)
     todo = [item for item in mine if item not in done]
     if generator is None or tracker is None:

@@ -69,11 +69,20 @@ def resolve_shard(num_shards: int | None = None, shard_index: int | None = None,
     return ShardSpec(0, 1, device)
 
 
-def slice_items(items: Sequence[tuple[str, int]], shard: ShardSpec) -> list[tuple[str, int]]:
-    """Disjoint deterministic slice: item ``j`` of the sorted (prompt_id, seed) list goes to
-    shard ``j % count`` (round robin keeps the shards balanced)."""
+def slice_items(items: Sequence[tuple[str, int]], shard: ShardSpec, *, whole_prompts: bool = False
+                ) -> list[tuple[str, int]]:
+    """Disjoint deterministic slice of the sorted (prompt_id, seed) list.
+
+    By default item ``j`` goes to shard ``j % count`` (round robin keeps the shards balanced).
+    With ``whole_prompts`` every seed of a prompt goes to the same shard (prompt ``k`` to shard
+    ``k % count``), so batches of seeds are formed exactly as in a single-process build.
+    """
     ordered = sorted(set(items))
-    return ordered[shard.index :: shard.count]
+    if not whole_prompts:
+        return ordered[shard.index :: shard.count]
+    prompts = sorted({pid for pid, _ in ordered})
+    mine = set(prompts[shard.index :: shard.count])
+    return [item for item in ordered if item[0] in mine]
 
 
 def _split_id(name: str) -> tuple[str, int]:

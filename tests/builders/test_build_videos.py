@@ -133,6 +133,9 @@ def test_shard_from_torchrun_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     parts = [slice_items(items, ShardSpec(i, 3)) for i in range(3)]
     assert sorted(x for part in parts for x in part) == sorted(items)
     assert not set(parts[0]) & set(parts[1])
+    whole = [slice_items(items, ShardSpec(i, 2), whole_prompts=True) for i in range(2)]
+    assert sorted(x for part in whole for x in part) == sorted(items)
+    assert [sorted({p for p, _ in part}) for part in whole] == [["a", "c"], ["b"]]  # seeds stay together
 
 
 def test_rerun_skips_finished_samples(tmp_path: Path) -> None:
