@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,9 +79,12 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "generator_settings": "JSON of the resolved generation settings",
     "tracker": "tracker name (annotations, grounded-sam2, sam3)",
     "tracker_settings": "JSON of the tracker's model ids and thresholds",
+    "score_settings": "JSON of the DSR-Score settings (m, min_frames)",
+    "encode_settings": "JSON of how the mp4 was encoded from the frames (codec, crf, preset, pix_fmt); {} when stored as given",
     "animal_boxes": "per frame the animal's box [x1, y1, x2, y2] in pixels (null where absent)",
     "object_boxes": "per frame the object's box (null where absent)",
     "frame_classes": "per frame valid / miss / redundant (from the detections)",
+    "detections": "per frame every detector output {label, box [x1, y1, x2, y2], score}, so validity can be re-decided without re-running the detector (empty for trackers without a detector)",
     "ssr_initial": "per frame SSR score for the initial relation (null where unusable)",
     "ssr_final": "per frame SSR score for the final relation (null where unusable)",
     "valid": "whether the sample is valid (invalid samples count as failures and never enter pairs)",
@@ -97,7 +100,7 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "r_final": "mean final-relation SSR over the last m usable frames",
     "g_init": "half the drop of the initial-relation SSR from first to last usable frame",
     "g_final": "half the rise of the final-relation SSR from first to last usable frame",
-    "notes": "JSON of tracker notes (label normalization, scenario, errors; `detections`: per frame [label, xyxy, score] of every detection)",
+    "notes": "JSON of tracker notes (label normalization, lost tracks, scenario, errors)",
 }
 
 
@@ -123,12 +126,15 @@ def sample_features() -> datasets.Features:
 
     boxes = List(List(Value("float64")))
     text = {c: Value("string") for c in ("sample_id", "prompt_id", "split", *PROMPT_FIELDS, "generator",
-                                        "generator_settings", "tracker", "tracker_settings", "reason",
+                                        "generator_settings", "tracker", "tracker_settings",
+                                        "score_settings", "encode_settings", "reason",
                                         "reason_detail", "notes")}
     ints = {c: Value("int64") for c in ("seed", "num_frames", "fps", "height", "width", "key_frame",
                                        "n_valid_frames", "n_miss_frames", "n_redundant_frames", "n_usable_frames")}
     floats = {c: Value("float64") for c in ("dsr_score", "r_init", "r_final", "g_init", "g_final")}
+    detection = {"label": Value("string"), "box": List(Value("float64")), "score": Value("float64")}
     seqs = {"animal_boxes": boxes, "object_boxes": boxes, "frame_classes": List(Value("string")),
+            "detections": List(List(detection)),
             "ssr_initial": List(Value("float64")), "ssr_final": List(Value("float64"))}
     extra = {"video": Video(), "valid": Value("bool")}
     spec = {**text, **ints, **floats, **seqs, **extra}
@@ -145,8 +151,9 @@ def _base_row(record: Mapping[str, Any], seed: int, split: str | None) -> dict[s
     row.update(sample_id=sample_id(pid, seed), prompt_id=pid, seed=int(seed),
                split=split or record.get("split") or "", num_frames=0,
                n_valid_frames=0, n_miss_frames=0, n_redundant_frames=0, n_usable_frames=0,
-               animal_boxes=[], object_boxes=[], frame_classes=[], ssr_initial=[], ssr_final=[],
-               notes="{}", generator_settings="{}", tracker_settings="{}")
+               animal_boxes=[], object_boxes=[], frame_classes=[], detections=[], ssr_initial=[], ssr_final=[],
+               notes="{}", generator_settings="{}", tracker_settings="{}", score_settings="{}",
+               encode_settings="{}")
     for key in PROMPT_FIELDS:
         value = record.get(key)
         row[key] = None if value is None else str(value.value if hasattr(value, "value") else value)
@@ -220,10 +227,12 @@ def build_sample(
     row.update(generator=generator, generator_settings=json.dumps(gen_settings, sort_keys=True, default=str),
                tracker=getattr(tracker, "name", type(tracker).__name__),
                tracker_settings=json.dumps(tracker.settings(), sort_keys=True, default=str))
+    row["score_settings"] = json.dumps(asdict(score or ScoreConfig()), sort_keys=True)
     media = _media(video, encode)
     if media.frames is not None:
         if media.mp4 is None:
             media.mp4 = encode_video(media.frames, int(round(media.fps)), encode)
+            row["encode_settings"] = json.dumps((encode or EncodeConfig()).to_dict(), sort_keys=True)
         t, h, w = media.frames.shape[:3]
         row.update(num_frames=int(t), fps=int(round(media.fps)), height=int(h), width=int(w),
                    video={"bytes": media.mp4, "path": f"{row['sample_id']}.mp4"})
@@ -251,12 +260,11 @@ def _scored(row: dict[str, Any], prompt: DSRPrompt, result: TrackResult, cfg: Sc
         notes["normalized_labels"] = v.normalized_labels
     if v.unmatched_labels:
         notes["unmatched_labels"] = list(v.unmatched_labels)
-    if result.detections is not None:  # so validity can be re-decided without re-running the detector
-        notes["detections"] = [[[d.label, [round(c, 2) for c in d.box], round(d.score, 4)] for d in frame]
-                               for frame in result.detections]
+    detections = [[{"label": d.label, "box": [float(c) for c in d.box], "score": float(d.score)} for d in frame]
+                  for frame in (result.detections or ())]
     row.update(
         animal_boxes=_boxes(result.animal_boxes), object_boxes=_boxes(result.object_boxes),
-        frame_classes=v.frame_class_names, ssr_initial=sd["ssr_initial"], ssr_final=sd["ssr_final"],
+        frame_classes=v.frame_class_names, detections=detections, ssr_initial=sd["ssr_initial"], ssr_final=sd["ssr_final"],
         n_valid_frames=v.n_valid, n_miss_frames=v.n_miss, n_redundant_frames=v.n_redundant,
         n_usable_frames=s.n_frames, notes=json.dumps(notes, sort_keys=True, default=str),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,10 @@ def test_rows_are_complete_and_sorted(built: Path) -> None:
     assert len(r["animal_boxes"]) == len(r["frame_classes"]) == len(r["ssr_initial"]) == r["num_frames"] == 32
     assert r["key_frame"] is not None and r["tracker"] == "annotations" and r["generator"] == "synthetic"
     assert r["video"]["bytes"][4:8] == b"ftyp"
+    assert len(r["detections"]) == 32  # per frame, so validity can be re-decided later
+    assert {d["label"] for d in r["detections"][r["key_frame"]]} == {r["animal"], r["object"]}
+    assert json.loads(r["score_settings"]) == {"m": 3, "min_frames": 20}
+    assert json.loads(r["encode_settings"])["crf"] == 18
 
 
 def test_pairs_follow_spec(built: Path) -> None:

@@ -143,8 +143,8 @@ def test_sample_row_keeps_per_frame_detections(scripted_grounding_dino, tiny_sam
     record = {"prompt_id": "p", "prompt": "In a barn, a fox is on the left of a stump, then the fox walks to the right of the stump."}
     frames = np.random.default_rng(2).integers(0, 256, (6, 48, 80, 3), dtype=np.uint8)
     row = build_sample(record, 0, GeneratedVideo(frames, 16, 0), tracker, split="test", generator="file")
-    stored = json.loads(row["notes"])["detections"]
-    assert [[d[0] for d in frame] for frame in stored] == [["fox", "stump"]] * 6
-    np.testing.assert_allclose(stored[0][0][1], np.array(scripted_boxes["fox"]) * [80, 48, 80, 48], atol=0.02)
-    again = classify_frames([[d[0] for d in frame] for frame in stored], "fox", "stump", short_validity)
+    stored = row["detections"]
+    assert [[d["label"] for d in frame] for frame in stored] == [["fox", "stump"]] * 6
+    np.testing.assert_allclose(stored[0][0]["box"], np.array(scripted_boxes["fox"]) * [80, 48, 80, 48], atol=0.02)
+    again = classify_frames([[d["label"] for d in frame] for frame in stored], "fox", "stump", short_validity)
     assert again.frame_class_names == row["frame_classes"]
