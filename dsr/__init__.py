@@ -6,7 +6,7 @@ the modules that need them.
 
 from __future__ import annotations
 
-from dsr.errors import ConfigError, DataError, DsrError, HubError, PromptParseError
+from dsr.errors import ConfigError, DataError, DsrError, HubError, ModelLoadError, PromptParseError
 
 __version__ = "0.1.0"
 
@@ -15,6 +15,7 @@ __all__ = [
     "DataError",
     "DsrError",
     "HubError",
+    "ModelLoadError",
     "PromptParseError",
     "__version__",
 ]

@@ -7,12 +7,17 @@ a one-line message and a non-zero exit without a traceback. Samples that fail a 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 __all__ = [
     "ConfigError",
     "DataError",
     "DsrError",
     "HubError",
+    "ModelLoadError",
     "PromptParseError",
+    "model_load_errors",
 ]
 
 
@@ -34,3 +39,23 @@ class DataError(DsrError, ValueError):
 
 class HubError(DsrError):
     """A Hub operation was refused (existing tag, missing token, ...)."""
+
+
+class ModelLoadError(DsrError):
+    """A checkpoint could not be loaded (not found, gated, offline, wrong folder)."""
+
+
+@contextlib.contextmanager
+def model_load_errors(kind: str, model_id: str, option: str) -> Iterator[None]:
+    """Turn the loaders' OSError / Hub HTTP errors into a :class:`ModelLoadError` naming the
+    checkpoint and the option that chooses another one."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        yield
+    except (OSError, HfHubHTTPError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ModelLoadError(
+            f"could not load the {kind} {model_id!r}: {first} Pass a Hub id this machine can download "
+            f"(HF_TOKEN for gated repos) or a local directory with {option}."
+        ) from exc

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dsr.errors import ConfigError, DataError, DsrError, PromptParseError
+from dsr.errors import ConfigError, DataError, DsrError, ModelLoadError, PromptParseError
 from dsr.generation.base import Annotations, GeneratedVideo
 from dsr.media import EncodeConfig, decode_video, encode_video
 from dsr.prompts import DSRPrompt, parse_prompt
@@ -246,6 +246,8 @@ def build_sample(
         return invalid_sample(row, *media.error)
     try:
         result = tracker.track(media.frames, prompt, media.annotations)
+    except (ConfigError, ModelLoadError):
+        raise  # a setup problem, not this sample's: stop instead of marking every sample failed
     except DsrError as exc:
         return invalid_sample(row, TRACKING_FAILED, f"{type(exc).__name__}: {exc}")
     return _scored(row, prompt, result, score or ScoreConfig())

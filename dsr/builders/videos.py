@@ -22,7 +22,7 @@ from dsr.builders.pairs import DEFAULT_TAU_TRAIN
 from dsr.builders.prompt_source import load_prompt_records
 from dsr.builders.samples import GENERATION_FAILED, ScoreConfig, build_sample, invalid_sample
 from dsr.builders.work import ShardSpec, WorkArea, resolve_shard, slice_items
-from dsr.errors import ConfigError, DsrError, PromptParseError
+from dsr.errors import ConfigError, DsrError, ModelLoadError, PromptParseError
 from dsr.media import EncodeConfig
 from dsr.prompts import parse_prompt
 
@@ -247,6 +247,8 @@ def _batch(config: VideoBuildConfig, record: Mapping[str, Any], seeds: list[int]
         return [build_sample(record, s, None, tracker, generator_settings=generator.settings(), **common) for s in seeds]
     try:
         videos = generator.generate(prompt, seeds)
+    except (ConfigError, ModelLoadError):
+        raise  # a setup problem, not this sample's: stop before recording anything as finished
     except DsrError as exc:
         log.warning("generation failed for %s seeds %s: %s", record.get("prompt_id"), seeds, exc)
         rows = [build_sample(record, s, None, tracker, generator_settings=generator.settings(), **common) for s in seeds]

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from dsr.errors import ConfigError
+from dsr.errors import ConfigError, model_load_errors
 from dsr.generation.base import GeneratedVideo
 from dsr.prompts import DSRPrompt
 
@@ -117,8 +117,9 @@ class WanGenerator:
         log.info("loading Wan pipeline %s (%s) on %s", cfg.model, dtype, self._device())
         # The VAE is loaded and run in fp32, as in diffusers' Wan example: loading it in bf16 first
         # and casting back would keep the bf16-rounded weights.
-        vae = AutoencoderKLWan.from_pretrained(cfg.model, subfolder="vae", dtype=torch.float32)
-        pipe = WanPipeline.from_pretrained(cfg.model, vae=vae, dtype=dtype)
+        with model_load_errors("Wan pipeline", cfg.model, "--generator-opt model=PATH"):
+            vae = AutoencoderKLWan.from_pretrained(cfg.model, subfolder="vae", dtype=torch.float32)
+            pipe = WanPipeline.from_pretrained(cfg.model, vae=vae, dtype=dtype)
         if cfg.flow_shift is not None:
             pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=cfg.flow_shift)
         if cfg.vae_tiling:

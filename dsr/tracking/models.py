@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dsr.errors import ConfigError
+from dsr.errors import ConfigError, model_load_errors
 
 if TYPE_CHECKING:
     import torch
@@ -66,12 +66,20 @@ def check_dtype(name: str) -> None:
         raise ConfigError(f"dtype {name!r} is not supported: choose one of {', '.join(DTYPES)}")
 
 
+#: model kind → the CLI option that picks another checkpoint (named in load errors).
+_OPTIONS = {"grounding": "--detector", "sam2-video": "--sam2", "sam3-video": "--sam3"}
+
+
 def load_cached(kind: str, model_id: str, device: str, dtype: str, loader: Callable[[], Any]) -> Any:
-    """``loader()`` once per (kind, model id, device, dtype) in this process; later calls reuse it."""
+    """``loader()`` once per (kind, model id, device, dtype) in this process; later calls reuse it.
+
+    A checkpoint that cannot be loaded raises :class:`ModelLoadError` naming it and the option.
+    """
     key = (kind, str(model_id), device, dtype)
     if key not in _CACHE:
         log.info("loading %s %s on %s (%s)", kind, model_id, device, dtype)
-        _CACHE[key] = loader()
+        with model_load_errors(f"{kind} model", str(model_id), _OPTIONS.get(kind, "--tracker-opt")):
+            _CACHE[key] = loader()
     return _CACHE[key]
 
 

@@ -95,3 +95,25 @@ def test_missing_prompts_config_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="build-prompts"):
         build_videos(VideoBuildConfig(prompts=str(tmp_path / "empty"), out=str(tmp_path / "ds"),
                                       generator="synthetic", tracker="annotations"))
+
+
+@pytest.mark.parametrize(("component", "options"), [
+    ("generator", {"generator": "wan", "generator_options": {"model": "__missing__"}, "tracker": "annotations"}),
+    ("tracker", {"generator": "synthetic", "generator_options": TINY, "tracker": "grounded-sam2",
+                 "tracker_options": {"detector": "__missing__"}}),
+])
+def test_a_checkpoint_that_cannot_load_stops_the_build_and_marks_nothing_finished(
+        tmp_path: Path, component: str, options: dict) -> None:
+    """A wrong model path is a setup error: recording every sample as failed would make a re-run
+    with the right path skip them all."""
+    from dsr.errors import ModelLoadError
+
+    prompts = write_prompts(tmp_path / "prompts", prompt_records(2))
+    missing = str(tmp_path / "no-such-checkpoint")
+    opts = {k: ({kk: (missing if vv == "__missing__" else vv) for kk, vv in v.items()} if isinstance(v, dict) else v)
+            for k, v in options.items()}
+    config = VideoBuildConfig(prompts=str(prompts), out=str(tmp_path / "ds"), samples_per_prompt=2, **opts)
+    option = "--generator-opt model=PATH" if component == "generator" else "--detector"
+    with pytest.raises(ModelLoadError, match=f"no-such-checkpoint.*{option}"):
+        build_videos(config)
+    assert not list((tmp_path / "ds").rglob("*__seed*.json"))
