@@ -104,9 +104,8 @@ def _stage(folder: DatasetFolder, record: dict[str, Any], pushed: list[str], rep
             os.link(src, target)
         except OSError:
             shutil.copy2(src, target)
-    split_names = {n: list(r.get("splits", {})) for n, r in record.get("configs", {}).items()}
     atomic_write_text(staging / BUILD_RECORD, mask_secrets(json.dumps(record, indent=2, sort_keys=True) + "\n"))
-    card = render_dataset_card(record, split_names, repo_id=repo_id, version=version)
+    card = render_dataset_card(record, repo_id=repo_id, version=version)
     atomic_write_text(staging / CARD, mask_secrets(card))
     return staging
 

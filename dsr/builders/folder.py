@@ -7,19 +7,25 @@ others. The layout, drawn once::
     ├── README.md                              dataset card, rendered from dsr_build.json
     ├── dsr_build.json                         build record: format version, dsr version, and per
     │                                          config its command, settings, counts and columns
-    ├── prompts/train-00000-of-00001.parquet   DATA_FILE: <config>/<split>-NNNNN-of-MMMMM.parquet
-    ├── prompts/test-00000-of-00001.parquet
+    ├── prompts/train-<fp>-00000-of-00001.parquet
+    │                                          DATA_FILE: <config>/<split>-<fp>-NNNNN-of-MMMMM.parquet,
+    │                                          <fp> a fingerprint of the split's content
+    ├── prompts/test-<fp>-00000-of-00001.parquet
     ├── samples/…  pairs/…                     later configs, same pattern
     ├── assets/                                ASSETS_DIR: plots shown by the card
     └── .dsr/                                  WORK_DIR: caches, per-item results, shard markers;
                                                never uploaded
 
 Everything is written atomically (temporary name, then rename), so a killed run leaves either the
-previous state or the new one.
+previous state or the new one. The content fingerprint in the data file names (and so in the card's
+``configs`` patterns) matters for local folders: ``datasets`` derives the cache of a local folder
+from its name and its ``configs`` block, not from the files, so a rebuilt folder with the same
+patterns would load stale rows from the cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -39,12 +45,14 @@ __all__ = [
     "BUILD_RECORD",
     "CARD",
     "DATA_FILE",
+    "DATA_GLOB",
     "FORMAT_VERSION",
     "WORK_DIR",
     "ConfigRecord",
     "DatasetFolder",
     "atomic_write_bytes",
     "atomic_write_text",
+    "data_glob",
 ]
 
 FORMAT_VERSION = 1
@@ -52,8 +60,17 @@ CARD = "README.md"
 BUILD_RECORD = "dsr_build.json"
 WORK_DIR = ".dsr"
 ASSETS_DIR = "assets"
-DATA_FILE = "{config}/{split}-{index:05d}-of-{count:05d}.parquet"
-DATA_GLOB = "{config}/{split}-*.parquet"
+DATA_FILE = "{config}/{split}-{fingerprint}-{index:05d}-of-{count:05d}.parquet"
+DATA_GLOB = "{config}/{split}-{fingerprint}-*.parquet"
+#: Pattern of a split written without a fingerprint (records from before fingerprints existed).
+LEGACY_DATA_GLOB = "{config}/{split}-*.parquet"
+
+
+def data_glob(config: str, split: str, fingerprint: str | None) -> str:
+    """The data-files pattern of one split of one config, as the card's ``configs`` block names it."""
+    if not fingerprint:
+        return LEGACY_DATA_GLOB.format(config=config, split=split)
+    return DATA_GLOB.format(config=config, split=split, fingerprint=fingerprint)
 #: Paths never pushed to the Hub.
 UPLOAD_IGNORE = [f"{WORK_DIR}/**", "**/.*.tmp"]
 
@@ -91,6 +108,7 @@ class ConfigRecord:
     command: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
     card_markdown: str = ""
+    data_fingerprints: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,7 +131,10 @@ class DatasetFolder:
         return self.root / ASSETS_DIR / name
 
     def data_files(self, config: str, split: str) -> list[Path]:
-        return sorted(self.root.glob(DATA_GLOB.format(config=config, split=split)))
+        """The parquet files of one split, as the card names them."""
+        record = self.config_record(config) or {}
+        fingerprint = record.get("data_fingerprints", {}).get(split)
+        return sorted(self.root.glob(data_glob(config, split, fingerprint)))
 
     # -- build record ----------------------------------------------------------------------
     def read_record(self) -> dict[str, Any]:
@@ -149,31 +170,44 @@ class DatasetFolder:
         """
         staging = Path(tempfile.mkdtemp(dir=self.work_dir("staging"), prefix=f"{config}-"))
         try:
-            moved = self._write_shards(config, splits, staging, max_rows_per_shard)
-            for old in self.root.glob(f"{config}/*.parquet"):
-                if old.relative_to(self.root).as_posix() not in moved:
-                    old.unlink()
-            for rel in moved:
+            fingerprints: dict[str, str] = {}
+            moved: list[str] = []
+            for split, ds in splits.items():
+                fingerprints[split], files = self._write_split(config, split, ds, staging, max_rows_per_shard)
+                moved += files
+            for rel in moved:  # new files first: the current card keeps pointing at the old ones
                 target = self.root / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staging / rel, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         record.splits = {name: len(ds) for name, ds in splits.items()}
+        record.data_fingerprints = fingerprints
         self.update_record(config, record)
+        for old in self.root.glob(f"{config}/*.parquet"):  # then the files no card names any more
+            if old.relative_to(self.root).as_posix() not in moved:
+                old.unlink()
 
-    def _write_shards(
-        self, config: str, splits: Mapping[str, datasets.Dataset], staging: Path, max_rows: int
-    ) -> list[str]:
+    def _write_split(
+        self, config: str, split: str, ds: datasets.Dataset, staging: Path, max_rows: int
+    ) -> tuple[str, list[str]]:
+        """Write the shards of one split; returns the content fingerprint and the relative paths."""
+        count = max(1, -(-len(ds) // max_rows))
+        parts = []
+        digest = hashlib.sha256()
+        for index in range(count):
+            part = staging / f".{split}-{index:05d}.parquet"
+            ds.shard(num_shards=count, index=index, contiguous=True).to_parquet(str(part))
+            digest.update(part.read_bytes())
+            parts.append(part)
+        fingerprint = digest.hexdigest()[:10]
         written = []
-        for split, ds in splits.items():
-            count = max(1, -(-len(ds) // max_rows))
-            for index in range(count):
-                rel = DATA_FILE.format(config=config, split=split, index=index, count=count)
-                (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-                ds.shard(num_shards=count, index=index, contiguous=True).to_parquet(str(staging / rel))
-                written.append(rel)
-        return written
+        for index, part in enumerate(parts):
+            rel = DATA_FILE.format(config=config, split=split, fingerprint=fingerprint, index=index, count=count)
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(part, staging / rel)
+            written.append(rel)
+        return fingerprint, written
 
     def update_record(self, config: str, record: ConfigRecord) -> None:
         """Store the record of ``config`` and re-render the card from all records."""
@@ -187,7 +221,4 @@ class DatasetFolder:
         # Secrets never reach a published file, whatever a caller put in its settings.
         text = mask_secrets(json.dumps(full, indent=2, sort_keys=True) + "\n")
         atomic_write_text(self.root / BUILD_RECORD, text)
-        atomic_write_text(self.root / CARD, mask_secrets(render_dataset_card(full, self._split_names(full))))
-
-    def _split_names(self, full: dict[str, Any]) -> dict[str, list[str]]:
-        return {name: list(rec.get("splits", {})) for name, rec in full.get("configs", {}).items()}
+        atomic_write_text(self.root / CARD, mask_secrets(render_dataset_card(full)))

@@ -43,17 +43,17 @@ def sanitize_command(argv: Sequence[str]) -> str:
     return shlex.join(out)
 
 
-def _yaml_configs(split_names: dict[str, list[str]]) -> str:
-    from dsr.builders.folder import DATA_GLOB
+def _yaml_configs(configs: dict[str, dict[str, Any]]) -> str:
+    from dsr.builders.folder import data_glob
 
     lines = ["configs:"]
-    for config in _ordered(split_names):
-        splits = _ordered(split_names[config], SPLIT_ORDER)
+    for config, rec in configs.items():
+        fingerprints = rec.get("data_fingerprints") or {}
         lines.append(f"- config_name: {config}")
         lines.append("  data_files:")
-        for split in splits:
+        for split in _ordered(rec.get("splits", {}), SPLIT_ORDER):
             lines.append(f"  - split: {split}")
-            lines.append(f"    path: {DATA_GLOB.format(config=config, split=split)}")
+            lines.append(f"    path: {data_glob(config, split, fingerprints.get(split))}")
     return "\n".join(lines)
 
 
@@ -88,7 +88,6 @@ def _config_section(name: str, rec: dict[str, Any]) -> str:
 
 def render_dataset_card(
     record: dict[str, Any],
-    split_names: dict[str, list[str]],
     *,
     repo_id: str | None = None,
     version: str | None = None,
@@ -102,7 +101,7 @@ def render_dataset_card(
     revision = f', revision="{version}"' if version else ""
     loads = "\n".join(f'{n} = load_dataset("{where}", "{n}"{revision})' for n in configs)
     return template.format(
-        yaml_configs=_yaml_configs(split_names),
+        yaml_configs=_yaml_configs(configs),
         format_version=record.get("format_version"),
         dsr_version=record.get("dsr_version"),
         config_list=", ".join(f"`{n}`" for n in configs) or "none yet",

@@ -40,7 +40,8 @@ def test_sharding_splits_rows_over_files(tmp_path) -> None:
     folder.write_config("samples", {"train": datasets.Dataset.from_dict({"a": list(range(7))})}, _record(),
                         max_rows_per_shard=3)
     files = [p.name for p in folder.data_files("samples", "train")]
-    assert files == [f"train-0000{i}-of-00003.parquet" for i in range(3)]
+    fingerprint = folder.config_record("samples")["data_fingerprints"]["train"]
+    assert files == [f"train-{fingerprint}-0000{i}-of-00003.parquet" for i in range(3)]
     assert sorted(datasets.load_dataset(str(folder.root), "samples", split="train")["a"]) == list(range(7))
 
 
@@ -61,3 +62,25 @@ def test_sanitize_command_masks_secret_options() -> None:
     line = sanitize_command(["dsr", "x", "--api-key", "abc123secret", "--token=hf_zzzzzzzzzzzzzzz", "--n", "3"])
     assert "abc123secret" not in line and "hf_zzz" not in line and "--n 3" in line
     assert mask_secrets("http://u:p@host/v1 and https://host/v1") == "http://***@host/v1 and https://host/v1"
+
+
+def test_a_rebuilt_folder_loads_its_new_rows_not_a_stale_cache(tmp_path) -> None:
+    """datasets caches a local folder by its name and `configs` block; the content fingerprint in
+    the data file patterns makes a rebuild (or another folder of the same name) load its own rows."""
+    first, second = tmp_path / "a" / "ds", tmp_path / "b" / "ds"
+    DatasetFolder(first).write_config("prompts", {"train": datasets.Dataset.from_dict({"a": [1, 2]})}, _record())
+    assert datasets.load_dataset(str(first), "prompts", split="train")["a"] == [1, 2]
+    DatasetFolder(second).write_config("prompts", {"train": datasets.Dataset.from_dict({"a": [7, 8]})}, _record())
+    assert datasets.load_dataset(str(second), "prompts", split="train")["a"] == [7, 8]
+    DatasetFolder(first).write_config("prompts", {"train": datasets.Dataset.from_dict({"a": [5, 6]})}, _record())
+    assert datasets.load_dataset(str(first), "prompts", split="train")["a"] == [5, 6]
+    assert len(list((first / "prompts").glob("*.parquet"))) == 1  # the old shard is gone
+
+
+def test_rewriting_the_same_rows_keeps_the_same_files(tmp_path) -> None:
+    folder = DatasetFolder(tmp_path / "ds")
+    rows = {"train": datasets.Dataset.from_dict({"a": [1, 2]})}
+    folder.write_config("prompts", rows, _record())
+    before = {p.name: p.read_bytes() for p in folder.data_files("prompts", "train")}
+    folder.write_config("prompts", rows, _record())
+    assert {p.name: p.read_bytes() for p in folder.data_files("prompts", "train")} == before

@@ -112,13 +112,13 @@ def test_score_videos_writes_samples_and_pairs(videos: Path, prompts_folder: Pat
     config = ScoreVideosConfig(videos=str(videos), prompts=str(prompts_folder), out=str(out), model_name="toy-t2v")
     result = score_videos(config, tracker=BrightSpotTracker())
     assert result.built == 4 and result.valid == 3
-    rows = pl.read_parquet(out / "samples" / "test-00000-of-00001.parquet").sort("sample_id")
+    rows = pl.read_parquet(DatasetFolder(out).data_files("samples", "test")).sort("sample_id")
     by_id = {r["sample_id"]: r for r in rows.drop("video").to_dicts()}
     assert by_id["p-lr__seed00"]["dsr_score"] > 0.9 and by_id["p-rl__seed00"]["dsr_score"] > 0.9
     assert by_id["p-lr__seed01"]["dsr_score"] < 0.1   # moved the wrong way
     assert by_id["p-rl__seed03"]["valid"] is False and by_id["p-rl__seed03"]["reason"] == "video_unreadable"
     assert {r["generator"] for r in by_id.values()} == {"toy-t2v"}
-    pairs = pl.read_parquet(out / "pairs" / "test-00000-of-00001.parquet")
+    pairs = pl.read_parquet(DatasetFolder(out).data_files("pairs", "test"))
     assert pairs["prompt_id"].to_list() == ["p-lr"]
     record = json.loads((out / "dsr_build.json").read_text())["configs"]["samples"]
     assert record["counts"]["matching"] == {"matched_videos": 4, "unmatched_files": 2, "prompts_without_videos": 1}
@@ -140,7 +140,7 @@ def test_cli_with_tiny_grounded_sam2(videos: Path, prompts_folder: Path, tmp_pat
                                     "--tracker-opt", 'validity={"min_valid": 4, "max_redundant": 30, "min_run": 4}'])
     assert res.exit_code == 0, res.output
     assert "unmatched: holiday.mp4" in res.output and "1 prompts without videos" in res.output
-    rows = pl.read_parquet(out / "samples" / "test-00000-of-00001.parquet").drop("video")
+    rows = pl.read_parquet(DatasetFolder(out).data_files("samples", "test")).drop("video")
     assert rows.height == 4
     settings = json.loads(rows["tracker_settings"][0])
     assert settings["detector"] == str(detector) and settings["sam2"] == str(sam2)
