@@ -93,7 +93,9 @@ def _stage(folder: DatasetFolder, record: dict[str, Any], pushed: list[str], rep
     from dsr.cards import mask_secrets, render_dataset_card
 
     staging = Path(tempfile.mkdtemp(dir=folder.work_dir("push"), prefix="stage-"))
-    sources = [p for name in pushed for p in (folder.root / name).rglob("*") if p.is_file()]
+    # Only the files the card names: a run killed mid-write may have left others beside them.
+    sources = [p for name in pushed for split in (folder.config_record(name) or {}).get("splits", {})
+               for p in folder.data_files(name, split)]
     sources += [p for p in (folder.root / ASSETS_DIR).rglob("*") if p.is_file()]
     for src in sources:
         if src.name.startswith("."):

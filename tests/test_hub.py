@@ -105,3 +105,13 @@ def test_cli_push_writes_no_token_anywhere(hub, hub_token, tmp_path, monkeypatch
     written = [p.read_bytes() for p in folder.rglob("*") if p.is_file()]
     written += list(hub.files("tester/prompts-e", "v0.1.0").values())
     assert not any(hub_token.encode() in data for data in written)
+
+
+def test_push_uploads_only_the_data_files_the_card_names(hub, hub_token, tmp_path):
+    folder = tmp_path / "ds6"
+    build(folder, seed=0)
+    (folder / "prompts" / "train-leftover-00000-of-00001.parquet").write_bytes(b"from a killed run")
+    sha = push_folder(folder, "tester/prompts-f", version="v1.0.0")
+    pushed = {p for p in hub.files("tester/prompts-f", sha) if p.startswith("prompts/")}
+    assert pushed == {p.relative_to(folder).as_posix() for s in ("train", "test")
+                      for p in DatasetFolder(folder).data_files("prompts", s)}
