@@ -9,7 +9,6 @@ server the first time and on a cached re-run (must be 0).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import tempfile
 import time
@@ -17,12 +16,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from servers.openai import OpenAIServer, Reply  # noqa: E402
+from servers.openai import OpenAIServer, prompt_responder  # noqa: E402
 
 from dsr.builders.prompt_backends import PROMPT_BACKENDS, BackendContext  # noqa: E402
 from dsr.builders.prompt_records import PromptPool  # noqa: E402
 from dsr.builders.prompts import PromptBuildConfig, build_prompts  # noqa: E402
-from dsr.prompts import DSRPrompt, DSRType  # noqa: E402
+from dsr.prompts import DSRType  # noqa: E402
 
 
 def template_rates(n: int, tmp: Path) -> tuple[float, float]:
@@ -39,20 +38,8 @@ def template_rates(n: int, tmp: Path) -> tuple[float, float]:
     return generate, validated
 
 
-def _llm(body: dict) -> Reply:
-    text = body["messages"][1]["content"]
-    initial, final = re.search(r"initial=(\w+), final=(\w+)", text).groups()
-    n = int(re.search(r"Write (\d+)", text).group(1))
-    records = []
-    for i in range(n):
-        fields = {"scene": f"In room {body['seed']} number {i}", "animal": "fox", "object": "stump",
-                  "initial": initial, "final": final, "verb": "trots"}
-        records.append({**fields, "sentence": DSRPrompt.from_dict(fields).render()})
-    return Reply.json({"prompts": records})
-
-
 def cached_rerun_requests(tmp: Path) -> tuple[int, int]:
-    server = OpenAIServer(default=_llm).start()
+    server = OpenAIServer(default=prompt_responder).start()
     try:
         config = PromptBuildConfig(out=tmp / "openai", backend="openai", n_train=60, n_test=24,
                                    backend_options={"base_url": server.base_url})

@@ -20,7 +20,7 @@ import numpy as np
 from dsr.errors import ConfigError, DataError
 from dsr.generation.base import Annotations
 from dsr.prompts import DSRPrompt
-from dsr.scoring.validity import LabelMatcher, Validity, ValidityConfig, classify_frames
+from dsr.scoring.validity import LabelMatcher, Validity, classify_frames
 from dsr.tracking.base import Detection, TrackResult
 from dsr.tracking.grounding import (
     DEFAULT_DETECTOR,
@@ -30,14 +30,14 @@ from dsr.tracking.grounding import (
     GroundingDetector,
     detections_to_labels,
 )
-from dsr.tracking.models import check_dtype, lost_track_frames
+from dsr.tracking.models import ModelTrackerConfig, lost_track_frames
 from dsr.tracking.sam2_video import DEFAULT_SAM2, Propagation, Sam2Config, Sam2Propagator
 
 __all__ = ["GroundedSam2Config", "GroundedSam2Tracker", "key_frame_boxes"]
 
 
 @dataclass(frozen=True)
-class GroundedSam2Config:
+class GroundedSam2Config(ModelTrackerConfig):
     """Models, thresholds and validity rules of the ``grounded-sam2`` tracker."""
 
     detector: str = field(default=DEFAULT_DETECTOR, metadata={"help": "Grounding DINO Hub id or local directory"})
@@ -47,16 +47,11 @@ class GroundedSam2Config:
     batch_size: int = field(default=8, metadata={"help": "frames per detector forward pass"})
     mask_threshold: float = field(default=0.0, metadata={"help": "SAM2 mask logit threshold"})
     lost_track_fraction: float = field(default=0.9, metadata={"help": "a mask covering more of the frame than this (and not at the key frame) is a lost track"})
-    device: str | None = field(default=None, metadata={"help": "torch device; None: cuda when present, else cpu"})
-    dtype: str = field(default="float32", metadata={"help": "float32, float16 or bfloat16"})
-    validity: ValidityConfig = field(default_factory=ValidityConfig, metadata={"help": "frame-count rules of SPEC §3"})
 
     def __post_init__(self) -> None:
-        if isinstance(self.validity, dict):  # from a CLI/JSON option
-            object.__setattr__(self, "validity", ValidityConfig(**self.validity))
+        super().__post_init__()
         if not 0.0 < self.lost_track_fraction <= 1.0:
             raise ConfigError(f"lost_track_fraction={self.lost_track_fraction} must lie in (0, 1]")
-        check_dtype(self.dtype)
         self.grounding()  # validates the detector fields
 
     def grounding(self) -> GroundingConfig:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dsr.errors import ConfigError, model_load_errors
+from dsr.scoring.validity import ValidityConfig
 
 if TYPE_CHECKING:
     import torch
@@ -58,6 +60,20 @@ def resolve_dtype(name: str) -> torch.dtype:
     if name not in DTYPES:
         raise ConfigError(f"dtype {name!r} is not supported: choose one of {', '.join(DTYPES)}")
     return getattr(torch, name)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class ModelTrackerConfig:
+    """Settings every model-based tracker shares: device, dtype and the validity rules."""
+
+    device: str | None = field(default=None, metadata={"help": "torch device; None: cuda:<LOCAL_RANK> when present, else cpu"})
+    dtype: str = field(default="float32", metadata={"help": "float32, float16 or bfloat16"})
+    validity: ValidityConfig = field(default_factory=ValidityConfig, metadata={"help": "frame-count rules of SPEC §3"})
+
+    def __post_init__(self) -> None:
+        if isinstance(self.validity, dict):  # from a CLI/JSON option
+            object.__setattr__(self, "validity", ValidityConfig(**self.validity))
+        check_dtype(self.dtype)
 
 
 def check_dtype(name: str) -> None:

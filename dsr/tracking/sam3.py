@@ -19,10 +19,10 @@ import numpy as np
 from dsr.errors import ConfigError
 from dsr.generation.base import Annotations
 from dsr.prompts import DSRPrompt
-from dsr.scoring.validity import FrameClass, Validity, ValidityConfig, decide_validity
+from dsr.scoring.validity import FrameClass, Validity, decide_validity
 from dsr.tracking.base import Detection, TrackResult
 from dsr.tracking.models import (
-    check_dtype,
+    ModelTrackerConfig,
     load_cached,
     masks_to_boxes,
     resolve_device,
@@ -48,26 +48,21 @@ FrameInstances = dict[str, list[Instance]]
 
 
 @dataclass(frozen=True)
-class Sam3Config:
+class Sam3Config(ModelTrackerConfig):
     """Model and thresholds of the ``sam3`` tracker."""
 
     model: str = field(default=DEFAULT_SAM3, metadata={"help": "Hub id or local directory of a SAM3 video checkpoint (facebook/sam3 is gated)"})
     score_threshold: float | None = field(default=None, metadata={"help": "detection score threshold; None keeps the checkpoint's (0.5)"})
     new_det_threshold: float | None = field(default=None, metadata={"help": "score needed to start a new track; None keeps the checkpoint's (0.7)"})
-    device: str | None = field(default=None, metadata={"help": "torch device; None: cuda when present, else cpu"})
-    dtype: str = field(default="float32", metadata={"help": "float32, float16 or bfloat16"})
-    validity: ValidityConfig = field(default_factory=ValidityConfig, metadata={"help": "frame-count rules of SPEC §3"})
 
     def __post_init__(self) -> None:
-        if isinstance(self.validity, dict):  # from a CLI/JSON option
-            object.__setattr__(self, "validity", ValidityConfig(**self.validity))
+        super().__post_init__()
         for name in ("score_threshold", "new_det_threshold"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
                 raise ConfigError(f"Sam3Config.{name}={value} must lie in [0, 1] or be None")
         if not self.model:
             raise ConfigError("Sam3Config.model is empty: give a Hub id or a local directory")
-        check_dtype(self.dtype)
 
 
 def frame_class(n_animal: int, n_object: int) -> FrameClass:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from servers.openai import Reply
+from servers.openai import Reply, prompt_responder
 
 from dsr.builders.folder import DatasetFolder
 from dsr.builders.prompt_splits import quotas
@@ -93,22 +92,9 @@ def test_config_validation(tmp_path, kwargs, match):
         PromptBuildConfig(out=tmp_path, **kwargs)
 
 
-def _llm(body):
-    """Answer every request with valid records of the asked type (unique scenes)."""
-    text = body["messages"][1]["content"]
-    initial, final = re.search(r"initial=(\w+), final=(\w+)", text).groups()
-    n = int(re.search(r"Write (\d+)", text).group(1))
-    records = []
-    for i in range(n):
-        fields = {"scene": f"In room {body['seed']} number {i}", "animal": "fox", "object": "stump",
-                  "initial": initial, "final": final, "verb": "trots"}
-        records.append({**fields, "sentence": DSRPrompt.from_dict(fields).render()})
-    return Reply.json({"prompts": records})
-
-
 def test_openai_build_rerun_makes_zero_requests_and_writes_no_secret(tmp_path, openai_server, monkeypatch, caplog):
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
-    openai_server.reset(default=_llm)
+    openai_server.reset(default=prompt_responder)
     out = tmp_path / tmp_path.name
     options = {"base_url": openai_server.base_url, "per_request": 3, "backoff": 0.01}
     config = PromptBuildConfig(out=out, backend="openai", n_train=12, n_test=6, backend_options=options,
@@ -212,7 +198,7 @@ def test_openai_short_and_repeated_answers_are_asked_again_within_max_rounds(tmp
     options = {"base_url": openai_server.base_url, "per_request": 3, "backoff": 0.01}
 
     def short(body):  # one record where three were asked for
-        return Reply.json({"prompts": json.loads(_llm(body).content)["prompts"][:1]})
+        return Reply.json({"prompts": json.loads(prompt_responder(body).content)["prompts"][:1]})
 
     openai_server.reset(default=short)
     config = PromptBuildConfig(out=tmp_path / "a", backend="openai", n_train=12, n_test=6, backend_options=options)
@@ -220,7 +206,7 @@ def test_openai_short_and_repeated_answers_are_asked_again_within_max_rounds(tmp
     assert result.rounds > 1 and not result.shortfall and result.total == 18
 
     def same(body):  # always the same record: duplicates after the first
-        return Reply.json({"prompts": json.loads(_llm({**body, "seed": 0}).content)["prompts"][:1]})
+        return Reply.json({"prompts": json.loads(prompt_responder({**body, "seed": 0}).content)["prompts"][:1]})
 
     openai_server.reset(default=same)
     config = PromptBuildConfig(out=tmp_path / "b", backend="openai", n_train=12, n_test=6, max_rounds=3,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["OpenAIServer", "Reply"]
+__all__ = ["OpenAIServer", "Reply", "prompt_responder"]
 
 
 @dataclass
@@ -158,3 +158,21 @@ class OpenAIServer:
         if default is None:
             return Reply.error(500)
         return default(body)
+
+
+def prompt_responder(body: dict[str, Any]) -> Reply:
+    """A well-behaved LLM for dsr's prompt backend: answers every request with as many valid
+    records of the asked DSR type as it asks for (scenes unique per request seed and index)."""
+    import re
+
+    from dsr.prompts import DSRPrompt
+
+    text = body["messages"][1]["content"]
+    initial, final = re.search(r"initial=(\w+), final=(\w+)", text).groups()  # type: ignore[union-attr]
+    n = int(re.search(r"Write (\d+)", text).group(1))  # type: ignore[union-attr]
+    records = []
+    for i in range(n):
+        fields = {"scene": f"In room {body['seed']} number {i}", "animal": "fox", "object": "stump",
+                  "initial": initial, "final": final, "verb": "trots"}
+        records.append({**fields, "sentence": DSRPrompt.from_dict(fields).render()})
+    return Reply.json({"prompts": records})
