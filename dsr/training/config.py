@@ -1,0 +1,91 @@
+"""``SpatialAlignConfig``: ``transformers.TrainingArguments`` plus the SpatialAlign options.
+
+TRL's pattern: one config dataclass per algorithm, every new field with help text, defaults set to
+the method's. Any ``TrainingArguments`` field works as usual (``report_to``, ``save_steps``,
+``resume_from_checkpoint``, ``seed``, ...). Two resolutions happen here, once:
+
+* ``bf16`` unset → on when a CUDA GPU supports it (the paper trains in bf16), off on the CPU;
+* ``gradient_accumulation_steps`` unset → ``effective_batch_size / (per-device batch × devices)``,
+  which must divide exactly (the paper's effective batch is 48).
+
+Two ``TrainingArguments`` behaviours are refused because dsr does them its own way:
+``push_to_hub=True`` (Trainer would push every checkpoint; dsr pushes the finished adapter folder
+once, tagged, to ``hub_model_id``) and ``gradient_checkpointing`` through transformers' hook
+(diffusers models have ``enable_gradient_checkpointing``; the trainer calls it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from transformers import TrainingArguments
+
+from dsr.errors import ConfigError
+from dsr.training.options import SpatialAlignOptions
+
+__all__ = ["SpatialAlignConfig"]
+
+#: TrainingArguments fields that are secrets or machine-local and never written to a card.
+PRIVATE_FIELDS = ("hub_token", "push_to_hub_token", "logging_dir", "output_dir", "resume_from_checkpoint")
+
+
+@dataclass
+class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):
+    """All settings of a SpatialAlign run (see ``dsr train --help``)."""
+
+    def __post_init__(self) -> None:
+        self.validate_options()
+        if self.output_dir is None:
+            raise ConfigError("output_dir is not set: give the folder for the adapter and checkpoints (--output-dir)")
+        if self.push_to_hub:
+            raise ConfigError("push_to_hub=True would push every checkpoint: set hub_model_id (CLI: --push-to-hub "
+                              "REPO_ID) and dsr pushes the finished adapter once, tagged with version")
+        explicit_accumulation = self.gradient_accumulation_steps
+        if self.gradient_accumulation_steps is None:
+            self.gradient_accumulation_steps = 1
+        if self.bf16 is None:
+            self.bf16 = _cuda_bf16(self.use_cpu)
+        if not _cuda(self.use_cpu):
+            self.dataloader_pin_memory = False  # pinned memory only helps host-to-GPU copies
+        TrainingArguments.__post_init__(self)
+        self._resolve_accumulation(explicit_accumulation)
+
+    def _resolve_accumulation(self, explicit: int | None) -> None:
+        if self.effective_batch_size is None:
+            return
+        per_step = self.per_device_train_batch_size * max(1, self.world_size)
+        steps, rest = divmod(self.effective_batch_size, per_step)
+        if rest or steps < 1:
+            raise ConfigError(
+                f"effective_batch_size={self.effective_batch_size} is not a multiple of per_device_train_batch_size "
+                f"({self.per_device_train_batch_size}) x devices ({self.world_size}): change one of them, or unset "
+                "effective_batch_size and give gradient_accumulation_steps")
+        if explicit is not None and explicit != steps:
+            raise ConfigError(
+                f"gradient_accumulation_steps={explicit} contradicts effective_batch_size={self.effective_batch_size} "
+                f"(which needs {steps}): give one of the two")
+        self.gradient_accumulation_steps = steps
+
+    @property
+    def total_batch_size(self) -> int:
+        """Pairs per optimizer step over all devices."""
+        return self.per_device_train_batch_size * self.gradient_accumulation_steps * max(1, self.world_size)
+
+    def public_dict(self) -> dict[str, Any]:
+        """The settings without secrets or local paths (for training_config.json and the card)."""
+        out = {k: v for k, v in self.to_dict().items() if k not in PRIVATE_FIELDS}
+        out["total_batch_size"] = self.total_batch_size
+        return out
+
+
+def _cuda(use_cpu: bool) -> bool:
+    import torch
+
+    return bool(not use_cpu and torch.cuda.is_available())
+
+
+def _cuda_bf16(use_cpu: bool) -> bool:
+    import torch
+
+    return _cuda(use_cpu) and bool(torch.cuda.is_bf16_supported())
