@@ -1,0 +1,299 @@
+"""Precomputed training inputs: VAE latents of the videos and text embeddings of the prompts.
+
+Training steps never run the VAE or the text encoder: before the first step each needed video is
+decoded and encoded once into normalized latents ((z − latents_mean) / latents_std, the inverse of
+what ``WanPipeline`` does before decoding) and each prompt is encoded once with the pipeline's own
+``encode_prompt``. Both are stored as safetensors in a cache shared between runs::
+
+    <cache_dir>/
+    ├── latents/<vae key>/<sha256 of the mp4>.safetensors      {"latents": (C, F, H, W)}
+    └── text/<text key>/<sha256 of text and length>.safetensors {"prompt_embeds": (L, D)}
+
+A *key* is a hash of the component's weights fingerprint (config and a digest of each weight
+file, see :func:`component_fingerprint`) and of every preprocessing setting (frames, size, dtype),
+so a different checkpoint or setting never reads stale entries. Files are written atomically; a
+killed precomputation resumes with the missing files only. Work is split over ranks (file ``i`` of
+the sorted list to rank ``i % world``); every rank then reads every file.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dsr.builders.folder import atomic_write_bytes
+from dsr.errors import DataError, model_load_errors
+
+if TYPE_CHECKING:
+    import torch
+
+    from dsr.training.config import SpatialAlignConfig
+    from dsr.training.data import DatasetSource, PairSet
+
+__all__ = ["CacheIndex", "CacheSpec", "component_fingerprint", "default_cache_dir", "precompute"]
+
+log = logging.getLogger(__name__)
+
+LATENTS_KEY = "latents"
+TEXT_KEY = "prompt_embeds"
+DEFAULT_MAX_SEQUENCE_LENGTH = 512
+_HEAD = 1 << 20
+
+
+def default_cache_dir() -> Path:
+    """$DSR_CACHE_DIR, else $HF_HOME/dsr/training-cache."""
+    if os.environ.get("DSR_CACHE_DIR"):
+        return Path(os.environ["DSR_CACHE_DIR"])
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HOME) / "dsr" / "training-cache"
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def component_folder(model: str, subfolder: str, revision: str | None = None) -> Path:
+    """The local folder of one pipeline component (downloaded to the Hub cache for a Hub id)."""
+    local = Path(model).expanduser()
+    if local.is_dir():
+        return local / subfolder
+    from huggingface_hub import snapshot_download
+
+    with model_load_errors(subfolder, model, "--base-model PATH"):
+        return Path(snapshot_download(model, revision=revision, allow_patterns=[f"{subfolder}/*"])) / subfolder
+
+
+def component_fingerprint(folder: Path) -> str:
+    """A cheap content fingerprint of a component folder: per file its name, size and the sha256
+    of its first and last MiB (weights files differ there when checkpoints differ)."""
+    if not folder.is_dir():
+        raise DataError(f"{folder} does not exist: the base model lacks this component")
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        size = path.stat().st_size
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{size}\0".encode())
+        with path.open("rb") as fh:
+            digest.update(fh.read(_HEAD))
+            if size > 2 * _HEAD:
+                fh.seek(size - _HEAD)
+                digest.update(fh.read(_HEAD))
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheSpec:
+    """Where the entries of one (VAE, text encoder, preprocessing) combination live."""
+
+    root: Path
+    latent_key: str
+    text_key: str
+
+    def latent_path(self, content_hash: str) -> Path:
+        return self.root / "latents" / self.latent_key / f"{content_hash}.safetensors"
+
+    def text_path(self, text_hash: str) -> Path:
+        return self.root / "text" / self.text_key / f"{text_hash}.safetensors"
+
+
+@dataclass(frozen=True)
+class CacheIndex:
+    """Per sample its latents file, per prompt its embedding file (all present on disk)."""
+
+    latents: dict[str, Path]
+    text: dict[str, Path]
+    spec: CacheSpec
+    computed: dict[str, int]
+
+    def load_latents(self, sample_id: str) -> torch.Tensor:
+        return _load(self.latents[sample_id], LATENTS_KEY)
+
+    def load_text(self, prompt_id: str) -> torch.Tensor:
+        return _load(self.text[prompt_id], TEXT_KEY)
+
+
+def _load(path: Path, key: str) -> torch.Tensor:
+    from safetensors.torch import load_file
+
+    return load_file(str(path))[key].float()
+
+
+def _save(path: Path, key: str, tensor: torch.Tensor, dtype: str, metadata: dict[str, str]) -> None:
+    import torch
+    from safetensors.torch import save
+
+    data = tensor.detach().to("cpu", getattr(torch, dtype)).contiguous()
+    atomic_write_bytes(path, save({key: data}, metadata=metadata))
+
+
+def cache_spec(config: SpatialAlignConfig) -> CacheSpec:
+    """The cache location and keys of ``config`` (fingerprints the VAE and text encoder files)."""
+    root = Path(config.cache_dir).expanduser() if config.cache_dir else default_cache_dir()
+    vae = component_fingerprint(component_folder(config.base_model, "vae", config.base_model_revision))
+    text = component_fingerprint(component_folder(config.base_model, "text_encoder", config.base_model_revision))
+    tok = component_fingerprint(component_folder(config.base_model, "tokenizer", config.base_model_revision))
+    latent_key = _digest("vae", vae, config.train_num_frames, config.train_height, config.train_width,
+                         config.cache_dtype, "mode", "bilinear-antialias")[:20]
+    text_key = _digest("text", text, tok, config.cache_dtype, _text_dtype(config))[:20]
+    return CacheSpec(root, latent_key, text_key)
+
+
+def _text_dtype(config: SpatialAlignConfig) -> str:
+    if config.base_dtype != "auto":
+        return config.base_dtype
+    import torch
+
+    return "bfloat16" if torch.cuda.is_available() and not config.use_cpu else "float32"
+
+
+def _prompt_text(settings_json: str | None, fallback: str) -> tuple[str, int | None]:
+    """The exact text given to the generator and its max_sequence_length, from a sample's settings."""
+    try:
+        settings = json.loads(settings_json or "{}")
+    except json.JSONDecodeError:
+        settings = {}
+    return settings.get("prompt_text") or fallback, settings.get("max_sequence_length")
+
+
+def prompt_texts(pairs: PairSet, max_sequence_length: int | None) -> dict[str, tuple[str, int]]:
+    """prompt_id → (text as generated, max_sequence_length) for every qualifying prompt."""
+    out = {}
+    for p in pairs.prompts:
+        sample = pairs.samples[p.chosen[0]]
+        text, length = _prompt_text(sample.get("generator_settings"), sample.get("prompt") or p.prompt)
+        out[p.prompt_id] = (text, max_sequence_length or length or DEFAULT_MAX_SEQUENCE_LENGTH)
+    return out
+
+
+def precompute(config: SpatialAlignConfig, pairs: PairSet, source: DatasetSource, *, rank: int = 0,
+               world: int = 1, device: str = "cpu", show_progress: bool = True) -> CacheIndex:
+    """Encode what this rank's slice misses; returns the index of every entry (maybe not all on
+    disk yet when other ranks still work: call :func:`check_complete` after a barrier)."""
+    from dsr.training.data import iter_video_bytes
+
+    spec = cache_spec(config)
+    wanted = set(pairs.sample_ids)
+    hashes: dict[str, str] = {}
+    todo: list[tuple[str, bytes]] = []
+    mine = {sid for i, sid in enumerate(pairs.sample_ids) if i % world == rank}
+    for sid, data in iter_video_bytes(source, wanted, samples_config=config.samples_config, split=config.split):
+        if data is None:
+            raise DataError(f"sample {sid} has no video bytes: rebuild it, or drop it from the pairs")
+        hashes[sid] = hashlib.sha256(data).hexdigest()
+        if sid in mine and not spec.latent_path(hashes[sid]).exists():
+            todo.append((sid, data))
+    if len(hashes) != len(wanted):
+        raise DataError(f"{len(wanted) - len(hashes)} paired sample(s) have no row with a video in the samples config")
+    texts = prompt_texts(pairs, config.max_sequence_length)
+    text_hashes = {pid: _digest(text, length) for pid, (text, length) in texts.items()}
+    text_todo = [(pid, texts[pid]) for i, pid in enumerate(sorted(texts))
+                 if i % world == rank and not spec.text_path(text_hashes[pid]).exists()]
+    _encode_videos(config, spec, todo, hashes, device, show_progress)
+    _encode_texts(config, spec, text_todo, text_hashes, device, show_progress)
+    return CacheIndex({s: spec.latent_path(h) for s, h in hashes.items()},
+                      {p: spec.text_path(h) for p, h in text_hashes.items()}, spec,
+                      {"latents_computed": len(todo), "latents_total": len(hashes),
+                       "text_computed": len(text_todo), "text_total": len(texts)})
+
+
+def check_complete(index: CacheIndex) -> None:
+    """Every entry on disk (after all ranks finished their slices)."""
+    missing = [p for p in (*index.latents.values(), *index.text.values()) if not p.exists()]
+    if missing:
+        raise DataError(f"{len(missing)} cache entries are missing after precomputation (first: {missing[0].name}); "
+                        "a rank failed: re-run, finished entries are kept")
+
+
+def _progress(items: list[Any], desc: str, show: bool) -> Iterable[Any]:
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=desc, unit="video" if "latent" in desc else "prompt", disable=not show or not items)
+
+
+def _encode_videos(config: SpatialAlignConfig, spec: CacheSpec, todo: list[tuple[str, bytes]],
+                   hashes: dict[str, str], device: str, show: bool) -> None:
+    if not todo:
+        return
+    import torch
+    from diffusers import AutoencoderKLWan
+
+    with model_load_errors("Wan VAE", config.base_model, "--base-model PATH"):
+        vae = AutoencoderKLWan.from_pretrained(config.base_model, subfolder="vae", revision=config.base_model_revision,
+                                               dtype=torch.float32).to(device).eval()
+    if config.vae_tiling:
+        vae.enable_tiling()
+    mean = torch.tensor(vae.config.latents_mean, device=device).view(1, -1, 1, 1, 1)
+    std = torch.tensor(vae.config.latents_std, device=device).view(1, -1, 1, 1, 1)
+    for sid, data in _progress(todo, "precompute latents", show):
+        pixels = video_tensor(data, sid, config.train_num_frames, config.train_height, config.train_width).to(device)
+        with torch.inference_mode():
+            z = (vae.encode(pixels).latent_dist.mode() - mean) / std
+        _save(spec.latent_path(hashes[sid]), LATENTS_KEY, z[0], config.cache_dtype,
+              {"sample_id": sid, "frames": str(pixels.shape[2])})
+    del vae
+    _release_memory()
+
+
+def video_tensor(data: bytes, sample_id: str, num_frames: int | None, height: int | None,
+                 width: int | None) -> torch.Tensor:
+    """Pixels in [-1, 1], shape (1, 3, T, H, W): frames sampled uniformly, resized if asked."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    from dsr.media import decode_video
+
+    try:
+        frames, _ = decode_video(data)
+    except DataError as exc:
+        raise DataError(f"sample {sample_id}: {exc}") from None
+    total = frames.shape[0]
+    if num_frames is not None:
+        frames = frames[np.linspace(0, total - 1, num_frames).round().astype(int)]
+    elif (total - 1) % 4:
+        raise DataError(f"sample {sample_id} has {total} frames; Wan's VAE needs 4k+1: set train_num_frames")
+    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    if height is not None and width is not None:
+        x = F.interpolate(x, size=(height, width), mode="bilinear", antialias=True, align_corners=False)
+    elif x.shape[-2] % 16 or x.shape[-1] % 16:
+        raise DataError(f"sample {sample_id} is {x.shape[-2]}x{x.shape[-1]}; Wan needs multiples of 16: "
+                        "set train_height and train_width")
+    return x.clamp(-1.0, 1.0).permute(1, 0, 2, 3).unsqueeze(0)
+
+
+def _encode_texts(config: SpatialAlignConfig, spec: CacheSpec, todo: list[tuple[str, tuple[str, int]]],
+                  hashes: dict[str, str], device: str, show: bool) -> None:
+    if not todo:
+        return
+    import torch
+    from diffusers import WanPipeline
+
+    dtype = getattr(torch, _text_dtype(config))
+    with model_load_errors("Wan text encoder", config.base_model, "--base-model PATH"):
+        pipe = WanPipeline.from_pretrained(config.base_model, transformer=None, vae=None,
+                                           revision=config.base_model_revision, dtype=dtype)
+    pipe.text_encoder.to(device).eval()
+    for pid, (text, length) in _progress(todo, "precompute text", show):
+        with torch.inference_mode():
+            embeds, _ = pipe.encode_prompt(text, do_classifier_free_guidance=False, max_sequence_length=length,
+                                           device=torch.device(device), dtype=dtype)
+        _save(spec.text_path(hashes[pid]), TEXT_KEY, embeds[0], config.cache_dtype,
+              {"prompt_id": pid, "max_sequence_length": str(length)})
+    del pipe
+    _release_memory()
+
+
+def _release_memory() -> None:
+    """Give the memory of the dropped VAE / text encoder back before training starts."""
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

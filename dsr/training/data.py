@@ -1,0 +1,210 @@
+"""Training data: the preference pairs of a dataset built by ``dsr build-videos`` (SPEC §5).
+
+:func:`resolve_dataset` turns a local folder or a Hub repo id (at a revision) into a local dataset
+folder: a Hub dataset is downloaded with ``snapshot_download`` (only its build record and the data
+files of the two configs, into the Hub cache) and then read exactly like a local folder.
+:func:`load_pair_set` reads the ``pairs`` and ``samples`` configs of one split (without video
+bytes) and checks them; :class:`PairSet` holds, per qualifying prompt, its winners and losers.
+
+Pair draws (:meth:`PairSet.draw`) are a pure function of the training seed and a draw index ``k``:
+draws ``k = e·P … (e+1)·P − 1`` visit every one of the P prompts once, in an order shuffled per
+``e``, and each visit picks one winner and one loser uniformly. The trainer's data loader assigns
+indices to ranks and steps, so a draw is reproducible from (seed, step, rank) and a resumed run sees
+exactly the draws of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dsr.builders.folder import BUILD_RECORD, DatasetFolder, data_glob
+from dsr.errors import DataError
+
+__all__ = ["DatasetSource", "PairSet", "PromptPairs", "load_pair_set", "resolve_dataset"]
+
+log = logging.getLogger(__name__)
+
+#: Columns read from the samples config (the video bytes are streamed separately).
+SAMPLE_FIELDS = ("sample_id", "prompt_id", "split", "prompt", "dsr_type", "seed", "valid", "dsr_score",
+                 "generator_settings")
+
+
+@dataclass(frozen=True)
+class DatasetSource:
+    """A dataset folder on disk and where it came from (for the model card)."""
+
+    root: Path
+    repo_id: str | None = None
+    revision: str | None = None
+    commit: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """Where the data came from, without local paths when it came from the Hub."""
+        if self.repo_id:
+            return {"repo_id": self.repo_id, "revision": self.revision, "commit": self.commit}
+        return {"local_folder": self.root.name}
+
+
+def _looks_local(source: str) -> bool:
+    return source.startswith(("/", "./", "../", "~", ".")) or source.count("/") != 1 or "\\" in source
+
+
+def resolve_dataset(source: str, revision: str | None = None, *, configs: tuple[str, ...] = ("pairs", "samples"),
+                    split: str = "train", cache_dir: str | None = None) -> DatasetSource:
+    """A local dataset folder for ``source`` (a folder, or a Hub dataset repo id at ``revision``)."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        if revision:
+            raise DataError(f"--dataset-revision {revision} applies to Hub datasets; {source} is a local folder")
+        return DatasetSource(path)
+    if path.exists() or _looks_local(source):
+        raise DataError(f"dataset {source} is not a folder: give the --out folder of `dsr build-videos` "
+                        "or a Hub dataset repo id (namespace/name)")
+    return _download(source, revision, configs, split, cache_dir)
+
+
+def _download(repo_id: str, revision: str | None, configs: tuple[str, ...], split: str,
+              cache_dir: str | None) -> DatasetSource:
+    import json
+
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import (
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    def fetch(patterns: list[str]) -> Path:
+        return Path(snapshot_download(repo_id, repo_type="dataset", revision=revision, allow_patterns=patterns,
+                                      cache_dir=cache_dir))
+
+    try:
+        root = fetch([BUILD_RECORD])
+        record = json.loads((root / BUILD_RECORD).read_text(encoding="utf-8")) if (root / BUILD_RECORD).exists() else {}
+        recs = record.get("configs", {})
+        patterns = [data_glob(c, split, (recs.get(c) or {}).get("data_fingerprints", {}).get(split)) for c in configs]
+        root = fetch([BUILD_RECORD, *patterns])
+    except RevisionNotFoundError:
+        raise DataError(f"dataset {repo_id} has no revision {revision!r}: give an existing tag, branch or commit") from None
+    except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DataError(f"cannot download dataset {repo_id}{'@' + revision if revision else ''}: {first} "
+                        "(check the repo id, HF_TOKEN for private repos, or pass a local folder)") from None
+    return DatasetSource(root, repo_id=repo_id, revision=revision or "main", commit=root.name)
+
+
+@dataclass(frozen=True)
+class PromptPairs:
+    """One qualifying prompt: its text and the sample ids of its winners and losers."""
+
+    prompt_id: str
+    prompt: str
+    chosen: tuple[str, ...]
+    rejected: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PairSet:
+    """The qualifying prompts of one split, the samples they use, and the pair draws."""
+
+    prompts: tuple[PromptPairs, ...]
+    samples: dict[str, dict[str, Any]] = field(repr=False)
+    tau: float | None = None
+    derived: bool = False
+
+    @property
+    def sample_ids(self) -> list[str]:
+        """Every sample a draw can pick, sorted."""
+        return sorted({s for p in self.prompts for s in (*p.chosen, *p.rejected)})
+
+    def draw(self, seed: int, k: int) -> tuple[PromptPairs, str, str]:
+        """Draw ``k``: (prompt, winner id, loser id); see the module docstring."""
+        n = len(self.prompts)
+        epoch, position = divmod(k, n)
+        order = np.random.default_rng([seed, 0x5A1, epoch]).permutation(n)
+        prompt = self.prompts[int(order[position])]
+        rng = np.random.default_rng([seed, 0xD4A, k])
+        return prompt, prompt.chosen[rng.integers(len(prompt.chosen))], prompt.rejected[rng.integers(len(prompt.rejected))]
+
+    def summary(self) -> dict[str, Any]:
+        return {"prompts": len(self.prompts), "samples": len(self.sample_ids),
+                "winners": sum(len(p.chosen) for p in self.prompts),
+                "losers": sum(len(p.rejected) for p in self.prompts),
+                "tau": self.tau, "pairs_rederived": self.derived}
+
+
+def _read(folder: DatasetFolder, config: str, split: str, columns: list[str] | None = None) -> Any:
+    import polars as pl
+
+    if config not in folder.config_names():
+        built = ", ".join(folder.config_names()) or "none"
+        raise DataError(f"{folder.root} has no `{config}` config (built: {built}): run `dsr build-videos` into it, "
+                        "or choose another with --pairs-config/--samples-config")
+    files = folder.data_files(config, split)
+    if not files:
+        raise DataError(f"{folder.root}: config `{config}` has no {split} split: train on a split it has (--split)")
+    frames = [pl.read_parquet(f, columns=columns) for f in files]
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
+def _ids(row: dict[str, Any], name: str) -> tuple[str, ...]:
+    """``chosen_ids`` (format 2) or ``chosen`` (format 1) of a pairs row."""
+    value = row.get(f"{name}_ids", row.get(name))
+    return tuple(value or ())
+
+
+def load_pair_set(source: DatasetSource, *, pairs_config: str = "pairs", samples_config: str = "samples",
+                  split: str = "train", tau: float | None = None) -> PairSet:
+    """The checked pairs of ``split``; with ``tau``, winners and losers re-derived from the samples."""
+    folder = DatasetFolder(source.root)
+    samples_df = _read(folder, samples_config, split, list(SAMPLE_FIELDS))
+    samples = {r["sample_id"]: r for r in samples_df.to_dicts()}
+    if tau is not None:
+        from dsr.builders.pairs import make_pairs
+
+        rows = make_pairs(samples_df.filter(samples_df["split"] == split), tau=tau).pairs.to_dicts()
+    else:
+        rows = _read(folder, pairs_config, split).to_dicts()
+    prompts = tuple(PromptPairs(r["prompt_id"], r.get("prompt") or "", _ids(r, "chosen"), _ids(r, "rejected"))
+                    for r in rows if _ids(r, "chosen") and _ids(r, "rejected"))
+    pair_set = PairSet(prompts, samples, tau=tau if tau is not None else _built_tau(rows), derived=tau is not None)
+    _check(pair_set, source, pairs_config, split)
+    return pair_set
+
+
+def _built_tau(rows: list[dict[str, Any]]) -> float | None:
+    taus = {r.get("tau") for r in rows if r.get("tau") is not None}
+    return taus.pop() if len(taus) == 1 else None
+
+
+def _check(pairs: PairSet, source: DatasetSource, pairs_config: str, split: str) -> None:
+    if not pairs.prompts:
+        raise DataError(f"{pairs_config} ({split}) of {source.repo_id or source.root} has no qualifying prompt "
+                        "(each needs a valid winner and a valid loser): build more samples per prompt, or change "
+                        "--tau-train")
+    missing = [s for s in pairs.sample_ids if s not in pairs.samples]
+    if missing:
+        raise DataError(f"{len(missing)} sample id(s) of {pairs_config} are not in the samples config "
+                        f"(first: {missing[0]}): rebuild the pairs with `dsr build-videos --merge-only`")
+    bad = [s for s in pairs.sample_ids if not pairs.samples[s].get("valid") or pairs.samples[s].get("dsr_score") is None]
+    if bad:
+        raise DataError(f"{len(bad)} sample(s) in {pairs_config} are invalid in samples (first: {bad[0]}): invalid "
+                        "samples never enter pairs; rebuild the pairs with `dsr build-videos --merge-only`")
+
+
+def iter_video_bytes(source: DatasetSource, wanted: set[str], *, samples_config: str = "samples",
+                     split: str = "train", batch_rows: int = 8) -> Iterator[tuple[str, bytes | None]]:
+    """(sample_id, mp4 bytes) of the wanted samples, streamed from the parquet files in small batches."""
+    import pyarrow.parquet as pq
+
+    for path in DatasetFolder(source.root).data_files(samples_config, split):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=["sample_id", "video"]):
+            for sid, video in zip(batch.column("sample_id").to_pylist(), batch.column("video").to_pylist(), strict=True):
+                if sid in wanted:
+                    yield sid, (video or {}).get("bytes")

@@ -1,0 +1,109 @@
+"""Precomputed latents and text embeddings: equal to an independent encoding, computed once,
+keyed by the checkpoint and the settings, split over ranks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from dsr.errors import DataError
+from dsr.training.cache import precompute, video_tensor
+from dsr.training.data import load_pair_set, resolve_dataset
+
+
+def _inputs(config):  # type: ignore[no-untyped-def]
+    source = resolve_dataset(config.dataset)
+    return load_pair_set(source), source
+
+
+def _video_bytes(dataset: Path, sample_id: str) -> bytes:
+    import pyarrow.parquet as pq
+
+    from dsr.builders.folder import DatasetFolder
+
+    for f in DatasetFolder(dataset).data_files("samples", "train"):
+        for row in pq.read_table(f, columns=["sample_id", "video"]).to_pylist():
+            if row["sample_id"] == sample_id:
+                return row["video"]["bytes"]
+    raise KeyError(sample_id)
+
+
+def test_latents_and_embeddings_equal_an_independent_encoding(make_config, tiny_wan, pairs_dataset, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import av
+    from diffusers import AutoencoderKLWan, WanPipeline
+
+    config = make_config(cache_dir=str(tmp_path / "cache"))
+    pairs, source = _inputs(config)
+    index = precompute(config, pairs, source, show_progress=False)
+    assert index.computed == {"latents_computed": len(pairs.sample_ids), "latents_total": len(pairs.sample_ids),
+                              "text_computed": 4, "text_total": 4}
+    sid = pairs.prompts[1].rejected[0]
+    import io
+
+    with av.open(io.BytesIO(_video_bytes(pairs_dataset, sid))) as container:
+        frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+    picked = frames[[0, 4, 8, 12, 16, 20, 24, 28, 32]]  # 9 of 33 frames, evenly spaced
+    pixels = torch.from_numpy(picked).float().div(127.5).sub(1.0).permute(3, 0, 1, 2)[None]
+    vae = AutoencoderKLWan.from_pretrained(str(tiny_wan), subfolder="vae")
+    with torch.no_grad():
+        mu = vae.encode(pixels).latent_dist.mean
+    mean = torch.tensor(vae.config.latents_mean).view(1, -1, 1, 1, 1)
+    std = torch.tensor(vae.config.latents_std).view(1, -1, 1, 1, 1)
+    assert torch.allclose(index.load_latents(sid), ((mu - mean) / std)[0], atol=1e-5)
+    assert index.load_latents(sid).shape == (16, 3, 8, 12)  # 9 frames → 3, 64×96 → 8×12
+
+    pipe = WanPipeline.from_pretrained(str(tiny_wan), transformer=None, vae=None)
+    prompt = pairs.prompts[1]
+    settings = json.loads(pairs.samples[prompt.chosen[0]]["generator_settings"])
+    text = settings.get("prompt_text") or prompt.prompt
+    with torch.no_grad():
+        embeds, _ = pipe.encode_prompt(text, do_classifier_free_guidance=False, max_sequence_length=16)
+    assert torch.equal(index.load_text(prompt.prompt_id), embeds[0])
+
+    again = precompute(config, pairs, source, show_progress=False)
+    assert again.computed["latents_computed"] == 0 and again.computed["text_computed"] == 0
+    assert again.latents == index.latents
+
+
+def test_keys_change_with_the_checkpoint_and_the_settings(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dsr.generation.tiny import save_tiny_wan
+    from dsr.training.cache import cache_spec
+
+    base = cache_spec(make_config())
+    other_vae = save_tiny_wan(tmp_path / "other", seed=1)
+    assert cache_spec(make_config(base_model=str(other_vae))).latent_key != base.latent_key
+    assert cache_spec(make_config(train_num_frames=17)).latent_key != base.latent_key
+    assert cache_spec(make_config(train_num_frames=17)).text_key == base.text_key
+    assert cache_spec(make_config(cache_dtype="bfloat16")).text_key != base.text_key
+
+
+def test_ranks_split_the_work(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = make_config(cache_dir=str(tmp_path / "cache"))
+    pairs, source = _inputs(config)
+    first = precompute(config, pairs, source, rank=0, world=2, show_progress=False)
+    n = len(pairs.sample_ids)
+    assert first.computed["latents_computed"] == (n + 1) // 2 and first.computed["text_computed"] == 2
+    on_disk = {s for s, p in first.latents.items() if p.exists()}
+    assert on_disk == set(pairs.sample_ids[0::2])
+    second = precompute(config, pairs, source, rank=1, world=2, show_progress=False)
+    assert second.computed["latents_computed"] == n // 2
+    assert all(p.exists() for p in [*second.latents.values(), *second.text.values()])
+
+
+def test_frame_counts_and_sizes_wan_cannot_take_are_refused() -> None:
+    from dsr.media import encode_video
+
+    data = encode_video(np.zeros((10, 64, 96, 3), np.uint8), fps=8)
+    with pytest.raises(DataError, match="10 frames; Wan's VAE needs 4k\\+1: set train_num_frames"):
+        video_tensor(data, "s1", None, None, None)
+    assert video_tensor(data, "s1", 9, None, None).shape == (1, 3, 9, 64, 96)
+    odd = encode_video(np.zeros((9, 40, 96, 3), np.uint8), fps=8)
+    with pytest.raises(DataError, match="40x96; Wan needs multiples of 16"):
+        video_tensor(odd, "s2", None, None, None)
+    assert video_tensor(odd, "s2", None, 32, 48).shape == (1, 3, 9, 32, 48)
+    with pytest.raises(DataError, match="sample s3"):
+        video_tensor(b"not a video", "s3", None, None, None)
