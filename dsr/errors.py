@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Iterator
 
 __all__ = [
+    "BusyError",
     "ConfigError",
     "DataError",
     "DsrError",
@@ -39,6 +40,10 @@ class DataError(DsrError, ValueError):
 
 class HubError(DsrError):
     """A Hub operation was refused (existing tag, missing token, ...)."""
+
+
+class BusyError(DsrError):
+    """Another live process holds the lock of the same output (a second concurrent run)."""
 
 
 class ModelLoadError(DsrError):

@@ -27,7 +27,7 @@ from dsr.builders.folder import (
 )
 from dsr.errors import ConfigError, DataError, HubError
 
-__all__ = ["VERSION_PATTERN", "check_push", "push_folder"]
+__all__ = ["VERSION_PATTERN", "check_push", "preflight_push", "push_folder", "push_model_folder"]
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,8 @@ def _stage(folder: DatasetFolder, record: dict[str, Any], pushed: list[str], rep
     return staging
 
 
-def _existing_tags(api: Any, repo_id: str) -> set[str]:
-    return {ref.name for ref in api.list_repo_refs(repo_id, repo_type="dataset").tags}
+def _existing_tags(api: Any, repo_id: str, repo_type: str = "dataset") -> set[str]:
+    return {ref.name for ref in api.list_repo_refs(repo_id, repo_type=repo_type).tags}
 
 
 def push_folder(
@@ -172,15 +172,66 @@ def _push(api: Any, local: DatasetFolder, record: dict[str, Any], repo_id: str, 
     return sha
 
 
-def _tag(api: Any, repo_id: str, version: str, sha: str, force: bool) -> None:
+def _tag(api: Any, repo_id: str, version: str, sha: str, force: bool, repo_type: str = "dataset") -> None:
     from huggingface_hub.errors import HfHubHTTPError
 
-    if force and version in _existing_tags(api, repo_id):
-        api.delete_tag(repo_id, tag=version, repo_type="dataset")
+    if force and version in _existing_tags(api, repo_id, repo_type):
+        api.delete_tag(repo_id, tag=version, repo_type=repo_type)
     try:
-        api.create_tag(repo_id, tag=version, revision=sha, repo_type="dataset")
+        api.create_tag(repo_id, tag=version, revision=sha, repo_type=repo_type)
     except HfHubHTTPError as exc:
         if exc.response is not None and exc.response.status_code == 409:
             raise HubError(f"{repo_id} got tag {version} from someone else meanwhile; commit {sha} is "
                            "uploaded but untagged: push again with a new version") from None
         raise
+
+
+def preflight_push(repo_id: str, version: str | None, *, repo_type: str = "model", force: bool = False,
+                   token: str | None = None) -> None:
+    """Everything about a push that can be checked before hours of work: the repo id and tag
+    syntax, a token the Hub accepts, and (for an existing repo) that the tag is still free."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+
+    check_push(repo_id, version, token)
+    api = HfApi(token=_token(token))
+    try:
+        api.whoami()
+    except HfHubHTTPError as exc:
+        raise HubError(f"the Hub refused the token ({str(exc).splitlines()[0]}): set HF_TOKEN to a valid write token "
+                       "or run `hf auth login`") from None
+    if not version or force:
+        return
+    try:
+        taken = version in _existing_tags(api, repo_id, repo_type)
+    except RepositoryNotFoundError:
+        return  # created at push time
+    if taken:
+        raise HubError(f"{repo_id} already has tag {version}: choose a new --version, or pass --force to move it")
+
+
+def push_model_folder(folder: Path, repo_id: str, *, files: list[str], version: str | None, private: bool = False,
+                      force: bool = False, token: str | None = None) -> str:
+    """Upload ``files`` (paths relative to ``folder``) of a model folder to ``repo_id`` in one
+    commit and tag that commit with ``version``; returns the commit sha."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    _check_version(version)
+    missing = [f for f in files if not (Path(folder) / f).is_file()]
+    if missing:
+        raise ConfigError(f"nothing to push: {folder} lacks {', '.join(missing)} (has training finished?)")
+    api = HfApi(token=_token(token))
+    try:
+        api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
+        if version and version in _existing_tags(api, repo_id, "model") and not force:
+            raise HubError(f"{repo_id} already has tag {version}: choose a new version, or pass --force to move it")
+        info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model", allow_patterns=files,
+                                 commit_message="dsr train: SpatialAlign LoRA" + (f" ({version})" if version else ""))
+        sha: str = info.oid
+        if version:
+            _tag(api, repo_id, version, sha, force, repo_type="model")
+    except HfHubHTTPError as exc:
+        raise HubError(f"the Hub refused the push to {repo_id}: {str(exc).splitlines()[0]}") from None
+    log.info("pushed %d files to %s at %s%s", len(files), repo_id, sha[:10], f" tagged {version}" if version else "")
+    return sha

@@ -1,0 +1,136 @@
+"""The trained network: Wan's transformer with a peft LoRA adapter, saved in diffusers' format.
+
+The frozen base weights stay in ``base_dtype``; the LoRA weights are float32 (AdamW on bf16
+weights loses small updates). The reference model of DPO is the same network with the adapter
+disabled, so no copy of the 1.3 B base weights is made. Adapters are written with
+``WanPipeline.save_lora_weights`` and load into any ``WanPipeline`` with ``load_lora_weights``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from dsr.errors import ConfigError, model_load_errors
+
+if TYPE_CHECKING:
+    from dsr.training.config import SpatialAlignConfig
+
+__all__ = ["LORA_WEIGHTS", "SpatialAlignModel", "add_lora", "expand_targets", "load_lora", "load_transformer", "lora_parameters",
+           "resolve_dtype", "save_lora"]
+
+log = logging.getLogger(__name__)
+
+#: The file ``WanPipeline.save_lora_weights`` writes.
+LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
+
+
+class SpatialAlignModel(torch.nn.Module):
+    """What the Trainer trains: Wan's transformer (with its adapter) predicting the velocities of a
+    batch of noisy latents, winners and losers together or one half after the other.
+
+    A thin ``nn.Module`` around the diffusers model, so that DDP sees ONE forward per step in both
+    modes, and so that the Trainer's integrations (which read ``model.config`` as a transformers
+    config) meet a plain module."""
+
+    def __init__(self, transformer: Any) -> None:
+        super().__init__()
+        self.transformer = transformer
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.transformer.dtype  # type: ignore[no-any-return]
+
+    def forward(self, noisy: torch.Tensor, timestep: torch.Tensor, text: torch.Tensor,
+                sequential: bool = False) -> torch.Tensor:
+        if not sequential:
+            return self._predict(noisy, timestep, text)
+        halves = zip(noisy.chunk(2), timestep.chunk(2), text.chunk(2), strict=True)
+        return torch.cat([self._predict(n, t, e) for n, t, e in halves])
+
+    def _predict(self, noisy: torch.Tensor, timestep: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        dtype = self.transformer.dtype
+        return self.transformer(hidden_states=noisy.to(dtype), timestep=timestep,
+                                encoder_hidden_states=text.to(dtype), return_dict=False)[0]  # type: ignore[no-any-return]
+
+
+def resolve_dtype(name: str, use_cpu: bool = False) -> torch.dtype:
+    """``auto`` → bfloat16 on CUDA, float32 on the CPU; otherwise the named dtype."""
+    if name == "auto":
+        return torch.bfloat16 if torch.cuda.is_available() and not use_cpu else torch.float32
+    return getattr(torch, name)  # type: ignore[no-any-return]
+
+
+def load_transformer(config: SpatialAlignConfig) -> Any:
+    """``WanTransformer3DModel`` of ``config.base_model`` in the base dtype, frozen."""
+    from diffusers import WanTransformer3DModel
+
+    with model_load_errors("Wan transformer", config.base_model, "--base-model PATH"):
+        model = WanTransformer3DModel.from_pretrained(
+            config.base_model, subfolder="transformer", revision=config.base_model_revision,
+            dtype=resolve_dtype(config.base_dtype, config.use_cpu))
+    model.requires_grad_(False)
+    return model
+
+
+def expand_targets(model: Any, patterns: list[str]) -> list[str]:
+    """Full names of the Linear modules matched by ``patterns`` ('*' = a block index).
+
+    Each pattern must match a module; a bare ``to_k`` matches nothing (names are full), so
+    self-attention is never adapted by accident (SPEC §6)."""
+    linear = [name for name, mod in model.named_modules() if isinstance(mod, torch.nn.Linear)]
+    out: list[str] = []
+    for pattern in patterns:
+        hits = [n for n in linear if fnmatch.fnmatchcase(n, pattern)]
+        if not hits:
+            raise ConfigError(f"lora target {pattern!r} matches no Linear module of the transformer: use full names "
+                              "such as blocks.*.attn2.to_k or condition_embedder.text_embedder.linear_1")
+        out += [h for h in hits if h not in out]
+    return out
+
+
+def add_lora(model: Any, config: SpatialAlignConfig) -> list[str]:
+    """Add the trainable adapter (float32) to ``model``; returns the adapted module names."""
+    from peft import LoraConfig
+
+    targets = expand_targets(model, list(config.lora_target_modules))
+    model.add_adapter(LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                                 init_lora_weights=True, target_modules=targets))
+    for param in lora_parameters(model).values():
+        param.data = param.data.to(torch.float32)
+    log.info("LoRA rank %d on %d modules (%d trainable parameters)", config.lora_rank, len(targets),
+             sum(p.numel() for p in lora_parameters(model).values()))
+    return targets
+
+
+def lora_parameters(model: Any) -> dict[str, torch.nn.Parameter]:
+    """The adapter's parameters by name (the only ones that train)."""
+    return {n: p for n, p in model.named_parameters() if "lora_" in n}
+
+
+def save_lora(model: Any, folder: str | Path) -> Path:
+    """Write the adapter in diffusers' format (``pytorch_lora_weights.safetensors``)."""
+    from diffusers import WanPipeline
+    from peft.utils import get_peft_model_state_dict
+
+    WanPipeline.save_lora_weights(str(folder), transformer_lora_layers=get_peft_model_state_dict(model),
+                                  safe_serialization=True)
+    return Path(folder) / LORA_WEIGHTS
+
+
+def load_lora(model: Any, folder: str | Path) -> None:
+    """Load an adapter written by :func:`save_lora` into ``model``'s adapter (for resuming)."""
+    from diffusers import WanPipeline
+    from peft.utils import set_peft_model_state_dict
+
+    state = WanPipeline.lora_state_dict(str(folder))
+    state = {k.removeprefix("transformer."): v for k, v in state.items() if k.startswith("transformer.")}
+    result = set_peft_model_state_dict(model, state, adapter_name="default")
+    unexpected = getattr(result, "unexpected_keys", None)
+    if unexpected:
+        raise ConfigError(f"{folder} holds an adapter for other modules ({unexpected[0]}, ...): resume with the "
+                          "lora_target_modules it was trained with")

@@ -1,0 +1,145 @@
+"""What a training run leaves in its output folder, drawn once::
+
+    <output_dir>/
+    ├── pytorch_lora_weights.safetensors   the adapter (diffusers format): WanPipeline.load_lora_weights(dir)
+    ├── README.md                          model card (dsr.cards.render_model_card)
+    ├── training_config.json               TRAINING_RECORD: settings, data, LoRA targets, final metrics
+    ├── training_log.jsonl                 every logged step (the Trainer's log history)
+    ├── training_curves.png                loss, dpo / zo terms, rewards of winners and losers
+    ├── checkpoint-<step>/                 adapter + optimizer + scheduler + RNG states (never pushed)
+    ├── runs/                              tensorboard events with --report-to tensorboard (never pushed)
+    ├── pair_draws/rank-<r>.jsonl          with log_pair_draws: every drawn pair (never pushed)
+    └── .dsr-train.lock                    held by the running job (a second one is refused)
+
+``PUBLISHED_FILES`` are the files pushed to the Hub. None of them holds an absolute local path or
+a secret: local base models and datasets are named by their folder name only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dsr.builders.folder import atomic_write_text
+from dsr.cards import mask_secrets, render_model_card
+
+if TYPE_CHECKING:
+    from dsr.training.config import SpatialAlignConfig
+
+__all__ = ["CARD", "CURVES", "LOCK", "LOG", "PUBLISHED_FILES", "TRAINING_RECORD", "plot_training_curves",
+           "run_fingerprint", "training_record", "write_outputs"]
+
+FORMAT_VERSION = 1
+TRAINING_RECORD = "training_config.json"
+LOG = "training_log.jsonl"
+CURVES = "training_curves.png"
+CARD = "README.md"
+LOCK = ".dsr-train.lock"
+PUBLISHED_FILES = ["pytorch_lora_weights.safetensors", CARD, TRAINING_RECORD, LOG, CURVES]
+
+#: Settings that change what is trained: a run resumes only from checkpoints made with the same.
+RESULT_FIELDS = (
+    "dataset", "dataset_revision", "pairs_config", "samples_config", "split", "tau_train", "base_model",
+    "base_model_revision", "base_dtype", "lora_rank", "lora_alpha", "lora_dropout", "lora_target_modules", "beta",
+    "reg", "lambda_zo", "lambda_sft", "margin_clip", "timestep_sampling", "timestep_shift", "num_train_timesteps",
+    "logit_mean", "logit_std", "shared_noise", "pair_forward", "train_num_frames", "train_height", "train_width",
+    "max_sequence_length", "cache_dtype", "learning_rate", "lr_scheduler_type", "warmup_steps", "weight_decay",
+    "adam_beta1", "adam_beta2", "adam_epsilon", "max_grad_norm", "optim", "seed", "bf16", "fp16",
+)
+
+
+def run_fingerprint(config: SpatialAlignConfig) -> dict[str, Any]:
+    """The result-defining settings (and the effective batch) of a run, JSON-ready."""
+    out = {k: getattr(config, k, None) for k in RESULT_FIELDS}
+    out["total_batch_size"] = config.total_batch_size
+    return json.loads(json.dumps(out, default=str))
+
+
+def _local_name(value: str | None) -> tuple[str | None, bool]:
+    """(what to publish, is it a local path): a folder's name, never its absolute path."""
+    if value and Path(value).expanduser().exists():
+        return Path(value).expanduser().resolve().name, True
+    return value, False
+
+
+def _public_settings(config: SpatialAlignConfig) -> dict[str, Any]:
+    settings = config.public_dict()
+    settings["base_model"], _ = _local_name(config.base_model)
+    settings["dataset"], _ = _local_name(config.dataset)
+    settings.pop("cache_dir", None)
+    settings.pop("run_name", None)  # defaults to the output folder
+    return json.loads(json.dumps(settings, default=str))
+
+
+def training_record(config: SpatialAlignConfig, *, command: str, data: dict[str, Any], dataset: dict[str, Any],
+                    generation: dict[str, Any], lora_targets: list[str], trainable: int,
+                    log_history: list[dict[str, Any]], global_step: int) -> dict[str, Any]:
+    """The machine-readable record of a run (``training_config.json``), from which the card is rendered."""
+    from dsr import __version__
+
+    base_name, base_local = _local_name(config.base_model)
+    return {
+        "format_version": FORMAT_VERSION, "dsr_version": __version__, "command": command,
+        "base_model": None if base_local else config.base_model, "base_model_name": base_name,
+        "base_model_is_local": base_local, "dataset": dataset, "data": data, "generation": generation,
+        "lora": {"rank": config.lora_rank, "alpha": config.lora_alpha, "dropout": config.lora_dropout,
+                 "target_modules": lora_targets, "trainable_parameters": trainable},
+        "settings": _public_settings(config), "world_size": config.world_size,
+        "total_batch_size": config.total_batch_size, "global_step": global_step,
+        "finished": global_step >= config.max_steps > 0, "final_metrics": final_metrics(log_history),
+        "run_fingerprint": hashlib.sha256(json.dumps(run_fingerprint(config), sort_keys=True).encode()).hexdigest(),
+    }
+
+
+def final_metrics(log_history: list[dict[str, Any]]) -> dict[str, float]:
+    """The last training log entry's loss and SpatialAlign metrics."""
+    steps = [e for e in log_history if "loss" in e]
+    if not steps:
+        return {}
+    last = steps[-1]
+    keep = ("loss", "learning_rate", "grad_norm", "timestep")
+    return {k: float(v) for k, v in last.items() if k in keep or k.startswith(("loss/", "rewards/"))}
+
+
+def plot_training_curves(log_history: list[dict[str, Any]], path: Path) -> Path:
+    """Four panels over steps: loss and its DPO part, the regularizer, both rewards, accuracy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    steps = [e for e in log_history if "loss" in e]
+    x = [e["step"] for e in steps]
+    panels = (("loss", ("loss", "loss/dpo")), ("regularizer", ("loss/zo", "loss/sft")),
+              ("rewards (e_ref − e_θ)", ("rewards/chosen", "rewards/rejected", "rewards/margins")),
+              ("reward accuracy", ("rewards/accuracies",)))
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), dpi=110)
+    for ax, (title, keys) in zip(axes.flat, panels, strict=True):
+        for key in keys:
+            ys = [e.get(key) for e in steps]
+            if any(y is not None for y in ys):
+                ax.plot(x, [float("nan") if y is None else y for y in ys], marker=".", label=key)
+        ax.set(title=title, xlabel="step")
+        ax.ticklabel_format(axis="y", useOffset=False, style="sci", scilimits=(-3, 4))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize=8)
+    axes.flat[2].axhline(0.0, color="grey", linewidth=0.8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def write_outputs(folder: Path, record: dict[str, Any], log_history: list[dict[str, Any]], *,
+                  repo_id: str | None = None, version: str | None = None) -> None:
+    """Record, log, curves and card (the adapter itself is written by the trainer)."""
+    atomic_write_text(folder / TRAINING_RECORD, mask_secrets(json.dumps(record, indent=2, sort_keys=True) + "\n"))
+    atomic_write_text(folder / LOG, "".join(json.dumps(e, sort_keys=True) + "\n" for e in log_history))
+    plot_training_curves(log_history, folder / CURVES)
+    atomic_write_text(folder / CARD, render_model_card(record, repo_id=repo_id, version=version))
