@@ -2,7 +2,8 @@
 
 template prompts (``build-prompts``) → synthetic videos with ground-truth annotations
 (``build-videos --generator synthetic --tracker annotations``) → the ``samples`` and ``pairs``
-configs of one dataset folder, its card, the correctness-curve PNG and one SSR-curve PNG.
+configs of one dataset folder, its card, the correctness-curve PNG and one SSR-curve PNG → a few
+SpatialAlign steps of a tiny random Wan on those pairs (``train --tiny``): adapter, card, curves.
 """
 
 from __future__ import annotations
@@ -28,10 +29,14 @@ class DemoResult:
     correctness_plot: Path
     ssr_plot: Path
     merged: Any
+    adapter: Path | None = None
+    training: Any = None
 
 
-def run_demo(out_dir: str | Path = "demo_output", seed: int = 0, n_prompts: int = 6, seeds_per_prompt: int = 4) -> DemoResult:
-    """Build a small DSR-Dataset in ``out_dir/dataset``; returns the paths written."""
+def run_demo(out_dir: str | Path = "demo_output", seed: int = 0, n_prompts: int = 6, seeds_per_prompt: int = 4,
+             train_steps: int = 8) -> DemoResult:
+    """Build a small DSR-Dataset in ``out_dir/dataset`` and train a tiny adapter on it in
+    ``out_dir/adapter`` (``train_steps=0`` skips training); returns the paths written."""
     from dsr.builders.prompts import PromptBuildConfig, build_prompts
     from dsr.builders.videos import VideoBuildConfig, build_videos
 
@@ -44,7 +49,24 @@ def run_demo(out_dir: str | Path = "demo_output", seed: int = 0, n_prompts: int 
         command="dsr demo",
     ))
     merged = result.merged
-    return DemoResult(dataset, dataset / "assets" / "samples_correctness.png", _ssr_plot(dataset), merged)
+    demo = DemoResult(dataset, dataset / "assets" / "samples_correctness.png", _ssr_plot(dataset), merged)
+    if train_steps:
+        demo.adapter = Path(out_dir) / "adapter"
+        demo.training = _train_tiny(dataset, demo.adapter, train_steps, seed)
+    return demo
+
+
+def _train_tiny(dataset: Path, out: Path, steps: int, seed: int) -> Any:
+    """``dsr train --tiny`` on the demo dataset."""
+    from dsr.training.config import SpatialAlignConfig
+    from dsr.training.run import train
+    from dsr.training.tiny import TINY_TRAINING, tiny_base_model
+
+    settings: dict[str, Any] = {**TINY_TRAINING, "max_steps": steps, "save_steps": max(1, steps // 2)}
+    config = SpatialAlignConfig(output_dir=str(out), dataset=str(dataset), base_model=str(tiny_base_model(out)),
+                                seed=seed, disable_tqdm=True, cache_dir=str(dataset / ".dsr" / "training-cache"),
+                                **settings)
+    return train(config, command="dsr demo")
 
 
 def _ssr_plot(dataset: Path) -> Path:

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "build-videos": "dsr.cli.build_videos:build_videos",
     "score-videos": "dsr.cli.score_videos:score_videos",
     "audit-tracker": "dsr.cli.audit_tracker:audit_tracker",
+    "train": "dsr.cli.train:train",
 }
 
 

@@ -1,0 +1,91 @@
+"""``dsr train``: SpatialAlign (DPO + ZO) LoRA training on a dataset built by ``dsr build-videos``.
+
+The options are generated from :class:`dsr.training.options.SpatialAlignOptions`; any other
+``transformers.TrainingArguments`` field is accepted as ``--field-name VALUE``. Runs under
+``accelerate launch -m dsr train ...`` and ``torchrun -m dsr train ...`` as well.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dsr.cli._dataclass_options import dataclass_options, field_kwargs
+from dsr.training.options import SpatialAlignOptions
+
+EPILOG = """Any transformers.TrainingArguments field is also accepted as --field-name VALUE, e.g.
+--save-steps 100 --report-to tensorboard --seed 0 --activation-checkpointing --save-total-limit 3.
+Re-running the same command resumes from the last complete checkpoint."""
+
+
+@click.command("train", epilog=EPILOG, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--output-dir", type=click.Path(file_okay=False), help="Folder of the adapter, checkpoints and card.")
+@dataclass_options(SpatialAlignOptions, exclude=("remove_unused_columns",))
+@click.option("--push-to-hub", "push_repo", metavar="REPO_ID", help="Push the adapter folder to this model repo "
+              "(one commit, tagged with --version; checked before training starts).")
+@click.option("--private", is_flag=True, help="Create the Hub repo private.")
+@click.option("--tiny", is_flag=True, help="Train a tiny random Wan (built in OUTPUT_DIR/tiny-wan) for a few steps "
+              "on the CPU: the embedded default, e.g. on the demo dataset.")
+@click.option("--precompute-only", is_flag=True, help="Only precompute the latents and text embeddings (cached).")
+@click.pass_context
+def train(ctx: click.Context, **kw: Any) -> None:
+    """Train a SpatialAlign LoRA adapter on DSR-Score preference pairs."""
+    from dsr.cards import sanitize_command
+    from dsr.cli._dataclass_options import parse_field_args
+    from dsr.training.config import SpatialAlignConfig
+    from dsr.training.run import train as run_train
+
+    values = {**parse_field_args(ctx.args, SpatialAlignConfig, command="dsr train"),
+              **field_kwargs(SpatialAlignOptions, kw)}
+    if kw["output_dir"]:
+        values["output_dir"] = kw["output_dir"]
+    if kw["push_repo"]:
+        values["hub_model_id"] = kw["push_repo"]
+    if kw["private"]:
+        values["hub_private_repo"] = True
+    if kw["tiny"]:
+        values = _tiny(values)
+    result = run_train(SpatialAlignConfig(**values), command=sanitize_command(["dsr", *sys.argv[1:]]),
+                       precompute_only=kw["precompute_only"])
+    _summary(result, kw["precompute_only"])
+
+
+def _tiny(values: dict[str, Any]) -> dict[str, Any]:
+    from accelerate import PartialState
+
+    from dsr.errors import ConfigError
+    from dsr.training.tiny import TINY_TRAINING, tiny_base_model
+
+    if "base_model" in values:
+        raise ConfigError("--tiny builds its own base model: drop --base-model (or drop --tiny)")
+    if not values.get("output_dir"):
+        raise ConfigError("--tiny needs --output-dir (the tiny model is written there)")
+    with PartialState().main_process_first():
+        base = tiny_base_model(values["output_dir"])
+    return {**TINY_TRAINING, **values, "base_model": str(base)}
+
+
+def _summary(result: Any, precompute_only: bool) -> None:
+    from accelerate import PartialState
+
+    if not PartialState().is_main_process:
+        return
+    cache = result.cache
+    click.echo(f"data: {result.data['prompts']} prompts, {result.data['samples']} videos; cache: latents "
+               f"{cache.get('latents_computed', 0)} computed / {cache.get('latents_total', 0)}, text "
+               f"{cache.get('text_computed', 0)} / {cache.get('text_total', 0)}")
+    if precompute_only:
+        return
+    if result.already_done:
+        click.echo(f"already trained ({result.global_step} steps): {result.output_dir}")
+    else:
+        resumed = f" (resumed from {result.resumed_from})" if result.resumed_from else ""
+        click.echo(f"trained {result.global_step} steps{resumed}")
+        for name, value in sorted(result.final_metrics.items()):
+            click.echo(f"  {name:<20} {value:.6g}")
+    click.echo(f"adapter: {Path(result.output_dir) / 'pytorch_lora_weights.safetensors'}")
+    if result.pushed:
+        click.echo(f"pushed: {result.pushed}")
