@@ -8,6 +8,7 @@ a one-line message and a non-zero exit without a traceback. Samples that fail a 
 from __future__ import annotations
 
 import contextlib
+import errno
 from collections.abc import Iterator
 
 __all__ = [
@@ -18,7 +19,9 @@ __all__ = [
     "HubError",
     "ModelLoadError",
     "PromptParseError",
+    "describe_os_error",
     "model_load_errors",
+    "os_error_in_chain",
 ]
 
 
@@ -64,3 +67,43 @@ def model_load_errors(kind: str, model_id: str, option: str) -> Iterator[None]:
             f"could not load the {kind} {model_id!r}: {first} Pass a Hub id this machine can download "
             f"(HF_TOKEN for gated repos) or a local directory with {option}."
         ) from exc
+
+
+#: errno → what to do about it (the fix named in the one-line message of an OSError).
+_OS_ERROR_FIXES = {
+    errno.ENOSPC: "free some disk space (or choose another --out) and run the same command again: "
+                  "finished work is kept",
+    errno.EDQUOT: "free some of your disk quota and run the same command again: finished work is kept",
+    errno.EFBIG: "the file system refused a file this large (file-size limit): raise the limit or choose "
+                 "another --out, then run the same command again",
+    errno.EACCES: "choose a location you can write to, or fix its permissions",
+    errno.EPERM: "choose a location you can write to, or fix its permissions",
+    errno.EROFS: "the file system is read-only: choose another location",
+    errno.ENOTDIR: "a part of the path is a file, not a folder: choose another path",
+    errno.EISDIR: "the path is a folder where a file is expected: give a file name",
+    errno.ENOENT: "check the path",
+    errno.EEXIST: "the path exists as a file: choose another path",
+}
+
+
+def os_error_in_chain(exc: BaseException) -> OSError | None:
+    """The first OSError among ``exc`` and its causes (libraries such as ``datasets`` wrap a full
+    disk in their own error types), or None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError) and current.errno is not None:
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return exc if isinstance(exc, OSError) else None
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line naming what failed, on which path, and the fix: ``No space left on device: '/x/y':
+    free some disk space ...``."""
+    what = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    paths = [p for p in (exc.filename, exc.filename2) if p is not None]
+    where = (": " + " → ".join(repr(str(p)) for p in paths)) if paths else ""
+    fix = _OS_ERROR_FIXES.get(exc.errno or -1, "check the path and the disk, then run the command again")
+    return f"{what}{where}: {fix}"

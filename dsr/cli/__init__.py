@@ -10,12 +10,13 @@ import importlib
 import logging
 import os
 import sys
-from typing import Any
+import traceback
+from typing import Any, NoReturn
 
 import click
 
 from dsr import __version__
-from dsr.errors import DsrError
+from dsr.errors import DsrError, describe_os_error, os_error_in_chain
 
 __all__ = ["COMMANDS", "main"]
 
@@ -31,8 +32,34 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class _MaskSecrets(logging.Filter):
+    """Masks credentials in URLs and token-like strings in every log line (``-v`` shows the URLs
+    that httpx, openai and huggingface_hub request), as they are masked in written files."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from dsr.cards import mask_secrets
+
+        message = record.getMessage()
+        masked = mask_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+def _fail(message: str, verbose: int) -> NoReturn:
+    """One line naming the problem and the fix, exit code 1; ``-vv`` shows the traceback first."""
+    from dsr.cards import mask_secrets
+
+    if verbose > 1:
+        traceback.print_exc()
+    one_line = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    click.echo(mask_secrets(f"Error: {one_line}"), err=True)
+    sys.exit(1)
+
+
 class _Group(click.Group):
-    """Lazily loads commands and turns DsrError into a one-line message with exit code 1."""
+    """Lazily loads commands; turns DsrError and OSError (also when a library wrapped it) into a
+    one-line message with exit code 1, for every command."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -44,21 +71,31 @@ class _Group(click.Group):
         return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
 
     def invoke(self, ctx: click.Context) -> Any:
+        verbose = int(ctx.params.get("verbose") or 0)
         try:
             return super().invoke(ctx)
         except DsrError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(1)
+            _fail(str(exc), verbose)
+        except click.exceptions.ClickException:
+            raise  # usage errors: click prints them (one line, exit code 2)
+        except Exception as exc:
+            os_error = os_error_in_chain(exc)
+            if os_error is None:
+                raise  # a bug: keep the traceback
+            _fail(describe_os_error(os_error), verbose)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dsr")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug and tracebacks).")
 def main(verbose: int) -> None:
     """Build the DSR-Dataset and train SpatialAlign adapters."""
     # datasets' per-write progress bars drown our own; set before datasets is imported.
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _MaskSecrets) for f in handler.filters):
+            handler.addFilter(_MaskSecrets())
     logging.getLogger("dsr").setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     if verbose:
         logging.getLogger().setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
