@@ -153,16 +153,25 @@ def consolidate(
     finished build is a no-op.
     """
     work = WorkArea(folder)
+    for path in folder.remove_leftovers():
+        log.info("removed %s, left by a killed run", path)
     stamp = work.stamp(tau_train, rows_per_shard, settings)
     if skip_if_unchanged and _up_to_date(folder, work, stamp):
         log.info("samples and pairs in %s are up to date: nothing written", folder.root)
         return summarize(folder, tau_train)[1]
+    with folder.staging("cache") as cache:  # the Arrow copies of the rows, deleted after the write
+        result = _merge(folder, work, cache, tau_train, rows_per_shard, command, settings)
+    work.mark_merged(stamp)
+    return result
+
+
+def _merge(folder: DatasetFolder, work: WorkArea, cache: Path, tau_train: float, rows_per_shard: int,
+           command: str, settings: dict[str, Any] | None) -> ConsolidateResult:
     df, result = summarize(folder, tau_train)
     command, settings = _build_records(work, command, settings)
     plot_name = f"{ASSETS_DIR}/samples_correctness.png"
     if result.curves:
         result.assets.append(plot_correctness(result.curves, folder.root / plot_name, title="Samples: Correctness@τ"))
-    cache = folder.work_dir("cache")
     datasets = {split: _dataset(work, split, cache) for split in result.samples}
     record = ConfigRecord(
         description="One row per (prompt, seed): the generated video, per-frame boxes and frame classes, "
@@ -173,7 +182,6 @@ def consolidate(
     )
     folder.write_config("samples", datasets, record, max_rows_per_shard=rows_per_shard)
     _write_pairs(folder, df, tau_train, result, command, settings)
-    work.mark_merged(stamp)
     return result
 
 

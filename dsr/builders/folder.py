@@ -14,10 +14,12 @@ others. The layout, drawn once::
     ├── samples/…  pairs/…                     later configs, same pattern
     ├── assets/                                ASSETS_DIR: plots shown by the card
     └── .dsr/                                  WORK_DIR: caches, per-item results, shard markers;
+        └── staging/                           STAGING_DIR: one locked folder per running write,
                                                never uploaded
 
 Everything is written atomically (temporary name, then rename), so a killed run leaves either the
-previous state or the new one. The content fingerprint in the data file names (and so in the card's
+previous state or the new one, plus staging folders and temporary files that the next write of the
+folder removes (:mod:`dsr.staging`). The content fingerprint in the data file names (and so in the card's
 ``configs`` patterns) matters for local folders: ``datasets`` derives the cache of a local folder
 from its name and its ``configs`` block, not from the files, so a rebuilt folder with the same
 patterns would load stale rows from the cache.
@@ -25,10 +27,10 @@ patterns would load stale rows from the cache.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dsr.errors import DataError
+from dsr.staging import remove_stale_staging, remove_stale_temp_files, staging_dir, temp_prefix
 
 if TYPE_CHECKING:
     import datasets
@@ -59,6 +62,7 @@ FORMAT_VERSION = 1
 CARD = "README.md"
 BUILD_RECORD = "dsr_build.json"
 WORK_DIR = ".dsr"
+STAGING_DIR = "staging"
 ASSETS_DIR = "assets"
 DATA_FILE = "{config}/{split}-{fingerprint}-{index:05d}-of-{count:05d}.parquet"
 DATA_GLOB = "{config}/{split}-{fingerprint}-*.parquet"
@@ -76,10 +80,11 @@ UPLOAD_IGNORE = [f"{WORK_DIR}/**", "**/.*.tmp"]
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename. A failed
+    write (a full disk) leaves no temporary file and raises an OSError naming ``path``."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=temp_prefix(out.name), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -87,6 +92,11 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; published files are world-readable
         os.replace(tmp, out)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(out)) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -127,6 +137,18 @@ class DatasetFolder:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def staging(self, prefix: str) -> contextlib.AbstractContextManager[Path]:
+        """A locked staging folder in the work area, deleted after the block (see :mod:`dsr.staging`)."""
+        return staging_dir(self.root / WORK_DIR / STAGING_DIR, prefix)
+
+    def remove_leftovers(self) -> list[Path]:
+        """Delete what killed runs left: staging folders and temporary files of dead processes."""
+        removed = remove_stale_staging(self.root / WORK_DIR / STAGING_DIR)
+        folders = [self.root, self.root / ASSETS_DIR, *(self.root / c for c in self.config_names())]
+        for folder in folders:
+            removed += remove_stale_temp_files(folder)
+        return removed
+
     def asset_path(self, name: str) -> Path:
         return self.root / ASSETS_DIR / name
 
@@ -141,7 +163,13 @@ class DatasetFolder:
         path = self.root / BUILD_RECORD
         if not path.exists():
             return {"format_version": FORMAT_VERSION, "configs": {}}
-        record = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataError(f"{path} is damaged ({type(exc).__name__}: {exc}): restore it from the Hub or a "
+                            "backup, or build this folder again in a new --out") from None
+        if not isinstance(record, dict):
+            raise DataError(f"{path} is damaged (not a JSON object): restore it, or build again in a new --out")
         if record.get("format_version", 0) > FORMAT_VERSION:
             raise DataError(
                 f"{path} has format version {record['format_version']}, newer than this dsr "
@@ -168,8 +196,7 @@ class DatasetFolder:
 
         The new files are written to the work area first and moved in only once all are complete.
         """
-        staging = Path(tempfile.mkdtemp(dir=self.work_dir("staging"), prefix=f"{config}-"))
-        try:
+        with self.staging(config) as staging:
             fingerprints: dict[str, str] = {}
             moved: list[str] = []
             for split, ds in splits.items():
@@ -179,8 +206,6 @@ class DatasetFolder:
                 target = self.root / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staging / rel, target)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
         record.splits = {name: len(ds) for name, ds in splits.items()}
         record.data_fingerprints = fingerprints
         self.update_record(config, record)

@@ -17,6 +17,21 @@ def _looks_local(source: str) -> bool:
     return source.startswith(("/", "./", "../", "~", ".")) or source.count("/") > 1 or "\\" in source
 
 
+def _read_parquet_files(files: list[Path], folder: Path) -> list[dict[str, Any]]:
+    """All rows of ``files``; a file that is not readable parquet is one DataError naming it."""
+    import polars as pl
+
+    frames = []
+    for file in files:
+        try:
+            frames.append(pl.read_parquet(file))
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise DataError(f"{file} is not a readable parquet file ({first}): rebuild the prompts with "
+                            f"`dsr build-prompts --out {folder}`") from None
+    return pl.concat(frames, how="diagonal_relaxed").to_dicts()
+
+
 def load_prompt_records(source: str | Path, split: str) -> list[dict[str, Any]]:
     """Prompt rows of ``split``: a local folder (parquet shards read with polars) or a Hub repo id."""
     path = Path(source)
@@ -29,9 +44,7 @@ def load_prompt_records(source: str | Path, split: str) -> list[dict[str, Any]]:
         files = DatasetFolder(path).data_files("prompts", split)
         if not files:
             raise DataError(f"{path} has no prompts/{split}-*.parquet: run `dsr build-prompts --out {path}` first")
-        import polars as pl
-
-        rows = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed").to_dicts()
+        rows = _read_parquet_files(files, path)
     else:
         from datasets import load_dataset
 

@@ -48,7 +48,9 @@ def build_prompts(out: Path, backend: str, n_train: int, n_test: int, seed: int,
     from dsr.builders.prompts import build_prompts as run
     from dsr.cards import sanitize_command
     from dsr.errors import ConfigError
+    from dsr.fileio import check_output_dir
 
+    check_output_dir(out)
     if (version or private or force) and not repo_id:
         raise ConfigError("--version, --private and --force only apply with --push REPO_ID")
     if repo_id:  # fail before a build that may take long or cost API calls, not after it

@@ -25,7 +25,9 @@ print(pairs[0]["chosen"], pairs[0]["rejected"])"""
 def demo(out_dir: Path, seed: int, n_prompts: int, samples_per_prompt: int, train_steps: int) -> None:
     """Template prompts → synthetic videos → samples and pairs → a tiny SpatialAlign run; prints the summary."""
     from dsr.demo import run_demo
+    from dsr.fileio import check_output_dir
 
+    check_output_dir(out_dir)
     result = run_demo(out_dir, seed=seed, n_prompts=n_prompts, seeds_per_prompt=samples_per_prompt,
                       train_steps=train_steps)
     merged = result.merged

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Per-sample scores (.jsonl or .parquet). Default: <tracks>.scores.jsonl",
+    help="Per-sample scores (.jsonl, .parquet or .csv). Default: <tracks>.scores.jsonl",
 )
 @click.option(
     "--plot",
@@ -30,19 +30,24 @@ if TYPE_CHECKING:
 @click.option(
     "--min-frames", default=20, show_default=True, help="Usable frames below which a video is invalid."
 )
-def score(tracks: Path, out: Path | None, plot_dir: Path | None, m: int, min_frames: int) -> None:
+@click.option(
+    "--max-errors", default=100, show_default=True,
+    help="Malformed rows tolerated; past that the input is refused with a summary and nothing is written.",
+)
+def score(tracks: Path, out: Path | None, plot_dir: Path | None, m: int, min_frames: int, max_errors: int) -> None:
     """Score per-sample TRACKS (parquet or JSONL; one row per sample).
 
     Malformed rows are reported (row number and field) and skipped; the other rows are scored,
     and the exit code is then 2.
     """
-    from dsr.scoring.tracks import read_tracks, score_rows, write_rows
+    from dsr.fileio import check_output_dir, check_output_file
+    from dsr.scoring.tracks import check_output_suffix, read_tracks, score_rows
 
-    report = score_rows(list(read_tracks(tracks)), m=m, min_frames=min_frames)
-    out = out or tracks.with_name(tracks.stem + ".scores.jsonl")
-    write_rows(report.rows, out)
-    curve_path = out.with_name(out.stem + ".correctness.json")
-    curve_path.write_text(json.dumps(report.curve.to_dict(), indent=2) + "\n")
+    out = check_output_file(check_output_suffix(out or tracks.with_name(tracks.stem + ".scores.jsonl")))
+    if plot_dir:
+        check_output_dir(plot_dir, "--plot")
+    report = score_rows(read_tracks(tracks), m=m, min_frames=min_frames, max_errors=max_errors)
+    _write(report, out)
     click.echo(f"scored {len(report.rows)} samples ({report.curve.n_invalid} invalid) -> {out}")
     click.echo(report.curve.table())
     if plot_dir:
@@ -52,6 +57,19 @@ def score(tracks: Path, out: Path | None, plot_dir: Path | None, m: int, min_fra
         click.echo(f"Error: {err}", err=True)
     if report.errors:
         raise SystemExit(2)
+
+
+def _write(report: ScoreReport, out: Path) -> None:
+    """The scores and their correctness curve, both or neither."""
+    from dsr.builders.folder import atomic_write_text
+    from dsr.scoring.tracks import write_rows
+
+    write_rows(report.rows, out)
+    try:
+        atomic_write_text(out.with_name(out.stem + ".correctness.json"), json.dumps(report.curve.to_dict(), indent=2) + "\n")
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
 
 
 def _plot(report: ScoreReport, plot_dir: Path) -> None:

@@ -4,26 +4,53 @@ One row per sample. Required: the per-frame boxes ``animal_boxes`` and ``object_
 ``[x1, y1, x2, y2]`` or null for absent) and the relations, either as prompt fields ``initial`` and
 ``final`` (animal/object optional) or as the prompt sentence in ``prompt``. Optional: ``sample_id``,
 ``prompt_id``, ``seed``, and ``valid``/``reason`` from a tracker (a row marked invalid stays invalid).
-A malformed row is reported with its row number and field, and the other rows are still scored.
+A malformed row is reported with its row number and field, and the other rows are still scored; past
+``max_errors`` malformed rows the input is refused as a whole (:class:`TooManyRowErrors`), so a
+large file of garbage stops early with a summary instead of a wall of errors. A file that is not
+what its suffix says (binary, not UTF-8, a corrupt parquet) is refused before any row is read.
+Scores are written as JSONL, parquet or CSV (``OUTPUT_SUFFIXES``).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dsr.errors import DataError, PromptParseError
+from dsr.errors import ConfigError, DataError, PromptParseError
+from dsr.fileio import check_text_head
 from dsr.prompts import DSRType, Relation, parse_prompt
 from dsr.scoring.correctness import CorrectnessCurve, correctness
 from dsr.scoring.dsr_score import DEFAULT_M, DEFAULT_MIN_FRAMES, dsr_scores
 
-__all__ = ["ScoreReport", "read_tracks", "score_rows", "write_rows"]
+__all__ = [
+    "DEFAULT_MAX_ERRORS",
+    "OUTPUT_SUFFIXES",
+    "ScoreReport",
+    "TooManyRowErrors",
+    "check_output_suffix",
+    "read_tracks",
+    "score_rows",
+    "write_rows",
+]
+
+#: Malformed rows tolerated before the whole input is refused.
+DEFAULT_MAX_ERRORS = 100
+#: Output formats of :func:`write_rows`, by suffix.
+OUTPUT_SUFFIXES = (".jsonl", ".parquet", ".csv")
+_FIX = "give JSONL (one JSON object per line) or a .parquet file"
+
+
+class TooManyRowErrors(DataError):
+    """More malformed rows than allowed: the input is probably not a tracks file at all."""
 
 _KEEP = ("sample_id", "prompt_id", "seed", "prompt", "animal", "object", "initial", "final")
 
@@ -39,30 +66,55 @@ def read_tracks(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | DataEr
     """Yield (row number, row) pairs; a row that cannot be read is yielded as a DataError.
 
     Row numbers start at 1: the row index of a parquet file, the line number of a JSONL file
-    (blank lines are skipped but counted, so the number points at the line to fix).
+    (blank lines are skipped but counted, so the number points at the line to fix). A file that is
+    binary, not UTF-8, or a corrupt parquet raises a DataError before the first row.
     """
     src = Path(path)
     if not src.exists():
         raise DataError(f"tracks file {src} does not exist")
-    if src.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        for i, row in enumerate(pq.read_table(src).to_pylist(), start=1):
-            yield i, row
+    if src.suffix.lower() == ".parquet":
+        yield from _parquet_rows(src)
         return
-    with src.open(encoding="utf-8") as fh:
-        for i, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield i, DataError(f"row {i}: not valid JSON ({exc.msg}, column {exc.colno})")
-                continue
-            if not isinstance(row, dict):
-                yield i, DataError(f"row {i}: expected a JSON object, got {type(row).__name__}")
-                continue
-            yield i, row
+    check_text_head(src, "a JSONL tracks file", _FIX)
+    with src.open("rb") as fh:
+        for i, raw in enumerate(fh, start=1):
+            row = _jsonl_row(i, raw.removeprefix(b"\xef\xbb\xbf") if i == 1 else raw)
+            if row is not None:
+                yield i, row
+
+
+def _jsonl_row(i: int, raw: bytes) -> dict[str, Any] | DataError | None:
+    """One JSONL line as a row, a DataError naming what is wrong with it, or None when blank."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return DataError(f"row {i}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})")
+    if not line.strip():
+        return None
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return DataError(f"row {i}: not valid JSON ({exc.msg}, column {exc.colno})")
+    if not isinstance(row, dict):
+        return DataError(f"row {i}: expected a JSON object, got {type(row).__name__}")
+    return row
+
+
+def _parquet_rows(src: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows of a parquet file, a batch at a time; a corrupt file is one DataError naming it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    number = 0
+    try:
+        for batch in pq.ParquetFile(src).iter_batches(batch_size=1024):
+            for row in batch.to_pylist():
+                number += 1
+                yield number, row
+    except (pa.ArrowException, OSError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        where = f" after row {number}" if number else ""
+        raise DataError(f"{src} is not a readable parquet file ({first}){where}: write it again, or {_FIX}") from None
 
 
 def _boxes(row: dict[str, Any], key: str, where: str) -> np.ndarray:
@@ -113,27 +165,43 @@ def _coerce(value: Any, key: str, where: str) -> Relation:
         raise DataError(f"{where}: field {key!r}: {exc}") from None
 
 
+def _parsed(number: int, row: dict[str, Any]) -> tuple[dict[str, Any], np.ndarray, np.ndarray, Relation, Relation]:
+    where = f"row {number}"
+    animal, obj = _boxes(row, "animal_boxes", where), _boxes(row, "object_boxes", where)
+    if len(animal) != len(obj):
+        raise DataError(f"{where}: 'animal_boxes' has {len(animal)} frames but 'object_boxes' {len(obj)}")
+    return (row, animal, obj, *_relations(row, where))
+
+
+def _too_many(errors: list[str], read: int, good: int) -> TooManyRowErrors:
+    first = "; ".join(errors[:3])
+    return TooManyRowErrors(f"stopped after {len(errors)} malformed rows of the first {read} read ({good} "
+                            f"well-formed), nothing written; first: {first}. Is this a tracks file? Fix the "
+                            "rows, or raise --max-errors")
+
+
 def score_rows(
-    rows: Sequence[tuple[int, dict[str, Any] | DataError]],
+    rows: Iterable[tuple[int, dict[str, Any] | DataError]],
     *,
     m: int = DEFAULT_M,
     min_frames: int = DEFAULT_MIN_FRAMES,
+    max_errors: int | None = DEFAULT_MAX_ERRORS,
 ) -> ScoreReport:
-    """Score all well-formed rows in one vectorized batch; collect the errors of the others."""
+    """Score all well-formed rows in one vectorized batch; collect the errors of the others.
+
+    ``rows`` is consumed lazily: once more than ``max_errors`` rows are malformed, reading stops
+    and :class:`TooManyRowErrors` summarizes them (None: no limit)."""
     good: list[tuple[dict[str, Any], np.ndarray, np.ndarray, Relation, Relation]] = []
     errors: list[str] = []
-    for number, row in rows:
-        if isinstance(row, DataError):
-            errors.append(str(row))
-            continue
-        where = f"row {number}"
+    for read, (number, row) in enumerate(rows, start=1):
         try:
-            animal, obj = _boxes(row, "animal_boxes", where), _boxes(row, "object_boxes", where)
-            if len(animal) != len(obj):
-                raise DataError(f"{where}: 'animal_boxes' has {len(animal)} frames but 'object_boxes' {len(obj)}")
-            good.append((row, animal, obj, *_relations(row, where)))
+            if isinstance(row, DataError):
+                raise row
+            good.append(_parsed(number, row))
         except DataError as exc:
             errors.append(str(exc))
+            if max_errors is not None and len(errors) > max_errors:
+                raise _too_many(errors, read, len(good)) from None
     out = _score_batch(good, m, min_frames)
     return ScoreReport(out, errors, correctness([r["dsr_score"] for r in out]))
 
@@ -161,21 +229,47 @@ def _score_batch(good: list, m: int, min_frames: int) -> list[dict[str, Any]]:  
     return out
 
 
-def write_rows(rows: list[dict[str, Any]], path: str | Path) -> Path:
-    """Write rows as JSONL or parquet (by suffix), atomically."""
+def check_output_suffix(path: str | Path) -> Path:
+    """Refuse an output name whose suffix is not one of ``OUTPUT_SUFFIXES``."""
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    if out.suffix == ".parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    if out.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise ConfigError(f"--out {out}: cannot write {out.suffix or 'files without a suffix'}; "
+                          f"name it *{', *'.join(OUTPUT_SUFFIXES)}")
+    return out
 
-        # from_pylist takes its columns from the first row only: give every row every key
-        keys = list(dict.fromkeys(key for row in rows for key in row))
-        pq.write_table(pa.Table.from_pylist([{k: row.get(k) for k in keys} for row in rows]), tmp)
-    else:
-        with tmp.open("w", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(json.dumps(row) + "\n")
-    tmp.replace(out)
+
+def _csv_cell(value: Any) -> Any:
+    """Lists and dicts as JSON text, None as an empty cell, other values as they are."""
+    if value is None:
+        return ""
+    return json.dumps(value) if isinstance(value, (list, dict)) else value
+
+
+def _write_csv(rows: list[dict[str, Any]], keys: list[str], tmp: Path) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=keys, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: _csv_cell(row.get(k)) for k in keys} for row in rows)
+    tmp.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def write_rows(rows: list[dict[str, Any]], path: str | Path) -> Path:
+    """Write rows as JSONL, parquet or CSV (by suffix; lists as JSON text in CSV), atomically."""
+    out = check_output_suffix(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    keys = list(dict.fromkeys(key for row in rows for key in row))  # every row gets every key
+    try:
+        if out.suffix.lower() == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.Table.from_pylist([{k: row.get(k) for k in keys} for row in rows]), tmp)
+        elif out.suffix.lower() == ".csv":
+            _write_csv(rows, keys, tmp)
+        else:
+            tmp.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
     return out

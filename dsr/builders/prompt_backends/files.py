@@ -8,7 +8,8 @@ Formats, by suffix:
 * ``.csv`` / ``.tsv``: a header line naming the same columns.
 
 When both a sentence and fields are given they must agree. A row that cannot be read becomes a
-``bad_row`` reject naming its line; the good rows still go through. An empty file is an error.
+``bad_row`` reject naming its line; the good rows still go through. An empty file, a binary file and
+a file that is not UTF-8 text are errors naming the file (and the first bad byte's line).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from dsr.builders.prompt_backends.base import BackendContext, Candidate
 from dsr.errors import ConfigError, DataError
+from dsr.fileio import read_text_file
 from dsr.prompts import DSRType
 
 __all__ = ["FileBackend", "FileBackendConfig"]
@@ -65,7 +67,7 @@ class FileBackend:
     def generate(self, wanted: Mapping[DSRType, int], round_index: int) -> Iterator[Candidate]:
         if round_index > 0:
             return
-        text = self.path.read_text(encoding="utf-8-sig")
+        text = read_text_file(self.path, "a prompt list", "use .csv, .tsv, .jsonl or .txt text saved as UTF-8")
         if not text.strip():
             raise DataError(f"{self.path}:1: empty file, no prompts to import")
         suffix = self.path.suffix.lower()
