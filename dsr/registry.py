@@ -1,14 +1,29 @@
 """Name → implementation registries for the heavy, swappable components (generators, trackers,
-prompt backends). Entries are ``"module:attr"`` strings so that choosing one imports only it."""
+prompt backends). Entries are ``"module:attr"`` strings so that choosing one imports only it.
+
+:meth:`Registry.create` is the one place a component is built from user options: an unknown
+option name or a value of the wrong type is a one-line :class:`~dsr.errors.ConfigError` naming the
+option and the ones the component takes, for every command.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+from collections.abc import Mapping
 from typing import Any
 
-from dsr.errors import ConfigError
+from dsr.errors import ConfigError, DsrError
 
-__all__ = ["Registry"]
+__all__ = ["Registry", "option_names"]
+
+
+def option_names(cls: Any) -> list[str]:
+    """The options a component takes: the fields of its ``config_class`` (empty if it has none)."""
+    config_class = getattr(cls, "config_class", None)
+    if config_class is None or not dataclasses.is_dataclass(config_class):
+        return []
+    return [f.name for f in dataclasses.fields(config_class) if f.init]
 
 
 class Registry:
@@ -33,3 +48,23 @@ class Registry:
             )
         module, _, attr = self._entries[name].partition(":")
         return getattr(importlib.import_module(module), attr)
+
+    def create(self, name: str, options: Mapping[str, Any] | None = None) -> Any:
+        """``resolve(name)(**options)``; unknown option names and mistyped values are refused with
+        a ConfigError naming them and the options the component takes."""
+        cls = self.resolve(name)
+        given = dict(options or {})
+        valid = option_names(cls)
+        unknown = sorted(set(given) - set(valid)) if valid else []
+        flag = f"--{self.kind}-opt"
+        if unknown:
+            raise ConfigError(f"unknown {self.kind} option {', '.join(unknown)} for {name!r} ({flag}): "
+                              f"it takes {', '.join(valid)}")
+        try:
+            return cls(**given)
+        except DsrError:
+            raise
+        except (TypeError, ValueError) as exc:
+            shown = ", ".join(f"{k}={v!r}" for k, v in given.items())
+            hint = f"; it takes {', '.join(valid)}" if valid else ""
+            raise ConfigError(f"{self.kind} {name!r} cannot take {shown} ({flag}): {exc}{hint}") from None

@@ -18,11 +18,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsr.builders.folder import ASSETS_DIR, ConfigRecord, DatasetFolder, atomic_write_text
+from dsr.builders.folder import ASSETS_DIR, WORK_DIR, ConfigRecord, DatasetFolder, atomic_write_text
 from dsr.builders.prompt_backends import PROMPT_BACKENDS, BackendContext
 from dsr.builders.prompt_records import REJECT_REASONS, Accepted, PromptPool, Reject
 from dsr.builders.prompt_splits import DISJOINT_MODES, Selection, quotas, select_splits
 from dsr.errors import ConfigError, DataError
+from dsr.limits import MAX_PROMPTS_PER_SPLIT, check_max
 from dsr.prompts import DSRType
 
 __all__ = ["PROMPT_COLUMNS", "PROMPTS_CONFIG", "PromptBuildConfig", "PromptBuildResult", "build_prompts"]
@@ -76,6 +77,7 @@ class PromptBuildConfig:
         for name in ("n_train", "n_test"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name}={getattr(self, name)}: must be 0 or more")
+            check_max(name, getattr(self, name), MAX_PROMPTS_PER_SPLIT, "the paper uses 500 train, 120 test")
         if self.n_train + self.n_test == 0:
             raise ConfigError("n_train and n_test are both 0: ask for at least one prompt")
         if self.disjoint not in DISJOINT_MODES:
@@ -125,7 +127,8 @@ class PromptBuildResult:
 
 def _backend(config: PromptBuildConfig, folder: DatasetFolder) -> Any:
     cls = PROMPT_BACKENDS.resolve(config.backend)
-    context = BackendContext(config.seed, folder.work_dir(PROMPTS_CONFIG, "llm_cache"), config.backend_options)
+    # the cache folder is created on the first response: a bad input leaves no folder behind
+    context = BackendContext(config.seed, folder.root / WORK_DIR / PROMPTS_CONFIG / "llm_cache", config.backend_options)
     return cls(context)
 
 

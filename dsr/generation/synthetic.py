@@ -26,6 +26,7 @@ import numpy as np
 
 from dsr.errors import ConfigError
 from dsr.generation.base import Annotations, GeneratedVideo
+from dsr.limits import check_video_size
 from dsr.prompts import DSRPrompt, Relation
 
 __all__ = ["DEFAULT_WEIGHTS", "SCENARIOS", "SyntheticConfig", "SyntheticGenerator", "scene_boxes"]
@@ -61,6 +62,7 @@ class SyntheticConfig:
                 f"SyntheticConfig needs num_frames ≥ 2, height/width ≥ 16 and fps ≥ 1, got "
                 f"{self.num_frames} frames of {self.height}×{self.width} at {self.fps} fps"
             )
+        check_video_size(self.num_frames, self.height, self.width, "SyntheticConfig")
         unknown = sorted(((set(self.weights) | {self.scenario}) - {None, CYCLE}) - set(SCENARIOS))
         if unknown:
             raise ConfigError(f"unknown synthetic scenario(s) {unknown}: choose from {', '.join(SCENARIOS)}")
@@ -174,6 +176,7 @@ class SyntheticGenerator:
     """Seeded procedural videos with true boxes; the seed alone reproduces a sample."""
 
     name = "synthetic"
+    config_class = SyntheticConfig
 
     def __init__(self, config: SyntheticConfig | None = None, **options: Any) -> None:
         self.config = config or SyntheticConfig(**options)

@@ -16,6 +16,7 @@ import numpy as np
 
 from dsr.errors import ConfigError
 from dsr.generation.base import Annotations
+from dsr.limits import MAX_BATCH_SIZE, check_max
 from dsr.tracking.base import Detection
 from dsr.tracking.models import check_dtype, load_cached, resolve_device, resolve_dtype
 
@@ -68,6 +69,7 @@ class GroundingConfig:
                 raise ConfigError(f"GroundingConfig.{name}={getattr(self, name)} must lie in [0, 1] (paper: 0.4 / 0.3)")
         if self.batch_size < 1:
             raise ConfigError(f"GroundingConfig.batch_size={self.batch_size} must be ≥ 1")
+        check_max("GroundingConfig.batch_size", self.batch_size, MAX_BATCH_SIZE, "default 8")
         if not self.model:
             raise ConfigError("GroundingConfig.model is empty: give a Hub id or a local directory")
         check_dtype(self.dtype)

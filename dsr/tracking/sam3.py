@@ -96,6 +96,7 @@ class Sam3Tracker:
     """SAM3 video, prompted with the animal and the object nouns."""
 
     name = "sam3"
+    config_class = Sam3Config
 
     def __init__(self, config: Sam3Config | None = None, **options: Any) -> None:
         self.config = config or Sam3Config(**options)

@@ -95,7 +95,7 @@ def test_bad_config_values_fail_at_once(tmp_path: Path, kw: dict) -> None:  # ty
         _config(tmp_path, **kw)
 
 
-@pytest.mark.parametrize(("opt", "needle"), [("bogus=1", "synthetic takes num_frames"),
+@pytest.mark.parametrize(("opt", "needle"), [("bogus=1", "option bogus for 'synthetic' (--generator-opt): it takes num_frames"),
                                              ("num_frames=abc", "num_frames='abc'")])
 def test_bad_generator_option_is_one_line_without_traceback(folder: Path, opt: str, needle: str) -> None:
     result = CliRunner().invoke(main, ["build-videos", "--prompts", str(folder), "--out", str(folder),

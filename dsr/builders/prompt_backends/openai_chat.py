@@ -13,6 +13,7 @@ import logging
 import os
 import random
 import time
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from dsr.builders.prompt_backends.base import BackendContext, Candidate
 from dsr.builders.prompt_backends.llm_cache import ResponseCache, request_key
 from dsr.builders.prompt_backends.openai_messages import messages_for, response_format
 from dsr.errors import ConfigError
+from dsr.limits import MAX_CONCURRENCY, MAX_REQUEST_PROMPTS, check_max
 from dsr.prompts import DSRType
 
 __all__ = ["OpenAIBackend", "OpenAIBackendConfig"]
@@ -55,6 +57,8 @@ class OpenAIBackendConfig:
         for name in ("per_request", "concurrency"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}={getattr(self, name)}: must be at least 1")
+        check_max("per_request", self.per_request, MAX_REQUEST_PROMPTS, "default 10")
+        check_max("concurrency", self.concurrency, MAX_CONCURRENCY, "default 4")
         if not self.timeout > 0:
             raise ConfigError(f"timeout={self.timeout}: must be more than 0 seconds")
         for name in ("backoff", "max_retries", "temperature"):
@@ -78,7 +82,7 @@ class OpenAIBackend:
         self.seed = context.seed
         self.cache = ResponseCache(context.cache_dir)
         # the endpoint the openai client will really call (it reads $OPENAI_BASE_URL itself otherwise)
-        self.base_url = self.config.base_url or os.environ.get("OPENAI_BASE_URL") or None
+        self.base_url = without_credentials(self.config.base_url or os.environ.get("OPENAI_BASE_URL") or None)
         self._client: Any = None
 
     def source(self) -> str:
@@ -195,6 +199,21 @@ class OpenAIBackend:
                 continue
             fields = {k: record.get(k) for k in ("scene", "animal", "object", "initial", "final", "verb")}
             yield Candidate(src, where, sentence=record["sentence"], fields=fields)
+
+
+def without_credentials(url: str | None) -> str | None:
+    """``url`` without a ``user:password@`` part. httpx would send those as Basic auth, replacing
+    the Bearer API key; the key from the environment is what authenticates a request."""
+    if not url:
+        return url
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    log.warning("the credentials in the base URL are not sent: the API key from the environment is the "
+                "Bearer token (endpoint %s)", urllib.parse.urlunsplit(parts._replace(netloc=netloc)))
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 def _short(exc: Exception) -> str:
