@@ -23,21 +23,25 @@ from dsr.builders.samples import SAMPLE_COLUMNS, sample_features
 from dsr.builders.work import WorkArea
 from dsr.scoring import CorrectnessCurve, correctness, plot_correctness
 
-__all__ = ["ConsolidateResult", "consolidate", "samples_frame", "summarize"]
+__all__ = ["ConsolidateResult", "consolidate", "deviation_counts", "samples_frame", "summarize"]
 
 log = logging.getLogger(__name__)
 
-_TABLE_COLUMNS = ("sample_id", "prompt_id", "split", "seed", "prompt", "dsr_type", "valid", "reason", "dsr_score")
+_TABLE_COLUMNS = ("sample_id", "prompt_id", "split", "seed", "prompt", "dsr_type", "valid", "reason", "dsr_score",
+                  "deviations")
 
 
 @dataclass
 class ConsolidateResult:
-    """What the merge wrote: rows per split, curves, validity and pair counts."""
+    """What the merge wrote: rows per split, curves, validity and pair counts, and per split how
+    many samples each rule beyond the authors' code changed (``deviations``: ``changed`` counts
+    samples changed by any)."""
 
     samples: dict[str, int] = field(default_factory=dict)
     curves: dict[str, CorrectnessCurve] = field(default_factory=dict)
     validity: dict[str, dict[str, int]] = field(default_factory=dict)
     pairs: dict[str, dict[str, int]] = field(default_factory=dict)
+    deviations: dict[str, dict[str, int]] = field(default_factory=dict)
     assets: list[Path] = field(default_factory=list)
 
 
@@ -46,7 +50,7 @@ def samples_frame(work: WorkArea) -> pl.DataFrame:
     rows = [{k: row.get(k) for k in _TABLE_COLUMNS} for split in work.splits() for row, _, _ in work.rows(split)]
     schema = {"sample_id": pl.String, "prompt_id": pl.String, "split": pl.String, "seed": pl.Int64,
               "prompt": pl.String, "dsr_type": pl.String, "valid": pl.Boolean, "reason": pl.String,
-              "dsr_score": pl.Float64}
+              "dsr_score": pl.Float64, "deviations": pl.List(pl.String)}
     return pl.DataFrame(rows, schema=schema).sort(["split", "prompt_id", "seed"])
 
 
@@ -90,6 +94,18 @@ def _validity_counts(df: pl.DataFrame) -> dict[str, dict[str, int]]:
     return out
 
 
+def deviation_counts(df: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """Per split: samples changed by any deviation (``changed``) and by each one."""
+    out: dict[str, dict[str, int]] = {}
+    for split in df["split"].unique().sort().to_list():
+        lists = df.filter(pl.col("split") == split)["deviations"].fill_null([]).to_list()
+        counts = {"changed": sum(bool(x) for x in lists)}
+        for name in sorted({d for x in lists for d in x}):
+            counts[name] = sum(name in x for x in lists)
+        out[split] = counts
+    return out
+
+
 def _curve_table(curves: dict[str, CorrectnessCurve]) -> str:
     if not curves:
         return ""
@@ -104,15 +120,20 @@ def _samples_markdown(result: ConsolidateResult, plot: str) -> str:
     validity = "\n".join(
         f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + " |" for s, counts in result.validity.items()
     )
+    deviations = "\n".join(f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + " |"
+                           for s, counts in result.deviations.items())
     return (f"**Correctness@τ** (invalid samples count as failures)\n\n{_curve_table(result.curves)}\n\n"
-            f"![correctness curve]({plot})\n\n**Validity**\n\n| split | counts |\n|---|---|\n{validity}\n")
+            f"![correctness curve]({plot})\n\n**Validity**\n\n| split | counts |\n|---|---|\n{validity}\n\n"
+            "**Samples changed by rules beyond the authors' code** (column `deviations`)\n\n"
+            f"| split | counts |\n|---|---|\n{deviations}\n")
 
 
 def summarize(folder: DatasetFolder, tau_train: float = DEFAULT_TAU_TRAIN) -> tuple[pl.DataFrame, ConsolidateResult]:
     """The finished samples and what a merge reports about them (rows, curves, validity and pair
     counts), without writing anything."""
     df = samples_frame(WorkArea(folder))
-    result = ConsolidateResult(validity=_validity_counts(df), pairs=make_pairs(df, tau_train).counts)
+    result = ConsolidateResult(validity=_validity_counts(df), pairs=make_pairs(df, tau_train).counts,
+                               deviations=deviation_counts(df))
     for split in df["split"].unique().sort().to_list():
         part = df.filter(pl.col("split") == split)
         result.samples[split] = part.height
@@ -177,7 +198,8 @@ def _merge(folder: DatasetFolder, work: WorkArea, cache: Path, tau_train: float,
         description="One row per (prompt, seed): the generated video, per-frame boxes and frame classes, "
                     "validity with its reason, SSR sequences, and the DSR-Score with its components.",
         columns=dict(SAMPLE_COLUMNS), counts={"validity": result.validity,
-                                              "correct@0.7": {s: c.at(0.7) for s, c in result.curves.items()}},
+                                              "correct@0.7": {s: c.at(0.7) for s, c in result.curves.items()},
+                                              "deviations": result.deviations},
         command=command, settings=settings, card_markdown=_samples_markdown(result, plot_name),
     )
     folder.write_config("samples", datasets, record, max_rows_per_shard=rows_per_shard)

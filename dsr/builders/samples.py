@@ -100,7 +100,10 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "r_final": "mean final-relation SSR over the last m usable frames",
     "g_init": "half the drop of the initial-relation SSR from first to last usable frame",
     "g_final": "half the rise of the final-relation SSR from first to last usable frame",
-    "notes": "JSON of tracker notes (label normalization, lost tracks, scenario, errors)",
+    "deviations": "rules of ours beyond the authors' code that changed this sample's frame classes or boxes: "
+                  "label_match (normalized labels), lost_track (dropped frame-filling masks); empty when the "
+                  "authors' code would give the same (build with --paper-exact to turn both off)",
+    "notes": "JSON of tracker notes (label normalization, frames it changed, lost tracks, scenario, errors)",
 }
 
 
@@ -135,7 +138,8 @@ def sample_features() -> datasets.Features:
     detection = {"label": Value("string"), "box": List(Value("float64")), "score": Value("float64")}
     seqs = {"animal_boxes": boxes, "object_boxes": boxes, "frame_classes": List(Value("string")),
             "detections": List(List(detection)),
-            "ssr_initial": List(Value("float64")), "ssr_final": List(Value("float64"))}
+            "ssr_initial": List(Value("float64")), "ssr_final": List(Value("float64")),
+            "deviations": List(Value("string"))}
     extra = {"video": Video(), "valid": Value("bool")}
     spec = {**text, **ints, **floats, **seqs, **extra}
     return Features({c: spec[c] for c in SAMPLE_COLUMNS})
@@ -152,7 +156,7 @@ def _base_row(record: Mapping[str, Any], seed: int, split: str | None) -> dict[s
                split=split or record.get("split") or "", num_frames=0,
                n_valid_frames=0, n_miss_frames=0, n_redundant_frames=0, n_usable_frames=0,
                animal_boxes=[], object_boxes=[], frame_classes=[], detections=[], ssr_initial=[], ssr_final=[],
-               notes="{}", generator_settings="{}", tracker_settings="{}", score_settings="{}",
+               deviations=[], notes="{}", generator_settings="{}", tracker_settings="{}", score_settings="{}",
                encode_settings="{}")
     for key in PROMPT_FIELDS:
         value = record.get(key)
@@ -262,6 +266,8 @@ def _scored(row: dict[str, Any], prompt: DSRPrompt, result: TrackResult, cfg: Sc
         notes["normalized_labels"] = v.normalized_labels
     if v.unmatched_labels:
         notes["unmatched_labels"] = list(v.unmatched_labels)
+    if v.label_match_frames:
+        notes["label_match_frames"] = list(v.label_match_frames)
     detections = [[{"label": d.label, "box": [float(c) for c in d.box], "score": float(d.score)} for d in frame]
                   for frame in (result.detections or ())]
     row.update(
@@ -269,6 +275,7 @@ def _scored(row: dict[str, Any], prompt: DSRPrompt, result: TrackResult, cfg: Sc
         frame_classes=v.frame_class_names, detections=detections, ssr_initial=sd["ssr_initial"], ssr_final=sd["ssr_final"],
         n_valid_frames=v.n_valid, n_miss_frames=v.n_miss, n_redundant_frames=v.n_redundant,
         n_usable_frames=s.n_frames, notes=json.dumps(notes, sort_keys=True, default=str),
+        deviations=list(result.deviations),
     )
     if not v.valid:
         detail = notes.get("error") or _validity_detail(v.reason, v.n_valid, v.n_miss, v.n_redundant)

@@ -28,6 +28,8 @@ from dsr.builders.prompt_source import load_prompt_records
 from dsr.builders.samples import ScoreConfig, build_sample
 from dsr.builders.work import ShardSpec, WorkArea
 from dsr.errors import ConfigError, DataError
+from dsr.limits import MAX_ROWS_PER_SHARD, check_max
+from dsr.paper_exact import paper_exact_options
 
 __all__ = ["FILE_PATTERN", "Matching", "ScoreVideosConfig", "ScoreVideosResult", "match_videos", "score_videos"]
 
@@ -52,6 +54,7 @@ class ScoreVideosConfig:
     tau_train: float = field(default=DEFAULT_TAU_TRAIN, metadata={"help": "winner/loser threshold of the pairs"})
     score: ScoreConfig = field(default_factory=ScoreConfig, metadata={"help": "DSR-Score settings"})
     rows_per_shard: int = field(default=200, metadata={"help": "rows per parquet file of `samples`"})
+    paper_exact: bool = field(default=False, metadata={"help": "the authors' tracker behaviour wherever ours differs (dsr.paper_exact): exact label matching, no lost-track rule"})
     command: str = field(default="", metadata={"help": "command line recorded in the card"})
 
     def __post_init__(self) -> None:
@@ -61,6 +64,9 @@ class ScoreVideosConfig:
             raise ConfigError(f"mapping file {self.mapping!r} does not exist: pass a CSV/JSON with file,prompt_id,seed")
         if not self.splits:
             raise ConfigError("ScoreVideosConfig.splits is empty: name at least one prompt split (train, test)")
+        if self.rows_per_shard < 1:
+            raise ConfigError(f"rows_per_shard={self.rows_per_shard} must be ≥ 1 (default 200)")
+        check_max("rows_per_shard", self.rows_per_shard, MAX_ROWS_PER_SHARD, "default 200")
 
 
 @dataclass
@@ -168,10 +174,14 @@ def score_videos(config: ScoreVideosConfig, tracker: Any = None) -> ScoreVideosR
     """Match, track and score every video; write ``samples`` and ``pairs`` into ``config.out``."""
     from dsr.tracking import TRACKERS
 
+    if tracker is None:  # bad options fail here, before any file is read
+        options = dict(config.tracker_options)
+        if config.paper_exact:
+            options = paper_exact_options("tracker", config.tracker, options)
+        tracker = TRACKERS.create(config.tracker, options)
     records = _load_records(config)
     matching = match_videos(Path(config.videos), records, Path(config.mapping) if config.mapping else None)
     _log_matching(matching)
-    tracker = tracker or TRACKERS.resolve(config.tracker)(**config.tracker_options)
     folder = DatasetFolder(config.out)
     work = WorkArea(folder)
     result = ScoreVideosResult(matching, out=folder.root)
@@ -179,7 +189,7 @@ def score_videos(config: ScoreVideosConfig, tracker: Any = None) -> ScoreVideosR
     if result.built + result.skipped:
         settings = {"videos": config.videos, "prompts": config.prompts, "mapping": config.mapping,
                     "model_name": config.model_name, "tracker": tracker.settings(), "score": asdict(config.score),
-                    "tau_train": config.tau_train, "matching": {"unmatched_files": matching.unmatched_files,
+                    "tau_train": config.tau_train, "paper_exact": config.paper_exact, "matching": {"unmatched_files": matching.unmatched_files,
                                                                  "prompts_without_videos": matching.prompts_without_videos}}
         result.merged = consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard,
                                     command=config.command, settings=settings)

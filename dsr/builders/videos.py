@@ -23,7 +23,16 @@ from dsr.builders.prompt_source import load_prompt_records
 from dsr.builders.samples import GENERATION_FAILED, ScoreConfig, build_sample, invalid_sample
 from dsr.builders.work import ShardSpec, WorkArea, resolve_shard, slice_items
 from dsr.errors import ConfigError, DsrError, ModelLoadError, PromptParseError
+from dsr.limits import (
+    MAX_BATCH_SIZE,
+    MAX_ROWS_PER_SHARD,
+    MAX_SEED,
+    MAX_SEEDS_PER_PROMPT,
+    MAX_SHARDS,
+    check_max,
+)
 from dsr.media import EncodeConfig
+from dsr.paper_exact import paper_exact_options
 from dsr.prompts import parse_prompt
 
 __all__ = ["DEFAULT_SEEDS", "BuildResult", "VideoBuildConfig", "build_videos"]
@@ -56,6 +65,7 @@ class VideoBuildConfig:
     encode: EncodeConfig = field(default_factory=EncodeConfig, metadata={"help": "mp4 encoding"})
     rows_per_shard: int = field(default=200, metadata={"help": "rows per parquet file of `samples`"})
     consolidate: bool = field(default=True, metadata={"help": "merge into configs once every shard is done"})
+    paper_exact: bool = field(default=False, metadata={"help": "the authors' behaviour wherever ours differs (dsr.paper_exact): exact label matching, no lost-track rule, Euler sampler with shift 5"})
     command: str = field(default="", metadata={"help": "command line recorded in the card"})
 
     def __post_init__(self) -> None:
@@ -73,6 +83,17 @@ class VideoBuildConfig:
             raise ConfigError(f"tau_train={self.tau_train} must lie in [0, 1] (the paper uses 0.7)")
         if self.rows_per_shard < 1:
             raise ConfigError(f"rows_per_shard={self.rows_per_shard} must be ≥ 1 (default 200)")
+        self._check_sizes()
+
+    def _check_sizes(self) -> None:
+        """Absurd sizes are refused here, before anything is loaded or generated."""
+        check_max("samples_per_prompt", self.samples_per_prompt or 0, MAX_SEEDS_PER_PROMPT, "the paper uses 10 / 5")
+        check_max("number of seeds", len(self.seeds or ()), MAX_SEEDS_PER_PROMPT, "the paper uses 10 / 5")
+        if self.seeds is not None and not all(0 <= int(s) <= MAX_SEED for s in self.seeds):
+            raise ConfigError(f"seeds must lie in 0..{MAX_SEED}, got {min(self.seeds)}..{max(self.seeds)}")
+        check_max("batch_size", self.batch_size, MAX_BATCH_SIZE, "the paper uses 1")
+        check_max("rows_per_shard", self.rows_per_shard, MAX_ROWS_PER_SHARD, "default 200")
+        check_max("num_shards", self.num_shards or 0, MAX_SHARDS)
 
     def seed_list(self) -> list[int]:
         if self.seeds is not None:
@@ -94,48 +115,29 @@ class BuildResult:
     out: Path = Path(".")
 
 
+def _options(kind: str, name: str, options: Mapping[str, Any], paper_exact: bool) -> dict[str, Any]:
+    """The options a component is built with: the user's, with the authors' values under ``paper_exact``."""
+    return paper_exact_options(kind, name, options) if paper_exact else dict(options)
+
+
 def make_components(config: VideoBuildConfig, shard: ShardSpec) -> tuple[Any, Any]:
-    """The generator and tracker named in the config, built with their options."""
+    """The generator and tracker named in the config, built with their options (an unknown or
+    mistyped option is a one-line ConfigError from the registry)."""
     from dsr.generation import GENERATORS
     from dsr.tracking import TRACKERS
 
-    gen_options = dict(config.generator_options)
+    gen_options = _options("generator", config.generator, config.generator_options, config.paper_exact)
     if shard.device_index is not None and config.generator == "wan":
         gen_options.setdefault("device_index", shard.device_index)
-    generator = _construct("generator", config.generator, GENERATORS.resolve(config.generator), gen_options)
-    return generator, _construct("tracker", config.tracker, TRACKERS.resolve(config.tracker), config.tracker_options)
-
-
-def _construct(kind: str, name: str, cls: Any, options: Mapping[str, Any]) -> Any:
-    """``cls(**options)``, with an unknown or mistyped option reported as a ConfigError naming the
-    option and the valid ones (a TypeError from a config dataclass would otherwise be a traceback)."""
-    try:
-        return cls(**options)
-    except (TypeError, ValueError) as exc:
-        valid = _option_names(cls)
-        hint = f"; {name} takes {', '.join(valid)}" if valid else ""
-        raise ConfigError(f"--{kind}-opt {', '.join(f'{k}={v!r}' for k, v in options.items())} is not valid for "
-                          f"the {kind} {name!r} ({exc}){hint}") from None
-
-
-def _option_names(cls: Any) -> list[str]:
-    import dataclasses
-    import typing
-
-    try:
-        hint = typing.get_type_hints(cls.__init__).get("config")
-    except Exception:  # unresolvable annotations: no list, the error still names the option
-        return []
-    for arg in typing.get_args(hint) or (hint,):
-        if dataclasses.is_dataclass(arg):
-            return [f.name for f in dataclasses.fields(arg) if f.init]
-    return []
+    tracker_options = _options("tracker", config.tracker, config.tracker_options, config.paper_exact)
+    return GENERATORS.create(config.generator, gen_options), TRACKERS.create(config.tracker, tracker_options)
 
 
 def _settings(config: VideoBuildConfig, generator: Any, tracker: Any) -> dict[str, Any]:
     settings = {"split": config.split, "seeds": config.seed_list(), "generator": generator.settings(),
                 "batch_size": config.batch_size, "tracker": tracker.settings(), "score": asdict(config.score),
-                "encode": config.encode.to_dict(), "tau_train": config.tau_train, "prompts": config.prompts}
+                "encode": config.encode.to_dict(), "tau_train": config.tau_train, "prompts": config.prompts,
+                "paper_exact": config.paper_exact}
     return dict(json.loads(json.dumps(settings, sort_keys=True, default=str)))
 
 
@@ -158,12 +160,27 @@ def _diff(old: Any, new: Any, path: str) -> str:
     return f"{path}: {old!r} → {new!r}"
 
 
+#: Settings added to components after builds may have recorded a recipe, with the value those
+#: builds were made with: a record without the key means that value.
+ADDED_SETTINGS: dict[str, dict[str, Any]] = {"tracker": {"label_match": "normalized"}, "generator": {"sampler": "unipc"}}
+
+
+def _with_added_settings(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    out = dict(old)
+    for part, added in ADDED_SETTINGS.items():
+        if isinstance(out.get(part), dict) and isinstance(new.get(part), dict):
+            fill = {k: v for k, v in added.items() if k in new[part] and k not in out[part]}
+            out[part] = {**out[part], **fill}
+    return out
+
+
 def _check_recipe(work: WorkArea, split: str, settings: dict[str, Any]) -> None:
     """Refuse to mix samples made with other generator/tracker/score/encode settings into a split."""
     previous = work.build_record(split)
     if previous is None or not work.finished(split):
         return
-    old, new = _recipe(previous.get("settings", {})), _recipe(settings)
+    new = _recipe(settings)
+    old = _with_added_settings(_recipe(previous.get("settings", {})), new)
     changed = [k for k in RECIPE_KEYS if old.get(k) != new.get(k)]
     if changed:
         details = "; ".join(_diff(old.get(k), new.get(k), k) for k in changed)
@@ -189,6 +206,9 @@ def build_videos(config: VideoBuildConfig, prompts: Sequence[Mapping[str, Any]] 
     by_id = {str(r["prompt_id"]): r for r in records}
     if len(by_id) != len(records):
         raise ConfigError("prompt ids are not unique in the prompts input: rebuild the prompts config")
+    if generator is None or tracker is None:  # bad options fail before anything is written
+        made = make_components(config, shard)
+        generator, tracker = generator or made[0], tracker or made[1]
     folder = DatasetFolder(config.out)
     work = WorkArea(folder)
     # Batches of seeds must be formed the same way whatever the shard count (batched seeds can
@@ -197,9 +217,6 @@ def build_videos(config: VideoBuildConfig, prompts: Sequence[Mapping[str, Any]] 
                        whole_prompts=config.batch_size > 1)
     done = work.finished(config.split)
     todo = [item for item in mine if item not in done]
-    if generator is None or tracker is None:
-        made = make_components(config, shard)
-        generator, tracker = generator or made[0], tracker or made[1]
     _record_build(work, config, _settings(config, generator, tracker))
     result = BuildResult(shard, len(mine), len(mine) - len(todo), 0, 0, 0, out=folder.root)
     log.info("shard %d/%d: %d samples, %d already finished", shard.index, shard.count, len(mine), result.skipped)

@@ -56,6 +56,24 @@ def tracker_options(default: str, choices: tuple[str, ...]) -> Callable[[F], F]:
     return decorate
 
 
+def paper_exact_option(fn: F) -> F:
+    """``--paper-exact``: the authors' behaviour wherever ours differs (see ``dsr.paper_exact``)."""
+    return click.option(
+        "--paper-exact", is_flag=True,
+        help="The authors' behaviour wherever ours differs, recorded in the settings: exact label matching "
+             "(label_match=exact), no lost-track rule (lost_track_fraction=1.0) and, for wan, the Euler "
+             "sampler with shift 5 (sampler=euler, flow_shift=5.0). Refused with sam3.",
+    )(fn)
+
+
+def deviation_line(counts: dict[str, int]) -> str:
+    """``changed by rules beyond the authors' code: 3 samples (label_match=3); --paper-exact turns them off``."""
+    changed = counts.get("changed", 0)
+    per_rule = ", ".join(f"{k}={v}" for k, v in counts.items() if k != "changed")
+    return (f"changed by rules beyond the authors' code: {changed} samples" + (f" ({per_rule})" if per_rule else "")
+            + ("; --paper-exact turns them off" if changed else ""))
+
+
 def tracker_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
     """Keyword arguments of the chosen tracker from the options of :func:`tracker_options`."""
     options = parse_key_values(kw.get("tracker_opts", ()))

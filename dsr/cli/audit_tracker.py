@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from dsr.cli._options import tracker_kwargs, tracker_options
+from dsr.cli._options import paper_exact_option, tracker_kwargs, tracker_options
 
 
 def _tiny_models(kind: str, root: Path) -> dict[str, str]:
@@ -26,6 +26,7 @@ def _tiny_models(kind: str, root: Path) -> dict[str, str]:
 
 @click.command("audit-tracker")
 @tracker_options("grounded-sam2", ("grounded-sam2", "sam3"))
+@paper_exact_option
 @click.option("--tiny", is_flag=True, help="Build tiny random models in a temporary folder (a dry run on CPU).")
 @click.option("--seeds", default=2, show_default=True, help="Synthetic videos per DSR type.")
 @click.option("--frames", "num_frames", default=24, show_default=True, help="Frames per video.")
@@ -34,22 +35,28 @@ def _tiny_models(kind: str, root: Path) -> dict[str, str]:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("tracker_audit.json"), show_default=True, help="JSON report.")
 def audit_tracker(**kw: Any) -> None:
     """Run a tracker on synthetic videos and report box IoU, validity agreement and score error."""
+    from dsr.builders.folder import atomic_write_text
     from dsr.errors import ConfigError
+    from dsr.fileio import check_output_file
+    from dsr.paper_exact import paper_exact_options
     from dsr.tracking import TRACKERS
     from dsr.tracking.audit import AuditConfig, audit_tracker
 
+    check_output_file(kw["out"])
     try:
         height, width = (int(v) for v in kw["size"].lower().split("x"))
     except ValueError:
         raise ConfigError(f"--size {kw['size']!r}: use HEIGHTxWIDTH, e.g. 64x96") from None
     options = tracker_kwargs(kw)
+    if kw["paper_exact"]:
+        options = paper_exact_options("tracker", kw["tracker"], options)
     min_frames = min(20, kw["num_frames"])
     config = AuditConfig(seeds=kw["seeds"], num_frames=kw["num_frames"], height=height, width=width,
-                         scenario=kw["scenario"], min_frames=min_frames)
+                         scenario=kw["scenario"], min_frames=min_frames, paper_exact=kw["paper_exact"])
     with tempfile.TemporaryDirectory(prefix="dsr-tiny-") as tmp:
         if kw["tiny"]:
             options.update(_tiny_models(kw["tracker"], Path(tmp)))
-        report = audit_tracker(TRACKERS.resolve(kw["tracker"])(**options), config)
-    kw["out"].write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
+        report = audit_tracker(TRACKERS.create(kw["tracker"], options), config)
+    atomic_write_text(kw["out"], json.dumps(report.to_dict(), indent=2, default=str) + "\n")
     click.echo(report.table())
     click.echo(f"report -> {kw['out']}")

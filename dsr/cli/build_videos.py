@@ -8,21 +8,31 @@ from typing import Any
 
 import click
 
-from dsr.cli._options import parse_key_values, tracker_kwargs, tracker_options
+from dsr.cli._options import (
+    deviation_line,
+    paper_exact_option,
+    parse_key_values,
+    tracker_kwargs,
+    tracker_options,
+)
 
 
 def _seeds(text: str | None) -> tuple[int, ...] | None:
-    """'0,1,5' or '0-9' (inclusive) or a mix."""
+    """'0,1,5' or '0-9' (inclusive) or a mix; more seeds than the limit are refused before the
+    list is built."""
+    from dsr.limits import MAX_SEEDS_PER_PROMPT, check_max
+
     if not text:
         return None
-    seeds: list[int] = []
     try:
+        spans = []
         for part in text.split(","):
             lo, dash, hi = part.strip().partition("-")
-            seeds.extend(range(int(lo), int(hi) + 1) if dash else [int(lo)])
+            spans.append(range(int(lo), int(hi) + 1) if dash else range(int(lo), int(lo) + 1))
     except ValueError:
         raise click.BadParameter(f"{text!r}: use e.g. 0-9 or 0,2,4") from None
-    return tuple(seeds)
+    check_max("--seeds count", sum(len(s) for s in spans), MAX_SEEDS_PER_PROMPT, "the paper uses 10 / 5")
+    return tuple(seed for span in spans for seed in span)
 
 
 @click.command("build-videos")
@@ -32,6 +42,7 @@ def _seeds(text: str | None) -> tuple[int, ...] | None:
 @click.option("--generator", default="wan", show_default=True, help="Generator: wan or synthetic.")
 @click.option("--generator-opt", "generator_opts", multiple=True, metavar="KEY=VALUE", help="Generator option, e.g. num_inference_steps=30 (repeatable).")
 @tracker_options("grounded-sam2", ("grounded-sam2", "sam3", "annotations"))
+@paper_exact_option
 @click.option("--samples-per-prompt", type=int, help="Seeds 0..N-1 per prompt [default: 10 train, 5 test].")
 @click.option("--seeds", help="Explicit seeds, e.g. 0-9 or 0,3,7.")
 @click.option("--limit", type=int, help="Only the first N prompts (by prompt_id).")
@@ -54,6 +65,7 @@ def build_videos(**kw: Any) -> None:
     from dsr.builders.work import WorkArea
     from dsr.cards import sanitize_command
     from dsr.errors import ConfigError
+    from dsr.fileio import check_output_dir
     from dsr.media import EncodeConfig
 
     if kw["push_repo"] and not kw["version"]:
@@ -66,9 +78,9 @@ def build_videos(**kw: Any) -> None:
         samples_per_prompt=kw["samples_per_prompt"], limit=kw["limit"], batch_size=kw["batch_size"],
         num_shards=kw["num_shards"], shard_index=kw["shard_index"], tau_train=kw["tau_train"],
         encode=EncodeConfig(crf=kw["crf"]), rows_per_shard=kw["rows_per_shard"], consolidate=kw["merge"],
-        command=command,
+        paper_exact=kw["paper_exact"], command=command,
     )
-    folder = DatasetFolder(config.out)
+    folder = DatasetFolder(check_output_dir(config.out))
     if kw["merge_only"]:
         WorkArea(folder).unlock()
         merged = consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard, command=command)
@@ -93,5 +105,6 @@ def _summary(merged: Any, root: Path) -> None:
         click.echo(f"[{split}] samples {merged.samples.get(split, 0)}, invalid {curve.n_invalid}, Correct@0.7 {curve.at(0.7):.3f}")
         click.echo("  validity: " + ", ".join(f"{k}={v}" for k, v in merged.validity.get(split, {}).items()))
         click.echo("  pairs: " + ", ".join(f"{k}={v}" for k, v in merged.pairs.get(split, {}).items()))
+        click.echo("  " + deviation_line(merged.deviations.get(split, {})))
         click.echo("  " + curve.table().replace("\n", "\n  "))
     click.echo(f"dataset folder: {root}")

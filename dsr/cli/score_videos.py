@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from dsr.cli._options import tracker_kwargs, tracker_options
+from dsr.cli._options import deviation_line, paper_exact_option, tracker_kwargs, tracker_options
 
 
 @click.command("score-videos")
@@ -19,17 +19,20 @@ from dsr.cli._options import tracker_kwargs, tracker_options
 @click.option("--split", "splits", multiple=True, default=("train", "test"), show_default=True, help="Prompt splits to match (repeatable).")
 @click.option("--model-name", default="file", show_default=True, help="Name of the model that made the videos (stored per sample).")
 @tracker_options("grounded-sam2", ("grounded-sam2", "sam3", "annotations"))
+@paper_exact_option
 @click.option("--tau-train", default=0.7, show_default=True, help="Winner/loser threshold of the pairs.")
 def score_videos(**kw: Any) -> None:
     """Track and score the mp4 files in VIDEOS (named <prompt_id>[_F81]_seed<NN>.mp4 or mapped)."""
     from dsr.builders.score_videos import ScoreVideosConfig, score_videos
     from dsr.cards import sanitize_command
+    from dsr.fileio import check_output_dir
 
+    check_output_dir(kw["out"])
     config = ScoreVideosConfig(
         videos=str(kw["videos"]), prompts=kw["prompts"], out=str(kw["out"]), splits=tuple(kw["splits"]),
         mapping=str(kw["mapping"]) if kw["mapping"] else None, tracker=kw["tracker"],
         tracker_options=tracker_kwargs(kw), model_name=kw["model_name"], tau_train=kw["tau_train"],
-        command=sanitize_command(["dsr", *sys.argv[1:]]),
+        paper_exact=kw["paper_exact"], command=sanitize_command(["dsr", *sys.argv[1:]]),
     )
     result = score_videos(config)
     counts = result.matching.counts()
@@ -40,4 +43,5 @@ def score_videos(**kw: Any) -> None:
     click.echo(f"scored {result.built} new, {result.skipped} already done, {result.valid} valid -> {result.out}")
     if result.merged:
         for split, curve in result.merged.curves.items():
-            click.echo(f"{split}: Correct@0.7 = {curve.at(0.7):.3f}")
+            click.echo(f"{split}: Correct@0.7 = {curve.at(0.7):.3f}; "
+                       + deviation_line(result.merged.deviations.get(split, {})))

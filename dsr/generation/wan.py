@@ -1,7 +1,9 @@
 """The ``wan`` generator: diffusers' ``WanPipeline`` (Wan2.1-T2V) from a Hub id or a local folder.
 
 Defaults follow SPEC §2 (81 frames, 480×832, 16 fps, 50 steps, guidance 5.0, Wan's standard
-negative prompt, flow_shift 3.0 for 480p). Each sample gets its own CPU ``torch.Generator``
+negative prompt, diffusers' UniPC with flow_shift 3.0 for 480p). The authors sampled with
+DiffSynth's flow-matching Euler and shift 5.0: ``sampler="euler", flow_shift=5.0`` (what
+``--paper-exact`` sets) uses that sampler on DiffSynth's sigma grid (:mod:`dsr.generation.schedulers`). Each sample gets its own CPU ``torch.Generator``
 seeded with its seed, so a batch of seeds of one prompt (a list of generators) starts from the same
 noise as one seed at a time. Batched matmuls may still round differently (pixels 1 level apart), so
 every sample records the batch it was made in (``batch_size``, ``batch_seeds``, its
@@ -19,6 +21,7 @@ import numpy as np
 
 from dsr.errors import ConfigError, model_load_errors
 from dsr.generation.base import GeneratedVideo
+from dsr.limits import MAX_STEPS, check_max, check_video_size
 from dsr.prompts import DSRPrompt
 
 __all__ = ["DEFAULT_MODEL", "WAN_NEGATIVE_PROMPT", "WanConfig", "WanGenerator"]
@@ -48,7 +51,8 @@ class WanConfig:
     num_inference_steps: int = field(default=50, metadata={"help": "sampling steps"})
     guidance_scale: float = field(default=5.0, metadata={"help": "classifier-free guidance scale"})
     negative_prompt: str = field(default=WAN_NEGATIVE_PROMPT, metadata={"help": "negative prompt"})
-    flow_shift: float | None = field(default=3.0, metadata={"help": "UniPC flow shift (3.0 for 480p, 5.0 for 720p); None keeps the pipeline's scheduler"})
+    flow_shift: float | None = field(default=3.0, metadata={"help": "sigma shift of the sampler (UniPC: 3.0 for 480p, 5.0 for 720p; the authors' Euler: 5.0); None keeps the pipeline's scheduler"})
+    sampler: str = field(default="unipc", metadata={"help": "unipc (diffusers' Wan example) or euler (the authors': DiffSynth's flow-matching Euler and sigma grid)", "choices": ["unipc", "euler"]})
     dtype: str = field(default="auto", metadata={"help": "auto (bf16 on CUDA, fp32 on CPU), bfloat16, float16 or float32"})
     device: str | None = field(default=None, metadata={"help": "torch device (default cuda:<LOCAL_RANK> if available, else cpu)"})
     device_index: int | None = field(default=None, metadata={"help": "CUDA device index (set from LOCAL_RANK by build-videos)"})
@@ -64,8 +68,14 @@ class WanConfig:
                 f"Wan needs num_frames = 4k+1 and height/width multiples of 16, got {self.num_frames} frames of "
                 f"{self.height}×{self.width}: e.g. 81 frames of 480×832"
             )
+        check_video_size(self.num_frames, self.height, self.width, "WanConfig")
+        check_max("WanConfig.num_inference_steps", self.num_inference_steps, MAX_STEPS, "the paper uses 50")
         if self.dtype not in ("auto", "bfloat16", "float16", "float32"):
             raise ConfigError(f"dtype={self.dtype!r}: choose auto, bfloat16, float16 or float32")
+        if self.sampler not in ("unipc", "euler"):
+            raise ConfigError(f"sampler={self.sampler!r}: choose unipc (diffusers' example) or euler (the authors')")
+        if self.sampler == "euler" and self.flow_shift is None:
+            raise ConfigError("sampler=euler needs a flow_shift (the authors use 5.0)")
         if self.prompt_field not in ("prompt", "from_to"):
             raise ConfigError(f"prompt_field={self.prompt_field!r}: choose prompt or from_to")
 
@@ -74,6 +84,7 @@ class WanGenerator:
     """Seeded text-to-video sampling with a diffusers Wan pipeline (loaded on first use)."""
 
     name = "wan"
+    config_class = WanConfig
 
     def __init__(self, config: WanConfig | None = None, **options: Any) -> None:
         self.config = config or WanConfig(**options)
@@ -120,7 +131,11 @@ class WanGenerator:
         with model_load_errors("Wan pipeline", cfg.model, "--generator-opt model=PATH"):
             vae = AutoencoderKLWan.from_pretrained(cfg.model, subfolder="vae", dtype=torch.float32)
             pipe = WanPipeline.from_pretrained(cfg.model, vae=vae, dtype=dtype)
-        if cfg.flow_shift is not None:
+        if cfg.sampler == "euler":
+            from dsr.generation.schedulers import DiffSynthEulerScheduler
+
+            pipe.scheduler = DiffSynthEulerScheduler(shift=cfg.flow_shift)
+        elif cfg.flow_shift is not None:
             pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=cfg.flow_shift)
         if cfg.vae_tiling:
             pipe.vae.enable_tiling()

@@ -10,6 +10,7 @@ from dsr.scoring.dsr_score import DSRScore, DSRScoreBatch, dsr_score, dsr_scores
 from dsr.scoring.geometry import ssr_score, ssr_scores, usable_mask
 from dsr.scoring.plots import plot_correctness, plot_ssr_curves
 from dsr.scoring.validity import (
+    LABEL_MATCH_MODES,
     FrameClass,
     LabelMatcher,
     Validity,
@@ -21,6 +22,7 @@ from dsr.scoring.validity import (
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
+    "LABEL_MATCH_MODES",
     "CorrectnessCurve",
     "DSRScore",
     "DSRScoreBatch",

@@ -6,8 +6,14 @@ labels are not exactly {animal, object}, and ``valid`` otherwise. A video is inv
 no run of ``min_run`` (4) consecutive valid frames exists; otherwise the first frame of the first
 such run is the key frame.
 
-Detector labels are matched to the prompt's nouns after normalization (case, whitespace,
-punctuation, simple plurals, then the head noun), and every non-exact match is reported.
+Labels are matched in one of two modes (``LABEL_MATCH_MODES``):
+
+- ``normalized`` (default): after normalization (case, whitespace, punctuation, simple plurals, then
+  the head noun); every non-exact match is reported, and so are the frames whose class differs from
+  what exact matching gives (``Validity.label_match_frames``), so a sample says whether this
+  deviation from the authors' code changed it;
+- ``exact``: the authors' rule, ``sorted(labels) == sorted([animal, object])`` on the labels as the
+  detector returned them.
 """
 
 from __future__ import annotations
@@ -22,14 +28,19 @@ import numpy as np
 from dsr.errors import ConfigError
 
 __all__ = [
+    "LABEL_MATCH_MODES",
     "FrameClass",
     "LabelMatcher",
     "Validity",
     "ValidityConfig",
+    "check_label_match",
     "classify_frames",
     "decide_validity",
     "normalize_label",
 ]
+
+#: How detector labels are matched to the prompt's nouns: ``normalized`` (ours) or ``exact`` (the authors').
+LABEL_MATCH_MODES = ("normalized", "exact")
 
 
 class FrameClass(str, enum.Enum):
@@ -74,6 +85,7 @@ class Validity:
     n_redundant: int
     normalized_labels: dict[str, str] = field(default_factory=dict)
     unmatched_labels: tuple[str, ...] = ()
+    label_match_frames: tuple[int, ...] = ()
 
     @property
     def frame_class_names(self) -> list[str]:
@@ -146,29 +158,51 @@ class LabelMatcher:
         return name
 
 
+def check_label_match(mode: str) -> None:
+    """Refuse a label matching mode other than ``normalized`` and ``exact``."""
+    if mode not in LABEL_MATCH_MODES:
+        raise ConfigError(f"label_match={mode!r}: choose normalized (ours, the default) or exact (the authors')")
+
+
+def _frame_class(labels: Sequence[str], valid: bool) -> FrameClass:
+    if len(labels) < 2:
+        return FrameClass.MISS
+    if len(labels) > 2:
+        return FrameClass.REDUNDANT
+    return FrameClass.VALID if valid else FrameClass.REDUNDANT
+
+
+def _exact_pair(labels: Sequence[str], animal: str, obj: str) -> bool:
+    """The authors' test: ``sorted(labels) == sorted([animal, object])``, strings as given."""
+    return sorted(labels) == sorted([animal, obj])
+
+
 def classify_frames(
     labels_per_frame: Sequence[Sequence[str]],
     animal: str,
     obj: str,
     config: ValidityConfig | None = None,
+    *,
+    label_match: str = "normalized",
 ) -> Validity:
-    """Classify every frame from its detection labels and decide the video's validity."""
+    """Classify every frame from its detection labels and decide the video's validity.
+
+    With ``label_match="normalized"`` the result also lists the frames whose class exact matching
+    would have made different (``label_match_frames``)."""
+    check_label_match(label_match)
     matcher = LabelMatcher(animal, obj)
+    exact = [_frame_class(labels, _exact_pair(labels, animal, obj)) for labels in labels_per_frame]
+    if label_match == "exact":
+        return decide_validity(exact, config)
     target = {animal, obj}
-    classes = []
-    for labels in labels_per_frame:
-        if len(labels) < 2:
-            classes.append(FrameClass.MISS)
-        elif len(labels) > 2:
-            classes.append(FrameClass.REDUNDANT)
-        else:
-            names = {matcher.match(label) for label in labels}
-            classes.append(FrameClass.VALID if names == target else FrameClass.REDUNDANT)
+    classes = [_frame_class(labels, len(labels) == 2 and {matcher.match(x) for x in labels} == target)
+               for labels in labels_per_frame]
     return decide_validity(
         classes,
         config,
         normalized_labels=matcher.normalized,
         unmatched_labels=tuple(sorted(matcher.unmatched)),
+        label_match_frames=tuple(t for t, (a, b) in enumerate(zip(classes, exact, strict=True)) if a != b),
     )
 
 
@@ -178,6 +212,7 @@ def decide_validity(
     *,
     normalized_labels: dict[str, str] | None = None,
     unmatched_labels: tuple[str, ...] = (),
+    label_match_frames: tuple[int, ...] = (),
 ) -> Validity:
     """Apply the three validity rules to frame classes and find the key frame."""
     cfg = config or ValidityConfig()
@@ -203,6 +238,7 @@ def decide_validity(
         n_redundant=n_red,
         normalized_labels=dict(normalized_labels or {}),
         unmatched_labels=unmatched_labels,
+        label_match_frames=label_match_frames,
     )
 
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from dsr.tracking.base import TRACKERS, Detection, Tracker, TrackResult
+from dsr.tracking.base import DEVIATIONS, TRACKERS, Detection, Tracker, TrackResult
 
-__all__ = ["TRACKERS", "Detection", "TrackResult", "Tracker"]
+__all__ = ["DEVIATIONS", "TRACKERS", "Detection", "TrackResult", "Tracker"]

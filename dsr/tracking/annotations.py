@@ -4,40 +4,60 @@ Its purpose is to isolate tracker error from generation error: frame classes com
 emitted per-frame detection labels (distractors included) through the same
 :func:`~dsr.scoring.classify_frames` as a real detector, and the boxes are the true boxes.
 A video without annotations (e.g. from ``wan`` or a file) is invalid with reason ``no_annotations``.
+Labels are matched as ``label_match`` says (``normalized`` or the authors' ``exact``).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
 from dsr.generation.base import Annotations
 from dsr.prompts import DSRPrompt
-from dsr.scoring.validity import FrameClass, ValidityConfig, classify_frames, decide_validity
-from dsr.tracking.base import Detection, TrackResult
+from dsr.scoring.validity import (
+    FrameClass,
+    ValidityConfig,
+    check_label_match,
+    classify_frames,
+    decide_validity,
+)
+from dsr.tracking.base import Detection, TrackResult, label_match_deviation
 
-__all__ = ["NO_ANNOTATIONS", "AnnotationTracker"]
+__all__ = ["NO_ANNOTATIONS", "AnnotationTracker", "AnnotationTrackerConfig"]
 
 NO_ANNOTATIONS = "no_annotations"
+
+
+@dataclass(frozen=True)
+class AnnotationTrackerConfig(ValidityConfig):
+    """The validity rules and the label matching of the ``annotations`` tracker."""
+
+    label_match: str = field(default="normalized", metadata={"help": "normalized (ours) or exact (the authors')", "choices": ["normalized", "exact"]})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_label_match(self.label_match)
+
+    @property
+    def validity(self) -> ValidityConfig:
+        return ValidityConfig(**{f.name: getattr(self, f.name) for f in fields(ValidityConfig)})
 
 
 class AnnotationTracker:
     """Frame classes and boxes from :class:`Annotations`."""
 
     name = "annotations"
+    config_class = AnnotationTrackerConfig
 
     def __init__(self, validity: ValidityConfig | None = None, **options: Any) -> None:
-        self.validity = validity or ValidityConfig(**options)
+        base = asdict(validity) if validity is not None else {}
+        self.config = AnnotationTrackerConfig(**{**base, **options})
+        self.validity = self.config.validity
 
     def settings(self) -> dict[str, Any]:
-        return {
-            "tracker": self.name,
-            "max_redundant": self.validity.max_redundant,
-            "min_valid": self.validity.min_valid,
-            "min_run": self.validity.min_run,
-        }
+        return {"tracker": self.name, **asdict(self.config)}
 
     def track(
         self, frames: np.ndarray, prompt: DSRPrompt, annotations: Annotations | None = None
@@ -50,7 +70,8 @@ class AnnotationTracker:
             note = f"annotations cover {len(annotations.detections)} frames but the video has {n}"
             return TrackResult(result.animal_boxes, result.object_boxes, result.validity, notes={"error": note})
         labels = [[label for label, _ in frame] for frame in annotations.detections]
-        validity = classify_frames(labels, prompt.animal, prompt.object, self.validity)
+        validity = classify_frames(labels, prompt.animal, prompt.object, self.validity,
+                                   label_match=self.config.label_match)
         detections = tuple(
             tuple(Detection(label, tuple(float(v) for v in box)) for label, box in frame)  # type: ignore[arg-type]
             for frame in annotations.detections
@@ -61,6 +82,7 @@ class AnnotationTracker:
             validity=validity,
             detections=detections,
             notes={"scenario": annotations.scenario} if annotations.scenario else {},
+            deviations=label_match_deviation(validity),
         )
 
 

@@ -8,7 +8,9 @@ rules, true boxes); the audited tracker sees only the frames. Per sample it comp
   a true box has no tracked box;
 - validity agreement (the valid flag, and the per-frame classes);
 - the DSR-Score difference (samples valid on both sides) and whether the Correct@0.7 decision
-  flips (invalid counts as a failure on either side, as in Correctness).
+  flips (invalid counts as a failure on either side, as in Correctness);
+- which rules beyond the authors' code (``deviations``: label_match, lost_track) changed the
+  audited tracker's frame classes or boxes; the summary counts the samples each one changed.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from typing import Any
 import numpy as np
 
 from dsr.errors import ConfigError
+from dsr.limits import MAX_SEEDS_PER_PROMPT, check_max, check_video_size
 from dsr.prompts import DSRPrompt, DSRType
 from dsr.scoring import ValidityConfig, dsr_score
-from dsr.tracking.base import Tracker, TrackResult
+from dsr.tracking.base import DEVIATIONS, Tracker, TrackResult
 
 __all__ = ["AuditConfig", "AuditReport", "SampleAudit", "audit_tracker", "box_iou"]
 
@@ -41,12 +44,15 @@ class AuditConfig:
     m: int = field(default=3, metadata={"help": "DSR-Score m"})
     min_frames: int = field(default=20, metadata={"help": "DSR-Score minimum usable frames"})
     validity: ValidityConfig = field(default_factory=ValidityConfig, metadata={"help": "validity rules of the truth side"})
+    paper_exact: bool = field(default=False, metadata={"help": "whether the audited tracker was built with the authors' behaviour (recorded in the report)"})
 
     def __post_init__(self) -> None:
         if isinstance(self.validity, dict):
             object.__setattr__(self, "validity", ValidityConfig(**self.validity))
         if self.seeds < 1 or self.num_frames < 2:
             raise ConfigError(f"AuditConfig needs seeds ≥ 1 and num_frames ≥ 2, got {self.seeds} and {self.num_frames}")
+        check_max("AuditConfig.seeds", self.seeds, MAX_SEEDS_PER_PROMPT, "default 2")
+        check_video_size(self.num_frames, self.height, self.width, "AuditConfig")
         if self.min_frames > self.num_frames:
             raise ConfigError(f"min_frames={self.min_frames} exceeds num_frames={self.num_frames}: no video could be scored")
 
@@ -65,6 +71,7 @@ class SampleAudit:
     frame_class_agreement: float
     truth_score: float | None
     tracker_score: float | None
+    deviations: tuple[str, ...] = ()
 
     def correct(self, tau: float) -> tuple[bool, bool]:
         return ((self.truth_score or 0.0) >= tau, (self.tracker_score or 0.0) >= tau)
@@ -86,6 +93,7 @@ class AuditReport:
             return float(np.mean(kept)) if kept else None
 
         both = [x for x in s if x.truth_score is not None and x.tracker_score is not None]
+        changed = {f"changed_by_{name}": sum(name in x.deviations for x in s) for name in DEVIATIONS}
         return {
             "samples": len(s),
             "animal_iou": mean([x.animal_iou for x in s]),
@@ -96,6 +104,8 @@ class AuditReport:
             "score_mae": mean([abs(x.truth_score - x.tracker_score) for x in both]),  # type: ignore[operator]
             "scored_on_both": len(both),
             f"correct@{tau}_flip_rate": mean([float(a != b) for a, b in (x.correct(tau) for x in s)]),
+            "changed_by_deviations": sum(bool(x.deviations) for x in s),
+            **changed,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -133,7 +143,7 @@ def _compare(name: str, scenario: str, prompt: DSRPrompt, truth: TrackResult, pr
     mean = lambda v: float(np.nanmean(v)) if np.isfinite(v).any() else None  # noqa: E731
     return SampleAudit(name, scenario, mean(ious[0]), mean(ious[1]),
                        float(missed.sum() / max(present.sum(), 1)), truth.validity.valid, pred.validity.valid,
-                       float(agree), _score(truth, prompt, cfg), _score(pred, prompt, cfg))
+                       float(agree), _score(truth, prompt, cfg), _score(pred, prompt, cfg), tuple(pred.deviations))
 
 
 def audit_tracker(tracker: Tracker, config: AuditConfig | None = None) -> AuditReport:

@@ -12,7 +12,18 @@ from dsr.prompts import DSRPrompt
 from dsr.registry import Registry
 from dsr.scoring.validity import Validity
 
-__all__ = ["TRACKERS", "Detection", "TrackResult", "Tracker"]
+__all__ = ["DEVIATIONS", "LABEL_MATCH", "LOST_TRACK", "TRACKERS", "Detection", "TrackResult", "Tracker",
+           "label_match_deviation"]
+
+#: Rules of ours that go beyond the authors' code (SPEC §3); a sample lists those that changed it.
+LABEL_MATCH = "label_match"
+LOST_TRACK = "lost_track"
+DEVIATIONS: dict[str, str] = {
+    LABEL_MATCH: "detector labels matched after normalization changed frame classes "
+                 "(the authors compare the strings exactly; label_match=exact)",
+    LOST_TRACK: "frame-filling masks dropped as lost tracks changed boxes "
+                "(the authors keep every box; lost_track_fraction=1.0)",
+}
 
 
 @dataclass(frozen=True)
@@ -28,13 +39,20 @@ class Detection:
 class TrackResult:
     """Per-frame boxes of the animal and the object (T, 4; NaN rows where absent), the validity
     decision (frame classes, reason, key frame), and the raw per-frame detections when the tracker
-    has them (so validity can be recomputed without re-running the detector)."""
+    has them (so validity can be recomputed without re-running the detector). ``deviations`` names
+    the rules of :data:`DEVIATIONS` that changed this result's frame classes or boxes."""
 
     animal_boxes: np.ndarray
     object_boxes: np.ndarray
     validity: Validity
     detections: tuple[tuple[Detection, ...], ...] | None = None
     notes: dict[str, Any] = field(default_factory=dict)
+    deviations: tuple[str, ...] = ()
+
+
+def label_match_deviation(validity: Validity) -> tuple[str, ...]:
+    """``("label_match",)`` when normalized label matching changed a frame's class, else ``()``."""
+    return (LABEL_MATCH,) if validity.label_match_frames else ()
 
 
 @runtime_checkable

@@ -2,12 +2,17 @@
 
 1. Grounding DINO with ``"<animal>. <object>."`` on every frame (:mod:`dsr.tracking.grounding`).
 2. Frame classes, validity and the key frame from the detection labels
-   (:func:`~dsr.scoring.classify_frames`, which normalizes labels and reports what it did).
-   An invalid video is not tracked: its boxes are NaN.
+   (:func:`~dsr.scoring.classify_frames`). An invalid video is not tracked: its boxes are NaN.
 3. The key frame's animal box (object id 1) and object box (id 2) prompt SAM2.1, propagated
    forward and backward over the whole video (:mod:`dsr.tracking.sam2_video`).
 4. Masks → tight boxes; an empty mask is absent, and a mask that suddenly covers most of the frame
    is a lost track: recorded in the notes and treated as absent.
+
+Two rules go beyond the authors' code, each one option away from their behaviour
+(``dsr.paper_exact`` sets both): labels are matched after normalization (``label_match="exact"``
+compares the strings as the authors do), and lost tracks are dropped (``lost_track_fraction=1.0``
+turns the rule off: the authors keep every box). Each result lists in ``deviations`` the rules
+that changed its frame classes or boxes.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ import numpy as np
 from dsr.errors import ConfigError, DataError
 from dsr.generation.base import Annotations
 from dsr.prompts import DSRPrompt
-from dsr.scoring.validity import LabelMatcher, Validity, classify_frames
-from dsr.tracking.base import Detection, TrackResult
+from dsr.scoring.validity import LabelMatcher, Validity, check_label_match, classify_frames
+from dsr.tracking.base import LOST_TRACK, Detection, TrackResult, label_match_deviation
 from dsr.tracking.grounding import (
     DEFAULT_DETECTOR,
     Detector,
@@ -46,12 +51,15 @@ class GroundedSam2Config(ModelTrackerConfig):
     text_threshold: float = field(default=0.3, metadata={"help": "detector text threshold"})
     batch_size: int = field(default=8, metadata={"help": "frames per detector forward pass"})
     mask_threshold: float = field(default=0.0, metadata={"help": "SAM2 mask logit threshold"})
-    lost_track_fraction: float = field(default=0.9, metadata={"help": "a mask covering more of the frame than this (and not at the key frame) is a lost track"})
+    lost_track_fraction: float = field(default=0.9, metadata={"help": "a mask covering more of the frame than this (and not at the key frame) is a lost track and dropped; 1.0 turns the rule off (the authors keep every box)"})
+    label_match: str = field(default="normalized", metadata={"help": "normalized: detector labels matched after case, plural and head-noun normalization; exact: the authors' sorted(labels) == sorted([animal, object])", "choices": ["normalized", "exact"]})
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0.0 < self.lost_track_fraction <= 1.0:
-            raise ConfigError(f"lost_track_fraction={self.lost_track_fraction} must lie in (0, 1]")
+            raise ConfigError(f"lost_track_fraction={self.lost_track_fraction} must lie in (0, 1]; 1.0 turns the "
+                              "lost-track rule off")
+        check_label_match(self.label_match)
         self.grounding()  # validates the detector fields
 
     def grounding(self) -> GroundingConfig:
@@ -71,6 +79,7 @@ class GroundedSam2Tracker:
     """
 
     name = "grounded-sam2"
+    config_class = GroundedSam2Config
 
     def __init__(
         self, config: GroundedSam2Config | None = None, *, detector_backend: Detector | None = None, **options: Any
@@ -89,11 +98,13 @@ class GroundedSam2Tracker:
     ) -> TrackResult:
         arr = np.asarray(frames)
         detections = self.detector.detect(arr, prompt.animal, prompt.object, annotations)
-        validity = classify_frames(detections_to_labels(detections), prompt.animal, prompt.object, self.config.validity)
+        validity = classify_frames(detections_to_labels(detections), prompt.animal, prompt.object,
+                                   self.config.validity, label_match=self.config.label_match)
         n = arr.shape[0]
         if not validity.valid or validity.key_frame is None:
             empty = np.full((n, 4), np.nan)
-            return TrackResult(empty, empty.copy(), validity, detections, {"tracked": False})
+            return TrackResult(empty, empty.copy(), validity, detections, {"tracked": False},
+                               label_match_deviation(validity))
         boxes = key_frame_boxes(detections, validity, prompt)
         prop = self.propagator.propagate(arr, validity.key_frame, boxes)
         return self._result(prop, validity, detections)
@@ -112,7 +123,8 @@ class GroundedSam2Tracker:
                 notes.setdefault("empty_mask_frames", {})[role] = empty.tolist()
         if not prop.visited.all():  # cannot happen with forward+backward; say so if it does
             notes["unvisited_frames"] = np.flatnonzero(~prop.visited).tolist()
-        return TrackResult(boxes[0], boxes[1], validity, detections, notes)
+        lost = (LOST_TRACK,) if "lost_track_frames" in notes else ()
+        return TrackResult(boxes[0], boxes[1], validity, detections, notes, label_match_deviation(validity) + lost)
 
 
 def key_frame_boxes(detections: FrameDetections, validity: Validity, prompt: DSRPrompt) -> list[tuple[float, ...]]:

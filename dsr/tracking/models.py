@@ -133,9 +133,10 @@ def lost_track_frames(area: np.ndarray, max_fraction: float, key_frame: int) -> 
 
     A frame is lost when its mask covers more than ``max_fraction`` of the frame while the mask at
     the key frame (where the detector saw the object) did not. An object that really fills the
-    frame from the key frame on is kept.
+    frame from the key frame on is kept. ``max_fraction`` 1.0 turns the rule off (no frame is lost,
+    as in the authors' code).
     """
     frac = np.nan_to_num(np.asarray(area, dtype=float), nan=0.0)
-    if frac.size == 0 or frac[key_frame] > max_fraction:
+    if frac.size == 0 or max_fraction >= 1.0 or frac[key_frame] > max_fraction:
         return np.zeros(frac.shape, dtype=bool)
     return frac > max_fraction

@@ -126,3 +126,19 @@ def test_vae_stays_fp32_when_the_transformer_runs_in_bf16(tiny_wan: Path) -> Non
     ref = AutoencoderKLWan.from_pretrained(str(tiny_wan), subfolder="vae")
     for (name, p), (_, q) in zip(pipe.vae.state_dict().items(), ref.state_dict().items(), strict=True):
         assert torch.equal(p, q), name
+
+
+def test_paper_exact_sampler_is_euler_on_diffsynth_sigmas_with_shift_5(tiny_wan: Path) -> None:
+    from dsr.generation import GENERATORS
+    from dsr.paper_exact import paper_exact_options
+
+    gen = GENERATORS.create("wan", paper_exact_options("generator", "wan", {"model": str(tiny_wan), **TINY}))
+    scheduler = gen.pipeline.scheduler
+    scheduler.set_timesteps(50)
+    unshifted = [1 - i / 50 for i in range(50)]  # DiffSynth: linspace(1, 0, 51)[:-1]
+    shifted = [5 * s / (1 + 4 * s) for s in unshifted]
+    np.testing.assert_allclose(scheduler.sigmas.numpy(), [*shifted, 0.0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(scheduler.timesteps.numpy(), [1000 * s for s in shifted], rtol=1e-5)
+    video, = gen.generate(PROMPT, [0])
+    assert video.frames.shape == (5, 32, 32, 3)
+    assert (video.settings["sampler"], video.settings["flow_shift"]) == ("euler", 5.0)

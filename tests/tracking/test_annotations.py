@@ -16,7 +16,8 @@ PROMPT = parse_prompt("A dog is on the left of a bench, then the dog runs to the
 def test_is_a_tracker_with_settings() -> None:
     tracker = AnnotationTracker(min_valid=10)
     assert isinstance(tracker, Tracker)
-    assert tracker.settings() == {"tracker": "annotations", "max_redundant": 16, "min_valid": 10, "min_run": 4}
+    assert tracker.settings() == {"tracker": "annotations", "max_redundant": 16, "min_valid": 10, "min_run": 4,
+                                  "label_match": "normalized"}
 
 
 def test_second_animal_makes_frames_redundant() -> None:
