@@ -45,13 +45,17 @@ def test_audit_with_tiny_grounded_sam2(tiny_grounding_dino, tiny_sam2) -> None:
     assert "validity_agreement" in report.table()
 
 
-def test_cli_audit_tracker_tiny_grounded_sam2(tmp_path) -> None:
+def test_cli_audit_tracker_tiny_grounded_sam2_paper_exact(tmp_path) -> None:
     from dsr.cli import main
 
     out = tmp_path / "audit.json"
     res = CliRunner().invoke(main, ["audit-tracker", "--tracker", "grounded-sam2", "--tiny", "--seeds", "1", "--frames", "8",
-                                    "--size", "48x64", "--scenario", "follow", "--out", str(out)])
+                                    "--size", "48x64", "--scenario", "follow", "--paper-exact", "--out", str(out)])
     assert res.exit_code == 0, res.output
     report = json.loads(out.read_text())
     assert report["tracker"] == "grounded-sam2" and report["summary"]["samples"] == 6
-    assert "score_mae" in res.output
+    assert "score_mae" in res.output and "changed_by_label_match" in res.output
+    # the preset is applied and recorded
+    assert report["config"]["paper_exact"] is True
+    assert (report["settings"]["label_match"], report["settings"]["lost_track_fraction"]) == ("exact", 1.0)
+    assert report["summary"]["changed_by_deviations"] == 0
