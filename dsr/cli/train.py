@@ -7,7 +7,6 @@ The options are generated from :class:`dsr.training.options.SpatialAlignOptions`
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,16 @@ EPILOG = """Any transformers.TrainingArguments field is also accepted as --field
 Re-running the same command resumes from the last complete checkpoint."""
 
 
-@click.command("train", epilog=EPILOG, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+class _RecordArgs(click.Command):
+    """Keeps the arguments as given, for the command line recorded in the model card."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["dsr.argv"] = list(args)
+        return super().parse_args(ctx, args)
+
+
+@click.command("train", cls=_RecordArgs, epilog=EPILOG,
+               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--output-dir", type=click.Path(file_okay=False), help="Folder of the adapter, checkpoints and card.")
 @dataclass_options(SpatialAlignOptions, exclude=("remove_unused_columns",))
 @click.option("--push-to-hub", "push_repo", metavar="REPO_ID", help="Push the adapter folder to this model repo "
@@ -48,7 +56,8 @@ def train(ctx: click.Context, **kw: Any) -> None:
         values["hub_private_repo"] = True
     if kw["tiny"]:
         values = _tiny(values)
-    result = run_train(SpatialAlignConfig(**values), command=sanitize_command(["dsr", *sys.argv[1:]]),
+    command = sanitize_command(["dsr", "train", *ctx.meta["dsr.argv"]])
+    result = run_train(SpatialAlignConfig(**values), command=command,
                        precompute_only=kw["precompute_only"])
     _summary(result, kw["precompute_only"])
 

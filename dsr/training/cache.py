@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dsr.builders.folder import atomic_write_bytes
-from dsr.errors import DataError, model_load_errors
+from dsr.errors import DataError, ModelLoadError, model_load_errors
 
 if TYPE_CHECKING:
     import torch
@@ -60,15 +60,35 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+#: Components of a diffusers Wan pipeline that training reads.
+COMPONENTS = ("transformer", "vae", "text_encoder", "tokenizer")
+
+
 def component_folder(model: str, subfolder: str, revision: str | None = None) -> Path:
     """The local folder of one pipeline component (downloaded to the Hub cache for a Hub id)."""
     local = Path(model).expanduser()
     if local.is_dir():
         return local / subfolder
     from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
 
+    try:
+        validate_repo_id(model)
+    except HFValidationError:
+        raise ModelLoadError(f"base model {model} is neither a folder nor a Hub repo id: give the folder of a "
+                             "diffusers Wan pipeline or an id like Wan-AI/Wan2.1-T2V-1.3B-Diffusers") from None
     with model_load_errors(subfolder, model, "--base-model PATH"):
         return Path(snapshot_download(model, revision=revision, allow_patterns=[f"{subfolder}/*"])) / subfolder
+
+
+def check_base_model(model: str, revision: str | None = None) -> None:
+    """Every component training needs is there (fetching it for a Hub id), before any heavy work."""
+    for name in COMPONENTS:
+        folder = component_folder(model, name, revision)
+        if not folder.is_dir() or not any(folder.iterdir()):
+            raise ModelLoadError(f"base model {model} has no {name}/ folder: give a diffusers Wan T2V pipeline "
+                                 "(e.g. Wan-AI/Wan2.1-T2V-1.3B-Diffusers) with --base-model")
 
 
 def component_fingerprint(folder: Path) -> str:
