@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
+from dsr import PYPI_URL
+
 __all__ = ["mask_secrets", "render_dataset_card", "sanitize_command"]
 
 #: Options whose values are secrets and never written to any file.
@@ -104,6 +106,7 @@ def render_dataset_card(
         yaml_configs=_yaml_configs(configs),
         format_version=record.get("format_version"),
         dsr_version=record.get("dsr_version"),
+        pypi_url=PYPI_URL,
         config_list=", ".join(f"`{n}`" for n in configs) or "none yet",
         sections=sections,
         load_snippet=loads,
