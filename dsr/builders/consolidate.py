@@ -19,7 +19,7 @@ import polars as pl
 
 from dsr.builders.folder import ASSETS_DIR, ConfigRecord, DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN, PAIR_COLUMNS, make_pairs
-from dsr.builders.samples import SAMPLE_COLUMNS, sample_features
+from dsr.builders.samples import SAMPLE_COLUMNS, current_row, sample_features
 from dsr.builders.work import WorkArea
 from dsr.scoring import CorrectnessCurve, correctness, plot_correctness
 
@@ -55,7 +55,7 @@ def _generate(files: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
         row = json.loads(Path(json_path).read_text(encoding="utf-8"))
         if mp4_path:
             row["video"] = {"bytes": Path(mp4_path).read_bytes(), "path": Path(mp4_path).name}
-        yield {k: row.get(k) for k in SAMPLE_COLUMNS}
+        yield current_row(row)
 
 
 def _sample_files(work: WorkArea, split: str) -> list[tuple[str, str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -82,8 +81,8 @@ def test_rows_are_complete_and_sorted(built: Path) -> None:
     assert r["video"]["bytes"][4:8] == b"ftyp"
     assert len(r["detections"]) == 32  # per frame, so validity can be re-decided later
     assert {d["label"] for d in r["detections"][r["key_frame"]]} == {r["animal"], r["object"]}
-    assert json.loads(r["score_settings"]) == {"m": 3, "min_frames": 20}
-    assert json.loads(r["encode_settings"])["crf"] == 18
+    assert r["score_settings"] == {"m": 3, "min_frames": 20}
+    assert r["encode_settings"] == {"codec": "libx264", "crf": 18, "preset": "medium", "pix_fmt": "yuv420p"}
 
 
 def test_pairs_follow_spec(built: Path) -> None:
