@@ -184,7 +184,7 @@ def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: Co
     pairs = make_pairs(df, tau)
     features = Features({
         "prompt_id": Value("string"), "split": Value("string"), "prompt": Value("string"),
-        "dsr_type": Value("string"), "chosen": List(Value("string")), "rejected": List(Value("string")),
+        "dsr_type": Value("string"), "chosen_ids": List(Value("string")), "rejected_ids": List(Value("string")),
         "chosen_seeds": List(Value("int64")), "rejected_seeds": List(Value("int64")),
         "chosen_scores": List(Value("float64")), "rejected_scores": List(Value("float64")),
         "n_samples": Value("int64"), "n_valid": Value("int64"), "tau": Value("float64"),
@@ -194,11 +194,11 @@ def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: Co
     counts_md = "\n".join(f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in c.items()) + " |" for s, c in pairs.counts.items())
     record = ConfigRecord(
         description=(f"DPO preference data (τ_train = {tau}): one row per qualifying prompt with ALL its winners "
-                     "(`chosen`, valid and DSR-Score ≥ τ) and losers (`rejected`, valid and < τ) as sample ids of "
-                     "the `samples` config. A prompt qualifies with ≥ 2 valid samples, ≥ 1 winner and ≥ 1 loser; "
-                     "a DPO loader draws one winner and one loser per prompt per step: `random.choice(row['chosen'])`, "
-                     "`random.choice(row['rejected'])` (`dsr.builders.pairs.draw_pair`), and looks their videos up "
-                     "in `samples` by `sample_id`."),
+                     "(`chosen_ids`, valid and DSR-Score ≥ τ) and losers (`rejected_ids`, valid and < τ) as sample "
+                     "ids of the `samples` config, with their seeds and scores in parallel lists. A prompt qualifies "
+                     "with ≥ 2 valid samples, ≥ 1 winner and ≥ 1 loser; a DPO loader draws one winner and one loser "
+                     "per prompt per step: `random.choice(row['chosen_ids'])`, `random.choice(row['rejected_ids'])` "
+                     "(`dsr.builders.pairs.draw_pair`), and looks their videos up in `samples` by `sample_id`."),
         columns=dict(PAIR_COLUMNS), counts={"prompts": pairs.counts},
         command=command, settings={**settings, "tau_train": tau},
         card_markdown=f"**Prompts kept and dropped**\n\n| split | counts |\n|---|---|\n{counts_md}\n",

@@ -90,10 +90,11 @@ def test_pairs_follow_spec(built: Path) -> None:
     pairs = _table(built, "pairs")
     assert pairs
     for p in pairs:
-        assert p["chosen"] and p["rejected"] and p["n_valid"] >= 2
-        assert all(samples[s]["valid"] and samples[s]["dsr_score"] >= 0.7 for s in p["chosen"])
-        assert all(samples[s]["valid"] and samples[s]["dsr_score"] < 0.7 for s in p["rejected"])
-        assert p["chosen_scores"] == [samples[s]["dsr_score"] for s in p["chosen"]]
+        assert p["chosen_ids"] and p["rejected_ids"] and p["n_valid"] >= 2
+        assert all(samples[s]["valid"] and samples[s]["dsr_score"] >= 0.7 for s in p["chosen_ids"])
+        assert all(samples[s]["valid"] and samples[s]["dsr_score"] < 0.7 for s in p["rejected_ids"])
+        assert p["chosen_scores"] == [samples[s]["dsr_score"] for s in p["chosen_ids"]]
+        assert p["chosen_seeds"] == [samples[s]["seed"] for s in p["chosen_ids"]]
     record = DatasetFolder(built).config_record("pairs")
     assert record is not None and record["counts"]["prompts"]["train"]["kept"] == len(pairs)
 
