@@ -87,7 +87,8 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "score_settings": "DSR-Score settings {m, min_frames} (a struct)",
     "encode_settings": "how the mp4 was encoded from the frames {codec, crf, preset, pix_fmt} (a struct); null when the mp4 was stored as given",
     "animal_boxes": "per frame the animal's box [x1, y1, x2, y2] in pixels; four NaN where absent, so that every row is a "
-                    "float array of shape (frames, 4) (e.g. `ds.with_format('torch')`)",
+                    "float array of shape (frames, 4) (e.g. `ds.with_format('torch')`); empty for a sample "
+                    "without a readable video (0 frames)",
     "object_boxes": "per frame the object's box; four NaN where absent",
     "animal_present": "per frame whether the animal has a box (false exactly where `animal_boxes` is NaN)",
     "object_present": "per frame whether the object has a box",
