@@ -1,8 +1,10 @@
-"""Merge the finished samples of every shard into the ``samples`` and ``pairs`` configs.
+"""Merge the finished samples of every shard into the ``samples``, ``tracks`` and ``pairs`` configs.
 
 Rows are sorted by (split, prompt_id, seed), so the result does not depend on how the work was
-sharded. Videos are embedded as bytes in the parquet shards (a ``datasets.Video`` column), so the
-folder loads locally and after a push. Tabular steps (summary, pairs) use polars.
+sharded (each parquet file takes every n-th row of that order, see :mod:`dsr.builders.folder`).
+Videos are embedded as bytes in the parquet shards (a ``datasets.Video`` column), so the folder
+loads locally and after a push. ``tracks`` holds the same rows without the video, for analysis
+that should not download the mp4 bytes. Tabular steps (summary, pairs) use polars.
 """
 
 from __future__ import annotations
@@ -17,15 +19,20 @@ from typing import Any
 
 import polars as pl
 
-from dsr.builders.folder import ASSETS_DIR, ConfigRecord, DatasetFolder
+from dsr.builders.folder import ASSETS_DIR, FORMAT_VERSION, ConfigRecord, DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN, PAIR_COLUMNS, make_pairs
-from dsr.builders.samples import SAMPLE_COLUMNS, sample_features
+from dsr.builders.samples import SAMPLE_COLUMNS, current_row, sample_features
 from dsr.builders.work import WorkArea
 from dsr.scoring import CorrectnessCurve, correctness, plot_correctness
 
-__all__ = ["ConsolidateResult", "consolidate", "samples_frame", "summarize"]
+__all__ = ["TRACK_COLUMNS", "ConsolidateResult", "consolidate", "samples_frame", "summarize"]
 
 log = logging.getLogger(__name__)
+
+#: The ``tracks`` config: every ``samples`` column but the video.
+TRACK_COLUMNS = {c: h for c, h in SAMPLE_COLUMNS.items() if c != "video"}
+#: Configs a merge writes.
+MERGED_CONFIGS = ("samples", "tracks", "pairs")
 
 _TABLE_COLUMNS = ("sample_id", "prompt_id", "split", "seed", "prompt", "dsr_type", "valid", "reason", "dsr_score")
 
@@ -55,7 +62,7 @@ def _generate(files: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
         row = json.loads(Path(json_path).read_text(encoding="utf-8"))
         if mp4_path:
             row["video"] = {"bytes": Path(mp4_path).read_bytes(), "path": Path(mp4_path).name}
-        yield {k: row.get(k) for k in SAMPLE_COLUMNS}
+        yield current_row(row)
 
 
 def _sample_files(work: WorkArea, split: str) -> list[tuple[str, str]]:
@@ -133,7 +140,7 @@ def _build_records(work: WorkArea, command: str, settings: dict[str, Any] | None
 
 def _up_to_date(folder: DatasetFolder, work: WorkArea, stamp: str) -> bool:
     configs = folder.read_record().get("configs", {})
-    present = all(c in configs and any(folder.root.glob(f"{c}/*.parquet")) for c in ("samples", "pairs"))
+    present = all(c in configs and any(folder.root.glob(f"{c}/*.parquet")) for c in MERGED_CONFIGS)
     return present and work.merged_stamp() == stamp
 
 
@@ -141,19 +148,22 @@ def consolidate(
     folder: DatasetFolder,
     *,
     tau_train: float = DEFAULT_TAU_TRAIN,
-    rows_per_shard: int = 200,
+    rows_per_shard: int | None = 200,
     command: str = "",
     settings: dict[str, Any] | None = None,
     skip_if_unchanged: bool = False,
 ) -> ConsolidateResult:
-    """Write ``samples`` and ``pairs`` from the work area; update plots, record and card.
+    """Write ``samples``, ``tracks`` and ``pairs`` from the work area; update plots, record and card.
+
+    ``rows_per_shard`` caps the rows of one ``samples`` file; every file also stays under
+    :data:`~dsr.builders.folder.SHARD_BYTES`.
 
     With ``skip_if_unchanged``, nothing is written when the configs already hold exactly the
     finished samples (same files, build records, ``tau_train`` and sharding): a re-run of a
     finished build is a no-op.
     """
     work = WorkArea(folder)
-    stamp = work.stamp(tau_train, rows_per_shard, settings)
+    stamp = work.stamp(tau_train, rows_per_shard, settings, FORMAT_VERSION)
     if skip_if_unchanged and _up_to_date(folder, work, stamp):
         log.info("samples and pairs in %s are up to date: nothing written", folder.root)
         return summarize(folder, tau_train)[1]
@@ -172,9 +182,19 @@ def consolidate(
         command=command, settings=settings, card_markdown=_samples_markdown(result, plot_name),
     )
     folder.write_config("samples", datasets, record, max_rows_per_shard=rows_per_shard)
+    _write_tracks(folder, datasets, command, settings)
     _write_pairs(folder, df, tau_train, result, command, settings)
     work.mark_merged(stamp)
     return result
+
+
+def _write_tracks(folder: DatasetFolder, samples: dict[str, Any], command: str, settings: dict[str, Any]) -> None:
+    record = ConfigRecord(
+        description="The rows of `samples` without the `video` column: boxes, frame classes, validity, SSR "
+                    "sequences and DSR-Scores, for analysis (load_dataset, polars, duckdb) that should not "
+                    "download the mp4 bytes. Join with `samples` on `sample_id` for a video.",
+        columns=dict(TRACK_COLUMNS), command=command, settings=settings)
+    folder.write_config("tracks", {s: ds.remove_columns("video") for s, ds in samples.items()}, record)
 
 
 def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: ConsolidateResult,
@@ -184,7 +204,7 @@ def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: Co
     pairs = make_pairs(df, tau)
     features = Features({
         "prompt_id": Value("string"), "split": Value("string"), "prompt": Value("string"),
-        "dsr_type": Value("string"), "chosen": List(Value("string")), "rejected": List(Value("string")),
+        "dsr_type": Value("string"), "chosen_ids": List(Value("string")), "rejected_ids": List(Value("string")),
         "chosen_seeds": List(Value("int64")), "rejected_seeds": List(Value("int64")),
         "chosen_scores": List(Value("float64")), "rejected_scores": List(Value("float64")),
         "n_samples": Value("int64"), "n_valid": Value("int64"), "tau": Value("float64"),
@@ -194,11 +214,11 @@ def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: Co
     counts_md = "\n".join(f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in c.items()) + " |" for s, c in pairs.counts.items())
     record = ConfigRecord(
         description=(f"DPO preference data (τ_train = {tau}): one row per qualifying prompt with ALL its winners "
-                     "(`chosen`, valid and DSR-Score ≥ τ) and losers (`rejected`, valid and < τ) as sample ids of "
-                     "the `samples` config. A prompt qualifies with ≥ 2 valid samples, ≥ 1 winner and ≥ 1 loser; "
-                     "a DPO loader draws one winner and one loser per prompt per step: `random.choice(row['chosen'])`, "
-                     "`random.choice(row['rejected'])` (`dsr.builders.pairs.draw_pair`), and looks their videos up "
-                     "in `samples` by `sample_id`."),
+                     "(`chosen_ids`, valid and DSR-Score ≥ τ) and losers (`rejected_ids`, valid and < τ) as sample "
+                     "ids of the `samples` config, with their seeds and scores in parallel lists. A prompt qualifies "
+                     "with ≥ 2 valid samples, ≥ 1 winner and ≥ 1 loser; a DPO loader draws one winner and one loser "
+                     "per prompt per step: `random.choice(row['chosen_ids'])`, `random.choice(row['rejected_ids'])` "
+                     "(`dsr.builders.pairs.draw_pair`), and looks their videos up in `samples` by `sample_id`."),
         columns=dict(PAIR_COLUMNS), counts={"prompts": pairs.counts},
         command=command, settings={**settings, "tau_train": tau},
         card_markdown=f"**Prompts kept and dropped**\n\n| split | counts |\n|---|---|\n{counts_md}\n",

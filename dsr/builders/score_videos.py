@@ -51,7 +51,7 @@ class ScoreVideosConfig:
     model_name: str = field(default="file", metadata={"help": "name of the model that made the videos (the `generator` column)"})
     tau_train: float = field(default=DEFAULT_TAU_TRAIN, metadata={"help": "winner/loser threshold of the pairs"})
     score: ScoreConfig = field(default_factory=ScoreConfig, metadata={"help": "DSR-Score settings"})
-    rows_per_shard: int = field(default=200, metadata={"help": "rows per parquet file of `samples`"})
+    rows_per_shard: int = field(default=200, metadata={"help": "most rows per parquet file of `samples` (files also stay under 200 MB)"})
     command: str = field(default="", metadata={"help": "command line recorded in the card"})
 
     def __post_init__(self) -> None:

@@ -54,7 +54,7 @@ class VideoBuildConfig:
     tau_train: float = field(default=DEFAULT_TAU_TRAIN, metadata={"help": "winner/loser threshold of the pairs"})
     score: ScoreConfig = field(default_factory=ScoreConfig, metadata={"help": "DSR-Score settings"})
     encode: EncodeConfig = field(default_factory=EncodeConfig, metadata={"help": "mp4 encoding"})
-    rows_per_shard: int = field(default=200, metadata={"help": "rows per parquet file of `samples`"})
+    rows_per_shard: int = field(default=200, metadata={"help": "most rows per parquet file of `samples` (files also stay under 200 MB)"})
     consolidate: bool = field(default=True, metadata={"help": "merge into configs once every shard is done"})
     command: str = field(default="", metadata={"help": "command line recorded in the card"})
 

@@ -1,9 +1,11 @@
 """Score per-sample tracks read from parquet or JSONL (the input of ``dsr score``).
 
 One row per sample. Required: the per-frame boxes ``animal_boxes`` and ``object_boxes`` (lists of
-``[x1, y1, x2, y2]`` or null for absent) and the relations, either as prompt fields ``initial`` and
+``[x1, y1, x2, y2]``; null or four NaN for an absent frame) and the relations, either as prompt fields ``initial`` and
 ``final`` (animal/object optional) or as the prompt sentence in ``prompt``. Optional: ``sample_id``,
-``prompt_id``, ``seed``, and ``valid``/``reason`` from a tracker (a row marked invalid stays invalid).
+``prompt_id``, ``seed``, ``valid``/``reason`` from a tracker (a row marked invalid stays invalid), and
+per-frame presence flags ``animal_present``/``object_present`` as the ``samples`` config stores them
+(a frame flagged false is absent whatever its box holds). A ``samples`` parquet file is valid input.
 A malformed row is reported with its row number and field, and the other rows are still scored.
 """
 
@@ -82,6 +84,18 @@ def _boxes(row: dict[str, Any], key: str, where: str) -> np.ndarray:
     return out
 
 
+def _present(row: dict[str, Any], who: str, boxes: np.ndarray, where: str) -> np.ndarray:
+    """``boxes`` with the frames whose ``<who>_present`` flag is false made absent (NaN)."""
+    flags = row.get(f"{who}_present")
+    if flags is None:
+        return boxes
+    if not isinstance(flags, (list, tuple)) or len(flags) != len(boxes):
+        raise DataError(f"{where}: field '{who}_present' must list one flag per frame of '{who}_boxes' ({len(boxes)})")
+    out = boxes.copy()
+    out[~np.array([bool(f) for f in flags], dtype=bool)] = np.nan
+    return out
+
+
 def _relations(row: dict[str, Any], where: str) -> tuple[Relation, Relation]:
     """The row's (initial, final) relations: from the fields when either is given, else from the
     prompt sentence. They must form one of the six DSR types."""
@@ -128,7 +142,8 @@ def score_rows(
             continue
         where = f"row {number}"
         try:
-            animal, obj = _boxes(row, "animal_boxes", where), _boxes(row, "object_boxes", where)
+            animal = _present(row, "animal", _boxes(row, "animal_boxes", where), where)
+            obj = _present(row, "object", _boxes(row, "object_boxes", where), where)
             if len(animal) != len(obj):
                 raise DataError(f"{where}: 'animal_boxes' has {len(animal)} frames but 'object_boxes' {len(obj)}")
             good.append((row, animal, obj, *_relations(row, where)))
