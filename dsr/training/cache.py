@@ -231,10 +231,10 @@ def check_complete(index: CacheIndex) -> None:
                         "a rank failed: re-run, finished entries are kept")
 
 
-def _progress(items: list[Any], desc: str, show: bool) -> Iterable[Any]:
+def _progress(items: list[Any], desc: str, unit: str, show: bool) -> Iterable[Any]:
     from tqdm.auto import tqdm
 
-    return tqdm(items, desc=desc, unit="video" if "latent" in desc else "prompt", disable=not show or not items)
+    return tqdm(items, desc=desc, unit=unit, disable=not show or not items)
 
 
 def _encode_videos(config: SpatialAlignConfig, spec: CacheSpec, todo: list[tuple[str, bytes]],
@@ -251,7 +251,7 @@ def _encode_videos(config: SpatialAlignConfig, spec: CacheSpec, todo: list[tuple
         vae.enable_tiling()
     mean = torch.tensor(vae.config.latents_mean, device=device).view(1, -1, 1, 1, 1)
     std = torch.tensor(vae.config.latents_std, device=device).view(1, -1, 1, 1, 1)
-    for sid, data in _progress(todo, "precompute latents", show):
+    for sid, data in _progress(todo, "precompute latents", "video", show):
         pixels = video_tensor(data, sid, config.train_num_frames, config.train_height, config.train_width).to(device)
         with torch.inference_mode():
             z = (vae.encode(pixels).latent_dist.mode() - mean) / std
@@ -300,7 +300,7 @@ def _encode_texts(config: SpatialAlignConfig, spec: CacheSpec, todo: list[tuple[
         pipe = WanPipeline.from_pretrained(config.base_model, transformer=None, vae=None,
                                            revision=config.base_model_revision, dtype=dtype)
     pipe.text_encoder.to(device).eval()
-    for pid, (text, length) in _progress(todo, "precompute text", show):
+    for pid, (text, length) in _progress(todo, "precompute text", "prompt", show):
         with torch.inference_mode():
             embeds, _ = pipe.encode_prompt(text, do_classifier_free_guidance=False, max_sequence_length=length,
                                            device=torch.device(device), dtype=dtype)

@@ -184,12 +184,12 @@ def _broadcast(value: Any, state: Any) -> Any:
 
 def _fit(config: SpatialAlignConfig, pairs: PairSet, index: CacheIndex, source: DatasetSource, result: TrainResult,
          resume: str | None, callbacks: list[TrainerCallback] | None, command: str, state: Any) -> None:
+    from transformers import enable_full_determinism, set_seed
+
     from dsr.training.dataset import NoiseSettings, PairDraws
     from dsr.training.model import SpatialAlignModel, add_lora, load_transformer, lora_parameters
     from dsr.training.outputs import final_metrics, training_record, write_outputs
     from dsr.training.trainer import SpatialAlignTrainer
-
-    from transformers import enable_full_determinism, set_seed
 
     # the adapter's initial A matrices are random: draw them from the run's seed, not from whatever
     # the process did before (a seed must reproduce the adapter)
