@@ -150,8 +150,14 @@ def consolidate(
 
     With ``skip_if_unchanged``, nothing is written when the configs already hold exactly the
     finished samples (same files, build records, ``tau_train`` and sharding): a re-run of a
-    finished build is a no-op.
+    finished build is a no-op. One merge at a time: a second one raises :class:`BusyError` at once.
     """
+    with WorkArea(folder).merging():
+        return _consolidate(folder, tau_train, rows_per_shard, command, settings, skip_if_unchanged)
+
+
+def _consolidate(folder: DatasetFolder, tau_train: float, rows_per_shard: int, command: str,
+                 settings: dict[str, Any] | None, skip_if_unchanged: bool) -> ConsolidateResult:
     work = WorkArea(folder)
     stamp = work.stamp(tau_train, rows_per_shard, settings)
     if skip_if_unchanged and _up_to_date(folder, work, stamp):
