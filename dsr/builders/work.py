@@ -110,24 +110,23 @@ def slice_items(items: Sequence[tuple[str, int]], shard: ShardSpec, *, whole_pro
                 kind: Callable[[str], str] | None = None) -> list[tuple[str, int]]:
     """Disjoint deterministic slice of the (prompt_id, seed) list, kept in the given order.
 
-    ``kind`` names the DSR type of a prompt id: the ``j``-th item of each type goes to shard
-    ``j % count``, so every shard holds every type (plain round robin over interleaved types would
-    give each shard only some of them whenever the shard count shares a factor with 6). Without
-    ``kind`` all items are one group. With ``whole_prompts`` every seed of a prompt goes to the same
-    shard (the ``k``-th prompt of a type to shard ``k % count``), so batches of seeds are formed
-    exactly as in a single-process build.
+    Round robin over the items grouped by ``kind`` (the DSR type of a prompt id; one group without
+    it): the shards differ by at most one item in all and in every type. (Round robin over the
+    interleaved order itself would give each shard only some types whenever the shard count shares
+    a factor with 6.) With ``whole_prompts`` the round robin is over prompts, so every seed of a
+    prompt goes to the same shard and batches of seeds are formed as in a single-process build.
     """
     ordered = list(dict.fromkeys(items))
-    kind = kind or (lambda _pid: "")
     units = list(dict.fromkeys(pid for pid, _ in ordered)) if whole_prompts else ordered
-    seen: dict[str, int] = {}
-    mine = set()
-    for unit in units:
-        group = kind(unit if isinstance(unit, str) else unit[0])
-        rank = seen[group] = seen.get(group, -1) + 1
-        if rank % shard.count == shard.index:
-            mine.add(unit)
+    group = kind or (lambda _pid: "")
+    rank = {name: i for i, name in enumerate(dict.fromkeys(group(_pid(u)) for u in units))}
+    by_group = sorted(units, key=lambda u: rank[group(_pid(u))])  # stable: given order within a group
+    mine = set(by_group[shard.index :: shard.count])
     return [item for item in ordered if (item[0] if whole_prompts else item) in mine]
+
+
+def _pid(unit: str | tuple[str, int]) -> str:
+    return unit if isinstance(unit, str) else unit[0]
 
 
 def _split_id(name: str) -> tuple[str, int]:
