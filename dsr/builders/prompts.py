@@ -51,6 +51,9 @@ PROMPT_COLUMNS: dict[str, str] = {
     "verb": "Motion verb that fits the animal (third person).",
     "split": "train or test.",
     "source": "What produced the prompt: `template`, `openai:<model>` or `file:<name>`.",
+    "source_id": "The prompt's own id in an imported list (a `source_id`, `prompt_id` or `id` column of a "
+                 "`--backend file` input, e.g. the authors' `1043_TL`); null otherwise. `dsr score-videos` matches "
+                 "video files named after it (`1043_TL_F81_seed00.mp4`).",
 }
 
 
@@ -145,17 +148,18 @@ def _generate(config: PromptBuildConfig, backend: Any, pool: PromptPool) -> tupl
     return selection, config.max_rounds
 
 
-def prompt_row(entry: Accepted, split: str) -> dict[str, str]:
+def prompt_row(entry: Accepted, split: str) -> dict[str, str | None]:
     """One row of the ``prompts`` config, in :data:`PROMPT_COLUMNS` order."""
     p, t = entry.prompt, entry.prompt.dsr_type
     return {
         "prompt_id": p.stable_id(), "prompt": p.render(), "scene": p.scene, "animal": p.animal,
         "object": p.object, "initial": p.initial.value, "final": p.final.value, "dsr_type": t.code,
         "dsr_letter": t.letter, "verb": p.verb, "split": split, "source": entry.source,
+        "source_id": entry.source_id,
     }
 
 
-def _rows(selection: Selection) -> dict[str, list[dict[str, str]]]:
+def _rows(selection: Selection) -> dict[str, list[dict[str, str | None]]]:
     out = {}
     for split, entries in (("train", selection.train), ("test", selection.test)):
         ordered = sorted(entries, key=lambda e: e.prompt.dsr_type.letter)  # stable: keeps draw order
@@ -199,7 +203,7 @@ def _log_rejects(rejects: list[Reject], limit: int = 20) -> None:
         log.warning("... and %d more rejects, see the rejects file", len(bad) - limit)
 
 
-def _write(config: PromptBuildConfig, folder: DatasetFolder, rows: dict[str, list[dict[str, str]]],
+def _write(config: PromptBuildConfig, folder: DatasetFolder, rows: dict[str, list[dict[str, str | None]]],
            record: ConfigRecord) -> None:
     import datasets
 

@@ -221,7 +221,31 @@ def build_sample(
     """The ``samples`` row of one (prompt, seed); ``video`` holds ``{"bytes", "path"}`` or None.
 
     The tracker sees the frames as generated (a GeneratedVideo) or as decoded (bytes or a path).
+    The row names no absolute local path (a checkpoint folder, a video file in an error message):
+    those are cut to their last part, as in every published file.
     """
+    row = _sample_row(prompt_record, seed, video, tracker, split=split, generator=generator,
+                      generator_settings=generator_settings, encode=encode, score=score)
+    from dsr.cards import mask_local_paths
+
+    for key in ("generator_settings", "tracker_settings", "notes", "reason_detail"):
+        if isinstance(row.get(key), str):
+            row[key] = mask_local_paths(row[key])
+    return row
+
+
+def _sample_row(
+    prompt_record: Mapping[str, Any],
+    seed: int,
+    video: GeneratedVideo | bytes | str | Path | None,
+    tracker: Tracker,
+    *,
+    split: str | None,
+    generator: str,
+    generator_settings: Mapping[str, Any] | None,
+    encode: EncodeConfig | None,
+    score: ScoreConfig | None,
+) -> dict[str, Any]:
     row = _base_row(prompt_record, seed, split)
     gen_settings = dict(generator_settings or (video.settings if isinstance(video, GeneratedVideo) else {}))
     row.update(generator=generator, generator_settings=json.dumps(gen_settings, sort_keys=True, default=str),

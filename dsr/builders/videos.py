@@ -21,7 +21,14 @@ from dsr.builders.folder import DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN
 from dsr.builders.prompt_source import load_prompt_records
 from dsr.builders.samples import GENERATION_FAILED, ScoreConfig, build_sample, invalid_sample
-from dsr.builders.work import ShardSpec, WorkArea, resolve_shard, slice_items, work_order
+from dsr.builders.work import (
+    ShardSpec,
+    WorkArea,
+    resolve_shard,
+    slice_items,
+    without_device,
+    work_order,
+)
 from dsr.errors import BusyError, ConfigError, DsrError, ModelLoadError, PromptParseError
 from dsr.media import EncodeConfig
 from dsr.prompts import parse_prompt
@@ -143,41 +150,12 @@ def _settings(config: VideoBuildConfig, generator: Any, tracker: Any) -> dict[st
 RECIPE_KEYS = ("generator", "tracker", "score", "encode")
 
 
-def _recipe(settings: Any) -> Any:
-    """``settings`` without device placement (each rank of a distributed build has its own GPU)."""
-    if isinstance(settings, dict):
-        return {k: _recipe(v) for k, v in settings.items() if k not in ("device", "device_index")}
-    return settings
-
-
-def _diff(old: Any, new: Any, path: str) -> str:
-    """The first few differing leaves, e.g. ``generator.num_frames: 81 → 32``."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        keys = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
-        return ", ".join(_diff(old.get(k), new.get(k), f"{path}.{k}") for k in keys[:3])
-    return f"{path}: {old!r} → {new!r}"
-
-
-def _check_recipe(work: WorkArea, split: str, settings: dict[str, Any], shard: ShardSpec) -> None:
-    """Refuse to mix samples made with other generator/tracker/score/encode settings into a split
-    (finished ones, or those that other shards of the split are making right now)."""
-    previous = work.build_record(split)
-    if previous is None or not (work.finished(split) or work.active_shards(split, besides=shard)):
-        return
-    old, new = _recipe(previous.get("settings", {})), _recipe(settings)
-    changed = [k for k in RECIPE_KEYS if old.get(k) != new.get(k)]
-    if changed:
-        details = "; ".join(_diff(old.get(k), new.get(k), k) for k in changed)
-        raise ConfigError(f"{work.root / split} holds (or is building) {split} samples made with other {', '.join(changed)} settings "
-                          f"({details}): use another --out, or the options of that build")
-
-
 def _record_build(work: WorkArea, config: VideoBuildConfig, settings: dict[str, Any], shard: ShardSpec) -> None:
     """Check the split's recipe, then store its settings and command unless only the command (or
     the device) changed: a re-run of a finished build leaves the folder untouched."""
-    _check_recipe(work, config.split, settings, shard)
+    work.check_recipe(config.split, settings, RECIPE_KEYS, besides=shard)
     previous = work.build_record(config.split)
-    if previous is None or _recipe(previous.get("settings")) != _recipe(settings):
+    if previous is None or without_device(previous.get("settings")) != without_device(settings):
         work.record_build(config.split, settings, config.command)
 
 

@@ -129,6 +129,21 @@ def _pid(unit: str | tuple[str, int]) -> str:
     return unit if isinstance(unit, str) else unit[0]
 
 
+def without_device(settings: Any) -> Any:
+    """``settings`` without device placement (each rank of a distributed build has its own GPU)."""
+    if isinstance(settings, dict):
+        return {k: without_device(v) for k, v in settings.items() if k not in ("device", "device_index")}
+    return settings
+
+
+def _diff(old: Any, new: Any, path: str) -> str:
+    """The first few differing leaves, e.g. ``generator.num_frames: 81 → 32``."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        keys = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+        return ", ".join(_diff(old.get(k), new.get(k), f"{path}.{k}") for k in keys[:3])
+    return f"{path}: {old!r} → {new!r}"
+
+
 def _split_id(name: str) -> tuple[str, int]:
     prompt_id, _, seed = name.rpartition("__seed")
     return prompt_id, int(seed)
@@ -174,6 +189,22 @@ class WorkArea:
     def build_record(self, split: str) -> dict[str, Any] | None:
         path = self.root / split / BUILD_FILE
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    def check_recipe(self, split: str, settings: Mapping[str, Any], keys: Sequence[str],
+                     besides: ShardSpec | None = None) -> None:
+        """Refuse to mix samples made with other settings (the ``keys`` of the split's build
+        record, devices aside) into ``split``: finished ones, or those that live shards other
+        than ``besides`` are making right now."""
+        previous = self.build_record(split)
+        if previous is None or not (self.finished(split) or self.active_shards(split, besides=besides)):
+            return
+        old, new = without_device(previous.get("settings", {})), without_device(dict(settings))
+        changed = [k for k in keys if old.get(k) != new.get(k)]
+        if changed:
+            details = "; ".join(_diff(old.get(k), new.get(k), k) for k in changed)
+            raise ConfigError(f"{self.root / split} holds (or is building) {split} samples made with other "
+                              f"{', '.join(changed)} settings ({details}): use another --out, or the options "
+                              "of that build")
 
     def stamp(self, *extra: Any) -> str:
         """Fingerprint of every finished sample and build record (plus ``extra``): equal stamps
