@@ -3,8 +3,9 @@
 Flow: a backend proposes candidates (:mod:`dsr.builders.prompt_backends`) → each is re-parsed and
 checked (:mod:`dsr.builders.prompt_records`) → balanced disjoint splits are picked
 (:mod:`dsr.builders.prompt_splits`); rounds repeat with the shortfall until the splits are full →
-parquet files, card and build record are written through :class:`DatasetFolder`, rejects to
-``assets/prompt_rejects.jsonl``.
+prompts that the folder's other configs still name must survive, unless ``replace``
+(:mod:`dsr.builders.prompt_dependents`) → parquet files, card and build record are written through
+:class:`DatasetFolder`, rejects to ``assets/prompt_rejects.jsonl``.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from typing import Any
 
 from dsr.builders.folder import ASSETS_DIR, ConfigRecord, DatasetFolder, atomic_write_text
 from dsr.builders.prompt_backends import PROMPT_BACKENDS, BackendContext
+from dsr.builders.prompt_dependents import check_replaceable
 from dsr.builders.prompt_records import REJECT_REASONS, Accepted, PromptPool, Reject
 from dsr.builders.prompt_splits import DISJOINT_MODES, Selection, quotas, select_splits
 from dsr.errors import ConfigError, DataError
+from dsr.locks import exclusive_lock
 from dsr.prompts import DSRType
 
 __all__ = ["PROMPT_COLUMNS", "PROMPTS_CONFIG", "PromptBuildConfig", "PromptBuildResult", "build_prompts"]
@@ -70,6 +73,7 @@ class PromptBuildConfig:
     strict: bool = field(default=False, metadata={"help": "Write nothing if any input is bad (unparseable, mismatched, broken row)."})
     max_rounds: int = field(default=5, metadata={"help": "Generation rounds to fill the splits before giving up on the shortfall."})
     backend_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "Options of the chosen backend's config (e.g. model, base_url, path)."})
+    replace: bool = field(default=False, metadata={"help": "Replace prompts that other configs of the folder (samples, pairs, unmerged samples) still name; refused otherwise."})
     command: str = field(default="", metadata={"help": "Sanitized command line recorded in the card."})
 
     def __post_init__(self) -> None:
@@ -92,6 +96,7 @@ class PromptBuildConfig:
         data = asdict(self)
         data["out"] = str(self.out)
         data.pop("command")
+        data.pop("replace")
         return data
 
 
@@ -213,10 +218,16 @@ def _write(config: PromptBuildConfig, folder: DatasetFolder, rows: dict[str, lis
 
 
 def build_prompts(config: PromptBuildConfig) -> PromptBuildResult:
-    """Build the ``prompts`` config of ``config.out``; see the module docstring."""
+    """Build the ``prompts`` config of ``config.out``; see the module docstring. One build of a
+    folder's prompts at a time: a second one raises :class:`BusyError` at once."""
+    folder = DatasetFolder(config.out)
+    with exclusive_lock(folder.work_dir(PROMPTS_CONFIG) / "build.lock", f"the prompts of {folder.root}"):
+        return _build(config, folder)
+
+
+def _build(config: PromptBuildConfig, folder: DatasetFolder) -> PromptBuildResult:
     from dsr.builders.prompt_card import config_record
 
-    folder = DatasetFolder(config.out)
     backend = _backend(config, folder)
     pool = PromptPool()
     selection, rounds = _generate(config, backend, pool)
@@ -229,6 +240,7 @@ def build_prompts(config: PromptBuildConfig) -> PromptBuildResult:
         log.warning("could not fill the splits, missing per type: %s",
                     {t.code: n for t, n in selection.shortfall.items() if n})
     rows = _rows(selection)
+    check_replaceable(folder, {(s, r["prompt_id"]) for s, rs in rows.items() for r in rs}, force=config.replace)
     counts = {s: {t.code: Counter(r["dsr_type"] for r in rs)[t.code] for t in DSRType} for s, rs in rows.items()}
     rejects_text = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in pool.rejects)
     rejects_file = atomic_write_text(folder.root / REJECTS_FILE, rejects_text)
