@@ -27,7 +27,8 @@ __all__ = ["ConsolidateResult", "consolidate", "samples_frame", "summarize"]
 
 log = logging.getLogger(__name__)
 
-_TABLE_COLUMNS = ("sample_id", "prompt_id", "split", "seed", "prompt", "dsr_type", "valid", "reason", "dsr_score")
+_TABLE_COLUMNS = ("sample_id", "prompt_id", "split", "seed", "prompt", "dsr_type", "valid", "reason", "dsr_score",
+                  "n_degenerate_frames")
 
 
 @dataclass
@@ -46,7 +47,7 @@ def samples_frame(work: WorkArea) -> pl.DataFrame:
     rows = [{k: row.get(k) for k in _TABLE_COLUMNS} for split in work.splits() for row, _, _ in work.rows(split)]
     schema = {"sample_id": pl.String, "prompt_id": pl.String, "split": pl.String, "seed": pl.Int64,
               "prompt": pl.String, "dsr_type": pl.String, "valid": pl.Boolean, "reason": pl.String,
-              "dsr_score": pl.Float64}
+              "dsr_score": pl.Float64, "n_degenerate_frames": pl.Int64}
     return pl.DataFrame(rows, schema=schema).sort(["split", "prompt_id", "seed"])
 
 
@@ -86,6 +87,9 @@ def _validity_counts(df: pl.DataFrame) -> dict[str, dict[str, int]]:
         counts = {"samples": part.height, "valid": int(part["valid"].fill_null(False).sum())}
         for reason, n in part.filter(~pl.col("valid").fill_null(False)).group_by("reason").len().sort("reason").iter_rows():
             counts[f"invalid_{reason}"] = int(n)
+        degenerate = int(part["n_degenerate_frames"].fill_null(0).sum())
+        if degenerate:  # boxes given with zero or negative width/height: why frames went unused
+            counts["frames_with_degenerate_boxes"] = degenerate
         out[split] = counts
     return out
 

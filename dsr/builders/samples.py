@@ -95,6 +95,7 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "n_miss_frames": "frames classified miss",
     "n_redundant_frames": "frames classified redundant",
     "n_usable_frames": "frames with both boxes usable for the score",
+    "n_degenerate_frames": "frames left out of the score because a box was given with zero or negative width or height",
     "dsr_score": "DSR-Score in [0, 1] (null when invalid)",
     "r_init": "mean initial-relation SSR over the first m usable frames",
     "r_final": "mean final-relation SSR over the last m usable frames",
@@ -130,7 +131,8 @@ def sample_features() -> datasets.Features:
                                         "score_settings", "encode_settings", "reason",
                                         "reason_detail", "notes")}
     ints = {c: Value("int64") for c in ("seed", "num_frames", "fps", "height", "width", "key_frame",
-                                       "n_valid_frames", "n_miss_frames", "n_redundant_frames", "n_usable_frames")}
+                                       "n_valid_frames", "n_miss_frames", "n_redundant_frames", "n_usable_frames",
+                                       "n_degenerate_frames")}
     floats = {c: Value("float64") for c in ("dsr_score", "r_init", "r_final", "g_init", "g_final")}
     detection = {"label": Value("string"), "box": List(Value("float64")), "score": Value("float64")}
     seqs = {"animal_boxes": boxes, "object_boxes": boxes, "frame_classes": List(Value("string")),
@@ -150,7 +152,7 @@ def _base_row(record: Mapping[str, Any], seed: int, split: str | None) -> dict[s
     pid = str(record.get("prompt_id") or "")
     row.update(sample_id=sample_id(pid, seed), prompt_id=pid, seed=int(seed),
                split=split or record.get("split") or "", num_frames=0,
-               n_valid_frames=0, n_miss_frames=0, n_redundant_frames=0, n_usable_frames=0,
+               n_valid_frames=0, n_miss_frames=0, n_redundant_frames=0, n_usable_frames=0, n_degenerate_frames=0,
                animal_boxes=[], object_boxes=[], frame_classes=[], detections=[], ssr_initial=[], ssr_final=[],
                notes="{}", generator_settings="{}", tracker_settings="{}", score_settings="{}",
                encode_settings="{}")
@@ -292,13 +294,17 @@ def _scored(row: dict[str, Any], prompt: DSRPrompt, result: TrackResult, cfg: Sc
         animal_boxes=_boxes(result.animal_boxes), object_boxes=_boxes(result.object_boxes),
         frame_classes=v.frame_class_names, detections=detections, ssr_initial=sd["ssr_initial"], ssr_final=sd["ssr_final"],
         n_valid_frames=v.n_valid, n_miss_frames=v.n_miss, n_redundant_frames=v.n_redundant,
-        n_usable_frames=s.n_frames, notes=json.dumps(notes, sort_keys=True, default=str),
+        n_usable_frames=s.n_frames, n_degenerate_frames=s.n_degenerate_frames,
+        notes=json.dumps(notes, sort_keys=True, default=str),
     )
     if not v.valid:
         detail = notes.get("error") or _validity_detail(v.reason, v.n_valid, v.n_miss, v.n_redundant)
         return invalid_sample(row, str(v.reason), str(detail))
     if not s.valid:
-        return invalid_sample(row, str(s.reason), f"only {s.n_frames} frames have both boxes usable (need {cfg.min_frames})")
+        degenerate = (f"; {s.n_degenerate_frames} frames had a box with zero or negative width or height"
+                      if s.n_degenerate_frames else "")
+        return invalid_sample(row, str(s.reason),
+                              f"only {s.n_frames} frames have both boxes usable (need {cfg.min_frames}){degenerate}")
     row.update(valid=True, reason=None, reason_detail=None, key_frame=v.key_frame, dsr_score=s.score,
                r_init=s.r_init, r_final=s.r_final, g_init=s.g_init, g_final=s.g_final)
     return row
