@@ -124,6 +124,22 @@ def test_second_merge_is_refused_and_a_build_leaves_the_merge_to_it(folder: Path
     assert len(list((folder / "samples").glob("*.parquet"))) == 1
 
 
+def test_score_videos_into_a_split_being_built_is_refused(folder: Path, hold, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from dsr.builders.score_videos import ScoreVideosConfig, score_videos
+    from dsr.media import encode_video
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    (videos / "train-000_seed00.mp4").write_bytes(encode_video(np.zeros((4, 16, 16, 3), dtype=np.uint8), 8))
+    holder = hold("train", 0, 1)
+    config = ScoreVideosConfig(videos=str(videos), prompts=str(folder), out=str(folder), tracker="annotations")
+    with pytest.raises(BusyError, match=f"in use by process {holder.pid}"):
+        score_videos(config)
+    assert not WorkArea(DatasetFolder(folder)).finished("train")
+
+
 # -- work order --------------------------------------------------------------------------------
 def _typed_records(per_type: int) -> list[dict[str, str]]:
     """Records whose ids start with their type code, as real prompt ids do, listed type by type."""
