@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import functools
 import hashlib
 import json
 import logging
@@ -231,7 +230,7 @@ def _settings(config: ScoreVideosConfig, recipe: dict[str, Any], matching: Match
                                                         "prompts_without_videos": matching.prompts_without_videos}}
 
 
-def _claim_split(work: WorkArea, config: ScoreVideosConfig, split: str, settings: dict[str, Any],
+def _check_split(work: WorkArea, config: ScoreVideosConfig, split: str, settings: dict[str, Any],
                  matched: set[tuple[str, int]]) -> None:
     """Refuse a split whose finished samples this run would not describe; then record the run."""
     previous = work.build_record(split)
@@ -255,19 +254,21 @@ def score_videos(config: ScoreVideosConfig, tracker: Any = None) -> ScoreVideosR
     records = _load_records(config)
     matching = match_videos(Path(config.videos), records, Path(config.mapping) if config.mapping else None)
     _log_matching(matching)
-    tracker = tracker or TRACKERS.resolve(config.tracker)(**config.tracker_options)
     folder = DatasetFolder(config.out)
     work = WorkArea(folder)
     result = ScoreVideosResult(matching, out=folder.root)
-    recipe = _recipe(config, tracker)
-    settings = _settings(config, recipe, matching)
     by_split: dict[str, set[tuple[str, int]]] = {}
     for pid, seed in matching.matched:
         by_split.setdefault(str(records[pid]["split"]), set()).add((pid, seed))
     with contextlib.ExitStack() as held:
+        for split in sorted(by_split):  # before loading the tracker: a refused second run costs nothing
+            held.enter_context(work.claim(split, ShardSpec(0, 1)))
+        tracker = tracker or TRACKERS.resolve(config.tracker)(**config.tracker_options)
+        recipe = _recipe(config, tracker)
+        settings = _settings(config, recipe, matching)
         for split, matched in sorted(by_split.items()):
-            check = functools.partial(_claim_split, work, config, split, settings, matched)
-            held.enter_context(work.claim(split, ShardSpec(0, 1), then=check))
+            with work.gate(split):
+                _check_split(work, config, split, settings, matched)
         _run(config, records, matching, work, tracker, result, recipe)
     if result.built + result.skipped:
         result.merged = consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard,

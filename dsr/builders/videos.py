@@ -174,11 +174,12 @@ def build_videos(config: VideoBuildConfig, prompts: Sequence[Mapping[str, Any]] 
     # differ from one-at-a-time by a pixel level), so batch_size > 1 shards whole prompts.
     mine = slice_items([(pid, s) for pid in by_id for s in config.seed_list()], shard,
                        whole_prompts=config.batch_size > 1, kind=lambda pid: str(by_id[pid].get("dsr_type") or ""))
-    if generator is None or tracker is None:
-        made = make_components(config, shard)
-        generator, tracker = generator or made[0], tracker or made[1]
-    settings = _settings(config, generator, tracker)
-    with work.claim(config.split, shard, then=lambda: _record_build(work, config, settings, shard)):
+    with work.claim(config.split, shard):  # before loading models: a refused second run costs nothing
+        if generator is None or tracker is None:
+            made = make_components(config, shard)
+            generator, tracker = generator or made[0], tracker or made[1]
+        with work.gate(config.split):
+            _record_build(work, config, _settings(config, generator, tracker), shard)
         done = work.finished(config.split)
         todo = [item for item in mine if item not in done]
         result = BuildResult(shard, len(mine), len(mine) - len(todo), 0, 0, 0, out=folder.root)
@@ -191,8 +192,9 @@ def build_videos(config: VideoBuildConfig, prompts: Sequence[Mapping[str, Any]] 
 
 
 def _merge(folder: DatasetFolder, config: VideoBuildConfig) -> ConsolidateResult | None:
-    """Merge the work area, unless another process is merging it right now (it sees every shard
-    that was done when it started, so this one's samples too)."""
+    """Merge the work area, unless another process is merging it right now: then that merge is
+    left to finish (one that started after this shard was done includes its samples; otherwise
+    ``--merge-only`` afterwards brings them in)."""
     try:
         return consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard,
                            command=config.command, skip_if_unchanged=True)

@@ -246,28 +246,27 @@ class WorkArea:
 
     # -- locks ---------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def claim(self, split: str, shard: ShardSpec, then: Callable[[], None] | None = None) -> Iterator[None]:
-        """Hold ``shard`` of ``split`` for the block (see the module docstring).
-
-        ``then`` runs once the shard is held and while the split's gate still is, so checking and
-        recording the split's settings never races another process claiming a shard of the same
-        split. Raises :class:`BusyError` at once when a live process builds the same shard, or the
-        split with another shard count."""
-        split_dir = self.root / split
-        split_dir.mkdir(parents=True, exist_ok=True)
+    def claim(self, split: str, shard: ShardSpec) -> Iterator[None]:
+        """Hold ``shard`` of ``split`` for the block (see the module docstring), or raise
+        :class:`BusyError` at once when a live process builds the same shard, or the split with
+        another shard count. Claim before loading models: a refused run then costs nothing."""
         with contextlib.ExitStack() as held:
-            with _waiting_lock(split_dir / SPLIT_GATE, f"the {split} samples of {self.folder.root}"):
+            with self.gate(split):
                 for index, count, holder in self.active_shards(split):
                     if count != shard.count:
                         raise BusyError(
                             f"the {split} samples of {self.folder.root} are being built by {holder} as shard "
                             f"{index} of {count}: wait for it, or give this run --num-shards {count}")
+                lock = self.root / split / SHARD_LOCK.format(index=shard.index, count=shard.count)
                 what = f"shard {shard.index} of {shard.count} of the {split} samples of {self.folder.root}"
-                held.enter_context(exclusive_lock(split_dir / SHARD_LOCK.format(index=shard.index, count=shard.count),
-                                                  what))
-                if then is not None:
-                    then()
+                held.enter_context(exclusive_lock(lock, what))
             yield
+
+    def gate(self, split: str) -> contextlib.AbstractContextManager[None]:
+        """Held for a moment around claiming a shard of ``split`` and around checking and recording
+        its settings, so that two processes never interleave those steps (waits, briefly)."""
+        (self.root / split).mkdir(parents=True, exist_ok=True)
+        return _waiting_lock(self.root / split / SPLIT_GATE, f"the {split} samples of {self.folder.root}")
 
     def active_shards(self, split: str, besides: ShardSpec | None = None) -> list[tuple[int, int, str]]:
         """(index, count, holder) of every shard of ``split`` that a live process is building now,

@@ -77,11 +77,18 @@ def _kill9(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
     proc.wait()
 
 
-def test_second_build_of_the_same_split_is_refused_at_once_and_kill9_frees_it(folder: Path, hold) -> None:  # type: ignore[no-untyped-def]
+def test_second_build_of_the_same_split_is_refused_at_once_and_kill9_frees_it(folder: Path, hold,  # type: ignore[no-untyped-def]
+                                                                            monkeypatch) -> None:
     holder = hold("train", 0, 1)
+
+    def no_models(*_args):  # type: ignore[no-untyped-def]
+        raise AssertionError("a refused run must not load its generator or tracker")
+
     start = time.monotonic()
-    with pytest.raises(BusyError, match=rf"shard 0 of 1 of the train samples .* in use by process {holder.pid}"):
-        build_videos(_config(folder))
+    with monkeypatch.context() as patched:
+        patched.setattr("dsr.builders.videos.make_components", no_models)
+        with pytest.raises(BusyError, match=rf"shard 0 of 1 of the train samples .* in use by process {holder.pid}"):
+            build_videos(_config(folder))
     assert time.monotonic() - start < 5  # refused at once, not after waiting for the other build
     work = WorkArea(DatasetFolder(folder))
     assert work.build_record("train") is None and not work.finished("train")  # nothing recorded or built
