@@ -25,9 +25,10 @@ def mask_secrets(text: str) -> str:
 
 
 #: An absolute (or home-relative) local path: ``/…`` or ``~/…`` not preceded by a word character,
-#: a dot, a colon or a slash, so URLs (``https://host/a``), Hub ids (``org/name``), relative paths
-#: (``./a``, ``assets/a``) and fractions (``1/2``) are left alone.
-_LOCAL_PATH = re.compile(r"(?<![\w.:/~\\-])(?:~/|/)[^\s'\"`<>|;,)\]}]+")
+#: a dot, a colon, a slash or an ellipsis, so URLs (``https://host/a``), Hub ids (``org/name``),
+#: relative paths (``./a``, ``assets/a``), fractions (``1/2``) and masked paths (``…/a``) are left
+#: alone. It ends at white space, quotes, brackets, separators and backslashes (JSON escapes).
+_LOCAL_PATH = re.compile(r"(?<![\w.:/~\\…-])(?:~/|/)[^\s'\"`<>|;,)\]}\\]+")
 
 
 def mask_local_paths(text: str, root: str | Path | None = None) -> str:

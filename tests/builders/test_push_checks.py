@@ -96,11 +96,14 @@ def test_published_card_and_record_name_no_local_directory(hub, hub_token, tmp_p
         result = CliRunner().invoke(main, argv)
         assert result.exit_code == 0, result.output
     published = hub.files("tester/no-paths", "v1.0.0")
-    texts = {name: published[name].decode() for name in ("README.md", "dsr_build.json")}
-    texts.update({p.name: p.read_text() for p in (root / "README.md", root / "dsr_build.json")})
+    texts = {f"hub:{name}": published[name].decode() for name in ("README.md", "dsr_build.json")}
+    texts.update({f"local:{p.name}": p.read_text() for p in (root / "README.md", root / "dsr_build.json")})
     for name, text in texts.items():
         assert str(tmp_path) not in text, name
-    record = json.loads(texts["dsr_build.json"])["configs"]
+    assert "……" not in texts["hub:dsr_build.json"] + texts["hub:README.md"]  # masked once, not twice
+    local = json.loads(texts["local:dsr_build.json"])["configs"]
+    record = json.loads(texts["hub:dsr_build.json"])["configs"]
+    assert record["samples"]["settings"] == local["samples"]["settings"]
     assert record["prompts"]["settings"]["out"] == "."  # the folder itself
     assert record["prompts"]["settings"]["backend_options"]["path"] == "…/list.txt"  # outside it: name only
     assert record["samples"]["settings"]["test"]["prompts"] == "."
