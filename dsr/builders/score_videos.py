@@ -35,7 +35,7 @@ from dsr.builders.folder import ConfigRecord, DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN
 from dsr.builders.prompt_source import load_prompt_records
 from dsr.builders.samples import PROMPT_FIELDS, ScoreConfig, build_sample
-from dsr.builders.work import ShardSpec, WorkArea, without_device
+from dsr.builders.work import SCORED_STAGE, ShardSpec, WorkArea, without_device
 from dsr.errors import ConfigError, DataError
 
 __all__ = [
@@ -52,8 +52,6 @@ log = logging.getLogger(__name__)
 
 #: ``<prompt_id>[_F<frames>]_seed<NN>.mp4``
 FILE_PATTERN = re.compile(r"^(?P<prompt_id>.+?)(?:_F\d+)?_seed(?P<seed>\d+)$")
-#: The ``stage`` of the build records score-videos writes (build-videos writes none).
-STAGE = "score-videos"
 #: The settings every scored sample of a split shares; another value needs a fresh ``--out``.
 RECIPE_KEYS = ("stage", "model_name", "tracker", "score")
 #: The key of a work-area row that holds its :func:`input_digest` (not a column of ``samples``).
@@ -219,7 +217,7 @@ def input_digest(video: Path, record: Mapping[str, Any], recipe: Mapping[str, An
 
 
 def _recipe(config: ScoreVideosConfig, tracker: Any) -> dict[str, Any]:
-    recipe = {"stage": STAGE, "model_name": config.model_name, "tracker": tracker.settings(),
+    recipe = {"stage": SCORED_STAGE, "model_name": config.model_name, "tracker": tracker.settings(),
               "score": asdict(config.score)}
     return dict(json.loads(json.dumps(recipe, sort_keys=True, default=str)))
 
@@ -235,7 +233,7 @@ def _check_split(work: WorkArea, config: ScoreVideosConfig, split: str, settings
     """Refuse a split whose finished samples this run would not describe; then record the run."""
     previous = work.build_record(split)
     finished = work.finished(split)
-    if previous is not None and finished and previous.get("settings", {}).get("stage") != STAGE:
+    if previous is not None and finished and previous.get("settings", {}).get("stage") != SCORED_STAGE:
         raise ConfigError(f"{work.folder.root} holds {split} samples made by build-videos: score these videos "
                           "into another --out (a fresh folder)")
     work.check_recipe(split, settings, RECIPE_KEYS)

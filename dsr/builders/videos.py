@@ -22,6 +22,7 @@ from dsr.builders.pairs import DEFAULT_TAU_TRAIN
 from dsr.builders.prompt_source import load_prompt_records
 from dsr.builders.samples import GENERATION_FAILED, ScoreConfig, build_sample, invalid_sample
 from dsr.builders.work import (
+    SCORED_STAGE,
     ShardSpec,
     WorkArea,
     resolve_shard,
@@ -153,8 +154,12 @@ RECIPE_KEYS = ("generator", "tracker", "score", "encode")
 def _record_build(work: WorkArea, config: VideoBuildConfig, settings: dict[str, Any], shard: ShardSpec) -> None:
     """Check the split's recipe, then store its settings and command unless only the command (or
     the device) changed: a re-run of a finished build leaves the folder untouched."""
-    work.check_recipe(config.split, settings, RECIPE_KEYS, besides=shard)
     previous = work.build_record(config.split)
+    scored = previous is not None and previous.get("settings", {}).get("stage") == SCORED_STAGE
+    if scored and work.finished(config.split):
+        raise ConfigError(f"{work.folder.root} holds {config.split} samples scored from video files by "
+                          "score-videos: build into another --out (a fresh folder)")
+    work.check_recipe(config.split, settings, RECIPE_KEYS, besides=shard)
     if previous is None or without_device(previous.get("settings")) != without_device(settings):
         work.record_build(config.split, settings, config.command)
 

@@ -57,6 +57,9 @@ MERGE_LOCK = "consolidate.lock"
 _SHARD_LOCK_NAME = re.compile(r"shard-(\d+)-of-(\d+)\.lock")
 BUILD_FILE = "build.json"
 MERGED_STAMP = "consolidated.json"
+#: The ``stage`` in the build record of a split made by ``score-videos`` (build-videos records none):
+#: the two never mix in one split.
+SCORED_STAGE = "score-videos"
 
 
 @dataclass(frozen=True)

@@ -220,6 +220,16 @@ def test_samples_of_build_videos_are_never_mixed_with_scored_files(videos: Path,
         score_videos(config, tracker=BrightSpotTracker())
 
 
+def test_build_videos_into_scored_samples_is_refused(scored: ScoreVideosConfig) -> None:
+    from dsr.builders.videos import VideoBuildConfig, build_videos
+
+    config = VideoBuildConfig(prompts=scored.prompts, out=scored.out, split="test", generator="synthetic",
+                              generator_options={"num_frames": 24, "height": 64, "width": 96},
+                              tracker="annotations", seeds=(0,))
+    with pytest.raises(ConfigError, match="scored from video files by score-videos: build into another --out"):
+        build_videos(config)
+
+
 def test_files_named_after_the_source_id_are_matched(tmp_path: Path) -> None:
     from dsr.builders.prompts import PromptBuildConfig, build_prompts
 
