@@ -99,7 +99,7 @@ def preflight_push_options(kw: dict[str, Any], *, need_version: bool, force_need
     given = [f"--{name}" for name in ("version", "private", "force") if kw[name]
              and (name != "force" or force_needs_push)]
     if given and not kw["push_repo"]:
-        raise ConfigError(f"{', '.join(given)} only apply with --push REPO_ID: add --push or leave them out")
+        raise ConfigError(f"{', '.join(given)} apply only with --push REPO_ID: add --push or leave them out")
     if not kw["push_repo"]:
         return
     if need_version and not kw["version"]:

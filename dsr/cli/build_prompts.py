@@ -14,6 +14,7 @@ from dsr.cli._options import preflight_push_options, push_from_options, push_opt
 FORCE_HELP = ("Replace prompts that the folder's samples/pairs (or unmerged samples) still name, and move "
               "an existing version tag on the Hub.")
 
+
 def _backend_options(backend: str, **given: Any) -> dict[str, Any]:
     """Only the options of the chosen backend, and only those the user set."""
     if backend == "openai":
