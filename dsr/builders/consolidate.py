@@ -34,7 +34,8 @@ TRACK_COLUMNS = {c: h for c, h in SAMPLE_COLUMNS.items() if c != "video"}
 #: Configs a merge writes.
 MERGED_CONFIGS = ("samples", "tracks", "pairs")
 
-_TABLE_COLUMNS = ("sample_id", "prompt_id", "split", "seed", "prompt", "dsr_type", "valid", "reason", "dsr_score")
+_TABLE_COLUMNS = ("sample_id", "prompt_id", "split", "seed", "prompt", "dsr_type", "valid", "reason", "dsr_score",
+                  "n_degenerate_frames")
 
 
 @dataclass
@@ -53,7 +54,7 @@ def samples_frame(work: WorkArea) -> pl.DataFrame:
     rows = [{k: row.get(k) for k in _TABLE_COLUMNS} for split in work.splits() for row, _, _ in work.rows(split)]
     schema = {"sample_id": pl.String, "prompt_id": pl.String, "split": pl.String, "seed": pl.Int64,
               "prompt": pl.String, "dsr_type": pl.String, "valid": pl.Boolean, "reason": pl.String,
-              "dsr_score": pl.Float64}
+              "dsr_score": pl.Float64, "n_degenerate_frames": pl.Int64}
     return pl.DataFrame(rows, schema=schema).sort(["split", "prompt_id", "seed"])
 
 
@@ -93,6 +94,9 @@ def _validity_counts(df: pl.DataFrame) -> dict[str, dict[str, int]]:
         counts = {"samples": part.height, "valid": int(part["valid"].fill_null(False).sum())}
         for reason, n in part.filter(~pl.col("valid").fill_null(False)).group_by("reason").len().sort("reason").iter_rows():
             counts[f"invalid_{reason}"] = int(n)
+        degenerate = int(part["n_degenerate_frames"].fill_null(0).sum())
+        if degenerate:  # boxes given with zero or negative width/height: why frames went unused
+            counts["frames_with_degenerate_boxes"] = degenerate
         out[split] = counts
     return out
 
@@ -160,8 +164,14 @@ def consolidate(
 
     With ``skip_if_unchanged``, nothing is written when the configs already hold exactly the
     finished samples (same files, build records, ``tau_train`` and sharding): a re-run of a
-    finished build is a no-op.
+    finished build is a no-op. One merge at a time: a second one raises :class:`BusyError` at once.
     """
+    with WorkArea(folder).merging():
+        return _consolidate(folder, tau_train, rows_per_shard, command, settings, skip_if_unchanged)
+
+
+def _consolidate(folder: DatasetFolder, tau_train: float, rows_per_shard: int, command: str,
+                 settings: dict[str, Any] | None, skip_if_unchanged: bool) -> ConsolidateResult:
     work = WorkArea(folder)
     stamp = work.stamp(tau_train, rows_per_shard, settings, FORMAT_VERSION)
     if skip_if_unchanged and _up_to_date(folder, work, stamp):

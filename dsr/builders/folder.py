@@ -262,13 +262,19 @@ class DatasetFolder:
     def update_record(self, config: str, record: ConfigRecord) -> None:
         """Store the record of ``config`` and re-render the card from all records."""
         from dsr import __version__
-        from dsr.cards import mask_secrets, render_dataset_card
+        from dsr.cards import render_dataset_card
 
         full = self.read_record()
         full["format_version"] = FORMAT_VERSION
         full["dsr_version"] = __version__
         full.setdefault("configs", {})[config] = record.to_dict()
-        # Secrets never reach a published file, whatever a caller put in its settings.
-        text = mask_secrets(json.dumps(full, indent=2, sort_keys=True) + "\n")
+        text = self.publishable(json.dumps(full, indent=2, sort_keys=True) + "\n")
         atomic_write_text(self.root / BUILD_RECORD, text)
-        atomic_write_text(self.root / CARD, mask_secrets(render_dataset_card(full)))
+        atomic_write_text(self.root / CARD, self.publishable(render_dataset_card(json.loads(text))))
+
+    def publishable(self, text: str) -> str:
+        """``text`` as a published file may hold it, whatever a caller put in its settings or
+        command: secrets masked, absolute paths relative to the folder (or cut to their name)."""
+        from dsr.cards import mask_local_paths, mask_secrets
+
+        return mask_local_paths(mask_secrets(text), self.root)

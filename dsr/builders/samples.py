@@ -104,6 +104,7 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "n_miss_frames": "frames classified miss",
     "n_redundant_frames": "frames classified redundant",
     "n_usable_frames": "frames with both boxes usable for the score",
+    "n_degenerate_frames": "frames left out of the score because a box was given with zero or negative width or height",
     "dsr_score": "DSR-Score in [0, 1] (null when invalid)",
     "r_init": "mean initial-relation SSR over the first m usable frames",
     "r_final": "mean final-relation SSR over the last m usable frames",
@@ -159,7 +160,8 @@ def sample_features() -> datasets.Features:
                                         "generator_settings", "tracker", "tracker_settings", "reason",
                                         "reason_detail", "notes")}
     ints = {c: Value("int64") for c in ("seed", "num_frames", "fps", "height", "width", "key_frame",
-                                       "n_valid_frames", "n_miss_frames", "n_redundant_frames", "n_usable_frames")}
+                                       "n_valid_frames", "n_miss_frames", "n_redundant_frames", "n_usable_frames",
+                                       "n_degenerate_frames")}
     floats = {c: Value("float64") for c in ("dsr_score", "r_init", "r_final", "g_init", "g_final")}
     detection = {"label": Value("string"), "box": List(Value("float64"), length=4), "score": Value("float64")}
     seqs = {"animal_boxes": boxes, "object_boxes": boxes, "frame_classes": List(Value("string")),
@@ -206,7 +208,7 @@ def _base_row(record: Mapping[str, Any], seed: int, split: str | None) -> dict[s
     pid = str(record.get("prompt_id") or "")
     row.update(sample_id=sample_id(pid, seed), prompt_id=pid, seed=int(seed),
                split=split or record.get("split") or "", num_frames=0,
-               n_valid_frames=0, n_miss_frames=0, n_redundant_frames=0, n_usable_frames=0,
+               n_valid_frames=0, n_miss_frames=0, n_redundant_frames=0, n_usable_frames=0, n_degenerate_frames=0,
                animal_boxes=[], object_boxes=[], animal_present=[], object_present=[], frame_classes=[],
                detections=[], ssr_initial=[], ssr_final=[], notes="{}", generator_settings="{}",
                tracker_settings="{}", score_settings=None, encode_settings=None)
@@ -277,7 +279,31 @@ def build_sample(
     """The ``samples`` row of one (prompt, seed); ``video`` holds ``{"bytes", "path"}`` or None.
 
     The tracker sees the frames as generated (a GeneratedVideo) or as decoded (bytes or a path).
+    The row names no absolute local path (a checkpoint folder, a video file in an error message):
+    those are cut to their last part, as in every published file.
     """
+    row = _sample_row(prompt_record, seed, video, tracker, split=split, generator=generator,
+                      generator_settings=generator_settings, encode=encode, score=score)
+    from dsr.cards import mask_local_paths
+
+    for key in ("generator_settings", "tracker_settings", "notes", "reason_detail"):
+        if isinstance(row.get(key), str):
+            row[key] = mask_local_paths(row[key])
+    return row
+
+
+def _sample_row(
+    prompt_record: Mapping[str, Any],
+    seed: int,
+    video: GeneratedVideo | bytes | str | Path | None,
+    tracker: Tracker,
+    *,
+    split: str | None,
+    generator: str,
+    generator_settings: Mapping[str, Any] | None,
+    encode: EncodeConfig | None,
+    score: ScoreConfig | None,
+) -> dict[str, Any]:
     row = _base_row(prompt_record, seed, split)
     gen_settings = dict(generator_settings or (video.settings if isinstance(video, GeneratedVideo) else {}))
     row.update(generator=generator, generator_settings=json.dumps(gen_settings, sort_keys=True, default=str),
@@ -325,13 +351,17 @@ def _scored(row: dict[str, Any], prompt: DSRPrompt, result: TrackResult, cfg: Sc
     row.update(
         frame_classes=v.frame_class_names, detections=detections, ssr_initial=sd["ssr_initial"], ssr_final=sd["ssr_final"],
         n_valid_frames=v.n_valid, n_miss_frames=v.n_miss, n_redundant_frames=v.n_redundant,
-        n_usable_frames=s.n_frames, notes=json.dumps(notes, sort_keys=True, default=str),
+        n_usable_frames=s.n_frames, n_degenerate_frames=s.n_degenerate_frames,
+        notes=json.dumps(notes, sort_keys=True, default=str),
     )
     if not v.valid:
         detail = notes.get("error") or _validity_detail(v.reason, v.n_valid, v.n_miss, v.n_redundant)
         return invalid_sample(row, str(v.reason), str(detail))
     if not s.valid:
-        return invalid_sample(row, str(s.reason), f"only {s.n_frames} frames have both boxes usable (need {cfg.min_frames})")
+        degenerate = (f"; {s.n_degenerate_frames} frames had a box with zero or negative width or height"
+                      if s.n_degenerate_frames else "")
+        return invalid_sample(row, str(s.reason),
+                              f"only {s.n_frames} frames have both boxes usable (need {cfg.min_frames}){degenerate}")
     row.update(valid=True, reason=None, reason_detail=None, key_frame=v.key_frame, dsr_score=s.score,
                r_init=s.r_init, r_final=s.r_final, g_init=s.g_init, g_final=s.g_final)
     return row

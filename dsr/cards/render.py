@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 from collections.abc import Sequence
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from dsr import PYPI_URL
 
-__all__ = ["default_config", "mask_secrets", "render_dataset_card", "sanitize_command", "size_category"]
+__all__ = ["default_config", "mask_local_paths", "mask_secrets", "render_dataset_card", "sanitize_command",
+           "size_category"]
 
 #: Options whose values are secrets and never written to any file.
 SECRET_OPTIONS = ("--token", "--hf-token", "--api-key", "--openai-api-key")
@@ -22,6 +25,32 @@ _URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s\"']+@")
 def mask_secrets(text: str) -> str:
     """``text`` with token-like strings and credentials in URLs (``https://user:key@host``) masked."""
     return _URL_CREDENTIALS.sub("***@", _SECRET_PATTERN.sub("***", text))
+
+
+#: An absolute (or home-relative) local path: ``/…`` or ``~/…`` not preceded by a word character,
+#: a dot, a colon, a slash or an ellipsis, so URLs (``https://host/a``), Hub ids (``org/name``),
+#: relative paths (``./a``, ``assets/a``), fractions (``1/2``) and masked paths (``…/a``) are left
+#: alone. It ends at white space, quotes, brackets, separators and backslashes (JSON escapes).
+_LOCAL_PATH = re.compile(r"(?<![\w.:/~\\…-])(?:~/|/)[^\s'\"`<>|;,)\]}\\]+")
+
+
+def mask_local_paths(text: str, root: str | Path | None = None) -> str:
+    """``text`` with every absolute local path made relative to ``root`` (the dataset folder;
+    the folder itself becomes ``.``) when it lies inside it, else cut to ``…/<last part>``: a
+    published file names no directory of the machine that built it."""
+    bases = []
+    if root is not None:
+        bases = sorted({str(Path(root).absolute()), str(Path(root).resolve())}, key=len, reverse=True)
+
+    def relative(match: re.Match[str]) -> str:
+        path = os.path.expanduser(match.group(0)).rstrip("/") or "/"
+        for base in bases:
+            if path == base or path.startswith(base + "/"):
+                return path[len(base) + 1 :] or "."
+        name = Path(path).name
+        return f"…/{name}" if name else "…"
+
+    return _LOCAL_PATH.sub(relative, text)
 
 
 def sanitize_command(argv: Sequence[str]) -> str:

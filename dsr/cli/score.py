@@ -36,14 +36,23 @@ def score(tracks: Path, out: Path | None, plot_dir: Path | None, m: int, min_fra
     Malformed rows are reported (row number and field) and skipped; the other rows are scored,
     and the exit code is then 2.
     """
+    from dsr.errors import DataError
     from dsr.scoring.tracks import read_tracks, score_rows, write_rows
 
-    report = score_rows(list(read_tracks(tracks)), m=m, min_frames=min_frames)
+    rows = list(read_tracks(tracks))
+    if not rows:
+        raise DataError(f"{tracks} holds no rows: give a parquet or JSONL file with one row per sample "
+                        "(animal_boxes, object_boxes, and initial/final or prompt)")
+    report = score_rows(rows, m=m, min_frames=min_frames)
     out = out or tracks.with_name(tracks.stem + ".scores.jsonl")
     write_rows(report.rows, out)
     curve_path = out.with_name(out.stem + ".correctness.json")
     curve_path.write_text(json.dumps(report.curve.to_dict(), indent=2) + "\n")
     click.echo(f"scored {len(report.rows)} samples ({report.curve.n_invalid} invalid) -> {out}")
+    frames, samples = report.degenerate()
+    if frames:
+        click.echo(f"{frames} frames in {samples} samples had a box with zero or negative width or height: left "
+                   "out like absent boxes (n_degenerate_frames per row)")
     click.echo(report.curve.table())
     if plot_dir:
         _plot(report, plot_dir)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,13 @@ class ScoreReport:
     rows: list[dict[str, Any]]
     errors: list[str]
     curve: CorrectnessCurve
+
+    def degenerate(self) -> tuple[int, int]:
+        """(frames, samples) with a degenerate box: given, but with zero or negative width or
+        height (left out of the score like an absent box; each row says how many in
+        ``n_degenerate_frames``)."""
+        counts = [int(r.get("n_degenerate_frames") or 0) for r in self.rows]
+        return sum(counts), sum(1 for c in counts if c)
 
 
 def read_tracks(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | DataError]]:
@@ -180,7 +188,7 @@ def write_rows(rows: list[dict[str, Any]], path: str | Path) -> Path:
     """Write rows as JSONL or parquet (by suffix), atomically."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")  # per process: two runs never share one
     if out.suffix == ".parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq

@@ -206,3 +206,28 @@ def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
 def test_help(args: list[str]) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0 and "score" in result.output.lower()
+
+
+@pytest.mark.parametrize("content", ["", "\n\n  \n"])
+def test_a_file_without_rows_is_an_error(tmp_path: Path, content: str) -> None:
+    tracks = tmp_path / "empty.jsonl"
+    tracks.write_text(content)
+    result = _run(str(tracks))
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert "holds no rows" in result.output and "0.000" not in result.output
+    assert not (tmp_path / "empty.scores.jsonl").exists()
+
+
+def test_degenerate_boxes_are_counted_in_the_row_and_the_summary(tmp_path: Path) -> None:
+    flat = [[0, 0, 10, 10]] * 15 + [[5, 0, 5, 10]] * 8 + [[9, 0, 2, 10]] * 2  # 10 with zero or negative width
+    rows = [{"sample_id": "flat", "initial": "left", "final": "right", "animal_boxes": flat,
+             "object_boxes": [LEFT_OBJ] * 25},
+            {"sample_id": "clean", "initial": "left", "final": "right", "animal_boxes": ANIMAL,
+             "object_boxes": LEFT_THEN_RIGHT}]
+    result = _run(str(_write_jsonl(tmp_path / "t.jsonl", rows)))
+    assert result.exit_code == 0, result.output
+    out = {r["sample_id"]: r for r in _read_jsonl(tmp_path / "t.scores.jsonl")}
+    assert out["flat"]["n_degenerate_frames"] == 10 and out["flat"]["n_frames"] == 15
+    assert out["flat"]["reason"] == "too_few_frames"
+    assert out["clean"]["n_degenerate_frames"] == 0
+    assert "10 frames in 1 samples had a box with zero or negative width or height" in result.output

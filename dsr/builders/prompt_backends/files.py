@@ -7,7 +7,10 @@ Formats, by suffix:
   ``animal``, ``object``, ``initial``, ``final``, ``verb`` (and optionally ``dsr_type``, ``split``);
 * ``.csv`` / ``.tsv``: a header line naming the same columns.
 
-When both a sentence and fields are given they must agree. A row that cannot be read becomes a
+A row's own id (a ``source_id``, ``prompt_id`` or ``id`` column, e.g. ``1043_TL`` in the authors'
+``eval_csv/eval120.csv``) is kept in the ``source_id`` column, so that videos named after it can be
+matched; our ``prompt_id`` stays the content id. When both a sentence and fields are given they
+must agree. A row that cannot be read becomes a
 ``bad_row`` reject naming its line; the good rows still go through. An empty file is an error.
 """
 
@@ -29,6 +32,8 @@ __all__ = ["FileBackend", "FileBackendConfig"]
 SUFFIXES = (".txt", ".jsonl", ".csv", ".tsv")
 FIELD_COLUMNS = ("scene", "animal", "object", "initial", "final", "verb", "dsr_type")
 REQUIRED_FIELDS = ("animal", "object", "initial", "final", "verb")
+#: Columns that hold a row's own id, in order of preference.
+ID_COLUMNS = ("source_id", "prompt_id", "id")
 SPLITS = ("train", "test")
 
 
@@ -127,5 +132,6 @@ class FileBackend:
         if not sentence and not set(REQUIRED_FIELDS) <= set(fields):
             missing = [k for k in REQUIRED_FIELDS if k not in fields]
             return self._bad(line, f"no prompt sentence and missing {', '.join(missing)}")
+        source_id = next((str(data[k]).strip() for k in ID_COLUMNS if str(data.get(k) or "").strip()), None)
         return Candidate(self.source(), self._origin(line), sentence=str(sentence) if sentence else None,
-                         fields=fields or None, split=split)
+                         fields=fields or None, split=split, source_id=source_id)
