@@ -32,7 +32,7 @@ class _RecordArgs(click.Command):
                context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--output-dir", type=click.Path(file_okay=False), help="Folder of the adapter, checkpoints and card.")
 @dataclass_options(SpatialAlignOptions, exclude=("remove_unused_columns",))
-@click.option("--push-to-hub", "push_repo", metavar="REPO_ID", help="Push the adapter folder to this model repo "
+@click.option("--push-to-hub", "--push", "push_repo", metavar="REPO_ID", help="Push the adapter folder to this model repo "
               "(one commit, tagged with --version; checked before training starts).")
 @click.option("--private", is_flag=True, help="Create the Hub repo private.")
 @click.option("--tiny", is_flag=True, help="Train a tiny random Wan (built in OUTPUT_DIR/tiny-wan) for a few steps "

@@ -151,7 +151,7 @@ def train(config: SpatialAlignConfig, *, command: str = "dsr train", precompute_
         if config.hub_model_id and state.is_main_process and not precompute_only:
             from dsr.hub import preflight_push
 
-            preflight_push(config.hub_model_id, config.version, force=config.force_tag)
+            preflight_push(config.hub_model_id, config.version, force=config.force)
         resume = _check_run(config, out) if state.is_main_process and not precompute_only else None
         resume = _broadcast(resume, state)
         source, pairs, index = prepare_data(config, state=state)
@@ -167,7 +167,7 @@ def train(config: SpatialAlignConfig, *, command: str = "dsr train", precompute_
             from dsr.hub import push_model_folder
 
             result.pushed = push_model_folder(out, config.hub_model_id, files=PUBLISHED_FILES, version=config.version,
-                                              private=bool(config.hub_private_repo), force=config.force_tag)
+                                              private=bool(config.hub_private_repo), force=config.force)
         return result
 
 

@@ -36,7 +36,7 @@ def folder(tmp_path: Path) -> Path:
 def test_prompts_that_samples_name_are_not_replaced_without_force(folder: Path, merge: bool, named_by: str) -> None:
     build_videos(_videos(folder, consolidate=merge))  # 2 train prompts now have samples
     before = _prompt_files(folder)
-    with pytest.raises(ConfigError, match=rf"would drop 2 prompts named by {named_by} .*pass --force"):
+    with pytest.raises(ConfigError, match=rf"would drop 2 prompts named by {named_by}\b.*pass --force"):
         build_prompts(PromptBuildConfig(out=folder, n_train=6, n_test=6, seed=1))
     assert _prompt_files(folder) == before  # nothing replaced, the samples still find their prompts
     build_prompts(PromptBuildConfig(out=folder, n_train=6, n_test=6, seed=0))  # same prompts again: fine

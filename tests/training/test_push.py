@@ -56,7 +56,7 @@ def test_push_tag_and_load_the_adapter_by_tag(make_config, tmp_path, hub, hub_to
         train(make_config(output_dir=str(tmp_path / "second"), hub_model_id=REPO, version="v1.0.0"))
     assert not (tmp_path / "second" / "pytorch_lora_weights.safetensors").exists()  # refused before training
     again = train(make_config(output_dir=str(out), hub_model_id=REPO, version="v1.0.0", save_steps=1,
-                              force_tag=True))
+                              force=True))
     assert again.already_done and hub.tags(REPO, repo_type="model")["v1.0.0"] == again.pushed
 
 
