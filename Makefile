@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	@command -v ffmpeg >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg; }
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check $(TORCH)
+	@# this project was installed as `dsr` before it became `spatialalign`: drop that name so
+	@# that one distribution owns the `dsr` package and script
+	@$(PY) -m pip uninstall -q -y dsr >/dev/null 2>&1 || true
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $@
 

@@ -90,7 +90,7 @@ def _stage(folder: DatasetFolder, record: dict[str, Any], pushed: list[str], rep
            version: str | None) -> Path:
     """A copy (hard links) of what to upload: pushed configs, assets, and the merged card/record."""
     from dsr.builders.folder import atomic_write_text
-    from dsr.cards import mask_secrets, render_dataset_card
+    from dsr.cards import render_dataset_card
 
     staging = Path(tempfile.mkdtemp(dir=folder.work_dir("push"), prefix="stage-"))
     # Only the files the card names: a run killed mid-write may have left others beside them.
@@ -106,9 +106,9 @@ def _stage(folder: DatasetFolder, record: dict[str, Any], pushed: list[str], rep
             os.link(src, target)
         except OSError:
             shutil.copy2(src, target)
-    atomic_write_text(staging / BUILD_RECORD, mask_secrets(json.dumps(record, indent=2, sort_keys=True) + "\n"))
+    atomic_write_text(staging / BUILD_RECORD, folder.publishable(json.dumps(record, indent=2, sort_keys=True) + "\n"))
     card = render_dataset_card(record, repo_id=repo_id, version=version)
-    atomic_write_text(staging / CARD, mask_secrets(card))
+    atomic_write_text(staging / CARD, folder.publishable(card))
     return staging
 
 

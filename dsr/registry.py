@@ -3,7 +3,8 @@ prompt backends). Entries are ``"module:attr"`` strings so that choosing one imp
 
 :meth:`Registry.create` is the one place a component is built from user options: an unknown
 option name or a value of the wrong type is a one-line :class:`~dsr.errors.ConfigError` naming the
-option and the ones the component takes, for every command.
+option and the ones the component takes, for every command. :meth:`Registry.check` refuses the
+same options without building the component.
 """
 
 from __future__ import annotations
@@ -53,6 +54,17 @@ class Registry:
         """``resolve(name)(**options)``; unknown option names and mistyped values are refused with
         a ConfigError naming them and the options the component takes."""
         cls = self.resolve(name)
+        return self._build(name, cls, cls, options)
+
+    def check(self, name: str, options: Mapping[str, Any] | None = None) -> None:
+        """Refuse what :meth:`create` would refuse, building only the component's config (so that
+        a command can check its options before it claims, writes or loads anything)."""
+        cls = self.resolve(name)
+        config_class = getattr(cls, "config_class", None)
+        if config_class is not None:
+            self._build(name, cls, config_class, options)
+
+    def _build(self, name: str, cls: Any, factory: Any, options: Mapping[str, Any] | None) -> Any:
         given = dict(options or {})
         valid = option_names(cls)
         unknown = sorted(set(given) - set(valid)) if valid else []
@@ -61,7 +73,7 @@ class Registry:
             raise ConfigError(f"unknown {self.kind} option {', '.join(unknown)} for {name!r} ({flag}): "
                               f"it takes {', '.join(valid)}")
         try:
-            return cls(**given)
+            return factory(**given)
         except DsrError:
             raise
         except (TypeError, ValueError) as exc:

@@ -1,9 +1,10 @@
 """Staging folders and temporary files that a killed run leaves behind, and the next run removes.
 
-A staging folder holds a lock file that its process keeps locked (``fcntl.flock``) while it works;
-the kernel drops the lock when the process dies, even on ``kill -9``. So a folder whose lock can be
-taken belongs to no live process, and :func:`remove_stale_staging` deletes it. (A folder younger
-than ``GRACE_SECONDS`` is left alone: its process may not have locked it yet.)
+A staging folder holds a lock file that its process keeps locked (:func:`dsr.locks.exclusive_lock`)
+while it works; the kernel drops the lock when the process dies, even on ``kill -9``. So a folder
+whose lock no live process holds (:func:`dsr.locks.lock_holder`) is a leftover, and
+:func:`remove_stale_staging` deletes it. (A folder younger than ``GRACE_SECONDS`` is left alone: its
+process may not have locked it yet.)
 
 Temporary files of atomic writes are named ``.<name>~<pid>@<host>~<random>.tmp``
 (:func:`temp_prefix`); :func:`remove_stale_temp_files` deletes those whose process no longer runs
@@ -13,7 +14,6 @@ on this host.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 import shutil
@@ -22,6 +22,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from dsr.locks import exclusive_lock, lock_holder
 
 __all__ = ["remove_stale_staging", "remove_stale_temp_files", "staging_dir", "temp_prefix"]
 
@@ -38,20 +40,9 @@ def _age(path: Path) -> float:
 
 
 def _owned(folder: Path) -> bool:
-    """Whether a live process holds ``folder``'s lock (or may be about to take it)."""
-    if _age(folder) < GRACE_SECONDS:
-        return True
-    try:
-        fd = os.open(folder / LOCK_FILE, os.O_RDWR)
-    except FileNotFoundError:
-        return False  # a run killed before it locked, or an older dsr's staging folder
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    """Whether a live process holds ``folder``'s lock (or may be about to take it). A folder
+    without a lock file is a run killed before it locked, or an older dsr's staging folder."""
+    return _age(folder) < GRACE_SECONDS or lock_holder(folder / LOCK_FILE) is not None
 
 
 def remove_stale_staging(parent: Path) -> list[Path]:
@@ -66,18 +57,17 @@ def remove_stale_staging(parent: Path) -> list[Path]:
 
 @contextlib.contextmanager
 def staging_dir(parent: Path, prefix: str) -> Iterator[Path]:
-    """A fresh folder under ``parent``, locked while the block runs and deleted after it; stale
-    folders of killed runs are removed first."""
+    """A fresh folder under ``parent``, locked while the block runs and deleted after it (still
+    locked, so that no other process takes it for a leftover); stale folders of killed runs are
+    removed first."""
     parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(parent)
     path = Path(tempfile.mkdtemp(dir=parent, prefix=f"{prefix}-"))
-    fd = os.open(path / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-        os.close(fd)
+    with exclusive_lock(path / LOCK_FILE, f"the staging folder {path}"):
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def temp_prefix(name: str) -> str:

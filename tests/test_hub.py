@@ -101,7 +101,7 @@ def test_cli_push_writes_no_token_anywhere(hub, hub_token, tmp_path, monkeypatch
     monkeypatch.setattr("sys.argv", ["dsr", *argv])
     result = CliRunner().invoke(main, argv)
     assert result.exit_code == 0, result.output
-    assert "tag v0.1.0" in result.output and hub.repo("tester/prompts-e").private
+    assert "pushed tester/prompts-e@v0.1.0" in result.output and hub.repo("tester/prompts-e").private
     written = [p.read_bytes() for p in folder.rglob("*") if p.is_file()]
     written += list(hub.files("tester/prompts-e", "v0.1.0").values())
     assert not any(hub_token.encode() in data for data in written)

@@ -1,8 +1,10 @@
-"""Merge the finished samples of every shard into the ``samples`` and ``pairs`` configs.
+"""Merge the finished samples of every shard into the ``samples``, ``tracks`` and ``pairs`` configs.
 
 Rows are sorted by (split, prompt_id, seed), so the result does not depend on how the work was
-sharded. Videos are embedded as bytes in the parquet shards (a ``datasets.Video`` column), so the
-folder loads locally and after a push. Tabular steps (summary, pairs) use polars.
+sharded (each parquet file takes every n-th row of that order, see :mod:`dsr.builders.folder`).
+Videos are embedded as bytes in the parquet shards (a ``datasets.Video`` column), so the folder
+loads locally and after a push. ``tracks`` holds the same rows without the video, for analysis
+that should not download the mp4 bytes. Tabular steps (summary, pairs) use polars.
 """
 
 from __future__ import annotations
@@ -17,18 +19,23 @@ from typing import Any
 
 import polars as pl
 
-from dsr.builders.folder import ASSETS_DIR, ConfigRecord, DatasetFolder
+from dsr.builders.folder import ASSETS_DIR, FORMAT_VERSION, ConfigRecord, DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN, PAIR_COLUMNS, make_pairs
-from dsr.builders.samples import SAMPLE_COLUMNS, sample_features
+from dsr.builders.samples import SAMPLE_COLUMNS, current_row, sample_features
 from dsr.builders.work import WorkArea
 from dsr.scoring import CorrectnessCurve, correctness, plot_correctness
 
-__all__ = ["ConsolidateResult", "consolidate", "deviation_counts", "samples_frame", "summarize"]
+__all__ = ["TRACK_COLUMNS", "ConsolidateResult", "consolidate", "deviation_counts", "samples_frame", "summarize"]
 
 log = logging.getLogger(__name__)
 
+#: The ``tracks`` config: every ``samples`` column but the video.
+TRACK_COLUMNS = {c: h for c, h in SAMPLE_COLUMNS.items() if c != "video"}
+#: Configs a merge writes.
+MERGED_CONFIGS = ("samples", "tracks", "pairs")
+
 _TABLE_COLUMNS = ("sample_id", "prompt_id", "split", "seed", "prompt", "dsr_type", "valid", "reason", "dsr_score",
-                  "deviations")
+                  "n_degenerate_frames", "deviations")
 
 
 @dataclass
@@ -46,11 +53,12 @@ class ConsolidateResult:
 
 
 def samples_frame(work: WorkArea) -> pl.DataFrame:
-    """The finished rows of all splits (without videos), sorted by (split, prompt_id, seed)."""
-    rows = [{k: row.get(k) for k in _TABLE_COLUMNS} for split in work.splits() for row, _, _ in work.rows(split)]
+    """The finished rows of all splits (without videos, in the current schema), sorted by (split,
+    prompt_id, seed)."""
+    rows = [{k: current_row(row)[k] for k in _TABLE_COLUMNS} for split in work.splits() for row, _, _ in work.rows(split)]
     schema = {"sample_id": pl.String, "prompt_id": pl.String, "split": pl.String, "seed": pl.Int64,
               "prompt": pl.String, "dsr_type": pl.String, "valid": pl.Boolean, "reason": pl.String,
-              "dsr_score": pl.Float64, "deviations": pl.List(pl.String)}
+              "dsr_score": pl.Float64, "n_degenerate_frames": pl.Int64, "deviations": pl.List(pl.String)}
     return pl.DataFrame(rows, schema=schema).sort(["split", "prompt_id", "seed"])
 
 
@@ -59,7 +67,7 @@ def _generate(files: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
         row = json.loads(Path(json_path).read_text(encoding="utf-8"))
         if mp4_path:
             row["video"] = {"bytes": Path(mp4_path).read_bytes(), "path": Path(mp4_path).name}
-        yield {k: row.get(k) for k in SAMPLE_COLUMNS}
+        yield current_row(row)
 
 
 def _sample_files(work: WorkArea, split: str) -> list[tuple[str, str]]:
@@ -90,6 +98,9 @@ def _validity_counts(df: pl.DataFrame) -> dict[str, dict[str, int]]:
         counts = {"samples": part.height, "valid": int(part["valid"].fill_null(False).sum())}
         for reason, n in part.filter(~pl.col("valid").fill_null(False)).group_by("reason").len().sort("reason").iter_rows():
             counts[f"invalid_{reason}"] = int(n)
+        degenerate = int(part["n_degenerate_frames"].fill_null(0).sum())
+        if degenerate:  # boxes given with zero or negative width/height: why frames went unused
+            counts["frames_with_degenerate_boxes"] = degenerate
         out[split] = counts
     return out
 
@@ -154,7 +165,7 @@ def _build_records(work: WorkArea, command: str, settings: dict[str, Any] | None
 
 def _up_to_date(folder: DatasetFolder, work: WorkArea, stamp: str) -> bool:
     configs = folder.read_record().get("configs", {})
-    present = all(c in configs and any(folder.root.glob(f"{c}/*.parquet")) for c in ("samples", "pairs"))
+    present = all(c in configs and any(folder.root.glob(f"{c}/*.parquet")) for c in MERGED_CONFIGS)
     return present and work.merged_stamp() == stamp
 
 
@@ -162,21 +173,30 @@ def consolidate(
     folder: DatasetFolder,
     *,
     tau_train: float = DEFAULT_TAU_TRAIN,
-    rows_per_shard: int = 200,
+    rows_per_shard: int | None = 200,
     command: str = "",
     settings: dict[str, Any] | None = None,
     skip_if_unchanged: bool = False,
 ) -> ConsolidateResult:
-    """Write ``samples`` and ``pairs`` from the work area; update plots, record and card.
+    """Write ``samples``, ``tracks`` and ``pairs`` from the work area; update plots, record and card.
+
+    ``rows_per_shard`` caps the rows of one ``samples`` file; every file also stays under
+    :data:`~dsr.builders.folder.SHARD_BYTES`.
 
     With ``skip_if_unchanged``, nothing is written when the configs already hold exactly the
     finished samples (same files, build records, ``tau_train`` and sharding): a re-run of a
-    finished build is a no-op.
+    finished build is a no-op. One merge at a time: a second one raises :class:`BusyError` at once.
     """
+    with WorkArea(folder).merging():
+        return _consolidate(folder, tau_train, rows_per_shard, command, settings, skip_if_unchanged)
+
+
+def _consolidate(folder: DatasetFolder, tau_train: float, rows_per_shard: int, command: str,
+                 settings: dict[str, Any] | None, skip_if_unchanged: bool) -> ConsolidateResult:
     work = WorkArea(folder)
     for path in folder.remove_leftovers():
         log.info("removed %s, left by a killed run", path)
-    stamp = work.stamp(tau_train, rows_per_shard, settings)
+    stamp = work.stamp(tau_train, rows_per_shard, settings, FORMAT_VERSION)
     if skip_if_unchanged and _up_to_date(folder, work, stamp):
         log.info("samples and pairs in %s are up to date: nothing written", folder.root)
         return summarize(folder, tau_train)[1]
@@ -203,8 +223,18 @@ def _merge(folder: DatasetFolder, work: WorkArea, cache: Path, tau_train: float,
         command=command, settings=settings, card_markdown=_samples_markdown(result, plot_name),
     )
     folder.write_config("samples", datasets, record, max_rows_per_shard=rows_per_shard)
+    _write_tracks(folder, datasets, command, settings)
     _write_pairs(folder, df, tau_train, result, command, settings)
     return result
+
+
+def _write_tracks(folder: DatasetFolder, samples: dict[str, Any], command: str, settings: dict[str, Any]) -> None:
+    record = ConfigRecord(
+        description="The rows of `samples` without the `video` column: boxes, frame classes, validity, SSR "
+                    "sequences and DSR-Scores, for analysis (load_dataset, polars, duckdb) that should not "
+                    "download the mp4 bytes. Join with `samples` on `sample_id` for a video.",
+        columns=dict(TRACK_COLUMNS), command=command, settings=settings)
+    folder.write_config("tracks", {s: ds.remove_columns("video") for s, ds in samples.items()}, record)
 
 
 def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: ConsolidateResult,
@@ -214,7 +244,7 @@ def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: Co
     pairs = make_pairs(df, tau)
     features = Features({
         "prompt_id": Value("string"), "split": Value("string"), "prompt": Value("string"),
-        "dsr_type": Value("string"), "chosen": List(Value("string")), "rejected": List(Value("string")),
+        "dsr_type": Value("string"), "chosen_ids": List(Value("string")), "rejected_ids": List(Value("string")),
         "chosen_seeds": List(Value("int64")), "rejected_seeds": List(Value("int64")),
         "chosen_scores": List(Value("float64")), "rejected_scores": List(Value("float64")),
         "n_samples": Value("int64"), "n_valid": Value("int64"), "tau": Value("float64"),
@@ -224,11 +254,11 @@ def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: Co
     counts_md = "\n".join(f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in c.items()) + " |" for s, c in pairs.counts.items())
     record = ConfigRecord(
         description=(f"DPO preference data (τ_train = {tau}): one row per qualifying prompt with ALL its winners "
-                     "(`chosen`, valid and DSR-Score ≥ τ) and losers (`rejected`, valid and < τ) as sample ids of "
-                     "the `samples` config. A prompt qualifies with ≥ 2 valid samples, ≥ 1 winner and ≥ 1 loser; "
-                     "a DPO loader draws one winner and one loser per prompt per step: `random.choice(row['chosen'])`, "
-                     "`random.choice(row['rejected'])` (`dsr.builders.pairs.draw_pair`), and looks their videos up "
-                     "in `samples` by `sample_id`."),
+                     "(`chosen_ids`, valid and DSR-Score ≥ τ) and losers (`rejected_ids`, valid and < τ) as sample "
+                     "ids of the `samples` config, with their seeds and scores in parallel lists. A prompt qualifies "
+                     "with ≥ 2 valid samples, ≥ 1 winner and ≥ 1 loser; a DPO loader draws one winner and one loser "
+                     "per prompt per step: `random.choice(row['chosen_ids'])`, `random.choice(row['rejected_ids'])` "
+                     "(`dsr.builders.pairs.draw_pair`), and looks their videos up in `samples` by `sample_id`."),
         columns=dict(PAIR_COLUMNS), counts={"prompts": pairs.counts},
         command=command, settings={**settings, "tau_train": tau},
         card_markdown=f"**Prompts kept and dropped**\n\n| split | counts |\n|---|---|\n{counts_md}\n",

@@ -11,11 +11,16 @@ others. The layout, drawn once::
     │                                          DATA_FILE: <config>/<split>-<fp>-NNNNN-of-MMMMM.parquet,
     │                                          <fp> a fingerprint of the split's content
     ├── prompts/test-<fp>-00000-of-00001.parquet
-    ├── samples/…  pairs/…                     later configs, same pattern
+    ├── samples/…  tracks/…  pairs/…           later configs, same pattern (``tracks``: the samples
+    │                                          without their videos)
     ├── assets/                                ASSETS_DIR: plots shown by the card
     └── .dsr/                                  WORK_DIR: caches, per-item results, shard markers;
         └── staging/                           STAGING_DIR: one locked folder per running write,
                                                never uploaded
+
+A split is cut into files of at most ``SHARD_BYTES`` (and, if given, a number of rows); file ``k``
+of ``n`` holds rows ``k, k + n, k + 2n, …`` of the split's order, so every file mixes all DSR types
+and prompts (a contiguous cut of rows sorted by prompt id would give one type per file).
 
 Everything is written atomically (temporary name, then rename), so a killed run leaves either the
 previous state or the new one, plus staging folders and temporary files that the next write of the
@@ -50,15 +55,24 @@ __all__ = [
     "DATA_FILE",
     "DATA_GLOB",
     "FORMAT_VERSION",
+    "SHARD_BYTES",
     "WORK_DIR",
     "ConfigRecord",
     "DatasetFolder",
     "atomic_write_bytes",
     "atomic_write_text",
     "data_glob",
+    "dataset_info",
+    "shard_count",
 ]
 
-FORMAT_VERSION = 1
+#: Format of the folder, in ``dsr_build.json`` and in each config's record. 1: first release.
+#: 2: ``pairs`` name their id lists ``chosen_ids``/``rejected_ids``; an absent box is four NaN with
+#: per-frame presence flags; ``score_settings``/``encode_settings`` are structs; the video-free
+#: ``tracks`` config; the card names a default config and the features (``dataset_info``).
+FORMAT_VERSION = 2
+#: Largest parquet file written (about 100–200 MB per file once a split needs more than one).
+SHARD_BYTES = 200_000_000
 CARD = "README.md"
 BUILD_RECORD = "dsr_build.json"
 WORK_DIR = ".dsr"
@@ -75,6 +89,32 @@ def data_glob(config: str, split: str, fingerprint: str | None) -> str:
     if not fingerprint:
         return LEGACY_DATA_GLOB.format(config=config, split=split)
     return DATA_GLOB.format(config=config, split=split, fingerprint=fingerprint)
+def shard_count(ds: datasets.Dataset, max_rows: int | None, max_bytes: int) -> int:
+    """Files for one split: enough that none exceeds ``max_bytes`` (Arrow size, which for the
+    already compressed mp4 bytes is close to the parquet size) nor ``max_rows`` rows."""
+    by_rows = -(-len(ds) // max_rows) if max_rows else 1
+    by_bytes = -(-int(ds.data.nbytes) // max_bytes)
+    return max(1, by_rows, min(by_bytes, len(ds)))
+
+
+def dataset_info(config: str, splits: Mapping[str, datasets.Dataset]) -> dict[str, Any]:
+    """The card's ``dataset_info`` entry of one config: its features and split sizes, as
+    ``datasets`` writes it when it pushes a dataset itself."""
+    from datasets import SplitDict, SplitInfo
+    from datasets.info import DatasetInfo, DatasetInfosDict
+    from huggingface_hub import DatasetCardData
+
+    if not splits:
+        return {}
+    sizes = SplitDict()
+    for name, ds in splits.items():
+        sizes.add(SplitInfo(name, num_bytes=int(ds.data.nbytes), num_examples=len(ds)))
+    info = DatasetInfo(features=next(iter(splits.values())).features, splits=sizes, config_name=config)
+    card = DatasetCardData()
+    DatasetInfosDict({config: info}).to_dataset_card_data(card)
+    return dict(card.to_dict()["dataset_info"])
+
+
 #: Paths never pushed to the Hub.
 UPLOAD_IGNORE = [f"{WORK_DIR}/**", "**/.*.tmp"]
 
@@ -119,6 +159,10 @@ class ConfigRecord:
     settings: dict[str, Any] = field(default_factory=dict)
     card_markdown: str = ""
     data_fingerprints: dict[str, str] = field(default_factory=dict)
+    #: format of the config's data files, set by ``write_config`` (a record without one is format 1)
+    format_version: int = 1
+    #: the card's ``dataset_info`` entry (features and split sizes), set by ``write_config``
+    dataset_info: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -190,17 +234,21 @@ class DatasetFolder:
         splits: Mapping[str, datasets.Dataset],
         record: ConfigRecord,
         *,
-        max_rows_per_shard: int = 5000,
+        max_rows_per_shard: int | None = None,
+        max_shard_bytes: int = SHARD_BYTES,
     ) -> None:
         """Replace the data files of ``config`` with ``splits`` and update record and card.
 
-        The new files are written to the work area first and moved in only once all are complete.
+        Each split is cut into files of at most ``max_shard_bytes`` and ``max_rows_per_shard`` rows
+        (see the module docstring). The new files are written to the work area first and moved in
+        only once all are complete.
         """
         with self.staging(config) as staging:
             fingerprints: dict[str, str] = {}
             moved: list[str] = []
             for split, ds in splits.items():
-                fingerprints[split], files = self._write_split(config, split, ds, staging, max_rows_per_shard)
+                count = shard_count(ds, max_rows_per_shard, max_shard_bytes)
+                fingerprints[split], files = self._write_split(config, split, ds, staging, count)
                 moved += files
             for rel in moved:  # new files first: the current card keeps pointing at the old ones
                 target = self.root / rel
@@ -208,21 +256,23 @@ class DatasetFolder:
                 os.replace(staging / rel, target)
         record.splits = {name: len(ds) for name, ds in splits.items()}
         record.data_fingerprints = fingerprints
+        record.format_version = FORMAT_VERSION
+        record.dataset_info = dataset_info(config, splits)
         self.update_record(config, record)
         for old in self.root.glob(f"{config}/*.parquet"):  # then the files no card names any more
             if old.relative_to(self.root).as_posix() not in moved:
                 old.unlink()
 
     def _write_split(
-        self, config: str, split: str, ds: datasets.Dataset, staging: Path, max_rows: int
+        self, config: str, split: str, ds: datasets.Dataset, staging: Path, count: int
     ) -> tuple[str, list[str]]:
-        """Write the shards of one split; returns the content fingerprint and the relative paths."""
-        count = max(1, -(-len(ds) // max_rows))
+        """Write the ``count`` files of one split (file ``k`` holds rows ``k, k + count, …``);
+        returns the content fingerprint and the relative paths."""
         parts = []
         digest = hashlib.sha256()
         for index in range(count):
             part = staging / f".{split}-{index:05d}.parquet"
-            ds.shard(num_shards=count, index=index, contiguous=True).to_parquet(str(part))
+            ds.shard(num_shards=count, index=index, contiguous=False).to_parquet(str(part))
             digest.update(part.read_bytes())
             parts.append(part)
         fingerprint = digest.hexdigest()[:10]
@@ -237,13 +287,19 @@ class DatasetFolder:
     def update_record(self, config: str, record: ConfigRecord) -> None:
         """Store the record of ``config`` and re-render the card from all records."""
         from dsr import __version__
-        from dsr.cards import mask_secrets, render_dataset_card
+        from dsr.cards import render_dataset_card
 
         full = self.read_record()
         full["format_version"] = FORMAT_VERSION
         full["dsr_version"] = __version__
         full.setdefault("configs", {})[config] = record.to_dict()
-        # Secrets never reach a published file, whatever a caller put in its settings.
-        text = mask_secrets(json.dumps(full, indent=2, sort_keys=True) + "\n")
+        text = self.publishable(json.dumps(full, indent=2, sort_keys=True) + "\n")
         atomic_write_text(self.root / BUILD_RECORD, text)
-        atomic_write_text(self.root / CARD, mask_secrets(render_dataset_card(full)))
+        atomic_write_text(self.root / CARD, self.publishable(render_dataset_card(json.loads(text))))
+
+    def publishable(self, text: str) -> str:
+        """``text`` as a published file may hold it, whatever a caller put in its settings or
+        command: secrets masked, absolute paths relative to the folder (or cut to their name)."""
+        from dsr.cards import mask_local_paths, mask_secrets
+
+        return mask_local_paths(mask_secrets(text), self.root)

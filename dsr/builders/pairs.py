@@ -3,18 +3,21 @@
 A valid sample scoring at least ``tau`` is a *winner*, a valid one below ``tau`` a *loser*, an
 invalid one neither. A prompt qualifies with at least two valid samples, one winner and one loser.
 
-Shape: **one row per qualifying prompt** holding *all* its winners (``chosen``) and losers
-(``rejected``) as lists of sample ids, with their seeds and scores in the same order. A DPO data
-loader draws one winner and one loser per prompt per step (the paper's sampling, SPEC §5), e.g.
-with :func:`draw_pair`::
+Shape: **one row per qualifying prompt** holding *all* its winners (``chosen_ids``) and losers
+(``rejected_ids``) as lists of sample ids, with their seeds (``chosen_seeds``, ``rejected_seeds``) and
+scores (``chosen_scores``, ``rejected_scores``) in the same order: every ``chosen_*``/``rejected_*``
+column is a list parallel to the ids. No column is named bare ``chosen``/``rejected``, which TRL's
+preference format reserves for *content*. A DPO data loader draws one winner and one loser per
+prompt per step (the paper's sampling, SPEC §5), e.g. with :func:`draw_pair`::
 
     pairs = load_dataset(folder, "pairs", split="train")
     videos = {r["sample_id"]: r["video"] for r in load_dataset(folder, "samples", split="train")}
     rng = random.Random(step_seed)
     chosen_id, rejected_id = draw_pair(pairs[i], rng)   # then videos[chosen_id], videos[rejected_id]
 
-The full winner × loser product is ``len(chosen) * len(rejected)`` and never needs storing. Videos
-are referenced by ``sample_id`` in the ``samples`` config, not copied.
+The full winner × loser product is ``len(chosen_ids) * len(rejected_ids)`` and never needs storing.
+Videos are referenced by ``sample_id`` in the ``samples`` config, not copied. Dataset format 1 named
+the id lists ``chosen``/``rejected``; :func:`pair_ids` (and so :func:`draw_pair`) reads both.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ import polars as pl
 
 from dsr.errors import ConfigError
 
-__all__ = ["DEFAULT_TAU_TRAIN", "DROP_REASONS", "PAIR_COLUMNS", "PairsResult", "draw_pair", "make_pairs"]
+__all__ = ["DEFAULT_TAU_TRAIN", "DROP_REASONS", "LEGACY_PAIR_COLUMNS", "PAIR_COLUMNS", "PairsResult", "draw_pair",
+           "make_pairs", "pair_ids"]
 
 DEFAULT_TAU_TRAIN = 0.7
 DROP_REASONS = ("fewer_than_2_valid", "no_winner", "no_loser")
@@ -38,10 +42,10 @@ PAIR_COLUMNS: dict[str, str] = {
     "split": "train or test",
     "prompt": "the prompt sentence (TRL naming)",
     "dsr_type": "DSR type code",
-    "chosen": "sample ids (in `samples`) of all winners (valid, DSR-Score ≥ tau), best first; per training "
-              "step draw ONE at random, e.g. `random.choice(row['chosen'])` (`dsr.builders.pairs.draw_pair`)",
-    "rejected": "sample ids of all losers (valid, DSR-Score < tau), worst first; per step draw ONE at random, "
-                "independently of the winner",
+    "chosen_ids": "sample ids (in `samples`) of all winners (valid, DSR-Score ≥ tau), best first; per training "
+                  "step draw ONE at random, e.g. `random.choice(row['chosen_ids'])` (`dsr.builders.pairs.draw_pair`)",
+    "rejected_ids": "sample ids of all losers (valid, DSR-Score < tau), worst first; per step draw ONE at random, "
+                    "independently of the winner",
     "chosen_seeds": "seeds of the winners, same order",
     "rejected_seeds": "seeds of the losers, same order",
     "chosen_scores": "DSR-Scores of the winners, same order",
@@ -50,6 +54,9 @@ PAIR_COLUMNS: dict[str, str] = {
     "n_valid": "valid samples of the prompt",
     "tau": "the threshold tau_train separating winners from losers",
 }
+
+#: Names of format 1 (``dsr_build.json`` ``format_version`` 1) → current names.
+LEGACY_PAIR_COLUMNS = {"chosen": "chosen_ids", "rejected": "rejected_ids"}
 
 _NEEDED = ("sample_id", "prompt_id", "split", "prompt", "dsr_type", "seed", "valid", "dsr_score")
 
@@ -99,18 +106,28 @@ def make_pairs(samples: pl.DataFrame | Iterable[Mapping[str, Any]], tau: float =
         .otherwise(None)
     )
     chosen = win.group_by(keys, maintain_order=True).agg(
-        chosen=pl.col("sample_id"), chosen_seeds=pl.col("seed"), chosen_scores=pl.col("dsr_score"))
+        chosen_ids=pl.col("sample_id"), chosen_seeds=pl.col("seed"), chosen_scores=pl.col("dsr_score"))
     rejected = lose.group_by(keys, maintain_order=True).agg(
-        rejected=pl.col("sample_id"), rejected_seeds=pl.col("seed"), rejected_scores=pl.col("dsr_score"))
+        rejected_ids=pl.col("sample_id"), rejected_seeds=pl.col("seed"), rejected_scores=pl.col("dsr_score"))
     kept = (stats.filter(pl.col("drop").is_null()).join(chosen, on=keys).join(rejected, on=keys)
             .with_columns(tau=pl.lit(float(tau))).sort(keys).select(list(PAIR_COLUMNS)))
     return PairsResult(kept, _counts(stats))
 
 
+def pair_ids(row: Mapping[str, Any], side: str) -> list[str]:
+    """The winner (``side="chosen"``) or loser (``"rejected"``) sample ids of a ``pairs`` row, from
+    ``chosen_ids``/``rejected_ids`` or, in a format-1 row, ``chosen``/``rejected``."""
+    if side not in LEGACY_PAIR_COLUMNS:
+        raise ValueError(f"side={side!r}: choose 'chosen' or 'rejected'")
+    name = LEGACY_PAIR_COLUMNS[side]
+    value = row[name] if name in row else row.get(side)
+    return list(value or ())
+
+
 def draw_pair(row: Mapping[str, Any], rng: random.Random) -> tuple[str, str]:
     """One (winner, loser) of a ``pairs`` row, each drawn uniformly (SPEC §5: one winner and one
     loser per prompt per training step; the scores are not used by the loss)."""
-    return rng.choice(list(row["chosen"])), rng.choice(list(row["rejected"]))
+    return rng.choice(pair_ids(row, "chosen")), rng.choice(pair_ids(row, "rejected"))
 
 
 def _counts(stats: pl.DataFrame) -> dict[str, dict[str, int]]:

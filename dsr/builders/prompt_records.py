@@ -51,6 +51,7 @@ class Accepted:
     source: str
     split_hint: str | None
     origin: str
+    source_id: str | None = None
 
     @property
     def triple(self) -> tuple[str, str, str]:
@@ -128,9 +129,14 @@ class PromptPool:
         self.accepted: list[Accepted] = []
         self.rejects: list[Reject] = []
         self._seen: set[str] = set()
+        self._source_ids: dict[str, str] = {}  # source id → origin of its first row
 
     def add(self, candidate: Candidate) -> Accepted | Reject:
         result = validate_candidate(candidate)
+        if not isinstance(result, Reject) and candidate.source_id in self._source_ids:
+            first = self._source_ids[str(candidate.source_id)]
+            result = Reject("bad_row", f"id {candidate.source_id!r} is already used by {first}", candidate.source,
+                            candidate.origin, candidate.sentence)
         if isinstance(result, Reject):
             self.rejects.append(result)
             return result
@@ -141,7 +147,9 @@ class PromptPool:
             self.rejects.append(dup)
             return dup
         self._seen.add(key)
-        entry = Accepted(result, candidate.source, candidate.split, candidate.origin)
+        if candidate.source_id:
+            self._source_ids[candidate.source_id] = candidate.origin
+        entry = Accepted(result, candidate.source, candidate.split, candidate.origin, candidate.source_id)
         self.accepted.append(entry)
         return entry
 

@@ -3,8 +3,9 @@
 Flow: a backend proposes candidates (:mod:`dsr.builders.prompt_backends`) → each is re-parsed and
 checked (:mod:`dsr.builders.prompt_records`) → balanced disjoint splits are picked
 (:mod:`dsr.builders.prompt_splits`); rounds repeat with the shortfall until the splits are full →
-parquet files, card and build record are written through :class:`DatasetFolder`, rejects to
-``assets/prompt_rejects.jsonl``.
+prompts that the folder's other configs still name must survive, unless ``replace``
+(:mod:`dsr.builders.prompt_dependents`) → parquet files, card and build record are written through
+:class:`DatasetFolder`, rejects to ``assets/prompt_rejects.jsonl``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from typing import Any
 
 from dsr.builders.folder import ASSETS_DIR, WORK_DIR, ConfigRecord, DatasetFolder, atomic_write_text
 from dsr.builders.prompt_backends import PROMPT_BACKENDS, BackendContext
+from dsr.builders.prompt_dependents import check_replaceable
 from dsr.builders.prompt_records import REJECT_REASONS, Accepted, PromptPool, Reject
 from dsr.builders.prompt_splits import DISJOINT_MODES, Selection, quotas, select_splits
 from dsr.errors import ConfigError, DataError
 from dsr.limits import MAX_PROMPTS_PER_SPLIT, check_max
+from dsr.locks import exclusive_lock
 from dsr.prompts import DSRType
 
 __all__ = ["PROMPT_COLUMNS", "PROMPTS_CONFIG", "PromptBuildConfig", "PromptBuildResult", "build_prompts"]
@@ -52,6 +55,9 @@ PROMPT_COLUMNS: dict[str, str] = {
     "verb": "Motion verb that fits the animal (third person).",
     "split": "train or test.",
     "source": "What produced the prompt: `template`, `openai:<model>` or `file:<name>`.",
+    "source_id": "The prompt's own id in an imported list (a `source_id`, `prompt_id` or `id` column of a "
+                 "`--backend file` input, e.g. the authors' `1043_TL`); null otherwise. `dsr score-videos` matches "
+                 "video files named after it (`1043_TL_F81_seed00.mp4`).",
 }
 
 
@@ -68,6 +74,7 @@ class PromptBuildConfig:
     strict: bool = field(default=False, metadata={"help": "Write nothing if any input is bad (unparseable, mismatched, broken row)."})
     max_rounds: int = field(default=5, metadata={"help": "Generation rounds to fill the splits before giving up on the shortfall."})
     backend_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "Options of the chosen backend's config (e.g. model, base_url, path)."})
+    replace: bool = field(default=False, metadata={"help": "Replace prompts that other configs of the folder (samples, pairs, unmerged samples) still name; refused otherwise."})
     command: str = field(default="", metadata={"help": "Sanitized command line recorded in the card."})
 
     def __post_init__(self) -> None:
@@ -91,6 +98,7 @@ class PromptBuildConfig:
         data = asdict(self)
         data["out"] = str(self.out)
         data.pop("command")
+        data.pop("replace")
         return data
 
 
@@ -148,17 +156,18 @@ def _generate(config: PromptBuildConfig, backend: Any, pool: PromptPool) -> tupl
     return selection, config.max_rounds
 
 
-def prompt_row(entry: Accepted, split: str) -> dict[str, str]:
+def prompt_row(entry: Accepted, split: str) -> dict[str, str | None]:
     """One row of the ``prompts`` config, in :data:`PROMPT_COLUMNS` order."""
     p, t = entry.prompt, entry.prompt.dsr_type
     return {
         "prompt_id": p.stable_id(), "prompt": p.render(), "scene": p.scene, "animal": p.animal,
         "object": p.object, "initial": p.initial.value, "final": p.final.value, "dsr_type": t.code,
         "dsr_letter": t.letter, "verb": p.verb, "split": split, "source": entry.source,
+        "source_id": entry.source_id,
     }
 
 
-def _rows(selection: Selection) -> dict[str, list[dict[str, str]]]:
+def _rows(selection: Selection) -> dict[str, list[dict[str, str | None]]]:
     out = {}
     for split, entries in (("train", selection.train), ("test", selection.test)):
         ordered = sorted(entries, key=lambda e: e.prompt.dsr_type.letter)  # stable: keeps draw order
@@ -202,7 +211,7 @@ def _log_rejects(rejects: list[Reject], limit: int = 20) -> None:
         log.warning("... and %d more rejects, see the rejects file", len(bad) - limit)
 
 
-def _write(config: PromptBuildConfig, folder: DatasetFolder, rows: dict[str, list[dict[str, str]]],
+def _write(config: PromptBuildConfig, folder: DatasetFolder, rows: dict[str, list[dict[str, str | None]]],
            record: ConfigRecord) -> None:
     import datasets
 
@@ -212,10 +221,16 @@ def _write(config: PromptBuildConfig, folder: DatasetFolder, rows: dict[str, lis
 
 
 def build_prompts(config: PromptBuildConfig) -> PromptBuildResult:
-    """Build the ``prompts`` config of ``config.out``; see the module docstring."""
+    """Build the ``prompts`` config of ``config.out``; see the module docstring. One build of a
+    folder's prompts at a time: a second one raises :class:`BusyError` at once."""
+    folder = DatasetFolder(config.out)
+    with exclusive_lock(folder.work_dir(PROMPTS_CONFIG) / "build.lock", f"the prompts of {folder.root}"):
+        return _build(config, folder)
+
+
+def _build(config: PromptBuildConfig, folder: DatasetFolder) -> PromptBuildResult:
     from dsr.builders.prompt_card import config_record
 
-    folder = DatasetFolder(config.out)
     backend = _backend(config, folder)
     pool = PromptPool()
     selection, rounds = _generate(config, backend, pool)
@@ -228,6 +243,7 @@ def build_prompts(config: PromptBuildConfig) -> PromptBuildResult:
         log.warning("could not fill the splits, missing per type: %s",
                     {t.code: n for t, n in selection.shortfall.items() if n})
     rows = _rows(selection)
+    check_replaceable(folder, {(s, r["prompt_id"]) for s, rs in rows.items() for r in rs}, force=config.replace)
     counts = {s: {t.code: Counter(r["dsr_type"] for r in rs)[t.code] for t in DSRType} for s, rs in rows.items()}
     rejects_text = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in pool.rejects)
     rejects_file = atomic_write_text(folder.root / REJECTS_FILE, rejects_text)

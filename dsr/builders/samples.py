@@ -11,10 +11,13 @@ exception, so a build goes on. ``SAMPLE_COLUMNS`` is the one place the row schem
 from __future__ import annotations
 
 import json
+import math
+import types
+import typing
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
@@ -23,6 +26,9 @@ from dsr.generation.base import Annotations, GeneratedVideo
 from dsr.media import EncodeConfig, decode_video, encode_video
 from dsr.prompts import DSRPrompt, parse_prompt
 from dsr.scoring.dsr_score import DEFAULT_M, DEFAULT_MIN_FRAMES, dsr_score
+from dsr.scoring.geometry import degenerate_mask
+from dsr.scoring.validity import classify_frames
+from dsr.tracking.base import LABEL_MATCH, LOST_TRACK
 
 if TYPE_CHECKING:
     import datasets
@@ -35,8 +41,10 @@ __all__ = [
     "SAMPLE_COLUMNS",
     "ScoreConfig",
     "build_sample",
+    "current_row",
     "invalid_sample",
     "sample_features",
+    "settings_struct",
     "sample_id",
 ]
 
@@ -79,10 +87,14 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "generator_settings": "JSON of the resolved generation settings",
     "tracker": "tracker name (annotations, grounded-sam2, sam3)",
     "tracker_settings": "JSON of the tracker's model ids and thresholds",
-    "score_settings": "JSON of the DSR-Score settings (m, min_frames)",
-    "encode_settings": "JSON of how the mp4 was encoded from the frames (codec, crf, preset, pix_fmt); {} when stored as given",
-    "animal_boxes": "per frame the animal's box [x1, y1, x2, y2] in pixels (null where absent)",
-    "object_boxes": "per frame the object's box (null where absent)",
+    "score_settings": "DSR-Score settings {m, min_frames} (a struct)",
+    "encode_settings": "how the mp4 was encoded from the frames {codec, crf, preset, pix_fmt} (a struct); null when the mp4 was stored as given",
+    "animal_boxes": "per frame the animal's box [x1, y1, x2, y2] in pixels; four NaN where absent, so that every row is a "
+                    "float array of shape (frames, 4) (e.g. `ds.with_format('torch')`); empty for a sample "
+                    "without a readable video (0 frames)",
+    "object_boxes": "per frame the object's box; four NaN where absent",
+    "animal_present": "per frame whether the animal has a box (false exactly where `animal_boxes` is NaN)",
+    "object_present": "per frame whether the object has a box",
     "frame_classes": "per frame valid / miss / redundant (from the detections)",
     "detections": "per frame every detector output {label, box [x1, y1, x2, y2], score}, so validity can be re-decided without re-running the detector (empty for trackers without a detector)",
     "ssr_initial": "per frame SSR score for the initial relation (null where unusable)",
@@ -95,6 +107,7 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "n_miss_frames": "frames classified miss",
     "n_redundant_frames": "frames classified redundant",
     "n_usable_frames": "frames with both boxes usable for the score",
+    "n_degenerate_frames": "frames left out of the score because a box was given with zero or negative width or height",
     "dsr_score": "DSR-Score in [0, 1] (null when invalid)",
     "r_init": "mean initial-relation SSR over the first m usable frames",
     "r_final": "mean final-relation SSR over the last m usable frames",
@@ -123,30 +136,106 @@ def sample_id(prompt_id: str, seed: int) -> str:
     return f"{prompt_id}__seed{int(seed):02d}"
 
 
+_ARROW_TYPES = {int: "int64", float: "float64", str: "string", bool: "bool"}
+
+
+def settings_struct(cls: type) -> dict[str, Any]:
+    """The ``datasets`` struct of a flat settings dataclass: one typed field per dataclass field, so
+    that the struct follows the config when a field is added."""
+    from datasets import Value
+
+    hints = typing.get_type_hints(cls)
+    out = {}
+    for f in fields(cls):
+        hint = hints[f.name]
+        if typing.get_origin(hint) in (Union, types.UnionType):  # `int | None` is stored as int64
+            hint = next(a for a in typing.get_args(hint) if a is not type(None))
+        if hint not in _ARROW_TYPES:
+            raise TypeError(f"{cls.__name__}.{f.name}: type {hint} has no column type; use int, float, str or bool")
+        out[f.name] = Value(_ARROW_TYPES[hint])
+    return out
+
+
 def sample_features() -> datasets.Features:
     """The ``datasets`` features of a samples row (video bytes embedded)."""
     from datasets import Features, List, Value, Video
 
-    boxes = List(List(Value("float64")))
+    # fixed-size boxes: polars reads list[array[f64, 4]], torch a (frames, 4) tensor
+    boxes = List(List(Value("float64"), length=4))
     text = {c: Value("string") for c in ("sample_id", "prompt_id", "split", *PROMPT_FIELDS, "generator",
-                                        "generator_settings", "tracker", "tracker_settings",
-                                        "score_settings", "encode_settings", "reason",
+                                        "generator_settings", "tracker", "tracker_settings", "reason",
                                         "reason_detail", "notes")}
     ints = {c: Value("int64") for c in ("seed", "num_frames", "fps", "height", "width", "key_frame",
-                                       "n_valid_frames", "n_miss_frames", "n_redundant_frames", "n_usable_frames")}
+                                       "n_valid_frames", "n_miss_frames", "n_redundant_frames", "n_usable_frames",
+                                       "n_degenerate_frames")}
     floats = {c: Value("float64") for c in ("dsr_score", "r_init", "r_final", "g_init", "g_final")}
-    detection = {"label": Value("string"), "box": List(Value("float64")), "score": Value("float64")}
+    detection = {"label": Value("string"), "box": List(Value("float64"), length=4), "score": Value("float64")}
     seqs = {"animal_boxes": boxes, "object_boxes": boxes, "frame_classes": List(Value("string")),
+            "animal_present": List(Value("bool")), "object_present": List(Value("bool")),
             "detections": List(List(detection)),
             "ssr_initial": List(Value("float64")), "ssr_final": List(Value("float64")),
             "deviations": List(Value("string"))}
+    settings = {"score_settings": settings_struct(ScoreConfig), "encode_settings": settings_struct(EncodeConfig)}
     extra = {"video": Video(), "valid": Value("bool")}
-    spec = {**text, **ints, **floats, **seqs, **extra}
+    spec = {**text, **ints, **floats, **seqs, **settings, **extra}
     return Features({c: spec[c] for c in SAMPLE_COLUMNS})
 
 
-def _boxes(arr: np.ndarray) -> list[list[float] | None]:
-    return [None if not np.isfinite(row).all() else [float(v) for v in row] for row in np.asarray(arr, dtype=float)]
+ABSENT_BOX = [math.nan] * 4
+
+
+def _boxes(arr: np.ndarray) -> tuple[list[list[float]], list[bool]]:
+    """Per frame the box as four floats (four NaN where absent or not finite) and its presence."""
+    rows = np.asarray(arr, dtype=float).reshape(-1, 4)
+    present = np.isfinite(rows).all(axis=1)
+    return np.where(present[:, None], rows, np.nan).tolist(), present.tolist()
+
+
+def _legacy_boxes(boxes: list[Any] | None) -> tuple[list[list[float]], list[bool]]:
+    """Boxes of a row written before format 2 (null where absent)."""
+    return _boxes(np.array([ABSENT_BOX if b is None else b for b in boxes or []], dtype=float))
+
+
+def _legacy_degenerate(row: Mapping[str, Any]) -> int:
+    """``n_degenerate_frames`` of a row written before it was counted, from its boxes."""
+    animal, obj = (np.asarray(row[k] or [], dtype=float).reshape(-1, 4) for k in ("animal_boxes", "object_boxes"))
+    if len(animal) != len(obj):
+        return 0
+    return int(degenerate_mask(animal, obj).sum())
+
+
+def _legacy_deviations(row: Mapping[str, Any]) -> list[str]:
+    """``deviations`` of a row written before they were recorded (always with normalized labels and
+    the lost-track rule), from what it holds: the frames whose class exact matching of its
+    detection labels would change, and the lost tracks in its notes."""
+    out = []
+    labels = [[d["label"] for d in frame] for frame in row.get("detections") or []]
+    animal, obj = row.get("animal"), row.get("object")
+    if labels and animal and obj and classify_frames(labels, str(animal), str(obj)).label_match_frames:
+        out.append(LABEL_MATCH)
+    if "lost_track_frames" in json.loads(row.get("notes") or "{}"):
+        out.append(LOST_TRACK)
+    return out
+
+
+def current_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """``row`` in the current schema. Rows committed to a work area by an older dsr hold null for
+    an absent box, no presence flags and JSON text for the score and encode settings (before
+    format 2), and no ``n_degenerate_frames`` or ``deviations`` (re-derived from the row); the merge
+    and its summary pass every row through here, so an old work area still merges into a current
+    dataset."""
+    out = {k: row.get(k) for k in SAMPLE_COLUMNS}
+    for who in ("animal", "object"):
+        if out[f"{who}_present"] is None:
+            out[f"{who}_boxes"], out[f"{who}_present"] = _legacy_boxes(out[f"{who}_boxes"])
+    for key in ("score_settings", "encode_settings"):
+        if isinstance(out[key], str):
+            out[key] = json.loads(out[key]) or None
+    if out["n_degenerate_frames"] is None:
+        out["n_degenerate_frames"] = _legacy_degenerate(out)
+    if out["deviations"] is None:
+        out["deviations"] = _legacy_deviations(out)
+    return out
 
 
 def _base_row(record: Mapping[str, Any], seed: int, split: str | None) -> dict[str, Any]:
@@ -154,10 +243,10 @@ def _base_row(record: Mapping[str, Any], seed: int, split: str | None) -> dict[s
     pid = str(record.get("prompt_id") or "")
     row.update(sample_id=sample_id(pid, seed), prompt_id=pid, seed=int(seed),
                split=split or record.get("split") or "", num_frames=0,
-               n_valid_frames=0, n_miss_frames=0, n_redundant_frames=0, n_usable_frames=0,
-               animal_boxes=[], object_boxes=[], frame_classes=[], detections=[], ssr_initial=[], ssr_final=[],
-               deviations=[], notes="{}", generator_settings="{}", tracker_settings="{}", score_settings="{}",
-               encode_settings="{}")
+               n_valid_frames=0, n_miss_frames=0, n_redundant_frames=0, n_usable_frames=0, n_degenerate_frames=0,
+               animal_boxes=[], object_boxes=[], animal_present=[], object_present=[], frame_classes=[],
+               detections=[], ssr_initial=[], ssr_final=[], deviations=[], notes="{}", generator_settings="{}",
+               tracker_settings="{}", score_settings=None, encode_settings=None)
     for key in PROMPT_FIELDS:
         value = record.get(key)
         row[key] = None if value is None else str(value.value if hasattr(value, "value") else value)
@@ -225,18 +314,42 @@ def build_sample(
     """The ``samples`` row of one (prompt, seed); ``video`` holds ``{"bytes", "path"}`` or None.
 
     The tracker sees the frames as generated (a GeneratedVideo) or as decoded (bytes or a path).
+    The row names no absolute local path (a checkpoint folder, a video file in an error message):
+    those are cut to their last part, as in every published file.
     """
+    row = _sample_row(prompt_record, seed, video, tracker, split=split, generator=generator,
+                      generator_settings=generator_settings, encode=encode, score=score)
+    from dsr.cards import mask_local_paths
+
+    for key in ("generator_settings", "tracker_settings", "notes", "reason_detail"):
+        if isinstance(row.get(key), str):
+            row[key] = mask_local_paths(row[key])
+    return row
+
+
+def _sample_row(
+    prompt_record: Mapping[str, Any],
+    seed: int,
+    video: GeneratedVideo | bytes | str | Path | None,
+    tracker: Tracker,
+    *,
+    split: str | None,
+    generator: str,
+    generator_settings: Mapping[str, Any] | None,
+    encode: EncodeConfig | None,
+    score: ScoreConfig | None,
+) -> dict[str, Any]:
     row = _base_row(prompt_record, seed, split)
     gen_settings = dict(generator_settings or (video.settings if isinstance(video, GeneratedVideo) else {}))
     row.update(generator=generator, generator_settings=json.dumps(gen_settings, sort_keys=True, default=str),
                tracker=getattr(tracker, "name", type(tracker).__name__),
                tracker_settings=json.dumps(tracker.settings(), sort_keys=True, default=str))
-    row["score_settings"] = json.dumps(asdict(score or ScoreConfig()), sort_keys=True)
+    row["score_settings"] = asdict(score or ScoreConfig())
     media = _media(video, encode)
     if media.frames is not None:
         if media.mp4 is None:
             media.mp4 = encode_video(media.frames, int(round(media.fps)), encode)
-            row["encode_settings"] = json.dumps((encode or EncodeConfig()).to_dict(), sort_keys=True)
+            row["encode_settings"] = (encode or EncodeConfig()).to_dict()
         t, h, w = media.frames.shape[:3]
         row.update(num_frames=int(t), fps=int(round(media.fps)), height=int(h), width=int(w),
                    video={"bytes": media.mp4, "path": f"{row['sample_id']}.mp4"})
@@ -270,18 +383,22 @@ def _scored(row: dict[str, Any], prompt: DSRPrompt, result: TrackResult, cfg: Sc
         notes["label_match_frames"] = list(v.label_match_frames)
     detections = [[{"label": d.label, "box": [float(c) for c in d.box], "score": float(d.score)} for d in frame]
                   for frame in (result.detections or ())]
+    row["animal_boxes"], row["animal_present"] = _boxes(result.animal_boxes)
+    row["object_boxes"], row["object_present"] = _boxes(result.object_boxes)
     row.update(
-        animal_boxes=_boxes(result.animal_boxes), object_boxes=_boxes(result.object_boxes),
         frame_classes=v.frame_class_names, detections=detections, ssr_initial=sd["ssr_initial"], ssr_final=sd["ssr_final"],
         n_valid_frames=v.n_valid, n_miss_frames=v.n_miss, n_redundant_frames=v.n_redundant,
-        n_usable_frames=s.n_frames, notes=json.dumps(notes, sort_keys=True, default=str),
-        deviations=list(result.deviations),
+        n_usable_frames=s.n_frames, n_degenerate_frames=s.n_degenerate_frames,
+        notes=json.dumps(notes, sort_keys=True, default=str), deviations=list(result.deviations),
     )
     if not v.valid:
         detail = notes.get("error") or _validity_detail(v.reason, v.n_valid, v.n_miss, v.n_redundant)
         return invalid_sample(row, str(v.reason), str(detail))
     if not s.valid:
-        return invalid_sample(row, str(s.reason), f"only {s.n_frames} frames have both boxes usable (need {cfg.min_frames})")
+        degenerate = (f"; {s.n_degenerate_frames} frames had a box with zero or negative width or height"
+                      if s.n_degenerate_frames else "")
+        return invalid_sample(row, str(s.reason),
+                              f"only {s.n_frames} frames have both boxes usable (need {cfg.min_frames}){degenerate}")
     row.update(valid=True, reason=None, reason_detail=None, key_frame=v.key_frame, dsr_score=s.score,
                r_init=s.r_init, r_final=s.r_final, g_init=s.g_init, g_final=s.g_final)
     return row

@@ -3,16 +3,25 @@ prompts dataset, into the same ``samples`` and ``pairs`` configs as ``build-vide
 
 Videos are matched to prompts by file name — ``{prompt_id}_seed{NN}.mp4`` or the paper's
 ``{prompt_id}_F81_seed{NN}.mp4`` (any ``_F<frames>``) — or by a mapping file (CSV or JSON rows with
-``file``, ``prompt_id``, ``seed``). Every matched video goes through the per-sample step of
-``build-videos`` (:func:`dsr.builders.samples.build_sample`; a corrupt file becomes an invalid
-sample with its reason) and is committed to the same resumable work area, then merged by
-:func:`dsr.builders.consolidate.consolidate`. Files that match no prompt and prompts without any
-video are listed in the log, the build record and the card, never silently dropped.
+``file``, ``prompt_id``, ``seed``). The ``prompt_id`` there may also be a prompt's ``source_id``
+(the id of an imported list, e.g. the authors' ``1043_TL``). Every matched video goes through the
+per-sample step of ``build-videos`` (:func:`dsr.builders.samples.build_sample`; a corrupt file
+becomes an invalid sample with its reason) and is committed to the same resumable work area, then
+merged by :func:`dsr.builders.consolidate.consolidate`. Files that match no prompt and prompts
+without any video are listed in the log, the build record and the card, never silently dropped.
+
+Re-runs into the same ``--out``: a finished sample is reused only when its inputs are unchanged
+(:func:`input_digest`: the video's content, the prompt and the settings); one whose video or prompt
+changed is scored again. A split scored with another model name, tracker or score settings, or by
+``build-videos``, or holding samples whose video is no longer among VIDEOS, is refused with the
+fix (a fresh ``--out``), so the rows and the record always describe the same videos.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import json
 import logging
 import re
@@ -25,18 +34,30 @@ from dsr.builders.consolidate import ConsolidateResult, consolidate
 from dsr.builders.folder import ConfigRecord, DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN
 from dsr.builders.prompt_source import load_prompt_records
-from dsr.builders.samples import ScoreConfig, build_sample
-from dsr.builders.work import ShardSpec, WorkArea
+from dsr.builders.samples import PROMPT_FIELDS, ScoreConfig, build_sample
+from dsr.builders.work import SCORED_STAGE, ShardSpec, WorkArea, without_device
 from dsr.errors import ConfigError, DataError
 from dsr.limits import MAX_ROWS_PER_SHARD, check_max
 from dsr.paper_exact import paper_exact_options
 
-__all__ = ["FILE_PATTERN", "Matching", "ScoreVideosConfig", "ScoreVideosResult", "match_videos", "score_videos"]
+__all__ = [
+    "FILE_PATTERN",
+    "Matching",
+    "ScoreVideosConfig",
+    "ScoreVideosResult",
+    "input_digest",
+    "match_videos",
+    "score_videos",
+]
 
 log = logging.getLogger(__name__)
 
 #: ``<prompt_id>[_F<frames>]_seed<NN>.mp4``
 FILE_PATTERN = re.compile(r"^(?P<prompt_id>.+?)(?:_F\d+)?_seed(?P<seed>\d+)$")
+#: The settings every scored sample of a split shares; another value needs a fresh ``--out``.
+RECIPE_KEYS = ("stage", "model_name", "tracker", "score")
+#: The key of a work-area row that holds its :func:`input_digest` (not a column of ``samples``).
+DIGEST = "input_digest"
 
 
 @dataclass
@@ -53,7 +74,7 @@ class ScoreVideosConfig:
     model_name: str = field(default="file", metadata={"help": "name of the model that made the videos (the `generator` column)"})
     tau_train: float = field(default=DEFAULT_TAU_TRAIN, metadata={"help": "winner/loser threshold of the pairs"})
     score: ScoreConfig = field(default_factory=ScoreConfig, metadata={"help": "DSR-Score settings"})
-    rows_per_shard: int = field(default=200, metadata={"help": "rows per parquet file of `samples`"})
+    rows_per_shard: int = field(default=200, metadata={"help": "most rows per parquet file of `samples` (files also stay under 200 MB)"})
     paper_exact: bool = field(default=False, metadata={"help": "the authors' tracker behaviour wherever ours differs (dsr.paper_exact): exact label matching, no lost-track rule"})
     command: str = field(default="", metadata={"help": "command line recorded in the card"})
 
@@ -87,6 +108,7 @@ class ScoreVideosResult:
     matching: Matching
     built: int = 0
     skipped: int = 0
+    redone: int = 0  # of ``built``: finished before, scored again because their inputs changed
     valid: int = 0
     merged: ConsolidateResult | None = None
     out: Path | None = None
@@ -128,16 +150,33 @@ def _pairs_from_mapping(files: list[Path], root: Path, mapping: Path) -> list[tu
     return out
 
 
+def _source_ids(records: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """``source_id`` → ``prompt_id`` for the prompts imported with an id of their own (ids that
+    name several prompts are left out: a file named by one could be either)."""
+    named: dict[str, list[str]] = {}
+    for pid, record in records.items():
+        if record.get("source_id"):
+            named.setdefault(str(record["source_id"]), []).append(pid)
+    for source_id, pids in named.items():
+        if len(pids) > 1:
+            log.warning("source id %r names %d prompts (%s): files are not matched by it", source_id, len(pids),
+                        ", ".join(pids[:3]))
+    return {source_id: pids[0] for source_id, pids in named.items() if len(pids) == 1}
+
+
 def match_videos(videos: Path, records: Mapping[str, Mapping[str, Any]], mapping: Path | None = None) -> Matching:
-    """Match the mp4 files under ``videos`` to prompt ids of ``records`` (by name or mapping)."""
+    """Match the mp4 files under ``videos`` to prompt ids of ``records`` (by name or mapping; a
+    prompt's ``source_id`` names it too)."""
     found = sorted(p for p in videos.rglob("*") if p.is_file() and not p.name.startswith("."))
     mp4s = [p for p in found if p.suffix.lower() == ".mp4"]  # "clip.MP4" too
     pairs = _pairs_from_mapping(found, videos, mapping) if mapping else _pairs_from_names(mp4s)
+    aliases = _source_ids(records)
     result = Matching()
     if not mapping:  # listed, so that a folder of .mov/.webm files does not just look empty
         result.unmatched_files.update({str(p.relative_to(videos)): "not an .mp4 file" for p in found if p not in mp4s})
     for path, pid, seed in pairs:
         name = str(path.relative_to(videos)) if path.is_relative_to(videos) else str(path)
+        pid = pid if pid is None or pid in records else aliases.get(pid, pid)
         if pid is None or seed is None:
             result.unmatched_files[name] = "not in the mapping file" if mapping else "name is not <prompt_id>[_F<n>]_seed<NN>.mp4"
         elif not path.is_file():
@@ -170,6 +209,48 @@ def _load_records(config: ScoreVideosConfig) -> dict[str, dict[str, Any]]:
     return records
 
 
+def input_digest(video: Path, record: Mapping[str, Any], recipe: Mapping[str, Any]) -> str:
+    """What a scored row depends on: the video file's content, the prompt and the settings (devices
+    aside). A finished row is reused only while this stays the same."""
+    try:
+        with video.open("rb") as fh:
+            content = hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError as exc:  # build_sample records why the file cannot be read
+        content = f"unreadable: {exc}"
+    prompt = {k: record.get(k) for k in ("prompt_id", "split", *PROMPT_FIELDS)}
+    text = json.dumps([content, prompt, without_device(dict(recipe))], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _recipe(config: ScoreVideosConfig, tracker: Any) -> dict[str, Any]:
+    recipe = {"stage": SCORED_STAGE, "model_name": config.model_name, "tracker": tracker.settings(),
+              "score": asdict(config.score)}
+    return dict(json.loads(json.dumps(recipe, sort_keys=True, default=str)))
+
+
+def _settings(config: ScoreVideosConfig, recipe: dict[str, Any], matching: Matching) -> dict[str, Any]:
+    return {**recipe, "videos": config.videos, "prompts": config.prompts, "mapping": config.mapping,
+            "tau_train": config.tau_train, "paper_exact": config.paper_exact, "matching": {"unmatched_files": matching.unmatched_files,
+                                                        "prompts_without_videos": matching.prompts_without_videos}}
+
+
+def _check_split(work: WorkArea, config: ScoreVideosConfig, split: str, settings: dict[str, Any],
+                 matched: set[tuple[str, int]]) -> None:
+    """Refuse a split whose finished samples this run would not describe; then record the run."""
+    previous = work.build_record(split)
+    finished = work.finished(split)
+    if previous is not None and finished and previous.get("settings", {}).get("stage") != SCORED_STAGE:
+        raise ConfigError(f"{work.folder.root} holds {split} samples made by build-videos: score these videos "
+                          "into another --out (a fresh folder)")
+    work.check_recipe(split, settings, RECIPE_KEYS)
+    stale = sorted(finished - matched)
+    if stale:
+        raise ConfigError(f"{len(stale)} finished {split} samples of {work.folder.root} have no video in "
+                          f"{config.videos} (e.g. {stale[0][0]} seed {stale[0][1]}): score into a fresh --out, "
+                          "or put those videos back")
+    work.record_build(split, settings, config.command)
+
+
 def score_videos(config: ScoreVideosConfig, tracker: Any = None) -> ScoreVideosResult:
     """Match, track and score every video; write ``samples`` and ``pairs`` into ``config.out``."""
     from dsr.tracking import TRACKERS
@@ -185,33 +266,49 @@ def score_videos(config: ScoreVideosConfig, tracker: Any = None) -> ScoreVideosR
     folder = DatasetFolder(config.out)
     work = WorkArea(folder)
     result = ScoreVideosResult(matching, out=folder.root)
-    _run(config, records, matching, work, tracker, result)
+    by_split: dict[str, set[tuple[str, int]]] = {}
+    for pid, seed in matching.matched:
+        by_split.setdefault(str(records[pid]["split"]), set()).add((pid, seed))
+    with contextlib.ExitStack() as held:
+        for split in sorted(by_split):  # before the tracker loads its models: a refused second run costs nothing
+            held.enter_context(work.claim(split, ShardSpec(0, 1)))
+        recipe = _recipe(config, tracker)
+        settings = _settings(config, recipe, matching)
+        for split, matched in sorted(by_split.items()):
+            with work.gate(split):
+                _check_split(work, config, split, settings, matched)
+        _run(config, records, matching, work, tracker, result, recipe)
     if result.built + result.skipped:
-        settings = {"videos": config.videos, "prompts": config.prompts, "mapping": config.mapping,
-                    "model_name": config.model_name, "tracker": tracker.settings(), "score": asdict(config.score),
-                    "tau_train": config.tau_train, "paper_exact": config.paper_exact, "matching": {"unmatched_files": matching.unmatched_files,
-                                                                 "prompts_without_videos": matching.prompts_without_videos}}
         result.merged = consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard,
                                     command=config.command, settings=settings)
         _record_matching(folder, matching)
     return result
 
 
+def _finished_digests(work: WorkArea, splits: set[str]) -> dict[tuple[str, int], str | None]:
+    return {(str(row["prompt_id"]), int(row["seed"])): row.get(DIGEST)
+            for split in splits for row, _, _ in work.rows(split)}
+
+
 def _run(config: ScoreVideosConfig, records: Mapping[str, Mapping[str, Any]], matching: Matching,
-         work: WorkArea, tracker: Any, result: ScoreVideosResult) -> None:
+         work: WorkArea, tracker: Any, result: ScoreVideosResult, recipe: dict[str, Any]) -> None:
     from tqdm.auto import tqdm
 
     shard = ShardSpec(0, 1)
-    done = {split: work.finished(split) for split in config.splits}
+    finished = _finished_digests(work, {str(records[pid]["split"]) for pid, _ in matching.matched})
     for (pid, seed), path in tqdm(sorted(matching.matched.items()), desc="score-videos", unit="video"):
         record = records[pid]
         split = str(record["split"])
-        if (pid, seed) in done.get(split, set()):
-            result.skipped += 1
-            continue
+        digest = input_digest(path, record, recipe)
+        if (pid, seed) in finished:
+            if finished[(pid, seed)] == digest:
+                result.skipped += 1
+                continue
+            log.info("%s seed %d: the video, prompt or settings changed since it was scored: scoring again", pid, seed)
+            result.redone += 1
         row = build_sample(record, seed, path, tracker, split=split, generator=config.model_name,
                            generator_settings={"source_file": path.name}, score=config.score)
-        work.commit(split, shard, row)
+        work.commit(split, shard, {**row, DIGEST: digest})
         result.built += 1
         result.valid += bool(row["valid"])
 

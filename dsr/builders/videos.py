@@ -21,8 +21,16 @@ from dsr.builders.folder import DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN
 from dsr.builders.prompt_source import load_prompt_records
 from dsr.builders.samples import GENERATION_FAILED, ScoreConfig, build_sample, invalid_sample
-from dsr.builders.work import ShardSpec, WorkArea, resolve_shard, slice_items
-from dsr.errors import ConfigError, DsrError, ModelLoadError, PromptParseError
+from dsr.builders.work import (
+    SCORED_STAGE,
+    ShardSpec,
+    WorkArea,
+    resolve_shard,
+    slice_items,
+    without_device,
+    work_order,
+)
+from dsr.errors import BusyError, ConfigError, DsrError, ModelLoadError, PromptParseError
 from dsr.limits import (
     MAX_BATCH_SIZE,
     MAX_ROWS_PER_SHARD,
@@ -56,14 +64,14 @@ class VideoBuildConfig:
     tracker_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "keyword options of the tracker"})
     seeds: tuple[int, ...] | None = field(default=None, metadata={"help": "explicit seeds (default 0..N-1)"})
     samples_per_prompt: int | None = field(default=None, metadata={"help": "N seeds 0..N-1 (default 10 train, 5 test)"})
-    limit: int | None = field(default=None, metadata={"help": "use only the first N prompts (by prompt_id)"})
+    limit: int | None = field(default=None, metadata={"help": "use only the first N prompts (DSR types interleaved)"})
     batch_size: int = field(default=1, metadata={"help": "seeds of one prompt generated per call"})
     num_shards: int | None = field(default=None, metadata={"help": "number of shards (default: WORLD_SIZE or 1)"})
     shard_index: int | None = field(default=None, metadata={"help": "this shard (default: RANK or 0)"})
     tau_train: float = field(default=DEFAULT_TAU_TRAIN, metadata={"help": "winner/loser threshold of the pairs"})
     score: ScoreConfig = field(default_factory=ScoreConfig, metadata={"help": "DSR-Score settings"})
     encode: EncodeConfig = field(default_factory=EncodeConfig, metadata={"help": "mp4 encoding"})
-    rows_per_shard: int = field(default=200, metadata={"help": "rows per parquet file of `samples`"})
+    rows_per_shard: int = field(default=200, metadata={"help": "most rows per parquet file of `samples` (files also stay under 200 MB)"})
     consolidate: bool = field(default=True, metadata={"help": "merge into configs once every shard is done"})
     paper_exact: bool = field(default=False, metadata={"help": "the authors' behaviour wherever ours differs (dsr.paper_exact): exact label matching, no lost-track rule, Euler sampler with shift 5"})
     command: str = field(default="", metadata={"help": "command line recorded in the card"})
@@ -120,16 +128,33 @@ def _options(kind: str, name: str, options: Mapping[str, Any], paper_exact: bool
     return paper_exact_options(kind, name, options) if paper_exact else dict(options)
 
 
+def _component_options(config: VideoBuildConfig, shard: ShardSpec) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The generator's and the tracker's options: the user's, with the authors' values under
+    ``paper_exact`` and the rank's GPU for wan."""
+    gen_options = _options("generator", config.generator, config.generator_options, config.paper_exact)
+    if shard.device_index is not None and config.generator == "wan":
+        gen_options.setdefault("device_index", shard.device_index)
+    return gen_options, _options("tracker", config.tracker, config.tracker_options, config.paper_exact)
+
+
+def check_components(config: VideoBuildConfig, shard: ShardSpec) -> None:
+    """Refuse the generator or tracker options that :func:`make_components` would refuse, without
+    building either: nothing is claimed, written or loaded first."""
+    from dsr.generation import GENERATORS
+    from dsr.tracking import TRACKERS
+
+    gen_options, tracker_options = _component_options(config, shard)
+    GENERATORS.check(config.generator, gen_options)
+    TRACKERS.check(config.tracker, tracker_options)
+
+
 def make_components(config: VideoBuildConfig, shard: ShardSpec) -> tuple[Any, Any]:
     """The generator and tracker named in the config, built with their options (an unknown or
     mistyped option is a one-line ConfigError from the registry)."""
     from dsr.generation import GENERATORS
     from dsr.tracking import TRACKERS
 
-    gen_options = _options("generator", config.generator, config.generator_options, config.paper_exact)
-    if shard.device_index is not None and config.generator == "wan":
-        gen_options.setdefault("device_index", shard.device_index)
-    tracker_options = _options("tracker", config.tracker, config.tracker_options, config.paper_exact)
+    gen_options, tracker_options = _component_options(config, shard)
     return GENERATORS.create(config.generator, gen_options), TRACKERS.create(config.tracker, tracker_options)
 
 
@@ -145,55 +170,16 @@ def _settings(config: VideoBuildConfig, generator: Any, tracker: Any) -> dict[st
 RECIPE_KEYS = ("generator", "tracker", "score", "encode")
 
 
-def _recipe(settings: Any) -> Any:
-    """``settings`` without device placement (each rank of a distributed build has its own GPU)."""
-    if isinstance(settings, dict):
-        return {k: _recipe(v) for k, v in settings.items() if k not in ("device", "device_index")}
-    return settings
-
-
-def _diff(old: Any, new: Any, path: str) -> str:
-    """The first few differing leaves, e.g. ``generator.num_frames: 81 → 32``."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        keys = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
-        return ", ".join(_diff(old.get(k), new.get(k), f"{path}.{k}") for k in keys[:3])
-    return f"{path}: {old!r} → {new!r}"
-
-
-#: Settings added to components after builds may have recorded a recipe, with the value those
-#: builds were made with: a record without the key means that value.
-ADDED_SETTINGS: dict[str, dict[str, Any]] = {"tracker": {"label_match": "normalized"}, "generator": {"sampler": "unipc"}}
-
-
-def _with_added_settings(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    out = dict(old)
-    for part, added in ADDED_SETTINGS.items():
-        if isinstance(out.get(part), dict) and isinstance(new.get(part), dict):
-            fill = {k: v for k, v in added.items() if k in new[part] and k not in out[part]}
-            out[part] = {**out[part], **fill}
-    return out
-
-
-def _check_recipe(work: WorkArea, split: str, settings: dict[str, Any]) -> None:
-    """Refuse to mix samples made with other generator/tracker/score/encode settings into a split."""
-    previous = work.build_record(split)
-    if previous is None or not work.finished(split):
-        return
-    new = _recipe(settings)
-    old = _with_added_settings(_recipe(previous.get("settings", {})), new)
-    changed = [k for k in RECIPE_KEYS if old.get(k) != new.get(k)]
-    if changed:
-        details = "; ".join(_diff(old.get(k), new.get(k), k) for k in changed)
-        raise ConfigError(f"{work.root / split} holds {split} samples made with other {', '.join(changed)} settings "
-                          f"({details}): use another --out, or the options of that build")
-
-
-def _record_build(work: WorkArea, config: VideoBuildConfig, settings: dict[str, Any]) -> None:
+def _record_build(work: WorkArea, config: VideoBuildConfig, settings: dict[str, Any], shard: ShardSpec) -> None:
     """Check the split's recipe, then store its settings and command unless only the command (or
     the device) changed: a re-run of a finished build leaves the folder untouched."""
-    _check_recipe(work, config.split, settings)
     previous = work.build_record(config.split)
-    if previous is None or _recipe(previous.get("settings")) != _recipe(settings):
+    scored = previous is not None and previous.get("settings", {}).get("stage") == SCORED_STAGE
+    if scored and work.finished(config.split):
+        raise ConfigError(f"{work.folder.root} holds {config.split} samples scored from video files by "
+                          "score-videos: build into another --out (a fresh folder)")
+    work.check_recipe(config.split, settings, RECIPE_KEYS, besides=shard)
+    if previous is None or without_device(previous.get("settings")) != without_device(settings):
         work.record_build(config.split, settings, config.command)
 
 
@@ -202,33 +188,45 @@ def build_videos(config: VideoBuildConfig, prompts: Sequence[Mapping[str, Any]] 
     """Build this process's slice, then merge if every shard of the split is done."""
     shard = resolve_shard(config.num_shards, config.shard_index)
     records = list(prompts) if prompts is not None else load_prompt_records(config.prompts, config.split)
-    records = sorted(records, key=lambda r: str(r["prompt_id"]))[: config.limit]
+    records = work_order(records)[: config.limit]
     by_id = {str(r["prompt_id"]): r for r in records}
     if len(by_id) != len(records):
         raise ConfigError("prompt ids are not unique in the prompts input: rebuild the prompts config")
     if generator is None or tracker is None:  # bad options fail before anything is written
-        made = make_components(config, shard)
-        generator, tracker = generator or made[0], tracker or made[1]
+        check_components(config, shard)
     folder = DatasetFolder(config.out)
     work = WorkArea(folder)
     # Batches of seeds must be formed the same way whatever the shard count (batched seeds can
     # differ from one-at-a-time by a pixel level), so batch_size > 1 shards whole prompts.
     mine = slice_items([(pid, s) for pid in by_id for s in config.seed_list()], shard,
-                       whole_prompts=config.batch_size > 1)
-    done = work.finished(config.split)
-    todo = [item for item in mine if item not in done]
-    _record_build(work, config, _settings(config, generator, tracker))
-    result = BuildResult(shard, len(mine), len(mine) - len(todo), 0, 0, 0, out=folder.root)
-    log.info("shard %d/%d: %d samples, %d already finished", shard.index, shard.count, len(mine), result.skipped)
-    _run(config, shard, work, by_id, todo, generator, tracker, result)
-    work.mark_done(config.split, shard)
-    if config.consolidate and work.all_done(config.split, shard.count) and work.try_lock():
-        try:
-            result.merged = consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard,
-                                        command=config.command, skip_if_unchanged=True)
-        finally:
-            work.unlock()
+                       whole_prompts=config.batch_size > 1, kind=lambda pid: str(by_id[pid].get("dsr_type") or ""))
+    with work.claim(config.split, shard):  # before loading models: a refused second run costs nothing
+        if generator is None or tracker is None:
+            made = make_components(config, shard)
+            generator, tracker = generator or made[0], tracker or made[1]
+        with work.gate(config.split):
+            _record_build(work, config, _settings(config, generator, tracker), shard)
+        done = work.finished(config.split)
+        todo = [item for item in mine if item not in done]
+        result = BuildResult(shard, len(mine), len(mine) - len(todo), 0, 0, 0, out=folder.root)
+        log.info("shard %d/%d: %d samples, %d already finished", shard.index, shard.count, len(mine), result.skipped)
+        _run(config, shard, work, by_id, todo, generator, tracker, result)
+        work.mark_done(config.split, shard)
+        if config.consolidate and work.all_done(config.split, shard.count):
+            result.merged = _merge(folder, config)
     return result
+
+
+def _merge(folder: DatasetFolder, config: VideoBuildConfig) -> ConsolidateResult | None:
+    """Merge the work area, unless another process is merging it right now: then that merge is
+    left to finish (one that started after this shard was done includes its samples; otherwise
+    ``--merge-only`` afterwards brings them in)."""
+    try:
+        return consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard,
+                           command=config.command, skip_if_unchanged=True)
+    except BusyError as exc:
+        log.info("not merging: %s", exc)
+        return None
 
 
 def _progress(total: int, initial: int):  # type: ignore[no-untyped-def]

@@ -9,38 +9,57 @@ Inside the dataset folder's never-uploaded work area::
     │   │   └── <prompt_id>__seed00.json   the row without video bytes, written last: its presence
     │   │                                  marks the sample finished
     │   ├── shard-00000-of-00002.done      DONE_MARKER: the shard finished its whole slice
+    │   ├── shard-00000-of-00002.lock      SHARD_LOCK: held by the process building that shard
+    │   ├── split.lock                     SPLIT_GATE: held for a moment while a process claims a shard
     │   └── build.json                     BUILD_FILE: the split's resolved settings and command
     ├── consolidated.json                  MERGED_STAMP: fingerprint of the last finished merge
-    └── consolidate.lock                   held while one process merges the shards
+    └── consolidate.lock                   MERGE_LOCK: held while one process merges the shards
 
-A kill -9 can only leave temporary files (``.*.tmp``) or an mp4 without its json; both are ignored
-and the sample is redone. Finished samples are found across *all* shard folders of a split, so a
-re-run with another shard count still skips them.
+A kill -9 can only leave temporary files (``.*.tmp``, unique per process) or an mp4 without its
+json; both are ignored and the sample is redone. Finished samples are found across *all* shard
+folders of a split, so a re-run with another shard count still skips them.
+
+The locks are OS file locks (:func:`dsr.locks.exclusive_lock`): the kernel drops them when their
+process dies, so a killed build never blocks the next one. A second process that would build the
+same shard of a split, or the same split with another shard count, is refused at once; so is a
+second merge of the same folder.
+
+Work order: prompts are taken with their DSR types interleaved (:func:`work_order`), so the first
+N prompts (``--limit``), every shard, and a build stopped half-way all hold every type.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-import socket
+import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dsr.builders.folder import DatasetFolder, atomic_write_bytes, atomic_write_text
-from dsr.errors import ConfigError
+from dsr.errors import BusyError, ConfigError
+from dsr.locks import exclusive_lock, lock_holder
+from dsr.prompts import DSRType
 
-__all__ = ["ShardSpec", "WorkArea", "resolve_shard", "slice_items"]
+__all__ = ["ShardSpec", "WorkArea", "resolve_shard", "slice_items", "work_order"]
 
 VIDEOS_DIR = "videos"
 SHARD_DIR = "shard-{index:05d}-of-{count:05d}"
 DONE_MARKER = SHARD_DIR + ".done"
-LOCK = "consolidate.lock"
+SHARD_LOCK = SHARD_DIR + ".lock"
+SPLIT_GATE = "split.lock"
+MERGE_LOCK = "consolidate.lock"
+_SHARD_LOCK_NAME = re.compile(r"shard-(\d+)-of-(\d+)\.lock")
 BUILD_FILE = "build.json"
 MERGED_STAMP = "consolidated.json"
+#: The ``stage`` in the build record of a split made by ``score-videos`` (build-videos records none):
+#: the two never mix in one split.
+SCORED_STAGE = "score-videos"
 
 
 @dataclass(frozen=True)
@@ -69,20 +88,78 @@ def resolve_shard(num_shards: int | None = None, shard_index: int | None = None,
     return ShardSpec(0, 1, device)
 
 
-def slice_items(items: Sequence[tuple[str, int]], shard: ShardSpec, *, whole_prompts: bool = False
-                ) -> list[tuple[str, int]]:
-    """Disjoint deterministic slice of the sorted (prompt_id, seed) list.
+def _type_rank(code: str) -> tuple[int, str]:
+    """DSR types in the paper's order A–F, unknown codes after them."""
+    codes = [t.code for t in DSRType]
+    return (codes.index(code), "") if code in codes else (len(codes), code)
 
-    By default item ``j`` goes to shard ``j % count`` (round robin keeps the shards balanced).
-    With ``whole_prompts`` every seed of a prompt goes to the same shard (prompt ``k`` to shard
-    ``k % count``), so batches of seeds are formed exactly as in a single-process build.
+
+def work_order(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The prompts in the order a build takes them: one prompt of each DSR type in turn (types in
+    the paper's order, each type's prompts by ``prompt_id``), then the second of each, and so on.
+
+    Prompt ids start with their type code, so plain id order would give all LT prompts first: a
+    ``--limit`` build would hold a single type, and so would a build stopped half-way.
     """
-    ordered = sorted(set(items))
-    if not whole_prompts:
-        return ordered[shard.index :: shard.count]
-    prompts = sorted({pid for pid, _ in ordered})
-    mine = set(prompts[shard.index :: shard.count])
-    return [item for item in ordered if item[0] in mine]
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for record in sorted(records, key=lambda r: str(r["prompt_id"])):
+        groups.setdefault(str(record.get("dsr_type") or ""), []).append(record)
+    ranked = [groups[code] for code in sorted(groups, key=_type_rank)]
+    depth = max((len(g) for g in ranked), default=0)
+    return [group[i] for i in range(depth) for group in ranked if i < len(group)]
+
+
+def slice_items(items: Sequence[tuple[str, int]], shard: ShardSpec, *, whole_prompts: bool = False,
+                kind: Callable[[str], str] | None = None) -> list[tuple[str, int]]:
+    """Disjoint deterministic slice of the (prompt_id, seed) list, kept in the given order.
+
+    Round robin over the items grouped by ``kind`` (the DSR type of a prompt id; one group without
+    it): the shards differ by at most one item in all and in every type. (Round robin over the
+    interleaved order itself would give each shard only some types whenever the shard count shares
+    a factor with 6.) With ``whole_prompts`` the round robin is over prompts, so every seed of a
+    prompt goes to the same shard and batches of seeds are formed as in a single-process build.
+    """
+    ordered = list(dict.fromkeys(items))
+    units = list(dict.fromkeys(pid for pid, _ in ordered)) if whole_prompts else ordered
+    group = kind or (lambda _pid: "")
+    rank = {name: i for i, name in enumerate(dict.fromkeys(group(_pid(u)) for u in units))}
+    by_group = sorted(units, key=lambda u: rank[group(_pid(u))])  # stable: given order within a group
+    mine = set(by_group[shard.index :: shard.count])
+    return [item for item in ordered if (item[0] if whole_prompts else item) in mine]
+
+
+def _pid(unit: str | tuple[str, int]) -> str:
+    return unit if isinstance(unit, str) else unit[0]
+
+
+def without_device(settings: Any) -> Any:
+    """``settings`` without device placement (each rank of a distributed build has its own GPU)."""
+    if isinstance(settings, dict):
+        return {k: without_device(v) for k, v in settings.items() if k not in ("device", "device_index")}
+    return settings
+
+
+#: Settings added to components after builds may have recorded a recipe, with the value those
+#: builds were made with: a record without the key means that value.
+ADDED_SETTINGS: dict[str, dict[str, Any]] = {"tracker": {"label_match": "normalized"}, "generator": {"sampler": "unipc"}}
+
+
+def _with_added_settings(old: dict[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """``old`` recorded settings with the :data:`ADDED_SETTINGS` it predates filled in."""
+    out = dict(old)
+    for part, added in ADDED_SETTINGS.items():
+        if isinstance(out.get(part), dict) and isinstance(new.get(part), dict):
+            fill = {k: v for k, v in added.items() if k in new[part] and k not in out[part]}
+            out[part] = {**out[part], **fill}
+    return out
+
+
+def _diff(old: Any, new: Any, path: str) -> str:
+    """The first few differing leaves, e.g. ``generator.num_frames: 81 → 32``."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        keys = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+        return ", ".join(_diff(old.get(k), new.get(k), f"{path}.{k}") for k in keys[:3])
+    return f"{path}: {old!r} → {new!r}"
 
 
 def _split_id(name: str) -> tuple[str, int]:
@@ -131,6 +208,23 @@ class WorkArea:
         path = self.root / split / BUILD_FILE
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
+    def check_recipe(self, split: str, settings: Mapping[str, Any], keys: Sequence[str],
+                     besides: ShardSpec | None = None) -> None:
+        """Refuse to mix samples made with other settings (the ``keys`` of the split's build
+        record, devices aside) into ``split``: finished ones, or those that live shards other
+        than ``besides`` are making right now."""
+        previous = self.build_record(split)
+        if previous is None or not (self.finished(split) or self.active_shards(split, besides=besides)):
+            return
+        new = without_device(dict(settings))
+        old = _with_added_settings(without_device(previous.get("settings", {})), new)
+        changed = [k for k in keys if old.get(k) != new.get(k)]
+        if changed:
+            details = "; ".join(_diff(old.get(k), new.get(k), k) for k in changed)
+            raise ConfigError(f"{self.root / split} holds (or is building) {split} samples made with other "
+                              f"{', '.join(changed)} settings ({details}): use another --out, or the options "
+                              "of that build")
+
     def stamp(self, *extra: Any) -> str:
         """Fingerprint of every finished sample and build record (plus ``extra``): equal stamps
         mean a merge would write the same configs."""
@@ -169,40 +263,58 @@ class WorkArea:
     def all_done(self, split: str, count: int) -> bool:
         return all((self.root / split / DONE_MARKER.format(index=i, count=count)).exists() for i in range(count))
 
-    def try_lock(self) -> bool:
-        """Take the consolidation lock (False if a live process holds it). A lock left by a
-        killed process on this host is broken; one from another host needs ``--merge-only``."""
-        path = self.root / LOCK
-        me = f"{socket.gethostname()}:{os.getpid()}"
-        for _ in range(2):
+    # -- locks ---------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def claim(self, split: str, shard: ShardSpec) -> Iterator[None]:
+        """Hold ``shard`` of ``split`` for the block (see the module docstring), or raise
+        :class:`BusyError` at once when a live process builds the same shard, or the split with
+        another shard count. Claim before loading models: a refused run then costs nothing."""
+        with contextlib.ExitStack() as held:
+            with self.gate(split):
+                for index, count, holder in self.active_shards(split):
+                    if count != shard.count:
+                        raise BusyError(
+                            f"the {split} samples of {self.folder.root} are being built by {holder} as shard "
+                            f"{index} of {count}: wait for it, or give this run --num-shards {count}")
+                lock = self.root / split / SHARD_LOCK.format(index=shard.index, count=shard.count)
+                what = f"shard {shard.index} of {shard.count} of the {split} samples of {self.folder.root}"
+                held.enter_context(exclusive_lock(lock, what))
+            yield
+
+    def gate(self, split: str) -> contextlib.AbstractContextManager[None]:
+        """Held for a moment around claiming a shard of ``split`` and around checking and recording
+        its settings, so that two processes never interleave those steps (waits, briefly)."""
+        (self.root / split).mkdir(parents=True, exist_ok=True)
+        return _waiting_lock(self.root / split / SPLIT_GATE, f"the {split} samples of {self.folder.root}")
+
+    def active_shards(self, split: str, besides: ShardSpec | None = None) -> list[tuple[int, int, str]]:
+        """(index, count, holder) of every shard of ``split`` that a live process is building now,
+        ``besides`` this process's own."""
+        out = []
+        own = SHARD_LOCK.format(index=besides.index, count=besides.count) if besides else None
+        for path in sorted((self.root / split).glob("shard-*-of-*.lock")):
+            hit = _SHARD_LOCK_NAME.fullmatch(path.name)
+            if hit and path.name != own and (holder := lock_holder(path)) is not None:
+                out.append((int(hit[1]), int(hit[2]), holder))
+        return out
+
+    def merging(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the merge lock of the folder for the block, or raise :class:`BusyError` at once."""
+        return exclusive_lock(self.root / MERGE_LOCK, f"the merge of {self.folder.root}")
+
+
+@contextlib.contextmanager
+def _waiting_lock(path: Path, what: str, timeout: float = 60.0) -> Iterator[None]:
+    """:func:`exclusive_lock`, waiting up to ``timeout`` seconds for a holder that keeps it only
+    for a moment (the gate of a split)."""
+    deadline = time.monotonic() + timeout
+    with contextlib.ExitStack() as held:
+        while True:
             try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                if not _stale(path):
-                    return False
-                path.unlink(missing_ok=True)
-                continue
-            os.write(fd, me.encode())
-            os.close(fd)
-            return True
-        return False
-
-    def unlock(self) -> None:
-        (self.root / LOCK).unlink(missing_ok=True)
-
-
-def _stale(lock: Path) -> bool:
-    """Whether the lock's owner was a process on this host that no longer runs."""
-    try:
-        text = lock.read_text()
-        if not text:  # killed between creating and writing it
-            return time.time() - lock.stat().st_mtime > 10
-        host, _, pid = text.partition(":")
-        if host != socket.gethostname():
-            return False
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except (OSError, ValueError):
-        return False  # unreadable or half-written: leave it to --merge-only
-    return False
+                held.enter_context(exclusive_lock(path, what))
+                break
+            except BusyError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield

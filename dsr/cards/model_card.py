@@ -11,6 +11,7 @@ import json
 from importlib import resources
 from typing import Any
 
+from dsr import PYPI_URL
 from dsr.cards.render import mask_secrets
 
 __all__ = ["MODEL_TAGS", "render_model_card", "usage_snippet"]
@@ -119,7 +120,7 @@ def render_model_card(record: dict[str, Any], *, repo_id: str | None = None, ver
         settings_json=json.dumps(settings, indent=2, sort_keys=True, default=str),
         final_step=record.get("global_step"),
         metrics="\n".join(f"| `{k}` | {_fmt(v)} |" for k, v in sorted(metrics.items())) or "| (none logged) | |",
-        dsr_version=record.get("dsr_version"), format_version=record.get("format_version"),
+        dsr_version=record.get("dsr_version"), format_version=record.get("format_version"), pypi_url=PYPI_URL,
         command=record.get("command", ""),
     )
     return mask_secrets(text)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 from collections.abc import Sequence
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
-__all__ = ["mask_secrets", "render_dataset_card", "sanitize_command"]
+from dsr import PYPI_URL
+
+__all__ = ["default_config", "mask_local_paths", "mask_secrets", "render_dataset_card", "sanitize_command",
+           "size_category"]
 
 #: Options whose values are secrets and never written to any file.
 SECRET_OPTIONS = ("--token", "--hf-token", "--api-key", "--openai-api-key")
@@ -20,6 +25,32 @@ _URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s\"']+@")
 def mask_secrets(text: str) -> str:
     """``text`` with token-like strings and credentials in URLs (``https://user:key@host``) masked."""
     return _URL_CREDENTIALS.sub("***@", _SECRET_PATTERN.sub("***", text))
+
+
+#: An absolute (or home-relative) local path: ``/…`` or ``~/…`` not preceded by a word character,
+#: a dot, a colon, a slash or an ellipsis, so URLs (``https://host/a``), Hub ids (``org/name``),
+#: relative paths (``./a``, ``assets/a``), fractions (``1/2``) and masked paths (``…/a``) are left
+#: alone. It ends at white space, quotes, brackets, separators and backslashes (JSON escapes).
+_LOCAL_PATH = re.compile(r"(?<![\w.:/~\\…-])(?:~/|/)[^\s'\"`<>|;,)\]}\\]+")
+
+
+def mask_local_paths(text: str, root: str | Path | None = None) -> str:
+    """``text`` with every absolute local path made relative to ``root`` (the dataset folder;
+    the folder itself becomes ``.``) when it lies inside it, else cut to ``…/<last part>``: a
+    published file names no directory of the machine that built it."""
+    bases = []
+    if root is not None:
+        bases = sorted({str(Path(root).absolute()), str(Path(root).resolve())}, key=len, reverse=True)
+
+    def relative(match: re.Match[str]) -> str:
+        path = os.path.expanduser(match.group(0)).rstrip("/") or "/"
+        for base in bases:
+            if path == base or path.startswith(base + "/"):
+                return path[len(base) + 1 :] or "."
+        name = Path(path).name
+        return f"…/{name}" if name else "…"
+
+    return _LOCAL_PATH.sub(relative, text)
 
 
 def sanitize_command(argv: Sequence[str]) -> str:
@@ -43,23 +74,75 @@ def sanitize_command(argv: Sequence[str]) -> str:
     return shlex.join(out)
 
 
-def _yaml_configs(configs: dict[str, dict[str, Any]]) -> str:
+def _yaml_configs(configs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     from dsr.builders.folder import data_glob
 
-    lines = ["configs:"]
+    default = default_config(configs)
+    out = []
     for config, rec in configs.items():
         fingerprints = rec.get("data_fingerprints") or {}
-        lines.append(f"- config_name: {config}")
-        lines.append("  data_files:")
-        for split in _ordered(rec.get("splits", {}), SPLIT_ORDER):
-            lines.append(f"  - split: {split}")
-            lines.append(f"    path: {data_glob(config, split, fingerprints.get(split))}")
-    return "\n".join(lines)
+        files = [{"split": split, "path": data_glob(config, split, fingerprints.get(split))}
+                 for split in _ordered(rec.get("splits", {}), SPLIT_ORDER)]
+        out.append({"config_name": config, "data_files": files, **({"default": True} if config == default else {})})
+    return out
 
 
 #: Cards list configs and splits in pipeline order (the build record's JSON keys are sorted).
-CONFIG_ORDER = ("prompts", "samples", "pairs")
+CONFIG_ORDER = ("prompts", "samples", "tracks", "pairs")
 SPLIT_ORDER = ("train", "test")
+#: ``load_dataset(repo)`` without a config name loads the first of these that the repo has (the
+#: full samples with their videos, else the prompts), or else its first config.
+DEFAULT_CONFIGS = ("samples", "prompts")
+#: The Hub's ``size_categories`` (number of rows of the largest config): (upper bound, label).
+SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+                   (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B"))
+
+
+#: What a user of each config should know first (shown under Usage when the config is present).
+USAGE_NOTES = {
+    "samples": "Per-frame boxes (`animal_boxes`, `object_boxes`) hold four NaN where the object is absent, "
+               "with per-frame flags `animal_present` and `object_present`, so that "
+               "`samples.with_format(\"torch\")[i][\"animal_boxes\"]` is a float tensor of shape (frames, 4).",
+    "tracks": "`tracks` holds the rows of `samples` without the videos: use it for analysis with `load_dataset`, "
+              "polars or duckdb that should not download the mp4 bytes.",
+    "pairs": "In `pairs`, `chosen_ids` and `rejected_ids` are sample ids of `samples`, with their seeds and "
+             "scores in parallel lists (`chosen_seeds`, `chosen_scores`, ...).",
+}
+
+
+def default_config(configs: Any) -> str | None:
+    """The config ``load_dataset`` picks when given none (see ``DEFAULT_CONFIGS``)."""
+    names = _ordered(configs)
+    return next((n for n in DEFAULT_CONFIGS if n in names), names[0] if names else None)
+
+
+def size_category(rows: int) -> str:
+    """The Hub's size category of a dataset with ``rows`` rows."""
+    return next((label for bound, label in SIZE_CATEGORIES if rows < bound), "n>1B")
+
+
+def _type_key_first(obj: Any) -> Any:
+    """``obj`` (YAML features) with ``length`` after the type key in every mapping: ``datasets``
+    reads a feature's type from its first key, and the build record's JSON sorts the keys, which
+    puts ``length`` before ``list``."""
+    if isinstance(obj, list):
+        return [_type_key_first(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _type_key_first(obj[k]) for k in sorted(obj, key=lambda k: k == "length")}
+    return obj
+
+
+def _card_metadata(configs: dict[str, dict[str, Any]]) -> str:
+    """The generated part of the card's YAML: configs (one the default), size and features."""
+    import yaml
+
+    meta: dict[str, Any] = {"configs": _yaml_configs(configs)} if configs else {}
+    rows = [sum(rec.get("splits", {}).values()) for rec in configs.values()]
+    meta["size_categories"] = [size_category(max(rows, default=0))]
+    infos = [_type_key_first(rec["dataset_info"]) for rec in configs.values() if rec.get("dataset_info")]
+    if infos:
+        meta["dataset_info"] = infos
+    return yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000).strip()
 
 
 def _ordered(names: Any, order: tuple[str, ...] = CONFIG_ORDER) -> list[str]:
@@ -100,11 +183,16 @@ def render_dataset_card(
     where = repo_id or "path/to/this/folder"
     revision = f', revision="{version}"' if version else ""
     loads = "\n".join(f'{n} = load_dataset("{where}", "{n}"{revision})' for n in configs)
+    default = default_config(configs)
+    if default:
+        loads = f'ds = load_dataset("{where}"{revision})  # no config name: `{default}`\n' + loads
     return template.format(
-        yaml_configs=_yaml_configs(configs),
+        yaml_metadata=_card_metadata(configs),
         format_version=record.get("format_version"),
         dsr_version=record.get("dsr_version"),
+        pypi_url=PYPI_URL,
         config_list=", ".join(f"`{n}`" for n in configs) or "none yet",
         sections=sections,
         load_snippet=loads,
+        usage_notes="".join(f"\n\n{note}" for name, note in USAGE_NOTES.items() if name in configs),
     )

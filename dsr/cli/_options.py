@@ -1,9 +1,10 @@
-"""Options shared by several commands (tracker choice and model settings, KEY=VALUE lists)."""
+"""Options shared by several commands (tracker choice and model settings, KEY=VALUE lists, Hub push)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -81,3 +82,53 @@ def tracker_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
         if kw.get(cli_name) is not None:
             options[field_name] = kw[cli_name]
     return options
+
+
+#: Help of ``--force`` where it only moves a tag.
+FORCE_TAG_HELP = "Move an existing version tag on the Hub (never done otherwise)."
+
+
+def push_options(force_help: str = FORCE_TAG_HELP) -> Callable[[F], F]:
+    """``--push``, ``--version``, ``--private`` and ``--force``: the same in every command that
+    pushes a dataset folder."""
+    opts = [
+        click.option("--push", "push_repo", metavar="REPO_ID", help="Push the folder to this Hub dataset repo "
+                     "(token: $HF_TOKEN or `hf auth login`); repo, version, token and tag are checked first."),
+        click.option("--version", help="Tag of the pushed commit, vX.Y.Z (an existing tag is never moved "
+                     "without --force)."),
+        click.option("--private", is_flag=True, help="Create the Hub repo private."),
+        click.option("--force", is_flag=True, help=force_help),
+    ]
+
+    def decorate(fn: F) -> F:
+        for opt in reversed(opts):
+            fn = opt(fn)
+        return fn
+
+    return decorate
+
+
+def preflight_push_options(kw: dict[str, Any], *, need_version: bool, force_needs_push: bool = True) -> None:
+    """Everything about ``--push`` that can fail, checked before the long work: options that
+    need ``--push``, the repo id, the version, the token and whether the tag is still free."""
+    from dsr.errors import ConfigError
+    from dsr.hub import preflight_push
+
+    given = [f"--{name}" for name in ("version", "private", "force") if kw[name]
+             and (name != "force" or force_needs_push)]
+    if given and not kw["push_repo"]:
+        raise ConfigError(f"{', '.join(given)} apply only with --push REPO_ID: add --push or leave them out")
+    if not kw["push_repo"]:
+        return
+    if need_version and not kw["version"]:
+        raise ConfigError("--push needs --version vX.Y.Z (the tag of this dataset version)")
+    preflight_push(kw["push_repo"], kw["version"], repo_type="dataset", force=kw["force"])
+
+
+def push_from_options(kw: dict[str, Any], folder: Path, config_names: list[str] | None = None) -> None:
+    """Push ``folder`` as the options of :func:`push_options` say, and print where it went."""
+    from dsr.hub import push_folder
+
+    sha = push_folder(folder, kw["push_repo"], version=kw["version"], private=kw["private"], force=kw["force"],
+                      config_names=config_names)
+    click.echo(f"pushed {kw['push_repo']}" + (f"@{kw['version']}" if kw["version"] else "") + f" ({sha})")

@@ -8,6 +8,12 @@ from typing import Any
 
 import click
 
+from dsr.cli._options import preflight_push_options, push_from_options, push_options
+
+#: ``--force`` of build-prompts also replaces prompts that other configs depend on.
+FORCE_HELP = ("Replace prompts that the folder's samples/pairs (or unmerged samples) still name, and move "
+              "an existing version tag on the Hub.")
+
 
 def _backend_options(backend: str, **given: Any) -> dict[str, Any]:
     """Only the options of the chosen backend, and only those the user set."""
@@ -36,31 +42,22 @@ def _backend_options(backend: str, **given: Any) -> dict[str, Any]:
 @click.option("--max-retries", type=int, default=None, help="[openai] Retries on 429/5xx/timeouts (default 4).")
 @click.option("--structured/--json-mode", "structured", default=None, help="[openai] JSON schema output (default) or plain JSON mode.")
 @click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="[file] Prompt list: .csv, .tsv, .jsonl or .txt.")
-@click.option("--push", "repo_id", default=None, help="Push the folder to this Hub dataset repo (token: $HF_TOKEN or hf auth login).")
-@click.option("--version", default=None, help="Tag of the pushed commit, vX.Y.Z.")
-@click.option("--private", is_flag=True, help="Create the Hub repo private.")
-@click.option("--force", is_flag=True, help="Move an existing version tag.")
+@push_options(FORCE_HELP)
 def build_prompts(out: Path, backend: str, n_train: int, n_test: int, seed: int, disjoint: str, strict: bool,
-                  max_rounds: int, repo_id: str | None, version: str | None, private: bool, force: bool,
-                  **backend_args: Any) -> None:
+                  max_rounds: int, **kw: Any) -> None:
     """Build the `prompts` config (train/test DSR prompts) of a dataset folder."""
     from dsr.builders.prompts import PromptBuildConfig
     from dsr.builders.prompts import build_prompts as run
     from dsr.cards import sanitize_command
-    from dsr.errors import ConfigError
     from dsr.fileio import check_output_dir
 
     check_output_dir(out)
-    if (version or private or force) and not repo_id:
-        raise ConfigError("--version, --private and --force only apply with --push REPO_ID")
-    if repo_id:  # fail before a build that may take long or cost API calls, not after it
-        from dsr.hub import check_push
-
-        check_push(repo_id, version)
+    # fail before a build that may take long or cost API calls, not after it
+    preflight_push_options(kw, need_version=False, force_needs_push=False)
     config = PromptBuildConfig(
         out=out, backend=backend, n_train=n_train, n_test=n_test, seed=seed, disjoint=disjoint,
-        strict=strict, max_rounds=max_rounds, backend_options=_backend_options(backend, **backend_args),
-        command=sanitize_command(["dsr", *sys.argv[1:]]),
+        strict=strict, max_rounds=max_rounds, backend_options=_backend_options(backend, **kw),
+        replace=kw["force"], command=sanitize_command(["dsr", *sys.argv[1:]]),
     )
     result = run(config)
     for split, counts in result.counts.items():
@@ -70,8 +67,5 @@ def build_prompts(out: Path, backend: str, n_train: int, n_test: int, seed: int,
     if result.shortfall:
         click.echo(f"Warning: could not fill every type, missing {result.shortfall}", err=True)
     click.echo(f"wrote {out}")
-    if repo_id:
-        from dsr.hub import push_folder
-
-        sha = push_folder(out, repo_id, version=version, private=private, force=force, config_names=["prompts"])
-        click.echo(f"pushed {repo_id} at {sha}" + (f" (tag {version})" if version else ""))
+    if kw["push_repo"]:
+        push_from_options(kw, out, config_names=["prompts"])

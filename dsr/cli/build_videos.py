@@ -12,6 +12,9 @@ from dsr.cli._options import (
     deviation_line,
     paper_exact_option,
     parse_key_values,
+    preflight_push_options,
+    push_from_options,
+    push_options,
     tracker_kwargs,
     tracker_options,
 )
@@ -45,7 +48,7 @@ def _seeds(text: str | None) -> tuple[int, ...] | None:
 @paper_exact_option
 @click.option("--samples-per-prompt", type=int, help="Seeds 0..N-1 per prompt [default: 10 train, 5 test].")
 @click.option("--seeds", help="Explicit seeds, e.g. 0-9 or 0,3,7.")
-@click.option("--limit", type=int, help="Only the first N prompts (by prompt_id).")
+@click.option("--limit", type=int, help="Only the first N prompts (DSR types interleaved: LT, TL, RT, LR, TR, RL, LT, ...).")
 @click.option("--batch-size", default=1, show_default=True, help="Seeds of one prompt per generator call.")
 @click.option("--num-shards", type=int, help="Shards in all [default: WORLD_SIZE or 1].")
 @click.option("--shard-index", type=int, help="This shard [default: RANK or 0].")
@@ -54,22 +57,16 @@ def _seeds(text: str | None) -> tuple[int, ...] | None:
 @click.option("--rows-per-shard", default=200, show_default=True, help="Rows per parquet file of `samples`.")
 @click.option("--merge/--no-merge", default=True, show_default=True, help="Merge into configs once every shard is done.")
 @click.option("--merge-only", is_flag=True, help="Only merge the finished samples already in the work area.")
-@click.option("--push", "push_repo", metavar="REPO_ID", help="Push the folder to this Hub dataset repo after merging.")
-@click.option("--version", "version", help="Tag for --push, e.g. v1.0.0 (an existing tag is never moved).")
-@click.option("--private", is_flag=True, help="Create the Hub repo private.")
+@push_options()
 def build_videos(**kw: Any) -> None:
     """Generate, track and score videos for every prompt and seed (resumable, sharded)."""
     from dsr.builders.consolidate import consolidate
     from dsr.builders.folder import DatasetFolder
     from dsr.builders.videos import VideoBuildConfig, build_videos
-    from dsr.builders.work import WorkArea
     from dsr.cards import sanitize_command
-    from dsr.errors import ConfigError
     from dsr.fileio import check_output_dir
     from dsr.media import EncodeConfig
 
-    if kw["push_repo"] and not kw["version"]:
-        raise ConfigError("--push needs --version vX.Y.Z (the tag of this dataset version)")
     command = sanitize_command(["dsr", *sys.argv[1:]])
     config = VideoBuildConfig(
         prompts=kw["prompts"], out=str(kw["out"]), split=kw["split"], generator=kw["generator"],
@@ -80,9 +77,10 @@ def build_videos(**kw: Any) -> None:
         encode=EncodeConfig(crf=kw["crf"]), rows_per_shard=kw["rows_per_shard"], consolidate=kw["merge"],
         paper_exact=kw["paper_exact"], command=command,
     )
-    folder = DatasetFolder(check_output_dir(config.out))
+    check_output_dir(config.out)
+    preflight_push_options(kw, need_version=True)  # before hours of generation, not after them
+    folder = DatasetFolder(config.out)
     if kw["merge_only"]:
-        WorkArea(folder).unlock()
         merged = consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard, command=command)
     else:
         result = build_videos(config)
@@ -90,14 +88,12 @@ def build_videos(**kw: Any) -> None:
                    + (f", valid {result.valid / result.built:.3f}, Correct@0.7 {result.correct_07 / result.built:.3f}" if result.built else ""))
         merged = result.merged
         if merged is None:
-            click.echo("not merged yet: other shards are still running (or --no-merge); merge with --merge-only")
+            click.echo("not merged yet: other shards are still running, another process is merging, or --no-merge; "
+                       "merge with --merge-only")
     if merged is not None:
         _summary(merged, folder.root)
         if kw["push_repo"]:
-            from dsr.hub import push_folder
-
-            sha = push_folder(folder.root, kw["push_repo"], version=kw["version"], private=kw["private"])
-            click.echo(f"pushed {kw['push_repo']}@{kw['version']} ({sha})")
+            push_from_options(kw, folder.root)
 
 
 def _summary(merged: Any, root: Path) -> None:

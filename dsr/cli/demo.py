@@ -13,7 +13,7 @@ samples = load_dataset("{path}", "samples", split="train")
 pairs = load_dataset("{path}", "pairs", split="train")
 print(samples[0]["sample_id"], samples[0]["dsr_score"], samples[0]["reason"])
 video = samples[0]["video"]          # a torchcodec VideoDecoder
-print(pairs[0]["chosen"], pairs[0]["rejected"])"""
+print(pairs[0]["chosen_ids"], pairs[0]["rejected_ids"])"""
 
 
 @click.command()

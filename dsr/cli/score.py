@@ -40,6 +40,7 @@ def score(tracks: Path, out: Path | None, plot_dir: Path | None, m: int, min_fra
     Malformed rows are reported (row number and field) and skipped; the other rows are scored,
     and the exit code is then 2.
     """
+    from dsr.errors import DataError
     from dsr.fileio import check_output_dir, check_output_file
     from dsr.scoring.tracks import check_output_suffix, read_tracks, score_rows
 
@@ -47,8 +48,15 @@ def score(tracks: Path, out: Path | None, plot_dir: Path | None, m: int, min_fra
     if plot_dir:
         check_output_dir(plot_dir, "--plot")
     report = score_rows(read_tracks(tracks), m=m, min_frames=min_frames, max_errors=max_errors)
+    if not report.rows and not report.errors:
+        raise DataError(f"{tracks} holds no rows: give a parquet or JSONL file with one row per sample "
+                        "(animal_boxes, object_boxes, and initial/final or prompt)")
     _write(report, out)
     click.echo(f"scored {len(report.rows)} samples ({report.curve.n_invalid} invalid) -> {out}")
+    frames, samples = report.degenerate()
+    if frames:
+        click.echo(f"{frames} frames in {samples} samples had a box with zero or negative width or height: left "
+                   "out like absent boxes (n_degenerate_frames per row)")
     click.echo(report.curve.table())
     if plot_dir:
         _plot(report, plot_dir)

@@ -8,7 +8,15 @@ from typing import Any
 
 import click
 
-from dsr.cli._options import deviation_line, paper_exact_option, tracker_kwargs, tracker_options
+from dsr.cli._options import (
+    deviation_line,
+    paper_exact_option,
+    preflight_push_options,
+    push_from_options,
+    push_options,
+    tracker_kwargs,
+    tracker_options,
+)
 
 
 @click.command("score-videos")
@@ -21,6 +29,7 @@ from dsr.cli._options import deviation_line, paper_exact_option, tracker_kwargs,
 @tracker_options("grounded-sam2", ("grounded-sam2", "sam3", "annotations"))
 @paper_exact_option
 @click.option("--tau-train", default=0.7, show_default=True, help="Winner/loser threshold of the pairs.")
+@push_options()
 def score_videos(**kw: Any) -> None:
     """Track and score the mp4 files in VIDEOS (named <prompt_id>[_F81]_seed<NN>.mp4 or mapped)."""
     from dsr.builders.score_videos import ScoreVideosConfig, score_videos
@@ -34,14 +43,18 @@ def score_videos(**kw: Any) -> None:
         tracker_options=tracker_kwargs(kw), model_name=kw["model_name"], tau_train=kw["tau_train"],
         paper_exact=kw["paper_exact"], command=sanitize_command(["dsr", *sys.argv[1:]]),
     )
+    preflight_push_options(kw, need_version=True)  # before tracking every video, not after
     result = score_videos(config)
     counts = result.matching.counts()
     click.echo(f"matched {counts['matched_videos']} videos; {counts['unmatched_files']} unmatched files; "
                f"{counts['prompts_without_videos']} prompts without videos")
     for name, why in sorted(result.matching.unmatched_files.items()):
         click.echo(f"  unmatched: {name} ({why})")
-    click.echo(f"scored {result.built} new, {result.skipped} already done, {result.valid} valid -> {result.out}")
+    redone = f" (of which {result.redone} again: their video, prompt or settings changed)" if result.redone else ""
+    click.echo(f"scored {result.built} new{redone}, {result.skipped} already done, {result.valid} valid -> {result.out}")
     if result.merged:
         for split, curve in result.merged.curves.items():
             click.echo(f"{split}: Correct@0.7 = {curve.at(0.7):.3f}; "
                        + deviation_line(result.merged.deviations.get(split, {})))
+        if kw["push_repo"]:
+            push_from_options(kw, Path(config.out))

@@ -7,7 +7,6 @@ The options are generated from :class:`dsr.training.options.SpatialAlignOptions`
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,19 @@ EPILOG = """Any transformers.TrainingArguments field is also accepted as --field
 Re-running the same command resumes from the last complete checkpoint."""
 
 
-@click.command("train", epilog=EPILOG, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+class _RecordArgs(click.Command):
+    """Keeps the arguments as given, for the command line recorded in the model card."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["dsr.argv"] = list(args)
+        return super().parse_args(ctx, args)
+
+
+@click.command("train", cls=_RecordArgs, epilog=EPILOG,
+               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--output-dir", type=click.Path(file_okay=False), help="Folder of the adapter, checkpoints and card.")
 @dataclass_options(SpatialAlignOptions, exclude=("remove_unused_columns",))
-@click.option("--push-to-hub", "push_repo", metavar="REPO_ID", help="Push the adapter folder to this model repo "
+@click.option("--push-to-hub", "--push", "push_repo", metavar="REPO_ID", help="Push the adapter folder to this model repo "
               "(one commit, tagged with --version; checked before training starts).")
 @click.option("--private", is_flag=True, help="Create the Hub repo private.")
 @click.option("--tiny", is_flag=True, help="Train a tiny random Wan (built in OUTPUT_DIR/tiny-wan) for a few steps "
@@ -35,9 +43,12 @@ def train(ctx: click.Context, **kw: Any) -> None:
     """Train a SpatialAlign LoRA adapter on DSR-Score preference pairs."""
     from dsr.cards import sanitize_command
     from dsr.cli._dataclass_options import parse_field_args
+    from dsr.fileio import check_output_dir
     from dsr.training.config import SpatialAlignConfig
     from dsr.training.run import train as run_train
 
+    if kw["output_dir"]:
+        check_output_dir(kw["output_dir"], "--output-dir")
     values = {**parse_field_args(ctx.args, SpatialAlignConfig, command="dsr train"),
               **field_kwargs(SpatialAlignOptions, kw)}
     if kw["output_dir"]:
@@ -48,7 +59,8 @@ def train(ctx: click.Context, **kw: Any) -> None:
         values["hub_private_repo"] = True
     if kw["tiny"]:
         values = _tiny(values)
-    result = run_train(SpatialAlignConfig(**values), command=sanitize_command(["dsr", *sys.argv[1:]]),
+    command = sanitize_command(["dsr", "train", *ctx.meta["dsr.argv"]])
+    result = run_train(SpatialAlignConfig(**values), command=command,
                        precompute_only=kw["precompute_only"])
     _summary(result, kw["precompute_only"])
 

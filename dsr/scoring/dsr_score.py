@@ -1,6 +1,8 @@
 """The DSR-Score of a video (SPEC §4), for one video and vectorized for a batch.
 
-Only usable frames count (both boxes present, finite, positive width and height), in time order.
+Only usable frames count (both boxes present, finite, positive width and height), in time order;
+frames with a *degenerate* box (given, but with zero or negative width or height) are unusable too,
+and counted (``n_degenerate_frames``) so that a ``too_few_frames`` verdict says why.
 With ``R_i``/``R_f`` the SSR sequences of the initial/final relation over those ``n`` frames::
 
     r_init = mean(R_i[:m])            g_init = (R_i[0] - R_i[-1]) / 2
@@ -20,7 +22,7 @@ import numpy as np
 
 from dsr.errors import ConfigError
 from dsr.prompts.model import Relation
-from dsr.scoring.geometry import SSRPlanes, as_boxes, ssr_planes
+from dsr.scoring.geometry import SSRPlanes, as_boxes, degenerate_mask, ssr_planes
 
 __all__ = ["DEFAULT_M", "DEFAULT_MIN_FRAMES", "DSRScore", "DSRScoreBatch", "dsr_score", "dsr_scores"]
 
@@ -35,6 +37,8 @@ class DSRScore:
 
     ``score`` is None when the video is invalid (``reason`` says why). ``ssr_initial`` and
     ``ssr_final`` hold one value per input frame, NaN where the frame was unusable.
+    ``n_degenerate_frames`` counts the frames left out for a degenerate box (see
+    :func:`dsr.scoring.geometry.degenerate_mask`).
     """
 
     score: float | None
@@ -47,6 +51,7 @@ class DSRScore:
     n_frames: int
     ssr_initial: tuple[float, ...] = field(repr=False)
     ssr_final: tuple[float, ...] = field(repr=False)
+    n_degenerate_frames: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values; NaN in the SSR sequences becomes None (JSON/parquet null)."""
@@ -69,6 +74,7 @@ class DSRScoreBatch:
     n_frames: np.ndarray
     ssr_initial: np.ndarray
     ssr_final: np.ndarray
+    n_degenerate: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.score.shape[0])
@@ -91,6 +97,7 @@ class DSRScoreBatch:
             n_frames=int(self.n_frames[i]),
             ssr_initial=tuple(float(v) for v in self.ssr_initial[i]),
             ssr_final=tuple(float(v) for v in self.ssr_final[i]),
+            n_degenerate_frames=0 if self.n_degenerate is None else int(self.n_degenerate[i]),
         )
 
     def to_list(self) -> list[DSRScore]:
@@ -195,6 +202,7 @@ def dsr_scores(
         n_frames=count.astype(np.int64),
         ssr_initial=ssr_i,
         ssr_final=ssr_f,
+        n_degenerate=degenerate_mask(animal, obj).sum(axis=-1).astype(np.int64),
     )
 
 

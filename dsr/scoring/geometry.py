@@ -15,7 +15,16 @@ import numpy as np
 
 from dsr.prompts.model import Relation
 
-__all__ = ["AXES", "SSRPlanes", "as_boxes", "ssr_planes", "ssr_score", "ssr_scores", "usable_mask"]
+__all__ = [
+    "AXES",
+    "SSRPlanes",
+    "as_boxes",
+    "degenerate_mask",
+    "ssr_planes",
+    "ssr_score",
+    "ssr_scores",
+    "usable_mask",
+]
 
 #: Unit vector of each relation in image coordinates (y down, so "top" is −y).
 AXES: dict[Relation, tuple[float, float]] = {
@@ -74,6 +83,20 @@ def _extents(animal: np.ndarray, obj: np.ndarray) -> tuple[np.ndarray, ...]:
 def usable_mask(animal: np.ndarray, obj: np.ndarray) -> np.ndarray:
     """Frames where both boxes are present, finite and have positive width and height."""
     return _extents(animal, obj)[-1]
+
+
+def degenerate_mask(animal: np.ndarray, obj: np.ndarray) -> np.ndarray:
+    """Frames where a box is given (not all NaN) but is no box: zero or negative width or height,
+    or a non-finite coordinate. Such frames are unusable like absent ones, which hides why a video
+    has too few usable frames unless they are counted."""
+
+    def broken(box: np.ndarray) -> np.ndarray:
+        given = ~np.isnan(box).all(axis=-1)
+        with np.errstate(invalid="ignore"):
+            proper = np.isfinite(box).all(axis=-1) & (box[..., 2] > box[..., 0]) & (box[..., 3] > box[..., 1])
+        return given & ~proper
+
+    return broken(animal) | broken(obj)
 
 
 def ssr_planes(animal: np.ndarray, obj: np.ndarray) -> SSRPlanes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def plot_ssr_curves(
 def _save(fig, path: str | Path) -> Path:  # type: ignore[no-untyped-def]
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")  # per process: two merges never share one
     fig.tight_layout()
     fig.savefig(tmp, format="png")
     fig.clf()

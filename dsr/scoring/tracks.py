@@ -1,9 +1,11 @@
 """Score per-sample tracks read from parquet or JSONL (the input of ``dsr score``).
 
 One row per sample. Required: the per-frame boxes ``animal_boxes`` and ``object_boxes`` (lists of
-``[x1, y1, x2, y2]`` or null for absent) and the relations, either as prompt fields ``initial`` and
+``[x1, y1, x2, y2]``; null or four NaN for an absent frame) and the relations, either as prompt fields ``initial`` and
 ``final`` (animal/object optional) or as the prompt sentence in ``prompt``. Optional: ``sample_id``,
-``prompt_id``, ``seed``, and ``valid``/``reason`` from a tracker (a row marked invalid stays invalid).
+``prompt_id``, ``seed``, ``valid``/``reason`` from a tracker (a row marked invalid stays invalid), and
+per-frame presence flags ``animal_present``/``object_present`` as the ``samples`` config stores them
+(a frame flagged false is absent whatever its box holds). A ``samples`` parquet file is valid input.
 A malformed row is reported with its row number and field, and the other rows are still scored; past
 ``max_errors`` malformed rows the input is refused as a whole (:class:`TooManyRowErrors`), so a
 large file of garbage stops early with a summary instead of a wall of errors. A file that is not
@@ -60,6 +62,13 @@ class ScoreReport:
     rows: list[dict[str, Any]]
     errors: list[str]
     curve: CorrectnessCurve
+
+    def degenerate(self) -> tuple[int, int]:
+        """(frames, samples) with a degenerate box: given, but with zero or negative width or
+        height (left out of the score like an absent box; each row says how many in
+        ``n_degenerate_frames``)."""
+        counts = [int(r.get("n_degenerate_frames") or 0) for r in self.rows]
+        return sum(counts), sum(1 for c in counts if c)
 
 
 def read_tracks(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | DataError]]:
@@ -134,6 +143,18 @@ def _boxes(row: dict[str, Any], key: str, where: str) -> np.ndarray:
     return out
 
 
+def _present(row: dict[str, Any], who: str, boxes: np.ndarray, where: str) -> np.ndarray:
+    """``boxes`` with the frames whose ``<who>_present`` flag is false made absent (NaN)."""
+    flags = row.get(f"{who}_present")
+    if flags is None:
+        return boxes
+    if not isinstance(flags, (list, tuple)) or len(flags) != len(boxes):
+        raise DataError(f"{where}: field '{who}_present' must list one flag per frame of '{who}_boxes' ({len(boxes)})")
+    out = boxes.copy()
+    out[~np.array([bool(f) for f in flags], dtype=bool)] = np.nan
+    return out
+
+
 def _relations(row: dict[str, Any], where: str) -> tuple[Relation, Relation]:
     """The row's (initial, final) relations: from the fields when either is given, else from the
     prompt sentence. They must form one of the six DSR types."""
@@ -167,7 +188,8 @@ def _coerce(value: Any, key: str, where: str) -> Relation:
 
 def _parsed(number: int, row: dict[str, Any]) -> tuple[dict[str, Any], np.ndarray, np.ndarray, Relation, Relation]:
     where = f"row {number}"
-    animal, obj = _boxes(row, "animal_boxes", where), _boxes(row, "object_boxes", where)
+    animal = _present(row, "animal", _boxes(row, "animal_boxes", where), where)
+    obj = _present(row, "object", _boxes(row, "object_boxes", where), where)
     if len(animal) != len(obj):
         raise DataError(f"{where}: 'animal_boxes' has {len(animal)} frames but 'object_boxes' {len(obj)}")
     return (row, animal, obj, *_relations(row, where))
@@ -257,8 +279,9 @@ def write_rows(rows: list[dict[str, Any]], path: str | Path) -> Path:
     """Write rows as JSONL, parquet or CSV (by suffix; lists as JSON text in CSV), atomically."""
     out = check_output_suffix(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    keys = list(dict.fromkeys(key for row in rows for key in row))  # every row gets every key
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")  # per process: two runs never share one
+    # every row gets every key (pyarrow's from_pylist takes its columns from the first row only)
+    keys = list(dict.fromkeys(key for row in rows for key in row))
     try:
         if out.suffix.lower() == ".parquet":
             import pyarrow as pa

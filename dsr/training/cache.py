@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dsr.builders.folder import atomic_write_bytes
-from dsr.errors import DataError, model_load_errors
+from dsr.errors import DataError, ModelLoadError, model_load_errors
 
 if TYPE_CHECKING:
     import torch
@@ -60,15 +60,35 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+#: Components of a diffusers Wan pipeline that training reads.
+COMPONENTS = ("transformer", "vae", "text_encoder", "tokenizer")
+
+
 def component_folder(model: str, subfolder: str, revision: str | None = None) -> Path:
     """The local folder of one pipeline component (downloaded to the Hub cache for a Hub id)."""
     local = Path(model).expanduser()
     if local.is_dir():
         return local / subfolder
     from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
 
+    try:
+        validate_repo_id(model)
+    except HFValidationError:
+        raise ModelLoadError(f"base model {model} is neither a folder nor a Hub repo id: give the folder of a "
+                             "diffusers Wan pipeline or an id like Wan-AI/Wan2.1-T2V-1.3B-Diffusers") from None
     with model_load_errors(subfolder, model, "--base-model PATH"):
         return Path(snapshot_download(model, revision=revision, allow_patterns=[f"{subfolder}/*"])) / subfolder
+
+
+def check_base_model(model: str, revision: str | None = None) -> None:
+    """Every component training needs is there (fetching it for a Hub id), before any heavy work."""
+    for name in COMPONENTS:
+        folder = component_folder(model, name, revision)
+        if not folder.is_dir() or not any(folder.iterdir()):
+            raise ModelLoadError(f"base model {model} has no {name}/ folder: give a diffusers Wan T2V pipeline "
+                                 "(e.g. Wan-AI/Wan2.1-T2V-1.3B-Diffusers) with --base-model")
 
 
 def component_fingerprint(folder: Path) -> str:
@@ -211,10 +231,10 @@ def check_complete(index: CacheIndex) -> None:
                         "a rank failed: re-run, finished entries are kept")
 
 
-def _progress(items: list[Any], desc: str, show: bool) -> Iterable[Any]:
+def _progress(items: list[Any], desc: str, unit: str, show: bool) -> Iterable[Any]:
     from tqdm.auto import tqdm
 
-    return tqdm(items, desc=desc, unit="video" if "latent" in desc else "prompt", disable=not show or not items)
+    return tqdm(items, desc=desc, unit=unit, disable=not show or not items)
 
 
 def _encode_videos(config: SpatialAlignConfig, spec: CacheSpec, todo: list[tuple[str, bytes]],
@@ -231,7 +251,7 @@ def _encode_videos(config: SpatialAlignConfig, spec: CacheSpec, todo: list[tuple
         vae.enable_tiling()
     mean = torch.tensor(vae.config.latents_mean, device=device).view(1, -1, 1, 1, 1)
     std = torch.tensor(vae.config.latents_std, device=device).view(1, -1, 1, 1, 1)
-    for sid, data in _progress(todo, "precompute latents", show):
+    for sid, data in _progress(todo, "precompute latents", "video", show):
         pixels = video_tensor(data, sid, config.train_num_frames, config.train_height, config.train_width).to(device)
         with torch.inference_mode():
             z = (vae.encode(pixels).latent_dist.mode() - mean) / std
@@ -280,7 +300,7 @@ def _encode_texts(config: SpatialAlignConfig, spec: CacheSpec, todo: list[tuple[
         pipe = WanPipeline.from_pretrained(config.base_model, transformer=None, vae=None,
                                            revision=config.base_model_revision, dtype=dtype)
     pipe.text_encoder.to(device).eval()
-    for pid, (text, length) in _progress(todo, "precompute text", show):
+    for pid, (text, length) in _progress(todo, "precompute text", "prompt", show):
         with torch.inference_mode():
             embeds, _ = pipe.encode_prompt(text, do_classifier_free_guidance=False, max_sequence_length=length,
                                            device=torch.device(device), dtype=dtype)

@@ -105,7 +105,8 @@ class SpatialAlignOptions:
     # -- publishing ------------------------------------------------------------------------
     version: str | None = field(default=None, metadata=_help(
         "Tag of the pushed adapter, e.g. v1.0.0 (with hub_model_id / --push-to-hub)."))
-    force_tag: bool = field(default=False, metadata=_help("Move an existing tag (never done otherwise)."))
+    force: bool = field(default=False, metadata=_help(
+        "Move an existing --version tag of hub_model_id (never done otherwise)."))
     overwrite_output_dir: bool = field(default=False, metadata=_help(
         "Start afresh in an output_dir that holds another run (default: resume the same run, refuse another)."))
     # -- TrainingArguments defaults changed to the paper's ---------------------------------

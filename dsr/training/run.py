@@ -107,7 +107,7 @@ def _finished(out: Path, config: SpatialAlignConfig) -> bool:
 
 def prepare_data(config: SpatialAlignConfig, *, state: Any) -> tuple[DatasetSource, PairSet, CacheIndex]:
     """Resolve and check the dataset, then precompute the latents and embeddings (all ranks)."""
-    from dsr.training.cache import check_complete, precompute
+    from dsr.training.cache import check_base_model, check_complete, precompute
     from dsr.training.data import load_pair_set, resolve_dataset
 
     if not config.dataset:
@@ -118,6 +118,8 @@ def prepare_data(config: SpatialAlignConfig, *, state: Any) -> tuple[DatasetSour
     pairs = load_pair_set(source, pairs_config=config.pairs_config, samples_config=config.samples_config,
                           split=config.split, tau=config.tau_train)
     log.info("training data: %s", pairs.summary())
+    with state.main_process_first():
+        check_base_model(config.base_model, config.base_model_revision)
     index = precompute(config, pairs, source, rank=state.process_index, world=state.num_processes,
                        device=str(state.device), show_progress=state.is_local_main_process)
     state.wait_for_everyone()
@@ -149,7 +151,7 @@ def train(config: SpatialAlignConfig, *, command: str = "dsr train", precompute_
         if config.hub_model_id and state.is_main_process and not precompute_only:
             from dsr.hub import preflight_push
 
-            preflight_push(config.hub_model_id, config.version, force=config.force_tag)
+            preflight_push(config.hub_model_id, config.version, force=config.force)
         resume = _check_run(config, out) if state.is_main_process and not precompute_only else None
         resume = _broadcast(resume, state)
         source, pairs, index = prepare_data(config, state=state)
@@ -165,7 +167,7 @@ def train(config: SpatialAlignConfig, *, command: str = "dsr train", precompute_
             from dsr.hub import push_model_folder
 
             result.pushed = push_model_folder(out, config.hub_model_id, files=PUBLISHED_FILES, version=config.version,
-                                              private=bool(config.hub_private_repo), force=config.force_tag)
+                                              private=bool(config.hub_private_repo), force=config.force)
         return result
 
 
@@ -182,11 +184,16 @@ def _broadcast(value: Any, state: Any) -> Any:
 
 def _fit(config: SpatialAlignConfig, pairs: PairSet, index: CacheIndex, source: DatasetSource, result: TrainResult,
          resume: str | None, callbacks: list[TrainerCallback] | None, command: str, state: Any) -> None:
+    from transformers import enable_full_determinism, set_seed
+
     from dsr.training.dataset import NoiseSettings, PairDraws
     from dsr.training.model import SpatialAlignModel, add_lora, load_transformer, lora_parameters
     from dsr.training.outputs import final_metrics, training_record, write_outputs
     from dsr.training.trainer import SpatialAlignTrainer
 
+    # the adapter's initial A matrices are random: draw them from the run's seed, not from whatever
+    # the process did before (a seed must reproduce the adapter)
+    enable_full_determinism(config.seed) if config.full_determinism else set_seed(config.seed)
     model = load_transformer(config)
     targets = add_lora(model, config)
     noise = NoiseSettings(config.timestep_sampling, config.timestep_shift, config.num_train_timesteps,

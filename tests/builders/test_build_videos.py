@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -82,8 +81,8 @@ def test_rows_are_complete_and_sorted(built: Path) -> None:
     assert r["video"]["bytes"][4:8] == b"ftyp"
     assert len(r["detections"]) == 32  # per frame, so validity can be re-decided later
     assert {d["label"] for d in r["detections"][r["key_frame"]]} == {r["animal"], r["object"]}
-    assert json.loads(r["score_settings"]) == {"m": 3, "min_frames": 20}
-    assert json.loads(r["encode_settings"])["crf"] == 18
+    assert r["score_settings"] == {"m": 3, "min_frames": 20}
+    assert r["encode_settings"] == {"codec": "libx264", "crf": 18, "preset": "medium", "pix_fmt": "yuv420p"}
 
 
 def test_pairs_follow_spec(built: Path) -> None:
@@ -91,10 +90,11 @@ def test_pairs_follow_spec(built: Path) -> None:
     pairs = _table(built, "pairs")
     assert pairs
     for p in pairs:
-        assert p["chosen"] and p["rejected"] and p["n_valid"] >= 2
-        assert all(samples[s]["valid"] and samples[s]["dsr_score"] >= 0.7 for s in p["chosen"])
-        assert all(samples[s]["valid"] and samples[s]["dsr_score"] < 0.7 for s in p["rejected"])
-        assert p["chosen_scores"] == [samples[s]["dsr_score"] for s in p["chosen"]]
+        assert p["chosen_ids"] and p["rejected_ids"] and p["n_valid"] >= 2
+        assert all(samples[s]["valid"] and samples[s]["dsr_score"] >= 0.7 for s in p["chosen_ids"])
+        assert all(samples[s]["valid"] and samples[s]["dsr_score"] < 0.7 for s in p["rejected_ids"])
+        assert p["chosen_scores"] == [samples[s]["dsr_score"] for s in p["chosen_ids"]]
+        assert p["chosen_seeds"] == [samples[s]["seed"] for s in p["chosen_ids"]]
     record = DatasetFolder(built).config_record("pairs")
     assert record is not None and record["counts"]["prompts"]["train"]["kept"] == len(pairs)
 

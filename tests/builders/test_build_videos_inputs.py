@@ -117,3 +117,38 @@ def test_a_checkpoint_that_cannot_load_stops_the_build_and_marks_nothing_finishe
     with pytest.raises(ModelLoadError, match=f"no-such-checkpoint.*{option}"):
         build_videos(config)
     assert not list((tmp_path / "ds").rglob("*__seed*.json"))
+
+
+class FlatBoxes:
+    """A tracker whose animal box collapses to zero width in the last 20 of 32 frames."""
+
+    name = "flat"
+
+    def settings(self) -> dict:  # type: ignore[type-arg]
+        return {}
+
+    def track(self, frames, prompt, annotations=None):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        from dsr.scoring import FrameClass, decide_validity
+        from dsr.tracking.base import TrackResult
+
+        animal = np.array([[0, 0, 10, 10]] * 12 + [[4, 0, 4, 10]] * 20, dtype=float)
+        obj = np.array([[20, 0, 30, 10]] * 32, dtype=float)
+        return TrackResult(animal, obj, decide_validity([FrameClass.VALID] * 32))
+
+
+def test_degenerate_tracker_boxes_are_counted_in_the_sample_row() -> None:
+    video = SyntheticGenerator(**TINY).generate(parse_prompt(RECORD["prompt"]), [0])[0]
+    row = build_sample(RECORD, 0, video, FlatBoxes())
+    assert (row["reason"], row["n_usable_frames"], row["n_degenerate_frames"]) == ("too_few_frames", 12, 20)
+    assert "20 frames had a box with zero or negative width or height" in row["reason_detail"]
+
+
+def test_degenerate_boxes_are_counted_in_the_build_summary(tmp_path: Path) -> None:
+    prompts = write_prompts(tmp_path / "ds", prompt_records(1))
+    config = VideoBuildConfig(prompts=str(prompts), out=str(prompts), generator="synthetic",
+                              generator_options=TINY, tracker="annotations", seeds=(0, 1))
+    result = build_videos(config, tracker=FlatBoxes())
+    assert result.merged is not None
+    assert result.merged.validity["train"]["frames_with_degenerate_boxes"] == 40  # 20 in each of 2 samples

@@ -120,11 +120,11 @@ def test_pairs_are_drawn_one_winner_one_loser_per_step(folder: Path) -> None:
     rng = random.Random(0)
     for row in pairs:
         drawn = [draw_pair(row, rng) for _ in range(200)]
-        assert {c for c, _ in drawn} == set(row["chosen"]) and {r for _, r in drawn} == set(row["rejected"])
+        assert {c for c, _ in drawn} == set(row["chosen_ids"]) and {r for _, r in drawn} == set(row["rejected_ids"])
         for chosen, rejected in drawn:
             assert scores[chosen][0] and scores[chosen][1] >= row["tau"]
             assert scores[rejected][0] and scores[rejected][1] < row["tau"]
-    assert "random.choice(row['chosen'])" in PAIR_COLUMNS["chosen"]
+    assert "random.choice(row['chosen_ids'])" in PAIR_COLUMNS["chosen_ids"]
     assert "draw_pair" in (folder / "README.md").read_text()
 
 

@@ -3,6 +3,7 @@ equals an uninterrupted build: no sample lost, none doubled."""
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import signal
@@ -31,9 +32,20 @@ def _run(cmd: list[str]) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, timeout=300)
 
 
+def _nan_safe(value: object) -> object:
+    """``value`` with NaN (an absent box) as a marker: NaN is unequal to itself."""
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    if isinstance(value, list):
+        return [_nan_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _nan_safe(v) for k, v in value.items()}
+    return value
+
+
 def _rows(root: Path) -> list[dict]:  # type: ignore[type-arg]
     files = DatasetFolder(root).data_files("samples", "train")
-    return [r for f in files for r in pq.read_table(f).to_pylist()]
+    return [_nan_safe(r) for f in files for r in pq.read_table(f).to_pylist()]
 
 
 def _kill_and_resume(tmp_path: Path, prompts: Path, n: int, kills: int, window: float) -> None:

@@ -84,3 +84,19 @@ def test_rewriting_the_same_rows_keeps_the_same_files(tmp_path) -> None:
     before = {p.name: p.read_bytes() for p in folder.data_files("prompts", "train")}
     folder.write_config("prompts", rows, _record())
     assert {p.name: p.read_bytes() for p in folder.data_files("prompts", "train")} == before
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("--out /work/ds --prompts /work/ds/", "--out . --prompts ."),
+    ('{"f": "/work/ds/assets/a.png"}', '{"f": "assets/a.png"}'),
+    ("--input /home/me/lists/eval120.csv", "--input …/eval120.csv"),
+    ("detector=~/models/gdino/ and /data/wan/", "detector=…/gdino and …/wan"),
+    ("dsr a --out /work/ds\\ndsr b", "dsr a --out .\\ndsr b"),  # a JSON escape ends the path
+    ("https://host/a/b org/name ./rel ../up assets/x 1/2 r / 8 …/done", None),  # left alone
+])
+def test_local_paths_become_relative_or_their_last_part(text: str, expected: str | None) -> None:
+    from dsr.cards import mask_local_paths
+
+    masked = mask_local_paths(text, "/work/ds")
+    assert masked == (text if expected is None else expected)
+    assert mask_local_paths(masked, "/work/ds") == masked  # masking twice changes nothing

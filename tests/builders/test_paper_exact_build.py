@@ -103,5 +103,5 @@ def test_score_videos_paper_exact_is_recorded(tmp_path: Path) -> None:
                                        "--tracker", "annotations", "--paper-exact"])
     assert result.exit_code == 0, result.output
     assert "changed by rules beyond the authors' code: 0 samples" in result.output
-    settings = json.loads((root / "dsr_build.json").read_text())["configs"]["samples"]["settings"]
+    settings = json.loads((root / "dsr_build.json").read_text())["configs"]["samples"]["settings"]["train"]
     assert settings["paper_exact"] is True and settings["tracker"]["label_match"] == "exact"

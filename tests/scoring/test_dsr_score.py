@@ -162,3 +162,19 @@ def test_batch_checks_shapes_and_relation_counts() -> None:
         dsr_scores(boxes[0], boxes[0], "left", "right")
     with pytest.raises(ValueError, match="one relation per video: got 3 for 2"):
         dsr_scores(boxes, boxes, ["left"] * 3, "right")
+
+
+def test_degenerate_boxes_are_counted_apart_from_absent_ones() -> None:
+    nan = float("nan")
+    animal = [[0, 0, 10, 10], [5, 0, 5, 10], [9, 0, 2, 10], [0, 4, 10, 4], None, [nan, 0, 10, 10],
+              [0, 0, 10, 10]]
+    obj = [[20, 0, 30, 10], [20, 0, 30, 10], [20, 0, 30, 10], [20, 0, 30, 10], [20, 0, 30, 10], [20, 0, 30, 10],
+           [20, 0, 20, 10]]
+    # frames 1-3 (zero width, negative width, zero height), 5 (NaN in a given box), 6 (object's zero
+    # width) are degenerate; frame 4 is absent, frame 0 is usable
+    one = dsr_score(animal, obj, "left", "right", min_frames=1)
+    assert (one.n_degenerate_frames, one.n_frames) == (5, 1)
+    boxes = np.array([[b if b is not None else [nan] * 4 for b in animal]] * 2, dtype=float)
+    boxes[1, 1:4] = [0, 0, 10, 10]  # the second video has three of them mended
+    batch = dsr_scores(boxes, np.array([obj, obj], dtype=float), "left", "right", min_frames=1)
+    assert [s.n_degenerate_frames for s in batch.to_list()] == [5, 2]

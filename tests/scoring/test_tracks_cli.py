@@ -4,6 +4,7 @@ malformed rows reported by row and field while the others are scored, --plot PNG
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,37 @@ def test_parquet_input_and_output(tmp_path: Path) -> None:
     assert scored[2]["ssr_initial"][0] is None and len(scored[2]["ssr_initial"]) == 40
 
 
+def _absent_rows() -> list[dict[str, Any]]:
+    nan_box = [math.nan] * 4
+    return [
+        # 25 animal boxes absent as four NaN (the samples config's form): 15 usable frames < 20
+        {"sample_id": "nan", "initial": "left", "final": "right",
+         "animal_boxes": [nan_box] * 25 + ANIMAL[:15], "object_boxes": LEFT_THEN_RIGHT},
+        # finite boxes, but the object flagged absent in the RIGHT half: the 20 usable frames are all
+        # LEFT, so r_init = 1, r_f = r(right) = -1, g_init = g_f = 0 → (1 - 1 + 0 + 0) / 8 + 0.5
+        {"sample_id": "flags", "initial": "left", "final": "right", "animal_boxes": ANIMAL,
+         "object_boxes": LEFT_THEN_RIGHT, "animal_present": [True] * 40, "object_present": [True] * 20 + [False] * 20},
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_nan_boxes_and_false_presence_flags_are_absent(tmp_path: Path, suffix: str) -> None:
+    write = _write_parquet if suffix == ".parquet" else _write_jsonl
+    tracks = write(tmp_path / f"tracks{suffix}", _absent_rows())
+    out = tmp_path / "scores.jsonl"
+    result = _run(str(tracks), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    by_id = {r["sample_id"]: r for r in _read_jsonl(out)}
+    assert (by_id["nan"]["dsr_score"], by_id["nan"]["reason"], by_id["nan"]["n_frames"]) == (None, "too_few_frames", 15)
+    assert (by_id["flags"]["dsr_score"], by_id["flags"]["n_frames"]) == (0.5, 20)
+
+
+def test_presence_flags_of_the_wrong_length_are_named(tmp_path: Path) -> None:
+    row = {**_absent_rows()[1], "object_present": [True] * 39}
+    report = score_rows([(1, row)])
+    assert report.errors == ["row 1: field 'object_present' must list one flag per frame of 'object_boxes' (40)"]
+
+
 def test_parquet_malformed_row_is_named(tmp_path: Path) -> None:
     rows = _rows()[:2]
     rows[1] = {**rows[1], "prompt": "a fox runs from the left of a chair to the top of the sofa"}
@@ -174,3 +206,28 @@ def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
 def test_help(args: list[str]) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0 and "score" in result.output.lower()
+
+
+@pytest.mark.parametrize("content", ["", "\n\n  \n"])
+def test_a_file_without_rows_is_an_error(tmp_path: Path, content: str) -> None:
+    tracks = tmp_path / "empty.jsonl"
+    tracks.write_text(content)
+    result = _run(str(tracks))
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert "holds no rows" in result.output and "0.000" not in result.output
+    assert not (tmp_path / "empty.scores.jsonl").exists()
+
+
+def test_degenerate_boxes_are_counted_in_the_row_and_the_summary(tmp_path: Path) -> None:
+    flat = [[0, 0, 10, 10]] * 15 + [[5, 0, 5, 10]] * 8 + [[9, 0, 2, 10]] * 2  # 10 with zero or negative width
+    rows = [{"sample_id": "flat", "initial": "left", "final": "right", "animal_boxes": flat,
+             "object_boxes": [LEFT_OBJ] * 25},
+            {"sample_id": "clean", "initial": "left", "final": "right", "animal_boxes": ANIMAL,
+             "object_boxes": LEFT_THEN_RIGHT}]
+    result = _run(str(_write_jsonl(tmp_path / "t.jsonl", rows)))
+    assert result.exit_code == 0, result.output
+    out = {r["sample_id"]: r for r in _read_jsonl(tmp_path / "t.scores.jsonl")}
+    assert out["flat"]["n_degenerate_frames"] == 10 and out["flat"]["n_frames"] == 15
+    assert out["flat"]["reason"] == "too_few_frames"
+    assert out["clean"]["n_degenerate_frames"] == 0
+    assert "10 frames in 1 samples had a box with zero or negative width or height" in result.output

@@ -32,15 +32,37 @@ def _video_bytes(dataset: Path, sample_id: str) -> bytes:
     raise KeyError(sample_id)
 
 
-def test_latents_and_embeddings_equal_an_independent_encoding(make_config, tiny_wan, pairs_dataset, tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def split_run(tiny_wan, pairs_dataset, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A fresh cache filled by two 'ranks' one after the other: (config, pairs, rank 0's index, rank 1's)."""
+    from conftest import FAST
+
+    from dsr.training.config import SpatialAlignConfig
+
+    config = SpatialAlignConfig(output_dir=str(tmp_path_factory.mktemp("out")), dataset=str(pairs_dataset),
+                                base_model=str(tiny_wan), cache_dir=str(tmp_path_factory.mktemp("cache")), **FAST)
+    pairs, source = _inputs(config)
+    first = precompute(config, pairs, source, rank=0, world=2, show_progress=False)
+    on_disk = {s for s, p in first.latents.items() if p.exists()}
+    second = precompute(config, pairs, source, rank=1, world=2, show_progress=False)
+    return config, pairs, first, on_disk, second
+
+
+def test_ranks_split_the_work(split_run) -> None:  # type: ignore[no-untyped-def]
+    _, pairs, first, on_disk_after_rank_0, second = split_run
+    n = len(pairs.sample_ids)
+    assert first.computed["latents_computed"] == (n + 1) // 2 and first.computed["text_computed"] == 2
+    assert on_disk_after_rank_0 == set(pairs.sample_ids[0::2])
+    assert second.computed["latents_computed"] == n // 2 and second.computed["text_computed"] == 2
+    assert all(p.exists() for p in [*second.latents.values(), *second.text.values()])
+
+
+def test_latents_and_embeddings_equal_an_independent_encoding(split_run, tiny_wan, pairs_dataset) -> None:  # type: ignore[no-untyped-def]
     import av
     from diffusers import AutoencoderKLWan, WanPipeline
 
-    config = make_config(cache_dir=str(tmp_path / "cache"))
-    pairs, source = _inputs(config)
-    index = precompute(config, pairs, source, show_progress=False)
-    assert index.computed == {"latents_computed": len(pairs.sample_ids), "latents_total": len(pairs.sample_ids),
-                              "text_computed": 4, "text_total": 4}
+    config, pairs, _, _, index = split_run
+    source = resolve_dataset(config.dataset)
     sid = pairs.prompts[1].rejected[0]
     import io
 
@@ -79,19 +101,6 @@ def test_keys_change_with_the_checkpoint_and_the_settings(make_config, tmp_path)
     assert cache_spec(make_config(train_num_frames=17)).latent_key != base.latent_key
     assert cache_spec(make_config(train_num_frames=17)).text_key == base.text_key
     assert cache_spec(make_config(cache_dtype="bfloat16")).text_key != base.text_key
-
-
-def test_ranks_split_the_work(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    config = make_config(cache_dir=str(tmp_path / "cache"))
-    pairs, source = _inputs(config)
-    first = precompute(config, pairs, source, rank=0, world=2, show_progress=False)
-    n = len(pairs.sample_ids)
-    assert first.computed["latents_computed"] == (n + 1) // 2 and first.computed["text_computed"] == 2
-    on_disk = {s for s, p in first.latents.items() if p.exists()}
-    assert on_disk == set(pairs.sample_ids[0::2])
-    second = precompute(config, pairs, source, rank=1, world=2, show_progress=False)
-    assert second.computed["latents_computed"] == n // 2
-    assert all(p.exists() for p in [*second.latents.values(), *second.text.values()])
 
 
 def test_frame_counts_and_sizes_wan_cannot_take_are_refused() -> None:

@@ -80,7 +80,7 @@ def test_missing_pairs_config_and_unknown_ids_are_clear_errors(pairs_dataset: Pa
     broken = _copy(pairs_dataset, tmp_path / "broken")
     pairs_file = DatasetFolder(broken).data_files("pairs", "train")[0]
     df = pl.read_parquet(pairs_file)
-    df = df.with_columns(pl.col("chosen").list.eval(pl.element() + "-gone"))
+    df = df.with_columns(pl.col("chosen_ids").list.eval(pl.element() + "-gone"))
     df.write_parquet(pairs_file)
     with pytest.raises(DataError, match="not in the samples config"):
         load_pair_set(resolve_dataset(str(broken)))

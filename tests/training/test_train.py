@@ -244,3 +244,35 @@ def test_model_card_parses_and_its_snippet_runs(trained, tiny_wan, tmp_path, mon
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "snippet", "exec"), {})
     assert (tmp_path / "spatialalign.mp4").stat().st_size > 0
+
+
+class _Model(TrainerCallback):
+    def on_train_begin(self, args, state, control, model=None, **kwargs):  # type: ignore[no-untyped-def]
+        self.checkpointing = model.transformer.gradient_checkpointing
+
+
+def test_activation_checkpointing_is_switched_on_the_diffusers_way(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    seen = _Model()
+    plain = train(make_config(output_dir=str(tmp_path / "plain"), max_steps=2, pair_forward="sequential"))
+    ckpt = train(make_config(output_dir=str(tmp_path / "ckpt"), max_steps=2, pair_forward="sequential",
+                             activation_checkpointing=True), callbacks=[seen])
+    assert seen.checkpointing is True
+    a, b = _lora(tmp_path / "plain"), _lora(tmp_path / "ckpt")
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)  # recomputation changes nothing
+    assert plain.final_metrics["loss"] == pytest.approx(ckpt.final_metrics["loss"], abs=1e-6)
+
+
+def test_bf16_autocast_keeps_the_adapter_in_float32(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = train(make_config(output_dir=str(tmp_path / "bf16"), max_steps=2, bf16=True, use_cpu=True))
+    assert math.isfinite(result.final_metrics["loss"])
+    assert all(v.dtype == torch.float32 for v in _lora(tmp_path / "bf16").values())
+
+
+def test_the_seed_reproduces_the_adapter(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    torch.manual_seed(123)  # whatever the process did before must not matter
+    train(make_config(output_dir=str(tmp_path / "a"), max_steps=1, seed=4))
+    train(make_config(output_dir=str(tmp_path / "b"), max_steps=1, seed=4))
+    train(make_config(output_dir=str(tmp_path / "c"), max_steps=1, seed=5))
+    a, b, c = (_lora(tmp_path / n) for n in "abc")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)

@@ -20,6 +20,7 @@ class Candidate:
     must agree), or only one. ``error`` marks input that could not even be read (a broken CSV row,
     a malformed LLM response): it becomes a reject with that reason. ``origin`` says where exactly
     the candidate came from ("prompts.csv:12", "request 3c9a…"), for messages and the rejects file.
+    ``source_id`` is the prompt's own id in an imported list (kept beside ours, never replacing it).
     """
 
     source: str
@@ -28,6 +29,7 @@ class Candidate:
     fields: Mapping[str, Any] | None = None
     split: str | None = None
     error: tuple[str, str] | None = None  # (reason, message)
+    source_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,12 @@ Formats, by suffix:
   ``animal``, ``object``, ``initial``, ``final``, ``verb`` (and optionally ``dsr_type``, ``split``);
 * ``.csv`` / ``.tsv``: a header line naming the same columns.
 
-When both a sentence and fields are given they must agree. A row that cannot be read becomes a
-``bad_row`` reject naming its line; the good rows still go through. An empty file, a binary file and
-a file that is not UTF-8 text are errors naming the file (and the first bad byte's line).
+A row's own id (a ``source_id``, ``prompt_id`` or ``id`` column, e.g. ``1043_TL`` in the authors'
+``eval_csv/eval120.csv``) is kept in the ``source_id`` column, so that videos named after it can be
+matched; our ``prompt_id`` stays the content id. When both a sentence and fields are given they
+must agree. A row that cannot be read becomes a ``bad_row`` reject naming its line; the good rows
+still go through. An empty file, a binary file and a file that is not UTF-8 text are errors naming
+the file (and the first bad byte's line).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ __all__ = ["FileBackend", "FileBackendConfig"]
 SUFFIXES = (".txt", ".jsonl", ".csv", ".tsv")
 FIELD_COLUMNS = ("scene", "animal", "object", "initial", "final", "verb", "dsr_type")
 REQUIRED_FIELDS = ("animal", "object", "initial", "final", "verb")
+#: Columns that hold a row's own id, in order of preference.
+ID_COLUMNS = ("source_id", "prompt_id", "id")
 SPLITS = ("train", "test")
 
 
@@ -48,6 +53,11 @@ class FileBackendConfig:
             raise ConfigError(f"{path}: unsupported suffix {path.suffix!r}; use one of {', '.join(SUFFIXES)}")
         if not path.is_file():
             raise ConfigError(f"{path}: no such file")
+        self.read()  # a binary or non-UTF-8 file is refused here, before a build claims its folder
+
+    def read(self) -> str:
+        """The whole file as text; a binary or non-UTF-8 file is a DataError naming it."""
+        return read_text_file(self.path, "a prompt list", "use .csv, .tsv, .jsonl or .txt text saved as UTF-8")
 
 
 class FileBackend:
@@ -67,7 +77,7 @@ class FileBackend:
     def generate(self, wanted: Mapping[DSRType, int], round_index: int) -> Iterator[Candidate]:
         if round_index > 0:
             return
-        text = read_text_file(self.path, "a prompt list", "use .csv, .tsv, .jsonl or .txt text saved as UTF-8")
+        text = self.config.read()
         if not text.strip():
             raise DataError(f"{self.path}:1: empty file, no prompts to import")
         suffix = self.path.suffix.lower()
@@ -129,5 +139,6 @@ class FileBackend:
         if not sentence and not set(REQUIRED_FIELDS) <= set(fields):
             missing = [k for k in REQUIRED_FIELDS if k not in fields]
             return self._bad(line, f"no prompt sentence and missing {', '.join(missing)}")
+        source_id = next((str(data[k]).strip() for k in ID_COLUMNS if str(data.get(k) or "").strip()), None)
         return Candidate(self.source(), self._origin(line), sentence=str(sentence) if sentence else None,
-                         fields=fields or None, split=split)
+                         fields=fields or None, split=split, source_id=source_id)
