@@ -2,39 +2,35 @@
 
 Asks for structured output (a JSON schema of prompt records), with explicit diversity hints per
 request. Requests run concurrently (bounded), retry with exponential backoff on 429, 5xx,
-timeouts and connection errors, and every successful response is cached on disk by request
-(:mod:`.llm_cache`), so a re-run, or a run after a crash, makes no duplicate calls.
+timeouts and connection errors (:mod:`.openai_calls`, shared with ``dsr judge``), and every
+successful response is cached on disk by request (:mod:`.llm_cache`), so a re-run, or a run after
+a crash, makes no duplicate calls.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import os
 import random
-import time
-import urllib.parse
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from dsr.builders.prompt_backends import vocab
 from dsr.builders.prompt_backends.base import BackendContext, Candidate
 from dsr.builders.prompt_backends.llm_cache import ResponseCache, request_key
+from dsr.builders.prompt_backends.openai_calls import (
+    RETRY_STATUS,
+    ChatEndpoint,
+    map_bounded,
+    short_error,
+    without_credentials,
+)
 from dsr.builders.prompt_backends.openai_messages import messages_for, response_format
 from dsr.errors import ConfigError
 from dsr.limits import MAX_CONCURRENCY, MAX_REQUEST_PROMPTS, check_max
 from dsr.prompts import DSRType
 
-__all__ = ["OpenAIBackend", "OpenAIBackendConfig"]
-
-log = logging.getLogger(__name__)
-
-#: Statuses retried with backoff, besides 5xx, timeouts and connection errors (as the openai client
-#: itself retries: request timeout, lock conflict, rate limit).
-RETRY_STATUS = (408, 409, 429)
-
+__all__ = ["RETRY_STATUS", "OpenAIBackend", "OpenAIBackendConfig", "without_credentials"]
 
 @dataclass(frozen=True)
 class OpenAIBackendConfig:
@@ -81,20 +77,18 @@ class OpenAIBackend:
         self.config = OpenAIBackendConfig(**dict(context.options))
         self.seed = context.seed
         self.cache = ResponseCache(context.cache_dir)
-        # the endpoint the openai client will really call (it reads $OPENAI_BASE_URL itself otherwise)
-        self.base_url = without_credentials(self.config.base_url or os.environ.get("OPENAI_BASE_URL") or None)
-        self._client: Any = None
+        c = self.config
+        self.endpoint = ChatEndpoint(
+            c.base_url, c.api_key_env, c.timeout, c.max_retries, c.backoff, c.backoff_max,
+            refused_hint="check --model and --base-url, or use --json-mode for servers without JSON schemas")
 
     def source(self) -> str:
         return f"openai:{self.config.model}"
 
     def generate(self, wanted: Mapping[DSRType, int], round_index: int) -> Iterator[Candidate]:
         requests = self._requests(wanted, round_index)
-        pool = ThreadPoolExecutor(max_workers=self.config.concurrency)
-        try:
-            answers = list(pool.map(self._answer, requests))  # map keeps request order
-        finally:  # a fatal error (bad key, refused request) or Ctrl-C: send nothing more
-            pool.shutdown(wait=True, cancel_futures=True)
+        # in request order; a fatal error (bad key, refused request) or Ctrl-C sends nothing more
+        answers = map_bounded(self._answer, requests, self.config.concurrency)
         for request, (content, failure) in zip(requests, answers, strict=True):
             yield from self._candidates(request, content, failure)
 
@@ -122,60 +116,15 @@ class OpenAIBackend:
 
     def _answer(self, body: dict[str, Any]) -> tuple[str | None, str | None]:
         """(response text, None) from the cache or the API, or (None, why it failed)."""
-        endpoint = (self.base_url or "https://api.openai.com/v1").rstrip("/")  # same server, same key
-        key = request_key({"endpoint": endpoint, **body})
+        key = request_key({"endpoint": self.endpoint.url, **body})  # same server, same key
         cached = self.cache.get(key)
         if cached is not None:
             return cached, None
-        content, failure = self._call(body)
+        reply, failure = self.endpoint.complete(body)
+        content = None if reply is None else reply.content or ""
         if content is not None:
             self.cache.put(key, body, content)
         return content, failure
-
-    def _call(self, body: dict[str, Any]) -> tuple[str | None, str | None]:
-        import openai
-
-        client = self._get_client()
-        failure = "no attempt"
-        for attempt in range(self.config.max_retries + 1):
-            try:
-                response = client.chat.completions.create(**body)
-                return response.choices[0].message.content or "", None
-            except openai.AuthenticationError as exc:
-                raise ConfigError(f"the endpoint rejected the API key from ${self.config.api_key_env} "
-                                  f"({exc.status_code}): set a valid key") from None
-            except (openai.APIStatusError, openai.APIConnectionError) as exc:  # timeouts included
-                status = getattr(exc, "status_code", None)
-                if status is not None and status not in RETRY_STATUS and status < 500:
-                    raise ConfigError(f"the endpoint refused the request ({status}: {_short(exc)}); check "
-                                      "--model and --base-url, or use --json-mode for servers without "
-                                      "JSON schemas") from None
-                failure = f"{type(exc).__name__}: {_short(exc)}"
-                if attempt < self.config.max_retries:
-                    delay = self._delay(attempt, exc)
-                    log.info("request failed (%s); retry %d in %.2fs", failure, attempt + 1, delay)
-                    time.sleep(delay)
-        return None, f"gave up after {self.config.max_retries + 1} attempts: {failure}"
-
-    def _delay(self, attempt: int, exc: Exception) -> float:
-        delay = self.config.backoff * 2**attempt
-        response = getattr(exc, "response", None)
-        retry_after = response.headers.get("retry-after") if response is not None else None
-        if retry_after and retry_after.replace(".", "", 1).isdigit():
-            delay = float(retry_after)
-        return min(max(delay, 0.0), self.config.backoff_max)
-
-    def _get_client(self) -> Any:
-        if self._client is None:
-            import openai
-
-            key = os.environ.get(self.config.api_key_env)
-            if not key and self.base_url is None:
-                raise ConfigError(f"${self.config.api_key_env} is not set: export your OpenAI API key, "
-                                  "or pass --base-url for a local OpenAI-compatible server")
-            self._client = openai.OpenAI(api_key=key or "EMPTY", base_url=self.base_url,
-                                         timeout=self.config.timeout, max_retries=0)
-        return self._client
 
     # -- responses -----------------------------------------------------------------------------
     def _candidates(self, body: dict[str, Any], content: str | None, failure: str | None) -> Iterator[Candidate]:
@@ -190,7 +139,7 @@ class OpenAIBackend:
                 raise TypeError("'prompts' is not a list")
         except (ValueError, KeyError, TypeError) as exc:
             yield Candidate(src, origin, sentence=None,
-                            error=("bad_response", f"not the requested JSON ({_short(exc)}): {content[:120]!r}"))
+                            error=("bad_response", f"not the requested JSON ({short_error(exc)}): {content[:120]!r}"))
             return
         for index, record in enumerate(records):
             where = f"{origin} #{index}"
@@ -199,22 +148,3 @@ class OpenAIBackend:
                 continue
             fields = {k: record.get(k) for k in ("scene", "animal", "object", "initial", "final", "verb")}
             yield Candidate(src, where, sentence=record["sentence"], fields=fields)
-
-
-def without_credentials(url: str | None) -> str | None:
-    """``url`` without a ``user:password@`` part. httpx would send those as Basic auth, replacing
-    the Bearer API key; the key from the environment is what authenticates a request."""
-    if not url:
-        return url
-    parts = urllib.parse.urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
-    log.warning("the credentials in the base URL are not sent: the API key from the environment is the "
-                "Bearer token (endpoint %s)", urllib.parse.urlunsplit(parts._replace(netloc=netloc)))
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-
-
-def _short(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
