@@ -16,6 +16,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "DsrError",
+    "EndpointError",
     "HubError",
     "ModelLoadError",
     "PromptParseError",
@@ -47,6 +48,10 @@ class HubError(DsrError):
 
 class BusyError(DsrError):
     """Another live process holds the lock of the same output (a second concurrent run)."""
+
+
+class EndpointError(DsrError):
+    """A remote model endpoint kept failing after every retry (down, overloaded, unreachable)."""
 
 
 class ModelLoadError(DsrError):

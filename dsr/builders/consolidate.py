@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from dsr.builders.folder import ASSETS_DIR, FORMAT_VERSION, ConfigRecord, DatasetFolder
-from dsr.builders.pairs import DEFAULT_TAU_TRAIN, PAIR_COLUMNS, make_pairs
+from dsr.builders.pairs import DEFAULT_TAU_TRAIN, PAIR_COLUMNS, make_pairs, pair_splits
 from dsr.builders.samples import SAMPLE_COLUMNS, current_row, sample_features
 from dsr.builders.work import WorkArea
 from dsr.scoring import CorrectnessCurve, correctness, plot_correctness
@@ -239,18 +239,8 @@ def _write_tracks(folder: DatasetFolder, samples: dict[str, Any], command: str, 
 
 def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: ConsolidateResult,
                  command: str, settings: dict[str, Any]) -> None:
-    from datasets import Dataset, Features, List, Value
-
     pairs = make_pairs(df, tau)
-    features = Features({
-        "prompt_id": Value("string"), "split": Value("string"), "prompt": Value("string"),
-        "dsr_type": Value("string"), "chosen_ids": List(Value("string")), "rejected_ids": List(Value("string")),
-        "chosen_seeds": List(Value("int64")), "rejected_seeds": List(Value("int64")),
-        "chosen_scores": List(Value("float64")), "rejected_scores": List(Value("float64")),
-        "n_samples": Value("int64"), "n_valid": Value("int64"), "tau": Value("float64"),
-    })
-    splits = {s: Dataset.from_dict(pairs.pairs.filter(pl.col("split") == s).to_dict(as_series=False), features=features)
-              for s in df["split"].unique().sort().to_list()}
+    splits = pair_splits(pairs.pairs, df["split"].unique().sort().to_list())
     counts_md = "\n".join(f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in c.items()) + " |" for s, c in pairs.counts.items())
     record = ConfigRecord(
         description=(f"DPO preference data (τ_train = {tau}): one row per qualifying prompt with ALL its winners "

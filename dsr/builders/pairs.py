@@ -32,7 +32,7 @@ import polars as pl
 from dsr.errors import ConfigError
 
 __all__ = ["DEFAULT_TAU_TRAIN", "DROP_REASONS", "LEGACY_PAIR_COLUMNS", "PAIR_COLUMNS", "PairsResult", "draw_pair",
-           "make_pairs", "pair_ids"]
+           "make_pairs", "pair_ids", "pair_splits"]
 
 DEFAULT_TAU_TRAIN = 0.7
 DROP_REASONS = ("fewer_than_2_valid", "no_winner", "no_loser")
@@ -112,6 +112,22 @@ def make_pairs(samples: pl.DataFrame | Iterable[Mapping[str, Any]], tau: float =
     kept = (stats.filter(pl.col("drop").is_null()).join(chosen, on=keys).join(rejected, on=keys)
             .with_columns(tau=pl.lit(float(tau))).sort(keys).select(list(PAIR_COLUMNS)))
     return PairsResult(kept, _counts(stats))
+
+
+def pair_splits(pairs: pl.DataFrame, splits: Iterable[str]) -> dict[str, Any]:
+    """``datasets.Dataset`` per split of a pairs table (the typed features of :data:`PAIR_COLUMNS`);
+    a split without qualifying prompts is an empty dataset."""
+    from datasets import Dataset, Features, List, Value
+
+    ids, seeds, scores = List(Value("string")), List(Value("int64")), List(Value("float64"))
+    features = Features({
+        "prompt_id": Value("string"), "split": Value("string"), "prompt": Value("string"),
+        "dsr_type": Value("string"), "chosen_ids": ids, "rejected_ids": ids, "chosen_seeds": seeds,
+        "rejected_seeds": seeds, "chosen_scores": scores, "rejected_scores": scores,
+        "n_samples": Value("int64"), "n_valid": Value("int64"), "tau": Value("float64"),
+    })
+    return {s: Dataset.from_dict(pairs.filter(pl.col("split") == s).to_dict(as_series=False), features=features)
+            for s in splits}
 
 
 def pair_ids(row: Mapping[str, Any], side: str) -> list[str]:

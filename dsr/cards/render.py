@@ -182,7 +182,7 @@ def render_dataset_card(
     sections = "\n".join(_config_section(n, r) for n, r in configs.items())
     where = repo_id or "path/to/this/folder"
     revision = f', revision="{version}"' if version else ""
-    loads = "\n".join(f'{n} = load_dataset("{where}", "{n}"{revision})' for n in configs)
+    loads = "\n".join(f'{n.replace("-", "_")} = load_dataset("{where}", "{n}"{revision})' for n in configs)
     default = default_config(configs)
     if default:
         loads = f'ds = load_dataset("{where}"{revision})  # no config name: `{default}`\n' + loads

@@ -1,9 +1,15 @@
 """A loopback OpenAI-compatible server (``POST /v1/chat/completions``) for tests driven by the real
 ``openai`` client.
 
-Scriptable per test: queue :class:`Reply` objects (good JSON, malformed text, an HTTP status such
-as 429 or 500, a hung request); when the queue is empty the ``default`` responder answers (or a 500
-if there is none). Every request is counted and its JSON body kept in ``bodies``.
+Scriptable per test: queue :class:`Reply` objects (good JSON, malformed text, a refusal, an HTTP
+status such as 429 or 500, a hung request, a dropped connection); when the queue is empty the
+``default`` responder answers (or a 500 if there is none). Every request is counted and its JSON
+body kept in ``bodies``.
+
+Messages may hold content parts as the vision API takes them (``text``, ``image_url`` with a
+``data:image/...;base64`` URL, and vLLM's ``video_url``): a malformed part or an image that does not
+decode gets a 400, as from the real API. :func:`message_text`, :func:`message_images` and
+:func:`message_videos` give a responder what a request shows.
 
     server = OpenAIServer().start()
     server.push(Reply.status(429), Reply.json({"prompts": [...]}))
@@ -12,7 +18,10 @@ if there is none). Every request is counted and its JSON body kept in ``bodies``
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import io
 import json
 import threading
 import time
@@ -22,7 +31,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["OpenAIServer", "Reply", "prompt_responder"]
+__all__ = ["OpenAIServer", "Reply", "message_images", "message_text", "message_videos", "prompt_responder"]
 
 
 @dataclass
@@ -34,6 +43,8 @@ class Reply:
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    refusal: str | None = None
+    drop: bool = False
 
     @classmethod
     def json(cls, payload: Any) -> Reply:
@@ -46,11 +57,21 @@ class Reply:
         return cls(content=content)
 
     @classmethod
-    def error(cls, status: int, retry_after: float | None = None) -> Reply:
+    def refused(cls, refusal: str = "I'm sorry, I can't help with that.") -> Reply:
+        """A completion whose message is a refusal (``content`` null, ``refusal`` set)."""
+        return cls(content="", refusal=refusal)
+
+    @classmethod
+    def dropped(cls) -> Reply:
+        """No answer at all: the connection closes (a server that died mid-request)."""
+        return cls(drop=True)
+
+    @classmethod
+    def error(cls, status: int, retry_after: float | None = None, message: str | None = None) -> Reply:
         """An HTTP error (429 rate limit, 500 server error, ...)."""
         headers = {"retry-after": str(retry_after)} if retry_after is not None else {}
-        message = {"error": {"message": f"scripted {status}", "type": "test_error", "code": str(status)}}
-        return cls(status=status, body=message, headers=headers)
+        body = {"error": {"message": message or f"scripted {status}", "type": "test_error", "code": str(status)}}
+        return cls(status=status, body=body, headers=headers)
 
     @classmethod
     def hang(cls, seconds: float = 30.0, then: Reply | None = None) -> Reply:
@@ -59,13 +80,14 @@ class Reply:
         return cls(base.status, base.content, base.body, base.headers, delay=seconds)
 
 
-def completion(content: str, model: str) -> dict[str, Any]:
+def completion(content: str, model: str, refusal: str | None = None) -> dict[str, Any]:
     """A chat.completion object as the OpenAI API returns it."""
+    message = {"role": "assistant", "content": None if refusal else content, "refusal": refusal}
     return {
         "id": f"chatcmpl-test-{time.time_ns()}", "object": "chat.completion", "created": int(time.time()),
         "model": model, "system_fingerprint": "test",
         "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                     "message": {"role": "assistant", "content": content, "refusal": None}}],
+                     "message": message}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
     }
 
@@ -85,9 +107,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = json.loads(raw or b"{}")
         reply = owner.next_reply(body, dict(self.headers))
+        if reply.drop:
+            self.close_connection = True
+            return
         if reply.delay and owner.stopping.wait(reply.delay):
             return
-        payload = reply.body if reply.content is None else completion(reply.content, body.get("model", "?"))
+        payload = (reply.body if reply.content is None
+                   else completion(reply.content, body.get("model", "?"), reply.refusal))
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # client timed out
             self._send(reply.status, payload, reply.headers)
 
@@ -152,12 +178,76 @@ class OpenAIServer:
         with self._lock:
             self.bodies.append(body)
             self.auth_headers.append(headers.get("Authorization", headers.get("authorization", "")))
+            problem = content_problem(body)
+            if problem:
+                return Reply.error(400, message=problem)
             if self.queue:
                 return self.queue.popleft()
             default = self.default
         if default is None:
             return Reply.error(500)
         return default(body)
+
+
+def _parts(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The content parts of every message (a plain string content is one text part)."""
+    parts: list[dict[str, Any]] = []
+    for message in body.get("messages", []):
+        content = message.get("content")
+        parts.extend([{"type": "text", "text": content}] if isinstance(content, str) else content or [])
+    return parts
+
+
+def _data_url(url: str, kind: str) -> bytes:
+    """The bytes of a ``data:<kind>/...;base64,`` URL (ValueError for anything else)."""
+    head, comma, data = url.partition(",")
+    if not (comma and head.startswith(f"data:{kind}/") and head.endswith(";base64")):
+        raise ValueError(f"not a base64 data URL of a {kind}: {url[:40]!r}")
+    try:
+        return base64.b64decode(data, validate=True)
+    except binascii.Error as exc:
+        raise ValueError(f"bad base64 in a {kind} URL: {exc}") from None
+
+
+def _decode_image(data: bytes) -> Any:
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def content_problem(body: dict[str, Any]) -> str | None:
+    """Why the API would refuse the content parts of ``body`` (400), or None."""
+    for part in _parts(body):
+        kind = part.get("type") if isinstance(part, dict) else None
+        try:
+            if kind == "text" and isinstance(part.get("text"), str):
+                continue
+            if kind == "image_url":
+                _decode_image(_data_url(part["image_url"]["url"], "image"))
+            elif kind == "video_url":
+                _data_url(part["video_url"]["url"], "video")
+            else:
+                return f"Invalid content part: {str(part)[:80]}"
+        except (KeyError, TypeError, ValueError, OSError) as exc:
+            return f"Invalid {kind} content part: {exc}"
+    return None
+
+
+def message_text(body: dict[str, Any]) -> str:
+    """The text parts of the request, joined by newlines."""
+    return "\n".join(p["text"] for p in _parts(body) if p.get("type") == "text")
+
+
+def message_images(body: dict[str, Any]) -> list[Any]:
+    """The images of the request, in order, as uint8 RGB arrays (H, W, 3)."""
+    return [_decode_image(_data_url(p["image_url"]["url"], "image")) for p in _parts(body) if p.get("type") == "image_url"]
+
+
+def message_videos(body: dict[str, Any]) -> list[bytes]:
+    """The videos (``video_url`` parts) of the request, as bytes."""
+    return [_data_url(p["video_url"]["url"], "video") for p in _parts(body) if p.get("type") == "video_url"]
 
 
 def prompt_responder(body: dict[str, Any]) -> Reply:
