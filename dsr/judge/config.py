@@ -118,10 +118,9 @@ class JudgeConfig:
         return repo, revision or None
 
     def settings(self) -> dict[str, Any]:
-        """The settings recorded with the judgments (no key, no credentials)."""
-        from dsr.builders.prompt_backends.openai_calls import without_credentials
-
+        """The settings recorded with the judgments, without the base URL (the run records the
+        endpoint it called, without credentials)."""
         values = asdict(self.options)
-        values["base_url"] = without_credentials(values["base_url"])
+        values.pop("base_url")
         values["encoding"] = self.options.encoding().describe()
         return values

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable
@@ -123,12 +124,28 @@ def _reply(response: Any) -> ChatReply:
     return ChatReply(choice.message.content, getattr(choice.message, "refusal", None), tokens, choice.finish_reason)
 
 
+class _Skipped(Exception):
+    """A call not made because an earlier one raised."""
+
+
 def map_bounded(fn: Callable[[T], R], items: Iterable[T], concurrency: int) -> list[R]:
-    """``[fn(x) for x in items]`` with at most ``concurrency`` calls in flight, in order. When one
-    call raises (a fatal error, Ctrl-C), the calls not yet started are cancelled and it re-raises."""
+    """``[fn(x) for x in items]`` with at most ``concurrency`` calls in flight, in order. Once a call
+    raises (a fatal error, Ctrl-C), no further call starts, the calls in flight finish, and the
+    first error re-raises."""
+    failed = threading.Event()
+
+    def guarded(item: T) -> R:
+        if failed.is_set():
+            raise _Skipped
+        try:
+            return fn(item)
+        except BaseException:
+            failed.set()
+            raise
+
     pool = ThreadPoolExecutor(max_workers=concurrency)
     try:
-        return list(pool.map(fn, items))
+        return list(pool.map(guarded, items))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
