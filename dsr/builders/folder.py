@@ -13,6 +13,7 @@ others. The layout, drawn once::
     ├── prompts/test-<fp>-00000-of-00001.parquet
     ├── samples/…  tracks/…  pairs/…           later configs, same pattern (``tracks``: the samples
     │                                          without their videos)
+    ├── judgments/…  pairs-vlm/…               configs of ``dsr judge`` (see :mod:`dsr.judge.outputs`)
     ├── assets/                                ASSETS_DIR: plots shown by the card
     └── .dsr/                                  WORK_DIR: caches, per-item results, shard markers;
         └── staging/                           STAGING_DIR: one locked folder per running write,

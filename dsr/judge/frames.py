@@ -77,14 +77,14 @@ def _claimed_frames(video: bytes) -> int:
     """The frame count the mp4's header states (0 when it states none)."""
     import av
 
-    with av.open(io.BytesIO(video)) as container:
+    with av.open(io.BytesIO(video), mode="r") as container:
         return int(container.streams.video[0].frames) if container.streams.video else 0
 
 
 def _decode_some(video: bytes, wanted: set[int]) -> dict[int, np.ndarray]:
     import av
 
-    with av.open(io.BytesIO(video)) as container:
+    with av.open(io.BytesIO(video), mode="r") as container:
         return {i: f.to_ndarray(format="rgb24") for i, f in enumerate(container.decode(video=0)) if i in wanted}
 
 

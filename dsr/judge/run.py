@@ -224,7 +224,7 @@ def _rows(plan: JudgePlan, cache: ResponseCache) -> pl.DataFrame:
         text = cache.get(job.key)
         if text is not None:
             rows.append(_row(job, json.loads(text), samples[job.sample_id], str(plan.config.options.model)))
-    schema = {c: pl.String for c in JUDGMENT_COLUMNS} | {
+    schema: dict[str, Any] = {c: pl.String for c in JUDGMENT_COLUMNS} | {
         "seed": pl.Int64, "refused": pl.Boolean, "frames": pl.List(pl.Int64), "prompt_tokens": pl.Int64,
         "completion_tokens": pl.Int64}
     return pl.DataFrame(rows, schema=schema)

@@ -158,3 +158,35 @@ def test_video_mode_sends_the_mp4_and_keeps_the_other_models_rows(dataset: Path,
     assert rows.filter(pl.col("model") == "vlm-b")["frames"].to_list() == [[], []]
     assert rows["frame_mode"].to_list() == ["frames", "frames", "video", "video"]
     assert set(DatasetFolder(dataset).config_record("judgments")["settings"]) == {"vlm-a", "vlm-b"}
+
+
+@pytest.mark.slow
+def test_a_run_killed_with_sigkill_resumes_with_only_the_missing_requests(dataset: Path, openai_server) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    served = {"n": 0}
+
+    def hangs_after_six(body: dict[str, Any]) -> Reply:
+        served["n"] += 1
+        return Reply.text("Yes.") if served["n"] <= 6 else Reply.hang(20, then=Reply.text("Yes."))
+
+    openai_server.reset(default=hangs_after_six)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "dsr", "judge", str(dataset), "--model", "gpt-4o", "--base-url",
+                             openai_server.base_url, "--limit", "5", "--concurrency", "1", "--yes"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cache = dataset / ".dsr" / "judge-cache"
+    deadline = time.monotonic() + 120
+    while served["n"] < 7 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(list(cache.rglob("*.json"))) == 6
+    openai_server.reset(default=yes)
+    judge(JudgeConfig(str(dataset), options(openai_server, limit=5)))
+    assert openai_server.requests == 10 - 6
+    assert judgments(dataset).height == 10
