@@ -54,7 +54,7 @@ def plan_line(plan: JudgePlan) -> str:
     from dsr.judge.cost import PRICES_AS_OF
 
     o, est = plan.config.options, plan.estimate
-    head = (f"{plan.samples.height} samples ({len(plan.without_video)} without a video) -> {len(plan.jobs)} questions: "
+    head = (f"{plan.asked.height} samples ({len(plan.without_video)} without a video) -> {len(plan.jobs)} questions: "
             f"{plan.cached} answered by the cache, {len(plan.missing)} to send to {o.model} at {plan.endpoint.url}")
     if not plan.missing:
         return head

@@ -48,7 +48,7 @@ from dsr.judge.outputs import (
 )
 from dsr.judge.pairs_vlm import vlm_pairs
 from dsr.judge.questions import Question, parse_answer, questions_for
-from dsr.judge.source import iter_videos, open_source, sample_table
+from dsr.judge.source import first_of_each_split, iter_videos, open_source, sample_table
 from dsr.locks import exclusive_lock
 from dsr.training.data import DatasetSource
 
@@ -78,7 +78,8 @@ class JudgePlan:
 
     config: JudgeConfig
     source: DatasetSource
-    samples: pl.DataFrame
+    samples: pl.DataFrame  # every sample of the splits (their scores for the analysis)
+    asked: pl.DataFrame  # the samples this run judges (``limit`` of each split)
     jobs: list[Job]
     missing: list[Job]
     without_video: list[str]
@@ -137,17 +138,18 @@ def plan_run(config: JudgeConfig, cache: ResponseCache) -> JudgePlan:
     o = config.options
     repo, revision = config.repo_and_revision
     source = open_source(repo, revision, o.split)
-    samples = sample_table(source, o.split, o.limit)
+    samples = sample_table(source, o.split)
+    asked = first_of_each_split(samples, o.limit)
     endpoint = _endpoint(config)
-    jobs = _jobs(samples, config, endpoint)
+    jobs = _jobs(asked, config, endpoint)
     missing = _missing(jobs, cache)
     if missing:
         endpoint.client()  # a missing API key is refused before anything else
     sizes = dict(zip(samples["sample_id"], zip(samples["width"], samples["height"], strict=True), strict=True))
     cost = estimate(str(o.model), [sizes[j.sample_id] for j in missing], [j.question.text for j in missing],
                     o.encoding(), o.max_tokens)
-    no_video = samples.filter(pl.col("video_sha256").is_null())["sample_id"].to_list()
-    return JudgePlan(config, source, samples, jobs, missing, no_video, cost, endpoint)
+    no_video = asked.filter(pl.col("video_sha256").is_null())["sample_id"].to_list()
+    return JudgePlan(config, source, samples, asked, jobs, missing, no_video, cost, endpoint)
 
 
 class _Asker:
@@ -246,6 +248,9 @@ def _write(plan: JudgePlan, folder: DatasetFolder, rows: pl.DataFrame, endpoint:
     if o.pairs:
         pairs = vlm_pairs(rows, plan.samples)
         write_pairs_vlm(folder, pairs, sorted(rows["split"].unique().to_list()), model, settings, config.command)
+        if "samples" not in folder.config_names():
+            log.warning("pairs-vlm in %s names samples of %s, which this folder does not hold: train on a folder or "
+                        "repo with both (e.g. --push to the source repo)", folder.root, config.source)
     return analyses[model], pairs, assets
 
 

@@ -13,7 +13,7 @@ from dsr.builders.folder import DatasetFolder
 from dsr.errors import DataError
 from dsr.training.data import DatasetSource, iter_video_bytes, resolve_dataset
 
-__all__ = ["SAMPLE_FIELDS", "iter_videos", "open_source", "sample_table"]
+__all__ = ["SAMPLE_FIELDS", "first_of_each_split", "iter_videos", "open_source", "sample_table"]
 
 #: Columns of ``samples`` the judge reads besides the video.
 SAMPLE_FIELDS = ("sample_id", "prompt_id", "split", "seed", "prompt", "animal", "object", "initial", "final",
@@ -52,20 +52,26 @@ def _split_rows(folder: DatasetFolder, split: str) -> list[dict[str, object]]:
     return rows
 
 
-def sample_table(source: DatasetSource, splits: list[str], limit: int | None = None) -> pl.DataFrame:
-    """One row per sample of ``splits`` (sorted by split, prompt and seed; the first ``limit`` of
-    each split), with ``video_sha256`` (null for a sample without a video)."""
+def sample_table(source: DatasetSource, splits: list[str]) -> pl.DataFrame:
+    """One row per sample of ``splits`` (sorted by split, prompt and seed), with ``video_sha256``
+    (null for a sample without a video)."""
     folder = DatasetFolder(source.root)
     frames = []
     for split in splits:
         rows = _split_rows(folder, split)
         if rows:
-            part = pl.DataFrame(rows, infer_schema_length=None).sort(["prompt_id", "seed"])
-            frames.append(part.head(limit) if limit else part)
+            frames.append(pl.DataFrame(rows, infer_schema_length=None).sort(["prompt_id", "seed"]))
     if not frames:
         raise DataError(f"{source.repo_id or source.root} has no samples in split(s) {', '.join(splits)}: choose "
                         "the splits it has with --split")
     return pl.concat(frames, how="diagonal_relaxed")
+
+
+def first_of_each_split(samples: pl.DataFrame, limit: int | None) -> pl.DataFrame:
+    """The first ``limit`` samples of each split, in the table's order (all of them without a limit)."""
+    if limit is None:
+        return samples
+    return samples.filter(pl.int_range(pl.len()).over("split") < limit)
 
 
 def iter_videos(source: DatasetSource, wanted: set[str], splits: list[str]) -> Iterator[tuple[str, bytes]]:

@@ -10,11 +10,10 @@ from typing import Any
 
 import polars as pl
 import pytest
-from click.testing import CliRunner, Result
+from _cli import error_line, run_cli
 from servers.openai import Reply, message_videos
 
 from dsr.builders.folder import DatasetFolder
-from dsr.cli import main
 from dsr.errors import BusyError, ConfigError
 from dsr.judge.config import JudgeConfig, JudgeOptions
 from dsr.judge.run import judge
@@ -34,18 +33,6 @@ def options(server: Any, **overrides: Any) -> JudgeOptions:
 def judgments(folder: Path) -> pl.DataFrame:
     files = DatasetFolder(folder).data_files("judgments", "train")
     return pl.concat([pl.read_parquet(f) for f in files]).sort(["model", "sample_id", "question_kind"], descending=[False, False, True])
-
-
-def run_cli(*args: str, input: str | None = None) -> Result:  # noqa: A002 - click's name
-    return CliRunner().invoke(main, list(args), input=input)
-
-
-def error_line(result: Result) -> str:
-    """The one error line of a failed command (progress and the plan line may come before it)."""
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1 and "Traceback" not in result.output, result.output
-    return errors[0]
 
 
 def test_unparsable_answers_and_refusals_are_kept_as_such_and_never_asked_again(dataset: Path, openai_server) -> None:  # type: ignore[no-untyped-def]

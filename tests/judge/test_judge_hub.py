@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from _cli import error_line, run_cli
 from _oracle import GroundTruthVLM
-from test_judge_failures import error_line, run_cli
 
 
 def test_a_hub_dataset_is_judged_and_pushed_as_a_new_version(dataset: Path, hub, hub_token, openai_server,  # type: ignore[no-untyped-def]
