@@ -232,7 +232,8 @@ def _rows(plan: JudgePlan, cache: ResponseCache) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
-def _write(plan: JudgePlan, folder: DatasetFolder, rows: pl.DataFrame, endpoint: str) -> tuple[JudgeAnalysis, PairsResult | None, list[Path]]:
+def _write(plan: JudgePlan, folder: DatasetFolder, rows: pl.DataFrame,
+           endpoint: str) -> tuple[JudgeAnalysis, PairsResult | None, list[Path]]:
     config, o = plan.config, plan.config.options
     model = str(o.model)
     if rows.is_empty():

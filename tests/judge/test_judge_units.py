@@ -78,3 +78,15 @@ def test_image_tokens_follow_openais_tile_rule() -> None:
 def test_bad_options_are_one_clear_error(options: dict[str, object], needle: str) -> None:
     with pytest.raises(ConfigError, match=needle):
         JudgeOptions(**{"model": "gpt-4o", **options})  # type: ignore[arg-type]
+
+
+def test_the_sampled_frames_are_the_videos_frames_at_those_indices() -> None:
+    import numpy as np
+
+    from dsr.judge.frames import sample_frames
+    from dsr.media import encode_video
+
+    grey = np.stack([np.full((32, 48, 3), 20 * t, dtype=np.uint8) for t in range(10)])  # frame t is grey 20·t
+    frames, indices = sample_frames(encode_video(grey, fps=8), 4)
+    assert indices == [0, 3, 6, 9]  # 9 · i / 3
+    assert [round(float(f.mean()) / 20) for f in frames] == [0, 3, 6, 9]
