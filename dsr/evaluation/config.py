@@ -27,7 +27,7 @@ class EvalConfig:
     config: str = field(default="samples", metadata={"help": "config holding the samples (videos needed for id, clip_iqa, iq)"})
     split: str = field(default="test", metadata={"help": "split to evaluate (the paper: test, 120 prompts x seeds 0-4)"})
     metrics: tuple[str, ...] = field(default=DEFAULT_METRICS, metadata={"help": "metrics: dsr, id, clip_iqa, iq (iq needs dsr[quality])"})
-    name: str | None = field(default=None, metadata={"help": "model name in tables (default: from the samples' generator settings)"})
+    name: str | None = field(default=None, metadata={"help": "model name in tables and the model card (default: the dataset's repo id or folder name)"})
     thresholds: tuple[float, ...] = field(default=DEFAULT_THRESHOLDS, metadata={"help": "thresholds of the correctness curve (0.7 always included)"})
     dino: str = field(default="facebook/dinov2-base", metadata={"help": "DINOv2 for ID consistency: Hub id or folder (the authors: ViT-B/14)"})
     id_crop_size: int = field(default=518, metadata={"help": "crop side given to DINOv2 (the authors: 518)"})
