@@ -102,8 +102,11 @@ class WanGenerator:
     name = "wan"
     config_class = WanConfig
 
-    def __init__(self, config: WanConfig | None = None, **options: Any) -> None:
+    def __init__(self, config: WanConfig | None = None, *, transformer: Any = None, **options: Any) -> None:
+        """``transformer`` replaces the checkpoint's (e.g. the one being trained, for evaluations
+        during training); the other components load from ``model``."""
         self.config = config or WanConfig(**options)
+        self.transformer = transformer
         self._pipe: Any = None
         self._adapter: AdapterSource | None = None
 
@@ -158,7 +161,9 @@ class WanGenerator:
         # and casting back would keep the bf16-rounded weights.
         with model_load_errors("Wan pipeline", cfg.model, "--generator-opt model=PATH"):
             vae = AutoencoderKLWan.from_pretrained(cfg.model, subfolder="vae", dtype=torch.float32)
-            pipe = WanPipeline.from_pretrained(cfg.model, vae=vae, dtype=dtype)
+            given = {"transformer": self.transformer} if self.transformer is not None else {}
+            pipe = WanPipeline.from_pretrained(cfg.model, vae=vae, dtype=dtype, **given)
+        self.transformer = pipe.transformer
         if cfg.sampler == "euler":
             from dsr.generation.schedulers import DiffSynthEulerScheduler
 
