@@ -4,6 +4,7 @@ the value and the fix. Imports no model library."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dsr.errors import ConfigError
 from dsr.evaluation.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
@@ -54,6 +55,9 @@ class EvalConfig:
         if "iq" in self.metrics and not self.iq_weights:
             raise ConfigError("--metrics iq needs --iq-weights PATH: the MUSIQ checkpoint trained on SPAQ "
                               "(musiq_spaq_ckpt-358bb6af.pth, as VBench uses)")
+        if self.iq_weights and not Path(self.iq_weights).expanduser().is_file():
+            raise ConfigError(f"--iq-weights {self.iq_weights}: no such file (the MUSIQ SPAQ checkpoint, "
+                              "musiq_spaq_ckpt-358bb6af.pth)")
         if self.batch_size < 1 or self.videos_per_batch < 1:
             raise ConfigError(f"batch_size={self.batch_size}, videos_per_batch={self.videos_per_batch}: both must be >= 1")
         if self.id_crop_size < 14:
