@@ -96,6 +96,27 @@ def test_rerun_computes_only_what_is_missing_and_refuses_other_weights(dataset: 
         evaluate(EvalConfig(**{**config, "id_crop_size": 42}))
 
 
+def test_two_shards_give_the_single_process_result_and_a_second_run_is_refused(
+        dataset: Path, evaluated: Path, tiny_eval_models: dict[str, Path], tmp_path: Path) -> None:
+    from dsr.errors import BusyError
+    from dsr.evaluation.config import EvalConfig
+    from dsr.evaluation.runner import evaluate
+    from dsr.locks import exclusive_lock
+
+    config = {"dataset": str(dataset), "out": str(tmp_path / "sharded"), "dino": str(tiny_eval_models["dino"]),
+              "metrics": ("dsr", "id"), "id_crop_size": 28, "n_resamples": 300, "name": "base", "num_shards": 2}
+    first = evaluate(EvalConfig(**config, shard_index=0))
+    assert first.results is None and first.computed == {"id": 9}  # 18 samples: half of them, no results yet
+    with exclusive_lock(tmp_path / "sharded" / ".dsr" / "eval" / "shard-00001-of-00002.lock", "test"), \
+            pytest.raises(BusyError, match="in use"):
+        evaluate(EvalConfig(**config, shard_index=1))
+    second = evaluate(EvalConfig(**config, shard_index=1))
+    single = json.loads((evaluated / "eval_results.json").read_text())["metrics"]
+    assert second.results is not None
+    assert second.results["metrics"]["id_consistency"] == single["id_consistency"]
+    assert second.results["metrics"]["correct@0.7"] == single["correct@0.7"]
+
+
 def test_dsr_only_evaluation_of_the_demo_dataset(tmp_path: Path) -> None:
     from dsr.demo import run_demo
 
