@@ -114,3 +114,20 @@ def test_build_begun_with_the_old_default_keeps_unipc(models: dict[str, Path], t
     shutil.rmtree(tmp_path / "ds")
     _build(models, tmp_path, (0,))  # a new build takes the paper's sampler
     assert [(s["sampler"], s["flow_shift"]) for s in _settings(tmp_path)] == [("euler", 5.0)]
+
+
+def test_hub_adapter_at_a_tag_gives_the_folder_adapter_and_records_its_commit(models: dict[str, Path], hub,
+                                                                               hub_token) -> None:  # type: ignore[no-untyped-def]
+    from huggingface_hub import HfApi
+
+    from dsr.generation.wan import WanGenerator
+
+    api = HfApi()
+    api.create_repo("tester/wan-lora", exist_ok=True)
+    sha = api.upload_folder(folder_path=str(models["a"]), repo_id="tester/wan-lora").oid
+    api.create_tag("tester/wan-lora", tag="v1.0.0", revision=sha)
+    remote, = WanGenerator(model=str(models["base"]), lora="tester/wan-lora@v1.0.0", **TINY).generate(PROMPT, [0])
+    local, = WanGenerator(model=str(models["base"]), lora=str(models["a"]), **TINY).generate(PROMPT, [0])
+    assert np.array_equal(remote.frames, local.frames)
+    assert (remote.settings["lora"], remote.settings["lora_revision"]) == ("tester/wan-lora@v1.0.0", "v1.0.0")
+    assert remote.settings["lora_commit"] == sha and remote.settings["lora_sha256"] == local.settings["lora_sha256"]
