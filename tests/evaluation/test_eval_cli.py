@@ -196,3 +196,16 @@ def test_model_card_on_the_hub_is_one_commit(evaluated: Path, hub, hub_token) ->
     assert hub.head(repo, repo_type="model") == sha != before
     card = ModelCard.load(hf_hub_download(repo, "README.md", revision=sha))
     assert {e.metric_type for e in card.data.eval_results} >= {"correct@0.7", "id_consistency", "clip_iqa_natural"}
+
+
+def test_eval_of_a_hub_dataset_at_a_tag_records_its_commit(dataset: Path, tmp_path: Path, hub, hub_token) -> None:  # type: ignore[no-untyped-def]
+    from dsr.hub import push_folder
+
+    sha = push_folder(dataset, "tester/eval-ds", version="v1.0.0", config_names=["samples"])
+    result = CliRunner().invoke(main, ["eval", "tester/eval-ds@v1.0.0", "--metrics", "dsr", "--out",
+                                       str(tmp_path / "e"), "--n-resamples", "200"])
+    assert result.exit_code == 0, result.output
+    results = json.loads((tmp_path / "e" / "eval_results.json").read_text())
+    assert results["model"]["dataset"]["repo_id"] == "tester/eval-ds"
+    assert (results["model"]["dataset"]["revision"], results["model"]["dataset"]["commit"]) == ("v1.0.0", sha)
+    assert results["summary"]["n_samples"] == len(_samples(dataset))
