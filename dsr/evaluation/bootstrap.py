@@ -14,7 +14,7 @@ difference" from the resampled differences centred on the observed one,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -155,7 +155,3 @@ def paired_test(keys_a: Sequence[tuple[str, int]], stat_a: Ratio, keys_b: Sequen
     return PairedTest(observed, float(low if low is not None else observed), float(high if high is not None else observed),
                       (1 + extreme) / (1 + finite.size), level, n_resamples, seed, len(order), len(keys_a))
 
-
-def statistic_of(prompts: Sequence[str], values: Sequence[Any], fn: Callable[[Any], float | None]) -> Ratio:
-    """A :class:`Ratio` of ``fn(value)`` per sample (None: the sample has no value)."""
-    return Ratio.of(prompts, [fn(v) for v in values])
