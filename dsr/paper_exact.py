@@ -10,8 +10,10 @@ component                   ours (default)                         the authors' 
 tracker ``grounded-sam2``   ``label_match=normalized``             ``label_match=exact``
                             ``lost_track_fraction=0.9``            ``lost_track_fraction=1.0`` (off)
 tracker ``annotations``     ``label_match=normalized``             ``label_match=exact``
-generator ``wan``           ``sampler=unipc``, ``flow_shift=3.0``  ``sampler=euler``, ``flow_shift=5.0``
+generator ``wan``           ``sampler=euler``, ``flow_shift=5.0``  the same (refuses ``unipc``)
 ==========================  =====================================  ==============================
+
+(``wan`` sampled with diffusers' UniPC by default before the authors' Euler became the default.)
 
 The DSR-Score, validity thresholds and detector thresholds already are the authors' by default.
 Components the authors did not use (``sam3``) are refused rather than silently kept.

@@ -11,18 +11,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from dsr.builders.consolidate import ConsolidateResult, consolidate
-from dsr.builders.folder import DatasetFolder
+from dsr.builders.folder import WORK_DIR, DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN
 from dsr.builders.prompt_source import load_prompt_records
 from dsr.builders.samples import GENERATION_FAILED, ScoreConfig, build_sample, invalid_sample
 from dsr.builders.work import (
     SCORED_STAGE,
+    VIDEOS_DIR,
     ShardSpec,
     WorkArea,
     resolve_shard,
@@ -43,7 +44,7 @@ from dsr.media import EncodeConfig
 from dsr.paper_exact import paper_exact_options
 from dsr.prompts import parse_prompt
 
-__all__ = ["DEFAULT_SEEDS", "BuildResult", "VideoBuildConfig", "build_videos"]
+__all__ = ["DEFAULT_SEEDS", "BuildResult", "VideoBuildConfig", "build_videos", "keep_recorded_defaults"]
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,31 @@ def _component_options(config: VideoBuildConfig, shard: ShardSpec) -> tuple[dict
     return gen_options, _options("tracker", config.tracker, config.tracker_options, config.paper_exact)
 
 
+#: (generator, option) whose default changed after builds may have recorded the old one: a resumed
+#: build that does not give the option keeps the value its record holds (never a silent mix).
+CHANGED_DEFAULTS: dict[str, tuple[str, ...]] = {"wan": ("sampler", "flow_shift")}
+
+
+def keep_recorded_defaults(config: VideoBuildConfig, folder: DatasetFolder) -> VideoBuildConfig:
+    """``config`` with the recorded values of :data:`CHANGED_DEFAULTS` options that it leaves to
+    their default, when ``config.split`` already holds samples of the same generator: a build begun
+    with diffusers' UniPC (the old default) goes on with it instead of being refused or mixed."""
+    keys = [k for k in CHANGED_DEFAULTS.get(config.generator, ()) if k not in config.generator_options]
+    if not keys or not (folder.root / WORK_DIR / VIDEOS_DIR / config.split).is_dir():
+        return config  # nothing recorded (and nothing created here)
+    work = WorkArea(folder)
+    previous = work.build_record(config.split)
+    recorded = ((previous or {}).get("settings") or {}).get("generator") or {}
+    if config.paper_exact or recorded.get("generator") != config.generator or not work.finished(config.split):
+        return config
+    recorded = {"sampler": "unipc", **recorded}  # records from before the sampler option: UniPC
+    kept = {k: recorded[k] for k in keys if k in recorded}
+    if kept:
+        log.info("resuming %s samples made with %s: keeping these recorded settings (give them explicitly to "
+                 "build into a fresh --out otherwise)", config.split, ", ".join(f"{k}={v!r}" for k, v in kept.items()))
+    return replace(config, generator_options={**config.generator_options, **kept})
+
+
 def check_components(config: VideoBuildConfig, shard: ShardSpec) -> None:
     """Refuse the generator or tracker options that :func:`make_components` would refuse, without
     building either: nothing is claimed, written or loaded first."""
@@ -192,6 +218,7 @@ def build_videos(config: VideoBuildConfig, prompts: Sequence[Mapping[str, Any]] 
     by_id = {str(r["prompt_id"]): r for r in records}
     if len(by_id) != len(records):
         raise ConfigError("prompt ids are not unique in the prompts input: rebuild the prompts config")
+    config = keep_recorded_defaults(config, DatasetFolder(config.out))
     if generator is None or tracker is None:  # bad options fail before anything is written
         check_components(config, shard)
     folder = DatasetFolder(config.out)

@@ -141,7 +141,10 @@ def without_device(settings: Any) -> Any:
 
 #: Settings added to components after builds may have recorded a recipe, with the value those
 #: builds were made with: a record without the key means that value.
-ADDED_SETTINGS: dict[str, dict[str, Any]] = {"tracker": {"label_match": "normalized"}, "generator": {"sampler": "unipc"}}
+ADDED_SETTINGS: dict[str, dict[str, Any]] = {
+    "tracker": {"label_match": "normalized"},
+    "generator": {"sampler": "unipc", "lora": None, "lora_scale": 1.0},
+}
 
 
 def _with_added_settings(old: dict[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:

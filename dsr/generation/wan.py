@@ -1,9 +1,16 @@
 """The ``wan`` generator: diffusers' ``WanPipeline`` (Wan2.1-T2V) from a Hub id or a local folder.
 
 Defaults follow SPEC §2 (81 frames, 480×832, 16 fps, 50 steps, guidance 5.0, Wan's standard
-negative prompt, diffusers' UniPC with flow_shift 3.0 for 480p). The authors sampled with
-DiffSynth's flow-matching Euler and shift 5.0: ``sampler="euler", flow_shift=5.0`` (what
-``--paper-exact`` sets) uses that sampler on DiffSynth's sigma grid (:mod:`dsr.generation.schedulers`). Each sample gets its own CPU ``torch.Generator``
+negative prompt) and the authors' sampler: DiffSynth's flow-matching Euler with shift 5.0 on
+DiffSynth's sigma grid (:mod:`dsr.generation.schedulers`). ``sampler="unipc"`` gives diffusers'
+example instead (UniPC, flow_shift 3.0 for 480p unless given). Builds recorded with the old default
+(UniPC) keep it when resumed (:func:`dsr.builders.videos.keep_recorded_defaults`).
+
+``lora`` applies a LoRA adapter (a folder, or a Hub repo id with an optional ``@revision``) with
+``load_lora_weights`` at ``lora_scale``; the settings record its source, revision and the SHA-256 of
+its weights, so a resumed build refuses another adapter like any other changed setting.
+
+Each sample gets its own CPU ``torch.Generator``
 seeded with its seed, so a batch of seeds of one prompt (a list of generators) starts from the same
 noise as one seed at a time. Batched matmuls may still round differently (pixels 1 level apart), so
 every sample records the batch it was made in (``batch_size``, ``batch_seeds``, its
@@ -20,15 +27,18 @@ from typing import Any
 import numpy as np
 
 from dsr.errors import ConfigError, model_load_errors
+from dsr.generation.adapters import AdapterSource, parse_adapter_source
 from dsr.generation.base import GeneratedVideo
 from dsr.limits import MAX_STEPS, check_max, check_video_size
 from dsr.prompts import DSRPrompt
 
-__all__ = ["DEFAULT_MODEL", "WAN_NEGATIVE_PROMPT", "WanConfig", "WanGenerator"]
+__all__ = ["DEFAULT_MODEL", "SAMPLER_SHIFT", "WAN_NEGATIVE_PROMPT", "WanConfig", "WanGenerator"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
+#: The flow shift each sampler takes when none is given.
+SAMPLER_SHIFT = {"euler": 5.0, "unipc": 3.0}
 #: The English negative prompt of the usage example in diffusers' ``pipeline_wan.py``.
 WAN_NEGATIVE_PROMPT = (
     "Bright tones, overexposed, static, blurred details, subtitles, style, works, paintings, images, "
@@ -51,8 +61,10 @@ class WanConfig:
     num_inference_steps: int = field(default=50, metadata={"help": "sampling steps"})
     guidance_scale: float = field(default=5.0, metadata={"help": "classifier-free guidance scale"})
     negative_prompt: str = field(default=WAN_NEGATIVE_PROMPT, metadata={"help": "negative prompt"})
-    flow_shift: float | None = field(default=3.0, metadata={"help": "sigma shift of the sampler (UniPC: 3.0 for 480p, 5.0 for 720p; the authors' Euler: 5.0); None keeps the pipeline's scheduler"})
-    sampler: str = field(default="unipc", metadata={"help": "unipc (diffusers' Wan example) or euler (the authors': DiffSynth's flow-matching Euler and sigma grid)", "choices": ["unipc", "euler"]})
+    flow_shift: float | None = field(default=None, metadata={"help": "sigma shift of the sampler; default: the sampler's (euler: 5.0, the authors'; unipc: 3.0, diffusers' 480p example)"})
+    sampler: str = field(default="euler", metadata={"help": "euler (the authors': DiffSynth's flow-matching Euler and sigma grid) or unipc (diffusers' Wan example)", "choices": ["euler", "unipc"]})
+    lora: str | None = field(default=None, metadata={"help": "LoRA adapter to apply: a folder, or a Hub repo id with an optional @revision (e.g. you/wan-spatialalign@v1.0.0)"})
+    lora_scale: float = field(default=1.0, metadata={"help": "strength of the LoRA adapter (1.0: as trained)"})
     dtype: str = field(default="auto", metadata={"help": "auto (bf16 on CUDA, fp32 on CPU), bfloat16, float16 or float32"})
     device: str | None = field(default=None, metadata={"help": "torch device (default cuda:<LOCAL_RANK> if available, else cpu)"})
     device_index: int | None = field(default=None, metadata={"help": "CUDA device index (set from LOCAL_RANK by build-videos)"})
@@ -74,8 +86,12 @@ class WanConfig:
             raise ConfigError(f"dtype={self.dtype!r}: choose auto, bfloat16, float16 or float32")
         if self.sampler not in ("unipc", "euler"):
             raise ConfigError(f"sampler={self.sampler!r}: choose unipc (diffusers' example) or euler (the authors')")
-        if self.sampler == "euler" and self.flow_shift is None:
-            raise ConfigError("sampler=euler needs a flow_shift (the authors use 5.0)")
+        if self.flow_shift is None:
+            object.__setattr__(self, "flow_shift", SAMPLER_SHIFT[self.sampler])
+        if not self.flow_shift > 0:
+            raise ConfigError(f"flow_shift={self.flow_shift}: must be > 0 (the authors use 5.0)")
+        if self.lora is not None:
+            parse_adapter_source(self.lora)
         if self.prompt_field not in ("prompt", "from_to"):
             raise ConfigError(f"prompt_field={self.prompt_field!r}: choose prompt or from_to")
 
@@ -86,9 +102,13 @@ class WanGenerator:
     name = "wan"
     config_class = WanConfig
 
-    def __init__(self, config: WanConfig | None = None, **options: Any) -> None:
+    def __init__(self, config: WanConfig | None = None, *, transformer: Any = None, **options: Any) -> None:
+        """``transformer`` replaces the checkpoint's (e.g. the one being trained, for evaluations
+        during training); the other components load from ``model``."""
         self.config = config or WanConfig(**options)
+        self.transformer = transformer
         self._pipe: Any = None
+        self._adapter: AdapterSource | None = None
 
     def settings(self) -> dict[str, Any]:
         out = asdict(self.config)
@@ -96,7 +116,18 @@ class WanGenerator:
         out.pop("device")
         out["generator"] = self.name
         out["resolved_dtype"] = self._dtype_name()
+        out.update(self._adapter_settings())
         return out
+
+    def _adapter_settings(self) -> dict[str, Any]:
+        """The adapter's revision, commit and weights hash (resolved, and fetched, on first use)."""
+        adapter = self._resolved_adapter()
+        return adapter.settings() if adapter else {}
+
+    def _resolved_adapter(self) -> AdapterSource | None:
+        if self.config.lora is not None and self._adapter is None:
+            self._adapter = parse_adapter_source(self.config.lora).resolve()
+        return self._adapter
 
     def _device(self) -> str:
         import torch
@@ -130,13 +161,18 @@ class WanGenerator:
         # and casting back would keep the bf16-rounded weights.
         with model_load_errors("Wan pipeline", cfg.model, "--generator-opt model=PATH"):
             vae = AutoencoderKLWan.from_pretrained(cfg.model, subfolder="vae", dtype=torch.float32)
-            pipe = WanPipeline.from_pretrained(cfg.model, vae=vae, dtype=dtype)
+            given = {"transformer": self.transformer} if self.transformer is not None else {}
+            pipe = WanPipeline.from_pretrained(cfg.model, vae=vae, dtype=dtype, **given)
+        self.transformer = pipe.transformer
         if cfg.sampler == "euler":
             from dsr.generation.schedulers import DiffSynthEulerScheduler
 
             pipe.scheduler = DiffSynthEulerScheduler(shift=cfg.flow_shift)
         elif cfg.flow_shift is not None:
             pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=cfg.flow_shift)
+        adapter = self._resolved_adapter()
+        if adapter is not None:
+            adapter.load_into(pipe, cfg.lora_scale)
         if cfg.vae_tiling:
             pipe.vae.enable_tiling()
         if cfg.vae_slicing:

@@ -102,6 +102,22 @@ class SpatialAlignOptions:
     vae_tiling: bool = field(default=False, metadata=_help("Encode videos with the VAE in tiles (less memory)."))
     log_pair_draws: bool = field(default=False, metadata=_help(
         "Write every drawn pair (step, rank, prompt, winner, loser, sigma) to pair_draws/rank-N.jsonl."))
+    # -- evaluation during training (dsr.evaluation.callback) -------------------------------
+    eval_steps: int | None = field(default=None, metadata=_help(
+        "Every N optimizer steps: sample --eval-prompts test prompts x --eval-seeds with the current adapter, "
+        "track and score them as build-videos does, and log eval/correct@0.7 and eval/dsr_score (unset: off)."))
+    eval_prompts: int = field(default=12, metadata=_help(
+        "Test prompts per evaluation (taken with the DSR types interleaved; the paper's test split has 120)."))
+    eval_seeds: int = field(default=5, metadata=_help("Seeds 0..N-1 per evaluation prompt (the test protocol: 5)."))
+    eval_dataset: str | None = field(default=None, metadata=_help(
+        "Folder or Hub dataset repo id with the test prompts (a prompts config); default: --dataset."))
+    eval_tracker: str = field(default="grounded-sam2", metadata=_help(
+        "Tracker of the evaluation samples (grounded-sam2, sam3)."))
+    eval_tracker_options: list[str] = field(default_factory=list, metadata=_help(
+        "Tracker option KEY=VALUE, e.g. detector=PATH or sam2=PATH."))
+    eval_generator_options: list[str] = field(default_factory=list, metadata=_help(
+        "wan option KEY=VALUE for the evaluation samples (default: the training videos' settings), e.g. "
+        "num_inference_steps=30."))
     # -- publishing ------------------------------------------------------------------------
     version: str | None = field(default=None, metadata=_help(
         "Tag of the pushed adapter, e.g. v1.0.0 (with hub_model_id / --push-to-hub)."))
@@ -147,6 +163,10 @@ class SpatialAlignOptions:
         _at_least("lambda_sft", self.lambda_sft, 0)
         _at_least("lora_rank", self.lora_rank, 1)
         _at_least("num_train_timesteps", self.num_train_timesteps, 1)
+        _at_least("eval_prompts", self.eval_prompts, 1)
+        _at_least("eval_seeds", self.eval_seeds, 1)
+        if self.eval_steps is not None:
+            _at_least("eval_steps", self.eval_steps, 1)
         if not 0.0 <= self.lora_dropout < 1.0:
             raise ConfigError(f"lora_dropout={self.lora_dropout}: must lie in [0, 1)")
         if self.tau_train is not None and not 0.0 <= self.tau_train <= 1.0:

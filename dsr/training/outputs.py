@@ -9,6 +9,7 @@
     ├── checkpoint-<step>/                 adapter + optimizer + scheduler + RNG states (never pushed)
     ├── runs/                              tensorboard events with --report-to tensorboard (never pushed)
     ├── pair_draws/rank-<r>.jsonl          with log_pair_draws: every drawn pair (never pushed)
+    ├── eval_steps/step-<N>.jsonl          with eval_steps: the scored samples of each evaluation (never pushed)
     └── .dsr-train.lock                    held by the running job (a second one is refused)
 
 ``PUBLISHED_FILES`` are the files pushed to the Hub. None of them holds an absolute local path or
@@ -68,9 +69,12 @@ def _public_settings(config: SpatialAlignConfig) -> dict[str, Any]:
     settings = config.public_dict()
     settings["base_model"], _ = _local_name(config.base_model)
     settings["dataset"], _ = _local_name(config.dataset)
+    settings["eval_dataset"], _ = _local_name(config.eval_dataset)
     settings.pop("cache_dir", None)
     settings.pop("run_name", None)  # defaults to the output folder
-    return json.loads(json.dumps(settings, default=str))
+    from dsr.cards import mask_local_paths
+
+    return json.loads(mask_local_paths(json.dumps(settings, default=str)))
 
 
 def training_record(config: SpatialAlignConfig, *, command: str, data: dict[str, Any], dataset: dict[str, Any],

@@ -127,13 +127,18 @@ def prepare_data(config: SpatialAlignConfig, *, state: Any) -> tuple[DatasetSour
     return source, pairs, index
 
 
-def _generation(pairs: PairSet) -> dict[str, Any]:
-    """The generation settings of the training videos (for the card's usage snippet)."""
+def _generator_settings(pairs: PairSet) -> dict[str, Any]:
+    """The recorded generator settings of the training videos ({} when unreadable)."""
     sample = pairs.samples[pairs.prompts[0].chosen[0]]
     try:
-        settings = json.loads(sample.get("generator_settings") or "{}")
+        return dict(json.loads(sample.get("generator_settings") or "{}"))
     except json.JSONDecodeError:
         return {}
+
+
+def _generation(pairs: PairSet) -> dict[str, Any]:
+    """The generation settings of the training videos (for the card's usage snippet)."""
+    settings = _generator_settings(pairs)
     keys = ("height", "width", "num_frames", "fps", "num_inference_steps", "guidance_scale")
     return {k: settings[k] for k in keys if k in settings}
 
@@ -154,6 +159,7 @@ def train(config: SpatialAlignConfig, *, command: str = "dsr train", precompute_
             preflight_push(config.hub_model_id, config.version, force=config.force)
         resume = _check_run(config, out) if state.is_main_process and not precompute_only else None
         resume = _broadcast(resume, state)
+        evaluation = _eval_callback(config, state)  # its prompts and components checked before the long work
         source, pairs, index = prepare_data(config, state=state)
         result = TrainResult(out, data=pairs.summary(), cache=index.computed)
         if precompute_only:
@@ -162,7 +168,7 @@ def train(config: SpatialAlignConfig, *, command: str = "dsr train", precompute_
             result.already_done, result.global_step = True, config.max_steps
             log.info("%s already holds the finished adapter (%d steps): nothing to train", out, config.max_steps)
         else:
-            _fit(config, pairs, index, source, result, resume, callbacks, command, state)
+            _fit(config, pairs, index, source, result, resume, callbacks, command, state, evaluation)
         if config.hub_model_id and state.is_main_process:
             from dsr.hub import push_model_folder
 
@@ -182,8 +188,19 @@ def _broadcast(value: Any, state: Any) -> Any:
     return box[0]
 
 
+def _eval_callback(config: SpatialAlignConfig, state: Any) -> Any:
+    """The ``--eval-steps`` callback (None when off), built on every rank."""
+    if not config.eval_steps:
+        return None
+    from dsr.evaluation.callback import make_eval_callback
+
+    with state.main_process_first():
+        return make_eval_callback(config)
+
+
 def _fit(config: SpatialAlignConfig, pairs: PairSet, index: CacheIndex, source: DatasetSource, result: TrainResult,
-         resume: str | None, callbacks: list[TrainerCallback] | None, command: str, state: Any) -> None:
+         resume: str | None, callbacks: list[TrainerCallback] | None, command: str, state: Any,
+         evaluation: Any = None) -> None:
     from transformers import enable_full_determinism, set_seed
 
     from dsr.training.dataset import NoiseSettings, PairDraws
@@ -199,7 +216,12 @@ def _fit(config: SpatialAlignConfig, pairs: PairSet, index: CacheIndex, source: 
     noise = NoiseSettings(config.timestep_sampling, config.timestep_shift, config.num_train_timesteps,
                           config.logit_mean, config.logit_std, config.shared_noise)
     draws = PairDraws(pairs, index, num_draws=config.max_steps * config.total_batch_size, seed=config.seed, noise=noise)
+    if evaluation is not None:
+        evaluation.use_generation(_generator_settings(pairs))
+        callbacks = [*(callbacks or []), evaluation]
     trainer = SpatialAlignTrainer(model=SpatialAlignModel(model), args=config, train_dataset=draws, callbacks=callbacks)
+    if evaluation is not None:
+        evaluation.attach(trainer)
     result.resumed_from = Path(resume).name if resume else None
     trainer.train(resume_from_checkpoint=resume)
     trainer.save_model(str(result.output_dir))

@@ -85,9 +85,9 @@ def test_settings_recorded(generator, tiny_wan: Path) -> None:  # type: ignore[n
     video, = generator.generate(PROMPT, [0])
     s = video.settings
     assert s["model"] == str(tiny_wan) and s["num_inference_steps"] == 2 and s["guidance_scale"] == 5.0
-    assert s["negative_prompt"] == WAN_NEGATIVE_PROMPT and s["flow_shift"] == 3.0
+    assert s["negative_prompt"] == WAN_NEGATIVE_PROMPT and (s["sampler"], s["flow_shift"]) == ("euler", 5.0)
     assert s["resolved_dtype"] == "float32" and s["prompt_text"] == PROMPT.render()
-    assert generator.pipeline.scheduler.config.flow_shift == 3.0
+    assert generator.pipeline.scheduler.config.shift == 5.0 and s["lora"] is None
 
 
 def test_defaults_follow_spec() -> None:
@@ -96,7 +96,9 @@ def test_defaults_follow_spec() -> None:
 
     cfg = WanConfig()
     assert (cfg.model, cfg.num_frames, cfg.height, cfg.width, cfg.fps) == (DEFAULT_MODEL, 81, 480, 832, 16)
-    assert (cfg.num_inference_steps, cfg.guidance_scale, cfg.flow_shift) == (50, 5.0, 3.0)
+    # the authors' sampler by default (SPEC §2); UniPC takes diffusers' 480p shift unless given
+    assert (cfg.num_inference_steps, cfg.guidance_scale, cfg.sampler, cfg.flow_shift) == (50, 5.0, "euler", 5.0)
+    assert WanConfig(sampler="unipc").flow_shift == 3.0 and WanConfig(sampler="unipc", flow_shift=5.0).flow_shift == 5.0
     assert cfg.negative_prompt.startswith("Bright tones, overexposed, static, blurred details")
     with pytest.raises(ConfigError, match="4k\\+1"):
         WanConfig(num_frames=80)

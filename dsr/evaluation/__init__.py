@@ -1,0 +1,32 @@
+"""The paper's evaluation (SPEC §7) of any ``samples`` config: DSR metrics from stored rows,
+prompt-level bootstrap intervals and paired tests, ID consistency (DINOv2), CLIP-IQA, imaging
+quality (MUSIQ, optional), the ``dsr eval`` job, comparisons, model cards, and the evaluation
+callback of ``dsr train``. Importing this package imports no model library."""
+
+from __future__ import annotations
+
+from dsr.evaluation.bootstrap import Interval, PairedTest, Ratio, bootstrap_interval, paired_test
+from dsr.evaluation.config import METRICS, EvalConfig
+from dsr.evaluation.dsr_metrics import DSRMetrics, SampleOutcome, dsr_metrics, outcomes, per_type
+from dsr.evaluation.frames import animal_crops, id_consistency, usable_frames
+from dsr.evaluation.runner import EvalRun, evaluate
+
+__all__ = [
+    "METRICS",
+    "DSRMetrics",
+    "EvalConfig",
+    "EvalRun",
+    "Interval",
+    "PairedTest",
+    "Ratio",
+    "SampleOutcome",
+    "animal_crops",
+    "bootstrap_interval",
+    "dsr_metrics",
+    "evaluate",
+    "id_consistency",
+    "outcomes",
+    "paired_test",
+    "per_type",
+    "usable_frames",
+]
