@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "score-videos": "dsr.cli.score_videos:score_videos",
     "audit-tracker": "dsr.cli.audit_tracker:audit_tracker",
     "train": "dsr.cli.train:train",
+    "report": "dsr.cli.report:report",
 }
 
 
