@@ -1,5 +1,9 @@
 """The data the pages show, from stored rows: pure functions, no files.
 
+A sample is its row of scalar columns (ids, prompt fields, scores, settings) and its per-frame
+data as numpy arrays (:class:`FrameData`), so that a report of thousands of samples does no
+per-value Python work.
+
 * :func:`sample_page_data`: one sample's page (per-frame boxes, classes, detections, SSR curves,
   prompt fields, score components, settings, eval values).
 * :func:`index_table`: one compact entry per sample for the gallery's filters and the navigation
@@ -16,7 +20,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from dsr.builders.pairs import pair_ids
 from dsr.builders.samples import PROMPT_FIELDS
@@ -25,13 +32,15 @@ from dsr.report.layout import VIDEO_FILE, file_key
 __all__ = [
     "CLASS_CODES",
     "INDEX_COLUMNS",
-    "box_at",
-    "frame_boxes",
+    "FrameData",
+    "Sample",
+    "box_list",
     "index_table",
     "pair_entries",
     "poster_frame",
     "sample_page_data",
     "sample_roles",
+    "value_list",
 ]
 
 #: Frame classes as one letter each (the page draws the strip from a string).
@@ -40,6 +49,59 @@ CLASS_CODES = {"valid": "v", "miss": "m", "redundant": "r"}
 INDEX_COLUMNS = ("key", "id", "split", "type", "prompt_id", "seed", "animal", "object", "valid", "reason", "score",
                  "role", "video", "frame", "fps", "width", "height", "animal_box", "object_box", "pair")
 WINNER, LOSER = "winner", "loser"
+
+
+@dataclass(frozen=True)
+class FrameData:
+    """The per-frame columns of one sample: boxes (frames, 4) with NaN where absent, presence
+    flags, frame classes as letters (:data:`CLASS_CODES`, ``?`` for others), SSR values (NaN where
+    unusable), and the detections flattened (``det_offsets[f]:det_offsets[f + 1]`` are frame f's)."""
+
+    animal_boxes: np.ndarray
+    object_boxes: np.ndarray
+    animal_present: np.ndarray
+    object_present: np.ndarray
+    classes: str
+    ssr_initial: np.ndarray
+    ssr_final: np.ndarray
+    det_offsets: np.ndarray
+    det_labels: list[str]
+    det_scores: np.ndarray
+    det_boxes: np.ndarray
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> FrameData:
+        """From a row in the current schema (:func:`dsr.builders.samples.current_row`)."""
+        frames = row.get("detections") or []
+        dets = [d for frame in frames for d in frame or []]
+        return cls(
+            _boxes(row.get("animal_boxes")), _boxes(row.get("object_boxes")),
+            np.asarray(row.get("animal_present") or [], dtype=bool), np.asarray(row.get("object_present") or [], dtype=bool),
+            "".join(CLASS_CODES.get(str(c), "?") for c in row.get("frame_classes") or []),
+            _floats(row.get("ssr_initial")), _floats(row.get("ssr_final")),
+            np.cumsum([0, *(len(f or []) for f in frames)]), [str(d.get("label")) for d in dets],
+            _floats([d.get("score") for d in dets]), _boxes([d.get("box") for d in dets]))
+
+
+def _floats(values: Sequence[Any] | None) -> np.ndarray:
+    return np.asarray([math.nan if v is None else v for v in values or []], dtype=float)
+
+
+def _boxes(boxes: Sequence[Any] | None) -> np.ndarray:
+    rows = [[math.nan] * 4 if b is None or len(b) != 4 else [math.nan if v is None else v for v in b] for b in boxes or []]
+    return np.asarray(rows, dtype=float).reshape(-1, 4)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sample: its scalar columns and its per-frame data."""
+
+    row: dict[str, Any]
+    frames: FrameData
+
+    @property
+    def sample_id(self) -> str:
+        return str(self.row["sample_id"])
 
 
 def _num(value: Any, digits: int) -> float | None:
@@ -52,33 +114,40 @@ def _num(value: Any, digits: int) -> float | None:
     return round(number, digits) if math.isfinite(number) else None
 
 
-def _box(box: Sequence[Any] | None, shown: bool) -> list[float] | None:
-    if not shown or box is None or len(box) != 4:
-        return None
-    values = [_num(v, 2) for v in box]
-    return [v for v in values if v is not None] if None not in values else None
+def _shown(boxes: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Per frame whether its box is drawn: flagged present (frames past the flags count as
+    present) and four finite numbers."""
+    flags = np.ones(len(boxes), dtype=bool)
+    flags[: min(len(boxes), len(present))] = present[: len(boxes)]
+    return flags & np.isfinite(boxes).all(axis=1)
 
 
-def frame_boxes(boxes: Sequence[Any] | None, present: Sequence[Any] | None) -> list[list[float] | None]:
-    """Per frame the box rounded to 0.01 px, or None where the row marks it absent or it is not
-    four finite numbers."""
-    flags = list(present or [])
-    return [_box(box, bool(flags[i]) if i < len(flags) else True) for i, box in enumerate(boxes or [])]
+def box_list(boxes: np.ndarray, present: np.ndarray) -> list[list[float] | None]:
+    """Per frame the box rounded to 0.01 px, or None where it is not drawn (see :func:`_shown`)."""
+    out: list[list[float] | None] = np.round(boxes, 2).tolist()
+    for i in np.flatnonzero(~_shown(boxes, present)):
+        out[i] = None
+    return out
 
 
-def box_at(boxes: Sequence[list[float] | None], frame: int | None) -> list[float] | None:
-    if frame is None or not 0 <= frame < len(boxes):
-        return None
-    return boxes[frame]
+def value_list(values: np.ndarray, digits: int = 6) -> list[float | None]:
+    """``values`` rounded, None where NaN or infinite."""
+    out: list[float | None] = np.round(values, digits).tolist()
+    for i in np.flatnonzero(~np.isfinite(values)):
+        out[i] = None
+    return out
 
 
-def poster_frame(row: Mapping[str, Any]) -> int:
+def poster_frame(row: Mapping[str, Any], frames: FrameData) -> int:
     """The frame a gallery card shows: the key frame of a valid sample, else the first frame
     with both boxes, else 0."""
     if row.get("key_frame") is not None:
         return int(row["key_frame"])
-    both = zip(row.get("animal_present") or [], row.get("object_present") or [], strict=False)
-    return next((i for i, (a, o) in enumerate(both) if a and o), 0)
+    both = _shown(frames.animal_boxes, frames.animal_present)
+    n = min(len(both), len(frames.object_boxes))
+    both = both[:n] & _shown(frames.object_boxes, frames.object_present)[:n]
+    hits = np.flatnonzero(both)
+    return int(hits[0]) if hits.size else 0
 
 
 def _json_field(text: Any) -> Any:
@@ -90,17 +159,10 @@ def _json_field(text: Any) -> Any:
         return text
 
 
-def _detections(frames: Sequence[Any] | None) -> list[list[list[Any]]]:
-    """Per frame its detections as ``[label, score, x1, y1, x2, y2]``."""
-    out = []
-    for frame in frames or []:
-        out.append([[str(d.get("label")), _num(d.get("score"), 4), *[_num(v, 2) for v in (d.get("box") or [None] * 4)]]
-                    for d in frame or []])
-    return out
-
-
-def _curve(values: Sequence[Any] | None) -> list[float | None]:
-    return [_num(v, 6) for v in values or []]
+def _detections(frames: FrameData) -> dict[str, Any]:
+    """The detections in columns: frame f's are entries ``offsets[f]`` to ``offsets[f + 1]``."""
+    return {"offsets": [int(v) for v in frames.det_offsets], "labels": list(frames.det_labels),
+            "scores": value_list(frames.det_scores, 4), "boxes": np.round(frames.det_boxes, 2).tolist()}
 
 
 def _scores(row: Mapping[str, Any]) -> dict[str, float | None]:
@@ -113,22 +175,22 @@ def _counts(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: row.get(k) for k in keys}
 
 
-def sample_page_data(row: Mapping[str, Any], *, has_video: bool, role: str | None = None,
-                     pair: str | None = None, eval_values: Mapping[str, float | None] | None = None) -> dict[str, Any]:
+def sample_page_data(sample: Sample, *, has_video: bool, role: str | None = None, pair: str | None = None,
+                     eval_values: Mapping[str, float | None] | None = None) -> dict[str, Any]:
     """Everything the page of one sample shows, from its stored row."""
-    key = file_key(str(row["sample_id"]))
+    row, frames = sample.row, sample.frames
+    key = file_key(sample.sample_id)
     score_settings = row.get("score_settings") or {}
     return {
-        "key": key, "id": row["sample_id"], "split": row.get("split"), "prompt_id": row.get("prompt_id"),
+        "key": key, "id": sample.sample_id, "split": row.get("split"), "prompt_id": row.get("prompt_id"),
         "seed": row.get("seed"), "fields": {k: row.get(k) for k in PROMPT_FIELDS},
         "video": VIDEO_FILE.format(key=key) if has_video else None,
         "num_frames": row.get("num_frames") or 0, "fps": row.get("fps") or 0,
         "width": row.get("width") or 0, "height": row.get("height") or 0,
-        "animal_boxes": frame_boxes(row.get("animal_boxes"), row.get("animal_present")),
-        "object_boxes": frame_boxes(row.get("object_boxes"), row.get("object_present")),
-        "classes": "".join(CLASS_CODES.get(str(c), "?") for c in row.get("frame_classes") or []),
-        "detections": _detections(row.get("detections")),
-        "ssr_initial": _curve(row.get("ssr_initial")), "ssr_final": _curve(row.get("ssr_final")),
+        "animal_boxes": box_list(frames.animal_boxes, frames.animal_present),
+        "object_boxes": box_list(frames.object_boxes, frames.object_present),
+        "classes": frames.classes, "detections": _detections(frames),
+        "ssr_initial": value_list(frames.ssr_initial), "ssr_final": value_list(frames.ssr_final),
         "key_frame": row.get("key_frame"), "valid": bool(row.get("valid")), "reason": row.get("reason"),
         "reason_detail": row.get("reason_detail"), "scores": _scores(row), "counts": _counts(row),
         "m": score_settings.get("m") if isinstance(score_settings, Mapping) else None,
@@ -140,26 +202,27 @@ def sample_page_data(row: Mapping[str, Any], *, has_video: bool, role: str | Non
     }
 
 
-def _int_box(box: list[float] | None) -> list[int] | None:
-    return None if box is None else [round(v) for v in box]
+def _box_at(boxes: np.ndarray, present: np.ndarray, frame: int) -> list[int] | None:
+    if not 0 <= frame < len(boxes) or not _shown(boxes[frame : frame + 1], present[frame : frame + 1])[0]:
+        return None
+    return [round(float(v)) for v in boxes[frame]]
 
 
-def index_table(rows: Sequence[Mapping[str, Any]], *, videos: set[str], roles: Mapping[str, str],
+def index_table(samples: Sequence[Sample], *, videos: set[str], roles: Mapping[str, str],
                 pairs: Mapping[str, str]) -> dict[str, Any]:
     """The gallery index: ``{"columns": INDEX_COLUMNS, "rows": [...]}``, one row per sample in
-    the order of ``rows``; ``videos`` holds the ids with a video, ``roles`` winner/loser per id,
+    the order of ``samples``; ``videos`` holds the ids with a video, ``roles`` winner/loser per id,
     ``pairs`` the pair key per id."""
     table = []
-    for row in rows:
-        sid = str(row["sample_id"])
-        frame = poster_frame(row)
-        animal = box_at(frame_boxes(row.get("animal_boxes"), row.get("animal_present")), frame)
-        obj = box_at(frame_boxes(row.get("object_boxes"), row.get("object_present")), frame)
+    for sample in samples:
+        row, frames, sid = sample.row, sample.frames, sample.sample_id
+        frame = poster_frame(row, frames)
         table.append([file_key(sid), sid, row.get("split"), row.get("dsr_type"), row.get("prompt_id"), row.get("seed"),
                       row.get("animal"), row.get("object"), 1 if row.get("valid") else 0, row.get("reason"),
                       _num(row.get("dsr_score"), 6), roles.get(sid), 1 if sid in videos else 0, frame,
                       row.get("fps") or 0, row.get("width") or 0, row.get("height") or 0,
-                      _int_box(animal), _int_box(obj), pairs.get(sid)])
+                      _box_at(frames.animal_boxes, frames.animal_present, frame),
+                      _box_at(frames.object_boxes, frames.object_present, frame), pairs.get(sid)])
     return {"columns": list(INDEX_COLUMNS), "rows": table}
 
 

@@ -58,10 +58,13 @@ def _replace(path: Path, data: bytes) -> None:
 
 @dataclass
 class Manifest:
-    """What the last run wrote: relative paths, and per source file its video digests."""
+    """What the last run wrote: relative paths, per source file its video digests, the stamp of
+    its inputs and what it reported (so an unchanged re-run can say it again without reading)."""
 
     files: list[str] = field(default_factory=list)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stamp: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def read(cls, out: Path) -> Manifest:
@@ -71,11 +74,16 @@ class Manifest:
             return cls()
         if not isinstance(raw, dict) or raw.get("format") != MANIFEST_FORMAT:
             return cls()
-        return cls(list(raw.get("files", [])), dict(raw.get("sources", {})))
+        return cls(list(raw.get("files", [])), dict(raw.get("sources", {})), str(raw.get("stamp", "")),
+                   dict(raw.get("summary", {})))
 
     def to_json(self) -> str:
-        return json.dumps({"format": MANIFEST_FORMAT, "files": sorted(self.files), "sources": self.sources},
-                          indent=1, sort_keys=True) + "\n"
+        return json.dumps({"format": MANIFEST_FORMAT, "files": sorted(self.files), "sources": self.sources,
+                           "stamp": self.stamp, "summary": self.summary}, indent=1, sort_keys=True) + "\n"
+
+    def complete(self, out: Path) -> bool:
+        """Whether every file it lists is still there."""
+        return bool(self.files) and all((out / rel).exists() for rel in self.files)
 
 
 @dataclass

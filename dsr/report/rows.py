@@ -1,9 +1,11 @@
-"""Reading what a report shows: sample rows (without their video bytes), pairs, per-sample eval
+"""Reading what a report shows: samples (without their video bytes), pairs, per-sample eval
 values and the embedded mp4 bytes, one batch at a time.
 
-Rows pass through :func:`dsr.builders.samples.current_row`, so a folder of format 1 (null boxes
-where absent, no presence flags) reads like a current one. A file that cannot be read is a
-:class:`~dsr.errors.ReportInputError`, collected, and the other files are still read.
+The per-frame columns of a current (format 2) file are cut out of the Arrow columns as numpy
+arrays, without a Python object per value; any other layout (a format-1 folder: null boxes where
+absent, no presence flags) goes through :func:`dsr.builders.samples.current_row` row by row. A
+file that cannot be read is a :class:`~dsr.errors.ReportInputError`, collected, and the other files
+are still read.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from dsr.builders.samples import SAMPLE_COLUMNS, current_row
 from dsr.errors import ReportInputError
+from dsr.report.data import CLASS_CODES, FrameData, Sample
 from dsr.report.source import ReportSource, data_files, split_names
 
 __all__ = ["SampleRows", "eval_values", "iter_videos", "read_pairs", "read_samples"]
@@ -24,16 +29,23 @@ __all__ = ["SampleRows", "eval_values", "iter_videos", "read_pairs", "read_sampl
 _ID_COLUMNS = ("sample_id", "prompt_id", "split", "seed")
 #: Rows of video bytes held in memory at once.
 VIDEO_BATCH_ROWS = 16
+#: The per-frame columns, read into :class:`FrameData`.
+FRAME_COLUMNS = ("animal_boxes", "object_boxes", "animal_present", "object_present", "frame_classes",
+                 "ssr_initial", "ssr_final", "detections")
 
 
 @dataclass
 class SampleRows:
-    """The rows of the chosen samples config, the files they came from, and the problems met."""
+    """The samples of the chosen config, the files they came from, and the problems met."""
 
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     has_video_column: bool = False
     problems: list[ReportInputError] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return [s.row for s in self.samples]
 
 
 def _unreadable(path: Path, source: ReportSource, exc: Exception) -> ReportInputError:
@@ -44,18 +56,115 @@ def _unreadable(path: Path, source: ReportSource, exc: Exception) -> ReportInput
                             "download it again")
 
 
-def _table_rows(path: Path, skip: tuple[str, ...] = ("video",)) -> tuple[list[dict[str, Any]], bool]:
-    """The rows of one parquet file without the ``skip`` columns, and whether it had a video column."""
+def _read_table(path: Path, skip: tuple[str, ...] = ("video",)) -> tuple[Any, bool]:
+    """The Arrow table of one parquet file without the ``skip`` columns, and whether it had a video."""
     import pyarrow.parquet as pq
 
     names = pq.read_schema(path).names
-    table = pq.read_table(path, columns=[c for c in names if c not in skip])
-    return table.to_pylist(), "video" in names
+    return pq.read_table(path, columns=[c for c in names if c not in skip]), "video" in names
+
+
+def _flat_list(column: Any) -> tuple[np.ndarray, Any] | None:
+    """Row offsets and flattened values of a list column (chunked or not), or None if it has null rows."""
+    array = column.combine_chunks() if hasattr(column, "combine_chunks") else column
+    if array.null_count:
+        return None
+    offsets = array.offsets.to_numpy()
+    return offsets - offsets[0], array.flatten()
+
+
+def _fixed4(values: Any) -> np.ndarray | None:
+    """(n, 4) floats of a fixed-size-list<double, 4> array (None for another type or nulls)."""
+    import pyarrow as pa
+
+    if not pa.types.is_fixed_size_list(values.type) or values.type.list_size != 4 or values.null_count:
+        return None
+    return np.asarray(values.flatten().to_numpy(zero_copy_only=False), dtype=float).reshape(-1, 4)
+
+
+def _columnar_frames(table: Any) -> list[FrameData] | None:
+    """The FrameData of every row of a current-format table, or None for any other layout."""
+    if any(c not in table.column_names for c in FRAME_COLUMNS):
+        return None
+    lists = {c: _flat_list(table.column(c)) for c in FRAME_COLUMNS}
+    if any(v is None for v in lists.values()):
+        return None
+    flat = {c: v[1] for c, v in lists.items() if v is not None}
+    off = {c: v[0] for c, v in lists.items() if v is not None}
+    boxes = {c: _fixed4(flat[c]) for c in ("animal_boxes", "object_boxes")}
+    dets = _detections(flat["detections"])
+    if any(b is None for b in boxes.values()) or dets is None:
+        return None
+    encoded = flat["frame_classes"].dictionary_encode()
+    names = encoded.dictionary.to_pylist()
+    letters = np.array([CLASS_CODES.get(str(c), "?") for c in names] + ["?"])  # the last one: null classes
+    classes = letters[np.asarray(encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False), dtype=int)]
+    floats = {c: np.asarray(flat[c].to_numpy(zero_copy_only=False), dtype=float) for c in ("ssr_initial", "ssr_final")}
+    flags = {c: np.asarray(flat[c].fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+             for c in ("animal_present", "object_present")}
+    per_row = [_split(boxes["animal_boxes"], off["animal_boxes"]), _split(boxes["object_boxes"], off["object_boxes"]),
+               _split(flags["animal_present"], off["animal_present"]), _split(flags["object_present"], off["object_present"]),
+               ["".join(c) for c in _split(classes, off["frame_classes"])], _split(floats["ssr_initial"], off["ssr_initial"]),
+               _split(floats["ssr_final"], off["ssr_final"])]
+    det_rows = [dets.row(a, b) for a, b in zip(off["detections"][:-1], off["detections"][1:], strict=True)]
+    return [FrameData(*cols, *det) for *cols, det in zip(*per_row, det_rows, strict=True)]
+
+
+def _split(values: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
+    """``values`` cut at ``offsets`` (n + 1 of them): one view per row."""
+    return np.split(values, offsets[1:-1]) if len(offsets) > 1 else []
+
+
+@dataclass(frozen=True)
+class _Detections:
+    """Every detection of a file: per frame its offset, and the labels, scores and boxes."""
+
+    frame_offsets: np.ndarray
+    labels: list[str]
+    scores: np.ndarray
+    boxes: np.ndarray
+
+    def row(self, first_frame: int, end_frame: int) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+        offsets = self.frame_offsets[first_frame:end_frame + 1]
+        a, b = int(offsets[0]), int(offsets[-1])
+        return offsets - a, self.labels[a:b], self.scores[a:b], self.boxes[a:b]
+
+
+def _detections(frames: Any) -> _Detections | None:
+    """The detections of every frame of a file (a list<struct<label, box, score>> per frame)."""
+    inner = _flat_list(frames)
+    if inner is None or frames.type.value_type.num_fields != 3:
+        return None
+    offsets, structs = inner
+    boxes = _fixed4(structs.field("box"))
+    if boxes is None:
+        return None
+    scores = np.asarray(structs.field("score").to_numpy(zero_copy_only=False), dtype=float)
+    return _Detections(offsets, [str(x) for x in structs.field("label").to_pylist()], scores, boxes)
+
+
+def _scalar_rows(table: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = table.drop_columns([c for c in FRAME_COLUMNS if c in table.column_names]).to_pylist()
+    return rows
+
+
+def _samples(table: Any, split: str) -> list[Sample]:
+    """The samples of one table: columnar when it has the current layout, else row by row."""
+    frames = _columnar_frames(table)
+    if frames is not None:
+        rows = _scalar_rows(table)
+    else:
+        rows = [current_row(r) | {k: v for k, v in r.items() if k not in SAMPLE_COLUMNS} for r in table.to_pylist()]
+        frames = [FrameData.from_row(r) for r in rows]
+        rows = [{k: v for k, v in r.items() if k not in FRAME_COLUMNS} for r in rows]
+    for row in rows:
+        row["split"] = row.get("split") or split
+    return [Sample(row, f) for row, f in zip(rows, frames, strict=True)]
 
 
 def read_samples(source: ReportSource, config: str, splits: tuple[str, ...] = ()) -> SampleRows:
-    """The rows of ``config`` (every split, or ``splits``) in the current schema, sorted by
-    (split, prompt_id, seed); a config that is missing or has no ``sample_id`` is a problem."""
+    """The samples of ``config`` (every split, or ``splits``), sorted by (split, prompt_id, seed);
+    a config that is missing or has no ``sample_id`` is a problem."""
     out = SampleRows()
     available = split_names(source, config)
     if not available:
@@ -70,28 +179,25 @@ def read_samples(source: ReportSource, config: str, splits: tuple[str, ...] = ()
                 "choose one of those with --split"))
             continue
         _read_split(source, config, split, out)
-    out.rows.sort(key=lambda r: (str(r.get("split") or ""), str(r.get("prompt_id") or ""), r.get("seed") or 0))
+    out.samples.sort(key=lambda s: (str(s.row.get("split") or ""), str(s.row.get("prompt_id") or ""), s.row.get("seed") or 0))
     return out
 
 
 def _read_split(source: ReportSource, config: str, split: str, out: SampleRows) -> None:
     for path in data_files(source, config, split):
         try:
-            rows, has_video = _table_rows(path)
+            table, has_video = _read_table(path)
         except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
             out.problems.append(_unreadable(path, source, exc))
             continue
-        if rows and "sample_id" not in rows[0]:
+        if "sample_id" not in table.column_names:
             out.problems.append(ReportInputError(
                 f"{source.label}: {path.relative_to(source.root).as_posix()} has no sample_id column, so it is "
                 "not a samples config: give --config samples (or tracks)"))
             continue
         out.files.append(path)
         out.has_video_column |= has_video
-        for row in rows:
-            row = current_row(row) | {k: v for k, v in row.items() if k not in SAMPLE_COLUMNS}
-            row["split"] = row.get("split") or split
-            out.rows.append(row)
+        out.samples += _samples(table, split)
 
 
 def read_pairs(source: ReportSource, splits: tuple[str, ...]) -> tuple[list[dict[str, Any]], list[ReportInputError]]:
@@ -103,7 +209,7 @@ def read_pairs(source: ReportSource, splits: tuple[str, ...]) -> tuple[list[dict
             continue
         for path in data_files(source, "pairs", split):
             try:
-                rows += [r | {"split": r.get("split") or split} for r in _table_rows(path)[0]]
+                rows += [r | {"split": r.get("split") or split} for r in _read_table(path)[0].to_pylist()]
             except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
                 problems.append(_unreadable(path, source, exc))
     return rows, problems

@@ -122,3 +122,18 @@ def test_unknown_source_and_unknown_split(dataset: Path, tmp_path: Path) -> None
     assert "has no split 'validation' (it has train, test)" in str(result.problems[0])
     with pytest.raises(DataError):
         build_report(ReportConfig(source="a/b/c", out=str(tmp_path / "c")))
+
+
+def test_hub_dataset_at_a_tag_is_downloaded_and_reported(dataset: Path, hub: object, hub_token: str,
+                                                          tmp_path: Path) -> None:
+    from dsr.hub import push_folder
+
+    sha = push_folder(dataset, "tester/report-ds", version="v1.0.0")
+    code, out, err = _run("tester/report-ds@v1.0.0", "--out", str(tmp_path / "site"), "--split", "test")
+    assert code == 0 and err == ""
+    overview = js_data(tmp_path / "site" / "data" / "overview.js", "overview")
+    assert overview["source"]["label"] == "tester/report-ds@v1.0.0" and overview["source"]["commit"] == sha
+    assert list(overview["splits"]) == ["test"] and overview["splits"]["test"]["samples"] == 12
+    assert len(list((tmp_path / "site" / "videos").glob("*.mp4"))) == 12
+    code, _, err = _run("tester/report-ds@v9.9.9", "--out", str(tmp_path / "other"))
+    assert code == 1 and "has no revision 'v9.9.9'" in err

@@ -58,10 +58,13 @@ def test_curves_classes_detections_and_scores_are_the_stored_ones(report: Path, 
             assert len(page[name]) == len(row[name])
             assert all(_close(a, b, 1e-6) for a, b in zip(page[name], row[name], strict=True))
         assert page["classes"] == "".join(letters[c] for c in row["frame_classes"])
-        assert [len(f) for f in page["detections"]] == [len(f) for f in row["detections"]]
-        for shown, stored in zip(page["detections"], row["detections"], strict=True):
-            for d, s in zip(shown, stored, strict=True):
-                assert d[0] == s["label"] and all(abs(a - b) <= 0.005 for a, b in zip(d[2:], s["box"], strict=True))
+        dets = page["detections"]
+        assert dets["offsets"] == [sum(len(f) for f in row["detections"][:i]) for i in range(len(row["detections"]) + 1)]
+        stored = [d for frame in row["detections"] for d in frame]
+        assert dets["labels"] == [d["label"] for d in stored]
+        assert dets["scores"] == pytest.approx([d["score"] for d in stored], abs=1e-4)
+        for box, d in zip(dets["boxes"], stored, strict=True):
+            assert box == pytest.approx(d["box"], abs=0.005)
         for key, stored in (("dsr_score", "dsr_score"), ("r_init", "r_init"), ("r_final", "r_final"),
                             ("g_init", "g_init"), ("g_final", "g_final")):
             assert _close(page["scores"][key], row[stored], 1e-6)

@@ -53,10 +53,18 @@
       keyBtn, count) };
   }
 
+  /** The detections of frame f as [label, score, x1, y1, x2, y2] (stored in columns, see data.py). */
+  function detectionsAt(s, f) {
+    const d = s.detections, out = [];
+    if (!d || f + 1 >= d.offsets.length) return out;
+    for (let i = d.offsets[f]; i < d.offsets[f + 1]; i++) out.push([d.labels[i], d.scores[i], ...d.boxes[i]]);
+    return out;
+  }
+
   function detectionsTable(s, f) {
-    const dets = s.detections[f] || [];
+    const dets = detectionsAt(s, f);
     const known = [s.fields.animal, s.fields.object].map((x) => String(x || "").toLowerCase());
-    if (!s.detections.length) return el("p", { class: "note", text: "This tracker stores no detector output." });
+    if (!s.detections.labels.length) return el("p", { class: "note", text: "This tracker stores no detector output." });
     if (!dets.length) return el("p", { class: "note", text: `No detection in frame ${f}.` });
     const rows = dets.map((d) => [el("span", {}, d[0], known.includes(String(d[0]).toLowerCase()) ? "" : " (not a prompt noun)"),
       DSR.fmt(d[1], 3), d.slice(2).map((x) => DSR.fmt(x, 1)).join(", ")]);
