@@ -134,8 +134,12 @@ def main() -> None:
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-report-"))
     t = time.perf_counter()
-    base = build_base(work / "base", args.distinct)
+    base = work / "base"
+    if not (base / "samples").is_dir():  # a --workdir of an earlier run keeps its base samples
+        build_base(base, args.distinct)
     folder = replicate(base, work / "dataset", args.samples)
+    for old in ("plain-copy", "site", "gallery-site"):
+        shutil.rmtree(work / old, ignore_errors=True)
     print(f"dataset of {args.samples} samples built in {time.perf_counter() - t:.1f} s ({work})")
 
     floor, nbytes = copy_floor(folder, work / "plain-copy")

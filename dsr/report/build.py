@@ -20,7 +20,7 @@ from typing import Any
 
 from dsr.builders.folder import BUILD_RECORD
 from dsr.errors import ConfigError, ReportInputError
-from dsr.report.data import index_table, pair_entries, sample_page_data, sample_roles
+from dsr.report.data import Sample, index_table, pair_entries, sample_page_data, sample_roles
 from dsr.report.files import MANIFEST_FORMAT, ReportWriter, digest, js_assignment
 from dsr.report.layout import (
     ASSETS_DIR,
@@ -159,7 +159,8 @@ def _build(config: ReportConfig, source: ReportSource, writer: ReportWriter, clo
 
 class _Clock:
     def __init__(self) -> None:
-        self.start, self.laps = time.perf_counter(), {}
+        self.start = time.perf_counter()
+        self.laps: dict[str, float] = {}
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
@@ -180,7 +181,8 @@ def _check_out(out: Path, source: ReportSource) -> Path:
 def _duplicates(samples: SampleRows) -> list[ReportInputError]:
     """Keep the first row of each sample id (a second one would overwrite its page)."""
     seen: set[str] = set()
-    kept, dropped = [], []
+    kept: list[Sample] = []
+    dropped: list[Sample] = []
     for sample in samples.samples:
         (dropped if sample.sample_id in seen else kept).append(sample)
         seen.add(sample.sample_id)

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dsr.builders.pairs import DROP_REASONS, make_pairs
+from dsr.builders.pairs import DEFAULT_TAU_TRAIN, DROP_REASONS, make_pairs
 from dsr.report.eval_results import metric_rows, split_settings
 from dsr.scoring import correctness
 
@@ -28,7 +28,7 @@ VALID = "valid"
 def _score(row: Mapping[str, Any]) -> float | None:
     """The row's DSR-Score if it is valid and finite, else None (a failure at every τ)."""
     value = row.get("dsr_score")
-    if not row.get("valid") or value is None or not math.isfinite(float(value)):
+    if not row.get("valid") or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)
 
@@ -39,10 +39,11 @@ def _types(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def _by_split(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """Rows per split: train, then test, then any other split by name."""
     out: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
         out.setdefault(str(row.get("split")), []).append(row)
-    return out
+    return dict(sorted(out.items(), key=lambda kv: ({"train": 0, "test": 1}.get(kv[0], 2), kv[0])))
 
 
 def histogram(scores: Sequence[float], bins: int = HISTOGRAM_BINS) -> list[int]:
@@ -82,14 +83,13 @@ def pairs_summary(record: Mapping[str, Any], rows: Sequence[Mapping[str, Any]],
     """Per split the prompts kept and dropped per reason: from the build record's ``pairs`` counts,
     else re-derived from the sample rows at the pairs' τ (0.7 without either)."""
     rec = (record.get("configs") or {}).get("pairs") or {}
-    tau = (rec.get("settings") or {}).get("tau_train")
-    if tau is None:
-        tau = next((p.get("tau") for p in pairs if p.get("tau") is not None), 0.7)
+    found = [(rec.get("settings") or {}).get("tau_train"), *(p.get("tau") for p in pairs)]
+    tau = float(next((t for t in found if isinstance(t, (int, float))), DEFAULT_TAU_TRAIN))
     counts = (rec.get("counts") or {}).get("prompts")
     derived = counts is None
     if derived and rows:
         keep = ("sample_id", "prompt_id", "split", "prompt", "dsr_type", "seed", "valid", "dsr_score")
-        counts = make_pairs([{k: r.get(k) for k in keep} for r in rows], float(tau)).counts
+        counts = make_pairs([{k: r.get(k) for k in keep} for r in rows], tau).counts
     return {"tau": tau, "counts": counts or {}, "derived": derived, "rows": len(pairs),
             "reasons": [f"dropped_{r}" for r in DROP_REASONS], "present": bool(rec) or bool(pairs)}
 

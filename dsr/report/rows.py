@@ -82,32 +82,48 @@ def _fixed4(values: Any) -> np.ndarray | None:
     return np.asarray(values.flatten().to_numpy(zero_copy_only=False), dtype=float).reshape(-1, 4)
 
 
-def _columnar_frames(table: Any) -> list[FrameData] | None:
-    """The FrameData of every row of a current-format table, or None for any other layout."""
+def _flat_columns(table: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+    """The per-frame columns flattened, and the row offsets of each (None: another layout)."""
     if any(c not in table.column_names for c in FRAME_COLUMNS):
         return None
-    lists = {c: _flat_list(table.column(c)) for c in FRAME_COLUMNS}
-    if any(v is None for v in lists.values()):
-        return None
-    flat = {c: v[1] for c, v in lists.items() if v is not None}
-    off = {c: v[0] for c, v in lists.items() if v is not None}
-    boxes = {c: _fixed4(flat[c]) for c in ("animal_boxes", "object_boxes")}
-    dets = _detections(flat["detections"])
-    if any(b is None for b in boxes.values()) or dets is None:
-        return None
-    encoded = flat["frame_classes"].dictionary_encode()
+    values, offsets = {}, {}
+    for name in FRAME_COLUMNS:
+        flat = _flat_list(table.column(name))
+        if flat is None:
+            return None
+        offsets[name], values[name] = flat
+    return values, offsets
+
+
+def _class_letters(values: Any) -> np.ndarray:
+    """One letter per frame class (``?`` for an unknown or null class)."""
+    encoded = values.dictionary_encode()
     names = encoded.dictionary.to_pylist()
-    letters = np.array([CLASS_CODES.get(str(c), "?") for c in names] + ["?"])  # the last one: null classes
-    classes = letters[np.asarray(encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False), dtype=int)]
-    floats = {c: np.asarray(flat[c].to_numpy(zero_copy_only=False), dtype=float) for c in ("ssr_initial", "ssr_final")}
-    flags = {c: np.asarray(flat[c].fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-             for c in ("animal_present", "object_present")}
-    per_row = [_split(boxes["animal_boxes"], off["animal_boxes"]), _split(boxes["object_boxes"], off["object_boxes"]),
-               _split(flags["animal_present"], off["animal_present"]), _split(flags["object_present"], off["object_present"]),
-               ["".join(c) for c in _split(classes, off["frame_classes"])], _split(floats["ssr_initial"], off["ssr_initial"]),
-               _split(floats["ssr_final"], off["ssr_final"])]
+    letters = np.array([CLASS_CODES.get(str(c), "?") for c in names] + ["?"])
+    return letters[np.asarray(encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False), dtype=int)]
+
+
+def _columnar_frames(table: Any) -> list[FrameData] | None:
+    """The FrameData of every row of a current-format table, or None for any other layout."""
+    flat = _flat_columns(table)
+    if flat is None:
+        return None
+    values, off = flat
+    animal, obj = _fixed4(values["animal_boxes"]), _fixed4(values["object_boxes"])
+    dets = _detections(values["detections"])
+    if animal is None or obj is None or dets is None:
+        return None
+    def floats(name: str) -> list[np.ndarray]:
+        return _split(np.asarray(values[name].to_numpy(zero_copy_only=False), dtype=float), off[name])
+
+    def flags(name: str) -> list[np.ndarray]:
+        return _split(np.asarray(values[name].fill_null(False).to_numpy(zero_copy_only=False), dtype=bool), off[name])
+
+    classes = ["".join(c) for c in _split(_class_letters(values["frame_classes"]), off["frame_classes"])]
     det_rows = [dets.row(a, b) for a, b in zip(off["detections"][:-1], off["detections"][1:], strict=True)]
-    return [FrameData(*cols, *det) for *cols, det in zip(*per_row, det_rows, strict=True)]
+    columns = zip(_split(animal, off["animal_boxes"]), _split(obj, off["object_boxes"]), flags("animal_present"),
+                  flags("object_present"), classes, floats("ssr_initial"), floats("ssr_final"), det_rows, strict=True)
+    return [FrameData(a, o, ap, op, c, si, sf, *d) for a, o, ap, op, c, si, sf, d in columns]
 
 
 def _split(values: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
@@ -163,7 +179,7 @@ def _samples(table: Any, split: str) -> list[Sample]:
 
 
 def read_samples(source: ReportSource, config: str, splits: tuple[str, ...] = ()) -> SampleRows:
-    """The samples of ``config`` (every split, or ``splits``), sorted by (split, prompt_id, seed);
+    """The samples of ``config`` (every split, or ``splits``) in report order (:func:`_order`);
     a config that is missing or has no ``sample_id`` is a problem."""
     out = SampleRows()
     available = split_names(source, config)
@@ -179,8 +195,15 @@ def read_samples(source: ReportSource, config: str, splits: tuple[str, ...] = ()
                 "choose one of those with --split"))
             continue
         _read_split(source, config, split, out)
-    out.samples.sort(key=lambda s: (str(s.row.get("split") or ""), str(s.row.get("prompt_id") or ""), s.row.get("seed") or 0))
+    out.samples.sort(key=_order)
     return out
+
+
+def _order(sample: Sample) -> tuple[int, str, str, int]:
+    """Report order: train, test, other splits by name; then prompt id and seed."""
+    split = str(sample.row.get("split") or "")
+    return ({"train": 0, "test": 1}.get(split, 2), split, str(sample.row.get("prompt_id") or ""),
+            int(sample.row.get("seed") or 0))
 
 
 def _read_split(source: ReportSource, config: str, split: str, out: SampleRows) -> None:

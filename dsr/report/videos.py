@@ -91,26 +91,28 @@ def _from_file(writer: ReportWriter, path: Path, wanted: set[str], work: dict[st
     before = _previous_digests(writer)
     videos: dict[str, str | None] = {}
     for sid, data in iter_videos(path):
-        if sid not in wanted:
-            continue
-        if data is None:
-            videos[sid] = None
-            continue
-        rel = VIDEO_FILE.format(key=file_key(sid))
-        videos[sid] = d = digest(data)
-        result.with_video.add(sid)
-        target = work.get(sid)
-        if target is not None and _same_file(writer.out / rel, target):
-            writer.keep(rel)
-            result.kept += 1
-        elif target is not None and target.stat().st_size == len(data) and digest(target.read_bytes()) == d:
-            writer.link(rel, target)
-            result.linked += 1
-        elif before.get(sid) == d and (writer.out / rel).is_file() and not (writer.out / rel).is_symlink():
-            writer.keep(rel)
-            result.kept += 1
-        else:
-            writer.write(rel, data)
-            result.written += 1
-            result.bytes_written += len(data)
+        if sid in wanted:
+            videos[sid] = None if data is None else _place(writer, sid, data, work.get(sid), before.get(sid), result)
     return videos
+
+
+def _place(writer: ReportWriter, sid: str, data: bytes, work_file: Path | None, before: str | None,
+           result: VideoResult) -> str:
+    """Link, keep or write the video of one sample; returns its digest."""
+    rel = VIDEO_FILE.format(key=file_key(sid))
+    d = digest(data)
+    result.with_video.add(sid)
+    if work_file is not None and _same_file(writer.out / rel, work_file):
+        writer.keep(rel)
+        result.kept += 1
+    elif work_file is not None and work_file.stat().st_size == len(data) and digest(work_file.read_bytes()) == d:
+        writer.link(rel, work_file)
+        result.linked += 1
+    elif before == d and (writer.out / rel).is_file() and not (writer.out / rel).is_symlink():
+        writer.keep(rel)
+        result.kept += 1
+    else:
+        writer.write(rel, data)
+        result.written += 1
+        result.bytes_written += len(data)
+    return d

@@ -97,7 +97,7 @@ def _read_overlay(page: Any, frame: int) -> dict[str, Any]:
 
 
 def test_sample_video_plays_and_the_overlay_draws_the_stored_box(tab: Page, report: Path, dataset: Path) -> None:
-    rows = sorted(stored_rows(dataset), key=lambda r: (r["split"], r["prompt_id"], r["seed"]))
+    rows = sorted(stored_rows(dataset), key=lambda r: (r["split"] != "train", r["prompt_id"], r["seed"]))
     at = next(i for i, r in enumerate(rows) if r["sample_id"] == "train-001__seed09")  # hidden_briefly
     row, after = rows[at], rows[at + 1]
     page = tab.open(report, f"sample.html#id={file_key(row['sample_id'])}")

@@ -99,16 +99,16 @@ def test_index_holds_every_sample_with_what_the_filters_need(report: Path, datas
     assert set(invalid) == {"too_many_redundant", "no_valid_run"}
 
 
-def test_index_is_in_split_prompt_seed_order(report: Path) -> None:
+def test_index_lists_train_then_test_each_by_prompt_and_seed(report: Path) -> None:
     entries = _index(report)
-    keys = [(e["split"], e["prompt_id"], e["seed"]) for e in entries]
-    assert keys == sorted(keys)
+    keys = [(e["split"] != "train", e["prompt_id"], e["seed"]) for e in entries]
+    assert keys == sorted(keys) and entries[0]["split"] == "train" and entries[-1]["split"] == "test"
 
 
 def test_overview_curves_histogram_and_validity_match_the_rows(report: Path, dataset: Path) -> None:
     overview = js_data(report / "data" / "overview.js", "overview")
     rows = stored_rows(dataset)
-    assert list(overview["splits"]) == ["test", "train"]
+    assert list(overview["splits"]) == ["train", "test"]
     for split, summary in overview["splits"].items():
         part = [r for r in rows if r["split"] == split]
         scores = [r["dsr_score"] for r in part if r["valid"]]

@@ -111,8 +111,7 @@
     const head = ["split", "prompts", "kept", ...p.reasons];
     const rows = Object.entries(p.counts).map(([split, c]) => [split, DSR.int(c.prompts), DSR.int(c.kept), ...p.reasons.map((r) => DSR.int(c[r]))]);
     section.append(DSR.table(null, head, rows, head.map((_, i) => i).filter((i) => i > 0)));
-    const list = (DSR.data().pairs_list || []);
-    if (list.length) section.append(list);
+    if (DSR.data().pairs_list) section.append(DSR.data().pairs_list);
     return section;
   }
 
@@ -121,7 +120,7 @@
     const section = el("section", { "aria-labelledby": "eval-h" }, el("h2", { id: "eval-h", text: "Evaluation results" }));
     const rows = o.eval.metrics.map((m) => [m.name, DSR.fmt(m.value, 4),
       m.low === null || m.high === null ? "–" : `[${DSR.fmt(m.low, 4)}, ${DSR.fmt(m.high, 4)}]`, m.n === null ? "–" : DSR.int(m.n)]);
-    section.append(rows.length ? DSR.table(null, ["metric", "value", "95% interval", "n"], rows, [1, 2, 3])
+    section.append(rows.length ? DSR.table(null, ["metric", "value", "interval (as eval_results.json gives it)", "n"], rows, [1, 2, 3])
       : el("p", { class: "note", text: "eval_results.json holds no numbers this report recognizes; it is shown below." }));
     if (Object.keys(o.eval.settings).length) {
       section.append(el("details", {}, el("summary", { text: "How these numbers were made" }), DSR.json(o.eval.settings)));
@@ -152,7 +151,7 @@
     section.append(DSR.table(null, ["split", "generator", "tracker", "score", "paper exact"], rows));
     if (Object.keys(b.deviations || {}).length) {
       const drows = Object.entries(b.deviations).map(([split, c]) => [split, Object.entries(c).map(([k, v]) => `${k}: ${v}`).join(", ")]);
-      section.append(DSR.table("Samples changed by rules beyond the authors' code", ["split", "counts"], drows));
+      section.append(el("h3", { text: "Samples changed by rules beyond the authors' code" }), DSR.table(null, ["split", "counts"], drows));
     }
     section.append(el("details", {}, el("summary", { text: "All settings (JSON)" }), DSR.json(settings)));
     return section;
