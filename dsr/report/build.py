@@ -165,6 +165,7 @@ class _Clock:
     def lap(self, name: str) -> None:
         now = time.perf_counter()
         self.laps[name], self.start = now - self.start, now
+        log.debug("report stage %s: %.2f s", name, self.laps[name])
 
 
 def _check_out(out: Path, source: ReportSource) -> Path:

@@ -100,8 +100,12 @@
       if (!this.video) { ctx.fillStyle = "#3a3a3a"; ctx.fillRect(0, 0, c.width, c.height); }
       const lw = Math.max(2, Math.round(c.width / 300));
       const animal = s.animal_boxes[f] || null, object = s.object_boxes[f] || null;
-      this.box(ctx, object, DSR.colors.object, [3 * lw, 2 * lw], lw, s.fields.object || "object");
-      this.box(ctx, animal, DSR.colors.animal, [], lw, s.fields.animal || "animal");
+      this.box(ctx, object, DSR.colors.object, [3 * lw, 2 * lw], lw);
+      this.box(ctx, animal, DSR.colors.animal, [], lw);
+      // labels after both boxes: the animal's above its box, the object's below (the animal is
+      // often on top of the object, so its box would cover a label above the object's)
+      this.label(ctx, animal, DSR.colors.animal, s.fields.animal || "animal", true);
+      this.label(ctx, object, DSR.colors.object, s.fields.object || "object", false);
       if (s.key_frame !== null && s.key_frame !== undefined && f === s.key_frame) this.keyBadge(ctx, lw);
       c.dataset.frame = String(f);
       c.dataset.animalBox = animal ? animal.join(",") : "";
@@ -112,7 +116,7 @@
       this.emit("frame", f);
     }
 
-    box(ctx, b, color, dash, lw, label) {
+    box(ctx, b, color, dash, lw) {
       if (!b) return;
       const [x1, y1, x2, y2] = b;
       ctx.setLineDash(dash);
@@ -123,11 +127,17 @@
       ctx.strokeStyle = color;
       ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
       ctx.setLineDash([]);
-      if (this.opts.compact) return;
+    }
+
+    /** A name tag on a box: above it (or below when it is at the top edge), or the other way round. */
+    label(ctx, b, color, label, above) {
+      if (!b || this.opts.compact) return;
+      const [x1, y1, , y2] = b;
       const size = Math.max(10, Math.round(this.canvas.width / 45));
       ctx.font = `600 ${size}px system-ui, sans-serif`;
       const tw = ctx.measureText(label).width + 6;
-      const ty = y1 - size - 4 >= 0 ? y1 - size - 4 : y2 + 2;
+      const up = y1 - size - 4, down = y2 + 2;
+      const ty = above ? (up >= 0 ? up : down) : (down + size + 4 <= this.canvas.height ? down : up);
       ctx.fillStyle = color;
       ctx.fillRect(x1, ty, tw, size + 4);
       ctx.fillStyle = "#000";
