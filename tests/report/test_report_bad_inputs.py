@@ -137,3 +137,23 @@ def test_hub_dataset_at_a_tag_is_downloaded_and_reported(dataset: Path, hub: obj
     assert len(list((tmp_path / "site" / "videos").glob("*.mp4"))) == 12
     code, _, err = _run("tester/report-ds@v9.9.9", "--out", str(tmp_path / "other"))
     assert code == 1 and "has no revision 'v9.9.9'" in err
+
+
+def test_format_1_rows_null_boxes_and_no_flags_read_row_by_row(dataset_copy: Path, tmp_path: Path) -> None:
+    """A file written before format 2 (an absent box is null, no presence flags) still reports."""
+    path = DatasetFolder(dataset_copy).data_files("samples", "train")[0]
+    rows = pq.read_table(path).to_pylist()
+    for row in rows:
+        for who in ("animal", "object"):
+            row[f"{who}_boxes"] = [None if any(v != v for v in b) else b for b in row[f"{who}_boxes"]]
+            del row[f"{who}_present"]
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    result = build_report(ReportConfig(source=str(dataset_copy), out=str(tmp_path / "site")))
+    assert result.problems == [] and result.samples == 42
+    nulls = 0
+    for row in rows:
+        page = sample_data(tmp_path / "site", row["sample_id"])
+        for shown, stored in zip(page["animal_boxes"], row["animal_boxes"], strict=True):
+            assert (shown is None) == (stored is None)
+            nulls += stored is None
+    assert nulls > 0

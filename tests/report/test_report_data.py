@@ -155,3 +155,8 @@ def test_file_keys_are_safe_and_distinct() -> None:
     assert keys[0] == ids[0]
     assert len(set(keys)) == len(keys)
     assert all(k and "/" not in k and not k.startswith(".") and len(k) <= 100 for k in keys)
+
+
+def test_dataset_card_says_how_to_make_the_report(dataset: Path) -> None:
+    card = (dataset / "README.md").read_text(encoding="utf-8")
+    assert "dsr report path/to/this/folder --out report" in card
