@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from dsr.builders.folder import BUILD_RECORD
+from dsr.builders.folder import BUILD_RECORD, WORK_DIR
 from dsr.errors import ConfigError, ReportInputError
 from dsr.report.data import Sample, index_table, pair_entries, sample_page_data, sample_roles
 from dsr.report.files import MANIFEST_FORMAT, ReportWriter, digest, js_assignment
@@ -173,7 +173,7 @@ def _check_out(out: Path, source: ReportSource) -> Path:
     upload the report with the data."""
     root, target = source.root.resolve(), out.resolve()
     inside = target == root or root in target.parents
-    if inside and (root / ".dsr") not in (target, *target.parents):
+    if inside and (root / WORK_DIR) not in (target, *target.parents):
         raise ConfigError(f"--out {out} lies inside the dataset folder, so a push would upload it: choose a folder "
                           "outside it (or under its .dsr/ work area)")
     return out

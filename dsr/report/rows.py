@@ -254,14 +254,13 @@ def eval_values(rows: list[dict[str, Any]], source: ReportSource, splits: tuple[
                  and _number(v) is not None}
         if extra:
             out[str(row["sample_id"])] = extra
-    problems: list[ReportInputError] = []
-    evals = read_samples(source, "eval", splits) if split_names(source, "eval") else SampleRows()
-    problems += [p for p in evals.problems if "has no split" not in str(p)]
+    shared = tuple(s for s in split_names(source, "eval") if not splits or s in splits)
+    evals = read_samples(source, "eval", shared) if shared else SampleRows()
     for row in evals.rows:
         values = {k: _number(v) for k, v in row.items() if k not in SAMPLE_COLUMNS and k not in _ID_COLUMNS
                   and (isinstance(v, (int, float)) and not isinstance(v, bool) or v is None)}
         out.setdefault(str(row["sample_id"]), {}).update(values)
-    return out, problems
+    return out, evals.problems
 
 
 def iter_videos(path: Path, batch_rows: int = VIDEO_BATCH_ROWS) -> Iterator[tuple[str, bytes | None]]:

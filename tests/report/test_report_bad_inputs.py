@@ -157,3 +157,16 @@ def test_format_1_rows_null_boxes_and_no_flags_read_row_by_row(dataset_copy: Pat
             assert (shown is None) == (stored is None)
             nulls += stored is None
     assert nulls > 0
+
+
+def test_per_sample_values_of_an_eval_config_appear_on_sample_pages(dataset_copy: Path, tmp_path: Path) -> None:
+    import datasets
+
+    rows = [{"sample_id": "train-000__seed00", "prompt_id": "train-000", "split": "train", "id_consistency": 0.91,
+             "clip_iqa": 0.5, "weights": "clip-vit"}]
+    DatasetFolder(dataset_copy).write_config("eval", {"train": datasets.Dataset.from_list(rows)},
+                                             ConfigRecord(description="per-sample eval values", columns={}))
+    result = build_report(ReportConfig(source=str(dataset_copy), out=str(tmp_path / "site")))
+    assert result.problems == []
+    assert sample_data(tmp_path / "site", "train-000__seed00")["eval"] == {"id_consistency": 0.91, "clip_iqa": 0.5}
+    assert sample_data(tmp_path / "site", "train-000__seed01")["eval"] == {}
