@@ -13,13 +13,14 @@ import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from dsr.builders.folder import BUILD_RECORD, WORK_DIR
 from dsr.errors import ConfigError, ReportInputError
+from dsr.report.config import ReportConfig
 from dsr.report.data import Sample, index_table, pair_entries, sample_page_data, sample_roles
 from dsr.report.files import MANIFEST_FORMAT, ReportWriter, digest, js_assignment
 from dsr.report.layout import (
@@ -43,32 +44,12 @@ from dsr.report.source import (
 )
 from dsr.report.videos import VideoResult, write_videos
 
-__all__ = ["ReportConfig", "ReportResult", "build_report"]
+__all__ = ["ReportResult", "build_report"]
 
 log = logging.getLogger(__name__)
 
 #: Stylesheet and scripts shipped in ``dsr/report/assets`` and copied into ``<out>/assets``.
 ASSET_SUFFIXES = (".css", ".js")
-
-
-@dataclass(frozen=True)
-class ReportConfig:
-    """What to report on and where to write it."""
-
-    source: str = field(metadata={"help": "dataset folder, or Hub dataset repo id namespace/name[@revision]"})
-    out: str = field(metadata={"help": "folder to write the report into (created; index.html is the overview)"})
-    config: str = field(default="samples", metadata={"help": "config whose rows are the samples (samples, "
-                                                             "tracks: no videos, or an eval config)"})
-    splits: tuple[str, ...] = field(default=(), metadata={"help": "splits to include (default: all)"})
-    link_videos: bool = field(default=False, metadata={"help": "hard-link (or symlink) the mp4 files of the "
-                                                               "folder's work area instead of copying the bytes"})
-    eval_results: str | None = field(default=None, metadata={"help": "eval_results.json (or its folder) to show; "
-                                                                      "default: the dataset folder's own"})
-    cache_dir: str | None = field(default=None, metadata={"help": "Hub cache for a downloaded dataset"})
-
-    def __post_init__(self) -> None:
-        if not self.config or "/" in self.config:
-            raise ConfigError(f"--config {self.config!r}: give a config name such as samples or tracks")
 
 
 @dataclass
