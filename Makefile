@@ -12,6 +12,8 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@command -v ffmpeg >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg; }
+	@# the `dsr report` browser tests drive Debian's chromium headless (Playwright never downloads a browser)
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check $(TORCH)
 	@# this project was installed as `dsr` before it became `spatialalign`: drop that name so

@@ -20,6 +20,7 @@ __all__ = [
     "HubError",
     "ModelLoadError",
     "PromptParseError",
+    "ReportInputError",
     "describe_os_error",
     "model_load_errors",
     "os_error_in_chain",
@@ -44,6 +45,12 @@ class DataError(DsrError, ValueError):
 
 class HubError(DsrError):
     """A Hub operation was refused (existing tag, missing token, ...)."""
+
+
+class ReportInputError(DataError):
+    """A part of a report's input is missing or malformed (no ``samples`` config, a null video, no
+    build record, ...). ``dsr report`` collects these instead of raising them: it writes the rest of
+    the report, shows each message on the overview page and prints it as one line."""
 
 
 class BusyError(DsrError):

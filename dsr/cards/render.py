@@ -194,5 +194,6 @@ def render_dataset_card(
         config_list=", ".join(f"`{n}`" for n in configs) or "none yet",
         sections=sections,
         load_snippet=loads,
+        report_command=f"dsr report {where}{'@' + version if version else ''} --out report",
         usage_notes="".join(f"\n\n{note}" for name, note in USAGE_NOTES.items() if name in configs),
     )

@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "train": "dsr.cli.train:train",
     "eval": "dsr.cli.eval:eval_group",
     "judge": "dsr.cli.judge:judge",
+    "report": "dsr.cli.report:report",
 }
 
 
