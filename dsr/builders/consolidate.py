@@ -19,10 +19,11 @@ from typing import Any
 
 import polars as pl
 
-from dsr.builders.folder import ASSETS_DIR, FORMAT_VERSION, ConfigRecord, DatasetFolder
+from dsr.builders.folder import ConfigRecord, DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN, PAIR_COLUMNS, make_pairs
 from dsr.builders.samples import SAMPLE_COLUMNS, current_row, sample_features
 from dsr.builders.work import WorkArea
+from dsr.layout import ASSETS_DIR, FORMAT_VERSION
 from dsr.scoring import CorrectnessCurve, correctness, plot_correctness
 
 __all__ = ["TRACK_COLUMNS", "ConsolidateResult", "consolidate", "deviation_counts", "samples_frame", "summarize"]

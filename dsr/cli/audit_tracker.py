@@ -35,9 +35,9 @@ def _tiny_models(kind: str, root: Path) -> dict[str, str]:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("tracker_audit.json"), show_default=True, help="JSON report.")
 def audit_tracker(**kw: Any) -> None:
     """Run a tracker on synthetic videos and report box IoU, validity agreement and score error."""
-    from dsr.builders.folder import atomic_write_text
     from dsr.errors import ConfigError
     from dsr.fileio import check_output_file
+    from dsr.layout import atomic_write_text
     from dsr.paper_exact import paper_exact_options
     from dsr.tracking import TRACKERS
     from dsr.tracking.audit import AuditConfig, audit_tracker

@@ -69,7 +69,7 @@ def score(tracks: Path, out: Path | None, plot_dir: Path | None, m: int, min_fra
 
 def _write(report: ScoreReport, out: Path) -> None:
     """The scores and their correctness curve, both or neither."""
-    from dsr.builders.folder import atomic_write_text
+    from dsr.layout import atomic_write_text
     from dsr.scoring.tracks import write_rows
 
     write_rows(report.rows, out)
