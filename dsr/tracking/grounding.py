@@ -18,7 +18,7 @@ from dsr.errors import ConfigError
 from dsr.generation.base import Annotations
 from dsr.limits import MAX_BATCH_SIZE, check_max
 from dsr.tracking.base import Detection
-from dsr.tracking.models import check_dtype, load_cached, resolve_device, resolve_dtype
+from dsr.tracking.models import check_dtype, load_pretrained, resolve_device
 
 __all__ = [
     "DEFAULT_DETECTOR",
@@ -88,15 +88,8 @@ class GroundingDetector:
         return out
 
     def _load(self) -> tuple[Any, Any]:
-        cfg = self.config
-
-        def load() -> tuple[Any, Any]:
-            from transformers import AutoModelForZeroShotObjectDetection, AutoProcessor
-
-            model = AutoModelForZeroShotObjectDetection.from_pretrained(cfg.model, dtype=resolve_dtype(cfg.dtype))
-            return model.to(self.device).eval(), AutoProcessor.from_pretrained(cfg.model)
-
-        return load_cached("grounding", cfg.model, self.device, cfg.dtype, load)  # type: ignore[no-any-return]
+        return load_pretrained("grounding", "AutoModelForZeroShotObjectDetection", "AutoProcessor",
+                               self.config.model, self.device, self.config.dtype)
 
     def detect(
         self, frames: np.ndarray, animal: str, obj: str, annotations: Annotations | None = None

@@ -25,6 +25,7 @@ __all__ = [
     "DTYPES",
     "clear_model_cache",
     "load_cached",
+    "load_pretrained",
     "lost_track_frames",
     "mask_area_fraction",
     "masks_to_boxes",
@@ -97,6 +98,22 @@ def load_cached(kind: str, model_id: str, device: str, dtype: str, loader: Calla
         with model_load_errors(f"{kind} model", str(model_id), _OPTIONS.get(kind, "--tracker-opt")):
             _CACHE[key] = loader()
     return _CACHE[key]
+
+
+def load_pretrained(kind: str, model_class: str, processor_class: str, model_id: str, device: str,
+                    dtype: str) -> tuple[Any, Any]:
+    """``(model, processor)`` of the transformers classes named ``model_class`` and
+    ``processor_class`` from ``model_id`` (a Hub id or a local directory): the model in ``dtype``
+    on ``device``, in eval mode; loaded once per process (:func:`load_cached`)."""
+
+    def load() -> tuple[Any, Any]:
+        import transformers
+
+        model = getattr(transformers, model_class).from_pretrained(model_id, dtype=resolve_dtype(dtype))
+        return model.to(device).eval(), getattr(transformers, processor_class).from_pretrained(model_id)
+
+    loaded: tuple[Any, Any] = load_cached(kind, model_id, device, dtype, load)
+    return loaded
 
 
 def clear_model_cache() -> None:

@@ -23,7 +23,7 @@ from dsr.scoring.validity import FrameClass, Validity, decide_validity
 from dsr.tracking.base import Detection, TrackResult
 from dsr.tracking.models import (
     ModelTrackerConfig,
-    load_cached,
+    load_pretrained,
     masks_to_boxes,
     resolve_device,
     resolve_dtype,
@@ -106,15 +106,8 @@ class Sam3Tracker:
         return {**asdict(self.config), "tracker": self.name, "device": self.device}
 
     def _load(self) -> tuple[Any, Any]:
-        cfg = self.config
-
-        def load() -> tuple[Any, Any]:
-            from transformers import Sam3VideoModel, Sam3VideoProcessor
-
-            model = Sam3VideoModel.from_pretrained(cfg.model, dtype=resolve_dtype(cfg.dtype))
-            return model.to(self.device).eval(), Sam3VideoProcessor.from_pretrained(cfg.model)
-
-        return load_cached("sam3-video", cfg.model, self.device, cfg.dtype, load)  # type: ignore[no-any-return]
+        return load_pretrained("sam3-video", "Sam3VideoModel", "Sam3VideoProcessor", self.config.model,
+                               self.device, self.config.dtype)
 
     def track(
         self, frames: np.ndarray, prompt: DSRPrompt, annotations: Annotations | None = None
