@@ -34,11 +34,12 @@ from dsr.builders.consolidate import ConsolidateResult, consolidate
 from dsr.builders.folder import ConfigRecord, DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN
 from dsr.builders.prompt_source import load_prompt_records
-from dsr.builders.samples import PROMPT_FIELDS, ScoreConfig, build_sample
+from dsr.builders.samples import PROMPT_FIELDS, build_sample
 from dsr.builders.work import SCORED_STAGE, ShardSpec, WorkArea, without_device
 from dsr.errors import ConfigError, DataError
 from dsr.limits import MAX_ROWS_PER_SHARD, check_max
 from dsr.paper_exact import paper_exact_options
+from dsr.scoring import ScoreConfig
 
 __all__ = [
     "FILE_PATTERN",

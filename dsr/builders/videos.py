@@ -20,7 +20,7 @@ from dsr.builders.consolidate import ConsolidateResult, consolidate
 from dsr.builders.folder import DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN
 from dsr.builders.prompt_source import load_prompt_records
-from dsr.builders.samples import GENERATION_FAILED, ScoreConfig, build_sample, invalid_sample
+from dsr.builders.samples import GENERATION_FAILED, build_sample, invalid_sample
 from dsr.builders.work import (
     SCORED_STAGE,
     ShardSpec,
@@ -42,6 +42,7 @@ from dsr.limits import (
 from dsr.media import EncodeConfig
 from dsr.paper_exact import paper_exact_options
 from dsr.prompts import parse_prompt
+from dsr.scoring import ScoreConfig
 
 __all__ = ["DEFAULT_SEEDS", "BuildResult", "VideoBuildConfig", "build_videos"]
 

@@ -10,12 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from dsr.builders.folder import ConfigRecord, DatasetFolder
-from dsr.builders.samples import ScoreConfig
 from dsr.builders.score_videos import ScoreVideosConfig, match_videos, score_videos
 from dsr.errors import ConfigError
 from dsr.media import encode_video
 from dsr.prompts import DSRPrompt
-from dsr.scoring import FrameClass, decide_validity
+from dsr.scoring import FrameClass, ScoreConfig, decide_validity
 from dsr.tracking.base import TrackResult
 
 PROMPTS = {
