@@ -15,9 +15,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from dsr.builders.folder import ConfigRecord, DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN, PAIR_COLUMNS, make_pairs
@@ -25,6 +23,9 @@ from dsr.builders.samples import SAMPLE_COLUMNS, current_row, sample_features
 from dsr.builders.work import WorkArea
 from dsr.layout import ASSETS_DIR, FORMAT_VERSION
 from dsr.scoring import CorrectnessCurve, correctness, plot_correctness
+
+if TYPE_CHECKING:
+    import polars as pl  # imported where used: importing this module (the CLI's --help) stays light
 
 __all__ = ["TRACK_COLUMNS", "ConsolidateResult", "consolidate", "deviation_counts", "samples_frame", "summarize"]
 
@@ -56,6 +57,8 @@ class ConsolidateResult:
 def samples_frame(work: WorkArea) -> pl.DataFrame:
     """The finished rows of all splits (without videos, in the current schema), sorted by (split,
     prompt_id, seed)."""
+    import polars as pl
+
     rows = [{k: current_row(row)[k] for k in _TABLE_COLUMNS} for split in work.splits() for row, _, _ in work.rows(split)]
     schema = {"sample_id": pl.String, "prompt_id": pl.String, "split": pl.String, "seed": pl.Int64,
               "prompt": pl.String, "dsr_type": pl.String, "valid": pl.Boolean, "reason": pl.String,
@@ -93,6 +96,8 @@ def _dataset(work: WorkArea, split: str, cache: Path):  # type: ignore[no-untype
 
 
 def _validity_counts(df: pl.DataFrame) -> dict[str, dict[str, int]]:
+    import polars as pl
+
     out: dict[str, dict[str, int]] = {}
     for split in df["split"].unique().sort().to_list():
         part = df.filter(pl.col("split") == split)
@@ -108,6 +113,8 @@ def _validity_counts(df: pl.DataFrame) -> dict[str, dict[str, int]]:
 
 def deviation_counts(df: pl.DataFrame) -> dict[str, dict[str, int]]:
     """Per split: samples changed by any deviation (``changed``) and by each one."""
+    import polars as pl
+
     out: dict[str, dict[str, int]] = {}
     for split in df["split"].unique().sort().to_list():
         lists = df.filter(pl.col("split") == split)["deviations"].fill_null([]).to_list()
@@ -143,6 +150,8 @@ def _samples_markdown(result: ConsolidateResult, plot: str) -> str:
 def summarize(folder: DatasetFolder, tau_train: float = DEFAULT_TAU_TRAIN) -> tuple[pl.DataFrame, ConsolidateResult]:
     """The finished samples and what a merge reports about them (rows, curves, validity and pair
     counts), without writing anything."""
+    import polars as pl
+
     df = samples_frame(WorkArea(folder))
     result = ConsolidateResult(validity=_validity_counts(df), pairs=make_pairs(df, tau_train).counts,
                                deviations=deviation_counts(df))
@@ -240,6 +249,7 @@ def _write_tracks(folder: DatasetFolder, samples: dict[str, Any], command: str, 
 
 def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: ConsolidateResult,
                  command: str, settings: dict[str, Any]) -> None:
+    import polars as pl
     from datasets import Dataset, Features, List, Value
 
     pairs = make_pairs(df, tau)

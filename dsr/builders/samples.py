@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from dsr.errors import ConfigError, DataError, DsrError, EmptyVideoError, ModelLoadError, PromptParseError
+from dsr.errors import (
+    ConfigError,
+    DataError,
+    DsrError,
+    EmptyVideoError,
+    ModelLoadError,
+    PromptParseError,
+)
 from dsr.generation.base import Annotations, GeneratedVideo
 from dsr.media import EncodeConfig, decode_video, encode_video
 from dsr.prompts import DSRPrompt, parse_prompt

@@ -25,7 +25,8 @@ class EncodeConfig:
     """How videos are stored."""
 
     codec: str = field(default="libx264", metadata={"help": "FFmpeg video encoder"})
-    crf: int = field(default=18, metadata={"help": "constant rate factor (0 lossless … 51 worst)"})
+    crf: int = field(default=18, metadata={
+        "help": "x264 quality of the stored mp4: constant rate factor, 0 lossless … 51 worst."})
     preset: str = field(default="medium", metadata={"help": "x264 speed/size preset (ultrafast … veryslow)"})
     pix_fmt: str = field(default="yuv420p", metadata={"help": "pixel format; yuv420p plays everywhere"})
 

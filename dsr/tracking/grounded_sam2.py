@@ -45,12 +45,12 @@ __all__ = ["GroundedSam2Config", "GroundedSam2Tracker", "key_frame_boxes"]
 class GroundedSam2Config(ModelTrackerConfig):
     """Models, thresholds and validity rules of the ``grounded-sam2`` tracker."""
 
-    detector: str = field(default=DEFAULT_DETECTOR, metadata={"help": "Grounding DINO Hub id or local directory"})
-    sam2: str = field(default=DEFAULT_SAM2, metadata={"help": "SAM2 video Hub id or local directory"})
-    box_threshold: float = field(default=0.4, metadata={"help": "detector box threshold"})
-    text_threshold: float = field(default=0.3, metadata={"help": "detector text threshold"})
-    batch_size: int = field(default=8, metadata={"help": "frames per detector forward pass"})
-    mask_threshold: float = field(default=0.0, metadata={"help": "SAM2 mask logit threshold"})
+    detector: str = field(default=DEFAULT_DETECTOR, metadata={"help": "Grounding DINO Hub id or local directory."})
+    sam2: str = field(default=DEFAULT_SAM2, metadata={"help": "SAM2 video Hub id or local directory."})
+    box_threshold: float = field(default=0.4, metadata={"help": "Detector box threshold."})
+    text_threshold: float = field(default=0.3, metadata={"help": "Detector text threshold."})
+    batch_size: int = field(default=8, metadata={"help": "Frames per detector forward pass."})
+    mask_threshold: float = field(default=0.0, metadata={"help": "SAM2 mask logit threshold."})
     lost_track_fraction: float = field(default=0.9, metadata={"help": "a mask covering more of the frame than this (and not at the key frame) is a lost track and dropped; 1.0 turns the rule off (the authors keep every box)"})
     label_match: str = field(default="normalized", metadata={"help": "normalized: detector labels matched after case, plural and head-noun normalization; exact: the authors' sorted(labels) == sorted([animal, object])", "choices": ["normalized", "exact"]})
 

@@ -67,8 +67,9 @@ def resolve_dtype(name: str) -> torch.dtype:
 class ModelTrackerConfig:
     """Settings every model-based tracker shares: device, dtype and the validity rules."""
 
-    device: str | None = field(default=None, metadata={"help": "torch device; None: cuda:<LOCAL_RANK> when present, else cpu"})
-    dtype: str = field(default="float32", metadata={"help": "float32, float16 or bfloat16"})
+    device: str | None = field(default=None, metadata={
+        "help": "torch device [default: cuda:<LOCAL_RANK> when present, else cpu]."})
+    dtype: str = field(default="float32", metadata={"help": "Model dtype.", "choices": DTYPES})
     validity: ValidityConfig = field(default_factory=ValidityConfig, metadata={"help": "frame-count rules of SPEC §3"})
 
     def __post_init__(self) -> None:

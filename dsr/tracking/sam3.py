@@ -51,7 +51,7 @@ FrameInstances = dict[str, list[Instance]]
 class Sam3Config(ModelTrackerConfig):
     """Model and thresholds of the ``sam3`` tracker."""
 
-    model: str = field(default=DEFAULT_SAM3, metadata={"help": "Hub id or local directory of a SAM3 video checkpoint (facebook/sam3 is gated)"})
+    model: str = field(default=DEFAULT_SAM3, metadata={"help": "SAM3 video Hub id or local directory (facebook/sam3 is gated)."})
     score_threshold: float | None = field(default=None, metadata={"help": "detection score threshold; None keeps the checkpoint's (0.5)"})
     new_det_threshold: float | None = field(default=None, metadata={"help": "score needed to start a new track; None keeps the checkpoint's (0.7)"})
 
