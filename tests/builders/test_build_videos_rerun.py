@@ -114,9 +114,14 @@ def test_pairs_are_drawn_one_winner_one_loser_per_step(folder: Path) -> None:
 
     build_videos(_config(folder, seeds=tuple(range(10))))
     pairs = datasets.load_dataset(str(folder), "pairs", split="train")
-    scores = {r["sample_id"]: (r["valid"], r["dsr_score"])
-              for r in datasets.load_dataset(str(folder), "samples", split="train").remove_columns("video")}
-    assert len(pairs) >= 1
+    samples = datasets.load_dataset(str(folder), "samples", split="train").remove_columns("video")
+    scores = {r["sample_id"]: (r["valid"], r["dsr_score"]) for r in samples}
+    valid_scores: dict[str, list[float]] = {}
+    for r in samples:
+        valid_scores.setdefault(r["prompt_id"], []).extend([r["dsr_score"]] if r["valid"] else [])
+    # SPEC §5: a prompt takes part with two valid samples, one winner (≥ 0.7) and one loser
+    expected = sorted(p for p, s in valid_scores.items() if len(s) >= 2 and max(s) >= 0.7 > min(s))
+    assert expected and sorted(pairs["prompt_id"]) == expected
     rng = random.Random(0)
     for row in pairs:
         drawn = [draw_pair(row, rng) for _ in range(200)]
