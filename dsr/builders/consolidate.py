@@ -25,6 +25,7 @@ from dsr.layout import ASSETS_DIR, FORMAT_VERSION
 from dsr.scoring import CorrectnessCurve, correctness, plot_correctness
 
 if TYPE_CHECKING:
+    import datasets
     import polars as pl  # imported where used: importing this module (the CLI's --help) stays light
 
 __all__ = ["TRACK_COLUMNS", "ConsolidateResult", "consolidate", "deviation_counts", "samples_frame", "summarize"]
@@ -60,10 +61,11 @@ def samples_frame(work: WorkArea) -> pl.DataFrame:
     import polars as pl
 
     rows = [{k: current_row(row)[k] for k in _TABLE_COLUMNS} for split in work.splits() for row, _, _ in work.rows(split)]
-    schema = {"sample_id": pl.String, "prompt_id": pl.String, "split": pl.String, "seed": pl.Int64,
-              "prompt": pl.String, "dsr_type": pl.String, "valid": pl.Boolean, "reason": pl.String,
-              "dsr_score": pl.Float64, "n_degenerate_frames": pl.Int64, "deviations": pl.List(pl.String)}
-    return pl.DataFrame(rows, schema=schema).sort(["split", "prompt_id", "seed"])
+    return pl.DataFrame(rows, schema={
+        "sample_id": pl.String, "prompt_id": pl.String, "split": pl.String, "seed": pl.Int64, "prompt": pl.String,
+        "dsr_type": pl.String, "valid": pl.Boolean, "reason": pl.String, "dsr_score": pl.Float64,
+        "n_degenerate_frames": pl.Int64, "deviations": pl.List(pl.String),
+    }).sort(["split", "prompt_id", "seed"])
 
 
 def _generate(files: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
@@ -80,7 +82,7 @@ def _sample_files(work: WorkArea, split: str) -> list[tuple[str, str]]:
     return [(js, mp4) for _pid, _seed, js, mp4 in sorted(found)]
 
 
-def _dataset(work: WorkArea, split: str, cache: Path):  # type: ignore[no-untyped-def]
+def _dataset(work: WorkArea, split: str, cache: Path) -> datasets.Dataset:
     from datasets import Dataset, Value
 
     files = _sample_files(work, split)
@@ -201,7 +203,7 @@ def consolidate(
         return _consolidate(folder, tau_train, rows_per_shard, command, settings, skip_if_unchanged)
 
 
-def _consolidate(folder: DatasetFolder, tau_train: float, rows_per_shard: int, command: str,
+def _consolidate(folder: DatasetFolder, tau_train: float, rows_per_shard: int | None, command: str,
                  settings: dict[str, Any] | None, skip_if_unchanged: bool) -> ConsolidateResult:
     work = WorkArea(folder)
     for path in folder.remove_leftovers():
@@ -216,7 +218,7 @@ def _consolidate(folder: DatasetFolder, tau_train: float, rows_per_shard: int, c
     return result
 
 
-def _merge(folder: DatasetFolder, work: WorkArea, cache: Path, tau_train: float, rows_per_shard: int,
+def _merge(folder: DatasetFolder, work: WorkArea, cache: Path, tau_train: float, rows_per_shard: int | None,
            command: str, settings: dict[str, Any] | None) -> ConsolidateResult:
     df, result = summarize(folder, tau_train)
     command, settings = _build_records(work, command, settings)

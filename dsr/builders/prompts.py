@@ -138,7 +138,7 @@ def _build(config: PromptBuildConfig, folder: DatasetFolder) -> PromptBuildResul
         log.warning("could not fill the splits, missing per type: %s",
                     {t.code: n for t, n in selection.shortfall.items() if n})
     rows = _rows(selection)
-    check_replaceable(folder, {(s, r["prompt_id"]) for s, rs in rows.items() for r in rs}, force=config.replace)
+    check_replaceable(folder, {(s, str(r["prompt_id"])) for s, rs in rows.items() for r in rs}, force=config.replace)
     counts = {s: {t.code: Counter(r["dsr_type"] for r in rs)[t.code] for t in DSRType} for s, rs in rows.items()}
     rejects_text = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in pool.rejects)
     rejects_file = atomic_write_text(folder.root / REJECTS_FILE, rejects_text)

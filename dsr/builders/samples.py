@@ -224,8 +224,9 @@ def current_row(row: Mapping[str, Any]) -> dict[str, Any]:
         if out[f"{who}_present"] is None:
             out[f"{who}_boxes"], out[f"{who}_present"] = _legacy_boxes(out[f"{who}_boxes"])
     for key in ("score_settings", "encode_settings"):
-        if isinstance(out[key], str):
-            out[key] = json.loads(out[key]) or None
+        value = out[key]
+        if isinstance(value, str):
+            out[key] = json.loads(value) or None
     if out["n_degenerate_frames"] is None:
         out["n_degenerate_frames"] = _legacy_degenerate(out)
     if out["deviations"] is None:
@@ -355,8 +356,8 @@ def _sample_row(
         return invalid_sample(row, PROMPT_UNPARSABLE, f"the prompt no longer parses: {exc}")
     parsed = prompt.to_dict()
     row.update({k: parsed[k] for k in PROMPT_FIELDS if row[k] is None and k in parsed})
-    if media.error is not None:
-        return invalid_sample(row, *media.error)
+    if media.error is not None or media.frames is None:  # _media gives frames or the error
+        return invalid_sample(row, *(media.error or (VIDEO_MISSING, "no frames were given")))
     try:
         result = tracker.track(media.frames, prompt, media.annotations)
     except (ConfigError, ModelLoadError):

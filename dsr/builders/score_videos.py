@@ -217,12 +217,20 @@ def _load_records(config: ScoreVideosConfig) -> dict[str, dict[str, Any]]:
     return records
 
 
+def _file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's content, read in chunks (``hashlib.file_digest`` needs Python 3.11)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def input_digest(video: Path, record: Mapping[str, Any], recipe: Mapping[str, Any]) -> str:
     """What a scored row depends on: the video file's content, the prompt and the settings (devices
     aside). A finished row is reused only while this stays the same."""
     try:
-        with video.open("rb") as fh:
-            content = hashlib.file_digest(fh, "sha256").hexdigest()
+        content = _file_sha256(video)
     except OSError as exc:  # build_sample records why the file cannot be read
         content = f"unreadable: {exc}"
     prompt = {k: record.get(k) for k in ("prompt_id", "split", *PROMPT_FIELDS)}

@@ -238,7 +238,7 @@ def _merge(folder: DatasetFolder, config: VideoBuildConfig) -> ConsolidateResult
         return None
 
 
-def _progress(total: int, initial: int):  # type: ignore[no-untyped-def]
+def _progress(total: int, initial: int) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, initial=initial, unit="sample", desc="build-videos", dynamic_ncols=True)

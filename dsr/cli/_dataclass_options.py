@@ -99,6 +99,7 @@ def _required(f: dataclasses.Field[Any]) -> bool:
 
 def _help(f: dataclasses.Field[Any], style: OptionStyle) -> str:
     default = _default(f)
+    shown: str | None
     if isinstance(default, (list, tuple)):
         shown = ", ".join(map(str, default))
     else:

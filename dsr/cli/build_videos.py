@@ -58,7 +58,7 @@ _ENCODE = OptionStyle(dest_prefix="encode_")
 @push_options()
 def build_videos(**kw: Any) -> None:
     """Generate, track and score videos for every prompt and seed (resumable, sharded)."""
-    from dsr.builders.consolidate import consolidate
+    from dsr.builders.consolidate import ConsolidateResult, consolidate
     from dsr.builders.folder import DatasetFolder
     from dsr.builders.videos import build_videos
     from dsr.cards import sanitize_command
@@ -71,6 +71,7 @@ def build_videos(**kw: Any) -> None:
     check_output_dir(config.out)
     preflight_push_options(kw, need_version=True)  # before hours of generation, not after them
     folder = DatasetFolder(config.out)
+    merged: ConsolidateResult | None
     if kw["merge_only"]:
         merged = consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard, command=command)
     else:

@@ -22,7 +22,7 @@ import numpy as np
 
 from dsr.errors import ConfigError
 from dsr.prompts.model import Relation
-from dsr.scoring.geometry import SSRPlanes, as_boxes, degenerate_mask, ssr_planes
+from dsr.scoring.geometry import BoxesLike, SSRPlanes, as_boxes, degenerate_mask, ssr_planes
 
 __all__ = [
     "DEFAULT_M",
@@ -228,8 +228,8 @@ def dsr_scores(
 
 
 def dsr_score(
-    animal_boxes: object,
-    object_boxes: object,
+    animal_boxes: BoxesLike,
+    object_boxes: BoxesLike,
     initial: Relation | str,
     final: Relation | str,
     *,

@@ -95,7 +95,7 @@ class AuditReport:
             kept = [v for v in values if v is not None and np.isfinite(v)]
             return float(np.mean(kept)) if kept else None
 
-        both = [x for x in s if x.truth_score is not None and x.tracker_score is not None]
+        both = [(x.truth_score, x.tracker_score) for x in s if x.truth_score is not None and x.tracker_score is not None]
         changed = {f"changed_by_{name}": sum(name in x.deviations for x in s) for name in DEVIATIONS}
         return {
             "samples": len(s),
@@ -104,7 +104,7 @@ class AuditReport:
             "animal_missed_frames": mean([x.animal_missed for x in s]),
             "validity_agreement": mean([float(x.truth_valid == x.tracker_valid) for x in s]),
             "frame_class_agreement": mean([x.frame_class_agreement for x in s]),
-            "score_mae": mean([abs(x.truth_score - x.tracker_score) for x in both]),  # type: ignore[operator]
+            "score_mae": mean([abs(truth - tracked) for truth, tracked in both]),
             "scored_on_both": len(both),
             f"correct@{tau}_flip_rate": mean([float(a != b) for a, b in (x.correct(tau) for x in s)]),
             "changed_by_deviations": sum(bool(x.deviations) for x in s),

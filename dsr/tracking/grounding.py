@@ -17,6 +17,7 @@ import numpy as np
 from dsr.errors import ConfigError
 from dsr.generation.base import Annotations
 from dsr.limits import MAX_BATCH_SIZE, check_max
+from dsr.scoring.geometry import box_tuple
 from dsr.tracking.base import Detection
 from dsr.tracking.models import check_dtype, load_pretrained, resolve_device
 
@@ -127,7 +128,7 @@ def _frame_detections(result: dict[str, Any]) -> tuple[Detection, ...]:
     scores = result["scores"].float().cpu().numpy()
     labels = result["text_labels"]
     return tuple(
-        Detection(str(label).strip(), tuple(float(v) for v in box), float(score))  # type: ignore[arg-type]
+        Detection(str(label).strip(), box_tuple(box), float(score))
         for label, box, score in zip(labels, boxes, scores, strict=True)
     )
 
@@ -148,7 +149,7 @@ class AnnotationDetector:
         if annotations is None:
             return tuple(() for _ in range(len(frames)))
         return tuple(
-            tuple(Detection(label, tuple(float(v) for v in box)) for label, box in frame)  # type: ignore[arg-type]
+            tuple(Detection(label, box_tuple(box)) for label, box in frame)
             for frame in annotations.detections
         )
 

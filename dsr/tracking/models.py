@@ -60,7 +60,7 @@ def resolve_dtype(name: str) -> torch.dtype:
 
     if name not in DTYPES:
         raise ConfigError(f"dtype {name!r} is not supported: choose one of {', '.join(DTYPES)}")
-    return getattr(torch, name)  # type: ignore[no-any-return]
+    return getattr(torch, name)
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def masks_to_boxes(masks: np.ndarray) -> np.ndarray:
     if arr.ndim != 3:
         raise ValueError(f"masks must have shape (N, H, W), got {arr.shape}")
     out = np.full((arr.shape[0], 4), np.nan)
-    rows, cols = arr.any(axis=2), arr.any(axis=1)
+    rows, cols = np.asarray(arr.any(axis=2)), np.asarray(arr.any(axis=1))
     for i in range(arr.shape[0]):
         ys, xs = np.flatnonzero(rows[i]), np.flatnonzero(cols[i])
         if ys.size:

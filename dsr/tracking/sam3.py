@@ -19,6 +19,7 @@ import numpy as np
 from dsr.errors import ConfigError
 from dsr.generation.base import Annotations
 from dsr.prompts import DSRPrompt
+from dsr.scoring.geometry import box_tuple
 from dsr.scoring.validity import FrameClass, Validity, decide_validity
 from dsr.tracking.base import Detection, TrackResult
 from dsr.tracking.models import (
@@ -122,10 +123,10 @@ class Sam3Tracker:
         if not validity.valid or validity.key_frame is None:
             empty = np.full((len(instances), 4), np.nan)
             return TrackResult(empty, empty.copy(), validity, detections, {"tracked": False})
-        return self._result(instances, validity, detections)
+        return self._result(instances, validity, validity.key_frame, detections)
 
-    def _result(self, instances: list[FrameInstances], validity: Validity, detections: tuple) -> TrackResult:  # type: ignore[type-arg]
-        key = int(validity.key_frame)  # type: ignore[arg-type]
+    def _result(self, instances: list[FrameInstances], validity: Validity, key: int,
+                detections: tuple[tuple[Detection, ...], ...]) -> TrackResult:
         animal, many_a = select_boxes(instances, "animal", key)
         obj, many_o = select_boxes(instances, "object", key)
         notes: dict[str, Any] = {"tracked": True, "key_frame": key,
@@ -172,5 +173,5 @@ def _frame_instances(post: dict[str, Any], animal: str, obj: str) -> FrameInstan
         for oid in post["prompt_to_obj_ids"].get(text, []):
             i = row[int(oid)]
             if np.isfinite(boxes[i]).all():  # the non-overlap constraint can empty a mask
-                found[role].append(Instance(int(oid), float(scores[i]), tuple(float(v) for v in boxes[i])))  # type: ignore[arg-type]
+                found[role].append(Instance(int(oid), float(scores[i]), box_tuple(boxes[i])))
     return found

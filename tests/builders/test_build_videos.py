@@ -14,7 +14,7 @@ from dsr.builders.folder import DatasetFolder
 from dsr.builders.videos import VideoBuildConfig, build_videos
 
 
-def _config(tmp: Path, prompts: Path, **kw) -> VideoBuildConfig:  # type: ignore[no-untyped-def]
+def _config(tmp: Path, prompts: Path, **kw) -> VideoBuildConfig:
     opts = {"generator": "synthetic", "generator_options": {**TINY, "scenario": "cycle"},
             "tracker": "annotations", "samples_per_prompt": 10}
     opts.update(kw)
@@ -31,7 +31,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _table(root: Path, config: str) -> list[dict]:  # type: ignore[type-arg]
+def _table(root: Path, config: str) -> list[dict]:
     files = DatasetFolder(root).data_files(config, "train")
     rows = [r for f in files for r in pq.read_table(f).to_pylist()]
     return rows

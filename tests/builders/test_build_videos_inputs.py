@@ -42,7 +42,7 @@ def _zero_frame_mp4() -> bytes:
         (None, "video_missing", "no video"),
     ],
 )
-def test_bad_video_is_an_invalid_sample(tmp_path: Path, video, reason: str, words: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_video_is_an_invalid_sample(tmp_path: Path, video, reason: str, words: str) -> None:
     if video == "__empty_file__":
         video = tmp_path / "empty.mp4"
         video.write_bytes(b"")
@@ -130,10 +130,10 @@ class FlatBoxes:
 
     name = "flat"
 
-    def settings(self) -> dict:  # type: ignore[type-arg]
+    def settings(self) -> dict:
         return {}
 
-    def track(self, frames, prompt, annotations=None):  # type: ignore[no-untyped-def]
+    def track(self, frames, prompt, annotations=None):
         import numpy as np
 
         from dsr.scoring import FrameClass, decide_validity

@@ -15,7 +15,7 @@ from dsr.cli import main
 from dsr.errors import ConfigError
 
 
-def _config(root: Path, **kw) -> VideoBuildConfig:  # type: ignore[no-untyped-def]
+def _config(root: Path, **kw) -> VideoBuildConfig:
     opts = {"generator": "synthetic", "generator_options": {**TINY, "scenario": "cycle"},
             "tracker": "annotations", "seeds": (0, 1, 2)}
     opts.update(kw)
@@ -47,7 +47,7 @@ def test_rerun_of_a_finished_build_writes_nothing(folder: Path) -> None:
     assert _stamps(folder) == before  # no parquet, card or record rewritten
     assert again.merged is not None and again.merged.samples == {"train": 6}
     assert again.merged.pairs == first.merged.pairs
-    assert DatasetFolder(folder).config_record("samples")["command"] == "first"  # type: ignore[index]
+    assert DatasetFolder(folder).config_record("samples")["command"] == "first"
 
 
 def test_test_after_train_keeps_both_splits_prompts_and_settings(folder: Path) -> None:
@@ -90,7 +90,7 @@ def test_other_generator_settings_are_refused_before_any_work(folder: Path) -> N
 
 
 @pytest.mark.parametrize("kw", [{"limit": 0}, {"limit": -1}, {"tau_train": 2.0}, {"rows_per_shard": 0}])
-def test_bad_config_values_fail_at_once(tmp_path: Path, kw: dict) -> None:  # type: ignore[type-arg]
+def test_bad_config_values_fail_at_once(tmp_path: Path, kw: dict) -> None:
     with pytest.raises(ConfigError):
         _config(tmp_path, **kw)
 

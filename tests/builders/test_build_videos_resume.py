@@ -43,7 +43,7 @@ def _nan_safe(value: object) -> object:
     return value
 
 
-def _rows(root: Path) -> list[dict]:  # type: ignore[type-arg]
+def _rows(root: Path) -> list[dict]:
     files = DatasetFolder(root).data_files("samples", "train")
     return [_nan_safe(r) for f in files for r in pq.read_table(f).to_pylist()]
 

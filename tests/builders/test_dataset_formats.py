@@ -44,13 +44,13 @@ def _files(folder: Path, config: str) -> list[Path]:
     return DatasetFolder(folder).data_files(config, "train")
 
 
-def _card_yaml(folder: Path) -> dict:  # type: ignore[type-arg]
+def _card_yaml(folder: Path) -> dict:
     from huggingface_hub import DatasetCard
 
     return DatasetCard.load(folder / CARD).data.to_dict()
 
 
-def _truth_presence(row: dict) -> tuple[list[bool], list[bool]]:  # type: ignore[type-arg]
+def _truth_presence(row: dict) -> tuple[list[bool], list[bool]]:
     """Presence of the animal and the object per frame, from the generator's own ground truth."""
     generator = SyntheticGenerator(**TINY, scenario="cycle")
     video = generator.generate(parse_prompt(row["prompt"]), [row["seed"]])[0]
@@ -199,7 +199,7 @@ def test_a_format_1_work_area_row_merges_into_the_current_schema(built: Path, tm
 
 
 def test_rows_written_before_degenerate_frames_and_deviations_get_them_from_what_they_hold() -> None:
-    def frame(*labels: str) -> list[dict]:  # type: ignore[type-arg]
+    def frame(*labels: str) -> list[dict]:
         return [{"label": label, "box": [0.0, 0.0, 1.0, 1.0], "score": 0.9} for label in labels]
 
     legacy = {"animal": "fox", "object": "stump", "animal_boxes": [[0, 0, 10, 10], [5, 5, 5, 9]],
@@ -231,7 +231,7 @@ def test_big_splits_are_cut_under_the_byte_limit_and_every_file_mixes_the_types(
     assert sorted(ids) == sorted(ds["sample_id"])
 
 
-def test_a_tagged_push_loads_by_tag_without_a_config_name(built: Path, hub, hub_token) -> None:  # type: ignore[no-untyped-def]
+def test_a_tagged_push_loads_by_tag_without_a_config_name(built: Path, hub, hub_token) -> None:
     from dsr.hub import push_folder
 
     push_folder(built, "tester/formats", version="v1.0.0")

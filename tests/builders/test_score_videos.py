@@ -204,7 +204,7 @@ def test_another_models_videos_under_the_same_names_replace_every_row(scored: Sc
 
 @pytest.mark.parametrize(("change", "needle"), [({"model_name": "other-t2v"}, "other model_name settings"),
                                                 ({"score": ScoreConfig(m=5)}, "score.m: 3 → 5")])
-def test_other_settings_into_the_same_out_are_refused(scored: ScoreVideosConfig, change: dict, needle: str) -> None:  # type: ignore[type-arg]
+def test_other_settings_into_the_same_out_are_refused(scored: ScoreVideosConfig, change: dict, needle: str) -> None:
     before = _scores(Path(scored.out))
     config = ScoreVideosConfig(videos=scored.videos, prompts=scored.prompts, out=scored.out, **change)
     with pytest.raises(ConfigError, match=needle) as err:

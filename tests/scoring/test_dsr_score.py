@@ -122,7 +122,7 @@ def test_result_is_frozen_and_serializes_with_nulls() -> None:
     animal, obj = _left_then_right()
     result = dsr_score(animal[:-1] + [None], obj, "left", "right")
     with pytest.raises(dataclasses.FrozenInstanceError):
-        result.score = 0.5  # type: ignore[misc]
+        result.score = 0.5
     data = result.to_dict()
     assert data["ssr_initial"][-1] is None and data["ssr_initial"][0] == 1.0
     assert json.loads(json.dumps(data))["score"] == result.score
