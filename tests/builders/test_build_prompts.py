@@ -86,7 +86,11 @@ def _record():
      ({"disjoint": "scene"}, "disjoint"), ({"backend": "file"}, "--input"),
      ({"backend": "openai", "backend_options": {"concurrency": 0}}, "concurrency"),
      ({"backend": "openai", "backend_options": {"timeout": -1}}, "timeout=-1"),
-     ({"backend": "openai", "backend_options": {"max_retries": -2}}, "max_retries=-2")],
+     ({"backend": "openai", "backend_options": {"max_retries": -2}}, "max_retries=-2"),
+     ({"backend": "gpt"}, "unknown prompt backend 'gpt': choose one of file, openai, template"),
+     ({"backend": "openai", "backend_options": {"modle": "gpt-4o"}},
+      "unknown prompt backend option modle for 'openai': it takes model, base_url"),
+     ({"backend": "template", "backend_options": {"model": "x"}}, "it takes oversample")],
 )
 def test_config_validation(tmp_path, kwargs, match):
     with pytest.raises(ConfigError, match=match):
