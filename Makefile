@@ -30,6 +30,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dsr tests benchmarks
+	$(VENV)/bin/mypy dsr
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_scoring.py

@@ -27,7 +27,7 @@ from dsr.tracking.annotations import AnnotationTracker
 FULL = {"num_frames": 81, "height": 480, "width": 832, "fps": 16}
 
 
-def _records(n: int) -> list[dict]:  # type: ignore[type-arg]
+def _records(n: int) -> list[dict]:
     out = []
     for i in range(n):
         t = list(DSRType)[i % 6]
@@ -92,7 +92,7 @@ def sharded(n_prompts: int, n_seeds: int, root: Path) -> None:
     print(f"  1 shard : {one:6.1f} s\n  2 shards: {two:6.1f} s  (speed-up {one / two:.2f}×; merged result identical: {same[0]})")
 
 
-def pq_rows(root: Path) -> list[dict]:  # type: ignore[type-arg]
+def pq_rows(root: Path) -> list[dict]:
     import pyarrow.parquet as pq
 
     return [r for f in DatasetFolder(root).data_files("samples", "train") for r in pq.read_table(f).to_pylist()]

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 
-def reference_loop(detector, frames: np.ndarray, workdir: Path) -> int:  # type: ignore[no-untyped-def]
+def reference_loop(detector, frames: np.ndarray, workdir: Path) -> int:
     """Write JPEGs, read them back, detect one frame at a time."""
     from PIL import Image
 

@@ -90,7 +90,7 @@ def plain_score(animal: list, obj: list, initial: Relation, final: Relation, m: 
 
 def _time_loop(fn: object, animal: list, obj: list, initial: list, final: list) -> tuple[list, float]:
     t0 = time.perf_counter()
-    out = [fn(animal[i], obj[i], initial[i], final[i]) for i in range(len(animal))]  # type: ignore[operator]
+    out = [fn(animal[i], obj[i], initial[i], final[i]) for i in range(len(animal))]
     return out, time.perf_counter() - t0
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "DsrError",
+    "EmptyVideoError",
     "EndpointError",
     "HubError",
     "ModelLoadError",
@@ -41,6 +42,10 @@ class PromptParseError(DsrError, ValueError):
 
 class DataError(DsrError, ValueError):
     """An input file or record is malformed; the message names the row and the field."""
+
+
+class EmptyVideoError(DataError):
+    """A video holds nothing to score: 0 bytes, no video stream or zero frames."""
 
 
 class HubError(DsrError):

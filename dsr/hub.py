@@ -17,15 +17,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from dsr.builders.folder import (
-    ASSETS_DIR,
-    BUILD_RECORD,
-    CARD,
-    FORMAT_VERSION,
-    UPLOAD_IGNORE,
-    DatasetFolder,
-)
+from dsr.builders.folder import DatasetFolder
 from dsr.errors import ConfigError, DataError, HubError
+from dsr.layout import ASSETS_DIR, BUILD_RECORD, CARD, FORMAT_VERSION, UPLOAD_IGNORE
 
 __all__ = ["VERSION_PATTERN", "check_push", "preflight_push", "push_folder", "push_model_folder"]
 
@@ -89,8 +83,8 @@ def _merged_record(local: dict[str, Any], remote: dict[str, Any], pushed: list[s
 def _stage(folder: DatasetFolder, record: dict[str, Any], pushed: list[str], repo_id: str,
            version: str | None) -> Path:
     """A copy (hard links) of what to upload: pushed configs, assets, and the merged card/record."""
-    from dsr.builders.folder import atomic_write_text
     from dsr.cards import render_dataset_card
+    from dsr.layout import atomic_write_text
 
     staging = Path(tempfile.mkdtemp(dir=folder.work_dir("push"), prefix="stage-"))
     # Only the files the card names: a run killed mid-write may have left others beside them.

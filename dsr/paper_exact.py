@@ -26,7 +26,10 @@ from typing import Any
 
 from dsr.errors import ConfigError
 
-__all__ = ["NOT_THE_AUTHORS", "PAPER_EXACT", "paper_exact_options"]
+__all__ = ["NOT_THE_AUTHORS", "PAPER_EXACT", "TRACKER_PRESET_HELP", "paper_exact_options"]
+
+#: What the preset changes in a tracker, as the help of the ``paper_exact`` config fields says it.
+TRACKER_PRESET_HELP = "exact label matching (label_match=exact), no lost-track rule (lost_track_fraction=1.0)"
 
 #: (kind, name) → the options that give the authors' behaviour.
 PAPER_EXACT: dict[tuple[str, str], dict[str, Any]] = {

@@ -30,9 +30,12 @@ def option_names(cls: Any) -> list[str]:
 class Registry:
     """A small registry of lazily imported factories."""
 
-    def __init__(self, kind: str, entries: dict[str, str]) -> None:
+    def __init__(self, kind: str, entries: dict[str, str], *, option_flag: str | None = "") -> None:
+        """``option_flag``: the CLI option that passes free options to a component, named in
+        errors (default ``--<kind>-opt``; None where each option has its own flag)."""
         self.kind = kind
         self._entries = dict(entries)
+        self.option_flag = f"--{kind}-opt" if option_flag == "" else option_flag
 
     def names(self) -> list[str]:
         return sorted(self._entries)
@@ -68,9 +71,9 @@ class Registry:
         given = dict(options or {})
         valid = option_names(cls)
         unknown = sorted(set(given) - set(valid)) if valid else []
-        flag = f"--{self.kind}-opt"
+        flag = f" ({self.option_flag})" if self.option_flag else ""
         if unknown:
-            raise ConfigError(f"unknown {self.kind} option {', '.join(unknown)} for {name!r} ({flag}): "
+            raise ConfigError(f"unknown {self.kind} option {', '.join(unknown)} for {name!r}{flag}: "
                               f"it takes {', '.join(valid)}")
         try:
             return factory(**given)
@@ -79,4 +82,4 @@ class Registry:
         except (TypeError, ValueError) as exc:
             shown = ", ".join(f"{k}={v!r}" for k, v in given.items())
             hint = f"; it takes {', '.join(valid)}" if valid else ""
-            raise ConfigError(f"{self.kind} {name!r} cannot take {shown} ({flag}): {exc}{hint}") from None
+            raise ConfigError(f"{self.kind} {name!r} cannot take {shown}{flag}: {exc}{hint}") from None

@@ -85,7 +85,7 @@ def hub() -> Iterator[object]:
 @pytest.fixture
 def hub_token(hub: object, monkeypatch: pytest.MonkeyPatch) -> str:
     """Authenticate this test against the test Hub through ``HF_TOKEN`` (as a user would)."""
-    token: str = hub.token  # type: ignore[attr-defined]
+    token: str = hub.token
     monkeypatch.setenv("HF_TOKEN", token)
     return token
 
@@ -104,5 +104,5 @@ def _openai_session() -> Iterator[object]:
 @pytest.fixture
 def openai_server(_openai_session: object) -> object:
     """The loopback OpenAI-compatible server with an empty script and zeroed counters."""
-    _openai_session.reset()  # type: ignore[attr-defined]
+    _openai_session.reset()
     return _openai_session

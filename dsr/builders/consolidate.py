@@ -15,15 +15,18 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
-from dsr.builders.folder import ASSETS_DIR, FORMAT_VERSION, ConfigRecord, DatasetFolder
+from dsr.builders.folder import ConfigRecord, DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN, PAIR_COLUMNS, make_pairs, pair_splits
 from dsr.builders.samples import SAMPLE_COLUMNS, current_row, sample_features
 from dsr.builders.work import WorkArea
+from dsr.layout import ASSETS_DIR, FORMAT_VERSION
 from dsr.scoring import CorrectnessCurve, correctness, plot_correctness
+
+if TYPE_CHECKING:
+    import datasets
+    import polars as pl  # imported where used: importing this module (the CLI's --help) stays light
 
 __all__ = ["TRACK_COLUMNS", "ConsolidateResult", "consolidate", "deviation_counts", "samples_frame", "summarize"]
 
@@ -55,11 +58,14 @@ class ConsolidateResult:
 def samples_frame(work: WorkArea) -> pl.DataFrame:
     """The finished rows of all splits (without videos, in the current schema), sorted by (split,
     prompt_id, seed)."""
+    import polars as pl
+
     rows = [{k: current_row(row)[k] for k in _TABLE_COLUMNS} for split in work.splits() for row, _, _ in work.rows(split)]
-    schema = {"sample_id": pl.String, "prompt_id": pl.String, "split": pl.String, "seed": pl.Int64,
-              "prompt": pl.String, "dsr_type": pl.String, "valid": pl.Boolean, "reason": pl.String,
-              "dsr_score": pl.Float64, "n_degenerate_frames": pl.Int64, "deviations": pl.List(pl.String)}
-    return pl.DataFrame(rows, schema=schema).sort(["split", "prompt_id", "seed"])
+    return pl.DataFrame(rows, schema={
+        "sample_id": pl.String, "prompt_id": pl.String, "split": pl.String, "seed": pl.Int64, "prompt": pl.String,
+        "dsr_type": pl.String, "valid": pl.Boolean, "reason": pl.String, "dsr_score": pl.Float64,
+        "n_degenerate_frames": pl.Int64, "deviations": pl.List(pl.String),
+    }).sort(["split", "prompt_id", "seed"])
 
 
 def _generate(files: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
@@ -76,7 +82,7 @@ def _sample_files(work: WorkArea, split: str) -> list[tuple[str, str]]:
     return [(js, mp4) for _pid, _seed, js, mp4 in sorted(found)]
 
 
-def _dataset(work: WorkArea, split: str, cache: Path):  # type: ignore[no-untyped-def]
+def _dataset(work: WorkArea, split: str, cache: Path) -> datasets.Dataset:
     from datasets import Dataset, Value
 
     files = _sample_files(work, split)
@@ -92,6 +98,8 @@ def _dataset(work: WorkArea, split: str, cache: Path):  # type: ignore[no-untype
 
 
 def _validity_counts(df: pl.DataFrame) -> dict[str, dict[str, int]]:
+    import polars as pl
+
     out: dict[str, dict[str, int]] = {}
     for split in df["split"].unique().sort().to_list():
         part = df.filter(pl.col("split") == split)
@@ -107,6 +115,8 @@ def _validity_counts(df: pl.DataFrame) -> dict[str, dict[str, int]]:
 
 def deviation_counts(df: pl.DataFrame) -> dict[str, dict[str, int]]:
     """Per split: samples changed by any deviation (``changed``) and by each one."""
+    import polars as pl
+
     out: dict[str, dict[str, int]] = {}
     for split in df["split"].unique().sort().to_list():
         lists = df.filter(pl.col("split") == split)["deviations"].fill_null([]).to_list()
@@ -142,6 +152,8 @@ def _samples_markdown(result: ConsolidateResult, plot: str) -> str:
 def summarize(folder: DatasetFolder, tau_train: float = DEFAULT_TAU_TRAIN) -> tuple[pl.DataFrame, ConsolidateResult]:
     """The finished samples and what a merge reports about them (rows, curves, validity and pair
     counts), without writing anything."""
+    import polars as pl
+
     df = samples_frame(WorkArea(folder))
     result = ConsolidateResult(validity=_validity_counts(df), pairs=make_pairs(df, tau_train).counts,
                                deviations=deviation_counts(df))
@@ -191,7 +203,7 @@ def consolidate(
         return _consolidate(folder, tau_train, rows_per_shard, command, settings, skip_if_unchanged)
 
 
-def _consolidate(folder: DatasetFolder, tau_train: float, rows_per_shard: int, command: str,
+def _consolidate(folder: DatasetFolder, tau_train: float, rows_per_shard: int | None, command: str,
                  settings: dict[str, Any] | None, skip_if_unchanged: bool) -> ConsolidateResult:
     work = WorkArea(folder)
     for path in folder.remove_leftovers():
@@ -206,7 +218,7 @@ def _consolidate(folder: DatasetFolder, tau_train: float, rows_per_shard: int, c
     return result
 
 
-def _merge(folder: DatasetFolder, work: WorkArea, cache: Path, tau_train: float, rows_per_shard: int,
+def _merge(folder: DatasetFolder, work: WorkArea, cache: Path, tau_train: float, rows_per_shard: int | None,
            command: str, settings: dict[str, Any] | None) -> ConsolidateResult:
     df, result = summarize(folder, tau_train)
     command, settings = _build_records(work, command, settings)

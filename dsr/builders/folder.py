@@ -29,6 +29,9 @@ folder removes (:mod:`dsr.staging`). The content fingerprint in the data file na
 ``configs`` patterns) matters for local folders: ``datasets`` derives the cache of a local folder
 from its name and its ``configs`` block, not from the files, so a rebuilt folder with the same
 patterns would load stale rows from the cache.
+
+The path constants (``DATA_FILE``, ``WORK_DIR``, ...) and the atomic writes are defined in
+:mod:`dsr.layout`, below the cards and the Hub push that need them too, and re-exported here.
 """
 
 from __future__ import annotations
@@ -37,14 +40,28 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dsr.errors import DataError
-from dsr.staging import remove_stale_staging, remove_stale_temp_files, staging_dir, temp_prefix
+from dsr.layout import (
+    ASSETS_DIR,
+    BUILD_RECORD,
+    CARD,
+    DATA_FILE,
+    DATA_GLOB,
+    FORMAT_VERSION,
+    SHARD_BYTES,
+    STAGING_DIR,
+    UPLOAD_IGNORE,
+    WORK_DIR,
+    atomic_write_bytes,
+    atomic_write_text,
+    data_glob,
+)
+from dsr.staging import remove_stale_staging, remove_stale_temp_files, staging_dir
 
 if TYPE_CHECKING:
     import datasets
@@ -57,6 +74,8 @@ __all__ = [
     "DATA_GLOB",
     "FORMAT_VERSION",
     "SHARD_BYTES",
+    "STAGING_DIR",
+    "UPLOAD_IGNORE",
     "WORK_DIR",
     "ConfigRecord",
     "DatasetFolder",
@@ -67,29 +86,7 @@ __all__ = [
     "shard_count",
 ]
 
-#: Format of the folder, in ``dsr_build.json`` and in each config's record. 1: first release.
-#: 2: ``pairs`` name their id lists ``chosen_ids``/``rejected_ids``; an absent box is four NaN with
-#: per-frame presence flags; ``score_settings``/``encode_settings`` are structs; the video-free
-#: ``tracks`` config; the card names a default config and the features (``dataset_info``).
-FORMAT_VERSION = 2
-#: Largest parquet file written (about 100–200 MB per file once a split needs more than one).
-SHARD_BYTES = 200_000_000
-CARD = "README.md"
-BUILD_RECORD = "dsr_build.json"
-WORK_DIR = ".dsr"
-STAGING_DIR = "staging"
-ASSETS_DIR = "assets"
-DATA_FILE = "{config}/{split}-{fingerprint}-{index:05d}-of-{count:05d}.parquet"
-DATA_GLOB = "{config}/{split}-{fingerprint}-*.parquet"
-#: Pattern of a split written without a fingerprint (records from before fingerprints existed).
-LEGACY_DATA_GLOB = "{config}/{split}-*.parquet"
 
-
-def data_glob(config: str, split: str, fingerprint: str | None) -> str:
-    """The data-files pattern of one split of one config, as the card's ``configs`` block names it."""
-    if not fingerprint:
-        return LEGACY_DATA_GLOB.format(config=config, split=split)
-    return DATA_GLOB.format(config=config, split=split, fingerprint=fingerprint)
 def shard_count(ds: datasets.Dataset, max_rows: int | None, max_bytes: int) -> int:
     """Files for one split: enough that none exceeds ``max_bytes`` (Arrow size, which for the
     already compressed mp4 bytes is close to the parquet size) nor ``max_rows`` rows."""
@@ -114,38 +111,6 @@ def dataset_info(config: str, splits: Mapping[str, datasets.Dataset]) -> dict[st
     card = DatasetCardData()
     DatasetInfosDict({config: info}).to_dataset_card_data(card)
     return dict(card.to_dict()["dataset_info"])
-
-
-#: Paths never pushed to the Hub.
-UPLOAD_IGNORE = [f"{WORK_DIR}/**", "**/.*.tmp"]
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename. A failed
-    write (a full disk) leaves no temporary file and raises an OSError naming ``path``."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=temp_prefix(out.name), suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; published files are world-readable
-        os.replace(tmp, out)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if exc.filename is not None:
-            raise
-        raise OSError(exc.errno, exc.strerror, str(out)) from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 @dataclass

@@ -25,11 +25,12 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from dsr.errors import ConfigError
+
+if TYPE_CHECKING:
+    import polars as pl  # imported where used: importing this module (the CLI's --help) stays light
 
 __all__ = ["DEFAULT_TAU_TRAIN", "DROP_REASONS", "LEGACY_PAIR_COLUMNS", "PAIR_COLUMNS", "PairsResult", "draw_pair",
            "make_pairs", "pair_ids", "pair_splits"]
@@ -70,6 +71,8 @@ class PairsResult:
 
 
 def _frame(samples: pl.DataFrame | Iterable[Mapping[str, Any]]) -> pl.DataFrame:
+    import polars as pl
+
     if isinstance(samples, pl.DataFrame):
         df = samples
     else:
@@ -85,6 +88,8 @@ def _frame(samples: pl.DataFrame | Iterable[Mapping[str, Any]]) -> pl.DataFrame:
 
 def make_pairs(samples: pl.DataFrame | Iterable[Mapping[str, Any]], tau: float = DEFAULT_TAU_TRAIN) -> PairsResult:
     """Group samples by prompt, label winners and losers, keep the prompts that qualify."""
+    import polars as pl
+
     if not 0.0 <= tau <= 1.0:
         raise ConfigError(f"tau_train={tau} must lie in [0, 1] (the paper uses 0.7)")
     df = _frame(samples).with_columns(valid=pl.col("valid").fill_null(False) & pl.col("dsr_score").is_not_null())
@@ -147,6 +152,8 @@ def draw_pair(row: Mapping[str, Any], rng: random.Random) -> tuple[str, str]:
 
 
 def _counts(stats: pl.DataFrame) -> dict[str, dict[str, int]]:
+    import polars as pl
+
     out: dict[str, dict[str, int]] = {}
     for split in sorted(stats["split"].unique().to_list()):
         part = stats.filter(pl.col("split") == split)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dsr.builders.folder import ConfigRecord
+from dsr.builders.prompt_config import PromptBuildConfig, PromptBuildResult
+from dsr.builders.prompt_schema import PROMPT_COLUMNS
 from dsr.prompts import DSRType
-
-if TYPE_CHECKING:
-    from dsr.builders.prompts import PromptBuildConfig, PromptBuildResult
 
 __all__ = ["config_record"]
 
@@ -45,8 +42,6 @@ def config_record(
     config: PromptBuildConfig, result: PromptBuildResult, source: str, reasons: dict[str, str]
 ) -> ConfigRecord:
     """The ConfigRecord (card section + build record) of a finished prompts build."""
-    from dsr.builders.prompts import PROMPT_COLUMNS
-
     triple = " and by (animal, object, scene)" if config.disjoint == "triple" else ""
     shortfall = (
         f"\n\n**Shortfall**: the backend could not fill every type: missing {result.shortfall}."

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from dsr.builders.folder import WORK_DIR, DatasetFolder
+from dsr.builders.folder import DatasetFolder
 from dsr.errors import ConfigError
+from dsr.layout import WORK_DIR
 
 __all__ = ["check_replaceable", "prompt_dependents"]
 

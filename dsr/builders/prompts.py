@@ -6,26 +6,29 @@ checked (:mod:`dsr.builders.prompt_records`) → balanced disjoint splits are pi
 prompts that the folder's other configs still name must survive, unless ``replace``
 (:mod:`dsr.builders.prompt_dependents`) → parquet files, card and build record are written through
 :class:`DatasetFolder`, rejects to ``assets/prompt_rejects.jsonl``.
+
+The settings and the result are defined in :mod:`dsr.builders.prompt_config`, the columns in
+:mod:`dsr.builders.prompt_schema` and the card section in :mod:`dsr.builders.prompt_card`; the names
+are re-exported here.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import shlex
 from collections import Counter
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from dsr.builders.folder import ASSETS_DIR, WORK_DIR, ConfigRecord, DatasetFolder, atomic_write_text
+from dsr.builders.folder import ConfigRecord, DatasetFolder
 from dsr.builders.prompt_backends import PROMPT_BACKENDS, BackendContext
+from dsr.builders.prompt_card import config_record
+from dsr.builders.prompt_config import PromptBuildConfig, PromptBuildResult
 from dsr.builders.prompt_dependents import check_replaceable
-from dsr.builders.prompt_records import REJECT_REASONS, Accepted, PromptPool, Reject
-from dsr.builders.prompt_splits import DISJOINT_MODES, Selection, quotas, select_splits
-from dsr.errors import ConfigError, DataError
-from dsr.limits import MAX_PROMPTS_PER_SPLIT, check_max
+from dsr.builders.prompt_records import REJECT_REASONS, PromptPool, Reject
+from dsr.builders.prompt_schema import PROMPT_COLUMNS, PROMPTS_CONFIG, prompt_row
+from dsr.builders.prompt_splits import Selection, quotas, select_splits
+from dsr.errors import DataError
+from dsr.layout import ASSETS_DIR, WORK_DIR, atomic_write_text
 from dsr.locks import exclusive_lock
 from dsr.prompts import DSRType
 
@@ -33,104 +36,9 @@ __all__ = ["PROMPT_COLUMNS", "PROMPTS_CONFIG", "PromptBuildConfig", "PromptBuild
 
 log = logging.getLogger(__name__)
 
-PROMPTS_CONFIG = "prompts"
 REJECTS_FILE = f"{ASSETS_DIR}/prompt_rejects.jsonl"
 #: Rejects that mean bad input; ``strict`` refuses to write anything when there is one.
 BAD_INPUT = ("bad_row", "bad_response", "parse_error", "field_mismatch")
-
-#: Environment variables whose values must never reach a written file.
-SECRET_ENV = ("OPENAI_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
-
-#: The columns of the ``prompts`` config (all strings), with the help text shown in the card.
-PROMPT_COLUMNS: dict[str, str] = {
-    "prompt_id": "Stable id from the normalized canonical sentence: `<type>-<sha1[:10]>`.",
-    "prompt": "The canonical sentence: `<scene>, a <animal> is on the <initial> of a <object>, then the <animal> <verb> to the <final> of the <object>.`",
-    "scene": "Short place description (may be empty).",
-    "animal": "The moving animal.",
-    "object": "The static object.",
-    "initial": "Initial relation of the animal to the object: left, right or top.",
-    "final": "Final relation: left, right or top (differs from initial).",
-    "dsr_type": "DSR type code: LT, TL, RT, LR, TR or RL.",
-    "dsr_letter": "The paper's letter of the DSR type, A–F (LT=A … RL=F).",
-    "verb": "Motion verb that fits the animal (third person).",
-    "split": "train or test.",
-    "source": "What produced the prompt: `template`, `openai:<model>` or `file:<name>`.",
-    "source_id": "The prompt's own id in an imported list (a `source_id`, `prompt_id` or `id` column of a "
-                 "`--backend file` input, e.g. the authors' `1043_TL`); null otherwise. `dsr score-videos` matches "
-                 "video files named after it (`1043_TL_F81_seed00.mp4`).",
-}
-
-
-@dataclass
-class PromptBuildConfig:
-    """Settings of ``dsr build-prompts``."""
-
-    out: Path = field(metadata={"help": "Dataset folder to write the `prompts` config into."})
-    backend: str = field(default="template", metadata={"help": "Prompt source: template, openai or file."})
-    n_train: int = field(default=500, metadata={"help": "Train prompts, balanced over the six DSR types."})
-    n_test: int = field(default=120, metadata={"help": "Test prompts, balanced over the six DSR types."})
-    seed: int = field(default=0, metadata={"help": "Seed of generation and split selection."})
-    disjoint: str = field(default="triple", metadata={"help": "Train/test disjoint by `triple` (animal, object, scene) or only by `sentence`."})
-    strict: bool = field(default=False, metadata={"help": "Write nothing if any input is bad (unparseable, mismatched, broken row)."})
-    max_rounds: int = field(default=5, metadata={"help": "Generation rounds to fill the splits before giving up on the shortfall."})
-    backend_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "Options of the chosen backend's config (e.g. model, base_url, path)."})
-    replace: bool = field(default=False, metadata={"help": "Replace prompts that other configs of the folder (samples, pairs, unmerged samples) still name; refused otherwise."})
-    command: str = field(default="", metadata={"help": "Sanitized command line recorded in the card."})
-
-    def __post_init__(self) -> None:
-        self.out = Path(self.out)
-        if self.backend not in PROMPT_BACKENDS.names():
-            raise ConfigError(f"backend={self.backend!r}: choose one of {', '.join(PROMPT_BACKENDS.names())}")
-        for name in ("n_train", "n_test"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name}={getattr(self, name)}: must be 0 or more")
-            check_max(name, getattr(self, name), MAX_PROMPTS_PER_SPLIT, "the paper uses 500 train, 120 test")
-        if self.n_train + self.n_test == 0:
-            raise ConfigError("n_train and n_test are both 0: ask for at least one prompt")
-        if self.disjoint not in DISJOINT_MODES:
-            raise ConfigError(f"disjoint={self.disjoint!r}: choose one of {', '.join(DISJOINT_MODES)}")
-        if self.max_rounds < 1:
-            raise ConfigError(f"max_rounds={self.max_rounds}: must be at least 1")
-        PROMPT_BACKENDS.resolve(self.backend).config_class(**self.backend_options)  # validates
-        self.command = _safe_command(self.command)
-
-    def settings(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["out"] = str(self.out)
-        data.pop("command")
-        data.pop("replace")
-        return data
-
-
-def _safe_command(command: str) -> str:
-    """Mask secrets in a command line even when a caller did not sanitize it (defence in depth)."""
-    from dsr.cards import sanitize_command
-
-    try:
-        safe = sanitize_command(shlex.split(command)) if command else ""
-    except ValueError:  # unbalanced quotes: mask what looks like a secret in the raw text
-        safe = sanitize_command([command])
-    for name in SECRET_ENV:
-        value = os.environ.get(name)
-        if value and len(value) >= 8:
-            safe = safe.replace(value, "***")
-    return safe
-
-
-@dataclass(frozen=True)
-class PromptBuildResult:
-    """What a build produced."""
-
-    out: Path
-    counts: dict[str, dict[str, int]]  # split → DSR type code → rows
-    rejects: dict[str, int]  # reason → count
-    shortfall: dict[str, int]  # DSR type code → prompts still missing
-    rounds: int
-    rejects_file: Path
-
-    @property
-    def total(self) -> int:
-        return sum(sum(c.values()) for c in self.counts.values())
 
 
 def _backend(config: PromptBuildConfig, folder: DatasetFolder) -> Any:
@@ -154,17 +62,6 @@ def _generate(config: PromptBuildConfig, backend: Any, pool: PromptPool) -> tupl
         wanted = {t: n for t, n in selection.shortfall.items() if n}
         log.info("round %d: still missing %s", round_index + 1, {t.code: n for t, n in wanted.items()})
     return selection, config.max_rounds
-
-
-def prompt_row(entry: Accepted, split: str) -> dict[str, str | None]:
-    """One row of the ``prompts`` config, in :data:`PROMPT_COLUMNS` order."""
-    p, t = entry.prompt, entry.prompt.dsr_type
-    return {
-        "prompt_id": p.stable_id(), "prompt": p.render(), "scene": p.scene, "animal": p.animal,
-        "object": p.object, "initial": p.initial.value, "final": p.final.value, "dsr_type": t.code,
-        "dsr_letter": t.letter, "verb": p.verb, "split": split, "source": entry.source,
-        "source_id": entry.source_id,
-    }
 
 
 def _rows(selection: Selection) -> dict[str, list[dict[str, str | None]]]:
@@ -229,8 +126,6 @@ def build_prompts(config: PromptBuildConfig) -> PromptBuildResult:
 
 
 def _build(config: PromptBuildConfig, folder: DatasetFolder) -> PromptBuildResult:
-    from dsr.builders.prompt_card import config_record
-
     backend = _backend(config, folder)
     pool = PromptPool()
     selection, rounds = _generate(config, backend, pool)
@@ -243,7 +138,7 @@ def _build(config: PromptBuildConfig, folder: DatasetFolder) -> PromptBuildResul
         log.warning("could not fill the splits, missing per type: %s",
                     {t.code: n for t, n in selection.shortfall.items() if n})
     rows = _rows(selection)
-    check_replaceable(folder, {(s, r["prompt_id"]) for s, rs in rows.items() for r in rs}, force=config.replace)
+    check_replaceable(folder, {(s, str(r["prompt_id"])) for s, rs in rows.items() for r in rs}, force=config.replace)
     counts = {s: {t.code: Counter(r["dsr_type"] for r in rs)[t.code] for t in DSRType} for s, rs in rows.items()}
     rejects_text = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in pool.rejects)
     rejects_file = atomic_write_text(folder.root / REJECTS_FILE, rejects_text)

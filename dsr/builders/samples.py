@@ -15,17 +15,24 @@ import math
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from dsr.errors import ConfigError, DataError, DsrError, ModelLoadError, PromptParseError
+from dsr.errors import (
+    ConfigError,
+    DataError,
+    DsrError,
+    EmptyVideoError,
+    ModelLoadError,
+    PromptParseError,
+)
 from dsr.generation.base import Annotations, GeneratedVideo
 from dsr.media import EncodeConfig, decode_video, encode_video
 from dsr.prompts import DSRPrompt, parse_prompt
-from dsr.scoring.dsr_score import DEFAULT_M, DEFAULT_MIN_FRAMES, dsr_score
+from dsr.scoring.dsr_score import ScoreConfig, dsr_score
 from dsr.scoring.geometry import degenerate_mask
 from dsr.scoring.validity import classify_frames
 from dsr.tracking.base import LABEL_MATCH, LOST_TRACK
@@ -118,18 +125,6 @@ SAMPLE_COLUMNS: dict[str, str] = {
                   "authors' code would give the same (build with --paper-exact to turn both off)",
     "notes": "JSON of tracker notes (label normalization, frames it changed, lost tracks, scenario, errors)",
 }
-
-
-@dataclass(frozen=True)
-class ScoreConfig:
-    """DSR-Score settings (SPEC §4)."""
-
-    m: int = field(default=DEFAULT_M, metadata={"help": "frames averaged for r_init and r_f"})
-    min_frames: int = field(default=DEFAULT_MIN_FRAMES, metadata={"help": "usable frames below which a video is invalid"})
-
-    def __post_init__(self) -> None:
-        if self.m < 1 or self.min_frames < 1:
-            raise ConfigError(f"ScoreConfig m={self.m}, min_frames={self.min_frames}: both must be ≥ 1 (paper: 3 and 20)")
 
 
 def sample_id(prompt_id: str, seed: int) -> str:
@@ -229,8 +224,9 @@ def current_row(row: Mapping[str, Any]) -> dict[str, Any]:
         if out[f"{who}_present"] is None:
             out[f"{who}_boxes"], out[f"{who}_present"] = _legacy_boxes(out[f"{who}_boxes"])
     for key in ("score_settings", "encode_settings"):
-        if isinstance(out[key], str):
-            out[key] = json.loads(out[key]) or None
+        value = out[key]
+        if isinstance(value, str):
+            out[key] = json.loads(value) or None
     if out["n_degenerate_frames"] is None:
         out["n_degenerate_frames"] = _legacy_degenerate(out)
     if out["deviations"] is None:
@@ -293,9 +289,10 @@ def _media(video: Any, encode: EncodeConfig | None) -> _Media:
     try:
         data = bytes(video) if isinstance(video, (bytes, bytearray)) else _read(Path(video))
         frames, fps = decode_video(data)
+    except EmptyVideoError as exc:
+        return _Media(error=(VIDEO_EMPTY, str(exc)))
     except (DataError, OSError) as exc:
-        empty = any(w in str(exc) for w in ("zero frames", "0 bytes", "empty"))
-        return _Media(error=(VIDEO_EMPTY if empty else VIDEO_UNREADABLE, str(exc)))
+        return _Media(error=(VIDEO_UNREADABLE, str(exc)))
     return _Media(frames, fps, data)
 
 
@@ -359,8 +356,8 @@ def _sample_row(
         return invalid_sample(row, PROMPT_UNPARSABLE, f"the prompt no longer parses: {exc}")
     parsed = prompt.to_dict()
     row.update({k: parsed[k] for k in PROMPT_FIELDS if row[k] is None and k in parsed})
-    if media.error is not None:
-        return invalid_sample(row, *media.error)
+    if media.error is not None or media.frames is None:  # _media gives frames or the error
+        return invalid_sample(row, *(media.error or (VIDEO_MISSING, "no frames were given")))
     try:
         result = tracker.track(media.frames, prompt, media.annotations)
     except (ConfigError, ModelLoadError):

@@ -34,11 +34,13 @@ from dsr.builders.consolidate import ConsolidateResult, consolidate
 from dsr.builders.folder import ConfigRecord, DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN
 from dsr.builders.prompt_source import load_prompt_records
-from dsr.builders.samples import PROMPT_FIELDS, ScoreConfig, build_sample
+from dsr.builders.samples import PROMPT_FIELDS, build_sample
 from dsr.builders.work import SCORED_STAGE, ShardSpec, WorkArea, without_device
 from dsr.errors import ConfigError, DataError
 from dsr.limits import MAX_ROWS_PER_SHARD, check_max
-from dsr.paper_exact import paper_exact_options
+from dsr.paper_exact import TRACKER_PRESET_HELP, paper_exact_options
+from dsr.scoring import ScoreConfig
+from dsr.tracking.base import DEFAULT_TRACKER
 
 __all__ = [
     "FILE_PATTERN",
@@ -64,19 +66,25 @@ DIGEST = "input_digest"
 class ScoreVideosConfig:
     """Everything ``dsr score-videos`` needs."""
 
-    videos: str = field(metadata={"help": "folder of mp4 files (searched recursively)"})
-    prompts: str = field(metadata={"help": "dataset folder or Hub repo id holding the `prompts` config"})
-    out: str = field(metadata={"help": "dataset folder receiving the `samples` and `pairs` configs"})
-    splits: tuple[str, ...] = field(default=("train", "test"), metadata={"help": "prompt splits to match against (missing splits are skipped)"})
-    mapping: str | None = field(default=None, metadata={"help": "CSV/JSON file with file,prompt_id,seed rows (instead of file names)"})
-    tracker: str = field(default="grounded-sam2", metadata={"help": "tracker name (grounded-sam2, sam3, annotations)"})
-    tracker_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "keyword options of the tracker"})
-    model_name: str = field(default="file", metadata={"help": "name of the model that made the videos (the `generator` column)"})
-    tau_train: float = field(default=DEFAULT_TAU_TRAIN, metadata={"help": "winner/loser threshold of the pairs"})
-    score: ScoreConfig = field(default_factory=ScoreConfig, metadata={"help": "DSR-Score settings"})
-    rows_per_shard: int = field(default=200, metadata={"help": "most rows per parquet file of `samples` (files also stay under 200 MB)"})
-    paper_exact: bool = field(default=False, metadata={"help": "the authors' tracker behaviour wherever ours differs (dsr.paper_exact): exact label matching, no lost-track rule"})
-    command: str = field(default="", metadata={"help": "command line recorded in the card"})
+    videos: str = field(metadata={"help": "Folder of mp4 files (searched recursively)."})
+    prompts: str = field(metadata={"help": "Dataset folder or Hub repo id with a `prompts` config."})
+    out: str = field(metadata={"help": "Dataset folder to add `samples` and `pairs` to."})
+    splits: tuple[str, ...] = field(default=("train", "test"), metadata={
+        "help": "Prompt splits to match (missing splits are skipped)."})
+    mapping: str | None = field(default=None, metadata={
+        "help": "CSV/JSON with file,prompt_id,seed (instead of matching file names)."})
+    tracker: str = field(default=DEFAULT_TRACKER, metadata={"help": "Tracker: grounded-sam2, sam3 or annotations."})
+    tracker_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "Keyword options of the tracker."})
+    model_name: str = field(default="file", metadata={
+        "help": "Name of the model that made the videos (stored per sample, in the `generator` column)."})
+    tau_train: float = field(default=DEFAULT_TAU_TRAIN, metadata={"help": "Winner/loser threshold of the pairs."})
+    score: ScoreConfig = field(default_factory=ScoreConfig, metadata={"help": "DSR-Score settings."})
+    rows_per_shard: int = field(default=200, metadata={
+        "help": "Most rows per parquet file of `samples` (files also stay under 200 MB)."})
+    paper_exact: bool = field(default=False, metadata={
+        "help": f"The authors' tracker behaviour wherever ours differs, recorded in the settings: "
+                f"{TRACKER_PRESET_HELP}. Refused with sam3."})
+    command: str = field(default="", metadata={"help": "Command line recorded in the card."})
 
     def __post_init__(self) -> None:
         if not Path(self.videos).is_dir():
@@ -209,12 +217,20 @@ def _load_records(config: ScoreVideosConfig) -> dict[str, dict[str, Any]]:
     return records
 
 
+def _file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's content, read in chunks (``hashlib.file_digest`` needs Python 3.11)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def input_digest(video: Path, record: Mapping[str, Any], recipe: Mapping[str, Any]) -> str:
     """What a scored row depends on: the video file's content, the prompt and the settings (devices
     aside). A finished row is reused only while this stays the same."""
     try:
-        with video.open("rb") as fh:
-            content = hashlib.file_digest(fh, "sha256").hexdigest()
+        content = _file_sha256(video)
     except OSError as exc:  # build_sample records why the file cannot be read
         content = f"unreadable: {exc}"
     prompt = {k: record.get(k) for k in ("prompt_id", "split", *PROMPT_FIELDS)}

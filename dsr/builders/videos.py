@@ -20,7 +20,7 @@ from dsr.builders.consolidate import ConsolidateResult, consolidate
 from dsr.builders.folder import WORK_DIR, DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN
 from dsr.builders.prompt_source import load_prompt_records
-from dsr.builders.samples import GENERATION_FAILED, ScoreConfig, build_sample, invalid_sample
+from dsr.builders.samples import GENERATION_FAILED, build_sample, invalid_sample
 from dsr.builders.work import (
     SCORED_STAGE,
     VIDEOS_DIR,
@@ -41,8 +41,10 @@ from dsr.limits import (
     check_max,
 )
 from dsr.media import EncodeConfig
-from dsr.paper_exact import paper_exact_options
+from dsr.paper_exact import TRACKER_PRESET_HELP, paper_exact_options
 from dsr.prompts import parse_prompt
+from dsr.scoring import ScoreConfig
+from dsr.tracking.base import DEFAULT_TRACKER
 
 __all__ = ["DEFAULT_SEEDS", "BuildResult", "VideoBuildConfig", "build_videos", "keep_recorded_defaults"]
 
@@ -56,26 +58,33 @@ DEFAULT_SEEDS = {"train": 10, "test": 5}
 class VideoBuildConfig:
     """Everything ``dsr build-videos`` needs."""
 
-    prompts: str = field(metadata={"help": "dataset folder or Hub repo id holding the `prompts` config"})
-    out: str = field(metadata={"help": "dataset folder receiving the `samples` and `pairs` configs"})
-    split: str = field(default="train", metadata={"help": "prompt split to sample (train or test)"})
-    generator: str = field(default="wan", metadata={"help": "generator name (wan, synthetic)"})
-    generator_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "keyword options of the generator"})
-    tracker: str = field(default="grounded-sam2", metadata={"help": "tracker name (annotations, grounded-sam2, sam3)"})
-    tracker_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "keyword options of the tracker"})
-    seeds: tuple[int, ...] | None = field(default=None, metadata={"help": "explicit seeds (default 0..N-1)"})
-    samples_per_prompt: int | None = field(default=None, metadata={"help": "N seeds 0..N-1 (default 10 train, 5 test)"})
-    limit: int | None = field(default=None, metadata={"help": "use only the first N prompts (DSR types interleaved)"})
-    batch_size: int = field(default=1, metadata={"help": "seeds of one prompt generated per call"})
-    num_shards: int | None = field(default=None, metadata={"help": "number of shards (default: WORLD_SIZE or 1)"})
-    shard_index: int | None = field(default=None, metadata={"help": "this shard (default: RANK or 0)"})
-    tau_train: float = field(default=DEFAULT_TAU_TRAIN, metadata={"help": "winner/loser threshold of the pairs"})
-    score: ScoreConfig = field(default_factory=ScoreConfig, metadata={"help": "DSR-Score settings"})
-    encode: EncodeConfig = field(default_factory=EncodeConfig, metadata={"help": "mp4 encoding"})
-    rows_per_shard: int = field(default=200, metadata={"help": "most rows per parquet file of `samples` (files also stay under 200 MB)"})
-    consolidate: bool = field(default=True, metadata={"help": "merge into configs once every shard is done"})
-    paper_exact: bool = field(default=False, metadata={"help": "the authors' behaviour wherever ours differs (dsr.paper_exact): exact label matching, no lost-track rule, Euler sampler with shift 5"})
-    command: str = field(default="", metadata={"help": "command line recorded in the card"})
+    prompts: str = field(metadata={"help": "Dataset folder or Hub repo id with a `prompts` config."})
+    out: str = field(metadata={"help": "Dataset folder to add `samples` and `pairs` to."})
+    split: str = field(default="train", metadata={"help": "Prompt split to sample.", "choices": tuple(DEFAULT_SEEDS)})
+    generator: str = field(default="wan", metadata={"help": "Video generator: wan or synthetic."})
+    generator_options: dict[str, Any] = field(default_factory=dict, metadata={
+        "help": "Option of the generator as KEY=VALUE, e.g. num_inference_steps=30."})
+    tracker: str = field(default=DEFAULT_TRACKER, metadata={"help": "Tracker: annotations, grounded-sam2 or sam3."})
+    tracker_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "Keyword options of the tracker."})
+    seeds: tuple[int, ...] | None = field(default=None, metadata={
+        "help": "Explicit seeds, e.g. 0-9 or 0,3,7 [default: 0..N-1, N from samples_per_prompt]."})
+    samples_per_prompt: int | None = field(default=None, metadata={
+        "help": "Seeds 0..N-1 per prompt [default: 10 train, 5 test]."})
+    limit: int | None = field(default=None, metadata={
+        "help": "Only the first N prompts (DSR types interleaved: LT, TL, RT, LR, TR, RL, LT, ...)."})
+    batch_size: int = field(default=1, metadata={"help": "Seeds of one prompt per generator call."})
+    num_shards: int | None = field(default=None, metadata={"help": "Shards in all [default: WORLD_SIZE or 1]."})
+    shard_index: int | None = field(default=None, metadata={"help": "This shard [default: RANK or 0]."})
+    tau_train: float = field(default=DEFAULT_TAU_TRAIN, metadata={"help": "Winner/loser threshold of the pairs."})
+    score: ScoreConfig = field(default_factory=ScoreConfig, metadata={"help": "DSR-Score settings."})
+    encode: EncodeConfig = field(default_factory=EncodeConfig, metadata={"help": "How the mp4 files are encoded."})
+    rows_per_shard: int = field(default=200, metadata={
+        "help": "Most rows per parquet file of `samples` (files also stay under 200 MB)."})
+    consolidate: bool = field(default=True, metadata={"help": "Merge into configs once every shard is done."})
+    paper_exact: bool = field(default=False, metadata={
+        "help": f"The authors' behaviour wherever ours differs, recorded in the settings: {TRACKER_PRESET_HELP} "
+                "and, for wan, the Euler sampler with shift 5 (sampler=euler, flow_shift=5.0). Refused with sam3."})
+    command: str = field(default="", metadata={"help": "Command line recorded in the card."})
 
     def __post_init__(self) -> None:
         if self.split not in DEFAULT_SEEDS:
@@ -256,7 +265,7 @@ def _merge(folder: DatasetFolder, config: VideoBuildConfig) -> ConsolidateResult
         return None
 
 
-def _progress(total: int, initial: int):  # type: ignore[no-untyped-def]
+def _progress(total: int, initial: int) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, initial=initial, unit="sample", desc="build-videos", dynamic_ncols=True)

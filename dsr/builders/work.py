@@ -41,8 +41,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dsr.builders.folder import DatasetFolder, atomic_write_bytes, atomic_write_text
+from dsr.builders.folder import DatasetFolder
 from dsr.errors import BusyError, ConfigError
+from dsr.layout import atomic_write_bytes, atomic_write_text
 from dsr.locks import exclusive_lock, lock_holder
 from dsr.prompts import DSRType
 

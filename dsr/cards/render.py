@@ -75,7 +75,7 @@ def sanitize_command(argv: Sequence[str]) -> str:
 
 
 def _yaml_configs(configs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    from dsr.builders.folder import data_glob
+    from dsr.layout import data_glob
 
     default = default_config(configs)
     out = []

@@ -71,7 +71,7 @@ class _Group(click.Group):
         if name not in COMMANDS:
             return None
         module, _, attr = COMMANDS[name].partition(":")
-        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module), attr)
 
     def invoke(self, ctx: click.Context) -> Any:
         verbose = int(ctx.params.get("verbose") or 0)

@@ -1,70 +1,90 @@
-"""Options shared by several commands (tracker choice and model settings, KEY=VALUE lists, Hub push)."""
+"""Options shared by several commands: the tracker and its model settings, and the Hub push.
+
+The tracker's model options are generated from the trackers' configs
+(:class:`~dsr.tracking.grounded_sam2.GroundedSam2Config`, :class:`~dsr.tracking.sam3.Sam3Config`
+and their shared :class:`~dsr.tracking.models.ModelTrackerConfig`): their help texts and defaults
+are the configs'. Each option reaches only the trackers whose config has it.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from dsr.cli._dataclass_options import (
+    OptionStyle,
+    dataclass_options,
+    field_kwargs,
+    parse_key_values,
+)
+from dsr.tracking.base import DEFAULT_TRACKER
+from dsr.tracking.grounded_sam2 import GroundedSam2Config
+from dsr.tracking.models import ModelTrackerConfig
+from dsr.tracking.sam3 import Sam3Config
+
+__all__ = [
+    "FORCE_TAG_HELP",
+    "deviation_line",
+    "preflight_push_options",
+    "push_from_options",
+    "push_options",
+    "tracker_kwargs",
+    "tracker_options",
+]
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: CLI option → tracker keyword, per tracker that takes it.
-_TRACKER_FIELDS: dict[str, dict[str, str]] = {
-    "grounded-sam2": {"detector": "detector", "sam2": "sam2", "box_threshold": "box_threshold",
-                      "text_threshold": "text_threshold", "batch_size": "batch_size",
-                      "device": "device", "dtype": "dtype"},
-    "sam3": {"sam3": "model", "device": "device", "dtype": "dtype"},
+#: How each tracker config's fields are offered: keywords are prefixed so that, e.g., the
+#: detector's ``batch_size`` never meets build-videos' own ``--batch-size``.
+_GROUNDED = OptionStyle(names={"batch_size": "--detector-batch-size"}, dest_prefix="gsam2_",
+                        help_prefix="grounded-sam2: ")
+_SAM3 = OptionStyle(names={"model": "--sam3"}, dest_prefix="sam3_", help_prefix="sam3: ")
+_MODEL = OptionStyle(dest_prefix="model_")
+_MODEL_FIELDS = ("device", "dtype")
+#: tracker → the configs (with the style of their options) whose given options it takes.
+_TRACKER_CONFIGS: dict[str, tuple[tuple[type, OptionStyle], ...]] = {
+    "grounded-sam2": ((ModelTrackerConfig, _MODEL), (GroundedSam2Config, _GROUNDED)),
+    "sam3": ((ModelTrackerConfig, _MODEL), (Sam3Config, _SAM3)),
 }
 
 
-def parse_key_values(values: tuple[str, ...]) -> dict[str, Any]:
-    """KEY=VALUE pairs; VALUE is parsed as JSON when it can be (numbers, true, lists)."""
-    out: dict[str, Any] = {}
-    for item in values:
-        key, eq, value = item.partition("=")
-        if not eq or not key:
-            raise click.BadParameter(f"{item!r}: expected KEY=VALUE")
-        try:
-            out[key.replace("-", "_")] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.replace("-", "_")] = value
-    return out
+def _decorate(fn: F, decorators: Sequence[Callable[[F], F]]) -> F:
+    for decorator in reversed(decorators):
+        fn = decorator(fn)
+    return fn
 
 
-def tracker_options(default: str, choices: tuple[str, ...]) -> Callable[[F], F]:
-    """The --tracker choice plus the model and threshold options of the grounded trackers."""
-    opts = [
-        click.option("--tracker", default=default, show_default=True, type=click.Choice(choices), help="Tracker."),
-        click.option("--detector", help="grounded-sam2: Grounding DINO Hub id or local dir [default: IDEA-Research/grounding-dino-tiny]."),
-        click.option("--sam2", help="grounded-sam2: SAM2 video Hub id or local dir [default: facebook/sam2.1-hiera-large]."),
-        click.option("--sam3", help="sam3: SAM3 video Hub id or local dir [default: facebook/sam3]."),
-        click.option("--box-threshold", type=float, help="grounded-sam2 box threshold [default: 0.4]."),
-        click.option("--text-threshold", type=float, help="grounded-sam2 text threshold [default: 0.3]."),
-        click.option("--detector-batch-size", "batch_size", type=int, help="Frames per detector forward pass [default: 8]."),
-        click.option("--device", help="torch device [default: cuda (LOCAL_RANK) when present, else cpu]."),
-        click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16"]), help="Model dtype [default: float32]."),
-        click.option("--tracker-opt", "tracker_opts", multiple=True, metavar="KEY=VALUE", help="Any other tracker option (repeatable)."),
+def _key_values(ctx: click.Context, param: click.Parameter, value: Sequence[str]) -> dict[str, Any]:
+    return parse_key_values(value)
+
+
+def tracker_options(choices: Sequence[str]) -> Callable[[F], F]:
+    """``--tracker`` (one of ``choices``), the model options of the trackers, and ``--tracker-opt``
+    for any other option of the chosen tracker's config."""
+    opts: list[Callable[[F], F]] = [
+        click.option("--tracker", default=DEFAULT_TRACKER, show_default=True, type=click.Choice(list(choices)),
+                     help="Tracker of the animal and the object."),
+        dataclass_options(GroundedSam2Config, only=("detector", "sam2"), style=_GROUNDED),
+        dataclass_options(Sam3Config, only=("model",), style=_SAM3),
+        dataclass_options(GroundedSam2Config, only=("box_threshold", "text_threshold", "batch_size"),
+                          style=_GROUNDED),
+        dataclass_options(ModelTrackerConfig, only=_MODEL_FIELDS, style=_MODEL),
+        click.option("--tracker-opt", "tracker_opts", multiple=True, metavar="KEY=VALUE", callback=_key_values,
+                     help="Any other option of the tracker's config, e.g. lost_track_fraction=1.0 (repeatable)."),
     ]
-
-    def decorate(fn: F) -> F:
-        for opt in reversed(opts):
-            fn = opt(fn)
-        return fn
-
-    return decorate
+    return lambda fn: _decorate(fn, opts)
 
 
-def paper_exact_option(fn: F) -> F:
-    """``--paper-exact``: the authors' behaviour wherever ours differs (see ``dsr.paper_exact``)."""
-    return click.option(
-        "--paper-exact", is_flag=True,
-        help="The authors' behaviour wherever ours differs, recorded in the settings: exact label matching "
-             "(label_match=exact), no lost-track rule (lost_track_fraction=1.0) and, for wan, the Euler "
-             "sampler with shift 5 (sampler=euler, flow_shift=5.0). Refused with sam3.",
-    )(fn)
+def tracker_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of the chosen tracker from the options of :func:`tracker_options`: its
+    ``--tracker-opt`` pairs, then the model options its config takes."""
+    options = dict(kw.get("tracker_opts") or {})
+    for config_class, style in _TRACKER_CONFIGS.get(kw["tracker"], ()):
+        options.update(field_kwargs(config_class, kw, dest_prefix=style.dest_prefix))
+    return options
 
 
 def deviation_line(counts: dict[str, int]) -> str:
@@ -75,15 +95,6 @@ def deviation_line(counts: dict[str, int]) -> str:
             + ("; --paper-exact turns them off" if changed else ""))
 
 
-def tracker_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
-    """Keyword arguments of the chosen tracker from the options of :func:`tracker_options`."""
-    options = parse_key_values(kw.get("tracker_opts", ()))
-    for cli_name, field_name in _TRACKER_FIELDS.get(kw["tracker"], {}).items():
-        if kw.get(cli_name) is not None:
-            options[field_name] = kw[cli_name]
-    return options
-
-
 #: Help of ``--force`` where it only moves a tag.
 FORCE_TAG_HELP = "Move an existing version tag on the Hub (never done otherwise)."
 
@@ -91,7 +102,7 @@ FORCE_TAG_HELP = "Move an existing version tag on the Hub (never done otherwise)
 def push_options(force_help: str = FORCE_TAG_HELP) -> Callable[[F], F]:
     """``--push``, ``--version``, ``--private`` and ``--force``: the same in every command that
     pushes a dataset folder."""
-    opts = [
+    opts: list[Callable[[F], F]] = [
         click.option("--push", "push_repo", metavar="REPO_ID", help="Push the folder to this Hub dataset repo "
                      "(token: $HF_TOKEN or `hf auth login`); repo, version, token and tag are checked first."),
         click.option("--version", help="Tag of the pushed commit, vX.Y.Z (an existing tag is never moved "
@@ -99,13 +110,7 @@ def push_options(force_help: str = FORCE_TAG_HELP) -> Callable[[F], F]:
         click.option("--private", is_flag=True, help="Create the Hub repo private."),
         click.option("--force", is_flag=True, help=force_help),
     ]
-
-    def decorate(fn: F) -> F:
-        for opt in reversed(opts):
-            fn = opt(fn)
-        return fn
-
-    return decorate
+    return lambda fn: _decorate(fn, opts)
 
 
 def preflight_push_options(kw: dict[str, Any], *, need_version: bool, force_needs_push: bool = True) -> None:

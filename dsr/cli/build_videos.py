@@ -1,4 +1,8 @@
-"""``dsr build-videos``: seeded samples → tracks, validity, DSR-Score → `samples` and `pairs`."""
+"""``dsr build-videos``: seeded samples → tracks, validity, DSR-Score → `samples` and `pairs`.
+
+The options are generated from :class:`~dsr.builders.videos.VideoBuildConfig` (and the ``crf`` of
+its :class:`~dsr.media.EncodeConfig`); the tracker's from the trackers' configs.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +12,25 @@ from typing import Any
 
 import click
 
+from dsr.builders.videos import VideoBuildConfig
+from dsr.cli._dataclass_options import OptionStyle, dataclass_options, field_kwargs
 from dsr.cli._options import (
     deviation_line,
-    paper_exact_option,
-    parse_key_values,
     preflight_push_options,
     push_from_options,
     push_options,
     tracker_kwargs,
     tracker_options,
 )
+from dsr.media import EncodeConfig
+from dsr.tracking import TRACKERS
 
 
-def _seeds(text: str | None) -> tuple[int, ...] | None:
+def _seeds(text: str) -> tuple[int, ...]:
     """'0,1,5' or '0-9' (inclusive) or a mix; more seeds than the limit are refused before the
     list is built."""
     from dsr.limits import MAX_SEEDS_PER_PROMPT, check_max
 
-    if not text:
-        return None
     try:
         spans = []
         for part in text.split(","):
@@ -38,48 +42,36 @@ def _seeds(text: str | None) -> tuple[int, ...] | None:
     return tuple(seed for span in spans for seed in span)
 
 
+_STYLE = OptionStyle(names={"generator_options": "--generator-opt", "consolidate": "--merge/--no-merge"},
+                     types={"out": click.Path(file_okay=False)}, parsers={"seeds": _seeds})
+_ENCODE = OptionStyle(dest_prefix="encode_")
+
+
 @click.command("build-videos")
-@click.option("--prompts", required=True, help="Dataset folder or Hub repo id with a `prompts` config.")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Dataset folder to add `samples` and `pairs` to.")
-@click.option("--split", default="train", show_default=True, type=click.Choice(["train", "test"]))
-@click.option("--generator", default="wan", show_default=True, help="Generator: wan or synthetic.")
-@click.option("--generator-opt", "generator_opts", multiple=True, metavar="KEY=VALUE", help="Generator option, e.g. num_inference_steps=30 (repeatable).")
-@tracker_options("grounded-sam2", ("grounded-sam2", "sam3", "annotations"))
-@paper_exact_option
-@click.option("--samples-per-prompt", type=int, help="Seeds 0..N-1 per prompt [default: 10 train, 5 test].")
-@click.option("--seeds", help="Explicit seeds, e.g. 0-9 or 0,3,7.")
-@click.option("--limit", type=int, help="Only the first N prompts (DSR types interleaved: LT, TL, RT, LR, TR, RL, LT, ...).")
-@click.option("--batch-size", default=1, show_default=True, help="Seeds of one prompt per generator call.")
-@click.option("--num-shards", type=int, help="Shards in all [default: WORLD_SIZE or 1].")
-@click.option("--shard-index", type=int, help="This shard [default: RANK or 0].")
-@click.option("--tau-train", default=0.7, show_default=True, help="Winner/loser threshold of the pairs.")
-@click.option("--crf", default=18, show_default=True, help="x264 quality of the stored mp4 (lower is better).")
-@click.option("--rows-per-shard", default=200, show_default=True, help="Rows per parquet file of `samples`.")
-@click.option("--merge/--no-merge", default=True, show_default=True, help="Merge into configs once every shard is done.")
+@dataclass_options(VideoBuildConfig, only=("prompts", "out", "split", "generator", "generator_options"), style=_STYLE)
+@tracker_options(TRACKERS.names())
+@dataclass_options(VideoBuildConfig, only=("paper_exact", "samples_per_prompt", "seeds", "limit", "batch_size",
+                                           "num_shards", "shard_index", "tau_train"), style=_STYLE)
+@dataclass_options(EncodeConfig, only=("crf",), style=_ENCODE)
+@dataclass_options(VideoBuildConfig, only=("rows_per_shard", "consolidate"), style=_STYLE)
 @click.option("--merge-only", is_flag=True, help="Only merge the finished samples already in the work area.")
 @push_options()
 def build_videos(**kw: Any) -> None:
     """Generate, track and score videos for every prompt and seed (resumable, sharded)."""
-    from dsr.builders.consolidate import consolidate
+    from dsr.builders.consolidate import ConsolidateResult, consolidate
     from dsr.builders.folder import DatasetFolder
-    from dsr.builders.videos import VideoBuildConfig, build_videos
+    from dsr.builders.videos import build_videos
     from dsr.cards import sanitize_command
     from dsr.fileio import check_output_dir
-    from dsr.media import EncodeConfig
 
     command = sanitize_command(["dsr", *sys.argv[1:]])
-    config = VideoBuildConfig(
-        prompts=kw["prompts"], out=str(kw["out"]), split=kw["split"], generator=kw["generator"],
-        generator_options=parse_key_values(kw["generator_opts"]), tracker=kw["tracker"],
-        tracker_options=tracker_kwargs(kw), seeds=_seeds(kw["seeds"]),
-        samples_per_prompt=kw["samples_per_prompt"], limit=kw["limit"], batch_size=kw["batch_size"],
-        num_shards=kw["num_shards"], shard_index=kw["shard_index"], tau_train=kw["tau_train"],
-        encode=EncodeConfig(crf=kw["crf"]), rows_per_shard=kw["rows_per_shard"], consolidate=kw["merge"],
-        paper_exact=kw["paper_exact"], command=command,
-    )
+    config = VideoBuildConfig(**field_kwargs(VideoBuildConfig, kw), tracker_options=tracker_kwargs(kw),
+                              encode=EncodeConfig(**field_kwargs(EncodeConfig, kw, dest_prefix=_ENCODE.dest_prefix)),
+                              command=command)
     check_output_dir(config.out)
     preflight_push_options(kw, need_version=True)  # before hours of generation, not after them
     folder = DatasetFolder(config.out)
+    merged: ConsolidateResult | None
     if kw["merge_only"]:
         merged = consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard, command=command)
     else:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from dsr.cli._dataclass_options import dataclass_options, field_kwargs
+from dsr.scoring.dsr_score import ScoreConfig
+from dsr.scoring.tracks import DEFAULT_MAX_ERRORS
 
 if TYPE_CHECKING:
     from dsr.scoring.tracks import ScoreReport
@@ -26,15 +30,12 @@ if TYPE_CHECKING:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write correctness.png and one SSR-curve PNG per sample here.",
 )
-@click.option("--m", default=3, show_default=True, help="Frames averaged for r_init and r_f.")
+@dataclass_options(ScoreConfig)
 @click.option(
-    "--min-frames", default=20, show_default=True, help="Usable frames below which a video is invalid."
-)
-@click.option(
-    "--max-errors", default=100, show_default=True,
+    "--max-errors", default=DEFAULT_MAX_ERRORS, show_default=True,
     help="Malformed rows tolerated; past that the input is refused with a summary and nothing is written.",
 )
-def score(tracks: Path, out: Path | None, plot_dir: Path | None, m: int, min_frames: int, max_errors: int) -> None:
+def score(tracks: Path, out: Path | None, plot_dir: Path | None, max_errors: int, **kw: Any) -> None:
     """Score per-sample TRACKS (parquet or JSONL; one row per sample).
 
     Malformed rows are reported (row number and field) and skipped; the other rows are scored,
@@ -47,7 +48,8 @@ def score(tracks: Path, out: Path | None, plot_dir: Path | None, m: int, min_fra
     out = check_output_file(check_output_suffix(out or tracks.with_name(tracks.stem + ".scores.jsonl")))
     if plot_dir:
         check_output_dir(plot_dir, "--plot")
-    report = score_rows(read_tracks(tracks), m=m, min_frames=min_frames, max_errors=max_errors)
+    settings = ScoreConfig(**field_kwargs(ScoreConfig, kw))
+    report = score_rows(read_tracks(tracks), m=settings.m, min_frames=settings.min_frames, max_errors=max_errors)
     if not report.rows and not report.errors:
         raise DataError(f"{tracks} holds no rows: give a parquet or JSONL file with one row per sample "
                         "(animal_boxes, object_boxes, and initial/final or prompt)")
@@ -69,7 +71,7 @@ def score(tracks: Path, out: Path | None, plot_dir: Path | None, m: int, min_fra
 
 def _write(report: ScoreReport, out: Path) -> None:
     """The scores and their correctness curve, both or neither."""
-    from dsr.builders.folder import atomic_write_text
+    from dsr.layout import atomic_write_text
     from dsr.scoring.tracks import write_rows
 
     write_rows(report.rows, out)

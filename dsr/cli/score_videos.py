@@ -1,4 +1,8 @@
-"""``dsr score-videos``: score any model's videos against a prompts dataset → `samples` and `pairs`."""
+"""``dsr score-videos``: score any model's videos against a prompts dataset → `samples` and `pairs`.
+
+The options are generated from :class:`~dsr.builders.score_videos.ScoreVideosConfig`; the
+tracker's from the trackers' configs.
+"""
 
 from __future__ import annotations
 
@@ -8,41 +12,37 @@ from typing import Any
 
 import click
 
+from dsr.builders.score_videos import ScoreVideosConfig
+from dsr.cli._dataclass_options import OptionStyle, dataclass_options, field_kwargs
 from dsr.cli._options import (
     deviation_line,
-    paper_exact_option,
     preflight_push_options,
     push_from_options,
     push_options,
     tracker_kwargs,
     tracker_options,
 )
+from dsr.tracking import TRACKERS
+
+_STYLE = OptionStyle(names={"splits": "--split"},
+                     types={"out": click.Path(file_okay=False), "mapping": click.Path(exists=True, dir_okay=False)})
 
 
 @click.command("score-videos")
-@click.argument("videos", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--prompts", required=True, help="Dataset folder or Hub repo id with a `prompts` config.")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Dataset folder to add `samples` and `pairs` to.")
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="CSV/JSON with file,prompt_id,seed (instead of matching file names).")
-@click.option("--split", "splits", multiple=True, default=("train", "test"), show_default=True, help="Prompt splits to match (repeatable).")
-@click.option("--model-name", default="file", show_default=True, help="Name of the model that made the videos (stored per sample).")
-@tracker_options("grounded-sam2", ("grounded-sam2", "sam3", "annotations"))
-@paper_exact_option
-@click.option("--tau-train", default=0.7, show_default=True, help="Winner/loser threshold of the pairs.")
+@click.argument("videos", type=click.Path(exists=True, file_okay=False))
+@dataclass_options(ScoreVideosConfig, only=("prompts", "out", "mapping", "splits", "model_name"), style=_STYLE)
+@tracker_options(TRACKERS.names())
+@dataclass_options(ScoreVideosConfig, only=("paper_exact", "tau_train"), style=_STYLE)
 @push_options()
 def score_videos(**kw: Any) -> None:
     """Track and score the mp4 files in VIDEOS (named <prompt_id>[_F81]_seed<NN>.mp4 or mapped)."""
-    from dsr.builders.score_videos import ScoreVideosConfig, score_videos
+    from dsr.builders.score_videos import score_videos
     from dsr.cards import sanitize_command
     from dsr.fileio import check_output_dir
 
     check_output_dir(kw["out"])
-    config = ScoreVideosConfig(
-        videos=str(kw["videos"]), prompts=kw["prompts"], out=str(kw["out"]), splits=tuple(kw["splits"]),
-        mapping=str(kw["mapping"]) if kw["mapping"] else None, tracker=kw["tracker"],
-        tracker_options=tracker_kwargs(kw), model_name=kw["model_name"], tau_train=kw["tau_train"],
-        paper_exact=kw["paper_exact"], command=sanitize_command(["dsr", *sys.argv[1:]]),
-    )
+    config = ScoreVideosConfig(**field_kwargs(ScoreVideosConfig, kw), tracker_options=tracker_kwargs(kw),
+                               command=sanitize_command(["dsr", *sys.argv[1:]]))
     preflight_push_options(kw, need_version=True)  # before tracking every video, not after
     result = score_videos(config)
     counts = result.matching.counts()

@@ -28,6 +28,7 @@ from dsr.errors import ConfigError
 from dsr.generation.base import Annotations, GeneratedVideo
 from dsr.limits import check_video_size
 from dsr.prompts import DSRPrompt, Relation
+from dsr.scoring.geometry import box_tuple
 
 __all__ = ["DEFAULT_WEIGHTS", "SCENARIOS", "SyntheticConfig", "SyntheticGenerator", "scene_boxes"]
 
@@ -63,7 +64,8 @@ class SyntheticConfig:
                 f"{self.num_frames} frames of {self.height}×{self.width} at {self.fps} fps"
             )
         check_video_size(self.num_frames, self.height, self.width, "SyntheticConfig")
-        unknown = sorted(((set(self.weights) | {self.scenario}) - {None, CYCLE}) - set(SCENARIOS))
+        named = set(self.weights) | ({self.scenario} if self.scenario is not None else set())
+        unknown = sorted(named - {CYCLE} - set(SCENARIOS))
         if unknown:
             raise ConfigError(f"unknown synthetic scenario(s) {unknown}: choose from {', '.join(SCENARIOS)}")
         if self.scenario is None and sum(self.weights.values()) <= 0:
@@ -241,5 +243,5 @@ def _detections(prompt: DSRPrompt, animal: np.ndarray, obj: np.ndarray,
         found = [(prompt.animal, animal[t]), (prompt.object, obj[t])]
         if second is not None:
             found.append((prompt.animal, second[t]))
-        out.append(tuple((label, tuple(float(v) for v in box)) for label, box in found if not np.isnan(box).any()))
+        out.append(tuple((label, box_tuple(box)) for label, box in found if not np.isnan(box).any()))
     return tuple(out)

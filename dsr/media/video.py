@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dsr.errors import ConfigError, DataError
+from dsr.errors import ConfigError, DataError, EmptyVideoError
 
 __all__ = ["EncodeConfig", "decode_video", "encode_video", "probe_frame_count"]
 
@@ -25,7 +25,8 @@ class EncodeConfig:
     """How videos are stored."""
 
     codec: str = field(default="libx264", metadata={"help": "FFmpeg video encoder"})
-    crf: int = field(default=18, metadata={"help": "constant rate factor (0 lossless … 51 worst)"})
+    crf: int = field(default=18, metadata={
+        "help": "x264 quality of the stored mp4: constant rate factor, 0 lossless … 51 worst."})
     preset: str = field(default="medium", metadata={"help": "x264 speed/size preset (ultrafast … veryslow)"})
     pix_fmt: str = field(default="yuv420p", metadata={"help": "pixel format; yuv420p plays everywhere"})
 
@@ -77,27 +78,28 @@ def encode_video(frames: np.ndarray, fps: int, config: EncodeConfig | None = Non
 def _source(video: bytes | str | Path) -> Any:
     if isinstance(video, (bytes, bytearray)):
         if not video:
-            raise DataError("video is empty (0 bytes)")
+            raise EmptyVideoError("video is empty (0 bytes)")
         return io.BytesIO(bytes(video))
     path = Path(video)
     if not path.is_file():
         raise DataError(f"video file {path} does not exist")
     if path.stat().st_size == 0:
-        raise DataError(f"video file {path} is empty (0 bytes)")
+        raise EmptyVideoError(f"video file {path} is empty (0 bytes)")
     return str(path)
 
 
 def decode_video(video: bytes | str | Path) -> tuple[np.ndarray, float]:
     """Frames (T, H, W, 3) uint8 and the frame rate of an mp4 (bytes or path).
 
-    Raises :class:`DataError` when the data is not a readable video or has no frames.
+    Raises :class:`EmptyVideoError` when it holds no frames (0 bytes, no video stream, zero
+    frames), :class:`DataError` when it is not a readable video.
     """
     import av
 
     try:
         with av.open(_source(video)) as container:
             if not container.streams.video:
-                raise DataError("file has no video stream (zero frames to score)")
+                raise EmptyVideoError("file has no video stream (zero frames to score)")
             stream = container.streams.video[0]
             rate = float(stream.average_rate or stream.base_rate or 0.0)
             frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
@@ -106,7 +108,7 @@ def decode_video(video: bytes | str | Path) -> tuple[np.ndarray, float]:
             raise
         raise DataError(f"video is not readable ({type(exc).__name__}: {exc})") from None
     if not frames:
-        raise DataError("video has zero frames")
+        raise EmptyVideoError("video has zero frames")
     return np.stack(frames), rate
 
 

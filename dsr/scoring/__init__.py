@@ -6,7 +6,7 @@ Pure numpy: importing this package never imports torch.
 from __future__ import annotations
 
 from dsr.scoring.correctness import DEFAULT_THRESHOLDS, CorrectnessCurve, correctness
-from dsr.scoring.dsr_score import DSRScore, DSRScoreBatch, dsr_score, dsr_scores
+from dsr.scoring.dsr_score import DSRScore, DSRScoreBatch, ScoreConfig, dsr_score, dsr_scores
 from dsr.scoring.geometry import ssr_score, ssr_scores, usable_mask
 from dsr.scoring.plots import plot_correctness, plot_ssr_curves
 from dsr.scoring.validity import (
@@ -28,6 +28,7 @@ __all__ = [
     "DSRScoreBatch",
     "FrameClass",
     "LabelMatcher",
+    "ScoreConfig",
     "Validity",
     "ValidityConfig",
     "classify_frames",

@@ -22,13 +22,34 @@ import numpy as np
 
 from dsr.errors import ConfigError
 from dsr.prompts.model import Relation
-from dsr.scoring.geometry import SSRPlanes, as_boxes, degenerate_mask, ssr_planes
+from dsr.scoring.geometry import BoxesLike, SSRPlanes, as_boxes, degenerate_mask, ssr_planes
 
-__all__ = ["DEFAULT_M", "DEFAULT_MIN_FRAMES", "DSRScore", "DSRScoreBatch", "dsr_score", "dsr_scores"]
+__all__ = [
+    "DEFAULT_M",
+    "DEFAULT_MIN_FRAMES",
+    "DSRScore",
+    "DSRScoreBatch",
+    "ScoreConfig",
+    "dsr_score",
+    "dsr_scores",
+]
 
 DEFAULT_M = 3
 DEFAULT_MIN_FRAMES = 20
 TOO_FEW_FRAMES = "too_few_frames"
+
+
+@dataclass(frozen=True)
+class ScoreConfig:
+    """DSR-Score settings (SPEC §4)."""
+
+    m: int = field(default=DEFAULT_M, metadata={"help": "Frames averaged for r_init and r_f."})
+    min_frames: int = field(
+        default=DEFAULT_MIN_FRAMES, metadata={"help": "Usable frames below which a video is invalid."}
+    )
+
+    def __post_init__(self) -> None:
+        _check(self.m, self.min_frames)
 
 
 @dataclass(frozen=True)
@@ -207,8 +228,8 @@ def dsr_scores(
 
 
 def dsr_score(
-    animal_boxes: object,
-    object_boxes: object,
+    animal_boxes: BoxesLike,
+    object_boxes: BoxesLike,
     initial: Relation | str,
     final: Relation | str,
     *,

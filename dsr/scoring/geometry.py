@@ -8,8 +8,8 @@ the relation's axis, and ``d`` the centre offset along that axis normalized by t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple, TypeAlias
 
 import numpy as np
 
@@ -18,7 +18,9 @@ from dsr.prompts.model import Relation
 __all__ = [
     "AXES",
     "SSRPlanes",
+    "BoxesLike",
     "as_boxes",
+    "box_tuple",
     "degenerate_mask",
     "ssr_planes",
     "ssr_score",
@@ -34,13 +36,23 @@ AXES: dict[Relation, tuple[float, float]] = {
 }
 
 
-def as_boxes(boxes: object) -> np.ndarray:
+#: Boxes as callers hold them: an array (..., 4), or a sequence of xyxy boxes with None for absent.
+BoxesLike: TypeAlias = "np.ndarray | Iterable[Sequence[float] | None]"
+
+
+def box_tuple(values: Iterable[float]) -> tuple[float, float, float, float]:
+    """Four numbers as an xyxy box of floats."""
+    x1, y1, x2, y2 = (float(v) for v in values)
+    return x1, y1, x2, y2
+
+
+def as_boxes(boxes: BoxesLike) -> np.ndarray:
     """Convert a sequence of boxes (None for absent) into a float array of shape (..., 4) with NaN
     rows for absent boxes."""
     if isinstance(boxes, np.ndarray):
         arr = boxes.astype(np.float64, copy=False)
     else:
-        rows = [[np.nan] * 4 if b is None else list(b) for b in boxes]  # type: ignore[union-attr]
+        rows = [[np.nan] * 4 if b is None else list(b) for b in boxes]
         arr = np.asarray(rows, dtype=np.float64) if rows else np.zeros((0, 4))
     if arr.shape[-1:] != (4,):
         raise ValueError(f"boxes must have shape (..., 4) in xyxy order, got {arr.shape}")

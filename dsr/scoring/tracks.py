@@ -202,6 +202,10 @@ def _too_many(errors: list[str], read: int, good: int) -> TooManyRowErrors:
                             "rows, or raise --max-errors")
 
 
+#: A well-formed row: the row, its animal and object boxes (N, 4), its initial and final relation.
+_Parsed = tuple[dict[str, Any], np.ndarray, np.ndarray, Relation, Relation]
+
+
 def score_rows(
     rows: Iterable[tuple[int, dict[str, Any] | DataError]],
     *,
@@ -213,7 +217,7 @@ def score_rows(
 
     ``rows`` is consumed lazily: once more than ``max_errors`` rows are malformed, reading stops
     and :class:`TooManyRowErrors` summarizes them (None: no limit)."""
-    good: list[tuple[dict[str, Any], np.ndarray, np.ndarray, Relation, Relation]] = []
+    good: list[_Parsed] = []
     errors: list[str] = []
     for read, (number, row) in enumerate(rows, start=1):
         try:
@@ -228,17 +232,17 @@ def score_rows(
     return ScoreReport(out, errors, correctness([r["dsr_score"] for r in out]))
 
 
-def _score_batch(good: list, m: int, min_frames: int) -> list[dict[str, Any]]:  # type: ignore[type-arg]
+def _score_batch(good: list[_Parsed], m: int, min_frames: int) -> list[dict[str, Any]]:
     if not good:
         return []
-    n = max(len(a) for _, a, *_ in good)
+    n = max(len(g[1]) for g in good)
     animal = np.full((len(good), n, 4), np.nan)
     obj = np.full((len(good), n, 4), np.nan)
-    for i, (_, a, o, *_rest) in enumerate(good):
+    for i, (_, a, o, _initial, _final) in enumerate(good):
         animal[i, : len(a)], obj[i, : len(o)] = a, o
     batch = dsr_scores(animal, obj, [g[3] for g in good], [g[4] for g in good], m=m, min_frames=min_frames)
     out = []
-    for i, (row, a, *_rest) in enumerate(good):
+    for i, (row, a, _o, _initial, _final) in enumerate(good):
         result = batch.item(i).to_dict()
         result["ssr_initial"] = result["ssr_initial"][: len(a)]
         result["ssr_final"] = result["ssr_final"][: len(a)]

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from dsr.tracking.base import DEVIATIONS, TRACKERS, Detection, Tracker, TrackResult
+from dsr.tracking.base import DEFAULT_TRACKER, DEVIATIONS, TRACKERS, Detection, Tracker, TrackResult
 
-__all__ = ["DEVIATIONS", "TRACKERS", "Detection", "TrackResult", "Tracker"]
+__all__ = ["DEFAULT_TRACKER", "DEVIATIONS", "TRACKERS", "Detection", "TrackResult", "Tracker"]

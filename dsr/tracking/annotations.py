@@ -16,6 +16,7 @@ import numpy as np
 
 from dsr.generation.base import Annotations
 from dsr.prompts import DSRPrompt
+from dsr.scoring.geometry import box_tuple
 from dsr.scoring.validity import (
     FrameClass,
     ValidityConfig,
@@ -73,7 +74,7 @@ class AnnotationTracker:
         validity = classify_frames(labels, prompt.animal, prompt.object, self.validity,
                                    label_match=self.config.label_match)
         detections = tuple(
-            tuple(Detection(label, tuple(float(v) for v in box)) for label, box in frame)  # type: ignore[arg-type]
+            tuple(Detection(label, box_tuple(box)) for label, box in frame)
             for frame in annotations.detections
         )
         return TrackResult(

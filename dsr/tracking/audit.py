@@ -22,6 +22,7 @@ import numpy as np
 
 from dsr.errors import ConfigError
 from dsr.limits import MAX_SEEDS_PER_PROMPT, check_max, check_video_size
+from dsr.paper_exact import TRACKER_PRESET_HELP
 from dsr.prompts import DSRPrompt, DSRType
 from dsr.scoring import ValidityConfig, dsr_score
 from dsr.tracking.base import DEVIATIONS, Tracker, TrackResult
@@ -35,16 +36,18 @@ _PAIRS = (("cat", "bench"), ("dog", "box"), ("fox", "rock"), ("rabbit", "stump")
 class AuditConfig:
     """Which synthetic videos to audit on and how to score them."""
 
-    seeds: int = field(default=2, metadata={"help": "videos per DSR type (seeds 0..N-1)"})
-    num_frames: int = field(default=24, metadata={"help": "frames per synthetic video"})
+    seeds: int = field(default=2, metadata={"help": "Synthetic videos per DSR type (seeds 0..N-1)."})
+    num_frames: int = field(default=24, metadata={"help": "Frames per video."})
     height: int = field(default=64, metadata={"help": "frame height"})
     width: int = field(default=96, metadata={"help": "frame width"})
-    scenario: str | None = field(default=None, metadata={"help": "force one synthetic scenario (None: mixed)"})
+    scenario: str | None = field(default=None, metadata={"help": "Force one synthetic scenario [default: mixed]."})
     tau: float = field(default=0.7, metadata={"help": "Correct@τ threshold whose flips are counted"})
     m: int = field(default=3, metadata={"help": "DSR-Score m"})
     min_frames: int = field(default=20, metadata={"help": "DSR-Score minimum usable frames"})
     validity: ValidityConfig = field(default_factory=ValidityConfig, metadata={"help": "validity rules of the truth side"})
-    paper_exact: bool = field(default=False, metadata={"help": "whether the audited tracker was built with the authors' behaviour (recorded in the report)"})
+    paper_exact: bool = field(default=False, metadata={
+        "help": f"The audited tracker has the authors' behaviour wherever ours differs, recorded in the report: "
+                f"{TRACKER_PRESET_HELP}. Refused with sam3."})
 
     def __post_init__(self) -> None:
         if isinstance(self.validity, dict):
@@ -92,7 +95,7 @@ class AuditReport:
             kept = [v for v in values if v is not None and np.isfinite(v)]
             return float(np.mean(kept)) if kept else None
 
-        both = [x for x in s if x.truth_score is not None and x.tracker_score is not None]
+        both = [(x.truth_score, x.tracker_score) for x in s if x.truth_score is not None and x.tracker_score is not None]
         changed = {f"changed_by_{name}": sum(name in x.deviations for x in s) for name in DEVIATIONS}
         return {
             "samples": len(s),
@@ -101,7 +104,7 @@ class AuditReport:
             "animal_missed_frames": mean([x.animal_missed for x in s]),
             "validity_agreement": mean([float(x.truth_valid == x.tracker_valid) for x in s]),
             "frame_class_agreement": mean([x.frame_class_agreement for x in s]),
-            "score_mae": mean([abs(x.truth_score - x.tracker_score) for x in both]),  # type: ignore[operator]
+            "score_mae": mean([abs(truth - tracked) for truth, tracked in both]),
             "scored_on_both": len(both),
             f"correct@{tau}_flip_rate": mean([float(a != b) for a, b in (x.correct(tau) for x in s)]),
             "changed_by_deviations": sum(bool(x.deviations) for x in s),

@@ -12,8 +12,8 @@ from dsr.prompts import DSRPrompt
 from dsr.registry import Registry
 from dsr.scoring.validity import Validity
 
-__all__ = ["DEVIATIONS", "LABEL_MATCH", "LOST_TRACK", "TRACKERS", "Detection", "TrackResult", "Tracker",
-           "label_match_deviation"]
+__all__ = ["DEFAULT_TRACKER", "DEVIATIONS", "LABEL_MATCH", "LOST_TRACK", "TRACKERS", "Detection", "TrackResult",
+           "Tracker", "label_match_deviation"]
 
 #: Rules of ours that go beyond the authors' code (SPEC §3); a sample lists those that changed it.
 LABEL_MATCH = "label_match"
@@ -69,6 +69,9 @@ class Tracker(Protocol):
         """Track the prompt's animal and object over uint8 frames of shape (T, H, W, 3)."""
         ...
 
+
+#: The tracker of the paper's pipeline, used unless another is chosen.
+DEFAULT_TRACKER = "grounded-sam2"
 
 TRACKERS = Registry(
     "tracker",

@@ -45,12 +45,12 @@ __all__ = ["GroundedSam2Config", "GroundedSam2Tracker", "key_frame_boxes"]
 class GroundedSam2Config(ModelTrackerConfig):
     """Models, thresholds and validity rules of the ``grounded-sam2`` tracker."""
 
-    detector: str = field(default=DEFAULT_DETECTOR, metadata={"help": "Grounding DINO Hub id or local directory"})
-    sam2: str = field(default=DEFAULT_SAM2, metadata={"help": "SAM2 video Hub id or local directory"})
-    box_threshold: float = field(default=0.4, metadata={"help": "detector box threshold"})
-    text_threshold: float = field(default=0.3, metadata={"help": "detector text threshold"})
-    batch_size: int = field(default=8, metadata={"help": "frames per detector forward pass"})
-    mask_threshold: float = field(default=0.0, metadata={"help": "SAM2 mask logit threshold"})
+    detector: str = field(default=DEFAULT_DETECTOR, metadata={"help": "Grounding DINO Hub id or local directory."})
+    sam2: str = field(default=DEFAULT_SAM2, metadata={"help": "SAM2 video Hub id or local directory."})
+    box_threshold: float = field(default=0.4, metadata={"help": "Detector box threshold."})
+    text_threshold: float = field(default=0.3, metadata={"help": "Detector text threshold."})
+    batch_size: int = field(default=8, metadata={"help": "Frames per detector forward pass."})
+    mask_threshold: float = field(default=0.0, metadata={"help": "SAM2 mask logit threshold."})
     lost_track_fraction: float = field(default=0.9, metadata={"help": "a mask covering more of the frame than this (and not at the key frame) is a lost track and dropped; 1.0 turns the rule off (the authors keep every box)"})
     label_match: str = field(default="normalized", metadata={"help": "normalized: detector labels matched after case, plural and head-noun normalization; exact: the authors' sorted(labels) == sorted([animal, object])", "choices": ["normalized", "exact"]})
 
@@ -107,10 +107,9 @@ class GroundedSam2Tracker:
                                label_match_deviation(validity))
         boxes = key_frame_boxes(detections, validity, prompt)
         prop = self.propagator.propagate(arr, validity.key_frame, boxes)
-        return self._result(prop, validity, detections)
+        return self._result(prop, validity, validity.key_frame, detections)
 
-    def _result(self, prop: Propagation, validity: Validity, detections: FrameDetections) -> TrackResult:
-        key = int(validity.key_frame)  # type: ignore[arg-type]
+    def _result(self, prop: Propagation, validity: Validity, key: int, detections: FrameDetections) -> TrackResult:
         notes: dict[str, Any] = {"tracked": True, "key_frame": key}
         boxes = prop.boxes.copy()
         for k, role in enumerate(("animal", "object")):
@@ -123,15 +122,17 @@ class GroundedSam2Tracker:
                 notes.setdefault("empty_mask_frames", {})[role] = empty.tolist()
         if not prop.visited.all():  # cannot happen with forward+backward; say so if it does
             notes["unvisited_frames"] = np.flatnonzero(~prop.visited).tolist()
-        lost = (LOST_TRACK,) if "lost_track_frames" in notes else ()
-        return TrackResult(boxes[0], boxes[1], validity, detections, notes, label_match_deviation(validity) + lost)
+        lost_rule = (LOST_TRACK,) if "lost_track_frames" in notes else ()
+        return TrackResult(boxes[0], boxes[1], validity, detections, notes, label_match_deviation(validity) + lost_rule)
 
 
 def key_frame_boxes(detections: FrameDetections, validity: Validity, prompt: DSRPrompt) -> list[tuple[float, ...]]:
     """The animal's and the object's detected boxes on the key frame, in that order."""
     matcher = LabelMatcher(prompt.animal, prompt.object)
     found: dict[str, Detection] = {}
-    for det in detections[int(validity.key_frame)]:  # type: ignore[arg-type]
+    if validity.key_frame is None:
+        raise DataError("the video has no key frame (it is invalid): there are no key-frame boxes")
+    for det in detections[validity.key_frame]:
         name = matcher.match(det.label)
         if name is not None:
             found[name] = det

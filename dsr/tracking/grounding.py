@@ -17,8 +17,9 @@ import numpy as np
 from dsr.errors import ConfigError
 from dsr.generation.base import Annotations
 from dsr.limits import MAX_BATCH_SIZE, check_max
+from dsr.scoring.geometry import box_tuple
 from dsr.tracking.base import Detection
-from dsr.tracking.models import check_dtype, load_cached, resolve_device, resolve_dtype
+from dsr.tracking.models import check_dtype, load_pretrained, resolve_device
 
 __all__ = [
     "DEFAULT_DETECTOR",
@@ -88,15 +89,8 @@ class GroundingDetector:
         return out
 
     def _load(self) -> tuple[Any, Any]:
-        cfg = self.config
-
-        def load() -> tuple[Any, Any]:
-            from transformers import AutoModelForZeroShotObjectDetection, AutoProcessor
-
-            model = AutoModelForZeroShotObjectDetection.from_pretrained(cfg.model, dtype=resolve_dtype(cfg.dtype))
-            return model.to(self.device).eval(), AutoProcessor.from_pretrained(cfg.model)
-
-        return load_cached("grounding", cfg.model, self.device, cfg.dtype, load)  # type: ignore[no-any-return]
+        return load_pretrained("grounding", "AutoModelForZeroShotObjectDetection", "AutoProcessor",
+                               self.config.model, self.device, self.config.dtype)
 
     def detect(
         self, frames: np.ndarray, animal: str, obj: str, annotations: Annotations | None = None
@@ -134,7 +128,7 @@ def _frame_detections(result: dict[str, Any]) -> tuple[Detection, ...]:
     scores = result["scores"].float().cpu().numpy()
     labels = result["text_labels"]
     return tuple(
-        Detection(str(label).strip(), tuple(float(v) for v in box), float(score))  # type: ignore[arg-type]
+        Detection(str(label).strip(), box_tuple(box), float(score))
         for label, box, score in zip(labels, boxes, scores, strict=True)
     )
 
@@ -155,7 +149,7 @@ class AnnotationDetector:
         if annotations is None:
             return tuple(() for _ in range(len(frames)))
         return tuple(
-            tuple(Detection(label, tuple(float(v) for v in box)) for label, box in frame)  # type: ignore[arg-type]
+            tuple(Detection(label, box_tuple(box)) for label, box in frame)
             for frame in annotations.detections
         )
 

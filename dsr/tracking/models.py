@@ -25,6 +25,7 @@ __all__ = [
     "DTYPES",
     "clear_model_cache",
     "load_cached",
+    "load_pretrained",
     "lost_track_frames",
     "mask_area_fraction",
     "masks_to_boxes",
@@ -59,15 +60,16 @@ def resolve_dtype(name: str) -> torch.dtype:
 
     if name not in DTYPES:
         raise ConfigError(f"dtype {name!r} is not supported: choose one of {', '.join(DTYPES)}")
-    return getattr(torch, name)  # type: ignore[no-any-return]
+    return getattr(torch, name)
 
 
 @dataclass(frozen=True)
 class ModelTrackerConfig:
     """Settings every model-based tracker shares: device, dtype and the validity rules."""
 
-    device: str | None = field(default=None, metadata={"help": "torch device; None: cuda:<LOCAL_RANK> when present, else cpu"})
-    dtype: str = field(default="float32", metadata={"help": "float32, float16 or bfloat16"})
+    device: str | None = field(default=None, metadata={
+        "help": "torch device [default: cuda:<LOCAL_RANK> when present, else cpu]."})
+    dtype: str = field(default="float32", metadata={"help": "Model dtype.", "choices": DTYPES})
     validity: ValidityConfig = field(default_factory=ValidityConfig, metadata={"help": "frame-count rules of SPEC §3"})
 
     def __post_init__(self) -> None:
@@ -99,6 +101,22 @@ def load_cached(kind: str, model_id: str, device: str, dtype: str, loader: Calla
     return _CACHE[key]
 
 
+def load_pretrained(kind: str, model_class: str, processor_class: str, model_id: str, device: str,
+                    dtype: str) -> tuple[Any, Any]:
+    """``(model, processor)`` of the transformers classes named ``model_class`` and
+    ``processor_class`` from ``model_id`` (a Hub id or a local directory): the model in ``dtype``
+    on ``device``, in eval mode; loaded once per process (:func:`load_cached`)."""
+
+    def load() -> tuple[Any, Any]:
+        import transformers
+
+        model = getattr(transformers, model_class).from_pretrained(model_id, dtype=resolve_dtype(dtype))
+        return model.to(device).eval(), getattr(transformers, processor_class).from_pretrained(model_id)
+
+    loaded: tuple[Any, Any] = load_cached(kind, model_id, device, dtype, load)
+    return loaded
+
+
 def clear_model_cache() -> None:
     """Forget every cached model (frees memory once the last reference is gone)."""
     _CACHE.clear()
@@ -114,7 +132,7 @@ def masks_to_boxes(masks: np.ndarray) -> np.ndarray:
     if arr.ndim != 3:
         raise ValueError(f"masks must have shape (N, H, W), got {arr.shape}")
     out = np.full((arr.shape[0], 4), np.nan)
-    rows, cols = arr.any(axis=2), arr.any(axis=1)
+    rows, cols = np.asarray(arr.any(axis=2)), np.asarray(arr.any(axis=1))
     for i in range(arr.shape[0]):
         ys, xs = np.flatnonzero(rows[i]), np.flatnonzero(cols[i])
         if ys.size:

@@ -16,7 +16,7 @@ import numpy as np
 from dsr.errors import ConfigError
 from dsr.tracking.models import (
     check_dtype,
-    load_cached,
+    load_pretrained,
     mask_area_fraction,
     masks_to_boxes,
     resolve_device,
@@ -64,15 +64,8 @@ class Sam2Propagator:
         return {**asdict(self.config), "device": self.device}
 
     def _load(self) -> tuple[Any, Any]:
-        cfg = self.config
-
-        def load() -> tuple[Any, Any]:
-            from transformers import Sam2VideoModel, Sam2VideoProcessor
-
-            model = Sam2VideoModel.from_pretrained(cfg.model, dtype=resolve_dtype(cfg.dtype))
-            return model.to(self.device).eval(), Sam2VideoProcessor.from_pretrained(cfg.model)
-
-        return load_cached("sam2-video", cfg.model, self.device, cfg.dtype, load)  # type: ignore[no-any-return]
+        return load_pretrained("sam2-video", "Sam2VideoModel", "Sam2VideoProcessor", self.config.model,
+                               self.device, self.config.dtype)
 
     def propagate(
         self, frames: np.ndarray, key_frame: int, boxes: Sequence[Sequence[float]]

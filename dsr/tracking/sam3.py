@@ -19,11 +19,12 @@ import numpy as np
 from dsr.errors import ConfigError
 from dsr.generation.base import Annotations
 from dsr.prompts import DSRPrompt
+from dsr.scoring.geometry import box_tuple
 from dsr.scoring.validity import FrameClass, Validity, decide_validity
 from dsr.tracking.base import Detection, TrackResult
 from dsr.tracking.models import (
     ModelTrackerConfig,
-    load_cached,
+    load_pretrained,
     masks_to_boxes,
     resolve_device,
     resolve_dtype,
@@ -51,7 +52,7 @@ FrameInstances = dict[str, list[Instance]]
 class Sam3Config(ModelTrackerConfig):
     """Model and thresholds of the ``sam3`` tracker."""
 
-    model: str = field(default=DEFAULT_SAM3, metadata={"help": "Hub id or local directory of a SAM3 video checkpoint (facebook/sam3 is gated)"})
+    model: str = field(default=DEFAULT_SAM3, metadata={"help": "SAM3 video Hub id or local directory (facebook/sam3 is gated)."})
     score_threshold: float | None = field(default=None, metadata={"help": "detection score threshold; None keeps the checkpoint's (0.5)"})
     new_det_threshold: float | None = field(default=None, metadata={"help": "score needed to start a new track; None keeps the checkpoint's (0.7)"})
 
@@ -106,15 +107,8 @@ class Sam3Tracker:
         return {**asdict(self.config), "tracker": self.name, "device": self.device}
 
     def _load(self) -> tuple[Any, Any]:
-        cfg = self.config
-
-        def load() -> tuple[Any, Any]:
-            from transformers import Sam3VideoModel, Sam3VideoProcessor
-
-            model = Sam3VideoModel.from_pretrained(cfg.model, dtype=resolve_dtype(cfg.dtype))
-            return model.to(self.device).eval(), Sam3VideoProcessor.from_pretrained(cfg.model)
-
-        return load_cached("sam3-video", cfg.model, self.device, cfg.dtype, load)  # type: ignore[no-any-return]
+        return load_pretrained("sam3-video", "Sam3VideoModel", "Sam3VideoProcessor", self.config.model,
+                               self.device, self.config.dtype)
 
     def track(
         self, frames: np.ndarray, prompt: DSRPrompt, annotations: Annotations | None = None
@@ -129,10 +123,10 @@ class Sam3Tracker:
         if not validity.valid or validity.key_frame is None:
             empty = np.full((len(instances), 4), np.nan)
             return TrackResult(empty, empty.copy(), validity, detections, {"tracked": False})
-        return self._result(instances, validity, detections)
+        return self._result(instances, validity, validity.key_frame, detections)
 
-    def _result(self, instances: list[FrameInstances], validity: Validity, detections: tuple) -> TrackResult:  # type: ignore[type-arg]
-        key = int(validity.key_frame)  # type: ignore[arg-type]
+    def _result(self, instances: list[FrameInstances], validity: Validity, key: int,
+                detections: tuple[tuple[Detection, ...], ...]) -> TrackResult:
         animal, many_a = select_boxes(instances, "animal", key)
         obj, many_o = select_boxes(instances, "object", key)
         notes: dict[str, Any] = {"tracked": True, "key_frame": key,
@@ -179,5 +173,5 @@ def _frame_instances(post: dict[str, Any], animal: str, obj: str) -> FrameInstan
         for oid in post["prompt_to_obj_ids"].get(text, []):
             i = row[int(oid)]
             if np.isfinite(boxes[i]).all():  # the non-overlap constraint can empty a mask
-                found[role].append(Instance(int(oid), float(scores[i]), tuple(float(v) for v in boxes[i])))  # type: ignore[arg-type]
+                found[role].append(Instance(int(oid), float(scores[i]), box_tuple(boxes[i])))
     return found

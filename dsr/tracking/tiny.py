@@ -15,7 +15,7 @@ random; the only deliberate choices are the ones that make them *run* (SPEC §8)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = ["TINY_WORDS", "save_tiny_grounding_dino", "save_tiny_sam2_video", "save_tiny_sam3_video"]
 
@@ -48,7 +48,7 @@ def save_tiny_grounding_dino(
     import torch
     from transformers import (
         BertConfig,
-        BertTokenizerFast,
+        BertTokenizer,
         GroundingDinoConfig,
         GroundingDinoForObjectDetection,
         GroundingDinoImageProcessor,
@@ -58,7 +58,8 @@ def save_tiny_grounding_dino(
 
     vocab = _bert_vocab(TINY_WORDS)
     backbone = SwinConfig(image_size=image_size, patch_size=4, embed_dim=16, depths=[1, 1, 1, 1],
-                          num_heads=[1, 1, 2, 2], window_size=4, out_indices=[2, 3, 4])
+                          num_heads=[1, 1, 2, 2], window_size=4)
+    backbone.out_indices = [2, 3, 4]  # a backbone property: sets out_features too
     text = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                       intermediate_size=37, max_position_embeddings=64)
     config = GroundingDinoConfig(
@@ -69,7 +70,7 @@ def save_tiny_grounding_dino(
     torch.manual_seed(seed)
     model = GroundingDinoForObjectDetection(config).eval()
     size = {"shortest_edge": image_size, "longest_edge": image_size}
-    processor = GroundingDinoProcessor(GroundingDinoImageProcessor(size=size), BertTokenizerFast(vocab=vocab))
+    processor = GroundingDinoProcessor(GroundingDinoImageProcessor(size=size), BertTokenizer(vocab=vocab))
     if script is not None:
         _script_grounding_dino(model, processor, *script, image_size=image_size)
     return _save(model, processor, path)
@@ -146,7 +147,7 @@ def _cxcywh(box: tuple[float, float, float, float]) -> tuple[float, float, float
     return ((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1)
 
 
-def _sam2_like_memory(hidden: int, grid: int) -> dict[str, object]:
+def _sam2_like_memory(hidden: int, grid: int) -> dict[str, Any]:
     """Small memory-attention/encoder settings shared by the SAM2 and SAM3 trackers."""
     return dict(
         num_maskmem=3, memory_attention_hidden_size=hidden, memory_attention_num_layers=1,
@@ -241,7 +242,7 @@ def save_tiny_sam3_video(path: str | Path, *, seed: int = 0) -> Path:
     text = CLIPTextConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, projection_dim=32,
                           num_hidden_layers=1, num_attention_heads=2, max_position_embeddings=32,
                           bos_token_id=0, eos_token_id=1, pad_token_id=1)
-    small = dict(hidden_size=hidden, num_attention_heads=2, intermediate_size=64)
+    small: dict[str, Any] = dict(hidden_size=hidden, num_attention_heads=2, intermediate_size=64)
     detector = Sam3Config(
         vision_config=vision, text_config=text,
         geometry_encoder_config=Sam3GeometryEncoderConfig(num_layers=1, **small),
@@ -250,12 +251,13 @@ def save_tiny_sam3_video(path: str | Path, *, seed: int = 0) -> Path:
         mask_decoder_config=Sam3MaskDecoderConfig(hidden_size=hidden, num_upsampling_stages=3, num_attention_heads=2),
     )
     tracker = Sam3TrackerVideoConfig(
-        vision_config=vision, image_size=size,
+        vision_config=vision,
         prompt_encoder_config=Sam3TrackerVideoPromptEncoderConfig(hidden_size=hidden, image_size=size, patch_size=patch, mask_input_channels=4),
         mask_decoder_config=Sam3TrackerVideoMaskDecoderConfig(hidden_size=hidden, mlp_dim=64, num_hidden_layers=1,
                                                               num_attention_heads=2, iou_head_hidden_dim=32),
         **_sam2_like_memory(hidden, grid),
     )
+    tracker.image_size = size  # a property (not an __init__ argument) that also sizes the vision config
     config = Sam3VideoConfig(detector_config=detector, tracker_config=tracker, hotstart_delay=0,
                              low_res_mask_size=4 * grid, score_threshold_detection=0.0, new_det_thresh=0.0)
     torch.manual_seed(seed)
@@ -268,9 +270,15 @@ def save_tiny_sam3_video(path: str | Path, *, seed: int = 0) -> Path:
     return _save(model, processor, path)
 
 
-def _save(model: object, processor: object, path: str | Path) -> Path:
+class _Pretrained(Protocol):
+    """A transformers model or processor."""
+
+    def save_pretrained(self, save_directory: str | Path) -> Any: ...
+
+
+def _save(model: _Pretrained, processor: _Pretrained, path: str | Path) -> Path:
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)  # type: ignore[attr-defined]
-    processor.save_pretrained(out)  # type: ignore[attr-defined]
+    model.save_pretrained(out)
+    processor.save_pretrained(out)
     return out

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsr.builders.folder import atomic_write_bytes
 from dsr.errors import DataError, ModelLoadError, model_load_errors
+from dsr.layout import atomic_write_bytes
 
 if TYPE_CHECKING:
     import torch

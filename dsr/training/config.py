@@ -17,6 +17,7 @@ once, tagged, to ``hub_model_id``) and ``gradient_checkpointing`` through transf
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from transformers import TrainingArguments
@@ -30,8 +31,11 @@ __all__ = ["SpatialAlignConfig"]
 PRIVATE_FIELDS = ("hub_token", "push_to_hub_token", "logging_dir", "output_dir", "resume_from_checkpoint")
 
 
+# SpatialAlignOptions widens TrainingArguments' bf16 and gradient_accumulation_steps to Optional
+# (None: derive them); __post_init__ resolves both before TrainingArguments sees them. A checker
+# reads that as incompatible base classes, which by design they are until then.
 @dataclass
-class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):
+class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):  # type: ignore[misc]
     """All settings of a SpatialAlign run (see ``dsr train --help``)."""
 
     def __post_init__(self) -> None:
@@ -70,7 +74,21 @@ class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):
     @property
     def total_batch_size(self) -> int:
         """Pairs per optimizer step over all devices."""
-        return self.per_device_train_batch_size * self.gradient_accumulation_steps * max(1, self.world_size)
+        return self.per_device_train_batch_size * self.accumulation_steps * max(1, self.world_size)
+
+    @property
+    def accumulation_steps(self) -> int:
+        """``gradient_accumulation_steps`` as resolved by ``__post_init__`` (never None after it)."""
+        if self.gradient_accumulation_steps is None:
+            raise ConfigError("gradient_accumulation_steps is unset: build the config with SpatialAlignConfig(...)")
+        return self.gradient_accumulation_steps
+
+    @property
+    def output_path(self) -> Path:
+        """``output_dir`` as a path (``__post_init__`` refuses a config without one)."""
+        if self.output_dir is None:
+            raise ConfigError("output_dir is not set: give the folder for the adapter and checkpoints (--output-dir)")
+        return Path(self.output_dir)
 
     def public_dict(self) -> dict[str, Any]:
         """The settings without secrets or local paths (for training_config.json and the card)."""

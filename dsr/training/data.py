@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from dsr.builders.folder import BUILD_RECORD, DatasetFolder, data_glob
+from dsr.builders.folder import DatasetFolder
 from dsr.errors import DataError
+from dsr.layout import BUILD_RECORD, data_glob
 
 __all__ = ["DatasetSource", "PairSet", "PromptPairs", "load_pair_set", "resolve_dataset"]
 

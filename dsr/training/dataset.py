@@ -34,7 +34,7 @@ class NoiseSettings:
     shared_noise: bool = False
 
 
-class PairDraws(torch.utils.data.Dataset):  # type: ignore[type-arg]
+class PairDraws(torch.utils.data.Dataset[dict[str, Any]]):
     """``num_draws`` pair draws, each a dict of tensors ready for the SpatialAlign step."""
 
     def __init__(self, pairs: PairSet, cache: CacheIndex, *, num_draws: int, seed: int,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 
@@ -43,7 +43,7 @@ class SpatialAlignModel(torch.nn.Module):
 
     @property
     def dtype(self) -> torch.dtype:
-        return self.transformer.dtype  # type: ignore[no-any-return]
+        return self.transformer.dtype
 
     def forward(self, noisy: torch.Tensor, timestep: torch.Tensor, text: torch.Tensor,
                 sequential: bool = False) -> torch.Tensor:
@@ -55,14 +55,14 @@ class SpatialAlignModel(torch.nn.Module):
     def _predict(self, noisy: torch.Tensor, timestep: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         dtype = self.transformer.dtype
         return self.transformer(hidden_states=noisy.to(dtype), timestep=timestep,
-                                encoder_hidden_states=text.to(dtype), return_dict=False)[0]  # type: ignore[no-any-return]
+                                encoder_hidden_states=text.to(dtype), return_dict=False)[0]
 
 
 def resolve_dtype(name: str, use_cpu: bool = False) -> torch.dtype:
     """``auto`` → bfloat16 on CUDA, float32 on the CPU; otherwise the named dtype."""
     if name == "auto":
         return torch.bfloat16 if torch.cuda.is_available() and not use_cpu else torch.float32
-    return getattr(torch, name)  # type: ignore[no-any-return]
+    return getattr(torch, name)
 
 
 def load_transformer(config: SpatialAlignConfig) -> Any:
@@ -98,7 +98,9 @@ def add_lora(model: Any, config: SpatialAlignConfig) -> list[str]:
     from peft import LoraConfig
 
     targets = expand_targets(model, list(config.lora_target_modules))
-    model.add_adapter(LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+    # peft annotates lora_alpha as int but uses it as a number (scaling = alpha / r): a float works
+    alpha = cast(int, config.lora_alpha)
+    model.add_adapter(LoraConfig(r=config.lora_rank, lora_alpha=alpha, lora_dropout=config.lora_dropout,
                                  init_lora_weights=True, target_modules=targets))
     for param in lora_parameters(model).values():
         param.data = param.data.to(torch.float32)

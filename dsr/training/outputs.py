@@ -23,8 +23,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsr.builders.folder import atomic_write_text
 from dsr.cards import mask_secrets, render_model_card
+from dsr.layout import atomic_write_text
 
 if TYPE_CHECKING:
     from dsr.training.config import SpatialAlignConfig

@@ -149,7 +149,7 @@ def train(config: SpatialAlignConfig, *, command: str = "dsr train", precompute_
     from accelerate import PartialState
 
     state = PartialState()
-    out = Path(config.output_dir)
+    out = config.output_path
     out.mkdir(parents=True, exist_ok=True)
     lock = exclusive_lock(out / LOCK, f"output folder {out}") if state.is_main_process else contextlib.nullcontext()
     with lock:

@@ -20,15 +20,18 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from transformers import Trainer
 
 from dsr.training.loss import dpo_zo_loss
 from dsr.training.model import load_lora, save_lora
+
+if TYPE_CHECKING:
+    from dsr.training.config import SpatialAlignConfig
 
 __all__ = ["SpatialAlignTrainer", "collate_draws"]
 
@@ -53,14 +56,23 @@ class SpatialAlignTrainer(Trainer):
         self._metrics: dict[str, list[float]] = defaultdict(list)
         self._draw_log: list[dict[str, Any]] = []
 
+    @property
+    def spatial_args(self) -> SpatialAlignConfig:
+        """``self.args`` as what this trainer is built with: the Trainer types it as
+        ``TrainingArguments``, which lacks the SpatialAlign fields."""
+        return cast("SpatialAlignConfig", self.args)
+
     # -- data ------------------------------------------------------------------------------
     def _get_train_sampler(self, train_dataset: Any = None) -> torch.utils.data.Sampler[int]:
-        return torch.utils.data.SequentialSampler(train_dataset if train_dataset is not None else self.train_dataset)
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        if not isinstance(dataset, Sized):  # PairDraws has a length; None or a stream would not
+            raise ValueError("Trainer: training requires a train_dataset with a length (map-style).")
+        return torch.utils.data.SequentialSampler(dataset)
 
     # -- the step --------------------------------------------------------------------------
     def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False,
                      num_items_in_batch: Any = None) -> Any:
-        args = self.args
+        args = self.spatial_args
         x0 = torch.cat([inputs["x0_chosen"], inputs["x0_rejected"]])
         noise = torch.cat([inputs["noise_chosen"], inputs["noise_rejected"]])
         sigma = inputs["sigma"].repeat(2).view(-1, *([1] * (x0.dim() - 1)))
@@ -86,7 +98,7 @@ class SpatialAlignTrainer(Trainer):
         (called on the unwrapped module: DDP has nothing to synchronize here)."""
         base = self.accelerator.unwrap_model(model)
         with _adapters_disabled(base.transformer), torch.no_grad():
-            return base(noisy, timestep, text, sequential=sequential)  # type: ignore[no-any-return]
+            return base(noisy, timestep, text, sequential=sequential)
 
     # -- logging ---------------------------------------------------------------------------
     def _record(self, metrics: dict[str, torch.Tensor], inputs: dict[str, Any]) -> None:
@@ -96,7 +108,7 @@ class SpatialAlignTrainer(Trainer):
         for name, value in zip(names, values.tolist(), strict=True):
             self._metrics[name].append(value)
         self._metrics["timestep"].append(float(inputs["timestep"].float().mean()))
-        if self.args.log_pair_draws:
+        if self.spatial_args.log_pair_draws:
             rank = self.args.process_index
             for i, k in enumerate(inputs["draw"]):
                 self._draw_log.append({"step": self.state.global_step + 1, "rank": rank, "draw": int(k),
@@ -113,7 +125,7 @@ class SpatialAlignTrainer(Trainer):
     def _flush_draws(self) -> None:
         if not self._draw_log:
             return
-        path = Path(self.args.output_dir) / "pair_draws" / f"rank-{self.args.process_index}.jsonl"
+        path = self.spatial_args.output_path / "pair_draws" / f"rank-{self.args.process_index}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
             fh.writelines(json.dumps(d) + "\n" for d in self._draw_log)
@@ -123,7 +135,7 @@ class SpatialAlignTrainer(Trainer):
     def _save(self, output_dir: str | None = None, state_dict: dict[str, Any] | None = None) -> None:
         if not self.args.should_save:
             return
-        folder = Path(output_dir or self.args.output_dir)
+        folder = Path(output_dir) if output_dir else self.spatial_args.output_path
         folder.mkdir(parents=True, exist_ok=True)
         save_lora(self.accelerator.unwrap_model(self.model).transformer, folder)
 

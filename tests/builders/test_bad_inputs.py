@@ -170,7 +170,7 @@ def test_build_prompts_absurd_sizes_are_refused_up_front(tmp_path: Path, args: l
 
 
 def test_base_url_with_credentials_still_sends_the_api_key(tmp_path: Path, openai_server, monkeypatch,
-                                                            caplog) -> None:  # type: ignore[no-untyped-def]
+                                                            caplog) -> None:
     from servers.openai import prompt_responder
 
     key = "sk-test-abcdefghijklmnop"

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from servers.openai import Reply, prompt_responder
 
+import dsr
 from dsr.builders.folder import DatasetFolder
-from dsr.builders.prompt_splits import quotas
 from dsr.builders.prompts import PROMPT_COLUMNS, PromptBuildConfig, build_prompts
 from dsr.errors import ConfigError, DataError
 from dsr.prompts import DSRPrompt, DSRType, parse_prompt
@@ -31,10 +31,11 @@ def load(folder: Path):
 def test_template_build_is_balanced_disjoint_and_loadable(tmp_path):
     out = tmp_path / tmp_path.name
     result = build_prompts(PromptBuildConfig(out=out, n_train=31, n_test=12, seed=3, command="dsr build-prompts x"))
-    assert result.counts["train"] == {t.code: q for t, q in quotas(31).items()}
+    assert result.counts["train"] == {"LT": 6, "TL": 5, "RT": 5, "LR": 5, "TR": 5, "RL": 5}  # the 31st to type A
     assert result.counts["test"] == {t.code: 2 for t in DSRType}
     ds = load(out)
-    assert list(ds["train"].features) == list(PROMPT_COLUMNS)
+    assert list(ds["train"].features) == ["prompt_id", "prompt", "scene", "animal", "object", "initial", "final",
+                                          "dsr_type", "dsr_letter", "verb", "split", "source", "source_id"]
     assert all(f.dtype == "string" for f in ds["train"].features.values())
     train, test = ds["train"].to_list(), ds["test"].to_list()
     assert {r["prompt"] for r in train}.isdisjoint(r["prompt"] for r in test)
@@ -55,7 +56,7 @@ def test_card_and_build_record(tmp_path):
     assert all(f"`{c}`" in card for c in PROMPT_COLUMNS)
     assert "| left→right (`LR`) | D | 1 | 1 |" in card and 'load_dataset("' in card
     record = json.loads((out / "dsr_build.json").read_text())
-    assert record["format_version"] >= 1 and record["dsr_version"]
+    assert (record["format_version"], record["dsr_version"]) == (2, dsr.__version__)
     assert record["configs"]["prompts"]["settings"]["seed"] == 0
 
 
@@ -85,7 +86,11 @@ def _record():
      ({"disjoint": "scene"}, "disjoint"), ({"backend": "file"}, "--input"),
      ({"backend": "openai", "backend_options": {"concurrency": 0}}, "concurrency"),
      ({"backend": "openai", "backend_options": {"timeout": -1}}, "timeout=-1"),
-     ({"backend": "openai", "backend_options": {"max_retries": -2}}, "max_retries=-2")],
+     ({"backend": "openai", "backend_options": {"max_retries": -2}}, "max_retries=-2"),
+     ({"backend": "gpt"}, "unknown prompt backend 'gpt': choose one of file, openai, template"),
+     ({"backend": "openai", "backend_options": {"modle": "gpt-4o"}},
+      "unknown prompt backend option modle for 'openai': it takes model, base_url"),
+     ({"backend": "template", "backend_options": {"model": "x"}}, "it takes oversample")],
 )
 def test_config_validation(tmp_path, kwargs, match):
     with pytest.raises(ConfigError, match=match):

@@ -8,12 +8,13 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from _videos_helpers import TINY, prompt_records, write_prompts
+from reference_score import reference_score
 
 from dsr.builders.folder import DatasetFolder
 from dsr.builders.videos import VideoBuildConfig, build_videos
 
 
-def _config(tmp: Path, prompts: Path, **kw) -> VideoBuildConfig:  # type: ignore[no-untyped-def]
+def _config(tmp: Path, prompts: Path, **kw) -> VideoBuildConfig:
     opts = {"generator": "synthetic", "generator_options": {**TINY, "scenario": "cycle"},
             "tracker": "annotations", "samples_per_prompt": 10}
     opts.update(kw)
@@ -30,7 +31,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _table(root: Path, config: str) -> list[dict]:  # type: ignore[type-arg]
+def _table(root: Path, config: str) -> list[dict]:
     files = DatasetFolder(root).data_files(config, "train")
     rows = [r for f in files for r in pq.read_table(f).to_pylist()]
     return rows
@@ -56,17 +57,25 @@ def test_every_validity_reason_appears_with_the_right_scenario(built: Path) -> N
         assert r["valid"] or "frames" in r["reason_detail"]
 
 
+def test_stored_scores_are_the_reference_scores_of_the_stored_boxes(built: Path) -> None:
+    rows = [r for r in _table(built, "samples") if r["num_frames"]]
+    assert len(rows) == 40
+    for r in rows:
+        ref = reference_score(r["animal_boxes"], r["object_boxes"], r["initial"], r["final"])
+        expected = ref.score if r["valid"] else None  # a sample invalid by the detections has no score
+        assert r["dsr_score"] == (None if expected is None else pytest.approx(expected, abs=1e-9)), r["sample_id"]
+        assert r["n_usable_frames"] == ref.n_frames
+
+
 def test_follower_scores_high_and_reverse_mover_low(built: Path) -> None:
     import json
 
     rows = [r for r in _table(built, "samples") if r["dsr_type"] in ("LR", "RL")]
-    assert rows
+    by_scenario: dict[str, list[float]] = {}
     for r in rows:
-        scenario = json.loads(r["generator_settings"])["scenario"]
-        if scenario == "follow":
-            assert r["dsr_score"] >= 0.9
-        if scenario == "reverse":
-            assert r["dsr_score"] <= 0.1
+        by_scenario.setdefault(json.loads(r["generator_settings"])["scenario"], []).append(r["dsr_score"])
+    assert by_scenario["follow"] and by_scenario["reverse"]
+    assert min(by_scenario["follow"]) >= 0.9 and max(by_scenario["reverse"]) <= 0.1  # clear winner and loser
 
 
 def test_rows_are_complete_and_sorted(built: Path) -> None:

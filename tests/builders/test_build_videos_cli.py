@@ -14,7 +14,7 @@ ARGS = ["--generator", "synthetic", "--tracker", "annotations", "--seeds", "0-2"
         "--generator-opt", "scenario=cycle"]
 
 
-def test_cli_builds_pushes_and_loads_by_tag(tmp_path: Path, hub, hub_token: str) -> None:  # type: ignore[no-untyped-def]
+def test_cli_builds_pushes_and_loads_by_tag(tmp_path: Path, hub, hub_token: str) -> None:
     import datasets
 
     prompts = write_prompts(tmp_path / "ds", prompt_records(2))

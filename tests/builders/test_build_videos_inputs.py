@@ -42,7 +42,7 @@ def _zero_frame_mp4() -> bytes:
         (None, "video_missing", "no video"),
     ],
 )
-def test_bad_video_is_an_invalid_sample(tmp_path: Path, video, reason: str, words: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_video_is_an_invalid_sample(tmp_path: Path, video, reason: str, words: str) -> None:
     if video == "__empty_file__":
         video = tmp_path / "empty.mp4"
         video.write_bytes(b"")
@@ -55,13 +55,19 @@ def test_bad_video_is_an_invalid_sample(tmp_path: Path, video, reason: str, word
     assert row["dsr_score"] is None and row["num_frames"] == 0 and row["video"] is None
 
 
+def test_the_reason_follows_the_error_type_not_the_words_of_its_message(tmp_path: Path) -> None:
+    # the message names the path, which holds the word "empty": still unreadable, not empty
+    row = build_sample(RECORD, 0, tmp_path / "empty" / "missing.mp4", AnnotationTracker())
+    assert (row["reason"], row["valid"]) == ("video_unreadable", False)
+
+
 def test_truncated_video_file_is_invalid(tmp_path: Path) -> None:
     gen = SyntheticGenerator(**TINY)
     good = build_sample(RECORD, 0, gen.generate_one(parse_prompt(RECORD["prompt"]), 0), AnnotationTracker())
     path = tmp_path / "cut.mp4"
-    path.write_bytes(good["video"]["bytes"][:300])
+    path.write_bytes(good["video"]["bytes"][:300])  # the header is cut: no stream can be opened
     row = build_sample(RECORD, 0, path, AnnotationTracker())
-    assert row["valid"] is False and row["reason"] in ("video_unreadable", "video_empty")
+    assert (row["valid"], row["reason"]) == (False, "video_unreadable")
 
 
 def test_readable_file_without_annotations_names_the_fix(tmp_path: Path) -> None:
@@ -124,10 +130,10 @@ class FlatBoxes:
 
     name = "flat"
 
-    def settings(self) -> dict:  # type: ignore[type-arg]
+    def settings(self) -> dict:
         return {}
 
-    def track(self, frames, prompt, annotations=None):  # type: ignore[no-untyped-def]
+    def track(self, frames, prompt, annotations=None):
         import numpy as np
 
         from dsr.scoring import FrameClass, decide_validity

@@ -41,7 +41,7 @@ with held:
 """
 
 
-def _config(root: Path, **kw) -> VideoBuildConfig:  # type: ignore[no-untyped-def]
+def _config(root: Path, **kw) -> VideoBuildConfig:
     opts = {"generator": "synthetic", "generator_options": {**TINY, "scenario": "cycle"},
             "tracker": "annotations", "seeds": (0, 1)}
     opts.update(kw)
@@ -54,11 +54,11 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def hold(folder: Path) -> Iterator:  # type: ignore[type-arg]
+def hold(folder: Path) -> Iterator:
     """Start a holder process: ``hold("train", 0, 1)`` or ``hold("merge")``; returns it."""
-    procs: list[subprocess.Popen] = []  # type: ignore[type-arg]
+    procs: list[subprocess.Popen] = []
 
-    def start(*args: object) -> subprocess.Popen:  # type: ignore[type-arg]
+    def start(*args: object) -> subprocess.Popen:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), *sys.path])}
         proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder), *map(str, args)],
                                 stdout=subprocess.PIPE, text=True, env=env)
@@ -72,16 +72,16 @@ def hold(folder: Path) -> Iterator:  # type: ignore[type-arg]
         proc.wait()
 
 
-def _kill9(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
+def _kill9(proc: subprocess.Popen) -> None:
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
 
 
-def test_second_build_of_the_same_split_is_refused_at_once_and_kill9_frees_it(folder: Path, hold,  # type: ignore[no-untyped-def]
+def test_second_build_of_the_same_split_is_refused_at_once_and_kill9_frees_it(folder: Path, hold,
                                                                             monkeypatch) -> None:
     holder = hold("train", 0, 1)
 
-    def no_models(*_args):  # type: ignore[no-untyped-def]
+    def no_models(*_args):
         raise AssertionError("a refused run must not load its generator or tracker")
 
     start = time.monotonic()
@@ -96,7 +96,7 @@ def test_second_build_of_the_same_split_is_refused_at_once_and_kill9_frees_it(fo
     assert build_videos(_config(folder)).built == 4
 
 
-def test_build_with_another_shard_count_is_refused_but_the_other_shard_runs(folder: Path, hold) -> None:  # type: ignore[no-untyped-def]
+def test_build_with_another_shard_count_is_refused_but_the_other_shard_runs(folder: Path, hold) -> None:
     hold("train", 0, 2)
     with pytest.raises(BusyError, match="as shard 0 of 2: wait for it, or give this run --num-shards 2"):
         build_videos(_config(folder))
@@ -106,19 +106,19 @@ def test_build_with_another_shard_count_is_refused_but_the_other_shard_runs(fold
     assert (other.built, other.merged) == (2, None)  # shard 0 is not done: no merge yet
 
 
-def test_other_settings_are_refused_while_another_shard_is_running(folder: Path, hold) -> None:  # type: ignore[no-untyped-def]
+def test_other_settings_are_refused_while_another_shard_is_running(folder: Path, hold) -> None:
     work = WorkArea(DatasetFolder(folder))
     running = {"generator": {"name": "synthetic", "fps": 4}, "tracker": {}, "score": {}, "encode": {}}
     work.record_build("train", running, "dsr build-videos --num-shards 2 --shard-index 0")
     holder = hold("train", 0, 2)  # shard 0 has recorded its settings but finished no sample yet
     with pytest.raises(ConfigError, match="other generator"):
         build_videos(_config(folder, num_shards=2, shard_index=1))
-    assert work.build_record("train")["settings"] == running  # type: ignore[index]
+    assert work.build_record("train")["settings"] == running
     _kill9(holder)  # nobody builds with those settings any more, and no sample was made with them
     assert build_videos(_config(folder, num_shards=2, shard_index=1)).built == 2
 
 
-def test_second_merge_is_refused_and_a_build_leaves_the_merge_to_it(folder: Path, hold) -> None:  # type: ignore[no-untyped-def]
+def test_second_merge_is_refused_and_a_build_leaves_the_merge_to_it(folder: Path, hold) -> None:
     merging = hold("merge")
     built = build_videos(_config(folder))
     assert built.built == 4 and built.merged is None and not (folder / "samples").exists()
@@ -131,7 +131,7 @@ def test_second_merge_is_refused_and_a_build_leaves_the_merge_to_it(folder: Path
     assert len(list((folder / "samples").glob("*.parquet"))) == 1
 
 
-def test_score_videos_into_a_split_being_built_is_refused(folder: Path, hold, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_score_videos_into_a_split_being_built_is_refused(folder: Path, hold, tmp_path: Path) -> None:
     import numpy as np
 
     from dsr.builders.score_videos import ScoreVideosConfig, score_videos

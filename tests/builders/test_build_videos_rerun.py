@@ -15,7 +15,7 @@ from dsr.cli import main
 from dsr.errors import ConfigError
 
 
-def _config(root: Path, **kw) -> VideoBuildConfig:  # type: ignore[no-untyped-def]
+def _config(root: Path, **kw) -> VideoBuildConfig:
     opts = {"generator": "synthetic", "generator_options": {**TINY, "scenario": "cycle"},
             "tracker": "annotations", "seeds": (0, 1, 2)}
     opts.update(kw)
@@ -47,7 +47,7 @@ def test_rerun_of_a_finished_build_writes_nothing(folder: Path) -> None:
     assert _stamps(folder) == before  # no parquet, card or record rewritten
     assert again.merged is not None and again.merged.samples == {"train": 6}
     assert again.merged.pairs == first.merged.pairs
-    assert DatasetFolder(folder).config_record("samples")["command"] == "first"  # type: ignore[index]
+    assert DatasetFolder(folder).config_record("samples")["command"] == "first"
 
 
 def test_test_after_train_keeps_both_splits_prompts_and_settings(folder: Path) -> None:
@@ -90,7 +90,7 @@ def test_other_generator_settings_are_refused_before_any_work(folder: Path) -> N
 
 
 @pytest.mark.parametrize("kw", [{"limit": 0}, {"limit": -1}, {"tau_train": 2.0}, {"rows_per_shard": 0}])
-def test_bad_config_values_fail_at_once(tmp_path: Path, kw: dict) -> None:  # type: ignore[type-arg]
+def test_bad_config_values_fail_at_once(tmp_path: Path, kw: dict) -> None:
     with pytest.raises(ConfigError):
         _config(tmp_path, **kw)
 
@@ -114,9 +114,14 @@ def test_pairs_are_drawn_one_winner_one_loser_per_step(folder: Path) -> None:
 
     build_videos(_config(folder, seeds=tuple(range(10))))
     pairs = datasets.load_dataset(str(folder), "pairs", split="train")
-    scores = {r["sample_id"]: (r["valid"], r["dsr_score"])
-              for r in datasets.load_dataset(str(folder), "samples", split="train").remove_columns("video")}
-    assert len(pairs) >= 1
+    samples = datasets.load_dataset(str(folder), "samples", split="train").remove_columns("video")
+    scores = {r["sample_id"]: (r["valid"], r["dsr_score"]) for r in samples}
+    valid_scores: dict[str, list[float]] = {}
+    for r in samples:
+        valid_scores.setdefault(r["prompt_id"], []).extend([r["dsr_score"]] if r["valid"] else [])
+    # SPEC §5: a prompt takes part with two valid samples, one winner (≥ 0.7) and one loser
+    expected = sorted(p for p, s in valid_scores.items() if len(s) >= 2 and max(s) >= 0.7 > min(s))
+    assert expected and sorted(pairs["prompt_id"]) == expected
     rng = random.Random(0)
     for row in pairs:
         drawn = [draw_pair(row, rng) for _ in range(200)]

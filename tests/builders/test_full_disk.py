@@ -70,7 +70,7 @@ def clean_build(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, flo
 
 
 @pytest.mark.parametrize(("cap", "when"), [(8_000, "build"), (60_000, "merge")])
-def test_full_disk_is_one_line_and_a_rerun_completes(tmp_path: Path, clean_build, cap: int, when: str) -> None:  # type: ignore[no-untyped-def]
+def test_full_disk_is_one_line_and_a_rerun_completes(tmp_path: Path, clean_build, cap: int, when: str) -> None:
     folder = write_prompts(tmp_path / "ds", prompt_records(3))
     failed = _dsr(folder, max_file_bytes=cap)
     line = _error_line(failed)

@@ -39,7 +39,7 @@ with folder.staging("samples") as staging:
 def _holder(root: Path) -> tuple[subprocess.Popen[str], Path, Path]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(root)], stdout=subprocess.PIPE, text=True, env=env)
-    staging, tmp = (Path(p) for p in proc.stdout.readline().split())  # type: ignore[union-attr]
+    staging, tmp = (Path(p) for p in proc.stdout.readline().split())
     return proc, staging, tmp
 
 

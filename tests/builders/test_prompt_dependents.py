@@ -19,7 +19,7 @@ def _prompt_files(root: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((root / "prompts").glob("*.parquet"))}
 
 
-def _videos(root: Path, **kw) -> VideoBuildConfig:  # type: ignore[no-untyped-def]
+def _videos(root: Path, **kw) -> VideoBuildConfig:
     return VideoBuildConfig(prompts=str(root), out=str(root), generator="synthetic", tracker="annotations",
                             generator_options={"num_frames": 24, "height": 64, "width": 96}, seeds=(0,),
                             limit=2, **kw)

@@ -38,7 +38,7 @@ def test_every_pushing_command_has_the_same_push_options(command: str) -> None:
         assert option in help_text
 
 
-def test_build_videos_with_a_taken_tag_stops_before_any_sample(hub, hub_token, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_build_videos_with_a_taken_tag_stops_before_any_sample(hub, hub_token, tmp_path: Path) -> None:
     first = _tagged_repo("tester/taken-videos", tmp_path)
     root = write_prompts(tmp_path / "ds", prompt_records(1))
     args = ["build-videos", "--prompts", str(root), "--out", str(root), *VIDEO_ARGS,
@@ -52,7 +52,7 @@ def test_build_videos_with_a_taken_tag_stops_before_any_sample(hub, hub_token, t
     assert len(_finished(root)) == 2 and hub.tags("tester/taken-videos")["v1.0.0"] != first
 
 
-def test_build_videos_with_a_token_the_hub_refuses_stops_before_any_sample(hub, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_build_videos_with_a_token_the_hub_refuses_stops_before_any_sample(hub, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("HF_TOKEN", "hf_notthetoken1234567890")
     root = write_prompts(tmp_path / "ds", prompt_records(1))
     result = CliRunner().invoke(main, ["build-videos", "--prompts", str(root), "--out", str(root), *VIDEO_ARGS,
@@ -61,7 +61,7 @@ def test_build_videos_with_a_token_the_hub_refuses_stops_before_any_sample(hub, 
     assert _finished(root) == []
 
 
-def test_score_videos_checks_the_push_first_and_pushes_after(hub, hub_token, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_score_videos_checks_the_push_first_and_pushes_after(hub, hub_token, tmp_path: Path) -> None:
     from dsr.media import encode_video
 
     first = _tagged_repo("tester/taken-scores", tmp_path)
@@ -83,7 +83,7 @@ def test_score_videos_checks_the_push_first_and_pushes_after(hub, hub_token, tmp
     assert pushed != first and any(p.startswith("samples/") for p in hub.files("tester/taken-scores", pushed))
 
 
-def test_published_card_and_record_name_no_local_directory(hub, hub_token, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_published_card_and_record_name_no_local_directory(hub, hub_token, tmp_path: Path, monkeypatch) -> None:
     listing = tmp_path / "inputs" / "list.txt"
     listing.parent.mkdir()
     listing.write_text("A cat is on the left of a bench, then the cat walks to the right of the bench.\n")

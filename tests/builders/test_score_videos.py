@@ -8,14 +8,14 @@ import numpy as np
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from reference_score import reference_score
 
 from dsr.builders.folder import ConfigRecord, DatasetFolder
-from dsr.builders.samples import ScoreConfig
 from dsr.builders.score_videos import ScoreVideosConfig, match_videos, score_videos
 from dsr.errors import ConfigError
 from dsr.media import encode_video
 from dsr.prompts import DSRPrompt
-from dsr.scoring import FrameClass, decide_validity
+from dsr.scoring import FrameClass, ScoreConfig, decide_validity
 from dsr.tracking.base import TrackResult
 
 PROMPTS = {
@@ -44,14 +44,28 @@ class BrightSpotTracker:
         return TrackResult(animal, obj, validity)
 
 
+def _animal_x(direction: int, n: int) -> list[int]:
+    """Left edge of the animal square per frame: 4 → 48 moving right, 44 → 0 moving left."""
+    xs = [4 + t * 44 // (n - 1) for t in range(n)]
+    return xs if direction > 0 else [48 - x for x in xs]
+
+
 def _frames(direction: int, n: int = 24, size: int = 64) -> np.ndarray:
     frames = np.full((n, size, size, 3), 40, dtype=np.uint8)
-    frames[:, 40:48, 24:40] = (90, 60, 30)
-    for t in range(n):
-        x = 4 + t * 44 // (n - 1)
-        x = x if direction > 0 else 48 - x
-        frames[t, 30:38, x : x + 10] = 250
+    frames[:, 40:48, 24:40] = (90, 60, 30)  # the object: rows 40..47, columns 24..39
+    for t, x in enumerate(_animal_x(direction, n)):
+        frames[t, 30:38, x : x + 10] = 250  # the animal: rows 30..37, columns x..x+9
     return frames
+
+
+def _expected(direction: int, prompt_id: str, n: int = 24) -> float:
+    """The DSR-Score of ``_frames(direction)`` by the plain-Python reference, from the pixel
+    extents of the drawn squares (inclusive, as the tracker's boxes are)."""
+    prompt = PROMPTS[prompt_id]
+    animal = [[x, 30, x + 9, 37] for x in _animal_x(direction, n)]
+    ref = reference_score(animal, [[24, 40, 39, 47]] * n, prompt.initial.value, prompt.final.value)
+    assert ref.score is not None
+    return ref.score
 
 
 @pytest.fixture
@@ -116,8 +130,9 @@ def test_score_videos_writes_samples_and_pairs(videos: Path, prompts_folder: Pat
     assert result.built == 4 and result.valid == 3
     rows = pl.read_parquet(DatasetFolder(out).data_files("samples", "test")).sort("sample_id")
     by_id = {r["sample_id"]: r for r in rows.drop("video").to_dicts()}
-    assert by_id["p-lr__seed00"]["dsr_score"] > 0.9 and by_id["p-rl__seed00"]["dsr_score"] > 0.9
-    assert by_id["p-lr__seed01"]["dsr_score"] < 0.1   # moved the wrong way
+    assert by_id["p-lr__seed00"]["dsr_score"] == pytest.approx(_expected(+1, "p-lr"), abs=1e-9)
+    assert by_id["p-rl__seed00"]["dsr_score"] == pytest.approx(_expected(-1, "p-rl"), abs=1e-9)
+    assert by_id["p-lr__seed01"]["dsr_score"] == pytest.approx(_expected(-1, "p-lr"), abs=1e-9)  # the wrong way
     assert by_id["p-rl__seed03"]["valid"] is False and by_id["p-rl__seed03"]["reason"] == "video_unreadable"
     assert {r["generator"] for r in by_id.values()} == {"toy-t2v"}
     pairs = pl.read_parquet(DatasetFolder(out).data_files("pairs", "test"))
@@ -168,8 +183,7 @@ def test_a_replaced_video_is_scored_again_and_the_others_are_reused(scored: Scor
     (videos / "p-rl_seed03.mp4").write_bytes(encode_video(_frames(-1), 16))  # replaced by a good right→left video
     again = score_videos(scored, tracker=BrightSpotTracker())
     assert (again.built, again.redone, again.skipped) == (1, 1, 3)
-    valid, score = _scores(out)["p-rl__seed03"]
-    assert valid and score is not None and score > 0.9
+    assert _scores(out)["p-rl__seed03"] == (True, pytest.approx(_expected(-1, "p-rl"), abs=1e-9))
 
 
 def test_another_models_videos_under_the_same_names_replace_every_row(scored: ScoreVideosConfig,
@@ -181,16 +195,16 @@ def test_another_models_videos_under_the_same_names_replace_every_row(scored: Sc
     config = ScoreVideosConfig(videos=str(other), prompts=scored.prompts, out=scored.out)
     again = score_videos(config, tracker=BrightSpotTracker())
     assert (again.built, again.redone, again.skipped) == (4, 4, 0)
-    scores = _scores(Path(scored.out))
-    assert scores["p-lr__seed00"][1] < 0.1 and scores["p-lr__seed01"][1] > 0.9  # type: ignore[operator]
-    assert scores["p-rl__seed00"][1] < 0.1 and scores["p-rl__seed03"][1] > 0.9  # type: ignore[operator]
+    expected = {"p-lr__seed00": _expected(-1, "p-lr"), "p-lr__seed01": _expected(+1, "p-lr"),
+                "p-rl__seed00": _expected(+1, "p-rl"), "p-rl__seed03": _expected(-1, "p-rl")}
+    assert _scores(Path(scored.out)) == {k: (True, pytest.approx(v, abs=1e-9)) for k, v in expected.items()}
     record = DatasetFolder(Path(scored.out)).config_record("samples")
     assert record is not None and record["settings"]["test"]["videos"] == "…/other-model"
 
 
 @pytest.mark.parametrize(("change", "needle"), [({"model_name": "other-t2v"}, "other model_name settings"),
                                                 ({"score": ScoreConfig(m=5)}, "score.m: 3 → 5")])
-def test_other_settings_into_the_same_out_are_refused(scored: ScoreVideosConfig, change: dict, needle: str) -> None:  # type: ignore[type-arg]
+def test_other_settings_into_the_same_out_are_refused(scored: ScoreVideosConfig, change: dict, needle: str) -> None:
     before = _scores(Path(scored.out))
     config = ScoreVideosConfig(videos=scored.videos, prompts=scored.prompts, out=scored.out, **change)
     with pytest.raises(ConfigError, match=needle) as err:

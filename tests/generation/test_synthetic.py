@@ -19,7 +19,7 @@ def test_same_seed_same_video_and_seeds_differ() -> None:
     c, = gen.generate(PROMPT, [6])
     assert np.array_equal(a.frames, b.frames) and a.frames.dtype == np.uint8
     assert not np.array_equal(a.frames, c.frames)
-    assert a.settings["scenario"] in SCENARIOS and a.seed == 5
+    assert a.annotations is not None and a.settings["scenario"] == a.annotations.scenario and a.seed == 5
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

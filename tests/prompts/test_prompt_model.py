@@ -14,12 +14,12 @@ def _prompt(**changes: object) -> DSRPrompt:
         verb="jumps",
     )
     fields.update(changes)
-    return DSRPrompt(**fields)  # type: ignore[arg-type]
+    return DSRPrompt(**fields)
 
 
 @pytest.mark.parametrize("value", ["left", "LEFT", " Left ", Relation.LEFT])
 def test_relation_coerce_accepts_enum_and_names_in_any_case(value: object) -> None:
-    assert Relation.coerce(value) is Relation.LEFT  # type: ignore[arg-type]
+    assert Relation.coerce(value) is Relation.LEFT
 
 
 def test_relation_coerce_rejects_unknown_word_naming_it() -> None:
@@ -107,7 +107,7 @@ def test_stable_id_depends_only_on_the_normalized_sentence() -> None:
 
 def test_prompts_are_frozen() -> None:
     with pytest.raises(AttributeError):
-        _prompt().animal = "dog"  # type: ignore[misc]
+        _prompt().animal = "dog"
 
 
 def test_normalize_sentence() -> None:

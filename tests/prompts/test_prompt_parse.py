@@ -73,7 +73,7 @@ def test_rejects_non_dsr_text_naming_the_problem(text: str, message: str) -> Non
 
 def test_rejects_non_strings() -> None:
     with pytest.raises(PromptParseError, match="empty prompt"):
-        parse_prompt(None)  # type: ignore[arg-type]
+        parse_prompt(None)
 
 
 @pytest.mark.parametrize("dsr_type", list(DSRType))

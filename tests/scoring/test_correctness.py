@@ -42,7 +42,7 @@ def test_serialization_and_table() -> None:
     data = curve.to_dict()
     assert data["correctness"][7] == 0.5 and data["n_invalid"] == 1
     head, row = curve.table().splitlines()
-    assert head.split()[1:] == [f"{t:.1f}" for t in DEFAULT_THRESHOLDS]
+    assert head.split()[1:] == ["0.0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"]
     assert row.split()[1] == "0.500"
 
 

@@ -23,7 +23,7 @@ def test_worked_check_of_the_spec() -> None:
 
 @pytest.mark.parametrize("relation", [Relation.LEFT, "left", "LEFT", " Left"])
 def test_relation_given_as_enum_or_name(relation: object) -> None:
-    assert ssr_score(ANIMAL, OBJECT, relation) == 1.0  # type: ignore[arg-type]
+    assert ssr_score(ANIMAL, OBJECT, relation) == 1.0
 
 
 def test_vertical_case_is_normalized_by_mean_height() -> None:
@@ -67,9 +67,9 @@ def test_distance_is_clipped_to_one() -> None:
 )
 def test_unusable_frame_raises_value_error(animal: object) -> None:
     with pytest.raises(ValueError, match="unusable frame"):
-        ssr_score(animal, OBJECT, "left")  # type: ignore[arg-type]
+        ssr_score(animal, OBJECT, "left")
     with pytest.raises(ValueError, match="unusable frame"):
-        ssr_score(OBJECT, animal, "left")  # type: ignore[arg-type]
+        ssr_score(OBJECT, animal, "left")
 
 
 def test_bad_box_shape_raises() -> None:

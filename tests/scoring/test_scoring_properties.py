@@ -1,5 +1,6 @@
 """Property tests of the DSR-Score (hypothesis): range, invariances, mirroring, unusable frames,
-batch == per-video, and agreement with a plain per-frame Python reference."""
+and agreement of the vectorized batch scorer with the independent plain-Python reference of
+``tests/reference_score.py``."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from reference_score import reference_score
 
 from dsr.prompts import DSRType, Relation
-from dsr.scoring import DSRScore, dsr_score, dsr_scores, ssr_score
+from dsr.scoring import DSRScore, dsr_score, dsr_scores
 
 COMPONENTS = ("score", "r_init", "r_final", "g_init", "g_final")
 MIRROR = {Relation.LEFT: Relation.RIGHT, Relation.RIGHT: Relation.LEFT, Relation.TOP: Relation.TOP}
@@ -42,22 +44,6 @@ def _same(a: DSRScore, b: DSRScore, tol: float = 1e-9) -> None:
         assert (x is None) == (y is None), name
         if x is not None:
             assert x == pytest.approx(y, abs=tol), name
-
-
-def _reference(animal: np.ndarray, obj: np.ndarray, initial: Relation, final: Relation, m: int = 3) -> float | None:
-    """The DSR-Score as a straightforward per-frame Python loop over ssr_score."""
-    r_i, r_f = [], []
-    for a, o in zip(animal.tolist(), obj.tolist(), strict=True):
-        try:
-            r_i.append(ssr_score(a, o, initial))
-            r_f.append(ssr_score(a, o, final))
-        except ValueError:
-            continue
-    if len(r_i) < 20:
-        return None
-    r_init, r_final = sum(r_i[:m]) / m, sum(r_f[-m:]) / m
-    g_init, g_final = (r_i[0] - r_i[-1]) / 2, (r_f[-1] - r_f[0]) / 2
-    return (r_init + r_final + g_init + g_final) / 8 + 0.5
 
 
 @settings(max_examples=100, deadline=None)
@@ -129,29 +115,60 @@ def test_inserting_unusable_frames_changes_nothing(video: tuple, dsr_type: DSRTy
     _same(dsr_score(animal, obj, dsr_type.initial, dsr_type.final), base, tol=1e-12)
 
 
-@settings(max_examples=60, deadline=None)
-@given(data=st.data(), n_videos=st.integers(1, 5))
-def test_batch_equals_per_video(data: st.DataObject, n_videos: int) -> None:
-    clips = [data.draw(videos(min_frames=0, max_frames=30)) for _ in range(n_videos)]
-    types = [data.draw(_types) for _ in range(n_videos)]
-    length = max(len(a) for a, _ in clips)
+def _blank(boxes: np.ndarray, frames: set[int], kind: int) -> np.ndarray:
+    """``boxes`` with ``frames`` made unusable the ``kind``-th way of ``_UNUSABLE``."""
+    out = boxes.copy()
+    for t in (t for t in frames if t < len(out)):
+        out[t] = _UNUSABLE[kind][1]
+    return out
+
+
+def _clip(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, DSRType]:
+    """A video of 0..30 frames, some made unusable, and its DSR type."""
+    animal, obj = draw(videos(min_frames=0, max_frames=30))
+    kind = draw(st.integers(0, len(_UNUSABLE) - 1))
+    drop = draw(st.sets(st.integers(0, 29), max_size=8))
+    if _UNUSABLE[kind][0] == "animal":
+        animal = _blank(animal, drop, kind)
+    else:
+        obj = _blank(obj, drop, kind)
+    return animal, obj, draw(_types)
+
+
+def _nan_to_none(values: np.ndarray) -> list[float | None]:
+    return [None if np.isnan(v) else float(v) for v in values]
+
+
+def _approx(values: list[float | None]) -> list[object]:
+    return [None if v is None else pytest.approx(v, abs=1e-9) for v in values]
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), n_videos=st.integers(1, 6), m=st.integers(1, 5), min_frames=st.integers(1, 25))
+def test_batch_equals_the_plain_python_reference(data: st.DataObject, n_videos: int, m: int, min_frames: int) -> None:
+    clips = [_clip(data.draw) for _ in range(n_videos)]
+    length = max(len(a) for a, _, _ in clips)
     animal = np.full((n_videos, length, 4), np.nan)
     obj = np.full((n_videos, length, 4), np.nan)
-    for i, (a, o) in enumerate(clips):
+    for i, (a, o, _) in enumerate(clips):
         animal[i, : len(a)], obj[i, : len(o)] = a, o
-    batch = dsr_scores(animal, obj, [t.initial for t in types], [t.final for t in types])
-    for i, ((a, o), t) in enumerate(zip(clips, types, strict=True)):
-        _same(batch.item(i), dsr_score(a, o, t.initial, t.final), tol=1e-12)
+    batch = dsr_scores(animal, obj, [t.initial for _, _, t in clips], [t.final for _, _, t in clips],
+                       m=m, min_frames=min_frames)
+    for i, (a, o, t) in enumerate(clips):
+        ref = reference_score(a.tolist(), o.tolist(), t.initial.value, t.final.value, m=m, min_frames=min_frames)
+        assert (bool(batch.valid[i]), int(batch.n_frames[i])) == (ref.valid, ref.n_frames)
+        got = [batch.score[i], batch.r_init[i], batch.r_final[i], batch.g_init[i], batch.g_final[i]]
+        want = [ref.score, ref.r_init, ref.r_final, ref.g_init, ref.g_final]
+        if ref.valid:
+            assert got == _approx(want)
+        else:
+            assert np.isnan(batch.score[i])
+        assert _nan_to_none(batch.ssr_initial[i]) == _approx(ref.ssr_initial) + [None] * (length - len(a))
+        assert _nan_to_none(batch.ssr_final[i]) == _approx(ref.ssr_final) + [None] * (length - len(a))
 
 
-@settings(max_examples=100, deadline=None)
-@given(video=videos(min_frames=15), dsr_type=_types, drop=st.sets(st.integers(0, 39), max_size=8))
-def test_vectorized_equals_plain_python_reference(video: tuple, dsr_type: DSRType, drop: set) -> None:
-    animal = video[0].copy()
-    animal[[i for i in drop if i < len(animal)]] = np.nan
-    result = dsr_score(animal, video[1], dsr_type.initial, dsr_type.final)
-    expected = _reference(animal, video[1], dsr_type.initial, dsr_type.final)
-    if expected is None:
-        assert result.score is None
-    else:
-        assert result.score == pytest.approx(expected, abs=1e-12)
+def test_the_reference_gives_the_worked_check_of_the_spec() -> None:
+    animal, obj = [[0, 0, 10, 10]] * 40, [[20, 0, 30, 10]] * 20 + [[-20, 0, -10, 10]] * 20
+    assert reference_score(animal, obj, "left", "right").score == 1.0
+    assert reference_score(animal, obj, "right", "left").score == 0.0
+    assert reference_score(animal[:19], obj[:19], "left", "right").valid is False

@@ -40,7 +40,7 @@ def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
-def _write_jsonl(path: Path, rows: list[Any], extra_lines: list[str] = ()) -> Path:  # type: ignore[assignment]
+def _write_jsonl(path: Path, rows: list[Any], extra_lines: list[str] = ()) -> Path:
     lines = [json.dumps(r) for r in rows] + list(extra_lines)
     path.write_text("\n".join(lines) + "\n")
     return path

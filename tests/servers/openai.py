@@ -258,8 +258,8 @@ def prompt_responder(body: dict[str, Any]) -> Reply:
     from dsr.prompts import DSRPrompt
 
     text = body["messages"][1]["content"]
-    initial, final = re.search(r"initial=(\w+), final=(\w+)", text).groups()  # type: ignore[union-attr]
-    n = int(re.search(r"Write (\d+)", text).group(1))  # type: ignore[union-attr]
+    initial, final = re.search(r"initial=(\w+), final=(\w+)", text).groups()
+    n = int(re.search(r"Write (\d+)", text).group(1))
     records = []
     for i in range(n):
         fields = {"scene": f"In room {body['seed']} number {i}", "animal": "fox", "object": "stump",

@@ -24,7 +24,7 @@ SCRIPTED_BOXES = {"fox": (0.1, 0.2, 0.4, 0.6), "stump": (0.55, 0.5, 0.9, 0.85)}
 
 
 @pytest.fixture(scope="session")
-def scripted_grounding_dino(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def scripted_grounding_dino(tmp_path_factory: pytest.TempPathFactory):
     """Factory: a tiny Grounding DINO that, for ``text``, detects "fox" and "stump" at
     ``SCRIPTED_BOXES`` on every frame and nothing else (built once per text)."""
     from dsr.tracking.tiny import save_tiny_grounding_dino
@@ -80,6 +80,6 @@ def _moving_squares(n: int = 10, size: int = 64) -> np.ndarray:
 
 
 @pytest.fixture
-def moving_squares():  # type: ignore[no-untyped-def]
+def moving_squares():
     """Factory: a bright square walking left to right past a dark bar, uint8 (n, size, size, 3)."""
     return _moving_squares

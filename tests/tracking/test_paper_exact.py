@@ -49,12 +49,12 @@ class _StubSam2:
 def _tracker(validity: Any, filling: tuple[int, ...] = (), detector: Any = None, **options: Any) -> GroundedSam2Tracker:
     tracker = GroundedSam2Tracker(detector="unused", sam2="unused", validity=validity,
                                   detector_backend=detector or AnnotationDetector(), **options)
-    tracker.propagator = _StubSam2(filling)  # type: ignore[assignment]
+    tracker.propagator = _StubSam2(filling)
     return tracker
 
 
 def test_plural_labels_make_a_label_match_deviation_and_exact_mode_refuses_them(
-        moving_squares, prompt, short_validity) -> None:  # type: ignore[no-untyped-def]
+        moving_squares, prompt, short_validity) -> None:
     ann = _annotations(["Cats", "bench"], 10)
     ours = _tracker(short_validity).track(moving_squares(10), prompt, ann)
     assert ours.validity.valid and ours.deviations == ("label_match",)
@@ -67,7 +67,7 @@ def test_plural_labels_make_a_label_match_deviation_and_exact_mode_refuses_them(
 
 @pytest.mark.parametrize(("fraction", "lost"), [(0.9, [6, 7]), (1.0, [])])
 def test_lost_track_rule_and_its_off_switch(moving_squares, prompt, short_validity,
-                                            fraction: float, lost: list[int]) -> None:  # type: ignore[no-untyped-def]
+                                            fraction: float, lost: list[int]) -> None:
     tracker = _tracker(short_validity, filling=(6, 7), lost_track_fraction=fraction)
     result = tracker.track(moving_squares(10), prompt, _annotations(["cat", "bench"], 10))
     dropped = np.flatnonzero(~np.isfinite(result.animal_boxes).all(axis=1)).tolist()
@@ -121,7 +121,7 @@ def test_audit_counts_the_samples_a_deviation_changed(label_match: str, changed:
     assert [s.deviations for s in report.samples] == [("label_match",) if changed else ()] * 6
 
 
-def _audit(*args: str):  # type: ignore[no-untyped-def]
+def _audit(*args: str):
     from dsr.cli import main
 
     return CliRunner().invoke(main, ["audit-tracker", "--seeds", "1", "--frames", "6", "--size", "32x48",
@@ -133,7 +133,7 @@ def _audit(*args: str):  # type: ignore[no-untyped-def]
     (["--tracker-opt", "labelmatch=exact"], "unknown tracker option labelmatch for 'grounded-sam2'"),
     (["--size", "100000x100000"], "AuditConfig.height=100,000 exceeds the limit of 8,192"),
 ])
-def test_cli_audit_refuses_in_one_line(tmp_path, args: list[str], needle: str) -> None:  # type: ignore[no-untyped-def]
+def test_cli_audit_refuses_in_one_line(tmp_path, args: list[str], needle: str) -> None:
     res = _audit(*args, "--out", str(tmp_path / "a.json"))
     assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output
     assert res.output.strip().splitlines() == [res.output.strip()] and needle in res.output

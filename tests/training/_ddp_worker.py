@@ -18,7 +18,7 @@ class Digests(TrainerCallback):
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def on_step_end(self, args, state, control, model=None, **kwargs):  # type: ignore[no-untyped-def]
+    def on_step_end(self, args, state, control, model=None, **kwargs):
         digest = hashlib.sha256()
         for name, param in sorted(model.named_parameters()):
             if "lora_" in name:

@@ -51,7 +51,7 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def make_config(tiny_wan: Path, pairs_dataset: Path, shared_cache: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+def make_config(tiny_wan: Path, pairs_dataset: Path, shared_cache: Path, tmp_path: Path):
     """``make_config(**overrides)``: a SpatialAlignConfig of a fast tiny run in ``tmp_path/run``."""
     from dsr.training.config import SpatialAlignConfig
 

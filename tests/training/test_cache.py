@@ -15,7 +15,7 @@ from dsr.training.cache import precompute, video_tensor
 from dsr.training.data import load_pair_set, resolve_dataset
 
 
-def _inputs(config):  # type: ignore[no-untyped-def]
+def _inputs(config):
     source = resolve_dataset(config.dataset)
     return load_pair_set(source), source
 
@@ -33,7 +33,7 @@ def _video_bytes(dataset: Path, sample_id: str) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def split_run(tiny_wan, pairs_dataset, tmp_path_factory):  # type: ignore[no-untyped-def]
+def split_run(tiny_wan, pairs_dataset, tmp_path_factory):
     """A fresh cache filled by two 'ranks' one after the other: (config, pairs, rank 0's index, rank 1's)."""
     from conftest import FAST
 
@@ -48,7 +48,7 @@ def split_run(tiny_wan, pairs_dataset, tmp_path_factory):  # type: ignore[no-unt
     return config, pairs, first, on_disk, second
 
 
-def test_ranks_split_the_work(split_run) -> None:  # type: ignore[no-untyped-def]
+def test_ranks_split_the_work(split_run) -> None:
     _, pairs, first, on_disk_after_rank_0, second = split_run
     n = len(pairs.sample_ids)
     assert first.computed["latents_computed"] == (n + 1) // 2 and first.computed["text_computed"] == 2
@@ -57,7 +57,7 @@ def test_ranks_split_the_work(split_run) -> None:  # type: ignore[no-untyped-def
     assert all(p.exists() for p in [*second.latents.values(), *second.text.values()])
 
 
-def test_latents_and_embeddings_equal_an_independent_encoding(split_run, tiny_wan, pairs_dataset) -> None:  # type: ignore[no-untyped-def]
+def test_latents_and_embeddings_equal_an_independent_encoding(split_run, tiny_wan, pairs_dataset) -> None:
     import av
     from diffusers import AutoencoderKLWan, WanPipeline
 
@@ -91,7 +91,7 @@ def test_latents_and_embeddings_equal_an_independent_encoding(split_run, tiny_wa
     assert again.latents == index.latents
 
 
-def test_keys_change_with_the_checkpoint_and_the_settings(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_keys_change_with_the_checkpoint_and_the_settings(make_config, tmp_path) -> None:
     from dsr.generation.tiny import save_tiny_wan
     from dsr.training.cache import cache_spec
 

@@ -8,7 +8,7 @@ from dsr.errors import ConfigError
 from dsr.training.config import SpatialAlignConfig
 
 
-def test_defaults_follow_the_paper(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_defaults_follow_the_paper(tmp_path) -> None:
     c = SpatialAlignConfig(output_dir=str(tmp_path))
     assert (c.learning_rate, str(c.lr_scheduler_type.value), c.warmup_steps, c.max_steps) == (1e-4, "cosine", 300, 2400)
     assert c.optim.value.startswith("adamw")
@@ -25,7 +25,7 @@ def test_defaults_follow_the_paper(tmp_path) -> None:  # type: ignore[no-untyped
     assert c.remove_unused_columns is False and c.ddp_find_unused_parameters is False
 
 
-def test_effective_batch_sets_accumulation(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_effective_batch_sets_accumulation(tmp_path) -> None:
     c = SpatialAlignConfig(output_dir=str(tmp_path), effective_batch_size=12, per_device_train_batch_size=3)
     assert c.gradient_accumulation_steps == 4 and c.total_batch_size == 12
     c = SpatialAlignConfig(output_dir=str(tmp_path), effective_batch_size=None, gradient_accumulation_steps=5)
@@ -52,7 +52,7 @@ def test_effective_batch_sets_accumulation(tmp_path) -> None:  # type: ignore[no
     ({"push_to_hub": True}, "push_to_hub=True would push every checkpoint"),
     ({"max_steps": 0}, "max_steps=0"),
 ])
-def test_bad_values_name_the_field(tmp_path, overrides, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_values_name_the_field(tmp_path, overrides, message) -> None:
     with pytest.raises(ConfigError, match=message):
         SpatialAlignConfig(output_dir=str(tmp_path), **overrides)
 
@@ -62,7 +62,7 @@ def test_output_dir_is_required() -> None:
         SpatialAlignConfig()
 
 
-def test_public_settings_hold_no_secret_or_local_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_public_settings_hold_no_secret_or_local_path(tmp_path) -> None:
     c = SpatialAlignConfig(output_dir=str(tmp_path / "out"), hub_token="hf_" + "x" * 30)
     text = repr(c.public_dict())
     assert "hf_xxx" not in text and str(tmp_path) not in text

@@ -98,7 +98,7 @@ def test_missing_folder_and_revision_on_a_folder_are_refused(pairs_dataset: Path
         resolve_dataset(str(pairs_dataset), "v1.0.0")
 
 
-def test_hub_dataset_at_a_tag_reads_like_the_folder(pairs_dataset: Path, tmp_path: Path, hub, hub_token) -> None:  # type: ignore[no-untyped-def]
+def test_hub_dataset_at_a_tag_reads_like_the_folder(pairs_dataset: Path, tmp_path: Path, hub, hub_token) -> None:
     from dsr.hub import push_folder
 
     local = _copy(pairs_dataset, tmp_path / "ds")

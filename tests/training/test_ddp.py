@@ -19,11 +19,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _lines(path: Path) -> list[dict]:  # type: ignore[type-arg]
+def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_two_ranks_draw_different_pairs_and_stay_in_sync(tiny_wan, pairs_dataset, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_two_ranks_draw_different_pairs_and_stay_in_sync(tiny_wan, pairs_dataset, tmp_path) -> None:
     out = tmp_path / "ddp"
     settings = {**FAST, "output_dir": str(out), "dataset": str(pairs_dataset), "base_model": str(tiny_wan),
                 "cache_dir": str(tmp_path / "cache"), "effective_batch_size": 4, "max_steps": 2}

@@ -53,9 +53,9 @@ def test_policy_equal_to_reference_gives_log2_and_no_zo() -> None:
     assert m["rewards/accuracies"].item() == 0.0  # a margin of exactly 0 is not "> 0"
 
 
-def _reference(pw, pl, rw, rl, tw, tl, beta, clip, reg, lam):  # type: ignore[no-untyped-def]
+def _reference(pw, pl, rw, rl, tw, tl, beta, clip, reg, lam):
     """Plain-Python SPEC §6, sample by sample."""
-    def mse(a, b):  # type: ignore[no-untyped-def]
+    def mse(a, b):
         xs, ys = a.flatten().tolist(), b.flatten().tolist()
         return sum((x - y) ** 2 for x, y in zip(xs, ys, strict=True)) / len(xs)
 

@@ -26,7 +26,7 @@ def _log(folder: Path) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_wan, pairs_dataset, shared_cache, tmp_path_factory):  # type: ignore[no-untyped-def]
+def trained(tiny_wan, pairs_dataset, shared_cache, tmp_path_factory):
     """One 3-step run with default settings but the tiny sizes (shared by several tests)."""
     from conftest import FAST
 
@@ -38,7 +38,7 @@ def trained(tiny_wan, pairs_dataset, shared_cache, tmp_path_factory):  # type: i
     return config, train(config, command="dsr train --tiny")
 
 
-def test_adapters_sit_exactly_on_the_spec_modules(make_config, tiny_wan) -> None:  # type: ignore[no-untyped-def]
+def test_adapters_sit_exactly_on_the_spec_modules(make_config, tiny_wan) -> None:
     from dsr.training.model import add_lora, load_transformer
 
     model = load_transformer(make_config())
@@ -53,7 +53,7 @@ def test_adapters_sit_exactly_on_the_spec_modules(make_config, tiny_wan) -> None
         add_lora(load_transformer(make_config()), make_config(lora_target_modules=["to_k"]))
 
 
-def test_first_loss_is_log2_and_lora_changes_while_the_base_stays(trained, tiny_wan) -> None:  # type: ignore[no-untyped-def]
+def test_first_loss_is_log2_and_lora_changes_while_the_base_stays(trained, tiny_wan) -> None:
     from diffusers import WanTransformer3DModel
 
     config, result = trained
@@ -81,18 +81,18 @@ def test_first_loss_is_log2_and_lora_changes_while_the_base_stays(trained, tiny_
     assert isinstance(SpatialAlignModel(model).dtype, torch.dtype)
 
 
-class _Fixed(torch.utils.data.Dataset):  # type: ignore[type-arg]
-    def __init__(self, inner, n):  # type: ignore[no-untyped-def]
+class _Fixed(torch.utils.data.Dataset):
+    def __init__(self, inner, n):
         self.item, self.n = inner[0], n
 
     def __len__(self) -> int:
         return self.n
 
-    def __getitem__(self, k: int):  # type: ignore[no-untyped-def]
+    def __getitem__(self, k: int):
         return self.item
 
 
-def test_loss_goes_down_on_a_fixed_batch(make_config) -> None:  # type: ignore[no-untyped-def]
+def test_loss_goes_down_on_a_fixed_batch(make_config) -> None:
     from dsr.training.cache import precompute
     from dsr.training.data import load_pair_set, resolve_dataset
     from dsr.training.dataset import PairDraws
@@ -116,7 +116,7 @@ def test_loss_goes_down_on_a_fixed_batch(make_config) -> None:  # type: ignore[n
     assert margins[-1] > 0
 
 
-def test_sequential_pair_forward_matches_batched(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_sequential_pair_forward_matches_batched(make_config, tmp_path) -> None:
     a = train(make_config(output_dir=str(tmp_path / "a"), max_steps=2))
     b = train(make_config(output_dir=str(tmp_path / "b"), max_steps=2, pair_forward="sequential"))
     la, lb = _lora(tmp_path / "a"), _lora(tmp_path / "b")
@@ -129,13 +129,13 @@ class _StopAt(TrainerCallback):
     def __init__(self, step: int) -> None:
         self.step = step
 
-    def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+    def on_step_end(self, args, state, control, **kwargs):
         if state.global_step == self.step:
             control.should_training_stop = True
         return control
 
 
-def test_resume_equals_an_uninterrupted_run(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_resume_equals_an_uninterrupted_run(make_config, tmp_path) -> None:
     settings = {"max_steps": 4, "save_steps": 2, "warmup_steps": 1, "lr_scheduler_type": "cosine"}
     train(make_config(output_dir=str(tmp_path / "straight"), **settings))
     stopped = make_config(output_dir=str(tmp_path / "resumed"), **settings)
@@ -148,7 +148,7 @@ def test_resume_equals_an_uninterrupted_run(make_config, tmp_path) -> None:  # t
         assert torch.equal(straight[key], resumed[key]), key
 
 
-def test_finished_run_is_a_no_op_and_other_settings_are_refused(trained, make_config) -> None:  # type: ignore[no-untyped-def]
+def test_finished_run_is_a_no_op_and_other_settings_are_refused(trained, make_config) -> None:
     config, _ = trained
     before = _lora(Path(config.output_dir))
     again = train(make_config(output_dir=config.output_dir))
@@ -157,13 +157,13 @@ def test_finished_run_is_a_no_op_and_other_settings_are_refused(trained, make_co
         train(make_config(output_dir=config.output_dir, beta=2.0))
 
 
-def test_overwrite_output_dir_starts_afresh(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_overwrite_output_dir_starts_afresh(make_config, tmp_path) -> None:
     train(make_config(output_dir=str(tmp_path / "o"), max_steps=1, save_steps=1))
     result = train(make_config(output_dir=str(tmp_path / "o"), max_steps=1, beta=2.0, overwrite_output_dir=True))
     assert result.global_step == 1 and result.resumed_from is None
 
 
-def test_a_second_concurrent_run_is_refused(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_concurrent_run_is_refused(make_config, tmp_path) -> None:
     from dsr.locks import exclusive_lock
 
     out = tmp_path / "busy"
@@ -180,18 +180,18 @@ class _EncoderCalls(TrainerCallback):
         self.in_step = False
         self.handle = torch.nn.modules.module.register_module_forward_hook(self._hook)
 
-    def _hook(self, module, args, output):  # type: ignore[no-untyped-def]
+    def _hook(self, module, args, output):
         if self.in_step:
             self.during_steps.add(type(module).__module__)
 
-    def on_step_begin(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+    def on_step_begin(self, args, state, control, **kwargs):
         self.in_step = True
 
-    def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+    def on_step_end(self, args, state, control, **kwargs):
         self.in_step = False
 
 
-def test_training_steps_never_run_the_vae_or_the_text_encoder(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_training_steps_never_run_the_vae_or_the_text_encoder(make_config, tmp_path) -> None:
     calls = _EncoderCalls()
     try:
         train(make_config(output_dir=str(tmp_path / "hooks"), cache_dir=str(tmp_path / "fresh-cache"), max_steps=2),
@@ -202,12 +202,12 @@ def test_training_steps_never_run_the_vae_or_the_text_encoder(make_config, tmp_p
     assert not any("autoencoder" in m or "umt5" in m for m in calls.during_steps), calls.during_steps
 
 
-def test_saved_adapter_loads_into_a_fresh_pipeline_and_changes_its_output(trained, tiny_wan) -> None:  # type: ignore[no-untyped-def]
+def test_saved_adapter_loads_into_a_fresh_pipeline_and_changes_its_output(trained, tiny_wan) -> None:
     from diffusers import WanPipeline
 
     config, _ = trained
 
-    def sample(lora: bool):  # type: ignore[no-untyped-def]
+    def sample(lora: bool):
         pipe = WanPipeline.from_pretrained(str(tiny_wan))
         if lora:
             pipe.load_lora_weights(config.output_dir)
@@ -220,7 +220,7 @@ def test_saved_adapter_loads_into_a_fresh_pipeline_and_changes_its_output(traine
     assert not np.array_equal(base, adapted) and np.array_equal(adapted, again)
 
 
-def test_model_card_parses_and_its_snippet_runs(trained, tiny_wan, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_model_card_parses_and_its_snippet_runs(trained, tiny_wan, tmp_path, monkeypatch) -> None:
     import json
 
     from huggingface_hub import ModelCard
@@ -247,11 +247,11 @@ def test_model_card_parses_and_its_snippet_runs(trained, tiny_wan, tmp_path, mon
 
 
 class _Model(TrainerCallback):
-    def on_train_begin(self, args, state, control, model=None, **kwargs):  # type: ignore[no-untyped-def]
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
         self.checkpointing = model.transformer.gradient_checkpointing
 
 
-def test_activation_checkpointing_is_switched_on_the_diffusers_way(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_activation_checkpointing_is_switched_on_the_diffusers_way(make_config, tmp_path) -> None:
     seen = _Model()
     plain = train(make_config(output_dir=str(tmp_path / "plain"), max_steps=2, pair_forward="sequential"))
     ckpt = train(make_config(output_dir=str(tmp_path / "ckpt"), max_steps=2, pair_forward="sequential",
@@ -262,13 +262,13 @@ def test_activation_checkpointing_is_switched_on_the_diffusers_way(make_config, 
     assert plain.final_metrics["loss"] == pytest.approx(ckpt.final_metrics["loss"], abs=1e-6)
 
 
-def test_bf16_autocast_keeps_the_adapter_in_float32(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_bf16_autocast_keeps_the_adapter_in_float32(make_config, tmp_path) -> None:
     result = train(make_config(output_dir=str(tmp_path / "bf16"), max_steps=2, bf16=True, use_cpu=True))
     assert math.isfinite(result.final_metrics["loss"])
     assert all(v.dtype == torch.float32 for v in _lora(tmp_path / "bf16").values())
 
 
-def test_the_seed_reproduces_the_adapter(make_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_seed_reproduces_the_adapter(make_config, tmp_path) -> None:
     torch.manual_seed(123)  # whatever the process did before must not matter
     train(make_config(output_dir=str(tmp_path / "a"), max_steps=1, seed=4))
     train(make_config(output_dir=str(tmp_path / "b"), max_steps=1, seed=4))

@@ -25,4 +25,5 @@ PROMPT_BACKENDS = Registry(
         "openai": "dsr.builders.prompt_backends.openai_chat:OpenAIBackend",
         "file": "dsr.builders.prompt_backends.files:FileBackend",
     },
+    option_flag=None,  # each backend option has its own flag (--model, --input, ...)
 )

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dsr.builders.folder import atomic_write_text
+from dsr.layout import atomic_write_text
 
 __all__ = ["ResponseCache", "request_key"]
 
