@@ -122,6 +122,7 @@ def make_pairs(samples: pl.DataFrame | Iterable[Mapping[str, Any]], tau: float =
 def pair_splits(pairs: pl.DataFrame, splits: Iterable[str]) -> dict[str, Any]:
     """``datasets.Dataset`` per split of a pairs table (the typed features of :data:`PAIR_COLUMNS`);
     a split without qualifying prompts is an empty dataset."""
+    import polars as pl
     from datasets import Dataset, Features, List, Value
 
     ids, seeds, scores = List(Value("string")), List(Value("int64")), List(Value("float64"))

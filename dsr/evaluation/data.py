@@ -38,7 +38,7 @@ class EvalSource:
 def open_source(dataset: str, config: str, split: str) -> EvalSource:
     """The folder of ``dataset`` (``repo[@revision]`` downloads only the build record and this
     config's files of ``split``); a missing config or split is a DataError naming what exists."""
-    from dsr.training.data import resolve_dataset
+    from dsr.builders.dataset_source import resolve_dataset
 
     name, at, revision = dataset.partition("@")
     source = resolve_dataset(name if at else dataset, revision or None, configs=(config,), split=split)
@@ -87,7 +87,7 @@ def _decode(item: tuple[str, bytes | None]) -> tuple[str, np.ndarray | None, str
 def stream_videos(source: EvalSource, wanted: Sequence[str], group: int) -> Iterator[list[tuple[str, np.ndarray | None, str | None]]]:
     """Groups of ``group`` decoded videos ``(sample_id, frames or None, error)`` of the wanted
     samples; the next group is decoded in a background thread while the current one is used."""
-    from dsr.training.data import DatasetSource, iter_video_bytes
+    from dsr.builders.dataset_source import DatasetSource, iter_video_bytes
 
     if "video" not in _columns(source):
         raise DataError(f"`{source.config}` holds no videos (a tracks config?): the model metrics need the samples "

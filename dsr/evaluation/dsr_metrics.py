@@ -105,12 +105,12 @@ def dsr_metrics(samples: Sequence[SampleOutcome], thresholds: Sequence[float] = 
     """Correct@τ curve (τ = 0.7 always included), mean DSR-Score of the valid samples, validity."""
     scores = [s.score for s in samples]
     valid = [s.score for s in samples if s.score is not None]
-    reasons = Counter(s.reason for s in samples if s.score is None)
+    reasons = Counter(s.reason or "unknown" for s in samples if s.score is None)
     return DSRMetrics(
         n_samples=len(samples), n_prompts=len({s.prompt_id for s in samples}),
         curve=correctness(scores, _with_headline(thresholds)),
         mean_score=float(np.mean(valid)) if valid else None, n_valid=len(valid),
-        reasons=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], str(kv[0])))),
+        reasons=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
     )
 
 

@@ -17,12 +17,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dsr.scoring.geometry import as_boxes, usable_mask
+from dsr.scoring.geometry import BoxesLike, as_boxes, usable_mask
 
 __all__ = ["animal_crops", "crop_window", "id_consistency", "usable_frames"]
 
 
-def usable_frames(animal_boxes: object, object_boxes: object) -> np.ndarray:
+def usable_frames(animal_boxes: BoxesLike, object_boxes: BoxesLike) -> np.ndarray:
     """Indices of the frames whose two boxes are usable for the score (SPEC §4)."""
     animal, obj = as_boxes(animal_boxes), as_boxes(object_boxes)
     if len(animal) != len(obj):
@@ -38,7 +38,7 @@ def crop_window(box: Sequence[float], height: int, width: int) -> tuple[int, int
     return top, bottom, left, right
 
 
-def animal_crops(frames: np.ndarray, animal_boxes: object, object_boxes: object) -> list[np.ndarray]:
+def animal_crops(frames: np.ndarray, animal_boxes: BoxesLike, object_boxes: BoxesLike) -> list[np.ndarray]:
     """The animal's crop (H', W', 3) of every usable frame that the video has, in frame order."""
     animal = as_boxes(animal_boxes)
     out = []

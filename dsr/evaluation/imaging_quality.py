@@ -75,7 +75,7 @@ class ImagingQualityMetric:
     def values(self, rows: Sequence[Mapping[str, Any]], videos: Sequence[np.ndarray]) -> list[dict[str, float | None]]:
         import torch
 
-        out = []
+        out: list[dict[str, float | None]] = []
         with torch.inference_mode():
             for video in videos:
                 frames = vbench_frames(video, self.device)

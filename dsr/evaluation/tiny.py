@@ -59,6 +59,7 @@ def save_tiny_clip(path: str | Path, *, seed: int = 0, full_size: bool = False) 
 
     torch.manual_seed(seed)
     tokenizer = _clip_tokenizer()
+    extra: dict[str, Any]
     if full_size:
         vision, text, extra = REAL_SIZES["clip_vision"], REAL_SIZES["clip_text"], {"projection_dim": 512}
     else:

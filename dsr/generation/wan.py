@@ -86,10 +86,10 @@ class WanConfig:
             raise ConfigError(f"dtype={self.dtype!r}: choose auto, bfloat16, float16 or float32")
         if self.sampler not in ("unipc", "euler"):
             raise ConfigError(f"sampler={self.sampler!r}: choose unipc (diffusers' example) or euler (the authors')")
-        if self.flow_shift is None:
-            object.__setattr__(self, "flow_shift", SAMPLER_SHIFT[self.sampler])
-        if not self.flow_shift > 0:
-            raise ConfigError(f"flow_shift={self.flow_shift}: must be > 0 (the authors use 5.0)")
+        shift = SAMPLER_SHIFT[self.sampler] if self.flow_shift is None else self.flow_shift
+        object.__setattr__(self, "flow_shift", shift)
+        if not shift > 0:
+            raise ConfigError(f"flow_shift={shift}: must be > 0 (the authors use 5.0)")
         if self.lora is not None:
             parse_adapter_source(self.lora)
         if self.prompt_field not in ("prompt", "from_to"):

@@ -29,6 +29,7 @@ from typing import Any
 
 import polars as pl
 
+from dsr.builders.dataset_source import DatasetSource
 from dsr.builders.folder import WORK_DIR, DatasetFolder
 from dsr.builders.pairs import PairsResult
 from dsr.builders.prompt_backends.llm_cache import ResponseCache, request_key
@@ -50,7 +51,6 @@ from dsr.judge.pairs_vlm import vlm_pairs
 from dsr.judge.questions import Question, parse_answer, questions_for
 from dsr.judge.source import first_of_each_split, iter_videos, open_source, sample_table
 from dsr.locks import exclusive_lock
-from dsr.training.data import DatasetSource
 
 __all__ = ["Job", "JudgePlan", "JudgeResult", "judge", "plan_run"]
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import polars as pl
 
+from dsr.builders.dataset_source import DatasetSource, iter_video_bytes, resolve_dataset
 from dsr.builders.folder import DatasetFolder
 from dsr.errors import DataError
-from dsr.training.data import DatasetSource, iter_video_bytes, resolve_dataset
 
 __all__ = ["SAMPLE_FIELDS", "first_of_each_split", "iter_videos", "open_source", "sample_table"]
 

@@ -1,9 +1,7 @@
 """Training data: the preference pairs of a dataset built by ``dsr build-videos`` (SPEC §5).
 
-:func:`resolve_dataset` turns a local folder or a Hub repo id (at a revision) into a local dataset
-folder: a Hub dataset is downloaded with ``snapshot_download`` (only its build record and the data
-files of the two configs, into the Hub cache) and then read exactly like a local folder.
-:func:`load_pair_set` reads the ``pairs`` and ``samples`` configs of one split (without video
+:func:`resolve_dataset` (from :mod:`dsr.builders.dataset_source`) turns a local folder or a Hub
+repo id into a local dataset folder. :func:`load_pair_set` reads the ``pairs`` and ``samples`` configs of one split (without video
 bytes) and checks them; :class:`PairSet` holds, per qualifying prompt, its winners and losers.
 
 Pair draws (:meth:`PairSet.draw`) are a pure function of the training seed and a draw index ``k``:
@@ -16,88 +14,22 @@ exactly the draws of an uninterrupted one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from dsr.builders.dataset_source import DatasetSource, iter_video_bytes, resolve_dataset
 from dsr.builders.folder import DatasetFolder
 from dsr.errors import DataError
-from dsr.layout import BUILD_RECORD, data_glob
 
-__all__ = ["DatasetSource", "PairSet", "PromptPairs", "load_pair_set", "resolve_dataset"]
+__all__ = ["DatasetSource", "PairSet", "PromptPairs", "iter_video_bytes", "load_pair_set", "resolve_dataset"]
 
 log = logging.getLogger(__name__)
 
 #: Columns read from the samples config (the video bytes are streamed separately).
 SAMPLE_FIELDS = ("sample_id", "prompt_id", "split", "prompt", "dsr_type", "seed", "valid", "dsr_score",
                  "generator_settings")
-
-
-@dataclass(frozen=True)
-class DatasetSource:
-    """A dataset folder on disk and where it came from (for the model card)."""
-
-    root: Path
-    repo_id: str | None = None
-    revision: str | None = None
-    commit: str | None = None
-
-    def describe(self) -> dict[str, Any]:
-        """Where the data came from, without local paths when it came from the Hub."""
-        if self.repo_id:
-            return {"repo_id": self.repo_id, "revision": self.revision, "commit": self.commit}
-        return {"local_folder": self.root.name}
-
-
-def _looks_local(source: str) -> bool:
-    return source.startswith(("/", "./", "../", "~", ".")) or source.count("/") != 1 or "\\" in source
-
-
-def resolve_dataset(source: str, revision: str | None = None, *, configs: tuple[str, ...] = ("pairs", "samples"),
-                    split: str = "train", cache_dir: str | None = None) -> DatasetSource:
-    """A local dataset folder for ``source`` (a folder, or a Hub dataset repo id at ``revision``)."""
-    path = Path(source).expanduser()
-    if path.is_dir():
-        if revision:
-            raise DataError(f"--dataset-revision {revision} applies to Hub datasets; {source} is a local folder")
-        return DatasetSource(path)
-    if path.exists() or _looks_local(source):
-        raise DataError(f"dataset {source} is not a folder: give the --out folder of `dsr build-videos` "
-                        "or a Hub dataset repo id (namespace/name)")
-    return _download(source, revision, configs, split, cache_dir)
-
-
-def _download(repo_id: str, revision: str | None, configs: tuple[str, ...], split: str,
-              cache_dir: str | None) -> DatasetSource:
-    import json
-
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import (
-        HfHubHTTPError,
-        LocalEntryNotFoundError,
-        RevisionNotFoundError,
-    )
-
-    def fetch(patterns: list[str]) -> Path:
-        return Path(snapshot_download(repo_id, repo_type="dataset", revision=revision, allow_patterns=patterns,
-                                      cache_dir=cache_dir))
-
-    try:
-        root = fetch([BUILD_RECORD])
-        record = json.loads((root / BUILD_RECORD).read_text(encoding="utf-8")) if (root / BUILD_RECORD).exists() else {}
-        recs = record.get("configs", {})
-        patterns = [data_glob(c, split, (recs.get(c) or {}).get("data_fingerprints", {}).get(split)) for c in configs]
-        root = fetch([BUILD_RECORD, *patterns])
-    except RevisionNotFoundError:
-        raise DataError(f"dataset {repo_id} has no revision {revision!r}: give an existing tag, branch or commit") from None
-    except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DataError(f"cannot download dataset {repo_id}{'@' + revision if revision else ''}: {first} "
-                        "(check the repo id, HF_TOKEN for private repos, or pass a local folder)") from None
-    return DatasetSource(root, repo_id=repo_id, revision=revision or "main", commit=root.name)
 
 
 @dataclass(frozen=True)
@@ -197,15 +129,3 @@ def _check(pairs: PairSet, source: DatasetSource, pairs_config: str, split: str)
     if bad:
         raise DataError(f"{len(bad)} sample(s) in {pairs_config} are invalid in samples (first: {bad[0]}): invalid "
                         "samples never enter pairs; rebuild the pairs with `dsr build-videos --merge-only`")
-
-
-def iter_video_bytes(source: DatasetSource, wanted: set[str], *, samples_config: str = "samples",
-                     split: str = "train", batch_rows: int = 8) -> Iterator[tuple[str, bytes | None]]:
-    """(sample_id, mp4 bytes) of the wanted samples, streamed from the parquet files in small batches."""
-    import pyarrow.parquet as pq
-
-    for path in DatasetFolder(source.root).data_files(samples_config, split):
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=["sample_id", "video"]):
-            for sid, video in zip(batch.column("sample_id").to_pylist(), batch.column("video").to_pylist(), strict=True):
-                if sid in wanted:
-                    yield sid, (video or {}).get("bytes")

@@ -102,7 +102,7 @@ class SpatialAlignOptions:
     vae_tiling: bool = field(default=False, metadata=_help("Encode videos with the VAE in tiles (less memory)."))
     log_pair_draws: bool = field(default=False, metadata=_help(
         "Write every drawn pair (step, rank, prompt, winner, loser, sigma) to pair_draws/rank-N.jsonl."))
-    # -- evaluation during training (dsr.evaluation.callback) -------------------------------
+    # -- evaluation during training (dsr.training.eval_callback) -------------------------------
     eval_steps: int | None = field(default=None, metadata=_help(
         "Every N optimizer steps: sample --eval-prompts test prompts x --eval-seeds with the current adapter, "
         "track and score them as build-videos does, and log eval/correct@0.7 and eval/dsr_score (unset: off)."))

@@ -192,7 +192,7 @@ def _eval_callback(config: SpatialAlignConfig, state: Any) -> Any:
     """The ``--eval-steps`` callback (None when off), built on every rank."""
     if not config.eval_steps:
         return None
-    from dsr.evaluation.callback import make_eval_callback
+    from dsr.training.eval_callback import make_eval_callback
 
     with state.main_process_first():
         return make_eval_callback(config)

@@ -53,9 +53,9 @@ def _key_values(items: Sequence[str], option: str) -> dict[str, Any]:
 
 def eval_prompt_records(source: str, revision: str | None, limit: int) -> list[Mapping[str, Any]]:
     """The first ``limit`` test prompts of ``source`` in ``build-videos``' order."""
+    from dsr.builders.dataset_source import resolve_dataset
     from dsr.builders.prompt_source import load_prompt_records
     from dsr.builders.work import work_order
-    from dsr.training.data import resolve_dataset
 
     root = resolve_dataset(source, revision, configs=("prompts",), split="test").root
     records = work_order(load_prompt_records(root, "test"))[:limit]

@@ -1,0 +1,97 @@
+"""Where a built dataset is read from: a local folder, or a Hub dataset repo at a revision.
+
+:func:`resolve_dataset` turns either into a local dataset folder: a Hub dataset is downloaded with
+``snapshot_download`` (only its build record and the data files of the configs asked for, into the
+Hub cache) and then read exactly like a local folder. Training, evaluation, the judge and the
+report all read their input through it. :func:`iter_video_bytes` streams the mp4 bytes of chosen
+samples from the parquet files without loading the rest of the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dsr.builders.folder import DatasetFolder
+from dsr.errors import DataError
+from dsr.layout import BUILD_RECORD, data_glob
+
+__all__ = ["DatasetSource", "iter_video_bytes", "resolve_dataset"]
+
+
+@dataclass(frozen=True)
+class DatasetSource:
+    """A dataset folder on disk and where it came from (for the model card)."""
+
+    root: Path
+    repo_id: str | None = None
+    revision: str | None = None
+    commit: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """Where the data came from, without local paths when it came from the Hub."""
+        if self.repo_id:
+            return {"repo_id": self.repo_id, "revision": self.revision, "commit": self.commit}
+        return {"local_folder": self.root.name}
+
+
+def _looks_local(source: str) -> bool:
+    return source.startswith(("/", "./", "../", "~", ".")) or source.count("/") != 1 or "\\" in source
+
+
+def resolve_dataset(source: str, revision: str | None = None, *, configs: tuple[str, ...] = ("pairs", "samples"),
+                    split: str = "train", cache_dir: str | None = None) -> DatasetSource:
+    """A local dataset folder for ``source`` (a folder, or a Hub dataset repo id at ``revision``)."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        if revision:
+            raise DataError(f"--dataset-revision {revision} applies to Hub datasets; {source} is a local folder")
+        return DatasetSource(path)
+    if path.exists() or _looks_local(source):
+        raise DataError(f"dataset {source} is not a folder: give the --out folder of `dsr build-videos` "
+                        "or a Hub dataset repo id (namespace/name)")
+    return _download(source, revision, configs, split, cache_dir)
+
+
+def _download(repo_id: str, revision: str | None, configs: tuple[str, ...], split: str,
+              cache_dir: str | None) -> DatasetSource:
+    import json
+
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import (
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    def fetch(patterns: list[str]) -> Path:
+        return Path(snapshot_download(repo_id, repo_type="dataset", revision=revision, allow_patterns=patterns,
+                                      cache_dir=cache_dir))
+
+    try:
+        root = fetch([BUILD_RECORD])
+        record = json.loads((root / BUILD_RECORD).read_text(encoding="utf-8")) if (root / BUILD_RECORD).exists() else {}
+        recs = record.get("configs", {})
+        patterns = [data_glob(c, split, (recs.get(c) or {}).get("data_fingerprints", {}).get(split)) for c in configs]
+        root = fetch([BUILD_RECORD, *patterns])
+    except RevisionNotFoundError:
+        raise DataError(f"dataset {repo_id} has no revision {revision!r}: give an existing tag, branch or commit") from None
+    except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DataError(f"cannot download dataset {repo_id}{'@' + revision if revision else ''}: {first} "
+                        "(check the repo id, HF_TOKEN for private repos, or pass a local folder)") from None
+    return DatasetSource(root, repo_id=repo_id, revision=revision or "main", commit=root.name)
+
+
+def iter_video_bytes(source: DatasetSource, wanted: set[str], *, samples_config: str = "samples",
+                     split: str = "train", batch_rows: int = 8) -> Iterator[tuple[str, bytes | None]]:
+    """(sample_id, mp4 bytes) of the wanted samples, streamed from the parquet files in small batches."""
+    import pyarrow.parquet as pq
+
+    for path in DatasetFolder(source.root).data_files(samples_config, split):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=["sample_id", "video"]):
+            for sid, video in zip(batch.column("sample_id").to_pylist(), batch.column("video").to_pylist(), strict=True):
+                if sid in wanted:
+                    yield sid, (video or {}).get("bytes")
