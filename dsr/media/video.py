@@ -66,7 +66,14 @@ def encode_video(frames: np.ndarray, fps: int, config: EncodeConfig | None = Non
         stream = container.add_stream(cfg.codec, rate=Fraction(int(fps), 1))
         stream.width, stream.height = arr.shape[2], arr.shape[1]
         stream.pix_fmt = cfg.pix_fmt
-        stream.options = {"crf": str(cfg.crf), "preset": cfg.preset}
+        options = {"crf": str(cfg.crf), "preset": cfg.preset}
+        if cfg.codec == "libx264":
+            # x264's macroblock-tree rate control made the bytes of the same frames vary between
+            # runs on a loaded machine (13 different files in 100 encodes, with 1 thread or many);
+            # without it, 100 of 100 were identical and independent of the thread count. A seed
+            # must reproduce a sample byte for byte, so it is off (files grow slightly at crf 18).
+            options["x264-params"] = "mbtree=0"
+        stream.options = options
         for frame in arr:
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 container.mux(packet)
