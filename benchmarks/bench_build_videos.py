@@ -46,56 +46,104 @@ def per_sample(n_prompts: int, n_seeds: int, root: Path) -> None:
             t0 = time.perf_counter()
             video = gen.generate_one(prompt, seed)
             t1 = time.perf_counter()
-            row = build_sample(rec, seed, video, tracker, generator="synthetic")  # encode + track + score
+            row = build_sample(
+                rec, seed, video, tracker, generator="synthetic"
+            )  # encode + track + score
             t2 = time.perf_counter()
             work.commit("train", ShardSpec(), row)
             t3 = time.perf_counter()
             encode_video(video.frames, video.fps)  # timed alone to split encode from track + score
             t4 = time.perf_counter()
-            t_gen.append(t1 - t0), t_row.append(t2 - t1), t_write.append(t3 - t2), t_enc.append(t4 - t3)
-    gen_ms, row_ms, write_ms, enc_ms = (1000 * float(np.mean(x)) for x in (t_gen, t_row, t_write, t_enc))
+            (
+                t_gen.append(t1 - t0),
+                t_row.append(t2 - t1),
+                t_write.append(t3 - t2),
+                t_enc.append(t4 - t3),
+            )
+    gen_ms, row_ms, write_ms, enc_ms = (
+        1000 * float(np.mean(x)) for x in (t_gen, t_row, t_write, t_enc)
+    )
     outside = row_ms + write_ms
     print(f"per sample, {len(t_gen)} samples of 81×480×832 (mean):")
     print(f"  model call (synthetic render)      {gen_ms:8.1f} ms")
     print(f"  encode mp4 (x264 crf 18, medium)   {enc_ms:8.1f} ms")
-    print(f"  track (annotations) + score + row  {max(row_ms - enc_ms, 0.0):8.1f} ms  (difference of two timings)")
+    print(
+        f"  track (annotations) + score + row  {max(row_ms - enc_ms, 0.0):8.1f} ms  (difference "
+        "of two timings)"
+    )
     print(f"  atomic write (mp4 + json)          {write_ms:8.1f} ms")
-    print(f"  outside the model: {outside:.1f} ms = {100 * outside / (outside + gen_ms):.1f}% of this total;")
+    print(
+        f"  outside the model: {outside:.1f} ms = {100 * outside / (outside + gen_ms):.1f}% "
+        "of this total;"
+    )
     for label, secs in (("Wan2.1-1.3B, 50 steps, ~1 min/sample on one GPU (assumed)", 60.0),):
         print(f"  vs {label}: {100 * outside / 1000 / (secs + outside / 1000):.2f}%")
 
 
 def _cli(prompts: Path, out: Path, seeds: int, extra: list[str]) -> list[str]:
     opts = [f"--generator-opt={k}={v}" for k, v in FULL.items()]
-    return [sys.executable, "-c", "from dsr.cli import main; main()", "build-videos", "--prompts", str(prompts),
-            "--out", str(out), "--generator", "synthetic", "--tracker", "annotations",
-            "--samples-per-prompt", str(seeds), *opts, *extra]
+    return [
+        sys.executable,
+        "-c",
+        "from dsr.cli import main; main()",
+        "build-videos",
+        "--prompts",
+        str(prompts),
+        "--out",
+        str(out),
+        "--generator",
+        "synthetic",
+        "--tracker",
+        "annotations",
+        "--samples-per-prompt",
+        str(seeds),
+        *opts,
+        *extra,
+    ]
 
 
 def sharded(n_prompts: int, n_seeds: int, root: Path) -> None:
     import datasets
 
     prompts = root / "prompts"
-    DatasetFolder(prompts).write_config("prompts", {"train": datasets.Dataset.from_list(_records(n_prompts))},
-                                        ConfigRecord(description="bench", columns={}))
+    DatasetFolder(prompts).write_config(
+        "prompts",
+        {"train": datasets.Dataset.from_list(_records(n_prompts))},
+        ConfigRecord(description="bench", columns={}),
+    )
     t0 = time.perf_counter()
     subprocess.run(_cli(prompts, root / "one", n_seeds, []), check=True, capture_output=True)
     one = time.perf_counter() - t0
     t0 = time.perf_counter()
-    procs = [subprocess.Popen(_cli(prompts, root / "two", n_seeds, ["--num-shards", "2", "--shard-index", str(i)]),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(2)]
+    procs = [
+        subprocess.Popen(
+            _cli(prompts, root / "two", n_seeds, ["--num-shards", "2", "--shard-index", str(i)]),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(2)
+    ]
     codes = [p.wait() for p in procs]
     two = time.perf_counter() - t0
     assert codes == [0, 0], codes
     same = [pq_rows(root / "one") == pq_rows(root / "two")]
-    print(f"build of {n_prompts * n_seeds} samples (81×480×832), wall time incl. start-up and merge:")
-    print(f"  1 shard : {one:6.1f} s\n  2 shards: {two:6.1f} s  (speed-up {one / two:.2f}×; merged result identical: {same[0]})")
+    print(
+        f"build of {n_prompts * n_seeds} samples (81×480×832), wall time incl. start-up and merge:"
+    )
+    print(
+        f"  1 shard : {one:6.1f} s\n  2 shards: {two:6.1f} s  (speed-up {one / two:.2f}×; merged "
+        f"result identical: {same[0]})"
+    )
 
 
 def pq_rows(root: Path) -> list[dict]:
     import pyarrow.parquet as pq
 
-    return [r for f in DatasetFolder(root).data_files("samples", "train") for r in pq.read_table(f).to_pylist()]
+    return [
+        r
+        for f in DatasetFolder(root).data_files("samples", "train")
+        for r in pq.read_table(f).to_pylist()
+    ]
 
 
 def main() -> None:

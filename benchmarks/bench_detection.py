@@ -60,9 +60,17 @@ def main() -> None:
             batched.detect(frames, "cat", "bench")
             t_ours.append(time.perf_counter() - t0)
     ref, ours = min(t_ref), min(t_ours)
-    print(f"frames: {args.frames} × 480×832, tiny Grounding DINO, device {batched.device}, torch threads {torch.get_num_threads()}")
-    print(f"frame-at-a-time + JPEG round trip: {ref:.2f} s ({1000 * ref / args.frames:.1f} ms/frame)")
-    print(f"batched in memory (batch {args.batch_size}):      {ours:.2f} s ({1000 * ours / args.frames:.1f} ms/frame)")
+    print(
+        f"frames: {args.frames} × 480×832, tiny Grounding DINO, device {batched.device}, torch "
+        f"threads {torch.get_num_threads()}"
+    )
+    print(
+        f"frame-at-a-time + JPEG round trip: {ref:.2f} s ({1000 * ref / args.frames:.1f} ms/frame)"
+    )
+    print(
+        f"batched in memory (batch {args.batch_size}):      {ours:.2f} s "
+        f"({1000 * ours / args.frames:.1f} ms/frame)"
+    )
     print(f"speed-up: {ref / ours:.2f}×")
 
 

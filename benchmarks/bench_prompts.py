@@ -41,8 +41,13 @@ def template_rates(n: int, tmp: Path) -> tuple[float, float]:
 def cached_rerun_requests(tmp: Path) -> tuple[int, int]:
     server = OpenAIServer(default=prompt_responder).start()
     try:
-        config = PromptBuildConfig(out=tmp / "openai", backend="openai", n_train=60, n_test=24,
-                                   backend_options={"base_url": server.base_url})
+        config = PromptBuildConfig(
+            out=tmp / "openai",
+            backend="openai",
+            n_train=60,
+            n_test=24,
+            backend_options={"base_url": server.base_url},
+        )
         build_prompts(config)
         first = server.requests
         build_prompts(config)

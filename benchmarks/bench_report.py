@@ -13,7 +13,7 @@ report reads and writes N videos), and times:
 3. a re-run with nothing changed, and a re-run after one sample's DSR-Score changed;
 4. with ``--gallery N`` and Debian's chromium: a video-free report (``--config tracks``) of N rows,
    and the time its gallery and one sample page take to render in headless Chromium.
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -31,19 +31,41 @@ from dsr.builders.folder import ConfigRecord, DatasetFolder
 from dsr.report import ReportConfig, build_report
 from dsr.report.rows import iter_videos
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def build_base(root: Path, distinct: int) -> Path:
-    """``distinct`` real samples: template prompts, synthetic 81×480×832 videos, annotations tracker."""
+    """``distinct`` real samples: template prompts, synthetic 81×480×832 videos,
+    annotations tracker."""
     from dsr.builders.prompts import PromptBuildConfig, build_prompts
     from dsr.builders.videos import VideoBuildConfig, build_videos
 
-    build_prompts(PromptBuildConfig(out=root, backend="template", n_train=max(1, distinct // 4), n_test=6, seed=0))
-    build_videos(VideoBuildConfig(prompts=str(root), out=str(root), split="train", generator="synthetic",
-                                  generator_options={"num_frames": 81, "height": 480, "width": 832, "fps": 16},
-                                  tracker="annotations", samples_per_prompt=4, limit=max(1, distinct // 4)))
+    build_prompts(
+        PromptBuildConfig(
+            out=root, backend="template", n_train=max(1, distinct // 4), n_test=6, seed=0
+        )
+    )
+    build_videos(
+        VideoBuildConfig(
+            prompts=str(root),
+            out=str(root),
+            split="train",
+            generator="synthetic",
+            generator_options={"num_frames": 81, "height": 480, "width": 832, "fps": 16},
+            tracker="annotations",
+            samples_per_prompt=4,
+            limit=max(1, distinct // 4),
+        )
+    )
     return root
 
 
@@ -68,10 +90,23 @@ def replicate(base: Path, out: Path, n: int) -> Path:
     features = sample_features()
     samples = datasets.Dataset.from_list(copies, features=features)
     folder = DatasetFolder(out)
-    folder.write_config("samples", {"train": samples}, ConfigRecord("bench", dict(SAMPLE_COLUMNS)), max_rows_per_shard=200)
-    folder.write_config("tracks", {"train": samples.remove_columns("video")}, ConfigRecord("bench", dict(TRACK_COLUMNS)))
+    folder.write_config(
+        "samples",
+        {"train": samples},
+        ConfigRecord("bench", dict(SAMPLE_COLUMNS)),
+        max_rows_per_shard=200,
+    )
+    folder.write_config(
+        "tracks",
+        {"train": samples.remove_columns("video")},
+        ConfigRecord("bench", dict(TRACK_COLUMNS)),
+    )
     pairs = make_pairs(copies).pairs
-    folder.write_config("pairs", {"train": datasets.Dataset.from_polars(pairs)}, ConfigRecord("bench", dict(PAIR_COLUMNS)))
+    folder.write_config(
+        "pairs",
+        {"train": datasets.Dataset.from_polars(pairs)},
+        ConfigRecord("bench", dict(PAIR_COLUMNS)),
+    )
     return out
 
 
@@ -111,7 +146,10 @@ def browser_times(site: Path, chromium: str) -> dict[str, float]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        for name, url, ready in (("gallery", "gallery.html", "#cards > li"), ("sample", "sample.html", ".stage canvas")):
+        for name, url, ready in (
+            ("gallery", "gallery.html", "#cards > li"),
+            ("sample", "sample.html", ".stage canvas"),
+        ):
             start = time.perf_counter()
             page.goto((site / url).as_uri())
             page.wait_for_selector(ready)
@@ -128,7 +166,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--distinct", type=int, default=12)
-    parser.add_argument("--gallery", type=int, default=5000, help="rows of the browser timing (0: skip)")
+    parser.add_argument(
+        "--gallery", type=int, default=5000, help="rows of the browser timing (0: skip)"
+    )
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
@@ -152,12 +192,17 @@ def main() -> None:
     print(f"re-run, nothing changed: {seconds:.2f} s, {len(result.written)} files written")
     sid = change_one_score(folder)
     seconds, result = timed(ReportConfig(source=str(folder), out=str(work / "site")))
-    print(f"re-run after one score changed ({sid}): {seconds:.2f} s, {len(result.written)} files written "
-          f"({', '.join(sorted(result.written))}); videos re-read, {result.videos.written} rewritten")
+    print(
+        f"re-run after one score changed ({sid}): {seconds:.2f} s, {len(result.written)} files "
+        f"written ({', '.join(sorted(result.written))}); videos re-read, "
+        f"{result.videos.written} rewritten"
+    )
 
     if args.gallery and Path(args.chromium).exists():
         big = replicate(base, work / "gallery-dataset", args.gallery)
-        seconds, result = timed(ReportConfig(source=str(big), out=str(work / "gallery-site"), config="tracks"))
+        seconds, result = timed(
+            ReportConfig(source=str(big), out=str(work / "gallery-site"), config="tracks")
+        )
         print(f"video-free report of {args.gallery} samples: {seconds:.2f} s")
         for name, ms in browser_times(work / "gallery-site", args.chromium).items():
             print(f"  chromium, {name}: {ms:.0f} ms")

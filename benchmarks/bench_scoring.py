@@ -35,16 +35,22 @@ def synthetic_batch(
     obj_size = rng.uniform(40, 120, (n_videos, 1, 2))
     obj_centre = rng.uniform(200, 600, (n_videos, 1, 2)) + rng.normal(0, 2, (n_videos, n_frames, 2))
     pos = (1 - t[..., None]) * start + t[..., None] * end
-    animal_size = rng.uniform(20, 80, (n_videos, 1, 2)) * rng.uniform(0.9, 1.1, (n_videos, n_frames, 2))
+    animal_size = rng.uniform(20, 80, (n_videos, 1, 2)) * rng.uniform(
+        0.9, 1.1, (n_videos, n_frames, 2)
+    )
     animal_centre = obj_centre + pos * obj_size + rng.normal(0, 4, (n_videos, n_frames, 2))
     obj = np.concatenate([obj_centre - obj_size / 2, obj_centre + obj_size / 2], axis=-1)
-    animal = np.concatenate([animal_centre - animal_size / 2, animal_centre + animal_size / 2], axis=-1)
+    animal = np.concatenate(
+        [animal_centre - animal_size / 2, animal_centre + animal_size / 2], axis=-1
+    )
     rate = np.where(rng.random((n_videos, 1)) < 0.05, 0.8, lost)  # 5% of videos mostly lost
     animal[rng.random((n_videos, n_frames)) < rate] = np.nan
     return animal, obj, [t.initial for t in types], [t.final for t in types]
 
 
-def loop_score(animal: list, obj: list, initial: Relation, final: Relation, m: int = 3) -> float | None:
+def loop_score(
+    animal: list, obj: list, initial: Relation, final: Relation, m: int = 3
+) -> float | None:
     """The DSR-Score of one video, frame by frame in plain Python."""
     r_i: list[float] = []
     r_f: list[float] = []
@@ -72,12 +78,20 @@ def _plain_ssr(a: list[float], o: list[float], relation: Relation) -> float:
     return (sign * -vx / norm) * min(abs(vx) / (((a[2] - a[0]) + (o[2] - o[0])) / 2.0), 1.0)
 
 
-def plain_score(animal: list, obj: list, initial: Relation, final: Relation, m: int = 3) -> float | None:
+def plain_score(
+    animal: list, obj: list, initial: Relation, final: Relation, m: int = 3
+) -> float | None:
     """The same loop with the SSR formula inlined as plain float arithmetic (no numpy at all)."""
     r_i: list[float] = []
     r_f: list[float] = []
     for a, o in zip(animal, obj, strict=True):
-        if not all(math.isfinite(v) for v in a + o) or a[2] <= a[0] or a[3] <= a[1] or o[2] <= o[0] or o[3] <= o[1]:
+        if (
+            not all(math.isfinite(v) for v in a + o)
+            or a[2] <= a[0]
+            or a[3] <= a[1]
+            or o[2] <= o[0]
+            or o[3] <= o[1]
+        ):
             continue
         r_i.append(_plain_ssr(a, o, initial))
         r_f.append(_plain_ssr(a, o, final))
@@ -88,7 +102,9 @@ def plain_score(animal: list, obj: list, initial: Relation, final: Relation, m: 
     return (r_init + r_final + g_init + g_final) / 8 + 0.5
 
 
-def _time_loop(fn: object, animal: list, obj: list, initial: list, final: list) -> tuple[list, float]:
+def _time_loop(
+    fn: object, animal: list, obj: list, initial: list, final: list
+) -> tuple[list, float]:
     t0 = time.perf_counter()
     out = [fn(animal[i], obj[i], initial[i], final[i]) for i in range(len(animal))]
     return out, time.perf_counter() - t0
@@ -125,20 +141,30 @@ def main() -> None:
     plain, plain_time = _time_loop(plain_score, boxes_a, boxes_o, initial[:k], final[:k])
     loop_rate, plain_rate = k / loop_time, k / plain_time
 
-    print(f"batch: {args.videos} synthetic videos x {args.frames} frames (seed 0), "
-          f"{int((~batch.valid).sum())} invalid")
-    print(f"vectorized dsr_scores      : {vec_rate:10,.0f} videos/s  ({vec_time * 1e3:.1f} ms for "
-          f"all {args.videos}, best of {args.repeats})")
-    print(f"loop calling ssr_score     : {loop_rate:10,.0f} videos/s  ({loop_time:.2f} s for the "
-          f"first {k} videos; per-video throughput)")
-    print(f"loop, plain float formulas : {plain_rate:10,.0f} videos/s  ({plain_time:.2f} s for the "
-          f"same {k} videos; no numpy)")
+    print(
+        f"batch: {args.videos} synthetic videos x {args.frames} frames (seed 0), "
+        f"{int((~batch.valid).sum())} invalid"
+    )
+    print(
+        f"vectorized dsr_scores      : {vec_rate:10,.0f} videos/s  ({vec_time * 1e3:.1f} ms for "
+        f"all {args.videos}, best of {args.repeats})"
+    )
+    print(
+        f"loop calling ssr_score     : {loop_rate:10,.0f} videos/s  ({loop_time:.2f} s for the "
+        f"first {k} videos; per-video throughput)"
+    )
+    print(
+        f"loop, plain float formulas : {plain_rate:10,.0f} videos/s  ({plain_time:.2f} s for the "
+        f"same {k} videos; no numpy)"
+    )
     print(f"speed-up vs ssr_score loop : {vec_rate / loop_rate:10,.0f}x")
     print(f"speed-up vs plain loop     : {vec_rate / plain_rate:10,.0f}x")
     for name, result in (("ssr_score loop", looped), ("plain loop", plain)):
         same_validity, max_diff = _agreement(batch.score[:k], result)
-        print(f"agreement with the {name} on {k} videos: same validity {same_validity}, "
-              f"max |score difference| {max_diff:.2e}")
+        print(
+            f"agreement with the {name} on {k} videos: same validity {same_validity}, "
+            f"max |score difference| {max_diff:.2e}"
+        )
         assert same_validity and max_diff < 1e-9, f"vectorized path and {name} disagree"
 
 

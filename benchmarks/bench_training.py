@@ -28,10 +28,30 @@ import torch
 
 #: Transformer sizes and latent shapes (C, F, H, W). "real" is Wan2.1-T2V-1.3B at 81×480×832.
 SIZES: dict[str, dict[str, Any]] = {
-    "cpu": {"model": {"num_layers": 6, "num_attention_heads": 6, "attention_head_dim": 64, "ffn_dim": 1536,
-                      "text_dim": 768, "freq_dim": 256}, "latents": (16, 5, 24, 32), "text_len": 128},
-    "real": {"model": {"num_layers": 30, "num_attention_heads": 12, "attention_head_dim": 128, "ffn_dim": 8960,
-                       "text_dim": 4096, "freq_dim": 256}, "latents": (16, 21, 60, 104), "text_len": 512},
+    "cpu": {
+        "model": {
+            "num_layers": 6,
+            "num_attention_heads": 6,
+            "attention_head_dim": 64,
+            "ffn_dim": 1536,
+            "text_dim": 768,
+            "freq_dim": 256,
+        },
+        "latents": (16, 5, 24, 32),
+        "text_len": 128,
+    },
+    "real": {
+        "model": {
+            "num_layers": 30,
+            "num_attention_heads": 12,
+            "attention_head_dim": 128,
+            "ffn_dim": 8960,
+            "text_dim": 4096,
+            "freq_dim": 256,
+        },
+        "latents": (16, 21, 60, 104),
+        "text_len": 512,
+    },
 }
 VARIANTS = ("ours", "ours-sequential", "authors")
 
@@ -40,8 +60,14 @@ def _model(size: str, device: str, dtype: torch.dtype, checkpointing: bool) -> A
     from diffusers import WanTransformer3DModel
 
     torch.manual_seed(0)
-    model = WanTransformer3DModel(patch_size=(1, 2, 2), in_channels=16, out_channels=16, cross_attn_norm=True,
-                                  qk_norm="rms_norm_across_heads", **SIZES[size]["model"])
+    model = WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        in_channels=16,
+        out_channels=16,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        **SIZES[size]["model"],
+    )
     model = model.to(device, dtype).requires_grad_(False)
     if checkpointing:
         model.enable_gradient_checkpointing()
@@ -54,7 +80,11 @@ def _lora(model: Any) -> list[torch.nn.Parameter]:
     from dsr.training.model import expand_targets
     from dsr.training.options import DEFAULT_LORA_TARGETS
 
-    model.add_adapter(LoraConfig(r=16, lora_alpha=16, target_modules=expand_targets(model, list(DEFAULT_LORA_TARGETS))))
+    model.add_adapter(
+        LoraConfig(
+            r=16, lora_alpha=16, target_modules=expand_targets(model, list(DEFAULT_LORA_TARGETS))
+        )
+    )
     params = [p for n, p in model.named_parameters() if "lora_" in n]
     for p in params:
         p.data = p.data.float()
@@ -77,8 +107,12 @@ def _noisy(b: dict[str, torch.Tensor], sigma: float) -> tuple[torch.Tensor, ...]
 
 
 def _run(model: Any, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-    return model(hidden_states=x.to(model.dtype), timestep=t, encoder_hidden_states=text.to(model.dtype),
-                 return_dict=False)[0]
+    return model(
+        hidden_states=x.to(model.dtype),
+        timestep=t,
+        encoder_hidden_states=text.to(model.dtype),
+        return_dict=False,
+    )[0]
 
 
 def step_ours(model: Any, b: dict[str, torch.Tensor], sequential: bool) -> tuple[torch.Tensor, ...]:
@@ -86,7 +120,11 @@ def step_ours(model: Any, b: dict[str, torch.Tensor], sequential: bool) -> tuple
 
     wrapper = SpatialAlignModel(model)
     xw, xl, vw, vl = _noisy(b, 0.7)
-    x, t, text = torch.cat([xw, xl]), torch.full((2,), 700.0, device=xw.device), b["text"].repeat(2, 1, 1)
+    x, t, text = (
+        torch.cat([xw, xl]),
+        torch.full((2,), 700.0, device=xw.device),
+        b["text"].repeat(2, 1, 1),
+    )
     model.disable_adapters()
     with torch.no_grad():
         ref = wrapper(x, t, text, sequential=sequential)
@@ -95,7 +133,9 @@ def step_ours(model: Any, b: dict[str, torch.Tensor], sequential: bool) -> tuple
     return (*pred.chunk(2), *ref.chunk(2), vw, vl)
 
 
-def step_authors(model: Any, reference: Any, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
+def step_authors(
+    model: Any, reference: Any, b: dict[str, torch.Tensor]
+) -> tuple[torch.Tensor, ...]:
     xw, xl, vw, vl = _noisy(b, 0.7)
     t = torch.full((1,), 700.0, device=xw.device)
     pred_w, pred_l = _run(model, xw, t, b["text"]), _run(model, xl, t, b["text"])
@@ -109,12 +149,16 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def measure(variant: str, size: str, steps: int, device: str, dtype: torch.dtype, checkpointing: bool) -> dict[str, Any]:
+def measure(
+    variant: str, size: str, steps: int, device: str, dtype: torch.dtype, checkpointing: bool
+) -> dict[str, Any]:
     from dsr.training.loss import dpo_zo_loss
 
     baseline = _rss_now() if not device.startswith("cuda") else 0
     model = _model(size, device, dtype, checkpointing)
-    reference = copy.deepcopy(model) if variant == "authors" else None  # the authors copy the base model
+    reference = (
+        copy.deepcopy(model) if variant == "authors" else None
+    )  # the authors copy the base model
     params = _lora(model)
     opt = torch.optim.AdamW(params, lr=1e-4)
     b = _batch(size, device)
@@ -122,8 +166,11 @@ def measure(variant: str, size: str, steps: int, device: str, dtype: torch.dtype
     for i in range(steps + 2):
         _sync(device)
         start = time.perf_counter()
-        outs = step_authors(model, reference, b) if variant == "authors" else \
-            step_ours(model, b, sequential=variant == "ours-sequential")
+        outs = (
+            step_authors(model, reference, b)
+            if variant == "authors"
+            else step_ours(model, b, sequential=variant == "ours-sequential")
+        )
         loss, _ = dpo_zo_loss(*outs)
         loss.backward()
         opt.step()
@@ -132,10 +179,19 @@ def measure(variant: str, size: str, steps: int, device: str, dtype: torch.dtype
         if i >= 2:  # two warm-up steps
             times.append(time.perf_counter() - start)
             zo_times.append(_zo_time(outs, device))
-    peak = (torch.cuda.max_memory_allocated() if device.startswith("cuda")
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - baseline)
-    return {"variant": variant, "step_s": statistics.median(times), "zo_s": statistics.median(zo_times),
-            "peak_bytes": peak, "device": device, "size": size}
+    peak = (
+        torch.cuda.max_memory_allocated()
+        if device.startswith("cuda")
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - baseline
+    )
+    return {
+        "variant": variant,
+        "step_s": statistics.median(times),
+        "zo_s": statistics.median(zo_times),
+        "peak_bytes": peak,
+        "device": device,
+        "size": size,
+    }
 
 
 def _rss_now() -> int:
@@ -163,7 +219,16 @@ def _zo_time(outs: tuple[torch.Tensor, ...], device: str, repeats: int = 5) -> f
 
 
 def _child(args: argparse.Namespace, variant: str) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--child", variant, "--size", args.size, "--steps", str(args.steps)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        variant,
+        "--size",
+        args.size,
+        "--steps",
+        str(args.steps),
+    ]
     if args.checkpointing:
         cmd.append("--checkpointing")
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -171,10 +236,14 @@ def _child(args: argparse.Namespace, variant: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", choices=sorted(SIZES), default="cpu")
     parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--checkpointing", action="store_true", help="gradient checkpointing (always on for real)")
+    parser.add_argument(
+        "--checkpointing", action="store_true", help="gradient checkpointing (always on for real)"
+    )
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -187,13 +256,20 @@ def main() -> None:
     results = {v: _child(args, v) for v in VARIANTS}
     base = results["authors"]
     unit = "max allocated" if device == "cuda" else "peak RSS-base"
-    print(f"SpatialAlign step, {args.size} Wan on {device} ({dtype}), {args.steps} timed steps, "
-          f"checkpointing {'on' if checkpointing else 'off'}; ratios vs the authors' step")
-    print(f"{'variant':<18}{'step (s)':>10}{'time ratio':>12}{unit:>16}{'mem ratio':>11}{'ZO share':>10}")
+    print(
+        f"SpatialAlign step, {args.size} Wan on {device} ({dtype}), {args.steps} timed steps, "
+        f"checkpointing {'on' if checkpointing else 'off'}; ratios vs the authors' step"
+    )
+    print(
+        f"{'variant':<18}{'step (s)':>10}{'time ratio':>12}{unit:>16}{'mem ratio':>11}"
+        f"{'ZO share':>10}"
+    )
     for name, r in results.items():
-        print(f"{name:<18}{r['step_s']:>10.3f}{r['step_s'] / base['step_s']:>12.2f}"
-              f"{r['peak_bytes'] / 2**20:>13.0f} MiB{r['peak_bytes'] / base['peak_bytes']:>11.2f}"
-              f"{r['zo_s'] / r['step_s']:>10.2%}")
+        print(
+            f"{name:<18}{r['step_s']:>10.3f}{r['step_s'] / base['step_s']:>12.2f}"
+            f"{r['peak_bytes'] / 2**20:>13.0f} MiB{r['peak_bytes'] / base['peak_bytes']:>11.2f}"
+            f"{r['zo_s'] / r['step_s']:>10.2%}"
+        )
 
 
 if __name__ == "__main__":

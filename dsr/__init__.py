@@ -9,7 +9,8 @@ from __future__ import annotations
 from dsr.errors import ConfigError, DataError, DsrError, HubError, ModelLoadError, PromptParseError
 
 __version__ = "0.1.0"
-#: The distribution name on PyPI (``pip install spatialalign``); the import name and the CLI are ``dsr``.
+#: The distribution name on PyPI (``pip install spatialalign``); the import name and the
+#: CLI are ``dsr``.
 DISTRIBUTION = "spatialalign"
 PYPI_URL = f"https://pypi.org/project/{DISTRIBUTION}/"
 

@@ -33,23 +33,45 @@ class DemoResult:
     training: Any = None
 
 
-def run_demo(out_dir: str | Path = "demo_output", seed: int = 0, n_prompts: int = 6, seeds_per_prompt: int = 4,
-             train_steps: int = 8) -> DemoResult:
+def run_demo(
+    out_dir: str | Path = "demo_output",
+    seed: int = 0,
+    n_prompts: int = 6,
+    seeds_per_prompt: int = 4,
+    train_steps: int = 8,
+) -> DemoResult:
     """Build a small DSR-Dataset in ``out_dir/dataset`` and train a tiny adapter on it in
     ``out_dir/adapter`` (``train_steps=0`` skips training); returns the paths written."""
     from dsr.builders.prompts import PromptBuildConfig, build_prompts
     from dsr.builders.videos import VideoBuildConfig, build_videos
 
     dataset = Path(out_dir) / "dataset"
-    build_prompts(PromptBuildConfig(out=dataset, backend="template", n_train=n_prompts, n_test=6, seed=seed,
-                                    command="dsr demo"))
-    result = build_videos(VideoBuildConfig(
-        prompts=str(dataset), out=str(dataset), split="train", generator="synthetic",
-        generator_options=dict(DEMO_VIDEO), tracker="annotations", samples_per_prompt=seeds_per_prompt,
-        command="dsr demo",
-    ))
+    build_prompts(
+        PromptBuildConfig(
+            out=dataset,
+            backend="template",
+            n_train=n_prompts,
+            n_test=6,
+            seed=seed,
+            command="dsr demo",
+        )
+    )
+    result = build_videos(
+        VideoBuildConfig(
+            prompts=str(dataset),
+            out=str(dataset),
+            split="train",
+            generator="synthetic",
+            generator_options=dict(DEMO_VIDEO),
+            tracker="annotations",
+            samples_per_prompt=seeds_per_prompt,
+            command="dsr demo",
+        )
+    )
     merged = result.merged
-    demo = DemoResult(dataset, dataset / "assets" / "samples_correctness.png", _ssr_plot(dataset), merged)
+    demo = DemoResult(
+        dataset, dataset / "assets" / "samples_correctness.png", _ssr_plot(dataset), merged
+    )
     if train_steps:
         demo.adapter = Path(out_dir) / "adapter"
         demo.training = _train_tiny(dataset, demo.adapter, train_steps, seed)
@@ -62,10 +84,20 @@ def _train_tiny(dataset: Path, out: Path, steps: int, seed: int) -> Any:
     from dsr.training.run import train
     from dsr.training.tiny import TINY_TRAINING, tiny_base_model
 
-    settings: dict[str, Any] = {**TINY_TRAINING, "max_steps": steps, "save_steps": max(1, steps // 2)}
-    config = SpatialAlignConfig(output_dir=str(out), dataset=str(dataset), base_model=str(tiny_base_model(out)),
-                                seed=seed, disable_tqdm=True, cache_dir=str(dataset / ".dsr" / "training-cache"),
-                                **settings)
+    settings: dict[str, Any] = {
+        **TINY_TRAINING,
+        "max_steps": steps,
+        "save_steps": max(1, steps // 2),
+    }
+    config = SpatialAlignConfig(
+        output_dir=str(out),
+        dataset=str(dataset),
+        base_model=str(tiny_base_model(out)),
+        seed=seed,
+        disable_tqdm=True,
+        cache_dir=str(dataset / ".dsr" / "training-cache"),
+        **settings,
+    )
     return train(config, command="dsr demo")
 
 
@@ -77,9 +109,29 @@ def _ssr_plot(dataset: Path) -> Path:
     from dsr.scoring import plot_ssr_curves
 
     files = DatasetFolder(dataset).data_files("samples", "train")
-    df = pl.concat([pl.read_parquet(f, columns=["sample_id", "initial", "final", "valid", "dsr_score",
-                                                 "ssr_initial", "ssr_final"]) for f in files])
+    df = pl.concat(
+        [
+            pl.read_parquet(
+                f,
+                columns=[
+                    "sample_id",
+                    "initial",
+                    "final",
+                    "valid",
+                    "dsr_score",
+                    "ssr_initial",
+                    "ssr_final",
+                ],
+            )
+            for f in files
+        ]
+    )
     best = df.filter(pl.col("valid")).sort("dsr_score", descending=True).row(0, named=True)
-    return plot_ssr_curves(best["ssr_initial"], best["ssr_final"], dataset / "assets" / f"ssr_{best['sample_id']}.png",
-                           initial=best["initial"], final=best["final"],
-                           title=f"{best['sample_id']}: DSR-Score {best['dsr_score']:.3f}")
+    return plot_ssr_curves(
+        best["ssr_initial"],
+        best["ssr_final"],
+        dataset / "assets" / f"ssr_{best['sample_id']}.png",
+        initial=best["initial"],
+        final=best["final"],
+        title=f"{best['sample_id']}: DSR-Score {best['dsr_score']:.3f}",
+    )

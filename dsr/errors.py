@@ -81,18 +81,20 @@ def model_load_errors(kind: str, model_id: str, option: str) -> Iterator[None]:
     except (OSError, HfHubHTTPError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ModelLoadError(
-            f"could not load the {kind} {model_id!r}: {first} Pass a Hub id this machine can download "
-            f"(HF_TOKEN for gated repos) or a local directory with {option}."
+            f"could not load the {kind} {model_id!r}: {first} Pass a Hub id this machine can "
+            f"download (HF_TOKEN for gated repos) or a local directory with {option}."
         ) from exc
 
 
 #: errno → what to do about it (the fix named in the one-line message of an OSError).
 _OS_ERROR_FIXES = {
     errno.ENOSPC: "free some disk space (or choose another --out) and run the same command again: "
-                  "finished work is kept",
-    errno.EDQUOT: "free some of your disk quota and run the same command again: finished work is kept",
-    errno.EFBIG: "the file system refused a file this large (file-size limit): raise the limit or choose "
-                 "another --out, then run the same command again",
+    "finished work is kept",
+    errno.EDQUOT: (
+        "free some of your disk quota and run the same command again: finished work is kept"
+    ),
+    errno.EFBIG: "the file system refused a file this large (file-size limit): raise the limit or "
+    "choose another --out, then run the same command again",
     errno.EACCES: "choose a location you can write to, or fix its permissions",
     errno.EPERM: "choose a location you can write to, or fix its permissions",
     errno.EROFS: "the file system is read-only: choose another location",
@@ -122,5 +124,7 @@ def describe_os_error(exc: OSError) -> str:
     what = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     paths = [p for p in (exc.filename, exc.filename2) if p is not None]
     where = (": " + " → ".join(repr(str(p)) for p in paths)) if paths else ""
-    fix = _OS_ERROR_FIXES.get(exc.errno or -1, "check the path and the disk, then run the command again")
+    fix = _OS_ERROR_FIXES.get(
+        exc.errno or -1, "check the path and the disk, then run the command again"
+    )
     return f"{what}{where}: {fix}"

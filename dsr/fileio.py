@@ -32,11 +32,15 @@ def _check_writable(target: Path, folder: Path, option: str) -> None:
     """``folder`` (to be created if missing) must be one we can create and write in."""
     probe = _existing_ancestor(folder)
     if not probe.is_dir():
-        raise ConfigError(f"{option} {target}: {probe} is a file, so nothing can be created under it: "
-                          "choose another path")
+        raise ConfigError(
+            f"{option} {target}: {probe} is a file, so nothing can be created under it: "
+            "choose another path"
+        )
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(f"{option} {target}: no write permission in {probe}: choose a folder you can "
-                          "write to, or fix its permissions")
+        raise ConfigError(
+            f"{option} {target}: no write permission in {probe}: choose a folder you can "
+            "write to, or fix its permissions"
+        )
 
 
 def check_output_dir(path: str | Path, option: str = "--out") -> Path:
@@ -61,8 +65,10 @@ def check_output_file(path: str | Path, option: str = "--out") -> Path:
 
 def _not_utf8(path: Path, data: bytes, exc: UnicodeDecodeError, fix: str) -> DataError:
     line = data[: exc.start].count(b"\n") + 1
-    return DataError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line}): "
-                     f"save it as UTF-8 ({fix})")
+    return DataError(
+        f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line}): "
+        f"save it as UTF-8 ({fix})"
+    )
 
 
 def check_text_head(path: str | Path, what: str, fix: str) -> None:

@@ -31,7 +31,9 @@ VERSION_PATTERN = re.compile(r"v\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?")
 
 def _check_version(version: str | None) -> None:
     if version is not None and not VERSION_PATTERN.fullmatch(version):
-        raise ConfigError(f"version {version!r} is not a release tag: use vMAJOR.MINOR.PATCH, e.g. v1.0.0")
+        raise ConfigError(
+            f"version {version!r} is not a release tag: use vMAJOR.MINOR.PATCH, e.g. v1.0.0"
+        )
 
 
 def _token(token: str | None) -> str:
@@ -39,19 +41,24 @@ def _token(token: str | None) -> str:
 
     resolved = token or get_token()
     if not resolved:
-        raise HubError("no Hugging Face token: set HF_TOKEN or run `hf auth login` (a write token is needed)")
+        raise HubError(
+            "no Hugging Face token: set HF_TOKEN or run `hf auth login` (a write token is needed)"
+        )
     return resolved
 
 
 def check_push(repo_id: str, version: str | None, token: str | None = None) -> None:
-    """Offline checks of a push (repo id, version tag, a token exists), to run BEFORE a long build."""
+    """Offline checks of a push (repo id, version tag, a token exists), to run
+    BEFORE a long build."""
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
 
     try:
         validate_repo_id(repo_id)
     except HFValidationError as exc:
-        raise ConfigError(f"--push {repo_id!r}: {str(exc).splitlines()[0]} (expected namespace/name)") from None
+        raise ConfigError(
+            f"--push {repo_id!r}: {str(exc).splitlines()[0]} (expected namespace/name)"
+        ) from None
     _check_version(version)
     _token(token)
 
@@ -66,12 +73,16 @@ def _remote_record(api: Any, repo_id: str) -> dict[str, Any]:
         return {}
     record: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
     if record.get("format_version", 0) > FORMAT_VERSION:
-        raise DataError(f"{repo_id} has build record format {record['format_version']}, newer than this dsr "
-                        f"({FORMAT_VERSION}): upgrade dsr before pushing to it")
+        raise DataError(
+            f"{repo_id} has build record format {record['format_version']}, newer than this dsr "
+            f"({FORMAT_VERSION}): upgrade dsr before pushing to it"
+        )
     return record
 
 
-def _merged_record(local: dict[str, Any], remote: dict[str, Any], pushed: list[str]) -> dict[str, Any]:
+def _merged_record(
+    local: dict[str, Any], remote: dict[str, Any], pushed: list[str]
+) -> dict[str, Any]:
     """Remote configs stay as they are; the pushed configs take their local records."""
     merged = dict(local)
     configs = dict(remote.get("configs", {}))
@@ -80,16 +91,25 @@ def _merged_record(local: dict[str, Any], remote: dict[str, Any], pushed: list[s
     return merged
 
 
-def _stage(folder: DatasetFolder, record: dict[str, Any], pushed: list[str], repo_id: str,
-           version: str | None) -> Path:
+def _stage(
+    folder: DatasetFolder,
+    record: dict[str, Any],
+    pushed: list[str],
+    repo_id: str,
+    version: str | None,
+) -> Path:
     """A copy (hard links) of what to upload: pushed configs, assets, and the merged card/record."""
     from dsr.cards import render_dataset_card
     from dsr.layout import atomic_write_text
 
     staging = Path(tempfile.mkdtemp(dir=folder.work_dir("push"), prefix="stage-"))
     # Only the files the card names: a run killed mid-write may have left others beside them.
-    sources = [p for name in pushed for split in (folder.config_record(name) or {}).get("splits", {})
-               for p in folder.data_files(name, split)]
+    sources = [
+        p
+        for name in pushed
+        for split in (folder.config_record(name) or {}).get("splits", {})
+        for p in folder.data_files(name, split)
+    ]
     sources += [p for p in (folder.root / ASSETS_DIR).rglob("*") if p.is_file()]
     for src in sources:
         if src.name.startswith("."):
@@ -100,7 +120,10 @@ def _stage(folder: DatasetFolder, record: dict[str, Any], pushed: list[str], rep
             os.link(src, target)
         except OSError:
             shutil.copy2(src, target)
-    atomic_write_text(staging / BUILD_RECORD, folder.publishable(json.dumps(record, indent=2, sort_keys=True) + "\n"))
+    atomic_write_text(
+        staging / BUILD_RECORD,
+        folder.publishable(json.dumps(record, indent=2, sort_keys=True) + "\n"),
+    )
     card = render_dataset_card(record, repo_id=repo_id, version=version)
     atomic_write_text(staging / CARD, folder.publishable(card))
     return staging
@@ -134,25 +157,41 @@ def push_folder(
     pushed = list(config_names) if config_names is not None else list(record.get("configs", {}))
     unknown = [n for n in pushed if n not in record.get("configs", {})]
     if unknown or not pushed:
-        raise ConfigError(f"nothing to push from {folder}: configs {unknown or pushed} are not built there "
-                          f"(built: {', '.join(record.get('configs', {})) or 'none'})")
+        raise ConfigError(
+            f"nothing to push from {folder}: configs {unknown or pushed} are not built there "
+            f"(built: {', '.join(record.get('configs', {})) or 'none'})"
+        )
     api = HfApi(token=_token(token))
     try:
         return _push(api, local, record, repo_id, pushed, version, private, force)
     except HfHubHTTPError as exc:
-        raise HubError(f"the Hub refused the push to {repo_id}: {str(exc).splitlines()[0]}") from None
+        raise HubError(
+            f"the Hub refused the push to {repo_id}: {str(exc).splitlines()[0]}"
+        ) from None
 
 
-def _push(api: Any, local: DatasetFolder, record: dict[str, Any], repo_id: str, pushed: list[str],
-          version: str | None, private: bool, force: bool) -> str:
+def _push(
+    api: Any,
+    local: DatasetFolder,
+    record: dict[str, Any],
+    repo_id: str,
+    pushed: list[str],
+    version: str | None,
+    private: bool,
+    force: bool,
+) -> str:
     api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
     if version and version in _existing_tags(api, repo_id) and not force:
-        raise HubError(f"{repo_id} already has tag {version}: choose a new version, or pass --force to move it")
+        raise HubError(
+            f"{repo_id} already has tag {version}: choose a new version, or pass --force to move it"
+        )
     merged = _merged_record(record, _remote_record(api, repo_id), pushed)
     staging = _stage(local, merged, pushed, repo_id, version)
     try:
         info = api.upload_folder(
-            folder_path=staging, repo_id=repo_id, repo_type="dataset",
+            folder_path=staging,
+            repo_id=repo_id,
+            repo_type="dataset",
             ignore_patterns=list(UPLOAD_IGNORE),
             delete_patterns=[f"{name}/*" for name in pushed],
             commit_message=f"dsr: {', '.join(pushed)}" + (f" ({version})" if version else ""),
@@ -162,11 +201,19 @@ def _push(api: Any, local: DatasetFolder, record: dict[str, Any], repo_id: str, 
     sha: str = info.oid
     if version:
         _tag(api, repo_id, version, sha, force)
-    log.info("pushed %s to %s at %s%s", ", ".join(pushed), repo_id, sha[:10], f" tagged {version}" if version else "")
+    log.info(
+        "pushed %s to %s at %s%s",
+        ", ".join(pushed),
+        repo_id,
+        sha[:10],
+        f" tagged {version}" if version else "",
+    )
     return sha
 
 
-def _tag(api: Any, repo_id: str, version: str, sha: str, force: bool, repo_type: str = "dataset") -> None:
+def _tag(
+    api: Any, repo_id: str, version: str, sha: str, force: bool, repo_type: str = "dataset"
+) -> None:
     from huggingface_hub.errors import HfHubHTTPError
 
     if force and version in _existing_tags(api, repo_id, repo_type):
@@ -175,13 +222,21 @@ def _tag(api: Any, repo_id: str, version: str, sha: str, force: bool, repo_type:
         api.create_tag(repo_id, tag=version, revision=sha, repo_type=repo_type)
     except HfHubHTTPError as exc:
         if exc.response is not None and exc.response.status_code == 409:
-            raise HubError(f"{repo_id} got tag {version} from someone else meanwhile; commit {sha} is "
-                           "uploaded but untagged: push again with a new version") from None
+            raise HubError(
+                f"{repo_id} got tag {version} from someone else meanwhile; commit {sha} is "
+                "uploaded but untagged: push again with a new version"
+            ) from None
         raise
 
 
-def preflight_push(repo_id: str, version: str | None, *, repo_type: str = "model", force: bool = False,
-                   token: str | None = None) -> None:
+def preflight_push(
+    repo_id: str,
+    version: str | None,
+    *,
+    repo_type: str = "model",
+    force: bool = False,
+    token: str | None = None,
+) -> None:
     """Everything about a push that can be checked before hours of work: the repo id and tag
     syntax, a token the Hub accepts, and (for an existing repo) that the tag is still free."""
     from huggingface_hub import HfApi
@@ -192,8 +247,10 @@ def preflight_push(repo_id: str, version: str | None, *, repo_type: str = "model
     try:
         api.whoami()
     except HfHubHTTPError as exc:
-        raise HubError(f"the Hub refused the token ({str(exc).splitlines()[0]}): set HF_TOKEN to a valid write token "
-                       "or run `hf auth login`") from None
+        raise HubError(
+            f"the Hub refused the token ({str(exc).splitlines()[0]}): set HF_TOKEN to a valid "
+            "write token or run `hf auth login`"
+        ) from None
     if not version or force:
         return
     try:
@@ -201,11 +258,22 @@ def preflight_push(repo_id: str, version: str | None, *, repo_type: str = "model
     except RepositoryNotFoundError:
         return  # created at push time
     if taken:
-        raise HubError(f"{repo_id} already has tag {version}: choose a new --version, or pass --force to move it")
+        raise HubError(
+            f"{repo_id} already has tag {version}: choose a new --version, or pass "
+            "--force to move it"
+        )
 
 
-def push_model_folder(folder: Path, repo_id: str, *, files: list[str], version: str | None, private: bool = False,
-                      force: bool = False, token: str | None = None) -> str:
+def push_model_folder(
+    folder: Path,
+    repo_id: str,
+    *,
+    files: list[str],
+    version: str | None,
+    private: bool = False,
+    force: bool = False,
+    token: str | None = None,
+) -> str:
     """Upload ``files`` (paths relative to ``folder``) of a model folder to ``repo_id`` in one
     commit and tag that commit with ``version``; returns the commit sha."""
     from huggingface_hub import HfApi
@@ -214,18 +282,36 @@ def push_model_folder(folder: Path, repo_id: str, *, files: list[str], version: 
     _check_version(version)
     missing = [f for f in files if not (Path(folder) / f).is_file()]
     if missing:
-        raise ConfigError(f"nothing to push: {folder} lacks {', '.join(missing)} (has training finished?)")
+        raise ConfigError(
+            f"nothing to push: {folder} lacks {', '.join(missing)} (has training finished?)"
+        )
     api = HfApi(token=_token(token))
     try:
         api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
         if version and version in _existing_tags(api, repo_id, "model") and not force:
-            raise HubError(f"{repo_id} already has tag {version}: choose a new version, or pass --force to move it")
-        info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model", allow_patterns=files,
-                                 commit_message="dsr train: SpatialAlign LoRA" + (f" ({version})" if version else ""))
+            raise HubError(
+                f"{repo_id} already has tag {version}: choose a new version, or pass "
+                "--force to move it"
+            )
+        info = api.upload_folder(
+            folder_path=str(folder),
+            repo_id=repo_id,
+            repo_type="model",
+            allow_patterns=files,
+            commit_message="dsr train: SpatialAlign LoRA" + (f" ({version})" if version else ""),
+        )
         sha: str = info.oid
         if version:
             _tag(api, repo_id, version, sha, force, repo_type="model")
     except HfHubHTTPError as exc:
-        raise HubError(f"the Hub refused the push to {repo_id}: {str(exc).splitlines()[0]}") from None
-    log.info("pushed %d files to %s at %s%s", len(files), repo_id, sha[:10], f" tagged {version}" if version else "")
+        raise HubError(
+            f"the Hub refused the push to {repo_id}: {str(exc).splitlines()[0]}"
+        ) from None
+    log.info(
+        "pushed %d files to %s at %s%s",
+        len(files),
+        repo_id,
+        sha[:10],
+        f" tagged {version}" if version else "",
+    )
     return sha

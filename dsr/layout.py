@@ -52,7 +52,8 @@ UPLOAD_IGNORE = [f"{WORK_DIR}/**", "**/.*.tmp"]
 
 
 def data_glob(config: str, split: str, fingerprint: str | None) -> str:
-    """The data-files pattern of one split of one config, as the card's ``configs`` block names it."""
+    """The data-files pattern of one split of one config, as the card's
+    ``configs`` block names it."""
     if not fingerprint:
         return LEGACY_DATA_GLOB.format(config=config, split=split)
     return DATA_GLOB.format(config=config, split=split, fingerprint=fingerprint)

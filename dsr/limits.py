@@ -35,7 +35,9 @@ MAX_ROWS_PER_SHARD = 1_000_000  # default 200
 MAX_FRAMES = 10_000  # paper: 81
 MAX_SIDE = 8_192  # paper: 480 × 832
 MAX_STEPS = 10_000  # paper: 50 sampling steps
-MAX_VIDEO_BYTES = 16 * 2**30  # uint8 frames of one video in memory; paper: 81 × 480 × 832 × 3 ≈ 97 MB
+MAX_VIDEO_BYTES = (
+    16 * 2**30
+)  # uint8 frames of one video in memory; paper: 81 × 480 × 832 × 3 ≈ 97 MB
 MAX_REQUEST_PROMPTS = 1_000  # prompts asked of an LLM per request; default 10
 MAX_CONCURRENCY = 1_024  # LLM requests in flight; default 4
 
@@ -44,7 +46,9 @@ def check_max(name: str, value: float, limit: float, paper: str = "") -> None:
     """Refuse ``value`` above ``limit`` with a message naming both (and the paper's value)."""
     if value > limit:
         context = f" ({paper})" if paper else ""
-        raise ConfigError(f"{name}={value:,} exceeds the limit of {limit:,}{context}: give a smaller value")
+        raise ConfigError(
+            f"{name}={value:,} exceeds the limit of {limit:,}{context}: give a smaller value"
+        )
 
 
 def check_video_size(num_frames: int, height: int, width: int, what: str) -> None:
@@ -54,6 +58,8 @@ def check_video_size(num_frames: int, height: int, width: int, what: str) -> Non
     check_max(f"{what}.width", width, MAX_SIDE, "the paper uses 832")
     size = num_frames * height * width * 3
     if size > MAX_VIDEO_BYTES:
-        raise ConfigError(f"{what}: {num_frames} frames of {height}×{width} take {size / 2**30:.1f} GiB in memory, "
-                          f"above the limit of {MAX_VIDEO_BYTES // 2**30} GiB: use fewer frames or smaller ones "
-                          "(the paper: 81 frames of 480×832)")
+        raise ConfigError(
+            f"{what}: {num_frames} frames of {height}×{width} take {size / 2**30:.1f} GiB in "
+            f"memory, above the limit of {MAX_VIDEO_BYTES // 2**30} GiB: use fewer frames or "
+            "smaller ones (the paper: 81 frames of 480×832)"
+        )

@@ -33,8 +33,10 @@ def exclusive_lock(path: str | Path, what: str) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BusyError(f"{what} is in use by {_holder_text(fd)}: wait for it to finish, or use another "
-                            "output") from None
+            raise BusyError(
+                f"{what} is in use by {_holder_text(fd)}: wait for it to finish, or use another "
+                "output"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"process {os.getpid()} on {socket.gethostname()}".encode(), 0)
         yield

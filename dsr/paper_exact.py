@@ -29,7 +29,9 @@ from dsr.errors import ConfigError
 __all__ = ["NOT_THE_AUTHORS", "PAPER_EXACT", "TRACKER_PRESET_HELP", "paper_exact_options"]
 
 #: What the preset changes in a tracker, as the help of the ``paper_exact`` config fields says it.
-TRACKER_PRESET_HELP = "exact label matching (label_match=exact), no lost-track rule (lost_track_fraction=1.0)"
+TRACKER_PRESET_HELP = (
+    "exact label matching (label_match=exact), no lost-track rule (lost_track_fraction=1.0)"
+)
 
 #: (kind, name) → the options that give the authors' behaviour.
 PAPER_EXACT: dict[tuple[str, str], dict[str, Any]] = {
@@ -48,12 +50,16 @@ def paper_exact_options(kind: str, name: str, options: Mapping[str, Any]) -> dic
     """``options`` with the authors' values of ``PAPER_EXACT[(kind, name)]``; an option the user set
     to another value is a conflict, refused with a message naming both."""
     if (kind, name) in NOT_THE_AUTHORS:
-        raise ConfigError(f"--paper-exact with --{kind} {name}: {NOT_THE_AUTHORS[(kind, name)]}; "
-                          f"use --{kind} grounded-sam2 or drop --paper-exact")
+        raise ConfigError(
+            f"--paper-exact with --{kind} {name}: {NOT_THE_AUTHORS[(kind, name)]}; "
+            f"use --{kind} grounded-sam2 or drop --paper-exact"
+        )
     preset = PAPER_EXACT.get((kind, name), {})
     clash = [f"{k}={options[k]!r}" for k in preset if k in options and options[k] != preset[k]]
     if clash:
         wanted = ", ".join(f"{k}={v!r}" for k, v in preset.items())
-        raise ConfigError(f"--paper-exact sets {wanted} for the {kind} {name!r}, but {', '.join(clash)} was "
-                          f"given: drop --paper-exact or that option")
+        raise ConfigError(
+            f"--paper-exact sets {wanted} for the {kind} {name!r}, but {', '.join(clash)} was "
+            f"given: drop --paper-exact or that option"
+        )
     return {**options, **preset}

@@ -73,8 +73,10 @@ class Registry:
         unknown = sorted(set(given) - set(valid)) if valid else []
         flag = f" ({self.option_flag})" if self.option_flag else ""
         if unknown:
-            raise ConfigError(f"unknown {self.kind} option {', '.join(unknown)} for {name!r}{flag}: "
-                              f"it takes {', '.join(valid)}")
+            raise ConfigError(
+                f"unknown {self.kind} option {', '.join(unknown)} for {name!r}{flag}: "
+                f"it takes {', '.join(valid)}"
+            )
         try:
             return factory(**given)
         except DsrError:
@@ -82,4 +84,6 @@ class Registry:
         except (TypeError, ValueError) as exc:
             shown = ", ".join(f"{k}={v!r}" for k, v in given.items())
             hint = f"; it takes {', '.join(valid)}" if valid else ""
-            raise ConfigError(f"{self.kind} {name!r} cannot take {shown}{flag}: {exc}{hint}") from None
+            raise ConfigError(
+                f"{self.kind} {name!r} cannot take {shown}{flag}: {exc}{hint}"
+            ) from None

@@ -71,7 +71,8 @@ def staging_dir(parent: Path, prefix: str) -> Iterator[Path]:
 
 
 def temp_prefix(name: str) -> str:
-    """Prefix of a temporary file for ``name`` that names this process (see the module docstring)."""
+    """Prefix of a temporary file for ``name`` that names this process (see the
+    module docstring)."""
     return f".{name}~{os.getpid()}@{socket.gethostname()}~"
 
 
@@ -86,7 +87,8 @@ def _alive(pid: int) -> bool:
 
 
 def remove_stale_temp_files(folder: Path) -> list[Path]:
-    """Delete the temporary files directly in ``folder`` whose process no longer runs on this host."""
+    """Delete the temporary files directly in ``folder`` whose process no longer
+    runs on this host."""
     if not folder.is_dir():
         return []
     host = socket.gethostname()

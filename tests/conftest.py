@@ -1,16 +1,18 @@
 """Root test configuration: an isolated Hugging Face environment pointed at a loopback test Hub.
 
-``huggingface_hub`` and ``datasets`` read ``HF_ENDPOINT``, ``HF_HUB_OFFLINE``, ``HF_HUB_DISABLE_XET``
-and the cache folders at IMPORT time, so they are set here, when pytest imports this module and
-before any test module imports those libraries. Nothing a test does can reach the real Hub or
-OpenAI, or read the developer's token or caches.
+``huggingface_hub`` and ``datasets`` read ``HF_ENDPOINT``, ``HF_HUB_OFFLINE``,
+``HF_HUB_DISABLE_XET`` and the cache folders at IMPORT time, so they are set here, when pytest
+imports this module and before any test module imports those libraries. Nothing a test does can
+reach the real Hub or OpenAI, or read the developer's token or caches.
 
 Fixtures:
 
 * ``hub`` (session): a :class:`servers.hub.HubServer` on ``HF_ENDPOINT``; ``.endpoint``,
-  ``.token``, ``.files(repo_id, revision)``, ``.tags(repo_id)``, ``.head(repo_id)``, ``.count(...)``.
+  ``.token``, ``.files(repo_id, revision)``, ``.tags(repo_id)``, ``.head(repo_id)``,
+  ``.count(...)``.
 * ``hub_token`` (function): sets ``HF_TOKEN`` to the test Hub's token for one test.
-* ``openai_server`` (function): a fresh-script :class:`servers.openai.OpenAIServer` (one process-wide
+* ``openai_server`` (function): a fresh-script :class:`servers.openai.OpenAIServer`
+  (one process-wide
   server, reset for every test); ``.base_url``, ``.push(Reply...)``, ``.requests``.
 """
 

@@ -53,8 +53,14 @@ def ssr(animal: Box, obj: Box, relation: str) -> float:
     return cos * d
 
 
-def reference_score(animal: Sequence[Box | None], obj: Sequence[Box | None], initial: str, final: str,
-                    m: int = 3, min_frames: int = 20) -> Reference:
+def reference_score(
+    animal: Sequence[Box | None],
+    obj: Sequence[Box | None],
+    initial: str,
+    final: str,
+    m: int = 3,
+    min_frames: int = 20,
+) -> Reference:
     """The DSR-Score of one video, frame by frame."""
     per_frame_i: list[float | None] = []
     per_frame_f: list[float | None] = []

@@ -27,7 +27,9 @@ def boom(what: str) -> None:
         except OSError as exc:
             raise RuntimeError("An error occurred while generating the dataset") from exc
     if what == "log":
-        logging.getLogger("httpx").info("HTTP Request: POST https://alice:s3cr3t-pw@llm.example/v1/chat")
+        logging.getLogger("httpx").info(
+            "HTTP Request: POST https://alice:s3cr3t-pw@llm.example/v1/chat"
+        )
         return
     raise KeyError(what)  # a bug
 
@@ -51,8 +53,9 @@ def test_an_os_error_wrapped_by_a_library_is_one_line_naming_path_and_fix() -> N
     result = _run("boom", "--what", "wrapped-disk")
     assert isinstance(result.exception, SystemExit) and result.exit_code == 1
     assert result.output.splitlines() == [
-        "Error: No space left on device: '/data/out/samples.arrow': free some disk space (or choose another "
-        "--out) and run the same command again: finished work is kept"]
+        "Error: No space left on device: '/data/out/samples.arrow': free some disk space (or "
+        "choose another --out) and run the same command again: finished work is kept"
+    ]
 
 
 def test_vv_shows_the_traceback_and_still_ends_with_the_line() -> None:

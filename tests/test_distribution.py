@@ -22,15 +22,23 @@ def test_distribution_is_spatialalign_with_the_dsr_command() -> None:
     assert project["scripts"] == {"dsr": "dsr.cli:main"}
 
 
-@pytest.mark.parametrize("card", [
-    render_dataset_card({"configs": {}, "dsr_version": "0.1.0"}),
-    render_model_card({"settings": {}, "dsr_version": "0.1.0", "format_version": 1}),
-])
+@pytest.mark.parametrize(
+    "card",
+    [
+        render_dataset_card({"configs": {}, "dsr_version": "0.1.0"}),
+        render_model_card({"settings": {}, "dsr_version": "0.1.0", "format_version": 1}),
+    ],
+)
 def test_cards_link_to_the_spatialalign_project_page(card: str) -> None:
     assert PYPI_LINK.findall(card) == ["spatialalign"]
 
 
 def test_no_project_file_links_to_the_unrelated_dsr_package() -> None:
-    files = [ROOT / "README.md", ROOT / "Makefile", *(ROOT / "dsr").rglob("*.md"), *(ROOT / "dsr").rglob("*.py")]
+    files = [
+        ROOT / "README.md",
+        ROOT / "Makefile",
+        *(ROOT / "dsr").rglob("*.md"),
+        *(ROOT / "dsr").rglob("*.py"),
+    ]
     linked = {path.name: PYPI_LINK.findall(path.read_text(encoding="utf-8")) for path in files}
     assert not {name: found for name, found in linked.items() if set(found) - {"spatialalign"}}

@@ -16,10 +16,14 @@ def build(folder: Path, seed: int) -> list[dict]:
     import datasets
 
     build_prompts(PromptBuildConfig(out=folder, n_train=6, n_test=6, seed=seed))
-    return datasets.load_dataset(str(folder), "prompts", download_mode="force_redownload")["test"].to_list()
+    return datasets.load_dataset(str(folder), "prompts", download_mode="force_redownload")[
+        "test"
+    ].to_list()
 
 
-def remote(repo_id: str, config: str = "prompts", revision: str | None = None, split: str = "test") -> list[dict]:
+def remote(
+    repo_id: str, config: str = "prompts", revision: str | None = None, split: str = "test"
+) -> list[dict]:
     import datasets
 
     return datasets.load_dataset(repo_id, config, revision=revision)[split].to_list()
@@ -59,7 +63,8 @@ def test_push_keeps_configs_that_only_the_remote_has(hub, hub_token, tmp_path):
 
     other = tmp_path / "other-machine"
     DatasetFolder(other).write_config(
-        "samples", {"train": datasets.Dataset.from_dict({"sample_id": ["s1", "s2"]})},
+        "samples",
+        {"train": datasets.Dataset.from_dict({"sample_id": ["s1", "s2"]})},
         ConfigRecord(description="videos", columns={"sample_id": "id"}),
     )
     push_folder(other, "tester/prompts-c", version=None)
@@ -71,7 +76,10 @@ def test_push_keeps_configs_that_only_the_remote_has(hub, hub_token, tmp_path):
     card = files["README.md"].decode()
     assert "config_name: samples" in card and "config_name: prompts" in card
     assert remote("tester/prompts-c", revision="v2.0.0") == rows
-    assert remote("tester/prompts-c", "samples", revision="v2.0.0", split="train")[0]["sample_id"] == "s1"
+    assert (
+        remote("tester/prompts-c", "samples", revision="v2.0.0", split="train")[0]["sample_id"]
+        == "s1"
+    )
     assert DatasetFolder(local).config_names() == ["prompts"]  # the local folder is untouched
 
 
@@ -85,7 +93,9 @@ def test_refusals_name_the_fix(hub, tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="vMAJOR"):
         push_folder(folder, "tester/prompts-d", version="1.0", token=hub.token)
     with pytest.raises(ConfigError, match="samples"):
-        push_folder(folder, "tester/prompts-d", version=None, token=hub.token, config_names=["samples"])
+        push_folder(
+            folder, "tester/prompts-d", version=None, token=hub.token, config_names=["samples"]
+        )
     with pytest.raises(HubError, match="refused"):
         push_folder(folder, "tester/prompts-d", version=None, token="hf_notthetoken123456")
 
@@ -96,12 +106,26 @@ def test_cli_push_writes_no_token_anywhere(hub, hub_token, tmp_path, monkeypatch
     from dsr.cli import main
 
     folder = tmp_path / "ds5"
-    argv = ["build-prompts", "--out", str(folder), "--n-train", "6", "--n-test", "6",
-            "--push", "tester/prompts-e", "--version", "v0.1.0", "--private"]
+    argv = [
+        "build-prompts",
+        "--out",
+        str(folder),
+        "--n-train",
+        "6",
+        "--n-test",
+        "6",
+        "--push",
+        "tester/prompts-e",
+        "--version",
+        "v0.1.0",
+        "--private",
+    ]
     monkeypatch.setattr("sys.argv", ["dsr", *argv])
     result = CliRunner().invoke(main, argv)
     assert result.exit_code == 0, result.output
-    assert "pushed tester/prompts-e@v0.1.0" in result.output and hub.repo("tester/prompts-e").private
+    assert (
+        "pushed tester/prompts-e@v0.1.0" in result.output and hub.repo("tester/prompts-e").private
+    )
     written = [p.read_bytes() for p in folder.rglob("*") if p.is_file()]
     written += list(hub.files("tester/prompts-e", "v0.1.0").values())
     assert not any(hub_token.encode() in data for data in written)
@@ -113,5 +137,8 @@ def test_push_uploads_only_the_data_files_the_card_names(hub, hub_token, tmp_pat
     (folder / "prompts" / "train-leftover-00000-of-00001.parquet").write_bytes(b"from a killed run")
     sha = push_folder(folder, "tester/prompts-f", version="v1.0.0")
     pushed = {p for p in hub.files("tester/prompts-f", sha) if p.startswith("prompts/")}
-    assert pushed == {p.relative_to(folder).as_posix() for s in ("train", "test")
-                      for p in DatasetFolder(folder).data_files("prompts", s)}
+    assert pushed == {
+        p.relative_to(folder).as_posix()
+        for s in ("train", "test")
+        for p in DatasetFolder(folder).data_files("prompts", s)
+    }

@@ -24,13 +24,18 @@ def test_upload_tag_and_load_old_revision(hub, tmp_path):
     puts_before = hub.count("PUT", "/lfs-upload/")
     api.create_repo("tester/server-smoke", repo_type="dataset")
     _write_config(tmp_path, ["x", "y"])
-    first = api.upload_folder(folder_path=tmp_path, repo_id="tester/server-smoke", repo_type="dataset")
+    first = api.upload_folder(
+        folder_path=tmp_path, repo_id="tester/server-smoke", repo_type="dataset"
+    )
     api.create_tag("tester/server-smoke", tag="v1", revision=first.oid, repo_type="dataset")
     _write_config(tmp_path, ["z"])
     api.upload_folder(folder_path=tmp_path, repo_id="tester/server-smoke", repo_type="dataset")
 
     assert hub.tags("tester/server-smoke") == {"v1": first.oid}
-    assert datasets.load_dataset("tester/server-smoke", "p", revision="v1")["train"]["a"] == ["x", "y"]
+    assert datasets.load_dataset("tester/server-smoke", "p", revision="v1")["train"]["a"] == [
+        "x",
+        "y",
+    ]
     assert datasets.load_dataset("tester/server-smoke", "p")["train"]["a"] == ["z"]
     assert hub.count("PUT", "/lfs-upload/") - puts_before == 2
 
@@ -56,11 +61,21 @@ def test_stale_parent_commit_is_refused(hub):
     api = HfApi(token=hub.token)
     api.create_repo("tester/server-stale", repo_type="dataset")
     parent = hub.head("tester/server-stale")
-    api.create_commit("tester/server-stale", [CommitOperationAdd("a.txt", b"1")], commit_message="a",
-                      repo_type="dataset", parent_commit=parent)
+    api.create_commit(
+        "tester/server-stale",
+        [CommitOperationAdd("a.txt", b"1")],
+        commit_message="a",
+        repo_type="dataset",
+        parent_commit=parent,
+    )
     with pytest.raises(HfHubHTTPError) as err:
-        api.create_commit("tester/server-stale", [CommitOperationAdd("b.txt", b"2")], commit_message="b",
-                          repo_type="dataset", parent_commit=parent)
+        api.create_commit(
+            "tester/server-stale",
+            [CommitOperationAdd("b.txt", b"2")],
+            commit_message="b",
+            repo_type="dataset",
+            parent_commit=parent,
+        )
     assert err.value.response.status_code == 412
 
 

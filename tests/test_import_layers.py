@@ -19,8 +19,16 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dsr"
 #: A top-level module or package missing here counts as the top layer (an application on top of
 #: the library): it may import anything, and nothing listed here may import it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("dsr", "dsr.errors", "dsr.limits", "dsr.locks", "dsr.staging", "dsr.fileio", "dsr.layout",
-     "dsr.registry"),
+    (
+        "dsr",
+        "dsr.errors",
+        "dsr.limits",
+        "dsr.locks",
+        "dsr.staging",
+        "dsr.fileio",
+        "dsr.layout",
+        "dsr.registry",
+    ),
     ("dsr.prompts", "dsr.scoring", "dsr.media"),
     ("dsr.generation", "dsr.tracking", "dsr.paper_exact", "dsr.cards"),
     ("dsr.builders", "dsr.hub"),
@@ -42,7 +50,8 @@ def module_names(root: Path = PACKAGE) -> dict[str, Path]:
 
 
 def _nearest(name: str, modules: dict[str, Path]) -> str | None:
-    """``name`` if it is a module, else its nearest enclosing module (``dsr.a.b.func`` → ``dsr.a.b``)."""
+    """``name`` if it is a module, else its nearest enclosing module
+    (``dsr.a.b.func`` → ``dsr.a.b``)."""
     while name and name not in modules:
         name = name.rpartition(".")[0]
     return name or None
@@ -87,7 +96,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return [*path[path.index(nxt):], nxt]
+                return [*path[path.index(nxt) :], nxt]
             if nxt not in state and (found := visit(nxt)) is not None:
                 return found
         state[node] = 2
@@ -104,15 +113,21 @@ def layer_of(module: str) -> int:
     """Index in :data:`LAYERS` of the entry that is ``module`` or encloses it (the root ``dsr``
     only stands for its own ``__init__``); ``len(LAYERS)`` for a module of no listed entry."""
     for index, names in enumerate(LAYERS):
-        if any(module == name or (name != "dsr" and module.startswith(name + ".")) for name in names):
+        if any(
+            module == name or (name != "dsr" and module.startswith(name + ".")) for name in names
+        ):
             return index
     return len(LAYERS)
 
 
 def upward_imports(graph: dict[str, set[str]]) -> list[str]:
     """``a -> b`` for every import of a higher layer by a lower one."""
-    return sorted(f"{src} -> {dst}" for src, targets in graph.items() for dst in targets
-                  if layer_of(dst) > layer_of(src))
+    return sorted(
+        f"{src} -> {dst}"
+        for src, targets in graph.items()
+        for dst in targets
+        if layer_of(dst) > layer_of(src)
+    )
 
 
 def test_the_package_has_no_import_cycle() -> None:
@@ -124,14 +139,27 @@ def test_lower_layers_never_import_higher_ones() -> None:
     assert upward_imports(import_graph()) == []
 
 
-@pytest.mark.parametrize(("low", "high"), [("dsr.scoring", "dsr.builders"), ("dsr.media", "dsr.cards"),
-                                           ("dsr.prompts", "dsr.training"), ("dsr.cards", "dsr.builders"),
-                                           ("dsr.evaluation", "dsr.training"), ("dsr.judge", "dsr.training"),
-                                           ("dsr.report", "dsr.training")])
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [
+        ("dsr.scoring", "dsr.builders"),
+        ("dsr.media", "dsr.cards"),
+        ("dsr.prompts", "dsr.training"),
+        ("dsr.cards", "dsr.builders"),
+        ("dsr.evaluation", "dsr.training"),
+        ("dsr.judge", "dsr.training"),
+        ("dsr.report", "dsr.training"),
+    ],
+)
 def test_named_lower_packages_import_none_of_the_higher(low: str, high: str) -> None:
     graph = import_graph()
-    wrong = [f"{src} -> {dst}" for src, targets in graph.items() if src == low or src.startswith(low + ".")
-             for dst in targets if dst == high or dst.startswith(high + ".")]
+    wrong = [
+        f"{src} -> {dst}"
+        for src, targets in graph.items()
+        if src == low or src.startswith(low + ".")
+        for dst in targets
+        if dst == high or dst.startswith(high + ".")
+    ]
     assert wrong == []
 
 
@@ -144,23 +172,55 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_a_cycle_through_a_function_level_import_is_found(tmp_path: Path) -> None:
-    root = _write(tmp_path, {"__init__.py": "", "a.py": "from dsr.b import x\n",
-                             "b.py": "def x():\n    from dsr import a\n", "c.py": "import dsr.a\n"})
+    root = _write(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "a.py": "from dsr.b import x\n",
+            "b.py": "def x():\n    from dsr import a\n",
+            "c.py": "import dsr.a\n",
+        },
+    )
     graph = import_graph(root)
-    assert graph == {"dsr": set(), "dsr.a": {"dsr.b"}, "dsr.b": {"dsr", "dsr.a"}, "dsr.c": {"dsr.a"}}
+    assert graph == {
+        "dsr": set(),
+        "dsr.a": {"dsr.b"},
+        "dsr.b": {"dsr", "dsr.a"},
+        "dsr.c": {"dsr.a"},
+    }
     assert find_cycle(graph) == ["dsr.a", "dsr.b", "dsr.a"]
 
 
 def test_relative_imports_and_type_checking_imports_count(tmp_path: Path) -> None:
-    root = _write(tmp_path, {"__init__.py": "", "p/__init__.py": "from .q import y\n",
-                             "p/q.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..r import z\n",
-                             "r.py": ""})
-    assert import_graph(root) == {"dsr": set(), "dsr.p": {"dsr.p.q"}, "dsr.p.q": {"dsr.r"}, "dsr.r": set()}
+    root = _write(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "p/__init__.py": "from .q import y\n",
+            "p/q.py": (
+                "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..r import z\n"
+            ),
+            "r.py": "",
+        },
+    )
+    assert import_graph(root) == {
+        "dsr": set(),
+        "dsr.p": {"dsr.p.q"},
+        "dsr.p.q": {"dsr.r"},
+        "dsr.r": set(),
+    }
     assert find_cycle(import_graph(root)) is None
 
 
 def test_an_upward_import_is_reported() -> None:
-    graph = {"dsr.scoring.tracks": {"dsr.builders.folder", "dsr.errors"}, "dsr.cli.score": {"dsr.scoring"}}
+    graph = {
+        "dsr.scoring.tracks": {"dsr.builders.folder", "dsr.errors"},
+        "dsr.cli.score": {"dsr.scoring"},
+    }
     assert upward_imports(graph) == ["dsr.scoring.tracks -> dsr.builders.folder"]
-    assert (layer_of("dsr"), layer_of("dsr.layout"), layer_of("dsr.builders.folder"), layer_of("dsr.mystery")) == (
-        0, 0, 3, len(LAYERS))
+    assert (
+        layer_of("dsr"),
+        layer_of("dsr.layout"),
+        layer_of("dsr.builders.folder"),
+        layer_of("dsr.mystery"),
+    ) == (0, 0, 3, len(LAYERS))

@@ -18,7 +18,10 @@ def test_lock_holder_names_the_holder_and_never_creates_the_file(tmp_path: Path)
     assert lock_holder(lock) is None and not lock.parent.exists()
     with exclusive_lock(lock, "the x"):
         assert lock_holder(lock) == f"process {os.getpid()} on {socket.gethostname()}"
-        with pytest.raises(BusyError, match=f"the x is in use by process {os.getpid()}"), exclusive_lock(lock, "the x"):
+        with (
+            pytest.raises(BusyError, match=f"the x is in use by process {os.getpid()}"),
+            exclusive_lock(lock, "the x"),
+        ):
             pass
     assert lock_holder(lock) is None
     with exclusive_lock(lock, "the x"):  # free again after the probe

@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     import datasets
     import polars as pl  # imported where used: importing this module (the CLI's --help) stays light
 
-__all__ = ["TRACK_COLUMNS", "ConsolidateResult", "consolidate", "deviation_counts", "samples_frame", "summarize"]
+__all__ = [
+    "TRACK_COLUMNS",
+    "ConsolidateResult",
+    "consolidate",
+    "deviation_counts",
+    "samples_frame",
+    "summarize",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +44,19 @@ TRACK_COLUMNS = {c: h for c, h in SAMPLE_COLUMNS.items() if c != "video"}
 #: Configs a merge writes.
 MERGED_CONFIGS = ("samples", "tracks", "pairs")
 
-_TABLE_COLUMNS = ("sample_id", "prompt_id", "split", "seed", "prompt", "dsr_type", "valid", "reason", "dsr_score",
-                  "n_degenerate_frames", "deviations")
+_TABLE_COLUMNS = (
+    "sample_id",
+    "prompt_id",
+    "split",
+    "seed",
+    "prompt",
+    "dsr_type",
+    "valid",
+    "reason",
+    "dsr_score",
+    "n_degenerate_frames",
+    "deviations",
+)
 
 
 @dataclass
@@ -60,12 +78,27 @@ def samples_frame(work: WorkArea) -> pl.DataFrame:
     prompt_id, seed)."""
     import polars as pl
 
-    rows = [{k: current_row(row)[k] for k in _TABLE_COLUMNS} for split in work.splits() for row, _, _ in work.rows(split)]
-    return pl.DataFrame(rows, schema={
-        "sample_id": pl.String, "prompt_id": pl.String, "split": pl.String, "seed": pl.Int64, "prompt": pl.String,
-        "dsr_type": pl.String, "valid": pl.Boolean, "reason": pl.String, "dsr_score": pl.Float64,
-        "n_degenerate_frames": pl.Int64, "deviations": pl.List(pl.String),
-    }).sort(["split", "prompt_id", "seed"])
+    rows = [
+        {k: current_row(row)[k] for k in _TABLE_COLUMNS}
+        for split in work.splits()
+        for row, _, _ in work.rows(split)
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "sample_id": pl.String,
+            "prompt_id": pl.String,
+            "split": pl.String,
+            "seed": pl.Int64,
+            "prompt": pl.String,
+            "dsr_type": pl.String,
+            "valid": pl.Boolean,
+            "reason": pl.String,
+            "dsr_score": pl.Float64,
+            "n_degenerate_frames": pl.Int64,
+            "deviations": pl.List(pl.String),
+        },
+    ).sort(["split", "prompt_id", "seed"])
 
 
 def _generate(files: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
@@ -78,7 +111,10 @@ def _generate(files: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
 
 def _sample_files(work: WorkArea, split: str) -> list[tuple[str, str]]:
     """(json path, mp4 path or "") of each finished sample, sorted by (prompt_id, seed)."""
-    found = [(row["prompt_id"], int(row["seed"]), str(js), str(mp4) if mp4 else "") for row, js, mp4 in work.rows(split)]
+    found = [
+        (row["prompt_id"], int(row["seed"]), str(js), str(mp4) if mp4 else "")
+        for row, js, mp4 in work.rows(split)
+    ]
     return [(js, mp4) for _pid, _seed, js, mp4 in sorted(found)]
 
 
@@ -86,14 +122,21 @@ def _dataset(work: WorkArea, split: str, cache: Path) -> datasets.Dataset:
     from datasets import Dataset, Value
 
     files = _sample_files(work, split)
-    stamp = hashlib.sha1(json.dumps([(j, Path(j).stat().st_mtime_ns, m) for j, m in files]).encode()).hexdigest()
+    stamp = hashlib.sha1(
+        json.dumps([(j, Path(j).stat().st_mtime_ns, m) for j, m in files]).encode()
+    ).hexdigest()
     # Written with the video as a plain {bytes, path} struct, then cast to Video: same storage,
     # but encoding through Video would import torchcodec (and torch) for nothing (~8 s).
     features = sample_features()
     plain = features.copy()
     plain["video"] = {"bytes": Value("binary"), "path": Value("string")}
-    ds = Dataset.from_generator(_generate, features=plain, gen_kwargs={"files": files},
-                                cache_dir=str(cache), fingerprint=f"dsr-samples-{split}-{stamp}")
+    ds = Dataset.from_generator(
+        _generate,
+        features=plain,
+        gen_kwargs={"files": files},
+        cache_dir=str(cache),
+        fingerprint=f"dsr-samples-{split}-{stamp}",
+    )
     return ds.cast_column("video", features["video"])
 
 
@@ -104,7 +147,13 @@ def _validity_counts(df: pl.DataFrame) -> dict[str, dict[str, int]]:
     for split in df["split"].unique().sort().to_list():
         part = df.filter(pl.col("split") == split)
         counts = {"samples": part.height, "valid": int(part["valid"].fill_null(False).sum())}
-        for reason, n in part.filter(~pl.col("valid").fill_null(False)).group_by("reason").len().sort("reason").iter_rows():
+        for reason, n in (
+            part.filter(~pl.col("valid").fill_null(False))
+            .group_by("reason")
+            .len()
+            .sort("reason")
+            .iter_rows()
+        ):
             counts[f"invalid_{reason}"] = int(n)
         degenerate = int(part["n_degenerate_frames"].fill_null(0).sum())
         if degenerate:  # boxes given with zero or negative width/height: why frames went unused
@@ -133,30 +182,44 @@ def _curve_table(curves: dict[str, CorrectnessCurve]) -> str:
     taus = next(iter(curves.values())).thresholds
     head = "| split | " + " | ".join(f"τ={t:.1f}" for t in taus) + " |"
     sep = "|---|" + "---|" * len(taus)
-    rows = [f"| {s} | " + " | ".join(f"{v:.3f}" for v in c.values) + " |" for s, c in curves.items()]
+    rows = [
+        f"| {s} | " + " | ".join(f"{v:.3f}" for v in c.values) + " |" for s, c in curves.items()
+    ]
     return "\n".join([head, sep, *rows])
 
 
 def _samples_markdown(result: ConsolidateResult, plot: str) -> str:
     validity = "\n".join(
-        f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + " |" for s, counts in result.validity.items()
+        f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + " |"
+        for s, counts in result.validity.items()
     )
-    deviations = "\n".join(f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + " |"
-                           for s, counts in result.deviations.items())
-    return (f"**Correctness@τ** (invalid samples count as failures)\n\n{_curve_table(result.curves)}\n\n"
-            f"![correctness curve]({plot})\n\n**Validity**\n\n| split | counts |\n|---|---|\n{validity}\n\n"
-            "**Samples changed by rules beyond the authors' code** (column `deviations`)\n\n"
-            f"| split | counts |\n|---|---|\n{deviations}\n")
+    deviations = "\n".join(
+        f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + " |"
+        for s, counts in result.deviations.items()
+    )
+    return (
+        "**Correctness@τ** (invalid samples count as failures)\n\n"
+        f"{_curve_table(result.curves)}\n\n"
+        f"![correctness curve]({plot})\n\n**Validity**\n\n| split | counts |\n|---|---|\n"
+        f"{validity}\n\n"
+        "**Samples changed by rules beyond the authors' code** (column `deviations`)\n\n"
+        f"| split | counts |\n|---|---|\n{deviations}\n"
+    )
 
 
-def summarize(folder: DatasetFolder, tau_train: float = DEFAULT_TAU_TRAIN) -> tuple[pl.DataFrame, ConsolidateResult]:
+def summarize(
+    folder: DatasetFolder, tau_train: float = DEFAULT_TAU_TRAIN
+) -> tuple[pl.DataFrame, ConsolidateResult]:
     """The finished samples and what a merge reports about them (rows, curves, validity and pair
     counts), without writing anything."""
     import polars as pl
 
     df = samples_frame(WorkArea(folder))
-    result = ConsolidateResult(validity=_validity_counts(df), pairs=make_pairs(df, tau_train).counts,
-                               deviations=deviation_counts(df))
+    result = ConsolidateResult(
+        validity=_validity_counts(df),
+        pairs=make_pairs(df, tau_train).counts,
+        deviations=deviation_counts(df),
+    )
     for split in df["split"].unique().sort().to_list():
         part = df.filter(pl.col("split") == split)
         result.samples[split] = part.height
@@ -164,7 +227,9 @@ def summarize(folder: DatasetFolder, tau_train: float = DEFAULT_TAU_TRAIN) -> tu
     return df, result
 
 
-def _build_records(work: WorkArea, command: str, settings: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+def _build_records(
+    work: WorkArea, command: str, settings: dict[str, Any] | None
+) -> tuple[str, dict[str, Any]]:
     """Command(s) and settings for the card: per split, as each split's build recorded them in the
     work area (so building ``test`` after ``train`` keeps both, and ``--merge-only`` loses none);
     the caller's own when no build recorded any (e.g. ``score-videos``)."""
@@ -190,7 +255,8 @@ def consolidate(
     settings: dict[str, Any] | None = None,
     skip_if_unchanged: bool = False,
 ) -> ConsolidateResult:
-    """Write ``samples``, ``tracks`` and ``pairs`` from the work area; update plots, record and card.
+    """Write ``samples``, ``tracks`` and ``pairs`` from the work area; update plots,
+    record and card.
 
     ``rows_per_shard`` caps the rows of one ``samples`` file; every file also stays under
     :data:`~dsr.builders.folder.SHARD_BYTES`.
@@ -203,8 +269,14 @@ def consolidate(
         return _consolidate(folder, tau_train, rows_per_shard, command, settings, skip_if_unchanged)
 
 
-def _consolidate(folder: DatasetFolder, tau_train: float, rows_per_shard: int | None, command: str,
-                 settings: dict[str, Any] | None, skip_if_unchanged: bool) -> ConsolidateResult:
+def _consolidate(
+    folder: DatasetFolder,
+    tau_train: float,
+    rows_per_shard: int | None,
+    command: str,
+    settings: dict[str, Any] | None,
+    skip_if_unchanged: bool,
+) -> ConsolidateResult:
     work = WorkArea(folder)
     for path in folder.remove_leftovers():
         log.info("removed %s, left by a killed run", path)
@@ -218,21 +290,35 @@ def _consolidate(folder: DatasetFolder, tau_train: float, rows_per_shard: int | 
     return result
 
 
-def _merge(folder: DatasetFolder, work: WorkArea, cache: Path, tau_train: float, rows_per_shard: int | None,
-           command: str, settings: dict[str, Any] | None) -> ConsolidateResult:
+def _merge(
+    folder: DatasetFolder,
+    work: WorkArea,
+    cache: Path,
+    tau_train: float,
+    rows_per_shard: int | None,
+    command: str,
+    settings: dict[str, Any] | None,
+) -> ConsolidateResult:
     df, result = summarize(folder, tau_train)
     command, settings = _build_records(work, command, settings)
     plot_name = f"{ASSETS_DIR}/samples_correctness.png"
     if result.curves:
-        result.assets.append(plot_correctness(result.curves, folder.root / plot_name, title="Samples: Correctness@τ"))
+        result.assets.append(
+            plot_correctness(result.curves, folder.root / plot_name, title="Samples: Correctness@τ")
+        )
     datasets = {split: _dataset(work, split, cache) for split in result.samples}
     record = ConfigRecord(
-        description="One row per (prompt, seed): the generated video, per-frame boxes and frame classes, "
-                    "validity with its reason, SSR sequences, and the DSR-Score with its components.",
-        columns=dict(SAMPLE_COLUMNS), counts={"validity": result.validity,
-                                              "correct@0.7": {s: c.at(0.7) for s, c in result.curves.items()},
-                                              "deviations": result.deviations},
-        command=command, settings=settings, card_markdown=_samples_markdown(result, plot_name),
+        description="One row per (prompt, seed): the generated video, per-frame boxes and frame "
+        "classes, validity with its reason, SSR sequences, and the DSR-Score with its components.",
+        columns=dict(SAMPLE_COLUMNS),
+        counts={
+            "validity": result.validity,
+            "correct@0.7": {s: c.at(0.7) for s, c in result.curves.items()},
+            "deviations": result.deviations,
+        },
+        command=command,
+        settings=settings,
+        card_markdown=_samples_markdown(result, plot_name),
     )
     folder.write_config("samples", datasets, record, max_rows_per_shard=rows_per_shard)
     _write_tracks(folder, datasets, command, settings)
@@ -240,29 +326,53 @@ def _merge(folder: DatasetFolder, work: WorkArea, cache: Path, tau_train: float,
     return result
 
 
-def _write_tracks(folder: DatasetFolder, samples: dict[str, Any], command: str, settings: dict[str, Any]) -> None:
+def _write_tracks(
+    folder: DatasetFolder, samples: dict[str, Any], command: str, settings: dict[str, Any]
+) -> None:
     record = ConfigRecord(
-        description="The rows of `samples` without the `video` column: boxes, frame classes, validity, SSR "
-                    "sequences and DSR-Scores, for analysis (load_dataset, polars, duckdb) that should not "
-                    "download the mp4 bytes. Join with `samples` on `sample_id` for a video.",
-        columns=dict(TRACK_COLUMNS), command=command, settings=settings)
-    folder.write_config("tracks", {s: ds.remove_columns("video") for s, ds in samples.items()}, record)
+        description="The rows of `samples` without the `video` column: boxes, frame classes, "
+        "validity, SSR sequences and DSR-Scores, for analysis (load_dataset, polars, duckdb) that "
+        "should not download the mp4 bytes. Join with `samples` on `sample_id` for a video.",
+        columns=dict(TRACK_COLUMNS),
+        command=command,
+        settings=settings,
+    )
+    folder.write_config(
+        "tracks", {s: ds.remove_columns("video") for s, ds in samples.items()}, record
+    )
 
 
-def _write_pairs(folder: DatasetFolder, df: pl.DataFrame, tau: float, result: ConsolidateResult,
-                 command: str, settings: dict[str, Any]) -> None:
+def _write_pairs(
+    folder: DatasetFolder,
+    df: pl.DataFrame,
+    tau: float,
+    result: ConsolidateResult,
+    command: str,
+    settings: dict[str, Any],
+) -> None:
     pairs = make_pairs(df, tau)
     splits = pair_splits(pairs.pairs, df["split"].unique().sort().to_list())
-    counts_md = "\n".join(f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in c.items()) + " |" for s, c in pairs.counts.items())
+    counts_md = "\n".join(
+        f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in c.items()) + " |"
+        for s, c in pairs.counts.items()
+    )
     record = ConfigRecord(
-        description=(f"DPO preference data (τ_train = {tau}): one row per qualifying prompt with ALL its winners "
-                     "(`chosen_ids`, valid and DSR-Score ≥ τ) and losers (`rejected_ids`, valid and < τ) as sample "
-                     "ids of the `samples` config, with their seeds and scores in parallel lists. A prompt qualifies "
-                     "with ≥ 2 valid samples, ≥ 1 winner and ≥ 1 loser; a DPO loader draws one winner and one loser "
-                     "per prompt per step: `random.choice(row['chosen_ids'])`, `random.choice(row['rejected_ids'])` "
-                     "(`dsr.builders.pairs.draw_pair`), and looks their videos up in `samples` by `sample_id`."),
-        columns=dict(PAIR_COLUMNS), counts={"prompts": pairs.counts},
-        command=command, settings={**settings, "tau_train": tau},
-        card_markdown=f"**Prompts kept and dropped**\n\n| split | counts |\n|---|---|\n{counts_md}\n",
+        description=(
+            f"DPO preference data (τ_train = {tau}): one row per qualifying prompt with ALL its "
+            "winners (`chosen_ids`, valid and DSR-Score ≥ τ) and losers (`rejected_ids`, valid and "
+            "< τ) as sample ids of the `samples` config, with their seeds and scores in parallel "
+            "lists. A prompt qualifies with ≥ 2 valid samples, ≥ 1 winner and ≥ 1 loser; a DPO "
+            "loader draws one winner and one loser per prompt per step: "
+            "`random.choice(row['chosen_ids'])`, `random.choice(row['rejected_ids'])` "
+            "(`dsr.builders.pairs.draw_pair`), and looks their videos up in `samples` "
+            "by `sample_id`."
+        ),
+        columns=dict(PAIR_COLUMNS),
+        counts={"prompts": pairs.counts},
+        command=command,
+        settings={**settings, "tau_train": tau},
+        card_markdown=(
+            f"**Prompts kept and dropped**\n\n| split | counts |\n|---|---|\n{counts_md}\n"
+        ),
     )
     folder.write_config("pairs", splits, record)

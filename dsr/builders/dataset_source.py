@@ -38,25 +38,39 @@ class DatasetSource:
 
 
 def _looks_local(source: str) -> bool:
-    return source.startswith(("/", "./", "../", "~", ".")) or source.count("/") != 1 or "\\" in source
+    return (
+        source.startswith(("/", "./", "../", "~", ".")) or source.count("/") != 1 or "\\" in source
+    )
 
 
-def resolve_dataset(source: str, revision: str | None = None, *, configs: tuple[str, ...] = ("pairs", "samples"),
-                    split: str = "train", cache_dir: str | None = None) -> DatasetSource:
-    """A local dataset folder for ``source`` (a folder, or a Hub dataset repo id at ``revision``)."""
+def resolve_dataset(
+    source: str,
+    revision: str | None = None,
+    *,
+    configs: tuple[str, ...] = ("pairs", "samples"),
+    split: str = "train",
+    cache_dir: str | None = None,
+) -> DatasetSource:
+    """A local dataset folder for ``source`` (a folder, or a Hub dataset repo id
+    at ``revision``)."""
     path = Path(source).expanduser()
     if path.is_dir():
         if revision:
-            raise DataError(f"--dataset-revision {revision} applies to Hub datasets; {source} is a local folder")
+            raise DataError(
+                f"--dataset-revision {revision} applies to Hub datasets; {source} is a local folder"
+            )
         return DatasetSource(path)
     if path.exists() or _looks_local(source):
-        raise DataError(f"dataset {source} is not a folder: give the --out folder of `dsr build-videos` "
-                        "or a Hub dataset repo id (namespace/name)")
+        raise DataError(
+            f"dataset {source} is not a folder: give the --out folder of `dsr build-videos` "
+            "or a Hub dataset repo id (namespace/name)"
+        )
     return _download(source, revision, configs, split, cache_dir)
 
 
-def _download(repo_id: str, revision: str | None, configs: tuple[str, ...], split: str,
-              cache_dir: str | None) -> DatasetSource:
+def _download(
+    repo_id: str, revision: str | None, configs: tuple[str, ...], split: str, cache_dir: str | None
+) -> DatasetSource:
     import json
 
     from huggingface_hub import snapshot_download
@@ -67,31 +81,63 @@ def _download(repo_id: str, revision: str | None, configs: tuple[str, ...], spli
     )
 
     def fetch(patterns: list[str]) -> Path:
-        return Path(snapshot_download(repo_id, repo_type="dataset", revision=revision, allow_patterns=patterns,
-                                      cache_dir=cache_dir))
+        return Path(
+            snapshot_download(
+                repo_id,
+                repo_type="dataset",
+                revision=revision,
+                allow_patterns=patterns,
+                cache_dir=cache_dir,
+            )
+        )
 
     try:
         root = fetch([BUILD_RECORD])
-        record = json.loads((root / BUILD_RECORD).read_text(encoding="utf-8")) if (root / BUILD_RECORD).exists() else {}
+        record = (
+            json.loads((root / BUILD_RECORD).read_text(encoding="utf-8"))
+            if (root / BUILD_RECORD).exists()
+            else {}
+        )
         recs = record.get("configs", {})
-        patterns = [data_glob(c, split, (recs.get(c) or {}).get("data_fingerprints", {}).get(split)) for c in configs]
+        patterns = [
+            data_glob(c, split, (recs.get(c) or {}).get("data_fingerprints", {}).get(split))
+            for c in configs
+        ]
         root = fetch([BUILD_RECORD, *patterns])
     except RevisionNotFoundError:
-        raise DataError(f"dataset {repo_id} has no revision {revision!r}: give an existing tag, branch or commit") from None
+        raise DataError(
+            f"dataset {repo_id} has no revision {revision!r}: give an existing tag, "
+            "branch or commit"
+        ) from None
     except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DataError(f"cannot download dataset {repo_id}{'@' + revision if revision else ''}: {first} "
-                        "(check the repo id, HF_TOKEN for private repos, or pass a local folder)") from None
+        raise DataError(
+            f"cannot download dataset {repo_id}{'@' + revision if revision else ''}: {first} "
+            "(check the repo id, HF_TOKEN for private repos, or pass a local folder)"
+        ) from None
     return DatasetSource(root, repo_id=repo_id, revision=revision or "main", commit=root.name)
 
 
-def iter_video_bytes(source: DatasetSource, wanted: set[str], *, samples_config: str = "samples",
-                     split: str = "train", batch_rows: int = 8) -> Iterator[tuple[str, bytes | None]]:
-    """(sample_id, mp4 bytes) of the wanted samples, streamed from the parquet files in small batches."""
+def iter_video_bytes(
+    source: DatasetSource,
+    wanted: set[str],
+    *,
+    samples_config: str = "samples",
+    split: str = "train",
+    batch_rows: int = 8,
+) -> Iterator[tuple[str, bytes | None]]:
+    """(sample_id, mp4 bytes) of the wanted samples, streamed from the parquet files
+    in small batches."""
     import pyarrow.parquet as pq
 
     for path in DatasetFolder(source.root).data_files(samples_config, split):
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=["sample_id", "video"]):
-            for sid, video in zip(batch.column("sample_id").to_pylist(), batch.column("video").to_pylist(), strict=True):
+        for batch in pq.ParquetFile(path).iter_batches(
+            batch_size=batch_rows, columns=["sample_id", "video"]
+        ):
+            for sid, video in zip(
+                batch.column("sample_id").to_pylist(),
+                batch.column("video").to_pylist(),
+                strict=True,
+            ):
                 if sid in wanted:
                     yield sid, (video or {}).get("bytes")

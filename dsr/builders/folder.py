@@ -25,14 +25,14 @@ and prompts (a contiguous cut of rows sorted by prompt id would give one type pe
 
 Everything is written atomically (temporary name, then rename), so a killed run leaves either the
 previous state or the new one, plus staging folders and temporary files that the next write of the
-folder removes (:mod:`dsr.staging`). The content fingerprint in the data file names (and so in the card's
-``configs`` patterns) matters for local folders: ``datasets`` derives the cache of a local folder
-from its name and its ``configs`` block, not from the files, so a rebuilt folder with the same
-patterns would load stale rows from the cache.
+folder removes (:mod:`dsr.staging`). The content fingerprint in the data file names (and so in the
+card's ``configs`` patterns) matters for local folders: ``datasets`` derives the cache of a local
+folder from its name and its ``configs`` block, not from the files, so a rebuilt folder with the
+same patterns would load stale rows from the cache.
 
 The path constants (``DATA_FILE``, ``WORK_DIR``, ...) and the atomic writes are defined in
 :mod:`dsr.layout`, below the cards and the Hub push that need them too, and re-exported here.
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -107,7 +107,9 @@ def dataset_info(config: str, splits: Mapping[str, datasets.Dataset]) -> dict[st
     sizes = SplitDict()
     for name, ds in splits.items():
         sizes.add(SplitInfo(name, num_bytes=int(ds.data.nbytes), num_examples=len(ds)))
-    info = DatasetInfo(features=next(iter(splits.values())).features, splits=sizes, config_name=config)
+    info = DatasetInfo(
+        features=next(iter(splits.values())).features, splits=sizes, config_name=config
+    )
     card = DatasetCardData()
     DatasetInfosDict({config: info}).to_dataset_card_data(card)
     return dict(card.to_dict()["dataset_info"])
@@ -148,7 +150,8 @@ class DatasetFolder:
         return path
 
     def staging(self, prefix: str) -> contextlib.AbstractContextManager[Path]:
-        """A locked staging folder in the work area, deleted after the block (see :mod:`dsr.staging`)."""
+        """A locked staging folder in the work area, deleted after the block
+        (see :mod:`dsr.staging`)."""
         return staging_dir(self.root / WORK_DIR / STAGING_DIR, prefix)
 
     def remove_leftovers(self) -> list[Path]:
@@ -176,10 +179,14 @@ class DatasetFolder:
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DataError(f"{path} is damaged ({type(exc).__name__}: {exc}): restore it from the Hub or a "
-                            "backup, or build this folder again in a new --out") from None
+            raise DataError(
+                f"{path} is damaged ({type(exc).__name__}: {exc}): restore it from the Hub or a "
+                "backup, or build this folder again in a new --out"
+            ) from None
         if not isinstance(record, dict):
-            raise DataError(f"{path} is damaged (not a JSON object): restore it, or build again in a new --out")
+            raise DataError(
+                f"{path} is damaged (not a JSON object): restore it, or build again in a new --out"
+            )
         if record.get("format_version", 0) > FORMAT_VERSION:
             raise DataError(
                 f"{path} has format version {record['format_version']}, newer than this dsr "
@@ -244,7 +251,9 @@ class DatasetFolder:
         fingerprint = digest.hexdigest()[:10]
         written = []
         for index, part in enumerate(parts):
-            rel = DATA_FILE.format(config=config, split=split, fingerprint=fingerprint, index=index, count=count)
+            rel = DATA_FILE.format(
+                config=config, split=split, fingerprint=fingerprint, index=index, count=count
+            )
             (staging / rel).parent.mkdir(parents=True, exist_ok=True)
             os.replace(part, staging / rel)
             written.append(rel)

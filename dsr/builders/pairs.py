@@ -4,10 +4,11 @@ A valid sample scoring at least ``tau`` is a *winner*, a valid one below ``tau``
 invalid one neither. A prompt qualifies with at least two valid samples, one winner and one loser.
 
 Shape: **one row per qualifying prompt** holding *all* its winners (``chosen_ids``) and losers
-(``rejected_ids``) as lists of sample ids, with their seeds (``chosen_seeds``, ``rejected_seeds``) and
-scores (``chosen_scores``, ``rejected_scores``) in the same order: every ``chosen_*``/``rejected_*``
-column is a list parallel to the ids. No column is named bare ``chosen``/``rejected``, which TRL's
-preference format reserves for *content*. A DPO data loader draws one winner and one loser per
+(``rejected_ids``) as lists of sample ids, with their seeds (``chosen_seeds``, ``rejected_seeds``)
+and scores (``chosen_scores``, ``rejected_scores``) in the same order: every
+``chosen_*``/``rejected_*`` column is a list parallel to the ids. No column is named bare
+``chosen``/``rejected``, which TRL's preference format reserves for *content*. A DPO data loader
+draws one winner and one loser per
 prompt per step (the paper's sampling, SPEC §5), e.g. with :func:`draw_pair`::
 
     pairs = load_dataset(folder, "pairs", split="train")
@@ -18,7 +19,7 @@ prompt per step (the paper's sampling, SPEC §5), e.g. with :func:`draw_pair`::
 The full winner × loser product is ``len(chosen_ids) * len(rejected_ids)`` and never needs storing.
 Videos are referenced by ``sample_id`` in the ``samples`` config, not copied. Dataset format 1 named
 the id lists ``chosen``/``rejected``; :func:`pair_ids` (and so :func:`draw_pair`) reads both.
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -32,8 +33,17 @@ from dsr.errors import ConfigError
 if TYPE_CHECKING:
     import polars as pl  # imported where used: importing this module (the CLI's --help) stays light
 
-__all__ = ["DEFAULT_TAU_TRAIN", "DROP_REASONS", "LEGACY_PAIR_COLUMNS", "PAIR_COLUMNS", "PairsResult", "draw_pair",
-           "make_pairs", "pair_ids", "pair_splits"]
+__all__ = [
+    "DEFAULT_TAU_TRAIN",
+    "DROP_REASONS",
+    "LEGACY_PAIR_COLUMNS",
+    "PAIR_COLUMNS",
+    "PairsResult",
+    "draw_pair",
+    "make_pairs",
+    "pair_ids",
+    "pair_splits",
+]
 
 DEFAULT_TAU_TRAIN = 0.7
 DROP_REASONS = ("fewer_than_2_valid", "no_winner", "no_loser")
@@ -43,10 +53,11 @@ PAIR_COLUMNS: dict[str, str] = {
     "split": "train or test",
     "prompt": "the prompt sentence (TRL naming)",
     "dsr_type": "DSR type code",
-    "chosen_ids": "sample ids (in `samples`) of all winners (valid, DSR-Score ≥ tau), best first; per training "
-                  "step draw ONE at random, e.g. `random.choice(row['chosen_ids'])` (`dsr.builders.pairs.draw_pair`)",
-    "rejected_ids": "sample ids of all losers (valid, DSR-Score < tau), worst first; per step draw ONE at random, "
-                    "independently of the winner",
+    "chosen_ids": "sample ids (in `samples`) of all winners (valid, DSR-Score ≥ tau), best first; "
+    "per training step draw ONE at random, e.g. `random.choice(row['chosen_ids'])` "
+    "(`dsr.builders.pairs.draw_pair`)",
+    "rejected_ids": "sample ids of all losers (valid, DSR-Score < tau), worst first; per step draw "
+    "ONE at random, independently of the winner",
     "chosen_seeds": "seeds of the winners, same order",
     "rejected_seeds": "seeds of the losers, same order",
     "chosen_scores": "DSR-Scores of the winners, same order",
@@ -76,23 +87,36 @@ def _frame(samples: pl.DataFrame | Iterable[Mapping[str, Any]]) -> pl.DataFrame:
     if isinstance(samples, pl.DataFrame):
         df = samples
     else:
-        df = pl.DataFrame([{k: r.get(k) for k in _NEEDED} for r in samples],
-                          schema={"sample_id": pl.String, "prompt_id": pl.String, "split": pl.String,
-                                  "prompt": pl.String, "dsr_type": pl.String, "seed": pl.Int64,
-                                  "valid": pl.Boolean, "dsr_score": pl.Float64})
+        df = pl.DataFrame(
+            [{k: r.get(k) for k in _NEEDED} for r in samples],
+            schema={
+                "sample_id": pl.String,
+                "prompt_id": pl.String,
+                "split": pl.String,
+                "prompt": pl.String,
+                "dsr_type": pl.String,
+                "seed": pl.Int64,
+                "valid": pl.Boolean,
+                "dsr_score": pl.Float64,
+            },
+        )
     missing = [c for c in _NEEDED if c not in df.columns]
     if missing:
         raise ConfigError(f"samples lack column(s) {missing} needed for pairs")
     return df.select(_NEEDED)
 
 
-def make_pairs(samples: pl.DataFrame | Iterable[Mapping[str, Any]], tau: float = DEFAULT_TAU_TRAIN) -> PairsResult:
+def make_pairs(
+    samples: pl.DataFrame | Iterable[Mapping[str, Any]], tau: float = DEFAULT_TAU_TRAIN
+) -> PairsResult:
     """Group samples by prompt, label winners and losers, keep the prompts that qualify."""
     import polars as pl
 
     if not 0.0 <= tau <= 1.0:
         raise ConfigError(f"tau_train={tau} must lie in [0, 1] (the paper uses 0.7)")
-    df = _frame(samples).with_columns(valid=pl.col("valid").fill_null(False) & pl.col("dsr_score").is_not_null())
+    df = _frame(samples).with_columns(
+        valid=pl.col("valid").fill_null(False) & pl.col("dsr_score").is_not_null()
+    )
     df = df.with_columns(
         winner=pl.col("valid") & (pl.col("dsr_score") >= tau),
         loser=pl.col("valid") & (pl.col("dsr_score") < tau),
@@ -101,21 +125,40 @@ def make_pairs(samples: pl.DataFrame | Iterable[Mapping[str, Any]], tau: float =
     lose = df.filter("loser").sort(["dsr_score", "seed"])
     keys = ["split", "prompt_id"]
     stats = df.group_by(keys).agg(
-        pl.col("prompt").first(), pl.col("dsr_type").first(), n_samples=pl.len().cast(pl.Int64),
-        n_valid=pl.col("valid").sum().cast(pl.Int64), n_win=pl.col("winner").sum(), n_lose=pl.col("loser").sum(),
+        pl.col("prompt").first(),
+        pl.col("dsr_type").first(),
+        n_samples=pl.len().cast(pl.Int64),
+        n_valid=pl.col("valid").sum().cast(pl.Int64),
+        n_win=pl.col("winner").sum(),
+        n_lose=pl.col("loser").sum(),
     )
     stats = stats.with_columns(
-        drop=pl.when(pl.col("n_valid") < 2).then(pl.lit(DROP_REASONS[0]))
-        .when(pl.col("n_win") == 0).then(pl.lit(DROP_REASONS[1]))
-        .when(pl.col("n_lose") == 0).then(pl.lit(DROP_REASONS[2]))
+        drop=pl.when(pl.col("n_valid") < 2)
+        .then(pl.lit(DROP_REASONS[0]))
+        .when(pl.col("n_win") == 0)
+        .then(pl.lit(DROP_REASONS[1]))
+        .when(pl.col("n_lose") == 0)
+        .then(pl.lit(DROP_REASONS[2]))
         .otherwise(None)
     )
     chosen = win.group_by(keys, maintain_order=True).agg(
-        chosen_ids=pl.col("sample_id"), chosen_seeds=pl.col("seed"), chosen_scores=pl.col("dsr_score"))
+        chosen_ids=pl.col("sample_id"),
+        chosen_seeds=pl.col("seed"),
+        chosen_scores=pl.col("dsr_score"),
+    )
     rejected = lose.group_by(keys, maintain_order=True).agg(
-        rejected_ids=pl.col("sample_id"), rejected_seeds=pl.col("seed"), rejected_scores=pl.col("dsr_score"))
-    kept = (stats.filter(pl.col("drop").is_null()).join(chosen, on=keys).join(rejected, on=keys)
-            .with_columns(tau=pl.lit(float(tau))).sort(keys).select(list(PAIR_COLUMNS)))
+        rejected_ids=pl.col("sample_id"),
+        rejected_seeds=pl.col("seed"),
+        rejected_scores=pl.col("dsr_score"),
+    )
+    kept = (
+        stats.filter(pl.col("drop").is_null())
+        .join(chosen, on=keys)
+        .join(rejected, on=keys)
+        .with_columns(tau=pl.lit(float(tau)))
+        .sort(keys)
+        .select(list(PAIR_COLUMNS))
+    )
     return PairsResult(kept, _counts(stats))
 
 
@@ -126,14 +169,29 @@ def pair_splits(pairs: pl.DataFrame, splits: Iterable[str]) -> dict[str, Any]:
     from datasets import Dataset, Features, List, Value
 
     ids, seeds, scores = List(Value("string")), List(Value("int64")), List(Value("float64"))
-    features = Features({
-        "prompt_id": Value("string"), "split": Value("string"), "prompt": Value("string"),
-        "dsr_type": Value("string"), "chosen_ids": ids, "rejected_ids": ids, "chosen_seeds": seeds,
-        "rejected_seeds": seeds, "chosen_scores": scores, "rejected_scores": scores,
-        "n_samples": Value("int64"), "n_valid": Value("int64"), "tau": Value("float64"),
-    })
-    return {s: Dataset.from_dict(pairs.filter(pl.col("split") == s).to_dict(as_series=False), features=features)
-            for s in splits}
+    features = Features(
+        {
+            "prompt_id": Value("string"),
+            "split": Value("string"),
+            "prompt": Value("string"),
+            "dsr_type": Value("string"),
+            "chosen_ids": ids,
+            "rejected_ids": ids,
+            "chosen_seeds": seeds,
+            "rejected_seeds": seeds,
+            "chosen_scores": scores,
+            "rejected_scores": scores,
+            "n_samples": Value("int64"),
+            "n_valid": Value("int64"),
+            "tau": Value("float64"),
+        }
+    )
+    return {
+        s: Dataset.from_dict(
+            pairs.filter(pl.col("split") == s).to_dict(as_series=False), features=features
+        )
+        for s in splits
+    }
 
 
 def pair_ids(row: Mapping[str, Any], side: str) -> list[str]:

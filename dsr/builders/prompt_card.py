@@ -19,7 +19,10 @@ DESCRIPTION = (
 
 def _counts_table(counts: dict[str, dict[str, int]]) -> str:
     splits = list(counts)
-    lines = ["| DSR type | letter | " + " | ".join(splits) + " |", "|---|---|" + "---|" * len(splits)]
+    lines = [
+        "| DSR type | letter | " + " | ".join(splits) + " |",
+        "|---|---|" + "---|" * len(splits),
+    ]
     for t in DSRType:
         cells = " | ".join(str(counts[s].get(t.code, 0)) for s in splits)
         lines.append(f"| {t.initial.value}→{t.final.value} (`{t.code}`) | {t.letter} | {cells} |")
@@ -45,7 +48,8 @@ def config_record(
     triple = " and by (animal, object, scene)" if config.disjoint == "triple" else ""
     shortfall = (
         f"\n\n**Shortfall**: the backend could not fill every type: missing {result.shortfall}."
-        if result.shortfall else ""
+        if result.shortfall
+        else ""
     )
     markdown = (
         f"**Prompts per DSR type** (source: `{source}`, seed {config.seed}):\n\n"
@@ -54,8 +58,13 @@ def config_record(
     return ConfigRecord(
         description=DESCRIPTION.format(triple=triple),
         columns=dict(PROMPT_COLUMNS),
-        counts={"per_type": result.counts, "rejects": result.rejects, "shortfall": result.shortfall,
-                "rounds": result.rounds, "source": source},
+        counts={
+            "per_type": result.counts,
+            "rejects": result.rejects,
+            "shortfall": result.shortfall,
+            "rounds": result.rounds,
+            "source": source,
+        },
         command=config.command,
         settings=config.settings(),
         card_markdown=markdown,

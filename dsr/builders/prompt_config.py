@@ -25,31 +25,77 @@ class PromptBuildConfig:
     """Settings of ``dsr build-prompts``."""
 
     out: Path = field(metadata={"help": "Dataset folder to write the `prompts` config into."})
-    backend: str = field(default="template", metadata={
-        "help": "Where the prompts come from: template (offline), openai (an OpenAI-compatible endpoint) or "
-                "file (an existing list).", "choices": PROMPT_BACKENDS.names()})
-    n_train: int = field(default=500, metadata={"help": "Train prompts, balanced over the six DSR types."})
-    n_test: int = field(default=120, metadata={"help": "Test prompts, balanced over the six DSR types."})
+    backend: str = field(
+        default="template",
+        metadata={
+            "help": "Where the prompts come from: template (offline), openai (an OpenAI-compatible "
+            "endpoint) or file (an existing list).",
+            "choices": PROMPT_BACKENDS.names(),
+        },
+    )
+    n_train: int = field(
+        default=500, metadata={"help": "Train prompts, balanced over the six DSR types."}
+    )
+    n_test: int = field(
+        default=120, metadata={"help": "Test prompts, balanced over the six DSR types."}
+    )
     seed: int = field(default=0, metadata={"help": "Seed of generation and split selection."})
-    disjoint: str = field(default="triple", metadata={
-        "help": "Keep train and test apart by `triple` (animal, object, scene) or only by `sentence`.",
-        "choices": DISJOINT_MODES})
-    strict: bool = field(default=False, metadata={"help": "Write nothing if any input is bad (unparseable, mismatched, broken row)."})
-    max_rounds: int = field(default=5, metadata={"help": "Generation rounds to fill the splits before giving up on the shortfall."})
-    backend_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "Options of the chosen backend's config (e.g. model, base_url, path)."})
-    replace: bool = field(default=False, metadata={"help": "Replace prompts that other configs of the folder (samples, pairs, unmerged samples) still name; refused otherwise."})
-    command: str = field(default="", metadata={"help": "Sanitized command line recorded in the card."})
+    disjoint: str = field(
+        default="triple",
+        metadata={
+            "help": (
+                "Keep train and test apart by `triple` (animal, object, scene) or only "
+                "by `sentence`."
+            ),
+            "choices": DISJOINT_MODES,
+        },
+    )
+    strict: bool = field(
+        default=False,
+        metadata={
+            "help": "Write nothing if any input is bad (unparseable, mismatched, broken row)."
+        },
+    )
+    max_rounds: int = field(
+        default=5,
+        metadata={
+            "help": "Generation rounds to fill the splits before giving up on the shortfall."
+        },
+    )
+    backend_options: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={"help": "Options of the chosen backend's config (e.g. model, base_url, path)."},
+    )
+    replace: bool = field(
+        default=False,
+        metadata={
+            "help": (
+                "Replace prompts that other configs of the folder (samples, pairs, unmerged "
+                "samples) still name; refused otherwise."
+            )
+        },
+    )
+    command: str = field(
+        default="", metadata={"help": "Sanitized command line recorded in the card."}
+    )
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
         for name in ("n_train", "n_test"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name}={getattr(self, name)}: must be 0 or more")
-            check_max(name, getattr(self, name), MAX_PROMPTS_PER_SPLIT, "the paper uses 500 train, 120 test")
+            check_max(
+                name,
+                getattr(self, name),
+                MAX_PROMPTS_PER_SPLIT,
+                "the paper uses 500 train, 120 test",
+            )
         if self.n_train + self.n_test == 0:
             raise ConfigError("n_train and n_test are both 0: ask for at least one prompt")
         if self.disjoint not in DISJOINT_MODES:
-            raise ConfigError(f"disjoint={self.disjoint!r}: choose one of {', '.join(DISJOINT_MODES)}")
+            raise ConfigError(
+                f"disjoint={self.disjoint!r}: choose one of {', '.join(DISJOINT_MODES)}"
+            )
         if self.max_rounds < 1:
             raise ConfigError(f"max_rounds={self.max_rounds}: must be at least 1")
         PROMPT_BACKENDS.check(self.backend, self.backend_options)  # an unknown backend or option

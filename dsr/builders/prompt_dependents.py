@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 #: The configs whose rows never depend on the prompts (the prompts themselves).
 _INDEPENDENT = ("prompts",)
-#: Finished samples of the build-videos work area: ``.dsr/videos/<split>/shard-*/<prompt_id>__seedNN.json``.
+#: Finished samples of the build-videos work area:
+#: ``.dsr/videos/<split>/shard-*/<prompt_id>__seedNN.json``.
 _WORK_ROWS = f"{WORK_DIR}/videos/*/shard-*-of-*/*.json"
 
 
@@ -60,7 +61,9 @@ def prompt_dependents(folder: DatasetFolder) -> dict[str, set[tuple[str, str]]]:
     return out
 
 
-def check_replaceable(folder: DatasetFolder, new: set[tuple[str, str]], *, force: bool = False) -> None:
+def check_replaceable(
+    folder: DatasetFolder, new: set[tuple[str, str]], *, force: bool = False
+) -> None:
     """Refuse (``ConfigError``) new prompts that drop a ``(split, prompt_id)`` another config still
     names, unless ``force`` (then only a warning says how many rows now dangle)."""
     missing = {name: keys - new for name, keys in prompt_dependents(folder).items()}
@@ -70,9 +73,16 @@ def check_replaceable(folder: DatasetFolder, new: set[tuple[str, str]], *, force
     what = ", ".join(f"{len(keys)} prompts named by {name}" for name, keys in missing.items())
     example = "/".join(sorted(next(iter(missing.values())))[0])
     if force:
-        log.warning("replacing the prompts of %s drops %s (e.g. %s): those rows now name prompts that no "
-                    "longer exist", folder.root, what, example)
+        log.warning(
+            "replacing the prompts of %s drops %s (e.g. %s): those rows now name prompts that no "
+            "longer exist",
+            folder.root,
+            what,
+            example,
+        )
         return
-    raise ConfigError(f"the new prompts of {folder.root} would drop {what} (e.g. {example}): write them to "
-                      "another --out, rebuild with the settings of the existing prompts, or pass --force to "
-                      "replace them anyway")
+    raise ConfigError(
+        f"the new prompts of {folder.root} would drop {what} (e.g. {example}): write them to "
+        "another --out, rebuild with the settings of the existing prompts, or pass --force to "
+        "replace them anyway"
+    )

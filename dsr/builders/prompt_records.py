@@ -21,7 +21,9 @@ __all__ = ["REJECT_REASONS", "Accepted", "PromptPool", "Reject", "validate_candi
 REJECT_REASONS: dict[str, str] = {
     "bad_row": "an input row could not be read (broken CSV/JSON line, missing columns)",
     "bad_response": "an LLM response was not the requested JSON (malformed, wrong schema)",
-    "parse_error": "the sentence is not a DSR prompt (parse_prompt failed, e.g. unknown relation word)",
+    "parse_error": (
+        "the sentence is not a DSR prompt (parse_prompt failed, e.g. unknown relation word)"
+    ),
     "field_mismatch": "the declared fields disagree with what the sentence says",
     "duplicate": "same normalized sentence as an earlier prompt",
     "request_failed": "an LLM request failed after all retries (timeouts, 429, 5xx); not cached",
@@ -98,6 +100,7 @@ def _declared_mismatch(parsed: DSRPrompt, fields: Mapping[str, Any]) -> str | No
 
 def validate_candidate(candidate: Candidate) -> DSRPrompt | Reject:
     """The parsed prompt of ``candidate``, or a Reject saying why it is not one."""
+
     def reject(reason: str, message: str) -> Reject:
         return Reject(reason, message, candidate.source, candidate.origin, candidate.sentence)
 
@@ -110,7 +113,9 @@ def validate_candidate(candidate: Candidate) -> DSRPrompt | Reject:
             built = DSRPrompt.from_dict(dict(candidate.fields))
             parsed = parse_prompt(built.render())
             if parsed != built:
-                return reject("parse_error", f"rendered sentence {built.render()!r} does not parse back")
+                return reject(
+                    "parse_error", f"rendered sentence {built.render()!r} does not parse back"
+                )
         else:
             return reject("bad_row", "neither a sentence nor prompt fields")
     except PromptParseError as exc:
@@ -135,21 +140,33 @@ class PromptPool:
         result = validate_candidate(candidate)
         if not isinstance(result, Reject) and candidate.source_id in self._source_ids:
             first = self._source_ids[str(candidate.source_id)]
-            result = Reject("bad_row", f"id {candidate.source_id!r} is already used by {first}", candidate.source,
-                            candidate.origin, candidate.sentence)
+            result = Reject(
+                "bad_row",
+                f"id {candidate.source_id!r} is already used by {first}",
+                candidate.source,
+                candidate.origin,
+                candidate.sentence,
+            )
         if isinstance(result, Reject):
             self.rejects.append(result)
             return result
         key = normalize_sentence(result.render())
         if key in self._seen:
-            dup = Reject("duplicate", f"duplicate of {result.stable_id()}", candidate.source,
-                         candidate.origin, candidate.sentence or result.render())
+            dup = Reject(
+                "duplicate",
+                f"duplicate of {result.stable_id()}",
+                candidate.source,
+                candidate.origin,
+                candidate.sentence or result.render(),
+            )
             self.rejects.append(dup)
             return dup
         self._seen.add(key)
         if candidate.source_id:
             self._source_ids[candidate.source_id] = candidate.origin
-        entry = Accepted(result, candidate.source, candidate.split, candidate.origin, candidate.source_id)
+        entry = Accepted(
+            result, candidate.source, candidate.split, candidate.origin, candidate.source_id
+        )
         self.accepted.append(entry)
         return entry
 

@@ -13,7 +13,10 @@ PROMPTS_CONFIG = "prompts"
 #: The columns of the ``prompts`` config (all strings), with the help text shown in the card.
 PROMPT_COLUMNS: dict[str, str] = {
     "prompt_id": "Stable id from the normalized canonical sentence: `<type>-<sha1[:10]>`.",
-    "prompt": "The canonical sentence: `<scene>, a <animal> is on the <initial> of a <object>, then the <animal> <verb> to the <final> of the <object>.`",
+    "prompt": (
+        "The canonical sentence: `<scene>, a <animal> is on the <initial> of a <object>, then the "
+        "<animal> <verb> to the <final> of the <object>.`"
+    ),
     "scene": "Short place description (may be empty).",
     "animal": "The moving animal.",
     "object": "The static object.",
@@ -24,9 +27,9 @@ PROMPT_COLUMNS: dict[str, str] = {
     "verb": "Motion verb that fits the animal (third person).",
     "split": "train or test.",
     "source": "What produced the prompt: `template`, `openai:<model>` or `file:<name>`.",
-    "source_id": "The prompt's own id in an imported list (a `source_id`, `prompt_id` or `id` column of a "
-                 "`--backend file` input, e.g. the authors' `1043_TL`); null otherwise. `dsr score-videos` matches "
-                 "video files named after it (`1043_TL_F81_seed00.mp4`).",
+    "source_id": "The prompt's own id in an imported list (a `source_id`, `prompt_id` or `id` "
+    "column of a `--backend file` input, e.g. the authors' `1043_TL`); null otherwise. `dsr "
+    "score-videos` matches video files named after it (`1043_TL_F81_seed00.mp4`).",
 }
 
 
@@ -34,8 +37,17 @@ def prompt_row(entry: Accepted, split: str) -> dict[str, str | None]:
     """One row of the ``prompts`` config, in :data:`PROMPT_COLUMNS` order."""
     p, t = entry.prompt, entry.prompt.dsr_type
     return {
-        "prompt_id": p.stable_id(), "prompt": p.render(), "scene": p.scene, "animal": p.animal,
-        "object": p.object, "initial": p.initial.value, "final": p.final.value, "dsr_type": t.code,
-        "dsr_letter": t.letter, "verb": p.verb, "split": split, "source": entry.source,
+        "prompt_id": p.stable_id(),
+        "prompt": p.render(),
+        "scene": p.scene,
+        "animal": p.animal,
+        "object": p.object,
+        "initial": p.initial.value,
+        "final": p.final.value,
+        "dsr_type": t.code,
+        "dsr_letter": t.letter,
+        "verb": p.verb,
+        "split": split,
+        "source": entry.source,
         "source_id": entry.source_id,
     }

@@ -54,7 +54,9 @@ def select_splits(
     test_triples: set[tuple[str, str, str]] = set()
     for split, n in (("test", n_test), ("train", n_train)):
         for dsr_type, quota in quotas(n).items():
-            chosen = _take(by_type[dsr_type], split, quota, used, test_triples if split == "train" else set())
+            chosen = _take(
+                by_type[dsr_type], split, quota, used, test_triples if split == "train" else set()
+            )
             picked[split].extend(chosen)
             shortfall[dsr_type] += quota - len(chosen)
         if disjoint == "triple" and split == "test":
@@ -63,9 +65,15 @@ def select_splits(
 
 
 def _take(
-    entries: list[Accepted], split: str, quota: int, used: set[int], banned: set[tuple[str, str, str]]
+    entries: list[Accepted],
+    split: str,
+    quota: int,
+    used: set[int],
+    banned: set[tuple[str, str, str]],
 ) -> list[Accepted]:
-    ordered = [e for e in entries if e.split_hint == split] + [e for e in entries if e.split_hint is None]
+    ordered = [e for e in entries if e.split_hint == split] + [
+        e for e in entries if e.split_hint is None
+    ]
     chosen: list[Accepted] = []
     for entry in ordered:
         if len(chosen) == quota:

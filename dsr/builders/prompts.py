@@ -32,7 +32,13 @@ from dsr.layout import ASSETS_DIR, WORK_DIR, atomic_write_text
 from dsr.locks import exclusive_lock
 from dsr.prompts import DSRType
 
-__all__ = ["PROMPT_COLUMNS", "PROMPTS_CONFIG", "PromptBuildConfig", "PromptBuildResult", "build_prompts"]
+__all__ = [
+    "PROMPT_COLUMNS",
+    "PROMPTS_CONFIG",
+    "PromptBuildConfig",
+    "PromptBuildResult",
+    "build_prompts",
+]
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +50,9 @@ BAD_INPUT = ("bad_row", "bad_response", "parse_error", "field_mismatch")
 def _backend(config: PromptBuildConfig, folder: DatasetFolder) -> Any:
     cls = PROMPT_BACKENDS.resolve(config.backend)
     # the cache folder is created on the first response: a bad input leaves no folder behind
-    context = BackendContext(config.seed, folder.root / WORK_DIR / PROMPTS_CONFIG / "llm_cache", config.backend_options)
+    context = BackendContext(
+        config.seed, folder.root / WORK_DIR / PROMPTS_CONFIG / "llm_cache", config.backend_options
+    )
     return cls(context)
 
 
@@ -53,21 +61,32 @@ def _generate(config: PromptBuildConfig, backend: Any, pool: PromptPool) -> tupl
     wanted = {t: train_q[t] + test_q[t] for t in DSRType}
     for round_index in range(config.max_rounds):
         outcomes = [pool.add(candidate) for candidate in backend.generate(wanted, round_index)]
-        selection = select_splits(pool.accepted, config.n_train, config.n_test, config.seed, config.disjoint)
+        selection = select_splits(
+            pool.accepted, config.n_train, config.n_test, config.seed, config.disjoint
+        )
         if selection.complete or backend.exhaustive:
             return selection, round_index + 1
-        if outcomes and all(isinstance(o, Reject) and o.reason == "request_failed" for o in outcomes):
-            log.warning("round %d: every request failed after its retries; not asking again", round_index + 1)
+        if outcomes and all(
+            isinstance(o, Reject) and o.reason == "request_failed" for o in outcomes
+        ):
+            log.warning(
+                "round %d: every request failed after its retries; not asking again",
+                round_index + 1,
+            )
             return selection, round_index + 1
         wanted = {t: n for t, n in selection.shortfall.items() if n}
-        log.info("round %d: still missing %s", round_index + 1, {t.code: n for t, n in wanted.items()})
+        log.info(
+            "round %d: still missing %s", round_index + 1, {t.code: n for t, n in wanted.items()}
+        )
     return selection, config.max_rounds
 
 
 def _rows(selection: Selection) -> dict[str, list[dict[str, str | None]]]:
     out = {}
     for split, entries in (("train", selection.train), ("test", selection.test)):
-        ordered = sorted(entries, key=lambda e: e.prompt.dsr_type.letter)  # stable: keeps draw order
+        ordered = sorted(
+            entries, key=lambda e: e.prompt.dsr_type.letter
+        )  # stable: keeps draw order
         out[split] = [prompt_row(e, split) for e in ordered]
     return out
 
@@ -81,23 +100,33 @@ def _check_strict(config: PromptBuildConfig, rejects: list[Reject]) -> None:
 
 
 def _check_not_empty(selection: Selection, pool: PromptPool, source: str) -> None:
-    """Refuse to write a config without a single row: its card entry would break ``load_dataset``."""
+    """Refuse to write a config without a single row: its card entry would break
+    ``load_dataset``."""
     if selection.train or selection.test:
         return
     counts = ", ".join(f"{r}={n}" for r, n in pool.reject_counts().items()) or "none"
     first = pool.rejects[0] if pool.rejects else None
     example = f"; first: {first.origin}: {first.reason}: {first.message}" if first else ""
-    raise DataError(f"no prompt from {source} was accepted (rejected: {counts}){example}; nothing written: "
-                    "fix the input (file), the endpoint or model (openai), or choose another backend")
+    raise DataError(
+        f"no prompt from {source} was accepted (rejected: {counts}){example}; nothing written: "
+        "fix the input (file), the endpoint or model (openai), or choose another backend"
+    )
 
 
-def _log_unused(config: PromptBuildConfig, selection: Selection, pool: PromptPool, source: str) -> None:
+def _log_unused(
+    config: PromptBuildConfig, selection: Selection, pool: PromptPool, source: str
+) -> None:
     """An imported list: say that some of its valid rows were left out, and why."""
     unused = len(pool.accepted) - len(selection.train) - len(selection.test)
     if unused:
-        log.warning("%d valid prompts of %s were not used: the split quotas (--n-train %d, --n-test %d) "
-                    "were full, or their (animal, object, scene) was already in test", unused, source,
-                    config.n_train, config.n_test)
+        log.warning(
+            "%d valid prompts of %s were not used: the split quotas (--n-train %d, --n-test %d) "
+            "were full, or their (animal, object, scene) was already in test",
+            unused,
+            source,
+            config.n_train,
+            config.n_test,
+        )
 
 
 def _log_rejects(rejects: list[Reject], limit: int = 20) -> None:
@@ -108,8 +137,12 @@ def _log_rejects(rejects: list[Reject], limit: int = 20) -> None:
         log.warning("... and %d more rejects, see the rejects file", len(bad) - limit)
 
 
-def _write(config: PromptBuildConfig, folder: DatasetFolder, rows: dict[str, list[dict[str, str | None]]],
-           record: ConfigRecord) -> None:
+def _write(
+    config: PromptBuildConfig,
+    folder: DatasetFolder,
+    rows: dict[str, list[dict[str, str | None]]],
+    record: ConfigRecord,
+) -> None:
     import datasets
 
     features = datasets.Features({c: datasets.Value("string") for c in PROMPT_COLUMNS})
@@ -121,7 +154,9 @@ def build_prompts(config: PromptBuildConfig) -> PromptBuildResult:
     """Build the ``prompts`` config of ``config.out``; see the module docstring. One build of a
     folder's prompts at a time: a second one raises :class:`BusyError` at once."""
     folder = DatasetFolder(config.out)
-    with exclusive_lock(folder.work_dir(PROMPTS_CONFIG) / "build.lock", f"the prompts of {folder.root}"):
+    with exclusive_lock(
+        folder.work_dir(PROMPTS_CONFIG) / "build.lock", f"the prompts of {folder.root}"
+    ):
         return _build(config, folder)
 
 
@@ -135,15 +170,30 @@ def _build(config: PromptBuildConfig, folder: DatasetFolder) -> PromptBuildResul
     if backend.exhaustive:
         _log_unused(config, selection, pool, backend.source())
     if not selection.complete:
-        log.warning("could not fill the splits, missing per type: %s",
-                    {t.code: n for t, n in selection.shortfall.items() if n})
+        log.warning(
+            "could not fill the splits, missing per type: %s",
+            {t.code: n for t, n in selection.shortfall.items() if n},
+        )
     rows = _rows(selection)
-    check_replaceable(folder, {(s, str(r["prompt_id"])) for s, rs in rows.items() for r in rs}, force=config.replace)
-    counts = {s: {t.code: Counter(r["dsr_type"] for r in rs)[t.code] for t in DSRType} for s, rs in rows.items()}
+    check_replaceable(
+        folder,
+        {(s, str(r["prompt_id"])) for s, rs in rows.items() for r in rs},
+        force=config.replace,
+    )
+    counts = {
+        s: {t.code: Counter(r["dsr_type"] for r in rs)[t.code] for t in DSRType}
+        for s, rs in rows.items()
+    }
     rejects_text = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in pool.rejects)
     rejects_file = atomic_write_text(folder.root / REJECTS_FILE, rejects_text)
-    result = PromptBuildResult(config.out, counts, pool.reject_counts(),
-                               {t.code: n for t, n in selection.shortfall.items() if n}, rounds, rejects_file)
+    result = PromptBuildResult(
+        config.out,
+        counts,
+        pool.reject_counts(),
+        {t.code: n for t, n in selection.shortfall.items() if n},
+        rounds,
+        rejects_file,
+    )
     record = config_record(config, result, backend.source(), REJECT_REASONS)
     _write(config, folder, rows, record)
     return result

@@ -67,8 +67,17 @@ VIDEO_EMPTY = "video_empty"
 GENERATION_FAILED = "generation_failed"
 TRACKING_FAILED = "tracking_failed"
 REASONS = (
-    "too_many_redundant", "too_few_valid", "no_valid_run", "too_few_frames", "no_annotations",
-    PROMPT_UNPARSABLE, VIDEO_MISSING, VIDEO_UNREADABLE, VIDEO_EMPTY, GENERATION_FAILED, TRACKING_FAILED,
+    "too_many_redundant",
+    "too_few_valid",
+    "no_valid_run",
+    "too_few_frames",
+    "no_annotations",
+    PROMPT_UNPARSABLE,
+    VIDEO_MISSING,
+    VIDEO_UNREADABLE,
+    VIDEO_EMPTY,
+    GENERATION_FAILED,
+    TRACKING_FAILED,
 )
 
 #: column → description: the schema of the ``samples`` config (and of the dataset card).
@@ -85,7 +94,10 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "final": "final relation",
     "dsr_type": "DSR type code (LT, TL, RT, LR, TR, RL)",
     "verb": "motion verb of the prompt",
-    "video": "the generated video (mp4, h264; `datasets.Video`, embedded bytes); null if none could be read",
+    "video": (
+        "the generated video (mp4, h264; `datasets.Video`, embedded bytes); null if "
+        "none could be read"
+    ),
     "num_frames": "frames in the video (0 if it could not be read)",
     "fps": "frames per second",
     "height": "frame height in pixels",
@@ -95,18 +107,28 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "tracker": "tracker name (annotations, grounded-sam2, sam3)",
     "tracker_settings": "JSON of the tracker's model ids and thresholds",
     "score_settings": "DSR-Score settings {m, min_frames} (a struct)",
-    "encode_settings": "how the mp4 was encoded from the frames {codec, crf, preset, pix_fmt} (a struct); null when the mp4 was stored as given",
-    "animal_boxes": "per frame the animal's box [x1, y1, x2, y2] in pixels; four NaN where absent, so that every row is a "
-                    "float array of shape (frames, 4) (e.g. `ds.with_format('torch')`); empty for a sample "
-                    "without a readable video (0 frames)",
+    "encode_settings": (
+        "how the mp4 was encoded from the frames {codec, crf, preset, pix_fmt} (a struct); null "
+        "when the mp4 was stored as given"
+    ),
+    "animal_boxes": "per frame the animal's box [x1, y1, x2, y2] in pixels; four NaN where absent, "
+    "so that every row is a float array of shape (frames, 4) (e.g. `ds.with_format('torch')`); "
+    "empty for a sample without a readable video (0 frames)",
     "object_boxes": "per frame the object's box; four NaN where absent",
-    "animal_present": "per frame whether the animal has a box (false exactly where `animal_boxes` is NaN)",
+    "animal_present": (
+        "per frame whether the animal has a box (false exactly where `animal_boxes` is NaN)"
+    ),
     "object_present": "per frame whether the object has a box",
     "frame_classes": "per frame valid / miss / redundant (from the detections)",
-    "detections": "per frame every detector output {label, box [x1, y1, x2, y2], score}, so validity can be re-decided without re-running the detector (empty for trackers without a detector)",
+    "detections": (
+        "per frame every detector output {label, box [x1, y1, x2, y2], score}, so validity can be "
+        "re-decided without re-running the detector (empty for trackers without a detector)"
+    ),
     "ssr_initial": "per frame SSR score for the initial relation (null where unusable)",
     "ssr_final": "per frame SSR score for the final relation (null where unusable)",
-    "valid": "whether the sample is valid (invalid samples count as failures and never enter pairs)",
+    "valid": (
+        "whether the sample is valid (invalid samples count as failures and never enter pairs)"
+    ),
     "reason": "why the sample is invalid (null when valid)",
     "reason_detail": "human-readable detail of the reason (null when valid)",
     "key_frame": "first frame of the first run of valid frames (null when invalid)",
@@ -114,16 +136,21 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "n_miss_frames": "frames classified miss",
     "n_redundant_frames": "frames classified redundant",
     "n_usable_frames": "frames with both boxes usable for the score",
-    "n_degenerate_frames": "frames left out of the score because a box was given with zero or negative width or height",
+    "n_degenerate_frames": (
+        "frames left out of the score because a box was given with zero or negative width or height"
+    ),
     "dsr_score": "DSR-Score in [0, 1] (null when invalid)",
     "r_init": "mean initial-relation SSR over the first m usable frames",
     "r_final": "mean final-relation SSR over the last m usable frames",
     "g_init": "half the drop of the initial-relation SSR from first to last usable frame",
     "g_final": "half the rise of the final-relation SSR from first to last usable frame",
-    "deviations": "rules of ours beyond the authors' code that changed this sample's frame classes or boxes: "
-                  "label_match (normalized labels), lost_track (dropped frame-filling masks); empty when the "
-                  "authors' code would give the same (build with --paper-exact to turn both off)",
-    "notes": "JSON of tracker notes (label normalization, frames it changed, lost tracks, scenario, errors)",
+    "deviations": "rules of ours beyond the authors' code that changed this sample's frame classes "
+    "or boxes: label_match (normalized labels), lost_track (dropped frame-filling masks); empty "
+    "when the authors' code would give the same (build with --paper-exact to turn both off)",
+    "notes": (
+        "JSON of tracker notes (label normalization, frames it changed, lost tracks, "
+        "scenario, errors)"
+    ),
 }
 
 
@@ -146,7 +173,10 @@ def settings_struct(cls: type) -> dict[str, Any]:
         if typing.get_origin(hint) in (Union, types.UnionType):  # `int | None` is stored as int64
             hint = next(a for a in typing.get_args(hint) if a is not type(None))
         if hint not in _ARROW_TYPES:
-            raise TypeError(f"{cls.__name__}.{f.name}: type {hint} has no column type; use int, float, str or bool")
+            raise TypeError(
+                f"{cls.__name__}.{f.name}: type {hint} has no column type; use int, "
+                "float, str or bool"
+            )
         out[f.name] = Value(_ARROW_TYPES[hint])
     return out
 
@@ -157,20 +187,59 @@ def sample_features() -> datasets.Features:
 
     # fixed-size boxes: polars reads list[array[f64, 4]], torch a (frames, 4) tensor
     boxes = List(List(Value("float64"), length=4))
-    text = {c: Value("string") for c in ("sample_id", "prompt_id", "split", *PROMPT_FIELDS, "generator",
-                                        "generator_settings", "tracker", "tracker_settings", "reason",
-                                        "reason_detail", "notes")}
-    ints = {c: Value("int64") for c in ("seed", "num_frames", "fps", "height", "width", "key_frame",
-                                       "n_valid_frames", "n_miss_frames", "n_redundant_frames", "n_usable_frames",
-                                       "n_degenerate_frames")}
+    text = {
+        c: Value("string")
+        for c in (
+            "sample_id",
+            "prompt_id",
+            "split",
+            *PROMPT_FIELDS,
+            "generator",
+            "generator_settings",
+            "tracker",
+            "tracker_settings",
+            "reason",
+            "reason_detail",
+            "notes",
+        )
+    }
+    ints = {
+        c: Value("int64")
+        for c in (
+            "seed",
+            "num_frames",
+            "fps",
+            "height",
+            "width",
+            "key_frame",
+            "n_valid_frames",
+            "n_miss_frames",
+            "n_redundant_frames",
+            "n_usable_frames",
+            "n_degenerate_frames",
+        )
+    }
     floats = {c: Value("float64") for c in ("dsr_score", "r_init", "r_final", "g_init", "g_final")}
-    detection = {"label": Value("string"), "box": List(Value("float64"), length=4), "score": Value("float64")}
-    seqs = {"animal_boxes": boxes, "object_boxes": boxes, "frame_classes": List(Value("string")),
-            "animal_present": List(Value("bool")), "object_present": List(Value("bool")),
-            "detections": List(List(detection)),
-            "ssr_initial": List(Value("float64")), "ssr_final": List(Value("float64")),
-            "deviations": List(Value("string"))}
-    settings = {"score_settings": settings_struct(ScoreConfig), "encode_settings": settings_struct(EncodeConfig)}
+    detection = {
+        "label": Value("string"),
+        "box": List(Value("float64"), length=4),
+        "score": Value("float64"),
+    }
+    seqs = {
+        "animal_boxes": boxes,
+        "object_boxes": boxes,
+        "frame_classes": List(Value("string")),
+        "animal_present": List(Value("bool")),
+        "object_present": List(Value("bool")),
+        "detections": List(List(detection)),
+        "ssr_initial": List(Value("float64")),
+        "ssr_final": List(Value("float64")),
+        "deviations": List(Value("string")),
+    }
+    settings = {
+        "score_settings": settings_struct(ScoreConfig),
+        "encode_settings": settings_struct(EncodeConfig),
+    }
     extra = {"video": Video(), "valid": Value("bool")}
     spec = {**text, **ints, **floats, **seqs, **settings, **extra}
     return Features({c: spec[c] for c in SAMPLE_COLUMNS})
@@ -193,7 +262,10 @@ def _legacy_boxes(boxes: list[Any] | None) -> tuple[list[list[float]], list[bool
 
 def _legacy_degenerate(row: Mapping[str, Any]) -> int:
     """``n_degenerate_frames`` of a row written before it was counted, from its boxes."""
-    animal, obj = (np.asarray(row[k] or [], dtype=float).reshape(-1, 4) for k in ("animal_boxes", "object_boxes"))
+    animal, obj = (
+        np.asarray(row[k] or [], dtype=float).reshape(-1, 4)
+        for k in ("animal_boxes", "object_boxes")
+    )
     if len(animal) != len(obj):
         return 0
     return int(degenerate_mask(animal, obj).sum())
@@ -206,7 +278,12 @@ def _legacy_deviations(row: Mapping[str, Any]) -> list[str]:
     out = []
     labels = [[d["label"] for d in frame] for frame in row.get("detections") or []]
     animal, obj = row.get("animal"), row.get("object")
-    if labels and animal and obj and classify_frames(labels, str(animal), str(obj)).label_match_frames:
+    if (
+        labels
+        and animal
+        and obj
+        and classify_frames(labels, str(animal), str(obj)).label_match_frames
+    ):
         out.append(LABEL_MATCH)
     if "lost_track_frames" in json.loads(row.get("notes") or "{}"):
         out.append(LOST_TRACK)
@@ -237,12 +314,32 @@ def current_row(row: Mapping[str, Any]) -> dict[str, Any]:
 def _base_row(record: Mapping[str, Any], seed: int, split: str | None) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(SAMPLE_COLUMNS)
     pid = str(record.get("prompt_id") or "")
-    row.update(sample_id=sample_id(pid, seed), prompt_id=pid, seed=int(seed),
-               split=split or record.get("split") or "", num_frames=0,
-               n_valid_frames=0, n_miss_frames=0, n_redundant_frames=0, n_usable_frames=0, n_degenerate_frames=0,
-               animal_boxes=[], object_boxes=[], animal_present=[], object_present=[], frame_classes=[],
-               detections=[], ssr_initial=[], ssr_final=[], deviations=[], notes="{}", generator_settings="{}",
-               tracker_settings="{}", score_settings=None, encode_settings=None)
+    row.update(
+        sample_id=sample_id(pid, seed),
+        prompt_id=pid,
+        seed=int(seed),
+        split=split or record.get("split") or "",
+        num_frames=0,
+        n_valid_frames=0,
+        n_miss_frames=0,
+        n_redundant_frames=0,
+        n_usable_frames=0,
+        n_degenerate_frames=0,
+        animal_boxes=[],
+        object_boxes=[],
+        animal_present=[],
+        object_present=[],
+        frame_classes=[],
+        detections=[],
+        ssr_initial=[],
+        ssr_final=[],
+        deviations=[],
+        notes="{}",
+        generator_settings="{}",
+        tracker_settings="{}",
+        score_settings=None,
+        encode_settings=None,
+    )
     for key in PROMPT_FIELDS:
         value = record.get(key)
         row[key] = None if value is None else str(value.value if hasattr(value, "value") else value)
@@ -251,8 +348,17 @@ def _base_row(record: Mapping[str, Any], seed: int, split: str | None) -> dict[s
 
 def invalid_sample(row: dict[str, Any], reason: str, detail: str) -> dict[str, Any]:
     """Mark ``row`` invalid (no score) with a reason code and a readable detail; returns it."""
-    row.update(valid=False, reason=reason, reason_detail=detail, dsr_score=None, key_frame=None,
-               r_init=None, r_final=None, g_init=None, g_final=None)
+    row.update(
+        valid=False,
+        reason=reason,
+        reason_detail=detail,
+        dsr_score=None,
+        key_frame=None,
+        r_init=None,
+        r_final=None,
+        g_init=None,
+        g_final=None,
+    )
     return row
 
 
@@ -285,7 +391,9 @@ def _media(video: Any, encode: EncodeConfig | None) -> _Media:
     if isinstance(video, GeneratedVideo):
         return _Media(np.asarray(video.frames), float(video.fps), None, video.annotations)
     if isinstance(video, np.ndarray):
-        raise ConfigError("raw frames need a frame rate: wrap them in GeneratedVideo(frames, fps, seed)")
+        raise ConfigError(
+            "raw frames need a frame rate: wrap them in GeneratedVideo(frames, fps, seed)"
+        )
     try:
         data = bytes(video) if isinstance(video, (bytes, bytearray)) else _read(Path(video))
         frames, fps = decode_video(data)
@@ -314,8 +422,17 @@ def build_sample(
     The row names no absolute local path (a checkpoint folder, a video file in an error message):
     those are cut to their last part, as in every published file.
     """
-    row = _sample_row(prompt_record, seed, video, tracker, split=split, generator=generator,
-                      generator_settings=generator_settings, encode=encode, score=score)
+    row = _sample_row(
+        prompt_record,
+        seed,
+        video,
+        tracker,
+        split=split,
+        generator=generator,
+        generator_settings=generator_settings,
+        encode=encode,
+        score=score,
+    )
     from dsr.cards import mask_local_paths
 
     for key in ("generator_settings", "tracker_settings", "notes", "reason_detail"):
@@ -337,10 +454,15 @@ def _sample_row(
     score: ScoreConfig | None,
 ) -> dict[str, Any]:
     row = _base_row(prompt_record, seed, split)
-    gen_settings = dict(generator_settings or (video.settings if isinstance(video, GeneratedVideo) else {}))
-    row.update(generator=generator, generator_settings=json.dumps(gen_settings, sort_keys=True, default=str),
-               tracker=getattr(tracker, "name", type(tracker).__name__),
-               tracker_settings=json.dumps(tracker.settings(), sort_keys=True, default=str))
+    gen_settings = dict(
+        generator_settings or (video.settings if isinstance(video, GeneratedVideo) else {})
+    )
+    row.update(
+        generator=generator,
+        generator_settings=json.dumps(gen_settings, sort_keys=True, default=str),
+        tracker=getattr(tracker, "name", type(tracker).__name__),
+        tracker_settings=json.dumps(tracker.settings(), sort_keys=True, default=str),
+    )
     row["score_settings"] = asdict(score or ScoreConfig())
     media = _media(video, encode)
     if media.frames is not None:
@@ -348,8 +470,13 @@ def _sample_row(
             media.mp4 = encode_video(media.frames, int(round(media.fps)), encode)
             row["encode_settings"] = (encode or EncodeConfig()).to_dict()
         t, h, w = media.frames.shape[:3]
-        row.update(num_frames=int(t), fps=int(round(media.fps)), height=int(h), width=int(w),
-                   video={"bytes": media.mp4, "path": f"{row['sample_id']}.mp4"})
+        row.update(
+            num_frames=int(t),
+            fps=int(round(media.fps)),
+            height=int(h),
+            width=int(w),
+            video={"bytes": media.mp4, "path": f"{row['sample_id']}.mp4"},
+        )
     try:
         prompt = _prompt(prompt_record)
     except PromptParseError as exc:
@@ -367,9 +494,18 @@ def _sample_row(
     return _scored(row, prompt, result, score or ScoreConfig())
 
 
-def _scored(row: dict[str, Any], prompt: DSRPrompt, result: TrackResult, cfg: ScoreConfig) -> dict[str, Any]:
+def _scored(
+    row: dict[str, Any], prompt: DSRPrompt, result: TrackResult, cfg: ScoreConfig
+) -> dict[str, Any]:
     v = result.validity
-    s = dsr_score(result.animal_boxes, result.object_boxes, prompt.initial, prompt.final, m=cfg.m, min_frames=cfg.min_frames)
+    s = dsr_score(
+        result.animal_boxes,
+        result.object_boxes,
+        prompt.initial,
+        prompt.final,
+        m=cfg.m,
+        min_frames=cfg.min_frames,
+    )
     sd = s.to_dict()
     notes = dict(result.notes)
     if v.normalized_labels:
@@ -378,26 +514,55 @@ def _scored(row: dict[str, Any], prompt: DSRPrompt, result: TrackResult, cfg: Sc
         notes["unmatched_labels"] = list(v.unmatched_labels)
     if v.label_match_frames:
         notes["label_match_frames"] = list(v.label_match_frames)
-    detections = [[{"label": d.label, "box": [float(c) for c in d.box], "score": float(d.score)} for d in frame]
-                  for frame in (result.detections or ())]
+    detections = [
+        [
+            {"label": d.label, "box": [float(c) for c in d.box], "score": float(d.score)}
+            for d in frame
+        ]
+        for frame in (result.detections or ())
+    ]
     row["animal_boxes"], row["animal_present"] = _boxes(result.animal_boxes)
     row["object_boxes"], row["object_present"] = _boxes(result.object_boxes)
     row.update(
-        frame_classes=v.frame_class_names, detections=detections, ssr_initial=sd["ssr_initial"], ssr_final=sd["ssr_final"],
-        n_valid_frames=v.n_valid, n_miss_frames=v.n_miss, n_redundant_frames=v.n_redundant,
-        n_usable_frames=s.n_frames, n_degenerate_frames=s.n_degenerate_frames,
-        notes=json.dumps(notes, sort_keys=True, default=str), deviations=list(result.deviations),
+        frame_classes=v.frame_class_names,
+        detections=detections,
+        ssr_initial=sd["ssr_initial"],
+        ssr_final=sd["ssr_final"],
+        n_valid_frames=v.n_valid,
+        n_miss_frames=v.n_miss,
+        n_redundant_frames=v.n_redundant,
+        n_usable_frames=s.n_frames,
+        n_degenerate_frames=s.n_degenerate_frames,
+        notes=json.dumps(notes, sort_keys=True, default=str),
+        deviations=list(result.deviations),
     )
     if not v.valid:
-        detail = notes.get("error") or _validity_detail(v.reason, v.n_valid, v.n_miss, v.n_redundant)
+        detail = notes.get("error") or _validity_detail(
+            v.reason, v.n_valid, v.n_miss, v.n_redundant
+        )
         return invalid_sample(row, str(v.reason), str(detail))
     if not s.valid:
-        degenerate = (f"; {s.n_degenerate_frames} frames had a box with zero or negative width or height"
-                      if s.n_degenerate_frames else "")
-        return invalid_sample(row, str(s.reason),
-                              f"only {s.n_frames} frames have both boxes usable (need {cfg.min_frames}){degenerate}")
-    row.update(valid=True, reason=None, reason_detail=None, key_frame=v.key_frame, dsr_score=s.score,
-               r_init=s.r_init, r_final=s.r_final, g_init=s.g_init, g_final=s.g_final)
+        degenerate = (
+            f"; {s.n_degenerate_frames} frames had a box with zero or negative width or height"
+            if s.n_degenerate_frames
+            else ""
+        )
+        return invalid_sample(
+            row,
+            str(s.reason),
+            f"only {s.n_frames} frames have both boxes usable (need {cfg.min_frames}){degenerate}",
+        )
+    row.update(
+        valid=True,
+        reason=None,
+        reason_detail=None,
+        key_frame=v.key_frame,
+        dsr_score=s.score,
+        r_init=s.r_init,
+        r_final=s.r_final,
+        g_init=s.g_init,
+        g_final=s.g_final,
+    )
     return row
 
 
@@ -407,6 +572,8 @@ def _validity_detail(reason: str | None, n_valid: int, n_miss: int, n_red: int) 
         "too_many_redundant": "more redundant frames than allowed",
         "too_few_valid": "fewer valid frames than required",
         "no_valid_run": "no run of consecutive valid frames long enough for a key frame",
-        "no_annotations": "the video carries no annotations for the 'annotations' tracker; use a detector tracker",
+        "no_annotations": (
+            "the video carries no annotations for the 'annotations' tracker; use a detector tracker"
+        ),
     }.get(str(reason), str(reason))
     return f"{text} ({counts})"

@@ -67,32 +67,68 @@ class ScoreVideosConfig:
     """Everything ``dsr score-videos`` needs."""
 
     videos: str = field(metadata={"help": "Folder of mp4 files (searched recursively)."})
-    prompts: str = field(metadata={"help": "Dataset folder or Hub repo id with a `prompts` config."})
+    prompts: str = field(
+        metadata={"help": "Dataset folder or Hub repo id with a `prompts` config."}
+    )
     out: str = field(metadata={"help": "Dataset folder to add `samples` and `pairs` to."})
-    splits: tuple[str, ...] = field(default=("train", "test"), metadata={
-        "help": "Prompt splits to match (missing splits are skipped)."})
-    mapping: str | None = field(default=None, metadata={
-        "help": "CSV/JSON with file,prompt_id,seed (instead of matching file names)."})
-    tracker: str = field(default=DEFAULT_TRACKER, metadata={"help": "Tracker: grounded-sam2, sam3 or annotations."})
-    tracker_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "Keyword options of the tracker."})
-    model_name: str = field(default="file", metadata={
-        "help": "Name of the model that made the videos (stored per sample, in the `generator` column)."})
-    tau_train: float = field(default=DEFAULT_TAU_TRAIN, metadata={"help": "Winner/loser threshold of the pairs."})
-    score: ScoreConfig = field(default_factory=ScoreConfig, metadata={"help": "DSR-Score settings."})
-    rows_per_shard: int = field(default=200, metadata={
-        "help": "Most rows per parquet file of `samples` (files also stay under 200 MB)."})
-    paper_exact: bool = field(default=False, metadata={
-        "help": f"The authors' tracker behaviour wherever ours differs, recorded in the settings: "
-                f"{TRACKER_PRESET_HELP}. Refused with sam3."})
+    splits: tuple[str, ...] = field(
+        default=("train", "test"),
+        metadata={"help": "Prompt splits to match (missing splits are skipped)."},
+    )
+    mapping: str | None = field(
+        default=None,
+        metadata={"help": "CSV/JSON with file,prompt_id,seed (instead of matching file names)."},
+    )
+    tracker: str = field(
+        default=DEFAULT_TRACKER, metadata={"help": "Tracker: grounded-sam2, sam3 or annotations."}
+    )
+    tracker_options: dict[str, Any] = field(
+        default_factory=dict, metadata={"help": "Keyword options of the tracker."}
+    )
+    model_name: str = field(
+        default="file",
+        metadata={
+            "help": (
+                "Name of the model that made the videos (stored per sample, in the "
+                "`generator` column)."
+            )
+        },
+    )
+    tau_train: float = field(
+        default=DEFAULT_TAU_TRAIN, metadata={"help": "Winner/loser threshold of the pairs."}
+    )
+    score: ScoreConfig = field(
+        default_factory=ScoreConfig, metadata={"help": "DSR-Score settings."}
+    )
+    rows_per_shard: int = field(
+        default=200,
+        metadata={
+            "help": "Most rows per parquet file of `samples` (files also stay under 200 MB)."
+        },
+    )
+    paper_exact: bool = field(
+        default=False,
+        metadata={
+            "help": "The authors' tracker behaviour wherever ours differs, recorded in the "
+            f"settings: {TRACKER_PRESET_HELP}. Refused with sam3."
+        },
+    )
     command: str = field(default="", metadata={"help": "Command line recorded in the card."})
 
     def __post_init__(self) -> None:
         if not Path(self.videos).is_dir():
-            raise ConfigError(f"videos folder {self.videos!r} does not exist: pass a folder of mp4 files")
+            raise ConfigError(
+                f"videos folder {self.videos!r} does not exist: pass a folder of mp4 files"
+            )
         if self.mapping is not None and not Path(self.mapping).is_file():
-            raise ConfigError(f"mapping file {self.mapping!r} does not exist: pass a CSV/JSON with file,prompt_id,seed")
+            raise ConfigError(
+                f"mapping file {self.mapping!r} does not exist: pass a CSV/JSON with "
+                "file,prompt_id,seed"
+            )
         if not self.splits:
-            raise ConfigError("ScoreVideosConfig.splits is empty: name at least one prompt split (train, test)")
+            raise ConfigError(
+                "ScoreVideosConfig.splits is empty: name at least one prompt split (train, test)"
+            )
         if self.rows_per_shard < 1:
             raise ConfigError(f"rows_per_shard={self.rows_per_shard} must be ≥ 1 (default 200)")
         check_max("rows_per_shard", self.rows_per_shard, MAX_ROWS_PER_SHARD, "default 200")
@@ -107,8 +143,11 @@ class Matching:
     prompts_without_videos: dict[str, list[str]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        return {"matched_videos": len(self.matched), "unmatched_files": len(self.unmatched_files),
-                "prompts_without_videos": sum(len(v) for v in self.prompts_without_videos.values())}
+        return {
+            "matched_videos": len(self.matched),
+            "unmatched_files": len(self.unmatched_files),
+            "prompts_without_videos": sum(len(v) for v in self.prompts_without_videos.values()),
+        }
 
 
 @dataclass
@@ -131,10 +170,17 @@ def _read_mapping(path: Path) -> list[dict[str, Any]]:
             with path.open(newline="", encoding="utf-8") as fh:
                 rows = list(csv.DictReader(fh))
     except (json.JSONDecodeError, OSError, csv.Error, TypeError, AttributeError) as exc:
-        raise DataError(f"mapping file {path} is not readable ({exc}): use CSV or JSON rows with file,prompt_id,seed") from None
+        raise DataError(
+            f"mapping file {path} is not readable ({exc}): use CSV or JSON rows with "
+            "file,prompt_id,seed"
+        ) from None
     for i, row in enumerate(rows, start=1):
-        if not isinstance(row, dict) or not all(row.get(k) not in (None, "") for k in ("file", "prompt_id", "seed")):
-            raise DataError(f"mapping file {path} row {i} needs file, prompt_id and seed, got {row!r}")
+        if not isinstance(row, dict) or not all(
+            row.get(k) not in (None, "") for k in ("file", "prompt_id", "seed")
+        ):
+            raise DataError(
+                f"mapping file {path} row {i} needs file, prompt_id and seed, got {row!r}"
+            )
     return rows
 
 
@@ -146,7 +192,9 @@ def _pairs_from_names(files: list[Path]) -> list[tuple[Path, str | None, int | N
     return out
 
 
-def _pairs_from_mapping(files: list[Path], root: Path, mapping: Path) -> list[tuple[Path, str | None, int | None]]:
+def _pairs_from_mapping(
+    files: list[Path], root: Path, mapping: Path
+) -> list[tuple[Path, str | None, int | None]]:
     by_name = {str(p.relative_to(root)): p for p in files}
     by_name.update({p.name: p for p in files})
     rows = {str(r["file"]): (str(r["prompt_id"]), int(r["seed"])) for r in _read_mapping(mapping)}
@@ -167,12 +215,18 @@ def _source_ids(records: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
             named.setdefault(str(record["source_id"]), []).append(pid)
     for source_id, pids in named.items():
         if len(pids) > 1:
-            log.warning("source id %r names %d prompts (%s): files are not matched by it", source_id, len(pids),
-                        ", ".join(pids[:3]))
+            log.warning(
+                "source id %r names %d prompts (%s): files are not matched by it",
+                source_id,
+                len(pids),
+                ", ".join(pids[:3]),
+            )
     return {source_id: pids[0] for source_id, pids in named.items() if len(pids) == 1}
 
 
-def match_videos(videos: Path, records: Mapping[str, Mapping[str, Any]], mapping: Path | None = None) -> Matching:
+def match_videos(
+    videos: Path, records: Mapping[str, Mapping[str, Any]], mapping: Path | None = None
+) -> Matching:
     """Match the mp4 files under ``videos`` to prompt ids of ``records`` (by name or mapping; a
     prompt's ``source_id`` names it too)."""
     found = sorted(p for p in videos.rglob("*") if p.is_file() and not p.name.startswith("."))
@@ -181,18 +235,26 @@ def match_videos(videos: Path, records: Mapping[str, Mapping[str, Any]], mapping
     aliases = _source_ids(records)
     result = Matching()
     if not mapping:  # listed, so that a folder of .mov/.webm files does not just look empty
-        result.unmatched_files.update({str(p.relative_to(videos)): "not an .mp4 file" for p in found if p not in mp4s})
+        result.unmatched_files.update(
+            {str(p.relative_to(videos)): "not an .mp4 file" for p in found if p not in mp4s}
+        )
     for path, pid, seed in pairs:
         name = str(path.relative_to(videos)) if path.is_relative_to(videos) else str(path)
         pid = pid if pid is None or pid in records else aliases.get(pid, pid)
         if pid is None or seed is None:
-            result.unmatched_files[name] = "not in the mapping file" if mapping else "name is not <prompt_id>[_F<n>]_seed<NN>.mp4"
+            result.unmatched_files[name] = (
+                "not in the mapping file"
+                if mapping
+                else "name is not <prompt_id>[_F<n>]_seed<NN>.mp4"
+            )
         elif not path.is_file():
             result.unmatched_files[name] = "listed in the mapping file but missing"
         elif pid not in records:
             result.unmatched_files[name] = f"prompt_id {pid!r} is not in the prompts dataset"
         elif (pid, seed) in result.matched:
-            result.unmatched_files[name] = f"duplicate of {result.matched[(pid, seed)].name} for ({pid}, seed {seed})"
+            result.unmatched_files[name] = (
+                f"duplicate of {result.matched[(pid, seed)].name} for ({pid}, seed {seed})"
+            )
         else:
             result.matched[(pid, seed)] = path
     have = {pid for pid, _ in result.matched}
@@ -213,7 +275,10 @@ def _load_records(config: ScoreVideosConfig) -> dict[str, dict[str, Any]]:
             continue
         records.update({str(r["prompt_id"]): {**r, "split": r.get("split") or split} for r in rows})
     if not records:
-        raise DataError(f"no prompts found in {config.prompts!r} for splits {list(config.splits)}: " + "; ".join(errors))
+        raise DataError(
+            f"no prompts found in {config.prompts!r} for splits {list(config.splits)}: "
+            + "; ".join(errors)
+        )
     return records
 
 
@@ -239,31 +304,59 @@ def input_digest(video: Path, record: Mapping[str, Any], recipe: Mapping[str, An
 
 
 def _recipe(config: ScoreVideosConfig, tracker: Any) -> dict[str, Any]:
-    recipe = {"stage": SCORED_STAGE, "model_name": config.model_name, "tracker": tracker.settings(),
-              "score": asdict(config.score)}
+    recipe = {
+        "stage": SCORED_STAGE,
+        "model_name": config.model_name,
+        "tracker": tracker.settings(),
+        "score": asdict(config.score),
+    }
     return dict(json.loads(json.dumps(recipe, sort_keys=True, default=str)))
 
 
-def _settings(config: ScoreVideosConfig, recipe: dict[str, Any], matching: Matching) -> dict[str, Any]:
-    return {**recipe, "videos": config.videos, "prompts": config.prompts, "mapping": config.mapping,
-            "tau_train": config.tau_train, "paper_exact": config.paper_exact, "matching": {"unmatched_files": matching.unmatched_files,
-                                                        "prompts_without_videos": matching.prompts_without_videos}}
+def _settings(
+    config: ScoreVideosConfig, recipe: dict[str, Any], matching: Matching
+) -> dict[str, Any]:
+    return {
+        **recipe,
+        "videos": config.videos,
+        "prompts": config.prompts,
+        "mapping": config.mapping,
+        "tau_train": config.tau_train,
+        "paper_exact": config.paper_exact,
+        "matching": {
+            "unmatched_files": matching.unmatched_files,
+            "prompts_without_videos": matching.prompts_without_videos,
+        },
+    }
 
 
-def _check_split(work: WorkArea, config: ScoreVideosConfig, split: str, settings: dict[str, Any],
-                 matched: set[tuple[str, int]]) -> None:
+def _check_split(
+    work: WorkArea,
+    config: ScoreVideosConfig,
+    split: str,
+    settings: dict[str, Any],
+    matched: set[tuple[str, int]],
+) -> None:
     """Refuse a split whose finished samples this run would not describe; then record the run."""
     previous = work.build_record(split)
     finished = work.finished(split)
-    if previous is not None and finished and previous.get("settings", {}).get("stage") != SCORED_STAGE:
-        raise ConfigError(f"{work.folder.root} holds {split} samples made by build-videos: score these videos "
-                          "into another --out (a fresh folder)")
+    if (
+        previous is not None
+        and finished
+        and previous.get("settings", {}).get("stage") != SCORED_STAGE
+    ):
+        raise ConfigError(
+            f"{work.folder.root} holds {split} samples made by build-videos: score these videos "
+            "into another --out (a fresh folder)"
+        )
     work.check_recipe(split, settings, RECIPE_KEYS)
     stale = sorted(finished - matched)
     if stale:
-        raise ConfigError(f"{len(stale)} finished {split} samples of {work.folder.root} have no video in "
-                          f"{config.videos} (e.g. {stale[0][0]} seed {stale[0][1]}): score into a fresh --out, "
-                          "or put those videos back")
+        raise ConfigError(
+            f"{len(stale)} finished {split} samples of {work.folder.root} have no video in "
+            f"{config.videos} (e.g. {stale[0][0]} seed {stale[0][1]}): score into a fresh --out, "
+            "or put those videos back"
+        )
     work.record_build(split, settings, config.command)
 
 
@@ -277,7 +370,9 @@ def score_videos(config: ScoreVideosConfig, tracker: Any = None) -> ScoreVideosR
             options = paper_exact_options("tracker", config.tracker, options)
         tracker = TRACKERS.create(config.tracker, options)
     records = _load_records(config)
-    matching = match_videos(Path(config.videos), records, Path(config.mapping) if config.mapping else None)
+    matching = match_videos(
+        Path(config.videos), records, Path(config.mapping) if config.mapping else None
+    )
     _log_matching(matching)
     folder = DatasetFolder(config.out)
     work = WorkArea(folder)
@@ -286,7 +381,9 @@ def score_videos(config: ScoreVideosConfig, tracker: Any = None) -> ScoreVideosR
     for pid, seed in matching.matched:
         by_split.setdefault(str(records[pid]["split"]), set()).add((pid, seed))
     with contextlib.ExitStack() as held:
-        for split in sorted(by_split):  # before the tracker loads its models: a refused second run costs nothing
+        for split in sorted(
+            by_split
+        ):  # before the tracker loads its models: a refused second run costs nothing
             held.enter_context(work.claim(split, ShardSpec(0, 1)))
         recipe = _recipe(config, tracker)
         settings = _settings(config, recipe, matching)
@@ -295,24 +392,41 @@ def score_videos(config: ScoreVideosConfig, tracker: Any = None) -> ScoreVideosR
                 _check_split(work, config, split, settings, matched)
         _run(config, records, matching, work, tracker, result, recipe)
     if result.built + result.skipped:
-        result.merged = consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard,
-                                    command=config.command, settings=settings)
+        result.merged = consolidate(
+            folder,
+            tau_train=config.tau_train,
+            rows_per_shard=config.rows_per_shard,
+            command=config.command,
+            settings=settings,
+        )
         _record_matching(folder, matching)
     return result
 
 
 def _finished_digests(work: WorkArea, splits: set[str]) -> dict[tuple[str, int], str | None]:
-    return {(str(row["prompt_id"]), int(row["seed"])): row.get(DIGEST)
-            for split in splits for row, _, _ in work.rows(split)}
+    return {
+        (str(row["prompt_id"]), int(row["seed"])): row.get(DIGEST)
+        for split in splits
+        for row, _, _ in work.rows(split)
+    }
 
 
-def _run(config: ScoreVideosConfig, records: Mapping[str, Mapping[str, Any]], matching: Matching,
-         work: WorkArea, tracker: Any, result: ScoreVideosResult, recipe: dict[str, Any]) -> None:
+def _run(
+    config: ScoreVideosConfig,
+    records: Mapping[str, Mapping[str, Any]],
+    matching: Matching,
+    work: WorkArea,
+    tracker: Any,
+    result: ScoreVideosResult,
+    recipe: dict[str, Any],
+) -> None:
     from tqdm.auto import tqdm
 
     shard = ShardSpec(0, 1)
     finished = _finished_digests(work, {str(records[pid]["split"]) for pid, _ in matching.matched})
-    for (pid, seed), path in tqdm(sorted(matching.matched.items()), desc="score-videos", unit="video"):
+    for (pid, seed), path in tqdm(
+        sorted(matching.matched.items()), desc="score-videos", unit="video"
+    ):
         record = records[pid]
         split = str(record["split"])
         digest = input_digest(path, record, recipe)
@@ -320,10 +434,23 @@ def _run(config: ScoreVideosConfig, records: Mapping[str, Mapping[str, Any]], ma
             if finished[(pid, seed)] == digest:
                 result.skipped += 1
                 continue
-            log.info("%s seed %d: the video, prompt or settings changed since it was scored: scoring again", pid, seed)
+            log.info(
+                "%s seed %d: the video, prompt or settings changed since it was "
+                "scored: scoring again",
+                pid,
+                seed,
+            )
             result.redone += 1
-        row = build_sample(record, seed, path, tracker, split=split, generator=config.model_name,
-                           generator_settings={"source_file": path.name}, score=config.score)
+        row = build_sample(
+            record,
+            seed,
+            path,
+            tracker,
+            split=split,
+            generator=config.model_name,
+            generator_settings={"source_file": path.name},
+            score=config.score,
+        )
         work.commit(split, shard, {**row, DIGEST: digest})
         result.built += 1
         result.valid += bool(row["valid"])
@@ -334,7 +461,12 @@ def _log_matching(matching: Matching) -> None:
     for name, why in sorted(matching.unmatched_files.items()):
         log.warning("unmatched file %s: %s", name, why)
     for split, pids in matching.prompts_without_videos.items():
-        log.warning("%d %s prompts have no video: %s", len(pids), split or "?", ", ".join(pids[:10]) + (" …" if len(pids) > 10 else ""))
+        log.warning(
+            "%d %s prompts have no video: %s",
+            len(pids),
+            split or "?",
+            ", ".join(pids[:10]) + (" …" if len(pids) > 10 else ""),
+        )
 
 
 def _record_matching(folder: DatasetFolder, matching: Matching) -> None:
@@ -344,8 +476,14 @@ def _record_matching(folder: DatasetFolder, matching: Matching) -> None:
         return
     rec.setdefault("counts", {})["matching"] = matching.counts()
     lines = [f"- `{name}`: {why}" for name, why in sorted(matching.unmatched_files.items())]
-    lines += [f"- prompt without video ({split}): `{pid}`" for split, pids in matching.prompts_without_videos.items() for pid in pids]
-    section = "\n\n**Matching of video files to prompts**\n\n" + ", ".join(f"{k}: {v}" for k, v in matching.counts().items())
+    lines += [
+        f"- prompt without video ({split}): `{pid}`"
+        for split, pids in matching.prompts_without_videos.items()
+        for pid in pids
+    ]
+    section = "\n\n**Matching of video files to prompts**\n\n" + ", ".join(
+        f"{k}: {v}" for k, v in matching.counts().items()
+    )
     if lines:
         section += "\n\n" + "\n".join(lines[:200]) + ("\n- …" if len(lines) > 200 else "")
     rec["card_markdown"] = rec.get("card_markdown", "") + section + "\n"

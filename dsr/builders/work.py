@@ -26,7 +26,7 @@ second merge of the same folder.
 
 Work order: prompts are taken with their DSR types interleaved (:func:`work_order`), so the first
 N prompts (``--limit``), every shard, and a build stopped half-way all hold every type.
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -58,8 +58,8 @@ MERGE_LOCK = "consolidate.lock"
 _SHARD_LOCK_NAME = re.compile(r"shard-(\d+)-of-(\d+)\.lock")
 BUILD_FILE = "build.json"
 MERGED_STAMP = "consolidated.json"
-#: The ``stage`` in the build record of a split made by ``score-videos`` (build-videos records none):
-#: the two never mix in one split.
+#: The ``stage`` in the build record of a split made by ``score-videos`` (build-videos records
+#: none): the two never mix in one split.
 SCORED_STAGE = "score-videos"
 
 
@@ -73,11 +73,17 @@ class ShardSpec:
 
     def __post_init__(self) -> None:
         if self.count < 1 or not 0 <= self.index < self.count:
-            raise ConfigError(f"shard index {self.index} of {self.count} shards: need 0 ≤ index < count, count ≥ 1")
+            raise ConfigError(
+                f"shard index {self.index} of {self.count} shards: need 0 ≤ index < "
+                "count, count ≥ 1"
+            )
 
 
-def resolve_shard(num_shards: int | None = None, shard_index: int | None = None,
-                  environ: dict[str, str] | None = None) -> ShardSpec:
+def resolve_shard(
+    num_shards: int | None = None,
+    shard_index: int | None = None,
+    environ: dict[str, str] | None = None,
+) -> ShardSpec:
     """Explicit options win; otherwise RANK/WORLD_SIZE/LOCAL_RANK from torchrun or accelerate."""
     env = os.environ if environ is None else environ
     local = env.get("LOCAL_RANK")
@@ -110,8 +116,13 @@ def work_order(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return [group[i] for i in range(depth) for group in ranked if i < len(group)]
 
 
-def slice_items(items: Sequence[tuple[str, int]], shard: ShardSpec, *, whole_prompts: bool = False,
-                kind: Callable[[str], str] | None = None) -> list[tuple[str, int]]:
+def slice_items(
+    items: Sequence[tuple[str, int]],
+    shard: ShardSpec,
+    *,
+    whole_prompts: bool = False,
+    kind: Callable[[str], str] | None = None,
+) -> list[tuple[str, int]]:
     """Disjoint deterministic slice of the (prompt_id, seed) list, kept in the given order.
 
     Round robin over the items grouped by ``kind`` (the DSR type of a prompt id; one group without
@@ -124,7 +135,9 @@ def slice_items(items: Sequence[tuple[str, int]], shard: ShardSpec, *, whole_pro
     units = list(dict.fromkeys(pid for pid, _ in ordered)) if whole_prompts else ordered
     group = kind or (lambda _pid: "")
     rank = {name: i for i, name in enumerate(dict.fromkeys(group(_pid(u)) for u in units))}
-    by_group = sorted(units, key=lambda u: rank[group(_pid(u))])  # stable: given order within a group
+    by_group = sorted(
+        units, key=lambda u: rank[group(_pid(u))]
+    )  # stable: given order within a group
     mine = set(by_group[shard.index :: shard.count])
     return [item for item in ordered if (item[0] if whole_prompts else item) in mine]
 
@@ -136,7 +149,9 @@ def _pid(unit: str | tuple[str, int]) -> str:
 def without_device(settings: Any) -> Any:
     """``settings`` without device placement (each rank of a distributed build has its own GPU)."""
     if isinstance(settings, dict):
-        return {k: without_device(v) for k, v in settings.items() if k not in ("device", "device_index")}
+        return {
+            k: without_device(v) for k, v in settings.items() if k not in ("device", "device_index")
+        }
     return settings
 
 
@@ -193,7 +208,9 @@ class WorkArea:
             record["video"] = {"path": f"{row['sample_id']}.mp4"}
         else:
             record["video"] = None
-        return atomic_write_text(out / f"{row['sample_id']}.json", json.dumps(record, sort_keys=True) + "\n")
+        return atomic_write_text(
+            out / f"{row['sample_id']}.json", json.dumps(record, sort_keys=True) + "\n"
+        )
 
     def splits(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir())
@@ -212,22 +229,31 @@ class WorkArea:
         path = self.root / split / BUILD_FILE
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
-    def check_recipe(self, split: str, settings: Mapping[str, Any], keys: Sequence[str],
-                     besides: ShardSpec | None = None) -> None:
+    def check_recipe(
+        self,
+        split: str,
+        settings: Mapping[str, Any],
+        keys: Sequence[str],
+        besides: ShardSpec | None = None,
+    ) -> None:
         """Refuse to mix samples made with other settings (the ``keys`` of the split's build
         record, devices aside) into ``split``: finished ones, or those that live shards other
         than ``besides`` are making right now."""
         previous = self.build_record(split)
-        if previous is None or not (self.finished(split) or self.active_shards(split, besides=besides)):
+        if previous is None or not (
+            self.finished(split) or self.active_shards(split, besides=besides)
+        ):
             return
         new = without_device(dict(settings))
         old = _with_added_settings(without_device(previous.get("settings", {})), new)
         changed = [k for k in keys if old.get(k) != new.get(k)]
         if changed:
             details = "; ".join(_diff(old.get(k), new.get(k), k) for k in changed)
-            raise ConfigError(f"{self.root / split} holds (or is building) {split} samples made with other "
-                              f"{', '.join(changed)} settings ({details}): use another --out, or the options "
-                              "of that build")
+            raise ConfigError(
+                f"{self.root / split} holds (or is building) {split} samples made with other "
+                f"{', '.join(changed)} settings ({details}): use another --out, or the options "
+                "of that build"
+            )
 
     def stamp(self, *extra: Any) -> str:
         """Fingerprint of every finished sample and build record (plus ``extra``): equal stamps
@@ -235,8 +261,10 @@ class WorkArea:
         items: list[Any] = [list(extra)]
         for split in self.splits():
             items.append([split, self.build_record(split)])
-            items.extend((p.relative_to(self.root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
-                         for p in self._json_files(split))
+            items.extend(
+                (p.relative_to(self.root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+                for p in self._json_files(split)
+            )
         return hashlib.sha1(json.dumps(items, sort_keys=True, default=str).encode()).hexdigest()
 
     def merged_stamp(self) -> str | None:
@@ -262,10 +290,15 @@ class WorkArea:
             yield row, path, (path.parent / video["path"]) if video else None
 
     def mark_done(self, split: str, shard: ShardSpec) -> None:
-        atomic_write_text(self.root / split / DONE_MARKER.format(index=shard.index, count=shard.count), "done\n")
+        atomic_write_text(
+            self.root / split / DONE_MARKER.format(index=shard.index, count=shard.count), "done\n"
+        )
 
     def all_done(self, split: str, count: int) -> bool:
-        return all((self.root / split / DONE_MARKER.format(index=i, count=count)).exists() for i in range(count))
+        return all(
+            (self.root / split / DONE_MARKER.format(index=i, count=count)).exists()
+            for i in range(count)
+        )
 
     # -- locks ---------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -278,10 +311,15 @@ class WorkArea:
                 for index, count, holder in self.active_shards(split):
                     if count != shard.count:
                         raise BusyError(
-                            f"the {split} samples of {self.folder.root} are being built by {holder} as shard "
-                            f"{index} of {count}: wait for it, or give this run --num-shards {count}")
+                            f"the {split} samples of {self.folder.root} are being built by "
+                            f"{holder} as shard {index} of {count}: wait for it, or give this run "
+                            f"--num-shards {count}"
+                        )
                 lock = self.root / split / SHARD_LOCK.format(index=shard.index, count=shard.count)
-                what = f"shard {shard.index} of {shard.count} of the {split} samples of {self.folder.root}"
+                what = (
+                    f"shard {shard.index} of {shard.count} of the {split} samples of "
+                    f"{self.folder.root}"
+                )
                 held.enter_context(exclusive_lock(lock, what))
             yield
 
@@ -289,9 +327,13 @@ class WorkArea:
         """Held for a moment around claiming a shard of ``split`` and around checking and recording
         its settings, so that two processes never interleave those steps (waits, briefly)."""
         (self.root / split).mkdir(parents=True, exist_ok=True)
-        return _waiting_lock(self.root / split / SPLIT_GATE, f"the {split} samples of {self.folder.root}")
+        return _waiting_lock(
+            self.root / split / SPLIT_GATE, f"the {split} samples of {self.folder.root}"
+        )
 
-    def active_shards(self, split: str, besides: ShardSpec | None = None) -> list[tuple[int, int, str]]:
+    def active_shards(
+        self, split: str, besides: ShardSpec | None = None
+    ) -> list[tuple[int, int, str]]:
         """(index, count, holder) of every shard of ``split`` that a live process is building now,
         ``besides`` this process's own."""
         out = []

@@ -20,47 +20,78 @@ MODEL_TAGS = ["lora", "text-to-video", "dpo", "spatialalign", "diffusers", "wan2
 
 #: Hyperparameters shown in the card's table (all of them are in the JSON block below it).
 _TABLE = (
-    ("reg", "regularizer"), ("beta", "β"), ("lambda_zo", "λ_ZO"), ("margin_clip", "margin clip"),
-    ("learning_rate", "learning rate"), ("lr_scheduler_type", "schedule"), ("warmup_steps", "warm-up steps"),
-    ("max_steps", "steps"), ("total_batch_size", "effective batch (pairs)"),
-    ("per_device_train_batch_size", "pairs per device"), ("gradient_accumulation_steps", "accumulation"),
-    ("timestep_sampling", "timestep sampling"), ("timestep_shift", "timestep shift"),
-    ("shared_noise", "shared noise"), ("lora_rank", "LoRA rank"), ("lora_alpha", "LoRA alpha"),
-    ("bf16", "bf16"), ("seed", "seed"),
+    ("reg", "regularizer"),
+    ("beta", "β"),
+    ("lambda_zo", "λ_ZO"),
+    ("margin_clip", "margin clip"),
+    ("learning_rate", "learning rate"),
+    ("lr_scheduler_type", "schedule"),
+    ("warmup_steps", "warm-up steps"),
+    ("max_steps", "steps"),
+    ("total_batch_size", "effective batch (pairs)"),
+    ("per_device_train_batch_size", "pairs per device"),
+    ("gradient_accumulation_steps", "accumulation"),
+    ("timestep_sampling", "timestep sampling"),
+    ("timestep_shift", "timestep shift"),
+    ("shared_noise", "shared noise"),
+    ("lora_rank", "LoRA rank"),
+    ("lora_alpha", "LoRA alpha"),
+    ("bf16", "bf16"),
+    ("seed", "seed"),
 )
 
 
-def usage_snippet(base_model: str, adapter: str, *, revision: str | None = None, generation: dict[str, Any] | None = None,
-                  device: str = "cuda", dtype: str = "bfloat16", base_is_hub: bool = True,
-                  prompt: str = "In a sunny meadow, a fox is on the left of a stump, then the fox trots to the right "
-                                "of the stump.") -> str:
+def usage_snippet(
+    base_model: str,
+    adapter: str,
+    *,
+    revision: str | None = None,
+    generation: dict[str, Any] | None = None,
+    device: str = "cuda",
+    dtype: str = "bfloat16",
+    base_is_hub: bool = True,
+    prompt: str = "In a sunny meadow, a fox is on the left of a stump, then the fox trots to the "
+    "right of the stump.",
+) -> str:
     """Python that loads the base pipeline, applies the adapter and samples one prompt with the
     generation settings the training videos were made with."""
-    gen = {"height": 480, "width": 832, "num_frames": 81, "num_inference_steps": 50, "guidance_scale": 5.0,
-           "fps": 16, **(generation or {})}
+    gen = {
+        "height": 480,
+        "width": 832,
+        "num_frames": 81,
+        "num_inference_steps": 50,
+        "guidance_scale": 5.0,
+        "fps": 16,
+        **(generation or {}),
+    }
     from dsr.generation.wan import WAN_NEGATIVE_PROMPT
 
     q = json.dumps  # double-quoted Python string literals
     rev = f", revision={q(revision)}" if revision else ""
-    return "\n".join([
-        "import torch",
-        "from diffusers import AutoencoderKLWan, WanPipeline",
-        "from diffusers.utils import export_to_video",
-        "",
-        f"base = {q(base_model)}" + ("" if base_is_hub else "  # the local folder trained on: give its path"),
-        'vae = AutoencoderKLWan.from_pretrained(base, subfolder="vae", dtype=torch.float32)',
-        f"pipe = WanPipeline.from_pretrained(base, vae=vae, dtype=torch.{dtype}).to({q(device)})",
-        f"pipe.load_lora_weights({q(adapter)}{rev})",
-        f"negative_prompt = {q(WAN_NEGATIVE_PROMPT)}",
-        f"prompt = {q(prompt)}",
-        "video = pipe(",
-        "    prompt=prompt, negative_prompt=negative_prompt,",
-        f"    height={gen['height']}, width={gen['width']}, num_frames={gen['num_frames']},",
-        f"    num_inference_steps={gen['num_inference_steps']}, guidance_scale={gen['guidance_scale']},",
-        '    generator=torch.Generator("cpu").manual_seed(0),',
-        ").frames[0]",
-        f'export_to_video(video, "spatialalign.mp4", fps={gen["fps"]})',
-    ])
+    return "\n".join(
+        [
+            "import torch",
+            "from diffusers import AutoencoderKLWan, WanPipeline",
+            "from diffusers.utils import export_to_video",
+            "",
+            f"base = {q(base_model)}"
+            + ("" if base_is_hub else "  # the local folder trained on: give its path"),
+            'vae = AutoencoderKLWan.from_pretrained(base, subfolder="vae", dtype=torch.float32)',
+            "pipe = WanPipeline.from_pretrained(base, vae=vae, "
+            f"dtype=torch.{dtype}).to({q(device)})",
+            f"pipe.load_lora_weights({q(adapter)}{rev})",
+            f"negative_prompt = {q(WAN_NEGATIVE_PROMPT)}",
+            f"prompt = {q(prompt)}",
+            "video = pipe(",
+            "    prompt=prompt, negative_prompt=negative_prompt,",
+            f"    height={gen['height']}, width={gen['width']}, num_frames={gen['num_frames']},",
+            f"    num_inference_steps={gen['num_inference_steps']}, "
+            f"guidance_scale={gen['guidance_scale']},",
+            '    generator=torch.Generator("cpu").manual_seed(0),',
+            ").frames[0]",
+            f'export_to_video(video, "spatialalign.mp4", fps={gen["fps"]})',
+        ]
+    )
 
 
 def _yaml(record: dict[str, Any]) -> str:
@@ -69,7 +100,10 @@ def _yaml(record: dict[str, Any]) -> str:
     dataset = record.get("dataset", {}).get("repo_id")
     data = ModelCardData(
         base_model=None if record.get("base_model_is_local") else record.get("base_model"),
-        library_name="diffusers", license="apache-2.0", pipeline_tag="text-to-video", tags=MODEL_TAGS,
+        library_name="diffusers",
+        license="apache-2.0",
+        pipeline_tag="text-to-video",
+        tags=MODEL_TAGS,
         datasets=[dataset] if dataset else None,
     )
     return data.to_yaml()
@@ -78,17 +112,25 @@ def _yaml(record: dict[str, Any]) -> str:
 def _data_section(record: dict[str, Any]) -> str:
     ds, data = record.get("dataset", {}), record.get("data", {})
     if ds.get("repo_id"):
-        where = (f"The dataset [{ds['repo_id']}](https://huggingface.co/datasets/{ds['repo_id']}) at revision "
-                 f"`{ds.get('revision')}` (commit `{ds.get('commit')}`)")
+        where = (
+            f"The dataset [{ds['repo_id']}](https://huggingface.co/datasets/{ds['repo_id']}) at "
+            f"revision `{ds.get('revision')}` (commit `{ds.get('commit')}`)"
+        )
     else:
         where = f"The local dataset folder `{ds.get('local_folder', '?')}` (not published)"
     tau = data.get("tau")
-    how = (f"re-derived from the samples with τ = {tau:g}" if data.get("pairs_rederived")
-           else f"as built in the `{record.get('settings', {}).get('pairs_config', 'pairs')}` config"
-           + (f" (τ = {tau:g})" if tau is not None else ""))
-    return (f"{where}, split `{record.get('settings', {}).get('split', 'train')}`: {data.get('prompts')} prompts "
-            f"with {data.get('winners')} winners and {data.get('losers')} losers ({data.get('samples')} videos), "
-            f"winners and losers {how}. Each step draws, per prompt, one winner and one loser at random.")
+    how = (
+        f"re-derived from the samples with τ = {tau:g}"
+        if data.get("pairs_rederived")
+        else f"as built in the `{record.get('settings', {}).get('pairs_config', 'pairs')}` config"
+        + (f" (τ = {tau:g})" if tau is not None else "")
+    )
+    return (
+        f"{where}, split `{record.get('settings', {}).get('split', 'train')}`: "
+        f"{data.get('prompts')} prompts with {data.get('winners')} winners and "
+        f"{data.get('losers')} losers ({data.get('samples')} videos), winners and losers {how}. "
+        "Each step draws, per prompt, one winner and one loser at random."
+    )
 
 
 def _fmt(value: Any) -> str:
@@ -97,30 +139,54 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def render_model_card(record: dict[str, Any], *, repo_id: str | None = None, version: str | None = None) -> str:
-    """The README.md of an adapter folder; ``repo_id``/``version`` make the snippet load it from the Hub."""
+def render_model_card(
+    record: dict[str, Any], *, repo_id: str | None = None, version: str | None = None
+) -> str:
+    """The README.md of an adapter folder; ``repo_id``/``version`` make the snippet load
+    it from the Hub."""
     settings = record.get("settings", {})
     template = resources.files("dsr.cards").joinpath("templates/model_card.md").read_text("utf-8")
     base = record.get("base_model_name") or record.get("base_model") or "a Wan2.1 pipeline"
-    base_link = (f"`{base}` (a local folder)" if record.get("base_model_is_local")
-                 else f"[{base}](https://huggingface.co/{base})")
+    base_link = (
+        f"`{base}` (a local folder)"
+        if record.get("base_model_is_local")
+        else f"[{base}](https://huggingface.co/{base})"
+    )
     finished = record.get("finished", True)
-    status = "" if finished else (f"\n\n**Unfinished run:** stopped at step {record.get('global_step')} of "
-                                  f"{settings.get('max_steps')}.")
+    status = (
+        ""
+        if finished
+        else (
+            f"\n\n**Unfinished run:** stopped at step {record.get('global_step')} of "
+            f"{settings.get('max_steps')}."
+        )
+    )
     metrics = record.get("final_metrics", {})
     text = template.format(
-        yaml=_yaml(record).strip(), title=f"SpatialAlign LoRA for {base}", lora_rank=settings.get("lora_rank"),
-        base_link=base_link, status=status,
-        snippet=usage_snippet(record.get("base_model") or base, repo_id or "path/to/this/folder", revision=version,
-                              generation=record.get("generation"), base_is_hub=not record.get("base_model_is_local")),
+        yaml=_yaml(record).strip(),
+        title=f"SpatialAlign LoRA for {base}",
+        lora_rank=settings.get("lora_rank"),
+        base_link=base_link,
+        status=status,
+        snippet=usage_snippet(
+            record.get("base_model") or base,
+            repo_id or "path/to/this/folder",
+            revision=version,
+            generation=record.get("generation"),
+            base_is_hub=not record.get("base_model_is_local"),
+        ),
         n_modules=len(record.get("lora", {}).get("target_modules", [])),
         data_section=_data_section(record),
-        hyperparameters="\n".join(f"| {label} | {_fmt(settings.get(key))} |" for key, label in _TABLE
-                                  if key in settings),
+        hyperparameters="\n".join(
+            f"| {label} | {_fmt(settings.get(key))} |" for key, label in _TABLE if key in settings
+        ),
         settings_json=json.dumps(settings, indent=2, sort_keys=True, default=str),
         final_step=record.get("global_step"),
-        metrics="\n".join(f"| `{k}` | {_fmt(v)} |" for k, v in sorted(metrics.items())) or "| (none logged) | |",
-        dsr_version=record.get("dsr_version"), format_version=record.get("format_version"), pypi_url=PYPI_URL,
+        metrics="\n".join(f"| `{k}` | {_fmt(v)} |" for k, v in sorted(metrics.items()))
+        or "| (none logged) | |",
+        dsr_version=record.get("dsr_version"),
+        format_version=record.get("format_version"),
+        pypi_url=PYPI_URL,
         command=record.get("command", ""),
     )
     return mask_secrets(text)

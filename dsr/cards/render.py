@@ -13,8 +13,14 @@ from typing import Any
 
 from dsr import PYPI_URL
 
-__all__ = ["default_config", "mask_local_paths", "mask_secrets", "render_dataset_card", "sanitize_command",
-           "size_category"]
+__all__ = [
+    "default_config",
+    "mask_local_paths",
+    "mask_secrets",
+    "render_dataset_card",
+    "sanitize_command",
+    "size_category",
+]
 
 #: Options whose values are secrets and never written to any file.
 SECRET_OPTIONS = ("--token", "--hf-token", "--api-key", "--openai-api-key")
@@ -23,7 +29,8 @@ _URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s\"']+@")
 
 
 def mask_secrets(text: str) -> str:
-    """``text`` with token-like strings and credentials in URLs (``https://user:key@host``) masked."""
+    """``text`` with token-like strings and credentials in URLs
+    (``https://user:key@host``) masked."""
     return _URL_CREDENTIALS.sub("***@", _SECRET_PATTERN.sub("***", text))
 
 
@@ -40,7 +47,9 @@ def mask_local_paths(text: str, root: str | Path | None = None) -> str:
     published file names no directory of the machine that built it."""
     bases = []
     if root is not None:
-        bases = sorted({str(Path(root).absolute()), str(Path(root).resolve())}, key=len, reverse=True)
+        bases = sorted(
+            {str(Path(root).absolute()), str(Path(root).resolve())}, key=len, reverse=True
+        )
 
     def relative(match: re.Match[str]) -> str:
         path = os.path.expanduser(match.group(0)).rstrip("/") or "/"
@@ -81,9 +90,17 @@ def _yaml_configs(configs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for config, rec in configs.items():
         fingerprints = rec.get("data_fingerprints") or {}
-        files = [{"split": split, "path": data_glob(config, split, fingerprints.get(split))}
-                 for split in _ordered(rec.get("splits", {}), SPLIT_ORDER)]
-        out.append({"config_name": config, "data_files": files, **({"default": True} if config == default else {})})
+        files = [
+            {"split": split, "path": data_glob(config, split, fingerprints.get(split))}
+            for split in _ordered(rec.get("splits", {}), SPLIT_ORDER)
+        ]
+        out.append(
+            {
+                "config_name": config,
+                "data_files": files,
+                **({"default": True} if config == default else {}),
+            }
+        )
     return out
 
 
@@ -94,19 +111,26 @@ SPLIT_ORDER = ("train", "test")
 #: full samples with their videos, else the prompts), or else its first config.
 DEFAULT_CONFIGS = ("samples", "prompts")
 #: The Hub's ``size_categories`` (number of rows of the largest config): (upper bound, label).
-SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
-                   (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B"))
+SIZE_CATEGORIES = (
+    (1_000, "n<1K"),
+    (10_000, "1K<n<10K"),
+    (100_000, "10K<n<100K"),
+    (1_000_000, "100K<n<1M"),
+    (10_000_000, "1M<n<10M"),
+    (100_000_000, "10M<n<100M"),
+    (1_000_000_000, "100M<n<1B"),
+)
 
 
 #: What a user of each config should know first (shown under Usage when the config is present).
 USAGE_NOTES = {
-    "samples": "Per-frame boxes (`animal_boxes`, `object_boxes`) hold four NaN where the object is absent, "
-               "with per-frame flags `animal_present` and `object_present`, so that "
-               "`samples.with_format(\"torch\")[i][\"animal_boxes\"]` is a float tensor of shape (frames, 4).",
-    "tracks": "`tracks` holds the rows of `samples` without the videos: use it for analysis with `load_dataset`, "
-              "polars or duckdb that should not download the mp4 bytes.",
-    "pairs": "In `pairs`, `chosen_ids` and `rejected_ids` are sample ids of `samples`, with their seeds and "
-             "scores in parallel lists (`chosen_seeds`, `chosen_scores`, ...).",
+    "samples": "Per-frame boxes (`animal_boxes`, `object_boxes`) hold four NaN where the object is "
+    "absent, with per-frame flags `animal_present` and `object_present`, so that "
+    '`samples.with_format("torch")[i]["animal_boxes"]` is a float tensor of shape (frames, 4).',
+    "tracks": "`tracks` holds the rows of `samples` without the videos: use it for analysis with "
+    "`load_dataset`, polars or duckdb that should not download the mp4 bytes.",
+    "pairs": "In `pairs`, `chosen_ids` and `rejected_ids` are sample ids of `samples`, with their "
+    "seeds and scores in parallel lists (`chosen_seeds`, `chosen_scores`, ...).",
 }
 
 
@@ -139,7 +163,9 @@ def _card_metadata(configs: dict[str, dict[str, Any]]) -> str:
     meta: dict[str, Any] = {"configs": _yaml_configs(configs)} if configs else {}
     rows = [sum(rec.get("splits", {}).values()) for rec in configs.values()]
     meta["size_categories"] = [size_category(max(rows, default=0))]
-    infos = [_type_key_first(rec["dataset_info"]) for rec in configs.values() if rec.get("dataset_info")]
+    infos = [
+        _type_key_first(rec["dataset_info"]) for rec in configs.values() if rec.get("dataset_info")
+    ]
     if infos:
         meta["dataset_info"] = infos
     return yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000).strip()
@@ -157,7 +183,8 @@ def _config_section(name: str, rec: dict[str, Any]) -> str:
     count_block = (
         f"\n<details><summary>Counts (machine-readable)</summary>\n\n```json\n"
         f"{json.dumps(counts, indent=2, sort_keys=True)}\n```\n\n</details>\n"
-        if counts else ""
+        if counts
+        else ""
     )
     settings = json.dumps(rec.get("settings", {}), indent=2, sort_keys=True)
     return (
@@ -178,11 +205,15 @@ def render_dataset_card(
     """The full README.md of a dataset folder; ``repo_id``/``version`` (set when pushing) make the
     load_dataset snippet name the repo and the tag."""
     template = resources.files("dsr.cards").joinpath("templates/dataset_card.md").read_text("utf-8")
-    configs = {name: record.get("configs", {})[name] for name in _ordered(record.get("configs", {}))}
+    configs = {
+        name: record.get("configs", {})[name] for name in _ordered(record.get("configs", {}))
+    }
     sections = "\n".join(_config_section(n, r) for n, r in configs.items())
     where = repo_id or "path/to/this/folder"
     revision = f', revision="{version}"' if version else ""
-    loads = "\n".join(f'{n.replace("-", "_")} = load_dataset("{where}", "{n}"{revision})' for n in configs)
+    loads = "\n".join(
+        f'{n.replace("-", "_")} = load_dataset("{where}", "{n}"{revision})' for n in configs
+    )
     default = default_config(configs)
     if default:
         loads = f'ds = load_dataset("{where}"{revision})  # no config name: `{default}`\n' + loads

@@ -121,7 +121,9 @@ def _parsed(parser: Callable[[str], Any]) -> Callable[[click.Context, click.Para
     return callback
 
 
-def _key_values(ctx: click.Context, param: click.Parameter, value: Sequence[str]) -> dict[str, Any] | None:
+def _key_values(
+    ctx: click.Context, param: click.Parameter, value: Sequence[str]
+) -> dict[str, Any] | None:
     return parse_key_values(value) if value else None
 
 
@@ -139,17 +141,30 @@ def _option(f: dataclasses.Field[Any], tp: Any, style: OptionStyle) -> Callable[
         flags = name if "/" in name else f"{name}/--no-{name[2:]}"
         return click.option(flags, dest, **common)
     if origin in (list, tuple):
-        return click.option(name, dest, multiple=True, type=_element(base),
-                            **{**common, "default": (), "help": "Repeatable. " + common["help"]})
+        return click.option(
+            name,
+            dest,
+            multiple=True,
+            type=_element(base),
+            **{**common, "default": (), "help": "Repeatable. " + common["help"]},
+        )
     if origin is dict or base is dict:
-        return click.option(name, dest, multiple=True, metavar="KEY=VALUE", callback=_key_values,
-                            **{**common, "default": (), "help": "Repeatable. " + common["help"]})
+        return click.option(
+            name,
+            dest,
+            multiple=True,
+            metavar="KEY=VALUE",
+            callback=_key_values,
+            **{**common, "default": (), "help": "Repeatable. " + common["help"]},
+        )
     choices = f.metadata.get("choices")
     kind = style.types.get(f.name) or (click.Choice(list(choices)) if choices else None)
     return click.option(name, dest, type=kind or (base if base in _SCALARS else str), **common)
 
 
-def _fields(cls: type, only: Sequence[str] | None, exclude: Sequence[str]) -> list[dataclasses.Field[Any]]:
+def _fields(
+    cls: type, only: Sequence[str] | None, exclude: Sequence[str]
+) -> list[dataclasses.Field[Any]]:
     by_name = {f.name: f for f in dataclasses.fields(cls)}
     names = list(only) if only is not None else list(by_name)
     unknown = [n for n in [*names, *exclude] if n not in by_name]
@@ -210,7 +225,9 @@ def _convert(name: str, text: str, tp: Any) -> Any:
         if base is str:
             return text
     except ValueError:
-        raise ConfigError(f"--{name.replace('_', '-')} {text!r}: expected {getattr(base, '__name__', base)}") from None
+        raise ConfigError(
+            f"--{name.replace('_', '-')} {text!r}: expected {getattr(base, '__name__', base)}"
+        ) from None
     try:
         return json.loads(text)  # lists, dicts, numbers of union-typed fields
     except json.JSONDecodeError:
@@ -218,7 +235,8 @@ def _convert(name: str, text: str, tp: Any) -> Any:
 
 
 def parse_field_args(args: Sequence[str], cls: type, *, command: str) -> dict[str, Any]:
-    """``--field-name VALUE`` / ``--field-name=VALUE`` / ``--flag`` arguments for fields of ``cls``."""
+    """``--field-name VALUE`` / ``--field-name=VALUE`` / ``--flag`` arguments for
+    fields of ``cls``."""
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     out: dict[str, Any] = {}
@@ -226,12 +244,16 @@ def parse_field_args(args: Sequence[str], cls: type, *, command: str) -> dict[st
     while i < len(args):
         token = args[i]
         if not token.startswith("--"):
-            raise ConfigError(f"unexpected argument {token!r}: options are --name VALUE (see `{command} --help`)")
+            raise ConfigError(
+                f"unexpected argument {token!r}: options are --name VALUE (see `{command} --help`)"
+            )
         raw, eq, value = token[2:].partition("=")
         key = raw.replace("-", "_")
         if key not in names:
-            raise ConfigError(f"unknown option --{raw}: see `{command} --help` (any transformers.TrainingArguments "
-                              "field is accepted as --field-name VALUE)")
+            raise ConfigError(
+                f"unknown option --{raw}: see `{command} --help` (any "
+                "transformers.TrainingArguments field is accepted as --field-name VALUE)"
+            )
         if not eq:
             flag = _unwrap(hints[key])[0] is bool
             if flag and (i + 1 == len(args) or args[i + 1].startswith("--")):

@@ -39,8 +39,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: How each tracker config's fields are offered: keywords are prefixed so that, e.g., the
 #: detector's ``batch_size`` never meets build-videos' own ``--batch-size``.
-_GROUNDED = OptionStyle(names={"batch_size": "--detector-batch-size"}, dest_prefix="gsam2_",
-                        help_prefix="grounded-sam2: ")
+_GROUNDED = OptionStyle(
+    names={"batch_size": "--detector-batch-size"},
+    dest_prefix="gsam2_",
+    help_prefix="grounded-sam2: ",
+)
 _SAM3 = OptionStyle(names={"model": "--sam3"}, dest_prefix="sam3_", help_prefix="sam3: ")
 _MODEL = OptionStyle(dest_prefix="model_")
 _MODEL_FIELDS = ("device", "dtype")
@@ -65,15 +68,32 @@ def tracker_options(choices: Sequence[str]) -> Callable[[F], F]:
     """``--tracker`` (one of ``choices``), the model options of the trackers, and ``--tracker-opt``
     for any other option of the chosen tracker's config."""
     opts: list[Callable[[F], F]] = [
-        click.option("--tracker", default=DEFAULT_TRACKER, show_default=True, type=click.Choice(list(choices)),
-                     help="Tracker of the animal and the object."),
+        click.option(
+            "--tracker",
+            default=DEFAULT_TRACKER,
+            show_default=True,
+            type=click.Choice(list(choices)),
+            help="Tracker of the animal and the object.",
+        ),
         dataclass_options(GroundedSam2Config, only=("detector", "sam2"), style=_GROUNDED),
         dataclass_options(Sam3Config, only=("model",), style=_SAM3),
-        dataclass_options(GroundedSam2Config, only=("box_threshold", "text_threshold", "batch_size"),
-                          style=_GROUNDED),
+        dataclass_options(
+            GroundedSam2Config,
+            only=("box_threshold", "text_threshold", "batch_size"),
+            style=_GROUNDED,
+        ),
         dataclass_options(ModelTrackerConfig, only=_MODEL_FIELDS, style=_MODEL),
-        click.option("--tracker-opt", "tracker_opts", multiple=True, metavar="KEY=VALUE", callback=_key_values,
-                     help="Any other option of the tracker's config, e.g. lost_track_fraction=1.0 (repeatable)."),
+        click.option(
+            "--tracker-opt",
+            "tracker_opts",
+            multiple=True,
+            metavar="KEY=VALUE",
+            callback=_key_values,
+            help=(
+                "Any other option of the tracker's config, e.g. "
+                "lost_track_fraction=1.0 (repeatable)."
+            ),
+        ),
     ]
     return lambda fn: _decorate(fn, opts)
 
@@ -88,11 +108,15 @@ def tracker_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
 
 
 def deviation_line(counts: dict[str, int]) -> str:
-    """``changed by rules beyond the authors' code: 3 samples (label_match=3); --paper-exact turns them off``."""
+    """``changed by rules beyond the authors' code: 3 samples (label_match=3); --paper-exact
+    turns them off``."""
     changed = counts.get("changed", 0)
     per_rule = ", ".join(f"{k}={v}" for k, v in counts.items() if k != "changed")
-    return (f"changed by rules beyond the authors' code: {changed} samples" + (f" ({per_rule})" if per_rule else "")
-            + ("; --paper-exact turns them off" if changed else ""))
+    return (
+        f"changed by rules beyond the authors' code: {changed} samples"
+        + (f" ({per_rule})" if per_rule else "")
+        + ("; --paper-exact turns them off" if changed else "")
+    )
 
 
 #: Help of ``--force`` where it only moves a tag.
@@ -103,26 +127,42 @@ def push_options(force_help: str = FORCE_TAG_HELP) -> Callable[[F], F]:
     """``--push``, ``--version``, ``--private`` and ``--force``: the same in every command that
     pushes a dataset folder."""
     opts: list[Callable[[F], F]] = [
-        click.option("--push", "push_repo", metavar="REPO_ID", help="Push the folder to this Hub dataset repo "
-                     "(token: $HF_TOKEN or `hf auth login`); repo, version, token and tag are checked first."),
-        click.option("--version", help="Tag of the pushed commit, vX.Y.Z (an existing tag is never moved "
-                     "without --force)."),
+        click.option(
+            "--push",
+            "push_repo",
+            metavar="REPO_ID",
+            help="Push the folder to this Hub dataset repo "
+            "(token: $HF_TOKEN or `hf auth login`); repo, version, token and tag are "
+            "checked first.",
+        ),
+        click.option(
+            "--version",
+            help="Tag of the pushed commit, vX.Y.Z (an existing tag is never moved "
+            "without --force).",
+        ),
         click.option("--private", is_flag=True, help="Create the Hub repo private."),
         click.option("--force", is_flag=True, help=force_help),
     ]
     return lambda fn: _decorate(fn, opts)
 
 
-def preflight_push_options(kw: dict[str, Any], *, need_version: bool, force_needs_push: bool = True) -> None:
+def preflight_push_options(
+    kw: dict[str, Any], *, need_version: bool, force_needs_push: bool = True
+) -> None:
     """Everything about ``--push`` that can fail, checked before the long work: options that
     need ``--push``, the repo id, the version, the token and whether the tag is still free."""
     from dsr.errors import ConfigError
     from dsr.hub import preflight_push
 
-    given = [f"--{name}" for name in ("version", "private", "force") if kw[name]
-             and (name != "force" or force_needs_push)]
+    given = [
+        f"--{name}"
+        for name in ("version", "private", "force")
+        if kw[name] and (name != "force" or force_needs_push)
+    ]
     if given and not kw["push_repo"]:
-        raise ConfigError(f"{', '.join(given)} apply only with --push REPO_ID: add --push or leave them out")
+        raise ConfigError(
+            f"{', '.join(given)} apply only with --push REPO_ID: add --push or leave them out"
+        )
     if not kw["push_repo"]:
         return
     if need_version and not kw["version"]:
@@ -130,10 +170,20 @@ def preflight_push_options(kw: dict[str, Any], *, need_version: bool, force_need
     preflight_push(kw["push_repo"], kw["version"], repo_type="dataset", force=kw["force"])
 
 
-def push_from_options(kw: dict[str, Any], folder: Path, config_names: list[str] | None = None) -> None:
+def push_from_options(
+    kw: dict[str, Any], folder: Path, config_names: list[str] | None = None
+) -> None:
     """Push ``folder`` as the options of :func:`push_options` say, and print where it went."""
     from dsr.hub import push_folder
 
-    sha = push_folder(folder, kw["push_repo"], version=kw["version"], private=kw["private"], force=kw["force"],
-                      config_names=config_names)
-    click.echo(f"pushed {kw['push_repo']}" + (f"@{kw['version']}" if kw["version"] else "") + f" ({sha})")
+    sha = push_folder(
+        folder,
+        kw["push_repo"],
+        version=kw["version"],
+        private=kw["private"],
+        force=kw["force"],
+        config_names=config_names,
+    )
+    click.echo(
+        f"pushed {kw['push_repo']}" + (f"@{kw['version']}" if kw["version"] else "") + f" ({sha})"
+    )

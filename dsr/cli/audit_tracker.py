@@ -31,7 +31,10 @@ def _tiny_models(kind: str, root: Path) -> dict[str, str]:
 
     if kind == "sam3":
         return {"model": str(save_tiny_sam3_video(root / "sam3"))}
-    return {"detector": str(save_tiny_grounding_dino(root / "gd")), "sam2": str(save_tiny_sam2_video(root / "sam2"))}
+    return {
+        "detector": str(save_tiny_grounding_dino(root / "gd")),
+        "sam2": str(save_tiny_sam2_video(root / "sam2")),
+    }
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -47,12 +50,23 @@ def _size(text: str) -> tuple[int, int]:
 @click.command("audit-tracker")
 @tracker_options(AUDITED_TRACKERS)
 @dataclass_options(AuditConfig, only=("paper_exact",))
-@click.option("--tiny", is_flag=True, help="Build tiny random models in a temporary folder (a dry run on CPU).")
-@dataclass_options(AuditConfig, only=("seeds", "num_frames"), style=OptionStyle(names={"num_frames": "--frames"}))
+@click.option(
+    "--tiny",
+    is_flag=True,
+    help="Build tiny random models in a temporary folder (a dry run on CPU).",
+)
+@dataclass_options(
+    AuditConfig, only=("seeds", "num_frames"), style=OptionStyle(names={"num_frames": "--frames"})
+)
 @click.option("--size", default=DEFAULT_SIZE, show_default=True, help="HEIGHTxWIDTH of the videos.")
 @dataclass_options(AuditConfig, only=("scenario",))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("tracker_audit.json"),
-              show_default=True, help="JSON report.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("tracker_audit.json"),
+    show_default=True,
+    help="JSON report.",
+)
 def audit_tracker(**kw: Any) -> None:
     """Run a tracker on synthetic videos and report box IoU, validity agreement and score error."""
     from dsr.fileio import check_output_file

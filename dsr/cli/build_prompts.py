@@ -19,16 +19,31 @@ from dsr.cli._dataclass_options import OptionStyle, dataclass_options, field_def
 from dsr.cli._options import preflight_push_options, push_from_options, push_options
 
 #: ``--force`` of build-prompts also replaces prompts that other configs depend on.
-FORCE_HELP = ("Replace prompts that the folder's samples/pairs (or unmerged samples) still name, and move "
-              "an existing version tag on the Hub.")
+FORCE_HELP = (
+    "Replace prompts that the folder's samples/pairs (or unmerged samples) still name, and move "
+    "an existing version tag on the Hub."
+)
 
 _BUILD_FIELDS = ("out", "backend", "n_train", "n_test", "seed", "disjoint", "strict", "max_rounds")
-_OPENAI_FIELDS = ("model", "base_url", "per_request", "concurrency", "timeout", "max_retries", "structured")
+_OPENAI_FIELDS = (
+    "model",
+    "base_url",
+    "per_request",
+    "concurrency",
+    "timeout",
+    "max_retries",
+    "structured",
+)
 #: Options of a backend's config carry the backend's name as keyword prefix (``openai_model``).
-_OPENAI = OptionStyle(names={"structured": "--structured/--json-mode"}, dest_prefix="openai_",
-                      help_prefix="[openai] ")
-_FILE = OptionStyle(names={"path": "--input"}, types={"path": click.Path(exists=True, dir_okay=False)},
-                    dest_prefix="file_", help_prefix="[file] ")
+_OPENAI = OptionStyle(
+    names={"structured": "--structured/--json-mode"}, dest_prefix="openai_", help_prefix="[openai] "
+)
+_FILE = OptionStyle(
+    names={"path": "--input"},
+    types={"path": click.Path(exists=True, dir_okay=False)},
+    dest_prefix="file_",
+    help_prefix="[file] ",
+)
 
 
 def _backend_options(backend: str, kw: dict[str, Any]) -> dict[str, Any]:
@@ -40,8 +55,11 @@ def _backend_options(backend: str, kw: dict[str, Any]) -> dict[str, Any]:
 
 
 @click.command()
-@dataclass_options(PromptBuildConfig, only=_BUILD_FIELDS,
-                   style=OptionStyle(types={"out": click.Path(file_okay=False, path_type=Path)}))
+@dataclass_options(
+    PromptBuildConfig,
+    only=_BUILD_FIELDS,
+    style=OptionStyle(types={"out": click.Path(file_okay=False, path_type=Path)}),
+)
 @dataclass_options(OpenAIBackendConfig, only=_OPENAI_FIELDS, style=_OPENAI)
 @dataclass_options(FileBackendConfig, only=("path",), style=_FILE)
 @push_options(FORCE_HELP)
@@ -56,13 +74,24 @@ def build_prompts(**kw: Any) -> None:
     # fail before a build that may take long or cost API calls, not after it
     preflight_push_options(kw, need_version=False, force_needs_push=False)
     backend = kw["backend"] or field_default(PromptBuildConfig, "backend")
-    config = PromptBuildConfig(**field_kwargs(PromptBuildConfig, kw), backend_options=_backend_options(backend, kw),
-                               replace=kw["force"], command=sanitize_command(["dsr", *sys.argv[1:]]))
+    config = PromptBuildConfig(
+        **field_kwargs(PromptBuildConfig, kw),
+        backend_options=_backend_options(backend, kw),
+        replace=kw["force"],
+        command=sanitize_command(["dsr", *sys.argv[1:]]),
+    )
     result = run(config)
     for split, counts in result.counts.items():
-        click.echo(f"{split}: {sum(counts.values())} prompts " + " ".join(f"{c}={n}" for c, n in counts.items()))
+        click.echo(
+            f"{split}: {sum(counts.values())} prompts "
+            + " ".join(f"{c}={n}" for c, n in counts.items())
+        )
     if result.rejects:
-        click.echo("rejected: " + ", ".join(f"{r}={n}" for r, n in result.rejects.items()) + f" (see {result.rejects_file})")
+        click.echo(
+            "rejected: "
+            + ", ".join(f"{r}={n}" for r, n in result.rejects.items())
+            + f" (see {result.rejects_file})"
+        )
     if result.shortfall:
         click.echo(f"Warning: could not fill every type, missing {result.shortfall}", err=True)
     click.echo(f"wrote {out}")

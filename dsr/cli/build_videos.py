@@ -38,23 +38,46 @@ def _seeds(text: str) -> tuple[int, ...]:
             spans.append(range(int(lo), int(hi) + 1) if dash else range(int(lo), int(lo) + 1))
     except ValueError:
         raise click.BadParameter(f"{text!r}: use e.g. 0-9 or 0,2,4") from None
-    check_max("--seeds count", sum(len(s) for s in spans), MAX_SEEDS_PER_PROMPT, "the paper uses 10 / 5")
+    check_max(
+        "--seeds count", sum(len(s) for s in spans), MAX_SEEDS_PER_PROMPT, "the paper uses 10 / 5"
+    )
     return tuple(seed for span in spans for seed in span)
 
 
-_STYLE = OptionStyle(names={"generator_options": "--generator-opt", "consolidate": "--merge/--no-merge"},
-                     types={"out": click.Path(file_okay=False)}, parsers={"seeds": _seeds})
+_STYLE = OptionStyle(
+    names={"generator_options": "--generator-opt", "consolidate": "--merge/--no-merge"},
+    types={"out": click.Path(file_okay=False)},
+    parsers={"seeds": _seeds},
+)
 _ENCODE = OptionStyle(dest_prefix="encode_")
 
 
 @click.command("build-videos")
-@dataclass_options(VideoBuildConfig, only=("prompts", "out", "split", "generator", "generator_options"), style=_STYLE)
+@dataclass_options(
+    VideoBuildConfig,
+    only=("prompts", "out", "split", "generator", "generator_options"),
+    style=_STYLE,
+)
 @tracker_options(TRACKERS.names())
-@dataclass_options(VideoBuildConfig, only=("paper_exact", "samples_per_prompt", "seeds", "limit", "batch_size",
-                                           "num_shards", "shard_index", "tau_train"), style=_STYLE)
+@dataclass_options(
+    VideoBuildConfig,
+    only=(
+        "paper_exact",
+        "samples_per_prompt",
+        "seeds",
+        "limit",
+        "batch_size",
+        "num_shards",
+        "shard_index",
+        "tau_train",
+    ),
+    style=_STYLE,
+)
 @dataclass_options(EncodeConfig, only=("crf",), style=_ENCODE)
 @dataclass_options(VideoBuildConfig, only=("rows_per_shard", "consolidate"), style=_STYLE)
-@click.option("--merge-only", is_flag=True, help="Only merge the finished samples already in the work area.")
+@click.option(
+    "--merge-only", is_flag=True, help="Only merge the finished samples already in the work area."
+)
 @push_options()
 def build_videos(**kw: Any) -> None:
     """Generate, track and score videos for every prompt and seed (resumable, sharded)."""
@@ -65,23 +88,41 @@ def build_videos(**kw: Any) -> None:
     from dsr.fileio import check_output_dir
 
     command = sanitize_command(["dsr", *sys.argv[1:]])
-    config = VideoBuildConfig(**field_kwargs(VideoBuildConfig, kw), tracker_options=tracker_kwargs(kw),
-                              encode=EncodeConfig(**field_kwargs(EncodeConfig, kw, dest_prefix=_ENCODE.dest_prefix)),
-                              command=command)
+    config = VideoBuildConfig(
+        **field_kwargs(VideoBuildConfig, kw),
+        tracker_options=tracker_kwargs(kw),
+        encode=EncodeConfig(**field_kwargs(EncodeConfig, kw, dest_prefix=_ENCODE.dest_prefix)),
+        command=command,
+    )
     check_output_dir(config.out)
     preflight_push_options(kw, need_version=True)  # before hours of generation, not after them
     folder = DatasetFolder(config.out)
     merged: ConsolidateResult | None
     if kw["merge_only"]:
-        merged = consolidate(folder, tau_train=config.tau_train, rows_per_shard=config.rows_per_shard, command=command)
+        merged = consolidate(
+            folder,
+            tau_train=config.tau_train,
+            rows_per_shard=config.rows_per_shard,
+            command=command,
+        )
     else:
         result = build_videos(config)
-        click.echo(f"shard {result.shard.index}/{result.shard.count}: {result.built} built, {result.skipped} already done"
-                   + (f", valid {result.valid / result.built:.3f}, Correct@0.7 {result.correct_07 / result.built:.3f}" if result.built else ""))
+        click.echo(
+            f"shard {result.shard.index}/{result.shard.count}: {result.built} built, "
+            f"{result.skipped} already done"
+            + (
+                f", valid {result.valid / result.built:.3f}, Correct@0.7 "
+                f"{result.correct_07 / result.built:.3f}"
+                if result.built
+                else ""
+            )
+        )
         merged = result.merged
         if merged is None:
-            click.echo("not merged yet: other shards are still running, another process is merging, or --no-merge; "
-                       "merge with --merge-only")
+            click.echo(
+                "not merged yet: other shards are still running, another process is merging, or "
+                "--no-merge; merge with --merge-only"
+            )
     if merged is not None:
         _summary(merged, folder.root)
         if kw["push_repo"]:
@@ -90,9 +131,17 @@ def build_videos(**kw: Any) -> None:
 
 def _summary(merged: Any, root: Path) -> None:
     for split, curve in merged.curves.items():
-        click.echo(f"[{split}] samples {merged.samples.get(split, 0)}, invalid {curve.n_invalid}, Correct@0.7 {curve.at(0.7):.3f}")
-        click.echo("  validity: " + ", ".join(f"{k}={v}" for k, v in merged.validity.get(split, {}).items()))
-        click.echo("  pairs: " + ", ".join(f"{k}={v}" for k, v in merged.pairs.get(split, {}).items()))
+        click.echo(
+            f"[{split}] samples {merged.samples.get(split, 0)}, invalid {curve.n_invalid}, "
+            f"Correct@0.7 {curve.at(0.7):.3f}"
+        )
+        click.echo(
+            "  validity: "
+            + ", ".join(f"{k}={v}" for k, v in merged.validity.get(split, {}).items())
+        )
+        click.echo(
+            "  pairs: " + ", ".join(f"{k}={v}" for k, v in merged.pairs.get(split, {}).items())
+        )
         click.echo("  " + deviation_line(merged.deviations.get(split, {})))
         click.echo("  " + curve.table().replace("\n", "\n  "))
     click.echo(f"dataset folder: {root}")

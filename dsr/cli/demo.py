@@ -17,28 +17,59 @@ print(pairs[0]["chosen_ids"], pairs[0]["rejected_ids"])"""
 
 
 @click.command()
-@click.option("--out", "out_dir", default="demo_output", show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    default="demo_output",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+)
 @click.option("--seed", default=0, show_default=True, help="Seed of the template prompts.")
 @click.option("--prompts", "n_prompts", default=6, show_default=True, help="Train prompts.")
 @click.option("--samples-per-prompt", default=4, show_default=True, help="Seeds per prompt.")
-@click.option("--train-steps", default=8, show_default=True, help="SpatialAlign steps of a tiny Wan (0: no training).")
-def demo(out_dir: Path, seed: int, n_prompts: int, samples_per_prompt: int, train_steps: int) -> None:
-    """Template prompts → synthetic videos → samples and pairs → a tiny SpatialAlign run; prints the summary."""
+@click.option(
+    "--train-steps",
+    default=8,
+    show_default=True,
+    help="SpatialAlign steps of a tiny Wan (0: no training).",
+)
+def demo(
+    out_dir: Path, seed: int, n_prompts: int, samples_per_prompt: int, train_steps: int
+) -> None:
+    """Template prompts → synthetic videos → samples and pairs → a tiny SpatialAlign run;
+    prints the summary."""
     from dsr.demo import run_demo
     from dsr.fileio import check_output_dir
 
     check_output_dir(out_dir)
-    result = run_demo(out_dir, seed=seed, n_prompts=n_prompts, seeds_per_prompt=samples_per_prompt,
-                      train_steps=train_steps)
+    result = run_demo(
+        out_dir,
+        seed=seed,
+        n_prompts=n_prompts,
+        seeds_per_prompt=samples_per_prompt,
+        train_steps=train_steps,
+    )
     merged = result.merged
     click.echo(f"{'split':<6} {'samples':>7} {'valid':>5} {'pairs':>5}  validity")
     for split, counts in merged.validity.items():
-        reasons = ", ".join(f"{k.removeprefix('invalid_')}={v}" for k, v in counts.items() if k.startswith("invalid_"))
+        reasons = ", ".join(
+            f"{k.removeprefix('invalid_')}={v}"
+            for k, v in counts.items()
+            if k.startswith("invalid_")
+        )
         kept = merged.pairs.get(split, {}).get("kept", 0)
-        click.echo(f"{split:<6} {counts['samples']:>7} {counts['valid']:>5} {kept:>5}  {reasons or 'all valid'}")
+        click.echo(
+            f"{split:<6} {counts['samples']:>7} {counts['valid']:>5} {kept:>5}  "
+            f"{reasons or 'all valid'}"
+        )
     for split, curve in merged.curves.items():
-        click.echo(f"\nCorrectness@τ ({split}, invalid samples count as failures):\n{curve.table()}")
-    click.echo(f"\ndataset: {result.dataset}\ncorrectness curve: {result.correctness_plot}\nSSR curves: {result.ssr_plot}")
+        click.echo(
+            f"\nCorrectness@τ ({split}, invalid samples count as failures):\n{curve.table()}"
+        )
+    click.echo(
+        f"\ndataset: {result.dataset}\ncorrectness curve: {result.correctness_plot}\nSSR curves: "
+        f"{result.ssr_plot}"
+    )
     click.echo("\nLoad it:\n\n" + LOAD_SNIPPET.format(path=result.dataset))
     if result.training is not None:
         _training_summary(result)
@@ -47,12 +78,26 @@ def demo(out_dir: Path, seed: int, n_prompts: int, samples_per_prompt: int, trai
 def _training_summary(result: Any) -> None:
     training = result.training
     m = training.final_metrics
-    click.echo(f"\nSpatialAlign on a tiny random Wan: {training.global_step} steps on {training.data['prompts']} prompts "
-               f"({training.data['winners']} winners, {training.data['losers']} losers)")
-    keys = ("loss", "loss/dpo", "loss/zo", "rewards/chosen", "rewards/rejected", "rewards/accuracies")
+    click.echo(
+        f"\nSpatialAlign on a tiny random Wan: {training.global_step} steps on "
+        f"{training.data['prompts']} prompts ({training.data['winners']} winners, "
+        f"{training.data['losers']} losers)"
+    )
+    keys = (
+        "loss",
+        "loss/dpo",
+        "loss/zo",
+        "rewards/chosen",
+        "rewards/rejected",
+        "rewards/accuracies",
+    )
     click.echo("  last step: " + ", ".join(f"{k} {m[k]:.4g}" for k in keys if k in m))
     out = result.adapter
-    click.echo(f"adapter: {out / 'pytorch_lora_weights.safetensors'}\nmodel card: {out / 'README.md'}\n"
-               f"training curves: {out / 'training_curves.png'}")
-    click.echo(f"\nLoad it:\n\nfrom diffusers import WanPipeline\n\npipe = WanPipeline.from_pretrained(\"{out / 'tiny-wan'}\")"
-               f"\npipe.load_lora_weights(\"{out}\")")
+    click.echo(
+        f"adapter: {out / 'pytorch_lora_weights.safetensors'}\nmodel card: {out / 'README.md'}\n"
+        f"training curves: {out / 'training_curves.png'}"
+    )
+    click.echo(
+        "\nLoad it:\n\nfrom diffusers import WanPipeline\n\npipe = "
+        f'WanPipeline.from_pretrained("{out / "tiny-wan"}")\npipe.load_lora_weights("{out}")'
+    )

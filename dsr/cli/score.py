@@ -32,10 +32,17 @@ if TYPE_CHECKING:
 )
 @dataclass_options(ScoreConfig)
 @click.option(
-    "--max-errors", default=DEFAULT_MAX_ERRORS, show_default=True,
-    help="Malformed rows tolerated; past that the input is refused with a summary and nothing is written.",
+    "--max-errors",
+    default=DEFAULT_MAX_ERRORS,
+    show_default=True,
+    help=(
+        "Malformed rows tolerated; past that the input is refused with a summary and "
+        "nothing is written."
+    ),
 )
-def score(tracks: Path, out: Path | None, plot_dir: Path | None, max_errors: int, **kw: Any) -> None:
+def score(
+    tracks: Path, out: Path | None, plot_dir: Path | None, max_errors: int, **kw: Any
+) -> None:
     """Score per-sample TRACKS (parquet or JSONL; one row per sample).
 
     Malformed rows are reported (row number and field) and skipped; the other rows are scored,
@@ -45,20 +52,28 @@ def score(tracks: Path, out: Path | None, plot_dir: Path | None, max_errors: int
     from dsr.fileio import check_output_dir, check_output_file
     from dsr.scoring.tracks import check_output_suffix, read_tracks, score_rows
 
-    out = check_output_file(check_output_suffix(out or tracks.with_name(tracks.stem + ".scores.jsonl")))
+    out = check_output_file(
+        check_output_suffix(out or tracks.with_name(tracks.stem + ".scores.jsonl"))
+    )
     if plot_dir:
         check_output_dir(plot_dir, "--plot")
     settings = ScoreConfig(**field_kwargs(ScoreConfig, kw))
-    report = score_rows(read_tracks(tracks), m=settings.m, min_frames=settings.min_frames, max_errors=max_errors)
+    report = score_rows(
+        read_tracks(tracks), m=settings.m, min_frames=settings.min_frames, max_errors=max_errors
+    )
     if not report.rows and not report.errors:
-        raise DataError(f"{tracks} holds no rows: give a parquet or JSONL file with one row per sample "
-                        "(animal_boxes, object_boxes, and initial/final or prompt)")
+        raise DataError(
+            f"{tracks} holds no rows: give a parquet or JSONL file with one row per sample "
+            "(animal_boxes, object_boxes, and initial/final or prompt)"
+        )
     _write(report, out)
     click.echo(f"scored {len(report.rows)} samples ({report.curve.n_invalid} invalid) -> {out}")
     frames, samples = report.degenerate()
     if frames:
-        click.echo(f"{frames} frames in {samples} samples had a box with zero or negative width or height: left "
-                   "out like absent boxes (n_degenerate_frames per row)")
+        click.echo(
+            f"{frames} frames in {samples} samples had a box with zero or negative width or "
+            "height: left out like absent boxes (n_degenerate_frames per row)"
+        )
     click.echo(report.curve.table())
     if plot_dir:
         _plot(report, plot_dir)
@@ -76,7 +91,10 @@ def _write(report: ScoreReport, out: Path) -> None:
 
     write_rows(report.rows, out)
     try:
-        atomic_write_text(out.with_name(out.stem + ".correctness.json"), json.dumps(report.curve.to_dict(), indent=2) + "\n")
+        atomic_write_text(
+            out.with_name(out.stem + ".correctness.json"),
+            json.dumps(report.curve.to_dict(), indent=2) + "\n",
+        )
     except BaseException:
         out.unlink(missing_ok=True)
         raise
@@ -90,6 +108,10 @@ def _plot(report: ScoreReport, plot_dir: Path) -> None:
         name = str(row["sample_id"]) if row.get("sample_id") is not None else f"sample{i:05d}"
         safe = re.sub(r"[^\w.-]+", "_", name)  # sample ids may hold '/' or spaces
         plot_ssr_curves(
-            row["ssr_initial"], row["ssr_final"], plot_dir / f"ssr_{safe}.png",
-            initial=row["initial"], final=row["final"], title=name,
+            row["ssr_initial"],
+            row["ssr_final"],
+            plot_dir / f"ssr_{safe}.png",
+            initial=row["initial"],
+            final=row["final"],
+            title=name,
         )

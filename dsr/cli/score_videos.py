@@ -24,13 +24,17 @@ from dsr.cli._options import (
 )
 from dsr.tracking import TRACKERS
 
-_STYLE = OptionStyle(names={"splits": "--split"},
-                     types={"out": click.Path(file_okay=False), "mapping": click.Path(exists=True, dir_okay=False)})
+_STYLE = OptionStyle(
+    names={"splits": "--split"},
+    types={"out": click.Path(file_okay=False), "mapping": click.Path(exists=True, dir_okay=False)},
+)
 
 
 @click.command("score-videos")
 @click.argument("videos", type=click.Path(exists=True, file_okay=False))
-@dataclass_options(ScoreVideosConfig, only=("prompts", "out", "mapping", "splits", "model_name"), style=_STYLE)
+@dataclass_options(
+    ScoreVideosConfig, only=("prompts", "out", "mapping", "splits", "model_name"), style=_STYLE
+)
 @tracker_options(TRACKERS.names())
 @dataclass_options(ScoreVideosConfig, only=("paper_exact", "tau_train"), style=_STYLE)
 @push_options()
@@ -41,20 +45,34 @@ def score_videos(**kw: Any) -> None:
     from dsr.fileio import check_output_dir
 
     check_output_dir(kw["out"])
-    config = ScoreVideosConfig(**field_kwargs(ScoreVideosConfig, kw), tracker_options=tracker_kwargs(kw),
-                               command=sanitize_command(["dsr", *sys.argv[1:]]))
+    config = ScoreVideosConfig(
+        **field_kwargs(ScoreVideosConfig, kw),
+        tracker_options=tracker_kwargs(kw),
+        command=sanitize_command(["dsr", *sys.argv[1:]]),
+    )
     preflight_push_options(kw, need_version=True)  # before tracking every video, not after
     result = score_videos(config)
     counts = result.matching.counts()
-    click.echo(f"matched {counts['matched_videos']} videos; {counts['unmatched_files']} unmatched files; "
-               f"{counts['prompts_without_videos']} prompts without videos")
+    click.echo(
+        f"matched {counts['matched_videos']} videos; {counts['unmatched_files']} unmatched files; "
+        f"{counts['prompts_without_videos']} prompts without videos"
+    )
     for name, why in sorted(result.matching.unmatched_files.items()):
         click.echo(f"  unmatched: {name} ({why})")
-    redone = f" (of which {result.redone} again: their video, prompt or settings changed)" if result.redone else ""
-    click.echo(f"scored {result.built} new{redone}, {result.skipped} already done, {result.valid} valid -> {result.out}")
+    redone = (
+        f" (of which {result.redone} again: their video, prompt or settings changed)"
+        if result.redone
+        else ""
+    )
+    click.echo(
+        f"scored {result.built} new{redone}, {result.skipped} already done, {result.valid} valid "
+        f"-> {result.out}"
+    )
     if result.merged:
         for split, curve in result.merged.curves.items():
-            click.echo(f"{split}: Correct@0.7 = {curve.at(0.7):.3f}; "
-                       + deviation_line(result.merged.deviations.get(split, {})))
+            click.echo(
+                f"{split}: Correct@0.7 = {curve.at(0.7):.3f}; "
+                + deviation_line(result.merged.deviations.get(split, {}))
+            )
         if kw["push_repo"]:
             push_from_options(kw, Path(config.out))

@@ -28,16 +28,38 @@ class _RecordArgs(click.Command):
         return super().parse_args(ctx, args)
 
 
-@click.command("train", cls=_RecordArgs, epilog=EPILOG,
-               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.option("--output-dir", type=click.Path(file_okay=False), help="Folder of the adapter, checkpoints and card.")
+@click.command(
+    "train",
+    cls=_RecordArgs,
+    epilog=EPILOG,
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    help="Folder of the adapter, checkpoints and card.",
+)
 @dataclass_options(SpatialAlignOptions, exclude=("remove_unused_columns",))
-@click.option("--push-to-hub", "--push", "push_repo", metavar="REPO_ID", help="Push the adapter folder to this model repo "
-              "(one commit, tagged with --version; checked before training starts).")
+@click.option(
+    "--push-to-hub",
+    "--push",
+    "push_repo",
+    metavar="REPO_ID",
+    help="Push the adapter folder to this model repo "
+    "(one commit, tagged with --version; checked before training starts).",
+)
 @click.option("--private", is_flag=True, help="Create the Hub repo private.")
-@click.option("--tiny", is_flag=True, help="Train a tiny random Wan (built in OUTPUT_DIR/tiny-wan) for a few steps "
-              "on the CPU: the embedded default, e.g. on the demo dataset.")
-@click.option("--precompute-only", is_flag=True, help="Only precompute the latents and text embeddings (cached).")
+@click.option(
+    "--tiny",
+    is_flag=True,
+    help="Train a tiny random Wan (built in OUTPUT_DIR/tiny-wan) for a few steps "
+    "on the CPU: the embedded default, e.g. on the demo dataset.",
+)
+@click.option(
+    "--precompute-only",
+    is_flag=True,
+    help="Only precompute the latents and text embeddings (cached).",
+)
 @click.pass_context
 def train(ctx: click.Context, **kw: Any) -> None:
     """Train a SpatialAlign LoRA adapter on DSR-Score preference pairs."""
@@ -49,8 +71,10 @@ def train(ctx: click.Context, **kw: Any) -> None:
 
     if kw["output_dir"]:
         check_output_dir(kw["output_dir"], "--output-dir")
-    values = {**parse_field_args(ctx.args, SpatialAlignConfig, command="dsr train"),
-              **field_kwargs(SpatialAlignOptions, kw)}
+    values = {
+        **parse_field_args(ctx.args, SpatialAlignConfig, command="dsr train"),
+        **field_kwargs(SpatialAlignOptions, kw),
+    }
     if kw["output_dir"]:
         values["output_dir"] = kw["output_dir"]
     if kw["push_repo"]:
@@ -60,8 +84,9 @@ def train(ctx: click.Context, **kw: Any) -> None:
     if kw["tiny"]:
         values = _tiny(values)
     command = sanitize_command(["dsr", "train", *ctx.meta["dsr.argv"]])
-    result = run_train(SpatialAlignConfig(**values), command=command,
-                       precompute_only=kw["precompute_only"])
+    result = run_train(
+        SpatialAlignConfig(**values), command=command, precompute_only=kw["precompute_only"]
+    )
     _summary(result, kw["precompute_only"])
 
 
@@ -86,9 +111,11 @@ def _summary(result: Any, precompute_only: bool) -> None:
     if not PartialState().is_main_process:
         return
     cache = result.cache
-    click.echo(f"data: {result.data['prompts']} prompts, {result.data['samples']} videos; cache: latents "
-               f"{cache.get('latents_computed', 0)} computed / {cache.get('latents_total', 0)}, text "
-               f"{cache.get('text_computed', 0)} / {cache.get('text_total', 0)}")
+    click.echo(
+        f"data: {result.data['prompts']} prompts, {result.data['samples']} videos; cache: latents "
+        f"{cache.get('latents_computed', 0)} computed / {cache.get('latents_total', 0)}, text "
+        f"{cache.get('text_computed', 0)} / {cache.get('text_total', 0)}"
+    )
     if precompute_only:
         return
     if result.already_done:

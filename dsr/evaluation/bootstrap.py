@@ -22,7 +22,14 @@ import numpy as np
 
 from dsr.errors import ConfigError, DataError
 
-__all__ = ["DEFAULT_RESAMPLES", "Interval", "PairedTest", "Ratio", "bootstrap_interval", "paired_test"]
+__all__ = [
+    "DEFAULT_RESAMPLES",
+    "Interval",
+    "PairedTest",
+    "Ratio",
+    "bootstrap_interval",
+    "paired_test",
+]
 
 DEFAULT_RESAMPLES = 10_000
 DEFAULT_LEVEL = 0.95
@@ -38,7 +45,9 @@ class Ratio:
 
     def __post_init__(self) -> None:
         if not len(self.prompts) == len(self.num) == len(self.den):
-            raise DataError("a bootstrap statistic needs one prompt id, numerator and denominator per sample")
+            raise DataError(
+                "a bootstrap statistic needs one prompt id, numerator and denominator per sample"
+            )
 
     @classmethod
     def of(cls, prompts: Sequence[str], values: Sequence[float | None]) -> Ratio:
@@ -55,7 +64,10 @@ class Ratio:
         """(Σ num, Σ den) of each prompt of ``order``."""
         index = {p: i for i, p in enumerate(order)}
         rows = np.array([index[p] for p in self.prompts], dtype=np.int64)
-        return (np.bincount(rows, self.num, minlength=len(order)), np.bincount(rows, self.den, minlength=len(order)))
+        return (
+            np.bincount(rows, self.num, minlength=len(order)),
+            np.bincount(rows, self.den, minlength=len(order)),
+        )
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,9 @@ class PairedTest:
 
 def _check(n_resamples: int, level: float) -> None:
     if n_resamples < 1:
-        raise ConfigError(f"n_resamples={n_resamples}: give at least 1 (default {DEFAULT_RESAMPLES})")
+        raise ConfigError(
+            f"n_resamples={n_resamples}: give at least 1 (default {DEFAULT_RESAMPLES})"
+        )
     if not 0.0 < level < 1.0:
         raise ConfigError(f"level={level}: give a confidence level in (0, 1), e.g. 0.95")
 
@@ -120,8 +134,13 @@ def _percentiles(values: np.ndarray, level: float) -> tuple[float | None, float 
     return float(low), float(high)
 
 
-def bootstrap_interval(stat: Ratio, *, n_resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL,
-                       seed: int = 0) -> Interval:
+def bootstrap_interval(
+    stat: Ratio,
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    level: float = DEFAULT_LEVEL,
+    seed: int = 0,
+) -> Interval:
     """Percentile interval of ``stat`` over ``n_resamples`` prompt resamples drawn from ``seed``."""
     _check(n_resamples, level)
     order = sorted(set(stat.prompts))
@@ -132,14 +151,26 @@ def bootstrap_interval(stat: Ratio, *, n_resamples: int = DEFAULT_RESAMPLES, lev
     return Interval(stat.estimate(), low, high, level, n_resamples, seed, len(order))
 
 
-def paired_test(keys_a: Sequence[tuple[str, int]], stat_a: Ratio, keys_b: Sequence[tuple[str, int]], stat_b: Ratio,
-                *, n_resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL, seed: int = 0) -> PairedTest:
-    """Paired bootstrap of B − A over prompts; both models must hold the same (prompt_id, seed) samples."""
+def paired_test(
+    keys_a: Sequence[tuple[str, int]],
+    stat_a: Ratio,
+    keys_b: Sequence[tuple[str, int]],
+    stat_b: Ratio,
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    level: float = DEFAULT_LEVEL,
+    seed: int = 0,
+) -> PairedTest:
+    """Paired bootstrap of B − A over prompts; both models must hold the same
+    (prompt_id, seed) samples."""
     _check(n_resamples, level)
     if set(keys_a) != set(keys_b) or len(keys_a) != len(keys_b):
         only_a, only_b = len(set(keys_a) - set(keys_b)), len(set(keys_b) - set(keys_a))
-        raise DataError(f"the two evaluations hold different samples ({only_a} only in the first, {only_b} only in "
-                        "the second): evaluate both models on the same prompts and seeds for a paired test")
+        raise DataError(
+            f"the two evaluations hold different samples ({only_a} only in the first, {only_b} "
+            "only in the second): evaluate both models on the same prompts and seeds "
+            "for a paired test"
+        )
     order = sorted(set(stat_a.prompts))
     num_a, den_a = stat_a.per_prompt(order)
     num_b, den_b = stat_b.per_prompt(order)
@@ -152,6 +183,14 @@ def paired_test(keys_a: Sequence[tuple[str, int]], stat_a: Ratio, keys_b: Sequen
     finite = diffs[np.isfinite(diffs)]
     extreme = int((np.abs(finite - observed) >= abs(observed) - 1e-12).sum())
     low, high = _percentiles(diffs, level)
-    return PairedTest(observed, float(low if low is not None else observed), float(high if high is not None else observed),
-                      (1 + extreme) / (1 + finite.size), level, n_resamples, seed, len(order), len(keys_a))
-
+    return PairedTest(
+        observed,
+        float(low if low is not None else observed),
+        float(high if high is not None else observed),
+        (1 + extreme) / (1 + finite.size),
+        level,
+        n_resamples,
+        seed,
+        len(order),
+        len(keys_a),
+    )

@@ -23,8 +23,12 @@ from dsr.evaluation.results import METRIC_LABELS, curve_of, format_table
 
 __all__ = ["COMPARISON_FILES", "Comparison", "compare", "load_evaluation"]
 
-COMPARISON_FILES = {"json": "comparison.json", "markdown": "comparison.md", "csv": "comparison.csv",
-                    "curves": "correctness_curves.png"}
+COMPARISON_FILES = {
+    "json": "comparison.json",
+    "markdown": "comparison.md",
+    "csv": "comparison.csv",
+    "curves": "correctness_curves.png",
+}
 
 
 @dataclass
@@ -43,15 +47,19 @@ def load_evaluation(folder: str | Path) -> tuple[dict[str, Any], list[dict[str, 
 
     root = Path(folder)
     if not (root / RESULTS).is_file() or not (root / PER_SAMPLE).is_file():
-        raise DataError(f"{root} is not a finished evaluation (no {RESULTS} or {PER_SAMPLE}): run `dsr eval ... "
-                        f"--out {root}` first")
+        raise DataError(
+            f"{root} is not a finished evaluation (no {RESULTS} or {PER_SAMPLE}): run `dsr eval "
+            f"... --out {root}` first"
+        )
     results = json.loads((root / RESULTS).read_text(encoding="utf-8"))
     return results, pl.read_parquet(root / PER_SAMPLE).to_dicts()
 
 
 def _value(row: Mapping[str, Any], column: str) -> float | None:
     if column == "correct@0.7":
-        return float(bool(row.get("valid")) and row.get("dsr_score") is not None and row["dsr_score"] >= 0.7)
+        return float(
+            bool(row.get("valid")) and row.get("dsr_score") is not None and row["dsr_score"] >= 0.7
+        )
     if column == "mean_dsr_score":
         return row.get("dsr_score") if row.get("valid") else None
     return row.get(column)
@@ -61,17 +69,29 @@ def _best(results: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """column → index of the highest estimate (every metric here is better when higher)."""
     best = {}
     for column in METRIC_LABELS:
-        scored = [(r["metrics"][column]["estimate"], i) for i, r in enumerate(results)
-                  if (r["metrics"].get(column) or {}).get("estimate") is not None]
+        scored = [
+            (r["metrics"][column]["estimate"], i)
+            for i, r in enumerate(results)
+            if (r["metrics"].get(column) or {}).get("estimate") is not None
+        ]
         if len(scored) > 1:
             best[column] = max(scored)[1]
     return best
 
 
-def _paired(base: tuple[dict[str, Any], list[dict[str, Any]]], other: tuple[dict[str, Any], list[dict[str, Any]]],
-            n_resamples: int, level: float, seed: int) -> dict[str, Any]:
+def _paired(
+    base: tuple[dict[str, Any], list[dict[str, Any]]],
+    other: tuple[dict[str, Any], list[dict[str, Any]]],
+    n_resamples: int,
+    level: float,
+    seed: int,
+) -> dict[str, Any]:
     (ra, rows_a), (rb, rows_b) = base, other
-    out: dict[str, Any] = {"baseline": ra["model"]["name"], "model": rb["model"]["name"], "tests": {}}
+    out: dict[str, Any] = {
+        "baseline": ra["model"]["name"],
+        "model": rb["model"]["name"],
+        "tests": {},
+    }
     keys_a = [(str(r["prompt_id"]), int(r["seed"])) for r in rows_a]
     keys_b = [(str(r["prompt_id"]), int(r["seed"])) for r in rows_b]
     for column in METRIC_LABELS:
@@ -80,7 +100,9 @@ def _paired(base: tuple[dict[str, Any], list[dict[str, Any]]], other: tuple[dict
         try:  # per-prompt sums: the order of the samples does not matter
             stat_a = Ratio.of([k[0] for k in keys_a], [_value(r, column) for r in rows_a])
             stat_b = Ratio.of([k[0] for k in keys_b], [_value(r, column) for r in rows_b])
-            test = paired_test(keys_a, stat_a, keys_b, stat_b, n_resamples=n_resamples, level=level, seed=seed)
+            test = paired_test(
+                keys_a, stat_a, keys_b, stat_b, n_resamples=n_resamples, level=level, seed=seed
+            )
             out["tests"][column] = test.to_dict()
         except DataError as exc:
             out["not_comparable"] = str(exc)
@@ -92,36 +114,65 @@ def _csv(results: Sequence[Mapping[str, Any]], best: Mapping[str, int]) -> str:
     columns = [c for c in METRIC_LABELS if any(c in r["metrics"] for r in results)]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["model", *(f"{c}{s}" for c in columns for s in ("", "_low", "_high")), "validity_rate", "best_in"])
+    writer.writerow(
+        [
+            "model",
+            *(f"{c}{s}" for c in columns for s in ("", "_low", "_high")),
+            "validity_rate",
+            "best_in",
+        ]
+    )
     for i, r in enumerate(results):
         cells = []
         for c in columns:
             block = r["metrics"].get(c) or {}
             cells += [block.get("estimate"), block.get("low"), block.get("high")]
-        writer.writerow([r["model"]["name"], *cells, r["summary"]["validity_rate"],
-                         ";".join(c for c in columns if best.get(c) == i)])
+        writer.writerow(
+            [
+                r["model"]["name"],
+                *cells,
+                r["summary"]["validity_rate"],
+                ";".join(c for c in columns if best.get(c) == i),
+            ]
+        )
     return buf.getvalue()
 
 
 def _tests_markdown(tests: Sequence[Mapping[str, Any]]) -> str:
-    lines = ["| baseline → model | metric | difference | 95 % interval | p-value |", "|---|---|---|---|---|"]
+    lines = [
+        "| baseline → model | metric | difference | 95 % interval | p-value |",
+        "|---|---|---|---|---|",
+    ]
     for t in tests:
         if "not_comparable" in t:
-            lines.append(f"| {t['baseline']} → {t['model']} | (not paired: {t['not_comparable']}) | | | |")
+            lines.append(
+                f"| {t['baseline']} → {t['model']} | (not paired: {t['not_comparable']}) | | | |"
+            )
         for column, r in t["tests"].items():
-            lines.append(f"| {t['baseline']} → {t['model']} | {METRIC_LABELS[column]} | {r['difference']:+.3f} | "
-                         f"[{r['low']:+.3f}, {r['high']:+.3f}] | {r['p_value']:.4f} |")
+            lines.append(
+                f"| {t['baseline']} → {t['model']} | {METRIC_LABELS[column]} | "
+                f"{r['difference']:+.3f} | [{r['low']:+.3f}, {r['high']:+.3f}] | "
+                f"{r['p_value']:.4f} |"
+            )
     return "\n".join(lines)
 
 
-def compare(folders: Sequence[str | Path], out: str | Path, *, n_resamples: int = DEFAULT_RESAMPLES,
-            level: float = DEFAULT_LEVEL, seed: int = 0) -> Comparison:
+def compare(
+    folders: Sequence[str | Path],
+    out: str | Path,
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    level: float = DEFAULT_LEVEL,
+    seed: int = 0,
+) -> Comparison:
     """Compare the evaluations in ``folders`` (the first is the baseline); writes the files of
     :data:`COMPARISON_FILES` to ``out``."""
     from dsr.scoring.plots import plot_correctness
 
     if len(folders) < 2:
-        raise DataError("dsr eval compare needs at least two evaluation folders (the first is the baseline)")
+        raise DataError(
+            "dsr eval compare needs at least two evaluation folders (the first is the baseline)"
+        )
     loaded = [load_evaluation(f) for f in folders]
     results = [r for r, _ in loaded]
     names = [r["model"]["name"] for r in results]
@@ -131,14 +182,30 @@ def compare(folders: Sequence[str | Path], out: str | Path, *, n_resamples: int 
     best = _best(results)
     tests = [_paired(loaded[0], other, n_resamples, level, seed) for other in loaded[1:]]
     comparison = Comparison(results, best, tests)
-    comparison.markdown = "\n\n".join([format_table(results, best=best), _tests_markdown(tests)]) + "\n"
+    comparison.markdown = (
+        "\n\n".join([format_table(results, best=best), _tests_markdown(tests)]) + "\n"
+    )
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     atomic_write_text(root / COMPARISON_FILES["markdown"], comparison.markdown)
     atomic_write_text(root / COMPARISON_FILES["csv"], _csv(results, best))
-    record = {"models": [r["model"] for r in results], "best": best, "paired_tests": tests,
-              "bootstrap": {"resample": "prompts", "n_resamples": n_resamples, "level": level, "seed": seed}}
-    atomic_write_text(root / COMPARISON_FILES["json"], json.dumps(record, indent=2, sort_keys=True) + "\n")
-    plot_correctness({r["model"]["name"]: curve_of(r) for r in results}, root / COMPARISON_FILES["curves"],
-                     title="DSR correctness")
+    record = {
+        "models": [r["model"] for r in results],
+        "best": best,
+        "paired_tests": tests,
+        "bootstrap": {
+            "resample": "prompts",
+            "n_resamples": n_resamples,
+            "level": level,
+            "seed": seed,
+        },
+    }
+    atomic_write_text(
+        root / COMPARISON_FILES["json"], json.dumps(record, indent=2, sort_keys=True) + "\n"
+    )
+    plot_correctness(
+        {r["model"]["name"]: curve_of(r) for r in results},
+        root / COMPARISON_FILES["curves"],
+        title="DSR correctness",
+    )
     return comparison

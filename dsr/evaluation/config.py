@@ -12,7 +12,8 @@ from dsr.scoring.correctness import DEFAULT_THRESHOLDS
 
 __all__ = ["METRICS", "MODEL_METRICS", "EvalConfig"]
 
-#: dsr: the DSR metrics (from the rows); id: ID consistency; clip_iqa: CLIP-IQA; iq: imaging quality.
+#: dsr: the DSR metrics (from the rows); id: ID consistency; clip_iqa: CLIP-IQA; iq:
+#: imaging quality.
 METRICS = ("dsr", "id", "clip_iqa", "iq")
 #: The metrics that run a model over the videos.
 MODEL_METRICS = ("id", "clip_iqa", "iq")
@@ -23,50 +24,134 @@ DEFAULT_METRICS = ("dsr", "id", "clip_iqa")
 class EvalConfig:
     """Settings of one evaluation of a ``samples`` config (SPEC §7)."""
 
-    dataset: str = field(metadata={"help": "dataset folder or Hub dataset repo id[@revision] with the samples to evaluate"})
-    out: str = field(metadata={"help": "folder of the results (eval_results.json, per_sample.parquet, plots)"})
-    config: str = field(default="samples", metadata={"help": "config holding the samples (videos needed for id, clip_iqa, iq)"})
-    split: str = field(default="test", metadata={"help": "split to evaluate (the paper: test, 120 prompts x seeds 0-4)"})
-    metrics: tuple[str, ...] = field(default=DEFAULT_METRICS, metadata={"help": "metrics: dsr, id, clip_iqa, iq (iq needs dsr[quality])"})
-    name: str | None = field(default=None, metadata={"help": "model name in tables and the model card (default: the dataset's repo id or folder name)"})
-    thresholds: tuple[float, ...] = field(default=DEFAULT_THRESHOLDS, metadata={"help": "thresholds of the correctness curve (0.7 always included)"})
-    dino: str = field(default="facebook/dinov2-base", metadata={"help": "DINOv2 for ID consistency: Hub id or folder (the authors: ViT-B/14)"})
-    id_crop_size: int = field(default=518, metadata={"help": "crop side given to DINOv2 (the authors: 518)"})
-    clip: str = field(default="openai/clip-vit-base-patch16", metadata={"help": "CLIP for CLIP-IQA: Hub id or folder (the authors used torchmetrics' clip_iqa weights; see the README)"})
-    clip_anchors: tuple[str, ...] = field(default=("natural", "quality"), metadata={"help": "CLIP-IQA anchor pairs (natural, quality)"})
-    iq_weights: str | None = field(default=None, metadata={"help": "MUSIQ checkpoint trained on SPAQ (musiq_spaq_ckpt-358bb6af.pth) for imaging quality"})
+    dataset: str = field(
+        metadata={
+            "help": "dataset folder or Hub dataset repo id[@revision] with the samples to evaluate"
+        }
+    )
+    out: str = field(
+        metadata={"help": "folder of the results (eval_results.json, per_sample.parquet, plots)"}
+    )
+    config: str = field(
+        default="samples",
+        metadata={"help": "config holding the samples (videos needed for id, clip_iqa, iq)"},
+    )
+    split: str = field(
+        default="test",
+        metadata={"help": "split to evaluate (the paper: test, 120 prompts x seeds 0-4)"},
+    )
+    metrics: tuple[str, ...] = field(
+        default=DEFAULT_METRICS,
+        metadata={"help": "metrics: dsr, id, clip_iqa, iq (iq needs dsr[quality])"},
+    )
+    name: str | None = field(
+        default=None,
+        metadata={
+            "help": (
+                "model name in tables and the model card (default: the dataset's repo id "
+                "or folder name)"
+            )
+        },
+    )
+    thresholds: tuple[float, ...] = field(
+        default=DEFAULT_THRESHOLDS,
+        metadata={"help": "thresholds of the correctness curve (0.7 always included)"},
+    )
+    dino: str = field(
+        default="facebook/dinov2-base",
+        metadata={"help": "DINOv2 for ID consistency: Hub id or folder (the authors: ViT-B/14)"},
+    )
+    id_crop_size: int = field(
+        default=518, metadata={"help": "crop side given to DINOv2 (the authors: 518)"}
+    )
+    clip: str = field(
+        default="openai/clip-vit-base-patch16",
+        metadata={
+            "help": (
+                "CLIP for CLIP-IQA: Hub id or folder (the authors used torchmetrics' clip_iqa "
+                "weights; see the README)"
+            )
+        },
+    )
+    clip_anchors: tuple[str, ...] = field(
+        default=("natural", "quality"),
+        metadata={"help": "CLIP-IQA anchor pairs (natural, quality)"},
+    )
+    iq_weights: str | None = field(
+        default=None,
+        metadata={
+            "help": (
+                "MUSIQ checkpoint trained on SPAQ (musiq_spaq_ckpt-358bb6af.pth) for "
+                "imaging quality"
+            )
+        },
+    )
     batch_size: int = field(default=64, metadata={"help": "crops or frames per model forward"})
-    videos_per_batch: int = field(default=4, metadata={"help": "videos decoded and batched together"})
-    device: str | None = field(default=None, metadata={"help": "torch device (default cuda:<LOCAL_RANK> if available, else cpu)"})
-    dtype: str = field(default="float32", metadata={"help": "model dtype: float32 (default, exact), float16, bfloat16, auto (fp16 on CUDA)"})
-    n_resamples: int = field(default=DEFAULT_RESAMPLES, metadata={"help": "bootstrap resamples of the prompts"})
+    videos_per_batch: int = field(
+        default=4, metadata={"help": "videos decoded and batched together"}
+    )
+    device: str | None = field(
+        default=None,
+        metadata={"help": "torch device (default cuda:<LOCAL_RANK> if available, else cpu)"},
+    )
+    dtype: str = field(
+        default="float32",
+        metadata={
+            "help": "model dtype: float32 (default, exact), float16, bfloat16, auto (fp16 on CUDA)"
+        },
+    )
+    n_resamples: int = field(
+        default=DEFAULT_RESAMPLES, metadata={"help": "bootstrap resamples of the prompts"}
+    )
     bootstrap_seed: int = field(default=0, metadata={"help": "seed of the bootstrap resamples"})
-    level: float = field(default=DEFAULT_LEVEL, metadata={"help": "confidence level of the intervals"})
-    num_shards: int | None = field(default=None, metadata={"help": "shards in all (default: WORLD_SIZE or 1)"})
-    shard_index: int | None = field(default=None, metadata={"help": "this shard (default: RANK or 0)"})
-    command: str = field(default="", metadata={"help": "command line recorded in eval_results.json"})
+    level: float = field(
+        default=DEFAULT_LEVEL, metadata={"help": "confidence level of the intervals"}
+    )
+    num_shards: int | None = field(
+        default=None, metadata={"help": "shards in all (default: WORLD_SIZE or 1)"}
+    )
+    shard_index: int | None = field(
+        default=None, metadata={"help": "this shard (default: RANK or 0)"}
+    )
+    command: str = field(
+        default="", metadata={"help": "command line recorded in eval_results.json"}
+    )
 
     def __post_init__(self) -> None:
         self.metrics = tuple(dict.fromkeys(m.strip() for m in self.metrics if m.strip()))
         unknown = [m for m in self.metrics if m not in METRICS]
         if unknown or not self.metrics:
-            raise ConfigError(f"metrics {', '.join(unknown) or '(none)'}: choose from {', '.join(METRICS)} "
-                              "(e.g. --metrics dsr,id,clip_iqa)")
+            raise ConfigError(
+                f"metrics {', '.join(unknown) or '(none)'}: choose from {', '.join(METRICS)} "
+                "(e.g. --metrics dsr,id,clip_iqa)"
+            )
         if "iq" in self.metrics and not self.iq_weights:
-            raise ConfigError("--metrics iq needs --iq-weights PATH: the MUSIQ checkpoint trained on SPAQ "
-                              "(musiq_spaq_ckpt-358bb6af.pth, as VBench uses)")
+            raise ConfigError(
+                "--metrics iq needs --iq-weights PATH: the MUSIQ checkpoint trained on SPAQ "
+                "(musiq_spaq_ckpt-358bb6af.pth, as VBench uses)"
+            )
         if self.iq_weights and not Path(self.iq_weights).expanduser().is_file():
-            raise ConfigError(f"--iq-weights {self.iq_weights}: no such file (the MUSIQ SPAQ checkpoint, "
-                              "musiq_spaq_ckpt-358bb6af.pth)")
+            raise ConfigError(
+                f"--iq-weights {self.iq_weights}: no such file (the MUSIQ SPAQ checkpoint, "
+                "musiq_spaq_ckpt-358bb6af.pth)"
+            )
         if self.batch_size < 1 or self.videos_per_batch < 1:
-            raise ConfigError(f"batch_size={self.batch_size}, videos_per_batch={self.videos_per_batch}: both must be >= 1")
+            raise ConfigError(
+                f"batch_size={self.batch_size}, videos_per_batch={self.videos_per_batch}: "
+                "both must be >= 1"
+            )
         if self.id_crop_size < 14:
-            raise ConfigError(f"id_crop_size={self.id_crop_size}: must be >= 14 (one DINOv2 patch; the authors use 518)")
+            raise ConfigError(
+                f"id_crop_size={self.id_crop_size}: must be >= 14 (one DINOv2 patch; the "
+                "authors use 518)"
+            )
         if self.dtype not in ("float32", "float16", "bfloat16", "auto"):
             raise ConfigError(f"dtype={self.dtype!r}: choose float32, float16, bfloat16 or auto")
         if self.n_resamples < 1 or not 0.0 < self.level < 1.0:
-            raise ConfigError(f"n_resamples={self.n_resamples}, level={self.level}: need >= 1 resamples and a level in "
-                              "(0, 1), e.g. 10000 and 0.95")
+            raise ConfigError(
+                f"n_resamples={self.n_resamples}, level={self.level}: need >= 1 resamples and a "
+                "level in (0, 1), e.g. 10000 and 0.95"
+            )
         if not all(0.0 <= t <= 1.0 for t in self.thresholds):
             raise ConfigError(f"thresholds {self.thresholds}: each must lie in [0, 1]")
         from dsr.evaluation.models import ANCHORS

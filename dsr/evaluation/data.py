@@ -16,8 +16,19 @@ from dsr.errors import DataError
 __all__ = ["LIGHT_COLUMNS", "EvalSource", "load_rows", "open_source", "stream_videos"]
 
 #: Columns read for every metric (everything but the video).
-LIGHT_COLUMNS = ("sample_id", "prompt_id", "seed", "dsr_type", "valid", "reason", "dsr_score", "animal_boxes",
-                 "object_boxes", "generator", "generator_settings")
+LIGHT_COLUMNS = (
+    "sample_id",
+    "prompt_id",
+    "seed",
+    "dsr_type",
+    "valid",
+    "reason",
+    "dsr_score",
+    "animal_boxes",
+    "object_boxes",
+    "generator",
+    "generator_settings",
+)
 _REQUIRED = ("sample_id", "prompt_id", "seed", "valid", "dsr_score")
 
 
@@ -32,7 +43,12 @@ class EvalSource:
     fingerprint: str
 
     def describe(self) -> dict[str, Any]:
-        return {**self.described, "config": self.config, "split": self.split, "data_fingerprint": self.fingerprint}
+        return {
+            **self.described,
+            "config": self.config,
+            "split": self.split,
+            "data_fingerprint": self.fingerprint,
+        }
 
 
 def open_source(dataset: str, config: str, split: str) -> EvalSource:
@@ -41,15 +57,22 @@ def open_source(dataset: str, config: str, split: str) -> EvalSource:
     from dsr.builders.dataset_source import resolve_dataset
 
     name, at, revision = dataset.partition("@")
-    source = resolve_dataset(name if at else dataset, revision or None, configs=(config,), split=split)
+    source = resolve_dataset(
+        name if at else dataset, revision or None, configs=(config,), split=split
+    )
     folder = DatasetFolder(source.root)
     record = folder.config_record(config)
     if record is None:
-        raise DataError(f"{dataset} has no `{config}` config (built: {', '.join(folder.config_names()) or 'none'}): "
-                        "evaluate a folder built by `dsr build-videos` or `dsr score-videos`, or choose --config")
+        raise DataError(
+            f"{dataset} has no `{config}` config (built: "
+            f"{', '.join(folder.config_names()) or 'none'}): evaluate a folder built by `dsr "
+            "build-videos` or `dsr score-videos`, or choose --config"
+        )
     if not folder.data_files(config, split):
-        raise DataError(f"{dataset}: config `{config}` has no {split} split (it has {', '.join(record.get('splits', {}))}): "
-                        "choose --split")
+        raise DataError(
+            f"{dataset}: config `{config}` has no {split} split (it has "
+            f"{', '.join(record.get('splits', {}))}): choose --split"
+        )
     fingerprint = (record.get("data_fingerprints") or {}).get(split) or ""
     return EvalSource(folder, config, split, source.describe(), fingerprint)
 
@@ -63,8 +86,10 @@ def load_rows(source: EvalSource) -> list[dict[str, Any]]:
         names = pl.read_parquet_schema(path)
         missing = [c for c in _REQUIRED if c not in names]
         if missing:
-            raise DataError(f"{path.name} of `{source.config}` lacks the columns {', '.join(missing)}: evaluate a "
-                            "samples (or tracks) config built by dsr")
+            raise DataError(
+                f"{path.name} of `{source.config}` lacks the columns {', '.join(missing)}: "
+                "evaluate a samples (or tracks) config built by dsr"
+            )
         frames.append(pl.read_parquet(path, columns=[c for c in LIGHT_COLUMNS if c in names]))
     rows = pl.concat(frames, how="diagonal_relaxed").to_dicts() if frames else []
     if not rows:
@@ -84,16 +109,24 @@ def _decode(item: tuple[str, bytes | None]) -> tuple[str, np.ndarray | None, str
         return sid, None, str(exc)
 
 
-def stream_videos(source: EvalSource, wanted: Sequence[str], group: int) -> Iterator[list[tuple[str, np.ndarray | None, str | None]]]:
+def stream_videos(
+    source: EvalSource, wanted: Sequence[str], group: int
+) -> Iterator[list[tuple[str, np.ndarray | None, str | None]]]:
     """Groups of ``group`` decoded videos ``(sample_id, frames or None, error)`` of the wanted
     samples; the next group is decoded in a background thread while the current one is used."""
     from dsr.builders.dataset_source import DatasetSource, iter_video_bytes
 
     if "video" not in _columns(source):
-        raise DataError(f"`{source.config}` holds no videos (a tracks config?): the model metrics need the samples "
-                        "config (--config samples)")
-    stream = iter_video_bytes(DatasetSource(source.folder.root), set(wanted), samples_config=source.config,
-                              split=source.split)
+        raise DataError(
+            f"`{source.config}` holds no videos (a tracks config?): the model metrics need the "
+            "samples config (--config samples)"
+        )
+    stream = iter_video_bytes(
+        DatasetSource(source.folder.root),
+        set(wanted),
+        samples_config=source.config,
+        split=source.split,
+    )
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         pending = None
         while True:

@@ -58,15 +58,27 @@ def outcomes(rows: Iterable[Mapping[str, Any]]) -> list[SampleOutcome]:
     out = []
     for i, row in enumerate(rows):
         if row.get("prompt_id") in (None, "") or row.get("seed") is None:
-            raise DataError(f"sample row {i} has no prompt_id or seed: evaluate a samples config built by dsr")
+            raise DataError(
+                f"sample row {i} has no prompt_id or seed: evaluate a samples config built by dsr"
+            )
         score = _score(row)
-        out.append(SampleOutcome(str(row["prompt_id"]), int(row["seed"]), str(row.get("dsr_type") or ""),
-                                 score is not None, score, None if score is not None else str(row.get("reason") or "unknown")))
+        out.append(
+            SampleOutcome(
+                str(row["prompt_id"]),
+                int(row["seed"]),
+                str(row.get("dsr_type") or ""),
+                score is not None,
+                score,
+                None if score is not None else str(row.get("reason") or "unknown"),
+            )
+        )
     keys = Counter(o.key for o in out)
     dup = [k for k, n in keys.items() if n > 1]
     if dup:
-        raise DataError(f"{len(dup)} (prompt_id, seed) pairs appear twice, e.g. {dup[0]}: evaluate one samples config "
-                        "of one split")
+        raise DataError(
+            f"{len(dup)} (prompt_id, seed) pairs appear twice, e.g. {dup[0]}: evaluate one samples "
+            "config of one split"
+        )
     return out
 
 
@@ -89,11 +101,20 @@ class DSRMetrics:
         return self.curve.at(tau)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"n_samples": self.n_samples, "n_prompts": self.n_prompts, "n_valid": self.n_valid,
-                "validity_rate": self.validity_rate, "mean_dsr_score": self.mean_score,
-                "correct@0.7": self.correct_at(HEADLINE_TAU) if HEADLINE_TAU in self.curve.thresholds else None,
-                "correctness": dict(zip((f"{t:.1f}" for t in self.curve.thresholds), self.curve.values, strict=True)),
-                "invalid_reasons": dict(self.reasons)}
+        return {
+            "n_samples": self.n_samples,
+            "n_prompts": self.n_prompts,
+            "n_valid": self.n_valid,
+            "validity_rate": self.validity_rate,
+            "mean_dsr_score": self.mean_score,
+            "correct@0.7": self.correct_at(HEADLINE_TAU)
+            if HEADLINE_TAU in self.curve.thresholds
+            else None,
+            "correctness": dict(
+                zip((f"{t:.1f}" for t in self.curve.thresholds), self.curve.values, strict=True)
+            ),
+            "invalid_reasons": dict(self.reasons),
+        }
 
 
 def _with_headline(thresholds: Sequence[float]) -> tuple[float, ...]:
@@ -101,20 +122,29 @@ def _with_headline(thresholds: Sequence[float]) -> tuple[float, ...]:
     return tuple(sorted(taus))
 
 
-def dsr_metrics(samples: Sequence[SampleOutcome], thresholds: Sequence[float] = DEFAULT_THRESHOLDS) -> DSRMetrics:
+def dsr_metrics(
+    samples: Sequence[SampleOutcome], thresholds: Sequence[float] = DEFAULT_THRESHOLDS
+) -> DSRMetrics:
     """Correct@τ curve (τ = 0.7 always included), mean DSR-Score of the valid samples, validity."""
     scores = [s.score for s in samples]
     valid = [s.score for s in samples if s.score is not None]
     reasons = Counter(s.reason or "unknown" for s in samples if s.score is None)
     return DSRMetrics(
-        n_samples=len(samples), n_prompts=len({s.prompt_id for s in samples}),
+        n_samples=len(samples),
+        n_prompts=len({s.prompt_id for s in samples}),
         curve=correctness(scores, _with_headline(thresholds)),
-        mean_score=float(np.mean(valid)) if valid else None, n_valid=len(valid),
+        mean_score=float(np.mean(valid)) if valid else None,
+        n_valid=len(valid),
         reasons=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
     )
 
 
-def per_type(samples: Sequence[SampleOutcome], thresholds: Sequence[float] = DEFAULT_THRESHOLDS) -> dict[str, DSRMetrics]:
+def per_type(
+    samples: Sequence[SampleOutcome], thresholds: Sequence[float] = DEFAULT_THRESHOLDS
+) -> dict[str, DSRMetrics]:
     """:func:`dsr_metrics` of each DSR type present, in the paper's order (unknown codes last)."""
-    codes = sorted({s.dsr_type for s in samples}, key=lambda c: (TYPE_ORDER.index(c) if c in TYPE_ORDER else 99, c))
+    codes = sorted(
+        {s.dsr_type for s in samples},
+        key=lambda c: (TYPE_ORDER.index(c) if c in TYPE_ORDER else 99, c),
+    )
     return {c: dsr_metrics([s for s in samples if s.dsr_type == c], thresholds) for c in codes}

@@ -31,14 +31,17 @@ def usable_frames(animal_boxes: BoxesLike, object_boxes: BoxesLike) -> np.ndarra
 
 
 def crop_window(box: Sequence[float], height: int, width: int) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) pixel slice bounds of ``box`` in a ``height`` × ``width`` frame."""
+    """(top, bottom, left, right) pixel slice bounds of ``box`` in a ``height`` ×
+    ``width`` frame."""
     x1, y1, x2, y2 = (int(np.round(float(c))) for c in box)
     left, top = min(max(x1, 0), width - 1), min(max(y1, 0), height - 1)
     right, bottom = max(min(x2, width), left + 1), max(min(y2, height), top + 1)
     return top, bottom, left, right
 
 
-def animal_crops(frames: np.ndarray, animal_boxes: BoxesLike, object_boxes: BoxesLike) -> list[np.ndarray]:
+def animal_crops(
+    frames: np.ndarray, animal_boxes: BoxesLike, object_boxes: BoxesLike
+) -> list[np.ndarray]:
     """The animal's crop (H', W', 3) of every usable frame that the video has, in frame order."""
     animal = as_boxes(animal_boxes)
     out = []

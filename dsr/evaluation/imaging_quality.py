@@ -43,8 +43,10 @@ def _musiq() -> Any:
     try:
         from pyiqa.archs.musiq_arch import MUSIQ
     except ImportError:
-        raise ConfigError("--metrics iq needs pyiqa (MUSIQ): pip install 'spatialalign[quality]', or leave iq out "
-                          "of --metrics") from None
+        raise ConfigError(
+            "--metrics iq needs pyiqa (MUSIQ): pip install 'spatialalign[quality]', or leave iq "
+            "out of --metrics"
+        ) from None
     return MUSIQ
 
 
@@ -69,17 +71,25 @@ class ImagingQualityMetric:
         return self._model
 
     def settings(self) -> dict[str, Any]:
-        return {"model": "MUSIQ (pyiqa.archs.musiq_arch)", "weights": self.weights, "preprocessing": "VBench longer, 512",
-                "scale": "frame score / 100"}
+        return {
+            "model": "MUSIQ (pyiqa.archs.musiq_arch)",
+            "weights": self.weights,
+            "preprocessing": "VBench longer, 512",
+            "scale": "frame score / 100",
+        }
 
-    def values(self, rows: Sequence[Mapping[str, Any]], videos: Sequence[np.ndarray]) -> list[dict[str, float | None]]:
+    def values(
+        self, rows: Sequence[Mapping[str, Any]], videos: Sequence[np.ndarray]
+    ) -> list[dict[str, float | None]]:
         import torch
 
         out: list[dict[str, float | None]] = []
         with torch.inference_mode():
             for video in videos:
                 frames = vbench_frames(video, self.device)
-                scores = [self.model(frames[i : i + self.batch_size]).reshape(-1).float().cpu()
-                          for i in range(0, len(frames), self.batch_size)]
+                scores = [
+                    self.model(frames[i : i + self.batch_size]).reshape(-1).float().cpu()
+                    for i in range(0, len(frames), self.batch_size)
+                ]
                 out.append({"imaging_quality": float(torch.cat(scores).mean()) / 100.0})
         return out

@@ -13,12 +13,23 @@
         ├── shard-NNNNN-of-MMMMM.lock        held by the process evaluating that shard
         └── merge.lock                       held while the outputs are written
 
-A report reads ``per_sample.parquet`` and ``eval_results.json``; nothing under ``.dsr/`` is published.
-"""
+A report reads ``per_sample.parquet`` and ``eval_results.json``; nothing under
+``.dsr/`` is published.
+"""  # noqa: E501
 
 from __future__ import annotations
 
-__all__ = ["CURVE_PNG", "MERGE_LOCK", "PER_SAMPLE", "RESULTS", "SETTINGS", "SHARD_LOCK", "TABLE", "TYPES_PNG", "WORK"]
+__all__ = [
+    "CURVE_PNG",
+    "MERGE_LOCK",
+    "PER_SAMPLE",
+    "RESULTS",
+    "SETTINGS",
+    "SHARD_LOCK",
+    "TABLE",
+    "TYPES_PNG",
+    "WORK",
+]
 
 RESULTS = "eval_results.json"
 PER_SAMPLE = "per_sample.parquet"

@@ -36,19 +36,36 @@ def card_eval_results(results: Mapping[str, Any]) -> list[Any]:
         block = results["metrics"].get(key)
         if not block or block.get("estimate") is None:
             continue
-        entries.append(EvalResult(
-            task_type="text-to-video", task_name="Dynamic spatial relations (DSR)", dataset_type=repo,
-            dataset_name=f"DSR-Dataset ({repo})", dataset_config=dataset.get("config"),
-            dataset_split=dataset.get("split"), dataset_revision=dataset.get("commit") or dataset.get("revision"),
-            metric_type=key, metric_name=label, metric_value=round(float(block["estimate"]), 6),
-            metric_args={"low": block.get("low"), "high": block.get("high"), "level": block.get("level")},
-        ))
+        entries.append(
+            EvalResult(
+                task_type="text-to-video",
+                task_name="Dynamic spatial relations (DSR)",
+                dataset_type=repo,
+                dataset_name=f"DSR-Dataset ({repo})",
+                dataset_config=dataset.get("config"),
+                dataset_split=dataset.get("split"),
+                dataset_revision=dataset.get("commit") or dataset.get("revision"),
+                metric_type=key,
+                metric_name=label,
+                metric_value=round(float(block["estimate"]), 6),
+                metric_args={
+                    "low": block.get("low"),
+                    "high": block.get("high"),
+                    "level": block.get("level"),
+                },
+            )
+        )
     return entries
 
 
 def _same_run(a: Any, b: Any) -> bool:
-    return (a.dataset_type, a.dataset_config, a.dataset_split, a.dataset_revision, a.metric_type) == (
-        b.dataset_type, b.dataset_config, b.dataset_split, b.dataset_revision, b.metric_type)
+    return (
+        a.dataset_type,
+        a.dataset_config,
+        a.dataset_split,
+        a.dataset_revision,
+        a.metric_type,
+    ) == (b.dataset_type, b.dataset_config, b.dataset_split, b.dataset_revision, b.metric_type)
 
 
 def _section(results: Mapping[str, Any]) -> str:
@@ -56,22 +73,35 @@ def _section(results: Mapping[str, Any]) -> str:
     where = dataset.get("repo_id") or dataset.get("local_folder")
     rev = dataset.get("commit") or dataset.get("revision")
     boot = results["settings"]["bootstrap"]
-    return "\n".join([
-        START, "## Evaluation (dsr eval)", "",
-        f"`{dataset.get('config')}` / `{dataset.get('split')}` of `{where}`" + (f" at `{rev}`" if rev else "")
-        + f": {results['summary']['n_samples']} videos of {results['summary']['n_prompts']} prompts. "
-        f"{int(boot['level'] * 100)} % intervals from {boot['n_resamples']} bootstrap resamples of the prompts.", "",
-        format_table([results]), "", END,
-    ])
+    return "\n".join(
+        [
+            START,
+            "## Evaluation (dsr eval)",
+            "",
+            f"`{dataset.get('config')}` / `{dataset.get('split')}` of `{where}`"
+            + (f" at `{rev}`" if rev else "")
+            + f": {results['summary']['n_samples']} videos of {results['summary']['n_prompts']} "
+            f"prompts. {int(boot['level'] * 100)} % intervals from {boot['n_resamples']} bootstrap "
+            "resamples of the prompts.",
+            "",
+            format_table([results]),
+            "",
+            END,
+        ]
+    )
 
 
-def update_card(text: str | None, results: Mapping[str, Any], *, model_name: str | None = None) -> str:
+def update_card(
+    text: str | None, results: Mapping[str, Any], *, model_name: str | None = None
+) -> str:
     """``text`` (a model card, or None for a new one) with the evaluation in its model-index and
     its evaluation section; entries of the same dataset, config, split and revision are replaced."""
     from huggingface_hub import ModelCard, ModelCardData
 
     card = ModelCard(text) if text else ModelCard("---\n---\n")
-    data = card.data if isinstance(card.data, ModelCardData) else ModelCardData(**card.data.to_dict())
+    data = (
+        card.data if isinstance(card.data, ModelCardData) else ModelCardData(**card.data.to_dict())
+    )
     new = card_eval_results(results)
     kept = [e for e in (data.eval_results or []) if not any(_same_run(e, n) for n in new)]
     data.eval_results = kept + new
@@ -86,15 +116,21 @@ def update_card(text: str | None, results: Mapping[str, Any], *, model_name: str
 
 
 def _looks_local(target: str) -> bool:
-    return Path(target).expanduser().exists() or target.startswith(("/", "./", "../", "~", ".")) or target.count("/") != 1
+    return (
+        Path(target).expanduser().exists()
+        or target.startswith(("/", "./", "../", "~", "."))
+        or target.count("/") != 1
+    )
 
 
 def check_target(target: str) -> None:
     """Everything about ``--model-card`` that can fail, checked before the evaluation runs."""
     if _looks_local(target):
         if not Path(target).expanduser().is_dir():
-            raise ConfigError(f"--model-card {target}: not an adapter folder: give the --output-dir of `dsr train` or a "
-                              "Hub model repo id (namespace/name)")
+            raise ConfigError(
+                f"--model-card {target}: not an adapter folder: give the --output-dir of `dsr "
+                "train` or a Hub model repo id (namespace/name)"
+            )
         return
     from dsr.hub import preflight_push
 
@@ -108,7 +144,9 @@ def write_model_card(target: str, results: Mapping[str, Any], *, token: str | No
         path = Path(target).expanduser() / CARD
         from dsr.builders.folder import atomic_write_text
 
-        atomic_write_text(path, update_card(path.read_text(encoding="utf-8") if path.exists() else None, results))
+        atomic_write_text(
+            path, update_card(path.read_text(encoding="utf-8") if path.exists() else None, results)
+        )
         return str(path)
     return _push_card(target, results, token)
 
@@ -122,14 +160,22 @@ def _push_card(repo_id: str, results: Mapping[str, Any], token: str | None) -> s
     api = HfApi(token=_token(token))
     try:
         try:
-            current = Path(api.hf_hub_download(repo_id, CARD, repo_type="model")).read_text(encoding="utf-8")
+            current = Path(api.hf_hub_download(repo_id, CARD, repo_type="model")).read_text(
+                encoding="utf-8"
+            )
         except (EntryNotFoundError, RemoteEntryNotFoundError):
             current = None
         text = update_card(current, results)
-        info = api.create_commit(repo_id, operations=[CommitOperationAdd(CARD, text.encode("utf-8"))],
-                                 commit_message=f"dsr eval: {results['model']['name']} on "
-                                                f"{results['model']['dataset'].get('split')}", repo_type="model")
+        info = api.create_commit(
+            repo_id,
+            operations=[CommitOperationAdd(CARD, text.encode("utf-8"))],
+            commit_message=f"dsr eval: {results['model']['name']} on "
+            f"{results['model']['dataset'].get('split')}",
+            repo_type="model",
+        )
     except HfHubHTTPError as exc:
-        raise HubError(f"the Hub refused the model card update of {repo_id}: {str(exc).splitlines()[0]}") from None
+        raise HubError(
+            f"the Hub refused the model card update of {repo_id}: {str(exc).splitlines()[0]}"
+        ) from None
     log.info("updated the model card of %s at %s", repo_id, info.oid[:10])
     return str(info.oid)

@@ -24,7 +24,15 @@ import numpy as np
 
 from dsr.errors import ConfigError, model_load_errors
 
-__all__ = ["ANCHORS", "CLIP_IQA_NOTE", "DEFAULT_CLIP", "DEFAULT_DINO", "ClipIQA", "IdEmbedder", "resolve_device"]
+__all__ = [
+    "ANCHORS",
+    "CLIP_IQA_NOTE",
+    "DEFAULT_CLIP",
+    "DEFAULT_DINO",
+    "ClipIQA",
+    "IdEmbedder",
+    "resolve_device",
+]
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +40,17 @@ DEFAULT_DINO = "facebook/dinov2-base"
 #: The HF CLIP nearest to what torchmetrics' CLIP-IQA examples use; the authors used torchmetrics'
 #: default ``clip_iqa`` weights (piq's CLIP-IQA ResNet-50), which dsr cannot load (see the README).
 DEFAULT_CLIP = "openai/clip-vit-base-patch16"
-#: torchmetrics' anchor pairs (``torchmetrics.functional.multimodal.clip_iqa._PROMPTS``) used by the paper.
-ANCHORS: dict[str, tuple[str, str]] = {"natural": ("Natural photo.", "Synthetic photo."),
-                                       "quality": ("Good photo.", "Bad photo.")}
-CLIP_IQA_NOTE = ("torchmetrics 1.9 sends frames already divided by data_range through CLIPProcessor, which divides "
-                 "by 255 again (and its transformers path fails with transformers 5); dsr gives the processor 8-bit "
-                 "frames, so it rescales once")
+#: torchmetrics' anchor pairs (``torchmetrics.functional.multimodal.clip_iqa._PROMPTS``)
+#: used by the paper.
+ANCHORS: dict[str, tuple[str, str]] = {
+    "natural": ("Natural photo.", "Synthetic photo."),
+    "quality": ("Good photo.", "Bad photo."),
+}
+CLIP_IQA_NOTE = (
+    "torchmetrics 1.9 sends frames already divided by data_range through CLIPProcessor, which "
+    "divides by 255 again (and its transformers path fails with transformers 5); dsr gives the "
+    "processor 8-bit frames, so it rescales once"
+)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -83,7 +96,9 @@ class IdEmbedder:
             from transformers import AutoModel
 
             with model_load_errors("DINOv2 model", self.model_id, "--dino PATH"):
-                self._model = AutoModel.from_pretrained(self.model_id, dtype=_dtype(self.dtype, self.device))
+                self._model = AutoModel.from_pretrained(
+                    self.model_id, dtype=_dtype(self.dtype, self.device)
+                )
             self._model.to(self.device).eval()
         return self._model
 
@@ -113,7 +128,8 @@ class IdEmbedder:
 
 
 def _features(output: Any) -> Any:
-    """``get_*_features`` returns a tensor (transformers 4) or an output with ``pooler_output`` (5)."""
+    """``get_*_features`` returns a tensor (transformers 4) or an output with
+    ``pooler_output`` (5)."""
     return getattr(output, "pooler_output", output)
 
 
@@ -133,14 +149,19 @@ class ClipIQA:
     def __post_init__(self) -> None:
         unknown = [a for a in self.anchors if a not in ANCHORS]
         if unknown or not self.anchors:
-            raise ConfigError(f"CLIP-IQA anchors {unknown or list(self.anchors)}: choose from {', '.join(ANCHORS)}")
+            raise ConfigError(
+                f"CLIP-IQA anchors {unknown or list(self.anchors)}: choose from "
+                f"{', '.join(ANCHORS)}"
+            )
 
     def _load(self) -> None:
         import torch
         from transformers import CLIPModel, CLIPProcessor
 
         with model_load_errors("CLIP model", self.model_id, "--clip PATH"):
-            self._model = CLIPModel.from_pretrained(self.model_id, dtype=_dtype(self.dtype, self.device))
+            self._model = CLIPModel.from_pretrained(
+                self.model_id, dtype=_dtype(self.dtype, self.device)
+            )
             self._processor = CLIPProcessor.from_pretrained(self.model_id)
         self._model.to(self.device).eval()
         texts = [text for name in self.anchors for text in ANCHORS[name]]
@@ -158,10 +179,22 @@ class ClipIQA:
         out = []
         with torch.inference_mode():
             for part in _batches(len(frames), self.batch_size):
-                images = torch.from_numpy(np.ascontiguousarray(frames[part])).to(self.device).permute(0, 3, 1, 2)
-                pixels = self._processor.image_processor(images=images, return_tensors="pt")["pixel_values"]
-                feats = _features(self._model.get_image_features(pixel_values=pixels.to(self.device, self._model.dtype)))
+                images = (
+                    torch.from_numpy(np.ascontiguousarray(frames[part]))
+                    .to(self.device)
+                    .permute(0, 3, 1, 2)
+                )
+                pixels = self._processor.image_processor(images=images, return_tensors="pt")[
+                    "pixel_values"
+                ]
+                feats = _features(
+                    self._model.get_image_features(
+                        pixel_values=pixels.to(self.device, self._model.dtype)
+                    )
+                )
                 feats = torch.nn.functional.normalize(feats.float(), dim=-1)
                 logits = 100.0 * feats @ self._anchor_features.t()
-                out.append(logits.view(len(feats), -1, 2).softmax(-1)[..., 0].cpu().double().numpy())
+                out.append(
+                    logits.view(len(feats), -1, 2).softmax(-1)[..., 0].cpu().double().numpy()
+                )
         return np.concatenate(out) if out else np.zeros((0, len(self.anchors)))

@@ -15,19 +15,33 @@ from dsr.evaluation.data import EvalSource
 from dsr.evaluation.dsr_metrics import HEADLINE_TAU, DSRMetrics, dsr_metrics, outcomes, per_type
 from dsr.evaluation.layout import CURVE_PNG, PER_SAMPLE, RESULTS, SETTINGS, TABLE, TYPES_PNG, WORK
 
-__all__ = ["FORMAT_VERSION", "METRIC_LABELS", "format_table", "per_sample_rows", "summarize", "write_outputs"]
+__all__ = [
+    "FORMAT_VERSION",
+    "METRIC_LABELS",
+    "format_table",
+    "per_sample_rows",
+    "summarize",
+    "write_outputs",
+]
 
 FORMAT_VERSION = 1
 #: result key → column label, in the paper's Table 2 order (then ours).
 METRIC_LABELS: dict[str, str] = {
-    "correct@0.7": "Correct@0.7", "id_consistency": "ID consistency", "clip_iqa_natural": "CLIP-IQA (natural)",
-    "imaging_quality": "Imaging quality", "mean_dsr_score": "mean DSR-Score", "clip_iqa_quality": "CLIP-IQA (quality)",
+    "correct@0.7": "Correct@0.7",
+    "id_consistency": "ID consistency",
+    "clip_iqa_natural": "CLIP-IQA (natural)",
+    "imaging_quality": "Imaging quality",
+    "mean_dsr_score": "mean DSR-Score",
+    "clip_iqa_quality": "CLIP-IQA (quality)",
 }
 _ROW_KEYS = ("sample_id", "prompt_id", "seed", "dsr_type", "valid", "reason", "dsr_score")
 
 
-def per_sample_rows(rows: Sequence[Mapping[str, Any]], values: Mapping[str, Mapping[str, Mapping[str, Any]]],
-                    columns: Sequence[str]) -> list[dict[str, Any]]:
+def per_sample_rows(
+    rows: Sequence[Mapping[str, Any]],
+    values: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    columns: Sequence[str],
+) -> list[dict[str, Any]]:
     """One row per sample: its ids, DSR outcome and every model metric's value (None if none)."""
     out = []
     for row in rows:
@@ -42,23 +56,36 @@ def per_sample_rows(rows: Sequence[Mapping[str, Any]], values: Mapping[str, Mapp
     return out
 
 
-def _interval(prompts: Sequence[str], values: Sequence[float | None], config: EvalConfig) -> Interval:
-    return bootstrap_interval(Ratio.of(prompts, values), n_resamples=config.n_resamples, level=config.level,
-                              seed=config.bootstrap_seed)
+def _interval(
+    prompts: Sequence[str], values: Sequence[float | None], config: EvalConfig
+) -> Interval:
+    return bootstrap_interval(
+        Ratio.of(prompts, values),
+        n_resamples=config.n_resamples,
+        level=config.level,
+        seed=config.bootstrap_seed,
+    )
 
 
 def _dsr_block(metrics: DSRMetrics) -> dict[str, Any]:
     return metrics.to_dict()
 
 
-def _model_block(table: Sequence[Mapping[str, Any]], column: str, config: EvalConfig) -> dict[str, Any]:
+def _model_block(
+    table: Sequence[Mapping[str, Any]], column: str, config: EvalConfig
+) -> dict[str, Any]:
     values = [r.get(column) for r in table]
     interval = _interval([str(r["prompt_id"]) for r in table], values, config)
     return {**interval.to_dict(), "n_videos": sum(v is not None for v in values)}
 
 
-def summarize(config: EvalConfig, source: EvalSource, table: Sequence[Mapping[str, Any]], columns: Sequence[str],
-              weights: Mapping[str, Any]) -> dict[str, Any]:
+def summarize(
+    config: EvalConfig,
+    source: EvalSource,
+    table: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    weights: Mapping[str, Any],
+) -> dict[str, Any]:
     """The content of ``eval_results.json``."""
     from dsr import __version__
 
@@ -66,23 +93,45 @@ def summarize(config: EvalConfig, source: EvalSource, table: Sequence[Mapping[st
     prompts = [s.prompt_id for s in samples]
     main = dsr_metrics(samples, config.thresholds)
     metrics: dict[str, Any] = {
-        "correct@0.7": _interval(prompts, [float(s.score is not None and s.score >= HEADLINE_TAU) for s in samples],
-                                 config).to_dict(),
+        "correct@0.7": _interval(
+            prompts,
+            [float(s.score is not None and s.score >= HEADLINE_TAU) for s in samples],
+            config,
+        ).to_dict(),
         "mean_dsr_score": _interval(prompts, [s.score for s in samples], config).to_dict(),
         **{c: _model_block(table, c, config) for c in columns},
     }
     types = per_type(samples, config.thresholds)
-    by_type = {code: {**_dsr_block(m), **{c: _mean([r.get(c) for r in table if r.get("dsr_type") == code])
-                                          for c in columns}} for code, m in types.items()}
+    by_type = {
+        code: {
+            **_dsr_block(m),
+            **{c: _mean([r.get(c) for r in table if r.get("dsr_type") == code]) for c in columns},
+        }
+        for code, m in types.items()
+    }
     return {
-        "format_version": FORMAT_VERSION, "dsr_version": __version__, "command": config.command,
-        "model": {"name": config.name or _default_name(source, table), "dataset": source.describe(),
-                  "generator": _generator(table)},
-        "settings": {"metrics": list(config.metrics), "thresholds": list(main.curve.thresholds),
-                     "bootstrap": {"resample": "prompts", "n_resamples": config.n_resamples, "level": config.level,
-                                   "seed": config.bootstrap_seed}},
+        "format_version": FORMAT_VERSION,
+        "dsr_version": __version__,
+        "command": config.command,
+        "model": {
+            "name": config.name or _default_name(source, table),
+            "dataset": source.describe(),
+            "generator": _generator(table),
+        },
+        "settings": {
+            "metrics": list(config.metrics),
+            "thresholds": list(main.curve.thresholds),
+            "bootstrap": {
+                "resample": "prompts",
+                "n_resamples": config.n_resamples,
+                "level": config.level,
+                "seed": config.bootstrap_seed,
+            },
+        },
         "weights": dict(weights),
-        "summary": _dsr_block(main), "metrics": metrics, "per_type": by_type,
+        "summary": _dsr_block(main),
+        "metrics": metrics,
+        "per_type": by_type,
     }
 
 
@@ -98,12 +147,34 @@ def _default_name(source: EvalSource, table: Sequence[Mapping[str, Any]]) -> str
 
 def _generator(table: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The generation settings shared by every sample (model, sampler, adapter, ...)."""
-    settings = [json.loads(r.get("generator_settings") or "{}") for r in table if r.get("generator_settings")]
+    settings = [
+        json.loads(r.get("generator_settings") or "{}")
+        for r in table
+        if r.get("generator_settings")
+    ]
     if not settings:
         return {}
-    keys = ("generator", "model", "sampler", "flow_shift", "num_inference_steps", "guidance_scale", "num_frames",
-            "height", "width", "lora", "lora_scale", "lora_revision", "lora_commit", "lora_sha256")
-    return {k: settings[0][k] for k in keys if k in settings[0] and all(s.get(k) == settings[0][k] for s in settings)}
+    keys = (
+        "generator",
+        "model",
+        "sampler",
+        "flow_shift",
+        "num_inference_steps",
+        "guidance_scale",
+        "num_frames",
+        "height",
+        "width",
+        "lora",
+        "lora_scale",
+        "lora_revision",
+        "lora_commit",
+        "lora_sha256",
+    )
+    return {
+        k: settings[0][k]
+        for k in keys
+        if k in settings[0] and all(s.get(k) == settings[0][k] for s in settings)
+    }
 
 
 def _cell(block: Mapping[str, Any] | None) -> str:
@@ -114,7 +185,9 @@ def _cell(block: Mapping[str, Any] | None) -> str:
     return f"{block['estimate']:.3f} [{block['low']:.3f}, {block['high']:.3f}]"
 
 
-def format_table(results: Sequence[Mapping[str, Any]], *, best: Mapping[str, int] | None = None) -> str:
+def format_table(
+    results: Sequence[Mapping[str, Any]], *, best: Mapping[str, int] | None = None
+) -> str:
     """Markdown: the paper's Table 2 columns (then mean DSR-Score, validity), one row per model;
     ``best`` (column → row index) is set in bold."""
     columns = [k for k in METRIC_LABELS if any(k in r["metrics"] for r in results)]
@@ -122,8 +195,15 @@ def format_table(results: Sequence[Mapping[str, Any]], *, best: Mapping[str, int
     lines = [head, "|" + "---|" * (len(columns) + 2)]
     for i, r in enumerate(results):
         cells = [_cell(r["metrics"].get(c)) for c in columns]
-        cells = [f"**{c}**" if best and best.get(col) == i else c for c, col in zip(cells, columns, strict=True)]
-        lines.append(f"| {r['model']['name']} | " + " | ".join(cells) + f" | {r['summary']['validity_rate']:.3f} |")
+        cells = [
+            f"**{c}**" if best and best.get(col) == i else c
+            for c, col in zip(cells, columns, strict=True)
+        ]
+        lines.append(
+            f"| {r['model']['name']} | "
+            + " | ".join(cells)
+            + f" | {r['summary']['validity_rate']:.3f} |"
+        )
     return "\n".join(lines)
 
 
@@ -132,14 +212,24 @@ def format_types(result: Mapping[str, Any]) -> str:
     lines = ["| type | samples | Correct@0.7 | mean DSR-Score | valid |", "|---|---|---|---|---|"]
     for code, m in result["per_type"].items():
         mean = "—" if m["mean_dsr_score"] is None else f"{m['mean_dsr_score']:.3f}"
-        lines.append(f"| {code} | {m['n_samples']} | {m['correct@0.7']:.3f} | {mean} | {m['validity_rate']:.3f} |")
+        lines.append(
+            f"| {code} | {m['n_samples']} | {m['correct@0.7']:.3f} | {mean} | "
+            f"{m['validity_rate']:.3f} |"
+        )
     return "\n".join(lines)
 
 
 def format_curve(result: Mapping[str, Any]) -> str:
     curve = result["summary"]["correctness"]
-    return ("| τ | " + " | ".join(curve) + " |\n|" + "---|" * (len(curve) + 1) + "\n| Correct@τ | "
-            + " | ".join(f"{v:.3f}" for v in curve.values()) + " |")
+    return (
+        "| τ | "
+        + " | ".join(curve)
+        + " |\n|"
+        + "---|" * (len(curve) + 1)
+        + "\n| Correct@τ | "
+        + " | ".join(f"{v:.3f}" for v in curve.values())
+        + " |"
+    )
 
 
 def plot_per_type(result: Mapping[str, Any], path: Path) -> Path:
@@ -156,7 +246,13 @@ def plot_per_type(result: Mapping[str, Any], path: Path) -> Path:
     xs = range(len(types))
     ax.bar([x - 0.2 for x in xs], correct, width=0.4, label="Correct@0.7")
     ax.bar([x + 0.2 for x in xs], mean, width=0.4, label="mean DSR-Score (valid)")
-    ax.set(xticks=list(xs), xticklabels=types, ylim=(0, 1), xlabel="DSR type", title=result["model"]["name"])
+    ax.set(
+        xticks=list(xs),
+        xticklabels=types,
+        ylim=(0, 1),
+        xlabel="DSR type",
+        title=result["model"]["name"],
+    )
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -172,12 +268,21 @@ def curve_of(result: Mapping[str, Any]) -> Any:
 
     s = result["summary"]
     curve = s["correctness"]
-    return CorrectnessCurve(tuple(float(t) for t in curve), tuple(curve.values()), s["n_samples"],
-                            s["n_samples"] - s["n_valid"])
+    return CorrectnessCurve(
+        tuple(float(t) for t in curve),
+        tuple(curve.values()),
+        s["n_samples"],
+        s["n_samples"] - s["n_valid"],
+    )
 
 
-def write_outputs(config: EvalConfig, source: EvalSource, rows: Sequence[Mapping[str, Any]],
-                  values: Mapping[str, Mapping[str, Mapping[str, Any]]], out: Path) -> dict[str, Any]:
+def write_outputs(
+    config: EvalConfig,
+    source: EvalSource,
+    rows: Sequence[Mapping[str, Any]],
+    values: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    out: Path,
+) -> dict[str, Any]:
     """Write every output of the folder (see :mod:`dsr.evaluation.runner`); returns the results."""
     import polars as pl
 
@@ -187,14 +292,25 @@ def write_outputs(config: EvalConfig, source: EvalSource, rows: Sequence[Mapping
 
     columns = metric_columns(config)
     table = per_sample_rows(rows, values, columns)
-    weights = {m: json.loads((out / WORK / m / SETTINGS).read_text(encoding="utf-8")) for m in config.model_metrics}
-    results = json.loads(mask_local_paths(mask_secrets(json.dumps(summarize(config, source, table, columns, weights)))))
+    weights = {
+        m: json.loads((out / WORK / m / SETTINGS).read_text(encoding="utf-8"))
+        for m in config.model_metrics
+    }
+    results = json.loads(
+        mask_local_paths(
+            mask_secrets(json.dumps(summarize(config, source, table, columns, weights)))
+        )
+    )
     tmp = out / f".{PER_SAMPLE}.tmp"
     pl.DataFrame(table, infer_schema_length=None).write_parquet(tmp)
     tmp.replace(out / PER_SAMPLE)
     atomic_write_text(out / RESULTS, json.dumps(results, indent=2, sort_keys=True) + "\n")
-    text = "\n\n".join([format_table([results]), format_curve(results), format_types(results)]) + "\n"
+    text = (
+        "\n\n".join([format_table([results]), format_curve(results), format_types(results)]) + "\n"
+    )
     atomic_write_text(out / TABLE, text)
-    plot_correctness(curve_of(results), out / CURVE_PNG, title=f"{results['model']['name']}: DSR correctness")
+    plot_correctness(
+        curve_of(results), out / CURVE_PNG, title=f"{results['model']['name']}: DSR correctness"
+    )
     plot_per_type(results, out / TYPES_PNG)
     return results

@@ -1,4 +1,5 @@
-"""``evaluate``: the whole ``dsr eval`` job, writing the folder drawn in :mod:`dsr.evaluation.layout`.
+"""``evaluate``: the whole ``dsr eval`` job, writing the folder drawn
+in :mod:`dsr.evaluation.layout`.
 
 Resumable: a re-run skips every (metric, sample) already committed, so a ``kill -9`` loses at most
 the videos in flight; a re-run with other weights or sizes for a metric is refused (use another
@@ -30,7 +31,6 @@ __all__ = ["EvalRun", "committed", "evaluate"]
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class EvalRun:
     """What one process did, and the results when they were written."""
@@ -56,9 +56,11 @@ def _check_settings(out: Path, metric: str, settings: Mapping[str, Any]) -> None
         old = json.loads(path.read_text(encoding="utf-8"))
         changed = sorted(k for k in set(old) | set(mine) if old.get(k) != mine.get(k))
         if changed and any((path.parent).glob("*__seed*.json")):
-            raise ConfigError(f"{out} holds {metric} values made with other settings ({', '.join(changed)} differ: "
-                              f"{old.get(changed[0])!r} → {mine.get(changed[0])!r}): use another --out, or the same "
-                              "options as that run")
+            raise ConfigError(
+                f"{out} holds {metric} values made with other settings ({', '.join(changed)} "
+                f"differ: {old.get(changed[0])!r} → {mine.get(changed[0])!r}): use another --out, "
+                "or the same options as that run"
+            )
     atomic_write_text(path, json.dumps(mine, indent=2, sort_keys=True) + "\n")
 
 
@@ -78,8 +80,14 @@ def _source_settings(source: EvalSource) -> dict[str, Any]:
     return {"data_fingerprint": source.fingerprint, "config": source.config, "split": source.split}
 
 
-def _run_metrics(config: EvalConfig, source: EvalSource, rows: Sequence[Mapping[str, Any]], shard: ShardSpec,
-                 out: Path, run: EvalRun) -> None:
+def _run_metrics(
+    config: EvalConfig,
+    source: EvalSource,
+    rows: Sequence[Mapping[str, Any]],
+    shard: ShardSpec,
+    out: Path,
+    run: EvalRun,
+) -> None:
     """Compute every missing (metric, sample) of this shard, one group of videos at a time."""
     from dsr.evaluation.models import resolve_device
     from dsr.evaluation.video_metrics import make_metrics
@@ -100,22 +108,40 @@ def _run_metrics(config: EvalConfig, source: EvalSource, rows: Sequence[Mapping[
     bar = _progress(len(todo))
     try:
         for group in stream_videos(source, list(by_id), config.videos_per_batch):
-            _evaluate_group(metrics, [(by_id[sid], frames, error) for sid, frames, error in group], done, out, run)
+            _evaluate_group(
+                metrics,
+                [(by_id[sid], frames, error) for sid, frames, error in group],
+                done,
+                out,
+                run,
+            )
             bar.update(len(group))
     finally:
         bar.close()
 
 
-def _evaluate_group(metrics: Sequence[Any], group: Sequence[tuple[Mapping[str, Any], Any, str | None]],
-                    done: Mapping[str, Mapping[str, Any]], out: Path, run: EvalRun) -> None:
+def _evaluate_group(
+    metrics: Sequence[Any],
+    group: Sequence[tuple[Mapping[str, Any], Any, str | None]],
+    done: Mapping[str, Mapping[str, Any]],
+    out: Path,
+    run: EvalRun,
+) -> None:
     for metric in metrics:
         items = [(r, v, e) for r, v, e in group if str(r["sample_id"]) not in done[metric.name]]
         readable = [(r, v) for r, v, e in items if v is not None]
-        values = metric.values([r for r, _ in readable], [v for _, v in readable]) if readable else []
-        results = {str(r["sample_id"]): {**val, "error": None} for (r, _), val in zip(readable, values, strict=True)}
+        values = (
+            metric.values([r for r, _ in readable], [v for _, v in readable]) if readable else []
+        )
+        results = {
+            str(r["sample_id"]): {**val, "error": None}
+            for (r, _), val in zip(readable, values, strict=True)
+        }
         results.update({str(r["sample_id"]): {"error": e} for r, v, e in items if v is None})
         for sid, value in results.items():
-            atomic_write_text(out / WORK / metric.name / f"{sid}.json", json.dumps(value, sort_keys=True) + "\n")
+            atomic_write_text(
+                out / WORK / metric.name / f"{sid}.json", json.dumps(value, sort_keys=True) + "\n"
+            )
             run.computed[metric.name] += 1
 
 
@@ -146,7 +172,10 @@ def evaluate(config: EvalConfig) -> EvalRun:
     if not _all_committed(config, out, rows):
         log.info("not writing the results yet: other shards are still evaluating")
         return run
-    with contextlib.suppress(BusyError), exclusive_lock(_work(out) / MERGE_LOCK, f"the results of {out}"):
+    with (
+        contextlib.suppress(BusyError),
+        exclusive_lock(_work(out) / MERGE_LOCK, f"the results of {out}"),
+    ):
         values = {m: committed(out, m) for m in config.model_metrics}
         run.results = write_outputs(config, source, rows, values, out)
     return run

@@ -15,13 +15,30 @@ from typing import Any
 
 __all__ = ["REAL_SIZES", "save_tiny_clip", "save_tiny_dinov2"]
 
-#: Config overrides of the real checkpoints (ViT-B/14 DINOv2; CLIP ViT-B/16), for random full-size models.
+#: Config overrides of the real checkpoints (ViT-B/14 DINOv2; CLIP ViT-B/16), for random
+#: full-size models.
 REAL_SIZES: dict[str, dict[str, Any]] = {
-    "dinov2": {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072,
-               "image_size": 518},
-    "clip_vision": {"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12, "num_attention_heads": 12,
-                    "image_size": 224, "patch_size": 16},
-    "clip_text": {"hidden_size": 512, "intermediate_size": 2048, "num_hidden_layers": 12, "num_attention_heads": 8},
+    "dinov2": {
+        "hidden_size": 768,
+        "num_hidden_layers": 12,
+        "num_attention_heads": 12,
+        "intermediate_size": 3072,
+        "image_size": 518,
+    },
+    "clip_vision": {
+        "hidden_size": 768,
+        "intermediate_size": 3072,
+        "num_hidden_layers": 12,
+        "num_attention_heads": 12,
+        "image_size": 224,
+        "patch_size": 16,
+    },
+    "clip_text": {
+        "hidden_size": 512,
+        "intermediate_size": 2048,
+        "num_hidden_layers": 12,
+        "num_attention_heads": 8,
+    },
     "clip": {"projection_dim": 512, "image_size": 224},
 }
 
@@ -33,9 +50,17 @@ def save_tiny_dinov2(path: str | Path, *, seed: int = 0, full_size: bool = False
     from transformers import BitImageProcessor, Dinov2Config, Dinov2Model
 
     torch.manual_seed(seed)
-    sizes = REAL_SIZES["dinov2"] if full_size else {"hidden_size": 32, "num_hidden_layers": 2,
-                                                     "num_attention_heads": 2, "intermediate_size": 64,
-                                                     "image_size": 56}
+    sizes = (
+        REAL_SIZES["dinov2"]
+        if full_size
+        else {
+            "hidden_size": 32,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "intermediate_size": 64,
+            "image_size": 56,
+        }
+    )
     model = Dinov2Model(Dinov2Config(patch_size=14, **sizes)).eval()
     return _save(model, BitImageProcessor(), path)
 
@@ -61,20 +86,42 @@ def save_tiny_clip(path: str | Path, *, seed: int = 0, full_size: bool = False) 
     tokenizer = _clip_tokenizer()
     extra: dict[str, Any]
     if full_size:
-        vision, text, extra = REAL_SIZES["clip_vision"], REAL_SIZES["clip_text"], {"projection_dim": 512}
+        vision, text, extra = (
+            REAL_SIZES["clip_vision"],
+            REAL_SIZES["clip_text"],
+            {"projection_dim": 512},
+        )
     else:
-        vision = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
-                  "image_size": 32, "patch_size": 8}
-        text = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2}
+        vision = {
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "image_size": 32,
+            "patch_size": 8,
+        }
+        text = {
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+        }
         extra = {"projection_dim": 16}
-    text = {**text, "vocab_size": len(tokenizer), "max_position_embeddings": 77,
-            "bos_token_id": tokenizer.bos_token_id, "eos_token_id": tokenizer.eos_token_id,
-            "pad_token_id": tokenizer.pad_token_id}
+    text = {
+        **text,
+        "vocab_size": len(tokenizer),
+        "max_position_embeddings": 77,
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
     model = CLIPModel(CLIPConfig(text_config=text, vision_config=vision, **extra)).eval()
     if not full_size:
         _unsaturate(model)
     side = int(vision["image_size"])
-    images = CLIPImageProcessor(size={"shortest_edge": side}, crop_size={"height": side, "width": side})
+    images = CLIPImageProcessor(
+        size={"shortest_edge": side}, crop_size={"height": side, "width": side}
+    )
     return _save(model, CLIPProcessor(image_processor=images, tokenizer=tokenizer), path)
 
 

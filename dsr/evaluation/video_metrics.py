@@ -26,7 +26,9 @@ class VideoMetric(Protocol):
         """What decides the values (weights, sizes, dtype): recorded and checked on resume."""
         ...
 
-    def values(self, rows: Sequence[Mapping[str, Any]], videos: Sequence[np.ndarray]) -> list[dict[str, float | None]]:
+    def values(
+        self, rows: Sequence[Mapping[str, Any]], videos: Sequence[np.ndarray]
+    ) -> list[dict[str, float | None]]:
         """One dict of values per video (None where the metric does not apply)."""
         ...
 
@@ -41,19 +43,34 @@ class IdConsistencyMetric:
     name = "id"
 
     def __init__(self, config: EvalConfig, device: str) -> None:
-        self.embedder = IdEmbedder(config.dino, crop_size=config.id_crop_size, batch_size=config.batch_size,
-                                   device=device, dtype=config.dtype)
+        self.embedder = IdEmbedder(
+            config.dino,
+            crop_size=config.id_crop_size,
+            batch_size=config.batch_size,
+            device=device,
+            dtype=config.dtype,
+        )
 
     def settings(self) -> dict[str, Any]:
-        return {"model": self.embedder.model_id, "crop_size": self.embedder.crop_size, "dtype": self.embedder.dtype,
-                "features": "CLS (pooler_output), L2-normalized"}
+        return {
+            "model": self.embedder.model_id,
+            "crop_size": self.embedder.crop_size,
+            "dtype": self.embedder.dtype,
+            "features": "CLS (pooler_output), L2-normalized",
+        }
 
-    def values(self, rows: Sequence[Mapping[str, Any]], videos: Sequence[np.ndarray]) -> list[dict[str, float | None]]:
-        crops = [animal_crops(v, r["animal_boxes"], r["object_boxes"]) if r.get("valid") else []
-                 for r, v in zip(rows, videos, strict=True)]
+    def values(
+        self, rows: Sequence[Mapping[str, Any]], videos: Sequence[np.ndarray]
+    ) -> list[dict[str, float | None]]:
+        crops = [
+            animal_crops(v, r["animal_boxes"], r["object_boxes"]) if r.get("valid") else []
+            for r, v in zip(rows, videos, strict=True)
+        ]
         flat = [c for per_video in crops for c in per_video]
         feats = self.embedder.embed(flat) if flat else np.zeros((0, 1))
-        return [{"id_consistency": id_consistency(f)} for f in _split(feats, [len(c) for c in crops])]
+        return [
+            {"id_consistency": id_consistency(f)} for f in _split(feats, [len(c) for c in crops])
+        ]
 
 
 class ClipIQAMetric:
@@ -62,20 +79,36 @@ class ClipIQAMetric:
     name = "clip_iqa"
 
     def __init__(self, config: EvalConfig, device: str) -> None:
-        self.iqa = ClipIQA(config.clip, anchors=tuple(config.clip_anchors), batch_size=config.batch_size,
-                           device=device, dtype=config.dtype)
+        self.iqa = ClipIQA(
+            config.clip,
+            anchors=tuple(config.clip_anchors),
+            batch_size=config.batch_size,
+            device=device,
+            dtype=config.dtype,
+        )
 
     def settings(self) -> dict[str, Any]:
-        return {"model": self.iqa.model_id, "anchors": list(self.iqa.anchors), "dtype": self.iqa.dtype,
-                "score": "softmax(100 * cos(image, [positive, negative]))[0], mean over all frames",
-                "note": CLIP_IQA_NOTE}
+        return {
+            "model": self.iqa.model_id,
+            "anchors": list(self.iqa.anchors),
+            "dtype": self.iqa.dtype,
+            "score": "softmax(100 * cos(image, [positive, negative]))[0], mean over all frames",
+            "note": CLIP_IQA_NOTE,
+        }
 
-    def values(self, rows: Sequence[Mapping[str, Any]], videos: Sequence[np.ndarray]) -> list[dict[str, float | None]]:
+    def values(
+        self, rows: Sequence[Mapping[str, Any]], videos: Sequence[np.ndarray]
+    ) -> list[dict[str, float | None]]:
         if len({v.shape[1:] for v in videos}) == 1:  # one batch stream over all frames of the group
-            per_video = _split(self.iqa.scores(np.concatenate(list(videos))), [len(v) for v in videos])
+            per_video = _split(
+                self.iqa.scores(np.concatenate(list(videos))), [len(v) for v in videos]
+            )
         else:  # frames of different sizes cannot share a tensor
             per_video = [self.iqa.scores(v) for v in videos]
-        return [{f"clip_iqa_{a}": float(s[:, i].mean()) for i, a in enumerate(self.iqa.anchors)} for s in per_video]
+        return [
+            {f"clip_iqa_{a}": float(s[:, i].mean()) for i, a in enumerate(self.iqa.anchors)}
+            for s in per_video
+        ]
 
 
 def make_metrics(config: EvalConfig, device: str) -> list[VideoMetric]:
@@ -97,5 +130,9 @@ def columns(config: EvalConfig) -> list[str]:
     """The per-sample value columns of the config's model metrics."""
     out = []
     for name in config.model_metrics:
-        out += [f"clip_iqa_{a}" for a in config.clip_anchors] if name == "clip_iqa" else list(COLUMNS[name])
+        out += (
+            [f"clip_iqa_{a}" for a in config.clip_anchors]
+            if name == "clip_iqa"
+            else list(COLUMNS[name])
+        )
     return out

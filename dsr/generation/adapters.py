@@ -41,48 +41,75 @@ class AdapterSource:
         folder = Path(self.source).expanduser() if self.is_local else self._download()
         weights = _weights_file(folder, self.source)
         commit = None if self.is_local else folder.name  # a snapshot folder is named by its commit
-        return replace(self, folder=folder, weight_name=weights.name, sha256=_sha256(weights), commit=commit)
+        return replace(
+            self, folder=folder, weight_name=weights.name, sha256=_sha256(weights), commit=commit
+        )
 
     def _download(self) -> Path:
         from huggingface_hub import snapshot_download
 
-        with model_load_errors("LoRA adapter", self.source, "--generator-opt lora=FOLDER_OR_REPO[@REV]"):
-            return Path(snapshot_download(self.source, revision=self.revision,
-                                          allow_patterns=["*.safetensors", "*.json"]))
+        with model_load_errors(
+            "LoRA adapter", self.source, "--generator-opt lora=FOLDER_OR_REPO[@REV]"
+        ):
+            return Path(
+                snapshot_download(
+                    self.source, revision=self.revision, allow_patterns=["*.safetensors", "*.json"]
+                )
+            )
 
     def settings(self) -> dict[str, Any]:
         """What a sample records about its adapter (besides ``lora`` and ``lora_scale``)."""
-        return {"lora_revision": self.revision, "lora_commit": self.commit, "lora_weight_name": self.weight_name,
-                "lora_sha256": self.sha256}
+        return {
+            "lora_revision": self.revision,
+            "lora_commit": self.commit,
+            "lora_weight_name": self.weight_name,
+            "lora_sha256": self.sha256,
+        }
 
     def load_into(self, pipe: Any, scale: float) -> None:
         """``load_lora_weights`` into ``pipe`` and set the adapter's strength."""
         if self.folder is None:
-            raise ConfigError(f"the LoRA adapter {self.source!r} is not resolved yet (call resolve() first)")
-        with model_load_errors("LoRA adapter", self.source, "--generator-opt lora=FOLDER_OR_REPO[@REV]"):
+            raise ConfigError(
+                f"the LoRA adapter {self.source!r} is not resolved yet (call resolve() first)"
+            )
+        with model_load_errors(
+            "LoRA adapter", self.source, "--generator-opt lora=FOLDER_OR_REPO[@REV]"
+        ):
             try:
-                pipe.load_lora_weights(str(self.folder), weight_name=self.weight_name, adapter_name=ADAPTER_NAME)
+                pipe.load_lora_weights(
+                    str(self.folder), weight_name=self.weight_name, adapter_name=ADAPTER_NAME
+                )
             except (ValueError, KeyError, RuntimeError) as exc:
-                raise ConfigError(f"{self.source!r} is not a LoRA adapter of this Wan model ({exc}): give an "
-                                  "adapter trained on this base model (dsr train)") from None
+                raise ConfigError(
+                    f"{self.source!r} is not a LoRA adapter of this Wan model ({exc}): give an "
+                    "adapter trained on this base model (dsr train)"
+                ) from None
         pipe.set_adapters([ADAPTER_NAME], adapter_weights=[float(scale)])
 
 
 def _looks_like_path(text: str) -> bool:
-    return text.startswith(("/", "./", "../", "~")) or text.count("/") > 1 or text.endswith(".safetensors")
+    return (
+        text.startswith(("/", "./", "../", "~"))
+        or text.count("/") > 1
+        or text.endswith(".safetensors")
+    )
 
 
 def parse_adapter_source(text: str) -> AdapterSource:
     """A folder that exists, or a Hub repo id ``namespace/name[@revision]``; anything else is a
     one-line ConfigError."""
     if not isinstance(text, str) or not text.strip():
-        raise ConfigError(f"lora={text!r}: give an adapter folder or a Hub repo id (namespace/name[@revision])")
+        raise ConfigError(
+            f"lora={text!r}: give an adapter folder or a Hub repo id (namespace/name[@revision])"
+        )
     path = Path(text).expanduser()
     if path.is_dir():
         return AdapterSource(source=text, is_local=True)
     if path.exists() or _looks_like_path(text):
-        raise ConfigError(f"lora={text!r}: no such adapter folder (it should hold {LORA_WEIGHTS}); give the folder "
-                          "`dsr train` wrote, or a Hub repo id")
+        raise ConfigError(
+            f"lora={text!r}: no such adapter folder (it should hold {LORA_WEIGHTS}); give the "
+            "folder `dsr train` wrote, or a Hub repo id"
+        )
     repo, _, revision = text.partition("@")
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
@@ -90,10 +117,15 @@ def parse_adapter_source(text: str) -> AdapterSource:
     try:
         validate_repo_id(repo)
     except HFValidationError:
-        raise ConfigError(f"lora={text!r} is neither a folder nor a Hub repo id: use a folder or "
-                          "namespace/name[@revision]") from None
+        raise ConfigError(
+            f"lora={text!r} is neither a folder nor a Hub repo id: use a folder or "
+            "namespace/name[@revision]"
+        ) from None
     if "@" in text and not revision:
-        raise ConfigError(f"lora={text!r}: nothing after '@': give a revision (tag, branch or commit) or drop the '@'")
+        raise ConfigError(
+            f"lora={text!r}: nothing after '@': give a revision (tag, branch or commit) "
+            "or drop the '@'"
+        )
     return AdapterSource(source=repo, revision=revision or None)
 
 
@@ -104,8 +136,10 @@ def _weights_file(folder: Path, source: str) -> Path:
     found = sorted(folder.glob("*.safetensors"))
     if len(found) != 1:
         what = "no .safetensors file" if not found else f"{len(found)} .safetensors files"
-        raise ConfigError(f"the LoRA adapter {source!r} holds {what}: it should hold {LORA_WEIGHTS} (as `dsr train` "
-                          "writes it)")
+        raise ConfigError(
+            f"the LoRA adapter {source!r} holds {what}: it should hold {LORA_WEIGHTS} (as `dsr "
+            "train` writes it)"
+        )
     return found[0]
 
 

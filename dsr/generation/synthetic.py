@@ -11,8 +11,9 @@ Scenarios (``SCENARIOS``): ``follow`` the prompt, ``reverse`` (final → initial
 validity must catch: ``second_animal`` (a duplicate animal ⇒ redundant frames), ``object_missing``
 (⇒ miss frames), ``leaves_frame`` (the animal walks out for a long while), ``flicker`` (hidden
 every fourth frame ⇒ no run of 4 valid frames; needs ≥ 27 frames, shorter clips end up with too
-few valid frames instead) and ``hidden_briefly`` (a short occlusion; stays valid). ``scenario="cycle"``
-walks through them by seed (seed % 10), which makes small demos cover every case.
+few valid frames instead) and ``hidden_briefly`` (a short occlusion; stays valid).
+``scenario="cycle"`` walks through them by seed (seed % 10), which makes small demos
+cover every case.
 """
 
 from __future__ import annotations
@@ -33,12 +34,27 @@ from dsr.scoring.geometry import box_tuple
 __all__ = ["DEFAULT_WEIGHTS", "SCENARIOS", "SyntheticConfig", "SyntheticGenerator", "scene_boxes"]
 
 SCENARIOS = (
-    "follow", "reverse", "static", "wrong_target", "partial",
-    "second_animal", "object_missing", "leaves_frame", "flicker", "hidden_briefly",
+    "follow",
+    "reverse",
+    "static",
+    "wrong_target",
+    "partial",
+    "second_animal",
+    "object_missing",
+    "leaves_frame",
+    "flicker",
+    "hidden_briefly",
 )
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "follow": 4.0, "reverse": 1.5, "static": 1.0, "wrong_target": 1.0, "partial": 1.5,
-    "second_animal": 0.5, "object_missing": 0.5, "leaves_frame": 0.5, "flicker": 0.5,
+    "follow": 4.0,
+    "reverse": 1.5,
+    "static": 1.0,
+    "wrong_target": 1.0,
+    "partial": 1.5,
+    "second_animal": 0.5,
+    "object_missing": 0.5,
+    "leaves_frame": 0.5,
+    "flicker": 0.5,
     "hidden_briefly": 1.0,
 }
 CYCLE = "cycle"
@@ -53,9 +69,22 @@ class SyntheticConfig:
     height: int = field(default=480, metadata={"help": "frame height in pixels"})
     width: int = field(default=832, metadata={"help": "frame width in pixels"})
     fps: int = field(default=16, metadata={"help": "frames per second"})
-    scenario: str | None = field(default=None, metadata={"help": "force one scenario for every seed; 'cycle': scenario number seed % 10; None: draw by weights"})
-    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS), metadata={"help": "scenario → sampling weight"})
-    jitter: float = field(default=0.02, metadata={"help": "position noise, as a fraction of the frame width"})
+    scenario: str | None = field(
+        default=None,
+        metadata={
+            "help": (
+                "force one scenario for every seed; 'cycle': scenario number seed % 10; None: "
+                "draw by weights"
+            )
+        },
+    )
+    weights: dict[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_WEIGHTS),
+        metadata={"help": "scenario → sampling weight"},
+    )
+    jitter: float = field(
+        default=0.02, metadata={"help": "position noise, as a fraction of the frame width"}
+    )
 
     def __post_init__(self) -> None:
         if self.num_frames < 2 or self.height < 16 or self.width < 16 or self.fps < 1:
@@ -67,9 +96,13 @@ class SyntheticConfig:
         named = set(self.weights) | ({self.scenario} if self.scenario is not None else set())
         unknown = sorted(named - {CYCLE} - set(SCENARIOS))
         if unknown:
-            raise ConfigError(f"unknown synthetic scenario(s) {unknown}: choose from {', '.join(SCENARIOS)}")
+            raise ConfigError(
+                f"unknown synthetic scenario(s) {unknown}: choose from {', '.join(SCENARIOS)}"
+            )
         if self.scenario is None and sum(self.weights.values()) <= 0:
-            raise ConfigError("SyntheticConfig.weights must have a positive sum (or set scenario=...)")
+            raise ConfigError(
+                "SyntheticConfig.weights must have a positive sum (or set scenario=...)"
+            )
 
 
 def _third(initial: Relation, final: Relation) -> str:
@@ -109,7 +142,9 @@ def scene_boxes(
     aw, ah = w * rng.uniform(0.09, 0.12), h * rng.uniform(0.12, 0.16)
     oc = np.array([w * rng.uniform(0.45, 0.55), h * rng.uniform(0.55, 0.65)])
     scale = np.array([(aw + ow) / 2 * 1.35, (ah + oh) / 2 * 1.3])
-    centres = oc + _centres(scenario, prompt, n, rng) * scale + rng.normal(0, config.jitter * w, (n, 2))
+    centres = (
+        oc + _centres(scenario, prompt, n, rng) * scale + rng.normal(0, config.jitter * w, (n, 2))
+    )
     if scenario == "leaves_frame":
         t = np.linspace(0, 1, n)
         away = np.clip(1 - np.abs(t - 0.5) / 0.3, 0, 1) ** 0.3  # out for the middle ~50 %
@@ -163,7 +198,12 @@ def _paint(frame: np.ndarray, box: np.ndarray, colour: np.ndarray, shape: str) -
     x1, y1, x2, y2 = (int(round(v)) for v in box)
     ys, xs = np.ogrid[y1 : y2 + 1, x1 : x2 + 1]
     if shape == "ellipse":  # the animal: an ellipse with a darker eye stripe
-        cy, cx, ry, rx = (y1 + y2) / 2, (x1 + x2) / 2, max((y2 - y1) / 2, 0.5), max((x2 - x1) / 2, 0.5)
+        cy, cx, ry, rx = (
+            (y1 + y2) / 2,
+            (x1 + x2) / 2,
+            max((y2 - y1) / 2, 0.5),
+            max((x2 - x1) / 2, 0.5),
+        )
         mask = ((ys - cy) / ry) ** 2 + ((xs - cx) / rx) ** 2 <= 1.0
         mask[0, :] |= True  # a flat top row keeps the painted extent equal to the box
         frame[y1 : y2 + 1, x1 : x2 + 1][mask] = colour
@@ -218,13 +258,23 @@ class SyntheticGenerator:
         frames = self._render(prompt, animal, obj, second, rng)
         annotations = Annotations(
             detections=_detections(prompt, animal, obj, second),
-            animal_boxes=animal, object_boxes=obj, scenario=scenario,
+            animal_boxes=animal,
+            object_boxes=obj,
+            scenario=scenario,
         )
         settings = {**self.settings(), "scenario": scenario}
-        return GeneratedVideo(frames=frames, fps=cfg.fps, seed=seed, settings=settings, annotations=annotations)
+        return GeneratedVideo(
+            frames=frames, fps=cfg.fps, seed=seed, settings=settings, annotations=annotations
+        )
 
-    def _render(self, prompt: DSRPrompt, animal: np.ndarray, obj: np.ndarray,
-                second: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+    def _render(
+        self,
+        prompt: DSRPrompt,
+        animal: np.ndarray,
+        obj: np.ndarray,
+        second: np.ndarray | None,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
         cfg = self.config
         frames = np.repeat(_background(cfg.height, cfg.width, rng)[None], cfg.num_frames, axis=0)
         a_col, o_col = _colour(prompt.animal), _colour("object:" + prompt.object)
@@ -236,12 +286,15 @@ class SyntheticGenerator:
         return frames
 
 
-def _detections(prompt: DSRPrompt, animal: np.ndarray, obj: np.ndarray,
-                second: np.ndarray | None) -> tuple[tuple[tuple[str, tuple[float, float, float, float]], ...], ...]:
+def _detections(
+    prompt: DSRPrompt, animal: np.ndarray, obj: np.ndarray, second: np.ndarray | None
+) -> tuple[tuple[tuple[str, tuple[float, float, float, float]], ...], ...]:
     out = []
     for t in range(len(animal)):
         found = [(prompt.animal, animal[t]), (prompt.object, obj[t])]
         if second is not None:
             found.append((prompt.animal, second[t]))
-        out.append(tuple((label, box_tuple(box)) for label, box in found if not np.isnan(box).any()))
+        out.append(
+            tuple((label, box_tuple(box)) for label, box in found if not np.isnan(box).any())
+        )
     return tuple(out)

@@ -19,11 +19,58 @@ __all__ = ["TINY_WAN_WORDS", "save_tiny_wan"]
 
 #: Words the tiny tokenizer knows; any other word maps to ``<unk>`` (the model is random anyway).
 TINY_WAN_WORDS = (
-    "a", "an", "the", "in", "on", "of", "to", "then", "from", "with", "and", "is", "left", "right",
-    "top", "rabbit", "hamster", "squirrel", "cat", "dog", "fox", "duck", "bird", "stump", "rock",
-    "bench", "chair", "crate", "sofa", "basket", "stone", "pot", "box", "stool", "cushion", "walks",
-    "hops", "runs", "trots", "waddles", "flutters", "scurries", "prowls", "park", "room", "garden",
-    "bright", "tones", "overexposed", "static", "blurred", "details",
+    "a",
+    "an",
+    "the",
+    "in",
+    "on",
+    "of",
+    "to",
+    "then",
+    "from",
+    "with",
+    "and",
+    "is",
+    "left",
+    "right",
+    "top",
+    "rabbit",
+    "hamster",
+    "squirrel",
+    "cat",
+    "dog",
+    "fox",
+    "duck",
+    "bird",
+    "stump",
+    "rock",
+    "bench",
+    "chair",
+    "crate",
+    "sofa",
+    "basket",
+    "stone",
+    "pot",
+    "box",
+    "stool",
+    "cushion",
+    "walks",
+    "hops",
+    "runs",
+    "trots",
+    "waddles",
+    "flutters",
+    "scurries",
+    "prowls",
+    "park",
+    "room",
+    "garden",
+    "bright",
+    "tones",
+    "overexposed",
+    "static",
+    "blurred",
+    "details",
 )
 
 
@@ -35,10 +82,14 @@ def _tokenizer() -> Any:
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     tok.normalizer = normalizers.Lowercase()
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
+    )
 
 
-def save_tiny_wan(path: str | Path, *, seed: int = 0, num_layers: int = 2, text_dim: int = 16) -> Path:
+def save_tiny_wan(
+    path: str | Path, *, seed: int = 0, num_layers: int = 2, text_dim: int = 16
+) -> Path:
     """Write a tiny random ``WanPipeline`` (about 60 k parameters) to ``path``; returns the path.
 
     ``num_layers`` transformer blocks, each with self-attention (``attn1``) and cross-attention
@@ -57,20 +108,48 @@ def save_tiny_wan(path: str | Path, *, seed: int = 0, num_layers: int = 2, text_
         raise ValueError(f"num_layers={num_layers}: need a positive integer")
     torch.manual_seed(seed)
     tokenizer = _tokenizer()
-    text_encoder = UMT5EncoderModel(UMT5Config(
-        vocab_size=len(tokenizer), d_model=text_dim, d_kv=4, d_ff=32, num_layers=1, num_heads=2,
-        relative_attention_num_buckets=8,
-    ))
-    transformer = WanTransformer3DModel(
-        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=8, in_channels=16, out_channels=16,
-        text_dim=text_dim, freq_dim=32, ffn_dim=32, num_layers=num_layers, cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads", rope_max_seq_len=32,
+    text_encoder = UMT5EncoderModel(
+        UMT5Config(
+            vocab_size=len(tokenizer),
+            d_model=text_dim,
+            d_kv=4,
+            d_ff=32,
+            num_layers=1,
+            num_heads=2,
+            relative_attention_num_buckets=8,
+        )
     )
-    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
-                           temperal_downsample=[False, True, True])
-    scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0)
-    pipe = WanPipeline(tokenizer=tokenizer, text_encoder=text_encoder, transformer=transformer, vae=vae,
-                       scheduler=scheduler)
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=8,
+        in_channels=16,
+        out_channels=16,
+        text_dim=text_dim,
+        freq_dim=32,
+        ffn_dim=32,
+        num_layers=num_layers,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
+    vae = AutoencoderKLWan(
+        base_dim=3,
+        z_dim=16,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        temperal_downsample=[False, True, True],
+    )
+    scheduler = UniPCMultistepScheduler(
+        prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0
+    )
+    pipe = WanPipeline(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        transformer=transformer,
+        vae=vae,
+        scheduler=scheduler,
+    )
     out = Path(path)
     pipe.save_pretrained(out)
     return out

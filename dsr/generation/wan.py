@@ -41,11 +41,11 @@ DEFAULT_MODEL = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
 SAMPLER_SHIFT = {"euler": 5.0, "unipc": 3.0}
 #: The English negative prompt of the usage example in diffusers' ``pipeline_wan.py``.
 WAN_NEGATIVE_PROMPT = (
-    "Bright tones, overexposed, static, blurred details, subtitles, style, works, paintings, images, "
-    "static, overall gray, worst quality, low quality, JPEG compression residue, ugly, incomplete, "
-    "extra fingers, poorly drawn hands, poorly drawn faces, deformed, disfigured, misshapen limbs, "
-    "fused fingers, still picture, messy background, three legs, many people in the background, "
-    "walking backwards"
+    "Bright tones, overexposed, static, blurred details, subtitles, style, works, paintings, "
+    "images, static, overall gray, worst quality, low quality, JPEG compression residue, ugly, "
+    "incomplete, extra fingers, poorly drawn hands, poorly drawn faces, deformed, disfigured, "
+    "misshapen limbs, fused fingers, still picture, messy background, three legs, many people in "
+    "the background, walking backwards"
 )
 
 
@@ -53,7 +53,10 @@ WAN_NEGATIVE_PROMPT = (
 class WanConfig:
     """Settings of the ``wan`` generator (SPEC §2 defaults)."""
 
-    model: str = field(default=DEFAULT_MODEL, metadata={"help": "Hub id or local folder of a diffusers Wan T2V pipeline"})
+    model: str = field(
+        default=DEFAULT_MODEL,
+        metadata={"help": "Hub id or local folder of a diffusers Wan T2V pipeline"},
+    )
     num_frames: int = field(default=81, metadata={"help": "frames per video (4k+1)"})
     height: int = field(default=480, metadata={"help": "frame height (multiple of 16)"})
     width: int = field(default=832, metadata={"help": "frame width (multiple of 16)"})
@@ -61,31 +64,84 @@ class WanConfig:
     num_inference_steps: int = field(default=50, metadata={"help": "sampling steps"})
     guidance_scale: float = field(default=5.0, metadata={"help": "classifier-free guidance scale"})
     negative_prompt: str = field(default=WAN_NEGATIVE_PROMPT, metadata={"help": "negative prompt"})
-    flow_shift: float | None = field(default=None, metadata={"help": "sigma shift of the sampler; default: the sampler's (euler: 5.0, the authors'; unipc: 3.0, diffusers' 480p example)"})
-    sampler: str = field(default="euler", metadata={"help": "euler (the authors': DiffSynth's flow-matching Euler and sigma grid) or unipc (diffusers' Wan example)", "choices": ["euler", "unipc"]})
-    lora: str | None = field(default=None, metadata={"help": "LoRA adapter to apply: a folder, or a Hub repo id with an optional @revision (e.g. you/wan-spatialalign@v1.0.0)"})
-    lora_scale: float = field(default=1.0, metadata={"help": "strength of the LoRA adapter (1.0: as trained)"})
-    dtype: str = field(default="auto", metadata={"help": "auto (bf16 on CUDA, fp32 on CPU), bfloat16, float16 or float32"})
-    device: str | None = field(default=None, metadata={"help": "torch device (default cuda:<LOCAL_RANK> if available, else cpu)"})
-    device_index: int | None = field(default=None, metadata={"help": "CUDA device index (set from LOCAL_RANK by build-videos)"})
-    cpu_offload: bool = field(default=False, metadata={"help": "enable_model_cpu_offload (small GPUs)"})
-    vae_tiling: bool = field(default=False, metadata={"help": "decode the VAE in tiles (less memory)"})
-    vae_slicing: bool = field(default=False, metadata={"help": "decode the VAE one video at a time"})
-    max_sequence_length: int = field(default=512, metadata={"help": "text tokens given to the encoder"})
-    prompt_field: str = field(default="prompt", metadata={"help": "prompt text to use: prompt (canonical) or from_to"})
+    flow_shift: float | None = field(
+        default=None,
+        metadata={
+            "help": (
+                "sigma shift of the sampler; default: the sampler's (euler: 5.0, the authors'; "
+                "unipc: 3.0, diffusers' 480p example)"
+            )
+        },
+    )
+    sampler: str = field(
+        default="euler",
+        metadata={
+            "help": (
+                "euler (the authors': DiffSynth's flow-matching Euler and sigma grid) or unipc "
+                "(diffusers' Wan example)"
+            ),
+            "choices": ["euler", "unipc"],
+        },
+    )
+    lora: str | None = field(
+        default=None,
+        metadata={
+            "help": (
+                "LoRA adapter to apply: a folder, or a Hub repo id with an optional @revision "
+                "(e.g. you/wan-spatialalign@v1.0.0)"
+            )
+        },
+    )
+    lora_scale: float = field(
+        default=1.0, metadata={"help": "strength of the LoRA adapter (1.0: as trained)"}
+    )
+    dtype: str = field(
+        default="auto",
+        metadata={"help": "auto (bf16 on CUDA, fp32 on CPU), bfloat16, float16 or float32"},
+    )
+    device: str | None = field(
+        default=None,
+        metadata={"help": "torch device (default cuda:<LOCAL_RANK> if available, else cpu)"},
+    )
+    device_index: int | None = field(
+        default=None, metadata={"help": "CUDA device index (set from LOCAL_RANK by build-videos)"}
+    )
+    cpu_offload: bool = field(
+        default=False, metadata={"help": "enable_model_cpu_offload (small GPUs)"}
+    )
+    vae_tiling: bool = field(
+        default=False, metadata={"help": "decode the VAE in tiles (less memory)"}
+    )
+    vae_slicing: bool = field(
+        default=False, metadata={"help": "decode the VAE one video at a time"}
+    )
+    max_sequence_length: int = field(
+        default=512, metadata={"help": "text tokens given to the encoder"}
+    )
+    prompt_field: str = field(
+        default="prompt", metadata={"help": "prompt text to use: prompt (canonical) or from_to"}
+    )
 
     def __post_init__(self) -> None:
         if (self.num_frames - 1) % 4 or self.height % 16 or self.width % 16:
             raise ConfigError(
-                f"Wan needs num_frames = 4k+1 and height/width multiples of 16, got {self.num_frames} frames of "
-                f"{self.height}×{self.width}: e.g. 81 frames of 480×832"
+                "Wan needs num_frames = 4k+1 and height/width multiples of 16, got "
+                f"{self.num_frames} frames of {self.height}×{self.width}: e.g. 81 frames of 480×832"
             )
         check_video_size(self.num_frames, self.height, self.width, "WanConfig")
-        check_max("WanConfig.num_inference_steps", self.num_inference_steps, MAX_STEPS, "the paper uses 50")
+        check_max(
+            "WanConfig.num_inference_steps",
+            self.num_inference_steps,
+            MAX_STEPS,
+            "the paper uses 50",
+        )
         if self.dtype not in ("auto", "bfloat16", "float16", "float32"):
             raise ConfigError(f"dtype={self.dtype!r}: choose auto, bfloat16, float16 or float32")
         if self.sampler not in ("unipc", "euler"):
-            raise ConfigError(f"sampler={self.sampler!r}: choose unipc (diffusers' example) or euler (the authors')")
+            raise ConfigError(
+                f"sampler={self.sampler!r}: choose unipc (diffusers' example) or euler "
+                "(the authors')"
+            )
         shift = SAMPLER_SHIFT[self.sampler] if self.flow_shift is None else self.flow_shift
         object.__setattr__(self, "flow_shift", shift)
         if not shift > 0:
@@ -102,7 +158,9 @@ class WanGenerator:
     name = "wan"
     config_class = WanConfig
 
-    def __init__(self, config: WanConfig | None = None, *, transformer: Any = None, **options: Any) -> None:
+    def __init__(
+        self, config: WanConfig | None = None, *, transformer: Any = None, **options: Any
+    ) -> None:
         """``transformer`` replaces the checkpoint's (e.g. the one being trained, for evaluations
         during training); the other components load from ``model``."""
         self.config = config or WanConfig(**options)
@@ -169,7 +227,9 @@ class WanGenerator:
 
             pipe.scheduler = DiffSynthEulerScheduler(shift=cfg.flow_shift)
         elif cfg.flow_shift is not None:
-            pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=cfg.flow_shift)
+            pipe.scheduler = UniPCMultistepScheduler.from_config(
+                pipe.scheduler.config, flow_shift=cfg.flow_shift
+            )
         adapter = self._resolved_adapter()
         if adapter is not None:
             adapter.load_into(pipe, cfg.lora_scale)
@@ -196,15 +256,29 @@ class WanGenerator:
         generators = [torch.Generator("cpu").manual_seed(s) for s in seeds]
         with torch.inference_mode():
             out = self.pipeline(
-                prompt=self._text(prompt), negative_prompt=cfg.negative_prompt, height=cfg.height,
-                width=cfg.width, num_frames=cfg.num_frames, num_inference_steps=cfg.num_inference_steps,
-                guidance_scale=cfg.guidance_scale, num_videos_per_prompt=len(seeds), generator=generators,
-                output_type="np", max_sequence_length=cfg.max_sequence_length,
+                prompt=self._text(prompt),
+                negative_prompt=cfg.negative_prompt,
+                height=cfg.height,
+                width=cfg.width,
+                num_frames=cfg.num_frames,
+                num_inference_steps=cfg.num_inference_steps,
+                guidance_scale=cfg.guidance_scale,
+                num_videos_per_prompt=len(seeds),
+                generator=generators,
+                output_type="np",
+                max_sequence_length=cfg.max_sequence_length,
             )
         videos = np.asarray(out.frames)
-        settings = {**self.settings(), "prompt_text": self._text(prompt), "batch_size": len(seeds), "batch_seeds": seeds}
+        settings = {
+            **self.settings(),
+            "prompt_text": self._text(prompt),
+            "batch_size": len(seeds),
+            "batch_seeds": seeds,
+        }
         return [
-            GeneratedVideo(frames=_to_uint8(v), fps=cfg.fps, seed=s, settings={**settings, "batch_index": i})
+            GeneratedVideo(
+                frames=_to_uint8(v), fps=cfg.fps, seed=s, settings={**settings, "batch_index": i}
+            )
             for i, (s, v) in enumerate(zip(seeds, videos, strict=True))
         ]
 

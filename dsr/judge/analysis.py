@@ -24,8 +24,17 @@ import polars as pl
 
 from dsr.judge.questions import NO, UNPARSABLE, YES
 
-__all__ = ["TAUS", "Agreement", "BinShares", "JudgeAnalysis", "agreement", "analyze", "cohen_kappa", "format_analysis",
-           "verdicts"]
+__all__ = [
+    "TAUS",
+    "Agreement",
+    "BinShares",
+    "JudgeAnalysis",
+    "agreement",
+    "analyze",
+    "cohen_kappa",
+    "format_analysis",
+    "verdicts",
+]
 
 #: The thresholds of the reliability table (as the correctness curve's).
 TAUS = tuple(round(0.1 * i, 1) for i in range(10))
@@ -100,14 +109,29 @@ def agreement(predicted: list[bool], actual: list[bool], tau: float) -> Agreemen
     fp = sum(p and not a for p, a in pairs)
     fn = sum(a and not p for p, a in pairs)
     tn = len(pairs) - tp - fp - fn
-    return Agreement(tau, len(pairs), tp, fp, fn, tn, _ratio(tp + tn, len(pairs)), _ratio(tp, tp + fp),
-                     _ratio(tp, tp + fn), cohen_kappa(tp, fp, fn, tn))
+    return Agreement(
+        tau,
+        len(pairs),
+        tp,
+        fp,
+        fn,
+        tn,
+        _ratio(tp + tn, len(pairs)),
+        _ratio(tp, tp + fp),
+        _ratio(tp, tp + fn),
+        cohen_kappa(tp, fp, fn, tn),
+    )
 
 
 def _bins(answers: pl.DataFrame, component: str, bins: int) -> list[BinShares]:
     edges = [-1.0 + 2.0 * i / bins for i in range(bins + 1)]
     scored = answers.filter(pl.col(component).is_not_null())
-    index = ((scored[component].clip(-1.0, 1.0) + 1.0) / 2.0 * bins).floor().clip(0, bins - 1).cast(pl.Int64)
+    index = (
+        ((scored[component].clip(-1.0, 1.0) + 1.0) / 2.0 * bins)
+        .floor()
+        .clip(0, bins - 1)
+        .cast(pl.Int64)
+    )
     scored = scored.with_columns(bin=index)
     out = []
     for i in range(bins):
@@ -125,11 +149,13 @@ def verdicts(judgments: pl.DataFrame) -> pl.DataFrame:
         parsed=pl.col("answer").is_in([YES, NO]).all(),
     )
     return per_sample.filter(pl.col("kinds") == 2).select(
-        "sample_id", both_yes=pl.col("yes") == 2, yes_share=pl.col("yes") / 2, parsed="parsed")
+        "sample_id", both_yes=pl.col("yes") == 2, yes_share=pl.col("yes") / 2, parsed="parsed"
+    )
 
 
-def analyze(judgments: pl.DataFrame, samples: pl.DataFrame, *, model: str, tau: float = 0.7,
-            bins: int = 10) -> JudgeAnalysis:
+def analyze(
+    judgments: pl.DataFrame, samples: pl.DataFrame, *, model: str, tau: float = 0.7, bins: int = 10
+) -> JudgeAnalysis:
     """The analysis of one model's ``judgments`` rows against the ``samples`` they are about
     (columns sample_id, valid, dsr_score, r_init, r_final)."""
     scores = samples.select("sample_id", "valid", "dsr_score", "r_init", "r_final")
@@ -144,9 +170,17 @@ def analyze(judgments: pl.DataFrame, samples: pl.DataFrame, *, model: str, tau: 
         counts[kind] = {a: int((answers["answer"] == a).sum()) for a in (YES, NO, UNPARSABLE)}
     judged = verdicts(judgments).join(scores, on="sample_id", how="inner").sort("sample_id")
     predicted = judged["both_yes"].to_list()
-    geometry = judged.with_columns(s=pl.col("dsr_score").fill_null(-1.0), v=pl.col("valid").fill_null(False))
-    table = [agreement(predicted, [bool(v and s >= t) for v, s in zip(geometry["v"], geometry["s"], strict=True)], t)
-             for t in sorted({*TAUS, tau})]
+    geometry = judged.with_columns(
+        s=pl.col("dsr_score").fill_null(-1.0), v=pl.col("valid").fill_null(False)
+    )
+    table = [
+        agreement(
+            predicted,
+            [bool(v and s >= t) for v, s in zip(geometry["v"], geometry["s"], strict=True)],
+            t,
+        )
+        for t in sorted({*TAUS, tau})
+    ]
     return JudgeAnalysis(model, tau, figure, unscored, table, counts)
 
 
@@ -158,18 +192,27 @@ def _fmt(x: float | None, pct: bool = False) -> str:
 
 def format_analysis(analysis: JudgeAnalysis) -> str:
     """The analysis as plain-text tables (Figure 4's shares, then the reliability over τ)."""
-    lines = [f"Figure 4 ({analysis.model}): answers per bin of r_init (initial question) and r_f (final question)",
-             "  bin              initial: n   YES    NO  unp.   final: n   YES    NO  unp."]
+    lines = [
+        f"Figure 4 ({analysis.model}): answers per bin of r_init (initial question) and r_f "
+        "(final question)",
+        "  bin              initial: n   YES    NO  unp.   final: n   YES    NO  unp.",
+    ]
     for first, last in zip(analysis.bins["initial"], analysis.bins["final"], strict=True):
-        cells = "".join(f"{b.n:>11} {_fmt(b.yes, True)} {_fmt(b.no, True)} {_fmt(b.unparsable, True)}"
-                        for b in (first, last))
+        cells = "".join(
+            f"{b.n:>11} {_fmt(b.yes, True)} {_fmt(b.no, True)} {_fmt(b.unparsable, True)}"
+            for b in (first, last)
+        )
         lines.append(f"  [{first.lo:+.1f}, {first.hi:+.1f}){cells}")
-    lines.append(f"  without a score (invalid samples): initial {analysis.unscored['initial']}, final "
-                 f"{analysis.unscored['final']}")
+    lines.append(
+        f"  without a score (invalid samples): initial {analysis.unscored['initial']}, final "
+        f"{analysis.unscored['final']}"
+    )
     lines.append("Reliability of 'both YES' against DSR-Score >= tau")
     lines.append("    tau      n  accuracy  precision  recall   kappa")
     for a in analysis.reliability:
         mark = " <" if abs(a.tau - analysis.tau) < 1e-9 else ""
-        lines.append(f"  {a.tau:5.2f} {a.n:6d}    {_fmt(a.accuracy)}     {_fmt(a.precision)}  {_fmt(a.recall)}  "
-                     f"{_fmt(a.kappa)}{mark}")
+        lines.append(
+            f"  {a.tau:5.2f} {a.n:6d}    {_fmt(a.accuracy)}     {_fmt(a.precision)}  "
+            f"{_fmt(a.recall)}  {_fmt(a.kappa)}{mark}"
+        )
     return "\n".join(lines)

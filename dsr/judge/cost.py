@@ -16,7 +16,15 @@ from dataclasses import dataclass
 
 from dsr.judge.frames import FrameEncoding
 
-__all__ = ["PRICES", "PRICES_AS_OF", "Estimate", "ModelPrice", "estimate", "image_tokens", "known_price"]
+__all__ = [
+    "PRICES",
+    "PRICES_AS_OF",
+    "Estimate",
+    "ModelPrice",
+    "estimate",
+    "image_tokens",
+    "known_price",
+]
 
 PRICES_AS_OF = "2025-06, openai.com/api/pricing"
 
@@ -56,7 +64,9 @@ def known_price(model: str) -> ModelPrice | None:
     """The price of ``model`` or of the family of a dated snapshot (longest name first)."""
     name = model.rsplit("/", 1)[-1].lower()
     for family in sorted(PRICES, key=len, reverse=True):
-        if name == family or (name.startswith(family + "-") and name[len(family) + 1 : len(family) + 2].isdigit()):
+        if name == family or (
+            name.startswith(family + "-") and name[len(family) + 1 : len(family) + 2].isdigit()
+        ):
             return PRICES[family]
     return None
 
@@ -66,10 +76,14 @@ def _sent_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def image_tokens(width: int, height: int, price: ModelPrice | None, detail: str | None = None) -> int:
+def image_tokens(
+    width: int, height: int, price: ModelPrice | None, detail: str | None = None
+) -> int:
     """Tokens of one image of ``width`` × ``height`` as sent (see the module docstring)."""
     if price is None:
-        return math.ceil(width / _TOKENS_PER_PATCH_SIDE) * math.ceil(height / _TOKENS_PER_PATCH_SIDE)
+        return math.ceil(width / _TOKENS_PER_PATCH_SIDE) * math.ceil(
+            height / _TOKENS_PER_PATCH_SIDE
+        )
     if detail == "low":
         return price.image_base
     scale = min(1.0, 2048 / max(width, height))
@@ -79,11 +93,18 @@ def image_tokens(width: int, height: int, price: ModelPrice | None, detail: str 
     return price.image_base + price.image_tile * math.ceil(w / 512) * math.ceil(h / 512)
 
 
-def estimate(model: str, sizes: list[tuple[int, int]], questions: list[str], enc: FrameEncoding,
-             max_tokens: int) -> Estimate:
+def estimate(
+    model: str,
+    sizes: list[tuple[int, int]],
+    questions: list[str],
+    enc: FrameEncoding,
+    max_tokens: int,
+) -> Estimate:
     """The estimate for one request per question, ``sizes[i]`` the video size of request ``i``."""
     price = known_price(model)
-    text = sum(len(q) for q in questions) // _CHARS_PER_TOKEN + 60 * len(questions)  # preamble, framing
+    text = sum(len(q) for q in questions) // _CHARS_PER_TOKEN + 60 * len(
+        questions
+    )  # preamble, framing
     images = 0
     if not enc.video:
         for width, height in sizes:

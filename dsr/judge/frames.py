@@ -26,11 +26,20 @@ from dsr.errors import ConfigError, DataError
 from dsr.judge.questions import Question
 from dsr.limits import MAX_FRAMES, MAX_SIDE, check_max
 
-__all__ = ["DETAILS", "FRAMES_PREAMBLE", "FrameEncoding", "frame_indices", "question_body", "sample_frames",
-           "show_video"]
+__all__ = [
+    "DETAILS",
+    "FRAMES_PREAMBLE",
+    "FrameEncoding",
+    "frame_indices",
+    "question_body",
+    "sample_frames",
+    "show_video",
+]
 
-FRAMES_PREAMBLE = ("The following {k} images are frames of one video, sampled uniformly in time from its first "
-                   "frame to its last, in order.")
+FRAMES_PREAMBLE = (
+    "The following {k} images are frames of one video, sampled uniformly in time from its first "
+    "frame to its last, in order."
+)
 #: OpenAI's ``detail`` of an image part (None: not sent, the server's default).
 DETAILS = ("low", "high", "auto")
 
@@ -47,17 +56,24 @@ class FrameEncoding:
 
     def __post_init__(self) -> None:
         if self.frames < 2:
-            raise ConfigError(f"frames={self.frames}: at least 2 (the first and the last frame) are needed")
+            raise ConfigError(
+                f"frames={self.frames}: at least 2 (the first and the last frame) are needed"
+            )
         check_max("frames", self.frames, MAX_FRAMES, "default 8")
         if not 16 <= self.max_side <= MAX_SIDE:
-            raise ConfigError(f"max_side={self.max_side}: choose 16 … {MAX_SIDE} pixels (default 832)")
+            raise ConfigError(
+                f"max_side={self.max_side}: choose 16 … {MAX_SIDE} pixels (default 832)"
+            )
         if not 1 <= self.jpeg_quality <= 95:
             raise ConfigError(f"jpeg_quality={self.jpeg_quality}: choose 1 … 95 (default 90)")
         if self.detail is not None and self.detail not in DETAILS:
-            raise ConfigError(f"detail={self.detail!r}: choose one of {', '.join(DETAILS)} (or leave it unset)")
+            raise ConfigError(
+                f"detail={self.detail!r}: choose one of {', '.join(DETAILS)} (or leave it unset)"
+            )
 
     def describe(self) -> dict[str, Any]:
-        """Everything about the encoding that changes what the model sees (part of the cache key)."""
+        """Everything about the encoding that changes what the model sees (part
+        of the cache key)."""
         if self.video:
             return {"mode": "video"}
         return {"mode": "frames", **asdict(self), "preamble": FRAMES_PREAMBLE, "format": "jpeg"}
@@ -85,7 +101,11 @@ def _decode_some(video: bytes, wanted: set[int]) -> dict[int, np.ndarray]:
     import av
 
     with av.open(io.BytesIO(video), mode="r") as container:
-        return {i: f.to_ndarray(format="rgb24") for i, f in enumerate(container.decode(video=0)) if i in wanted}
+        return {
+            i: f.to_ndarray(format="rgb24")
+            for i, f in enumerate(container.decode(video=0))
+            if i in wanted
+        }
 
 
 def sample_frames(video: bytes, k: int) -> tuple[list[np.ndarray], list[int]]:
@@ -142,7 +162,9 @@ def show_video(video: bytes, enc: FrameEncoding) -> tuple[list[dict[str, Any]], 
     return parts, indices
 
 
-def question_body(shown: list[dict[str, Any]], question: Question, sampling: dict[str, Any]) -> dict[str, Any]:
+def question_body(
+    shown: list[dict[str, Any]], question: Question, sampling: dict[str, Any]
+) -> dict[str, Any]:
     """The chat-completions request: one user message with the video's parts, then the question."""
     content = [*shown, {"type": "text", "text": question.text}]
     return {**sampling, "messages": [{"role": "user", "content": content}]}

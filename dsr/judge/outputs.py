@@ -25,8 +25,18 @@ from dsr.builders.pairs import PairsResult, pair_splits
 from dsr.judge.analysis import JudgeAnalysis
 from dsr.judge.pairs_vlm import PAIRS_VLM, PAIRS_VLM_COLUMNS, VLM_TAU
 
-__all__ = ["ASSET_ANALYSIS", "ASSET_FIGURE", "CACHE_DIR", "JUDGMENTS", "JUDGMENT_COLUMNS", "model_slug",
-           "other_models", "write_analysis", "write_judgments", "write_pairs_vlm"]
+__all__ = [
+    "ASSET_ANALYSIS",
+    "ASSET_FIGURE",
+    "CACHE_DIR",
+    "JUDGMENTS",
+    "JUDGMENT_COLUMNS",
+    "model_slug",
+    "other_models",
+    "write_analysis",
+    "write_judgments",
+    "write_pairs_vlm",
+]
 
 JUDGMENTS = "judgments"
 CACHE_DIR = "judge-cache"
@@ -54,15 +64,21 @@ JUDGMENT_COLUMNS: dict[str, str] = {
 
 
 def model_slug(model: str) -> str:
-    """A file-name form of a model name: ``Qwen/Qwen3-VL-8B-Instruct`` → ``qwen-qwen3-vl-8b-instruct``."""
+    """A file-name form of a model name: ``Qwen/Qwen3-VL-8B-Instruct`` →
+    ``qwen-qwen3-vl-8b-instruct``."""
     return re.sub(r"[^a-z0-9.]+", "-", model.lower()).strip("-.") or "model"
 
 
 def _features() -> Any:
     from datasets import Features, List, Value
 
-    types = {"seed": Value("int64"), "refused": Value("bool"), "frames": List(Value("int64")),
-             "prompt_tokens": Value("int64"), "completion_tokens": Value("int64")}
+    types = {
+        "seed": Value("int64"),
+        "refused": Value("bool"),
+        "frames": List(Value("int64")),
+        "prompt_tokens": Value("int64"),
+        "completion_tokens": Value("int64"),
+    }
     return Features({c: types.get(c, Value("string")) for c in JUDGMENT_COLUMNS})
 
 
@@ -78,7 +94,12 @@ def other_models(folder: DatasetFolder, model: str) -> pl.DataFrame | None:
 
 def _tables(analysis: JudgeAnalysis) -> str:
     kinds = ("initial", "final")
-    head = "| bin | " + " | ".join(f"{k}: n | {k}: YES | {k}: NO" for k in kinds) + " |\n|---|" + "---|" * 6
+    head = (
+        "| bin | "
+        + " | ".join(f"{k}: n | {k}: YES | {k}: NO" for k in kinds)
+        + " |\n|---|"
+        + "---|" * 6
+    )
     lines = [head]
     for i, b in enumerate(analysis.bins["initial"]):
         cells = []
@@ -87,8 +108,10 @@ def _tables(analysis: JudgeAnalysis) -> str:
             cells += [str(c.n), _pct(c.yes), _pct(c.no)]
         lines.append(f"| [{b.lo:+.1f}, {b.hi:+.1f}) | " + " | ".join(cells) + " |")
     a = analysis.at(analysis.tau)
-    lines.append(f"\nBoth YES vs DSR-Score ≥ {analysis.tau}: accuracy {_num(a.accuracy)}, precision "
-                 f"{_num(a.precision)}, recall {_num(a.recall)}, Cohen's κ {_num(a.kappa)} (n = {a.n}).")
+    lines.append(
+        f"\nBoth YES vs DSR-Score ≥ {analysis.tau}: accuracy {_num(a.accuracy)}, precision "
+        f"{_num(a.precision)}, recall {_num(a.recall)}, Cohen's κ {_num(a.kappa)} (n = {a.n})."
+    )
     return "\n".join(lines)
 
 
@@ -100,24 +123,40 @@ def _num(x: float | None) -> str:
     return "–" if x is None else f"{x:.3f}"
 
 
-def write_judgments(folder: DatasetFolder, rows: pl.DataFrame, analyses: dict[str, JudgeAnalysis],
-                    settings: dict[str, Any], command: str) -> None:
+def write_judgments(
+    folder: DatasetFolder,
+    rows: pl.DataFrame,
+    analyses: dict[str, JudgeAnalysis],
+    settings: dict[str, Any],
+    command: str,
+) -> None:
     """Replace the ``judgments`` config with ``rows`` (all models), described per model."""
     from datasets import Dataset
 
     features = _features()
-    splits = {s: Dataset.from_dict(rows.filter(pl.col("split") == s).to_dict(as_series=False), features=features)
-              for s in sorted(rows["split"].unique().to_list())}
+    splits = {
+        s: Dataset.from_dict(
+            rows.filter(pl.col("split") == s).to_dict(as_series=False), features=features
+        )
+        for s in sorted(rows["split"].unique().to_list())
+    }
     previous = (folder.config_record(JUDGMENTS) or {}).get("settings", {})
-    markdown = "\n\n".join(f"**{m}**: answers per bin of r_init / r_f\n\n{_tables(a)}\n\n![judge {m}]({ASSETS_DIR}/"
-                           f"{ASSET_FIGURE.format(slug=model_slug(m))})" for m, a in analyses.items())
+    markdown = "\n\n".join(
+        f"**{m}**: answers per bin of r_init / r_f\n\n{_tables(a)}\n\n![judge {m}]({ASSETS_DIR}/"
+        f"{ASSET_FIGURE.format(slug=model_slug(m))})"
+        for m, a in analyses.items()
+    )
     record = ConfigRecord(
-        description="Answers of vision-language models to the paper's two questions per video (VLM-judge baseline, "
-                    "§3.5): \"Is the <animal> initially on the <initial> of the <object>? Answer yes or no.\" and the "
-                    "same with finally/<final>, over K uniformly sampled frames (or the video). One row per "
-                    "(sample, model, question); join with `samples`/`tracks` on `sample_id`.",
+        description="Answers of vision-language models to the paper's two questions per video "
+        '(VLM-judge baseline, §3.5): "Is the <animal> initially on the <initial> of the <object>? '
+        'Answer yes or no." and the same with finally/<final>, over K uniformly sampled frames '
+        "(or the video). One row per (sample, model, question); join with `samples`/`tracks` "
+        "on `sample_id`.",
         columns=dict(JUDGMENT_COLUMNS),
-        counts={m: {"answers": a.answers, f"agreement@{a.tau}": _agreement(a)} for m, a in analyses.items()},
+        counts={
+            m: {"answers": a.answers, f"agreement@{a.tau}": _agreement(a)}
+            for m, a in analyses.items()
+        },
         command=command,
         settings={m: s for m, s in {**previous, **settings}.items() if m in analyses},
         card_markdown=markdown,
@@ -127,7 +166,13 @@ def write_judgments(folder: DatasetFolder, rows: pl.DataFrame, analyses: dict[st
 
 def _agreement(analysis: JudgeAnalysis) -> dict[str, Any]:
     a = analysis.at(analysis.tau)
-    return {"accuracy": a.accuracy, "precision": a.precision, "recall": a.recall, "kappa": a.kappa, "n": a.n}
+    return {
+        "accuracy": a.accuracy,
+        "precision": a.precision,
+        "recall": a.recall,
+        "kappa": a.kappa,
+        "n": a.n,
+    }
 
 
 def write_analysis(folder: DatasetFolder, analysis: JudgeAnalysis) -> list[Path]:
@@ -141,16 +186,28 @@ def write_analysis(folder: DatasetFolder, analysis: JudgeAnalysis) -> list[Path]
     return [figure, data]
 
 
-def write_pairs_vlm(folder: DatasetFolder, pairs: PairsResult, splits: list[str], model: str,
-                    settings: dict[str, Any], command: str) -> None:
+def write_pairs_vlm(
+    folder: DatasetFolder,
+    pairs: PairsResult,
+    splits: list[str],
+    model: str,
+    settings: dict[str, Any],
+    command: str,
+) -> None:
     """The ``pairs-vlm`` config from one model's judgments."""
-    counts = "\n".join(f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in c.items()) + " |" for s, c in pairs.counts.items())
+    counts = "\n".join(
+        f"| {s} | " + ", ".join(f"{k}: {v}" for k, v in c.items()) + " |"
+        for s, c in pairs.counts.items()
+    )
     record = ConfigRecord(
-        description=f"DPO preference data whose reward is the VLM judge `{model}` (the paper's reward ablation): "
-                    "the shape of `pairs`, with winners = valid samples whose two answers are YES and losers = the "
-                    "other valid samples with both answers parsed; a prompt qualifies with >= 2 such samples, >= 1 "
-                    "winner and >= 1 loser. Train on it with `dsr train --pairs-config pairs-vlm`.",
-        columns=dict(PAIRS_VLM_COLUMNS), counts={"prompts": pairs.counts}, command=command,
+        description=f"DPO preference data whose reward is the VLM judge `{model}` (the paper's "
+        "reward ablation): the shape of `pairs`, with winners = valid samples whose two answers "
+        "are YES and losers = the other valid samples with both answers parsed; a prompt qualifies "
+        "with >= 2 such samples, >= 1 winner and >= 1 loser. Train on it with `dsr train "
+        "--pairs-config pairs-vlm`.",
+        columns=dict(PAIRS_VLM_COLUMNS),
+        counts={"prompts": pairs.counts},
+        command=command,
         settings={**settings, "tau": VLM_TAU, "judge_model": model},
         card_markdown=f"**Prompts kept and dropped**\n\n| split | counts |\n|---|---|\n{counts}\n",
     )

@@ -25,9 +25,11 @@ VLM_TAU = 1.0
 
 PAIRS_VLM_COLUMNS: dict[str, str] = {
     **PAIR_COLUMNS,
-    "chosen_ids": "sample ids (in `samples`) of all winners: valid samples whose two VLM answers are YES; per "
-                  "training step draw ONE at random (`dsr.builders.pairs.draw_pair`)",
-    "rejected_ids": "sample ids of all losers: valid samples with both answers parsed and not both YES",
+    "chosen_ids": "sample ids (in `samples`) of all winners: valid samples whose two VLM answers "
+    "are YES; per training step draw ONE at random (`dsr.builders.pairs.draw_pair`)",
+    "rejected_ids": (
+        "sample ids of all losers: valid samples with both answers parsed and not both YES"
+    ),
     "chosen_scores": "VLM score of the winners (share of YES answers: 1.0)",
     "rejected_scores": "VLM scores of the losers (0.5: one YES, 0.0: none), same order",
     "n_valid": "valid samples of the prompt whose two answers parsed",

@@ -38,7 +38,9 @@ def plot_judge(analysis: JudgeAnalysis, path: str | Path) -> Path:
     taus = [a.tau for a in analysis.reliability]
     for name in ("accuracy", "precision", "recall", "kappa"):
         values = [getattr(a, name) for a in analysis.reliability]
-        axes[2].plot(taus, [float("nan") if v is None else v for v in values], marker="o", label=name)
+        axes[2].plot(
+            taus, [float("nan") if v is None else v for v in values], marker="o", label=name
+        )
     axes[2].axvline(analysis.tau, color="grey", linestyle=":", linewidth=1)
     axes[2].set(xlabel="τ (DSR-Score ≥ τ)", ylabel="both YES vs geometry", ylim=(-1.02, 1.02))
     axes[2].legend(fontsize=7)

@@ -22,8 +22,17 @@ from typing import Any
 from dsr.errors import DataError
 from dsr.prompts import Relation
 
-__all__ = ["ANSWERS", "NO", "QUESTION", "QUESTION_KINDS", "UNPARSABLE", "YES", "Question", "parse_answer",
-           "questions_for"]
+__all__ = [
+    "ANSWERS",
+    "NO",
+    "QUESTION",
+    "QUESTION_KINDS",
+    "UNPARSABLE",
+    "YES",
+    "Question",
+    "parse_answer",
+    "questions_for",
+]
 
 YES, NO, UNPARSABLE = "yes", "no", "unparsable"
 ANSWERS = (YES, NO, UNPARSABLE)
@@ -53,11 +62,20 @@ def questions_for(record: Mapping[str, Any]) -> tuple[Question, Question]:
     ``initial``, ``final``)."""
     animal, obj = (" ".join(str(record.get(k) or "").split()) for k in ("animal", "object"))
     if not animal or not obj:
-        raise DataError(f"sample {record.get('sample_id')!r} has no animal or object: rebuild its samples config")
+        raise DataError(
+            f"sample {record.get('sample_id')!r} has no animal or object: rebuild its "
+            "samples config"
+        )
     out = []
     for kind, when in QUESTION_KINDS.items():
         relation = Relation.coerce(record[kind]).value
-        out.append(Question(kind, relation, QUESTION.format(animal=animal, when=when, relation=relation, object=obj)))
+        out.append(
+            Question(
+                kind,
+                relation,
+                QUESTION.format(animal=animal, when=when, relation=relation, object=obj),
+            )
+        )
     return out[0], out[1]
 
 

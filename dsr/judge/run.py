@@ -106,9 +106,16 @@ class JudgeResult:
 
 def _endpoint(config: JudgeConfig) -> ChatEndpoint:
     o = config.options
-    return ChatEndpoint(o.base_url, o.api_key_env, o.timeout, o.max_retries, o.backoff, o.backoff_max,
-                        refused_hint="check --model (a vision model the endpoint serves) and --base-url, or try "
-                                     "fewer --frames, a smaller --max-side or --video")
+    return ChatEndpoint(
+        o.base_url,
+        o.api_key_env,
+        o.timeout,
+        o.max_retries,
+        o.backoff,
+        o.backoff_max,
+        refused_hint="check --model (a vision model the endpoint serves) and --base-url, or try "
+        "fewer --frames, a smaller --max-side or --video",
+    )
 
 
 def _jobs(samples: pl.DataFrame, config: JudgeConfig, endpoint: ChatEndpoint) -> list[Job]:
@@ -117,8 +124,13 @@ def _jobs(samples: pl.DataFrame, config: JudgeConfig, endpoint: ChatEndpoint) ->
     jobs = []
     for row in samples.filter(pl.col("video_sha256").is_not_null()).iter_rows(named=True):
         for question in questions_for(row):
-            request = {"endpoint": endpoint.url, **o.sampling(), "question": question.text, "shown": shown,
-                       "video_sha256": row["video_sha256"]}
+            request = {
+                "endpoint": endpoint.url,
+                **o.sampling(),
+                "question": question.text,
+                "shown": shown,
+                "video_sha256": row["video_sha256"],
+            }
             jobs.append(Job(row["sample_id"], question, request))
     return jobs
 
@@ -145,9 +157,18 @@ def plan_run(config: JudgeConfig, cache: ResponseCache) -> JudgePlan:
     missing = _missing(jobs, cache)
     if missing:
         endpoint.client()  # a missing API key is refused before anything else
-    sizes = dict(zip(samples["sample_id"], zip(samples["width"], samples["height"], strict=True), strict=True))
-    cost = estimate(str(o.model), [sizes[j.sample_id] for j in missing], [j.question.text for j in missing],
-                    o.encoding(), o.max_tokens)
+    sizes = dict(
+        zip(
+            samples["sample_id"], zip(samples["width"], samples["height"], strict=True), strict=True
+        )
+    )
+    cost = estimate(
+        str(o.model),
+        [sizes[j.sample_id] for j in missing],
+        [j.question.text for j in missing],
+        o.encoding(),
+        o.max_tokens,
+    )
     no_video = asked.filter(pl.col("video_sha256").is_null())["sample_id"].to_list()
     return JudgePlan(config, source, samples, asked, jobs, missing, no_video, cost, endpoint)
 
@@ -174,12 +195,16 @@ class _Asker:
                 self.unreadable[sample_id] = str(exc)
             return
         for job in self.by_sample[sample_id]:
-            reply, failure = self.plan.endpoint.complete(question_body(shown, job.question, o.sampling()))
+            reply, failure = self.plan.endpoint.complete(
+                question_body(shown, job.question, o.sampling())
+            )
             with self._lock:
                 self.sent += 1
             if reply is None:
-                raise EndpointError(f"{self.plan.endpoint.url} did not answer ({failure}): the answers received "
-                                    "are cached; run the same command again to send only the missing ones")
+                raise EndpointError(
+                    f"{self.plan.endpoint.url} did not answer ({failure}): the answers received "
+                    "are cached; run the same command again to send only the missing ones"
+                )
             self.cache.put(job.key, job.request, json.dumps({**asdict(reply), "frames": frames}))
 
     def run(self) -> None:
@@ -206,16 +231,30 @@ def _progress(total: int) -> Any:
 
 
 def _row(job: Job, entry: dict[str, Any], sample: dict[str, Any], model: str) -> dict[str, Any]:
-    reply = ChatReply(entry.get("content"), entry.get("refusal"), entry.get("usage") or {}, entry.get("finish_reason"))
+    reply = ChatReply(
+        entry.get("content"),
+        entry.get("refusal"),
+        entry.get("usage") or {},
+        entry.get("finish_reason"),
+    )
     raw = reply.content if reply.content is not None else (reply.refusal or "")
     return {
-        "sample_id": job.sample_id, "prompt_id": sample["prompt_id"], "split": sample["split"],
-        "seed": sample["seed"], "model": model, "question_kind": job.question.kind,
-        "relation": job.question.relation, "question": job.question.text,
-        "answer": parse_answer(reply.content), "raw_text": raw, "refused": bool(reply.refusal),
-        "frames": list(entry.get("frames") or []), "frame_mode": "video" if job.request["shown"]["mode"] == "video"
-        else "frames", "prompt_tokens": reply.usage.get("prompt_tokens"),
-        "completion_tokens": reply.usage.get("completion_tokens"), "video_sha256": job.request["video_sha256"],
+        "sample_id": job.sample_id,
+        "prompt_id": sample["prompt_id"],
+        "split": sample["split"],
+        "seed": sample["seed"],
+        "model": model,
+        "question_kind": job.question.kind,
+        "relation": job.question.relation,
+        "question": job.question.text,
+        "answer": parse_answer(reply.content),
+        "raw_text": raw,
+        "refused": bool(reply.refusal),
+        "frames": list(entry.get("frames") or []),
+        "frame_mode": "video" if job.request["shown"]["mode"] == "video" else "frames",
+        "prompt_tokens": reply.usage.get("prompt_tokens"),
+        "completion_tokens": reply.usage.get("completion_tokens"),
+        "video_sha256": job.request["video_sha256"],
     }
 
 
@@ -225,33 +264,52 @@ def _rows(plan: JudgePlan, cache: ResponseCache) -> pl.DataFrame:
     for job in plan.jobs:
         text = cache.get(job.key)
         if text is not None:
-            rows.append(_row(job, json.loads(text), samples[job.sample_id], str(plan.config.options.model)))
+            rows.append(
+                _row(job, json.loads(text), samples[job.sample_id], str(plan.config.options.model))
+            )
     schema: dict[str, Any] = {c: pl.String for c in JUDGMENT_COLUMNS} | {
-        "seed": pl.Int64, "refused": pl.Boolean, "frames": pl.List(pl.Int64), "prompt_tokens": pl.Int64,
-        "completion_tokens": pl.Int64}
+        "seed": pl.Int64,
+        "refused": pl.Boolean,
+        "frames": pl.List(pl.Int64),
+        "prompt_tokens": pl.Int64,
+        "completion_tokens": pl.Int64,
+    }
     return pl.DataFrame(rows, schema=schema)
 
 
-def _write(plan: JudgePlan, folder: DatasetFolder, rows: pl.DataFrame,
-           endpoint: str) -> tuple[JudgeAnalysis, PairsResult | None, list[Path]]:
+def _write(
+    plan: JudgePlan, folder: DatasetFolder, rows: pl.DataFrame, endpoint: str
+) -> tuple[JudgeAnalysis, PairsResult | None, list[Path]]:
     config, o = plan.config, plan.config.options
     model = str(o.model)
     if rows.is_empty():
-        raise DataError(f"no sample of {config.source} could be judged (no readable video): nothing written")
+        raise DataError(
+            f"no sample of {config.source} could be judged (no readable video): nothing written"
+        )
     others = other_models(folder, model)
     merged = rows if others is None else pl.concat([others, rows], how="diagonal_relaxed")
-    analyses = {m: analyze(merged.filter(pl.col("model") == m), plan.samples, model=m, tau=o.tau, bins=o.bins)
-                for m in sorted(merged["model"].unique().to_list())}
+    analyses = {
+        m: analyze(
+            merged.filter(pl.col("model") == m), plan.samples, model=m, tau=o.tau, bins=o.bins
+        )
+        for m in sorted(merged["model"].unique().to_list())
+    }
     settings = {**config.settings(), "endpoint": endpoint, "source": plan.source.describe()}
     write_judgments(folder, merged, analyses, {model: settings}, config.command)
     assets = write_analysis(folder, analyses[model])
     pairs = None
     if o.pairs:
         pairs = vlm_pairs(rows, plan.samples)
-        write_pairs_vlm(folder, pairs, sorted(rows["split"].unique().to_list()), model, settings, config.command)
+        write_pairs_vlm(
+            folder, pairs, sorted(rows["split"].unique().to_list()), model, settings, config.command
+        )
         if "samples" not in folder.config_names():
-            log.warning("pairs-vlm in %s names samples of %s, which this folder does not hold: train on a folder or "
-                        "repo with both (e.g. --push to the source repo)", folder.root, config.source)
+            log.warning(
+                "pairs-vlm in %s names samples of %s, which this folder does not hold: train on a "
+                "folder or repo with both (e.g. --push to the source repo)",
+                folder.root,
+                config.source,
+            )
     return analyses[model], pairs, assets
 
 

@@ -25,14 +25,24 @@ class EncodeConfig:
     """How videos are stored."""
 
     codec: str = field(default="libx264", metadata={"help": "FFmpeg video encoder"})
-    crf: int = field(default=18, metadata={
-        "help": "x264 quality of the stored mp4: constant rate factor, 0 lossless … 51 worst."})
-    preset: str = field(default="medium", metadata={"help": "x264 speed/size preset (ultrafast … veryslow)"})
-    pix_fmt: str = field(default="yuv420p", metadata={"help": "pixel format; yuv420p plays everywhere"})
+    crf: int = field(
+        default=18,
+        metadata={
+            "help": "x264 quality of the stored mp4: constant rate factor, 0 lossless … 51 worst."
+        },
+    )
+    preset: str = field(
+        default="medium", metadata={"help": "x264 speed/size preset (ultrafast … veryslow)"}
+    )
+    pix_fmt: str = field(
+        default="yuv420p", metadata={"help": "pixel format; yuv420p plays everywhere"}
+    )
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 51:
-            raise ConfigError(f"EncodeConfig.crf={self.crf} must be within 0..51 (18 is visually lossless)")
+            raise ConfigError(
+                f"EncodeConfig.crf={self.crf} must be within 0..51 (18 is visually lossless)"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,7 +61,10 @@ def _check_frames(frames: np.ndarray) -> np.ndarray:
     if arr.ndim != 4 or arr.shape[-1] != 3 or arr.shape[0] == 0:
         raise DataError(f"expected frames of shape (T>0, H, W, 3), got {arr.shape}")
     if arr.dtype != np.uint8:
-        raise DataError(f"expected uint8 frames, got {arr.dtype}: convert with (x * 255).round().astype(np.uint8)")
+        raise DataError(
+            f"expected uint8 frames, got {arr.dtype}: convert with (x * "
+            "255).round().astype(np.uint8)"
+        )
     return _even(arr)
 
 

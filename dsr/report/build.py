@@ -80,8 +80,12 @@ def build_report(config: ReportConfig) -> ReportResult:
         return _unchanged(writer, clock)
     result = _build(config, source, writer, clock)
     writer.current.stamp = stamp
-    writer.current.summary = {"samples": result.samples, "pairs": result.pairs, "problems": [str(p) for p in result.problems],
-                              "videos": sorted(result.videos.with_video)}
+    writer.current.summary = {
+        "samples": result.samples,
+        "pairs": result.pairs,
+        "problems": [str(p) for p in result.problems],
+        "videos": sorted(result.videos.with_video),
+    }
     result.removed = writer.finish()
     return result
 
@@ -92,9 +96,17 @@ def _unchanged(writer: ReportWriter, clock: _Clock) -> ReportResult:
     videos = VideoResult(with_video=set(summary.get("videos", [])))
     videos.kept = len(videos.with_video)
     clock.lap("stamp")
-    return ReportResult(writer.out / OVERVIEW_PAGE, int(summary.get("samples", 0)), int(summary.get("pairs", 0)),
-                        videos, [], [], len(writer.previous.files),
-                        [ReportInputError(p) for p in summary.get("problems", [])], clock.laps)
+    return ReportResult(
+        writer.out / OVERVIEW_PAGE,
+        int(summary.get("samples", 0)),
+        int(summary.get("pairs", 0)),
+        videos,
+        [],
+        [],
+        len(writer.previous.files),
+        [ReportInputError(p) for p in summary.get("problems", [])],
+        clock.laps,
+    )
 
 
 def input_stamp(source: ReportSource, config: ReportConfig) -> str:
@@ -105,16 +117,31 @@ def input_stamp(source: ReportSource, config: ReportConfig) -> str:
     files = [source.root / BUILD_RECORD]
     for name in (config.config, "pairs", "eval"):
         files += [p for split in split_names(source, name) for p in data_files(source, name, split)]
-    results = eval_results_path(source, Path(config.eval_results).expanduser() if config.eval_results else None)
+    results = eval_results_path(
+        source, Path(config.eval_results).expanduser() if config.eval_results else None
+    )
     files += [results] if results is not None else []
-    identity = {str(p.relative_to(source.root) if p.is_relative_to(source.root) else p.name):
-                [p.stat().st_size, p.stat().st_mtime_ns] if p.exists() else None for p in files}
+    identity = {
+        str(p.relative_to(source.root) if p.is_relative_to(source.root) else p.name): [
+            p.stat().st_size,
+            p.stat().st_mtime_ns,
+        ]
+        if p.exists()
+        else None
+        for p in files
+    }
     assets = [digest(item.read_bytes()) for item in sorted(_assets(), key=lambda i: i.name)]
     options = {k: v for k, v in asdict(config).items() if k not in ("out", "cache_dir")}
-    return digest(json.dumps([__version__, MANIFEST_FORMAT, options, identity, assets], sort_keys=True).encode())
+    return digest(
+        json.dumps(
+            [__version__, MANIFEST_FORMAT, options, identity, assets], sort_keys=True
+        ).encode()
+    )
 
 
-def _build(config: ReportConfig, source: ReportSource, writer: ReportWriter, clock: _Clock) -> ReportResult:
+def _build(
+    config: ReportConfig, source: ReportSource, writer: ReportWriter, clock: _Clock
+) -> ReportResult:
     """Read everything and write what changed (the files of samples that are gone are removed by
     the caller's ``writer.finish()``)."""
     samples = read_samples(source, config.config, config.splits)
@@ -127,15 +154,27 @@ def _build(config: ReportConfig, source: ReportSource, writer: ReportWriter, clo
     problems += pair_problems + eval_problems + result_problems
     clock.lap("read")
     wanted = {s.sample_id for s in samples.samples}
-    videos = write_videos(writer, source.root, samples.files, wanted, link=config.link_videos) \
-        if samples.has_video_column else VideoResult()
+    videos = (
+        write_videos(writer, source.root, samples.files, wanted, link=config.link_videos)
+        if samples.has_video_column
+        else VideoResult()
+    )
     problems += _missing_videos(samples, videos, source.label)
     clock.lap("videos")
     _write_data(writer, source, config, samples, pairs, evals, results, videos, problems)
     _write_static(writer)
     clock.lap("pages")
-    return ReportResult(writer.out / OVERVIEW_PAGE, len(samples.samples), len(pairs), videos, writer.written, [],
-                        writer.unchanged, problems, clock.laps)
+    return ReportResult(
+        writer.out / OVERVIEW_PAGE,
+        len(samples.samples),
+        len(pairs),
+        videos,
+        writer.written,
+        [],
+        writer.unchanged,
+        problems,
+        clock.laps,
+    )
 
 
 class _Clock:
@@ -155,8 +194,10 @@ def _check_out(out: Path, source: ReportSource) -> Path:
     root, target = source.root.resolve(), out.resolve()
     inside = target == root or root in target.parents
     if inside and (root / WORK_DIR) not in (target, *target.parents):
-        raise ConfigError(f"--out {out} lies inside the dataset folder, so a push would upload it: choose a folder "
-                          "outside it (or under its .dsr/ work area)")
+        raise ConfigError(
+            f"--out {out} lies inside the dataset folder, so a push would upload it: choose a "
+            "folder outside it (or under its .dsr/ work area)"
+        )
     return out
 
 
@@ -171,8 +212,12 @@ def _duplicates(samples: SampleRows) -> list[ReportInputError]:
     samples.samples[:] = kept
     if not dropped:
         return []
-    return [ReportInputError(f"{len(dropped)} rows repeat a sample id (e.g. {dropped[0].sample_id}): the report "
-                             "shows the first row of each; rebuild the config so that each sample appears once")]
+    return [
+        ReportInputError(
+            f"{len(dropped)} rows repeat a sample id (e.g. {dropped[0].sample_id}): the report "
+            "shows the first row of each; rebuild the config so that each sample appears once"
+        )
+    ]
 
 
 def _missing_videos(samples: SampleRows, videos: VideoResult, label: str) -> list[ReportInputError]:
@@ -181,9 +226,13 @@ def _missing_videos(samples: SampleRows, videos: VideoResult, label: str) -> lis
     missing = [s.sample_id for s in samples.samples if s.sample_id not in videos.with_video]
     if not missing:
         return []
-    return [ReportInputError(
-        f"{len(missing)} sample(s) of {label} have no video (e.g. {missing[0]}): their pages show the stored boxes "
-        "without it; rebuild those samples (dsr build-videos / score-videos) to see their videos")]
+    return [
+        ReportInputError(
+            f"{len(missing)} sample(s) of {label} have no video (e.g. {missing[0]}): their pages "
+            "show the stored boxes without it; rebuild those samples (dsr build-videos / "
+            "score-videos) to see their videos"
+        )
+    ]
 
 
 def _eval_results(source: ReportSource, given: str | None) -> tuple[Any, list[ReportInputError]]:
@@ -194,8 +243,12 @@ def _eval_results(source: ReportSource, given: str | None) -> tuple[Any, list[Re
         return read_json(path), []
     except (OSError, ValueError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return None, [ReportInputError(f"{path.name} could not be read ({first}): the eval results are left out; "
-                                       "write it again with `dsr eval` or pass another file with --eval")]
+        return None, [
+            ReportInputError(
+                f"{path.name} could not be read ({first}): the eval results are left out; "
+                "write it again with `dsr eval` or pass another file with --eval"
+            )
+        ]
 
 
 def _publishable(source: ReportSource, text: str) -> str:
@@ -209,8 +262,15 @@ def _publishable(source: ReportSource, text: str) -> str:
 #: Fields of a sample page that hold free text from settings and tools (the rest are ids, numbers
 #: and the prompt): masked like a published file. Masking only these keeps a report of thousands of
 #: samples from running the masks over every number.
-_FREE_TEXT = ("reason_detail", "generator_settings", "tracker_settings", "notes", "score_settings",
-              "encode_settings", "eval")
+_FREE_TEXT = (
+    "reason_detail",
+    "generator_settings",
+    "tracker_settings",
+    "notes",
+    "score_settings",
+    "encode_settings",
+    "eval",
+)
 
 
 def _masked_text(source: ReportSource, page: dict[str, Any]) -> dict[str, Any]:
@@ -220,33 +280,62 @@ def _masked_text(source: ReportSource, page: dict[str, Any]) -> dict[str, Any]:
     return page | masked | {"detections": page["detections"] | {"labels": labels}}
 
 
-def _write_data(writer: ReportWriter, source: ReportSource, config: ReportConfig, samples: SampleRows,
-                pairs: list[dict[str, Any]], evals: Mapping[str, Mapping[str, float | None]], results: Any,
-                videos: VideoResult, problems: Sequence[ReportInputError]) -> None:
+def _write_data(
+    writer: ReportWriter,
+    source: ReportSource,
+    config: ReportConfig,
+    samples: SampleRows,
+    pairs: list[dict[str, Any]],
+    evals: Mapping[str, Mapping[str, float | None]],
+    results: Any,
+    videos: VideoResult,
+    problems: Sequence[ReportInputError],
+) -> None:
     roles, pair_keys = sample_roles(pairs)
     for sample in samples.samples:
         sid = sample.sample_id
-        page = sample_page_data(sample, has_video=sid in videos.with_video, role=roles.get(sid),
-                                pair=pair_keys.get(sid), eval_values=evals.get(sid))
-        writer.write(SAMPLE_DATA.format(key=page["key"]), js_assignment(f"samples[{json.dumps(page['key'])}]",
-                                                                        _masked_text(source, page)))
+        page = sample_page_data(
+            sample,
+            has_video=sid in videos.with_video,
+            role=roles.get(sid),
+            pair=pair_keys.get(sid),
+            eval_values=evals.get(sid),
+        )
+        writer.write(
+            SAMPLE_DATA.format(key=page["key"]),
+            js_assignment(f"samples[{json.dumps(page['key'])}]", _masked_text(source, page)),
+        )
     index = index_table(samples.samples, videos=videos.with_video, roles=roles, pairs=pair_keys)
     writer.write(INDEX_DATA, _publishable(source, js_assignment("index", index)))
     known = {s.sample_id for s in samples.samples}
-    writer.write(PAIRS_DATA, _publishable(source, js_assignment("pairs", pair_entries(pairs, known))))
+    writer.write(
+        PAIRS_DATA, _publishable(source, js_assignment("pairs", pair_entries(pairs, known)))
+    )
     overview = overview_data(
-        samples.rows, record=source.record, config=config.config, pairs=pairs, eval_results=results,
-        source=_source_info(source, config, samples), problems=[str(p) for p in problems],
-        videos=videos.with_video if samples.has_video_column else None)
+        samples.rows,
+        record=source.record,
+        config=config.config,
+        pairs=pairs,
+        eval_results=results,
+        source=_source_info(source, config, samples),
+        problems=[str(p) for p in problems],
+        videos=videos.with_video if samples.has_video_column else None,
+    )
     writer.write(OVERVIEW_DATA, _publishable(source, js_assignment("overview", overview)))
 
 
 def _source_info(source: ReportSource, config: ReportConfig, samples: SampleRows) -> dict[str, Any]:
     from dsr import __version__
 
-    return {"label": source.label, "revision": source.revision, "commit": source.commit, "config": config.config,
-            "videos": samples.has_video_column, "report_version": __version__,
-            "command": f"dsr report {source.label} --config {config.config} --out <folder>"}
+    return {
+        "label": source.label,
+        "revision": source.revision,
+        "commit": source.commit,
+        "config": config.config,
+        "videos": samples.has_video_column,
+        "report_version": __version__,
+        "command": f"dsr report {source.label} --config {config.config} --out <folder>",
+    }
 
 
 def _assets() -> list[Any]:

@@ -46,8 +46,28 @@ __all__ = [
 #: Frame classes as one letter each (the page draws the strip from a string).
 CLASS_CODES = {"valid": "v", "miss": "m", "redundant": "r"}
 #: Columns of the gallery index, in order.
-INDEX_COLUMNS = ("key", "id", "split", "type", "prompt_id", "seed", "animal", "object", "valid", "reason", "score",
-                 "role", "video", "frame", "fps", "width", "height", "animal_box", "object_box", "pair")
+INDEX_COLUMNS = (
+    "key",
+    "id",
+    "split",
+    "type",
+    "prompt_id",
+    "seed",
+    "animal",
+    "object",
+    "valid",
+    "reason",
+    "score",
+    "role",
+    "video",
+    "frame",
+    "fps",
+    "width",
+    "height",
+    "animal_box",
+    "object_box",
+    "pair",
+)
 WINNER, LOSER = "winner", "loser"
 
 
@@ -55,7 +75,8 @@ WINNER, LOSER = "winner", "loser"
 class FrameData:
     """The per-frame columns of one sample: boxes (frames, 4) with NaN where absent, presence
     flags, frame classes as letters (:data:`CLASS_CODES`, ``?`` for others), SSR values (NaN where
-    unusable), and the detections flattened (``det_offsets[f]:det_offsets[f + 1]`` are frame f's)."""
+    unusable), and the detections flattened (``det_offsets[f]:det_offsets[f +
+    1]`` are frame f's)."""
 
     animal_boxes: np.ndarray
     object_boxes: np.ndarray
@@ -75,12 +96,18 @@ class FrameData:
         frames = row.get("detections") or []
         dets = [d for frame in frames for d in frame or []]
         return cls(
-            _boxes(row.get("animal_boxes")), _boxes(row.get("object_boxes")),
-            np.asarray(row.get("animal_present") or [], dtype=bool), np.asarray(row.get("object_present") or [], dtype=bool),
+            _boxes(row.get("animal_boxes")),
+            _boxes(row.get("object_boxes")),
+            np.asarray(row.get("animal_present") or [], dtype=bool),
+            np.asarray(row.get("object_present") or [], dtype=bool),
             "".join(CLASS_CODES.get(str(c), "?") for c in row.get("frame_classes") or []),
-            _floats(row.get("ssr_initial")), _floats(row.get("ssr_final")),
-            np.cumsum([0, *(len(f or []) for f in frames)]), [str(d.get("label")) for d in dets],
-            _floats([d.get("score") for d in dets]), _boxes([d.get("box") for d in dets]))
+            _floats(row.get("ssr_initial")),
+            _floats(row.get("ssr_final")),
+            np.cumsum([0, *(len(f or []) for f in frames)]),
+            [str(d.get("label")) for d in dets],
+            _floats([d.get("score") for d in dets]),
+            _boxes([d.get("box") for d in dets]),
+        )
 
 
 def _floats(values: Sequence[Any] | None) -> np.ndarray:
@@ -88,7 +115,10 @@ def _floats(values: Sequence[Any] | None) -> np.ndarray:
 
 
 def _boxes(boxes: Sequence[Any] | None) -> np.ndarray:
-    rows = [[math.nan] * 4 if b is None or len(b) != 4 else [math.nan if v is None else v for v in b] for b in boxes or []]
+    rows = [
+        [math.nan] * 4 if b is None or len(b) != 4 else [math.nan if v is None else v for v in b]
+        for b in boxes or []
+    ]
     return np.asarray(rows, dtype=float).reshape(-1, 4)
 
 
@@ -161,8 +191,12 @@ def _json_field(text: Any) -> Any:
 
 def _detections(frames: FrameData) -> dict[str, Any]:
     """The detections in columns: frame f's are entries ``offsets[f]`` to ``offsets[f + 1]``."""
-    return {"offsets": [int(v) for v in frames.det_offsets], "labels": list(frames.det_labels),
-            "scores": value_list(frames.det_scores, 4), "boxes": np.round(frames.det_boxes, 2).tolist()}
+    return {
+        "offsets": [int(v) for v in frames.det_offsets],
+        "labels": list(frames.det_labels),
+        "scores": value_list(frames.det_scores, 4),
+        "boxes": np.round(frames.det_boxes, 2).tolist(),
+    }
 
 
 def _scores(row: Mapping[str, Any]) -> dict[str, float | None]:
@@ -170,46 +204,84 @@ def _scores(row: Mapping[str, Any]) -> dict[str, float | None]:
 
 
 def _counts(row: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("num_frames", "n_valid_frames", "n_miss_frames", "n_redundant_frames", "n_usable_frames",
-            "n_degenerate_frames")
+    keys = (
+        "num_frames",
+        "n_valid_frames",
+        "n_miss_frames",
+        "n_redundant_frames",
+        "n_usable_frames",
+        "n_degenerate_frames",
+    )
     return {k: row.get(k) for k in keys}
 
 
-def sample_page_data(sample: Sample, *, has_video: bool, role: str | None = None, pair: str | None = None,
-                     eval_values: Mapping[str, float | None] | None = None) -> dict[str, Any]:
+def sample_page_data(
+    sample: Sample,
+    *,
+    has_video: bool,
+    role: str | None = None,
+    pair: str | None = None,
+    eval_values: Mapping[str, float | None] | None = None,
+) -> dict[str, Any]:
     """Everything the page of one sample shows, from its stored row."""
     row, frames = sample.row, sample.frames
     key = file_key(sample.sample_id)
     score_settings = row.get("score_settings") or {}
     return {
-        "key": key, "id": sample.sample_id, "split": row.get("split"), "prompt_id": row.get("prompt_id"),
-        "seed": row.get("seed"), "fields": {k: row.get(k) for k in PROMPT_FIELDS},
+        "key": key,
+        "id": sample.sample_id,
+        "split": row.get("split"),
+        "prompt_id": row.get("prompt_id"),
+        "seed": row.get("seed"),
+        "fields": {k: row.get(k) for k in PROMPT_FIELDS},
         "video": VIDEO_FILE.format(key=key) if has_video else None,
-        "num_frames": row.get("num_frames") or 0, "fps": row.get("fps") or 0,
-        "width": row.get("width") or 0, "height": row.get("height") or 0,
+        "num_frames": row.get("num_frames") or 0,
+        "fps": row.get("fps") or 0,
+        "width": row.get("width") or 0,
+        "height": row.get("height") or 0,
         "animal_boxes": box_list(frames.animal_boxes, frames.animal_present),
         "object_boxes": box_list(frames.object_boxes, frames.object_present),
-        "classes": frames.classes, "detections": _detections(frames),
-        "ssr_initial": value_list(frames.ssr_initial), "ssr_final": value_list(frames.ssr_final),
-        "key_frame": row.get("key_frame"), "valid": bool(row.get("valid")), "reason": row.get("reason"),
-        "reason_detail": row.get("reason_detail"), "scores": _scores(row), "counts": _counts(row),
+        "classes": frames.classes,
+        "detections": _detections(frames),
+        "ssr_initial": value_list(frames.ssr_initial),
+        "ssr_final": value_list(frames.ssr_final),
+        "key_frame": row.get("key_frame"),
+        "valid": bool(row.get("valid")),
+        "reason": row.get("reason"),
+        "reason_detail": row.get("reason_detail"),
+        "scores": _scores(row),
+        "counts": _counts(row),
         "m": score_settings.get("m") if isinstance(score_settings, Mapping) else None,
-        "score_settings": score_settings, "encode_settings": row.get("encode_settings"),
-        "generator": row.get("generator"), "generator_settings": _json_field(row.get("generator_settings")),
-        "tracker": row.get("tracker"), "tracker_settings": _json_field(row.get("tracker_settings")),
-        "deviations": list(row.get("deviations") or []), "notes": _json_field(row.get("notes")),
-        "role": role, "pair": pair, "eval": dict(eval_values or {}),
+        "score_settings": score_settings,
+        "encode_settings": row.get("encode_settings"),
+        "generator": row.get("generator"),
+        "generator_settings": _json_field(row.get("generator_settings")),
+        "tracker": row.get("tracker"),
+        "tracker_settings": _json_field(row.get("tracker_settings")),
+        "deviations": list(row.get("deviations") or []),
+        "notes": _json_field(row.get("notes")),
+        "role": role,
+        "pair": pair,
+        "eval": dict(eval_values or {}),
     }
 
 
 def _box_at(boxes: np.ndarray, present: np.ndarray, frame: int) -> list[int] | None:
-    if not 0 <= frame < len(boxes) or not _shown(boxes[frame : frame + 1], present[frame : frame + 1])[0]:
+    if (
+        not 0 <= frame < len(boxes)
+        or not _shown(boxes[frame : frame + 1], present[frame : frame + 1])[0]
+    ):
         return None
     return [round(float(v)) for v in boxes[frame]]
 
 
-def index_table(samples: Sequence[Sample], *, videos: set[str], roles: Mapping[str, str],
-                pairs: Mapping[str, str]) -> dict[str, Any]:
+def index_table(
+    samples: Sequence[Sample],
+    *,
+    videos: set[str],
+    roles: Mapping[str, str],
+    pairs: Mapping[str, str],
+) -> dict[str, Any]:
     """The gallery index: ``{"columns": INDEX_COLUMNS, "rows": [...]}``, one row per sample in
     the order of ``samples``; ``videos`` holds the ids with a video, ``roles`` winner/loser per id,
     ``pairs`` the pair key per id."""
@@ -217,12 +289,30 @@ def index_table(samples: Sequence[Sample], *, videos: set[str], roles: Mapping[s
     for sample in samples:
         row, frames, sid = sample.row, sample.frames, sample.sample_id
         frame = poster_frame(row, frames)
-        table.append([file_key(sid), sid, row.get("split"), row.get("dsr_type"), row.get("prompt_id"), row.get("seed"),
-                      row.get("animal"), row.get("object"), 1 if row.get("valid") else 0, row.get("reason"),
-                      _num(row.get("dsr_score"), 6), roles.get(sid), 1 if sid in videos else 0, frame,
-                      row.get("fps") or 0, row.get("width") or 0, row.get("height") or 0,
-                      _box_at(frames.animal_boxes, frames.animal_present, frame),
-                      _box_at(frames.object_boxes, frames.object_present, frame), pairs.get(sid)])
+        table.append(
+            [
+                file_key(sid),
+                sid,
+                row.get("split"),
+                row.get("dsr_type"),
+                row.get("prompt_id"),
+                row.get("seed"),
+                row.get("animal"),
+                row.get("object"),
+                1 if row.get("valid") else 0,
+                row.get("reason"),
+                _num(row.get("dsr_score"), 6),
+                roles.get(sid),
+                1 if sid in videos else 0,
+                frame,
+                row.get("fps") or 0,
+                row.get("width") or 0,
+                row.get("height") or 0,
+                _box_at(frames.animal_boxes, frames.animal_present, frame),
+                _box_at(frames.object_boxes, frames.object_present, frame),
+                pairs.get(sid),
+            ]
+        )
     return {"columns": list(INDEX_COLUMNS), "rows": table}
 
 
@@ -250,10 +340,24 @@ def pair_entries(pairs: Sequence[Mapping[str, Any]], known: set[str]) -> list[di
         for side in ("chosen", "rejected"):
             ids = pair_ids(row, side)
             scores = list(row.get(f"{side}_scores") or [None] * len(ids))
-            sides[side] = [{"id": sid, "key": file_key(sid), "score": _num(s, 6)} for sid, s in zip(ids, scores, strict=False)]
+            sides[side] = [
+                {"id": sid, "key": file_key(sid), "score": _num(s, 6)}
+                for sid, s in zip(ids, scores, strict=False)
+            ]
         missing = [m["id"] for side in sides.values() for m in side if m["id"] not in known]
-        out.append({"key": pair_key(row), "prompt_id": row.get("prompt_id"), "split": row.get("split"),
-                    "prompt": row.get("prompt"), "dsr_type": row.get("dsr_type"), "tau": _num(row.get("tau"), 6),
-                    "n_samples": row.get("n_samples"), "n_valid": row.get("n_valid"),
-                    "winners": sides["chosen"], "losers": sides["rejected"], "missing": missing})
+        out.append(
+            {
+                "key": pair_key(row),
+                "prompt_id": row.get("prompt_id"),
+                "split": row.get("split"),
+                "prompt": row.get("prompt"),
+                "dsr_type": row.get("dsr_type"),
+                "tau": _num(row.get("tau"), 6),
+                "n_samples": row.get("n_samples"),
+                "n_valid": row.get("n_valid"),
+                "winners": sides["chosen"],
+                "losers": sides["rejected"],
+                "missing": missing,
+            }
+        )
     return out

@@ -19,7 +19,17 @@ _VALUE_KEYS = ("value", "mean", "estimate", "point", "score")
 _INTERVAL_KEYS = ("ci", "interval", "ci95", "confidence_interval", "bootstrap_ci")
 _PAIRS = (("ci_low", "ci_high"), ("low", "high"), ("lower", "upper"), ("lo", "hi"))
 #: Keys whose subtree describes how the numbers were made, not the numbers.
-SETTINGS_KEYS = ("settings", "config", "weights", "versions", "command", "models", "dataset", "source", "meta")
+SETTINGS_KEYS = (
+    "settings",
+    "config",
+    "weights",
+    "versions",
+    "command",
+    "models",
+    "dataset",
+    "source",
+    "meta",
+)
 #: More rows than this are cut (the JSON is still shown in full).
 MAX_ROWS = 400
 
@@ -70,7 +80,13 @@ def _metric(name: str, node: Any) -> MetricRow | None:
         if value is not None:
             low, high = _interval(node)
             n = node.get("n") if isinstance(node.get("n"), int) else node.get("n_samples")
-            return MetricRow(name, value, low, high, n if isinstance(n, int) and not isinstance(n, bool) else None)
+            return MetricRow(
+                name,
+                value,
+                low,
+                high,
+                n if isinstance(n, int) and not isinstance(n, bool) else None,
+            )
     return None
 
 

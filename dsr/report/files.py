@@ -74,12 +74,28 @@ class Manifest:
             return cls()
         if not isinstance(raw, dict) or raw.get("format") != MANIFEST_FORMAT:
             return cls()
-        return cls(list(raw.get("files", [])), dict(raw.get("sources", {})), str(raw.get("stamp", "")),
-                   dict(raw.get("summary", {})))
+        return cls(
+            list(raw.get("files", [])),
+            dict(raw.get("sources", {})),
+            str(raw.get("stamp", "")),
+            dict(raw.get("summary", {})),
+        )
 
     def to_json(self) -> str:
-        return json.dumps({"format": MANIFEST_FORMAT, "files": sorted(self.files), "sources": self.sources,
-                           "stamp": self.stamp, "summary": self.summary}, indent=1, sort_keys=True) + "\n"
+        return (
+            json.dumps(
+                {
+                    "format": MANIFEST_FORMAT,
+                    "files": sorted(self.files),
+                    "sources": self.sources,
+                    "stamp": self.stamp,
+                    "summary": self.summary,
+                },
+                indent=1,
+                sort_keys=True,
+            )
+            + "\n"
+        )
 
     def complete(self, out: Path) -> bool:
         """Whether every file it lists is still there."""
@@ -100,8 +116,10 @@ class ReportWriter:
     def open(cls, out: Path) -> ReportWriter:
         """A writer for ``out``; refuses a folder with other files that is not a report's."""
         if out.is_dir() and not (out / MANIFEST).exists() and any(out.iterdir()):
-            raise ConfigError(f"--out {out} holds files that are not a dsr report: choose a new or empty folder "
-                              f"(a report's folder is recognized by its {MANIFEST})")
+            raise ConfigError(
+                f"--out {out} holds files that are not a dsr report: choose a new or empty folder "
+                f"(a report's folder is recognized by its {MANIFEST})"
+            )
         out.mkdir(parents=True, exist_ok=True)
         return cls(out, Manifest.read(out))
 
@@ -111,7 +129,11 @@ class ReportWriter:
         path = self.out / rel
         self.current.files.append(rel)
         with contextlib.suppress(OSError):
-            if path.stat().st_size == len(raw) and not path.is_symlink() and path.read_bytes() == raw:
+            if (
+                path.stat().st_size == len(raw)
+                and not path.is_symlink()
+                and path.read_bytes() == raw
+            ):
                 self.unchanged += 1
                 return False
         _replace(path, raw)
@@ -148,13 +170,16 @@ class ReportWriter:
         for rel in removed:
             (self.out / rel).unlink(missing_ok=True)
         text = self.current.to_json()
-        if (self.out / MANIFEST).exists() and (self.out / MANIFEST).read_text(encoding="utf-8") == text:
+        if (self.out / MANIFEST).exists() and (self.out / MANIFEST).read_text(
+            encoding="utf-8"
+        ) == text:
             return removed
         _replace(self.out / MANIFEST, text.encode("utf-8"))
         return removed
 
 
 def _inside(out: Path, rel: str) -> bool:
-    """Whether ``rel`` names a path inside ``out`` (a hand-edited manifest cannot delete elsewhere)."""
+    """Whether ``rel`` names a path inside ``out`` (a hand-edited manifest cannot
+    delete elsewhere)."""
     target = os.path.normpath(out / rel)
     return target.startswith(os.path.normpath(out) + os.sep)

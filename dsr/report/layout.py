@@ -22,7 +22,7 @@ The layout, drawn once::
 Data travels as ``.js`` files that assign to ``window.DSR_DATA``: browsers refuse ``fetch`` of
 ``file://`` URLs, but load classic scripts from them. ``<key>`` is the sample id when it is a safe
 file name, else a slug of it plus a short hash (:func:`file_key`).
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 

@@ -16,7 +16,14 @@ from dsr.builders.pairs import DEFAULT_TAU_TRAIN, DROP_REASONS, make_pairs
 from dsr.report.eval_results import metric_rows, split_settings
 from dsr.scoring import correctness
 
-__all__ = ["HISTOGRAM_BINS", "TYPE_ORDER", "build_settings", "histogram", "overview_data", "pairs_summary"]
+__all__ = [
+    "HISTOGRAM_BINS",
+    "TYPE_ORDER",
+    "build_settings",
+    "histogram",
+    "overview_data",
+    "pairs_summary",
+]
 
 #: Bins of the score histogram: 20 of width 0.05 over [0, 1] (1.0 falls in the last).
 HISTOGRAM_BINS = 20
@@ -59,11 +66,16 @@ def _split_summary(rows: Sequence[Mapping[str, Any]], videos: set[str] | None) -
     curve = correctness([_score(r) for r in rows])
     reasons = Counter(str(r.get("reason")) for r in rows if not r.get("valid"))
     return {
-        "samples": len(rows), "valid": len(scores), "mean_score": sum(scores) / len(scores) if scores else None,
-        "correct_0.7": curve.at(0.7), "curve": list(curve.values),
+        "samples": len(rows),
+        "valid": len(scores),
+        "mean_score": sum(scores) / len(scores) if scores else None,
+        "correct_0.7": curve.at(0.7),
+        "curve": list(curve.values),
         "validity": {VALID: len(scores), **dict(sorted(reasons.items()))},
         "histogram": histogram(scores),
-        "no_video": None if videos is None else sum(1 for r in rows if str(r.get("sample_id")) not in videos),
+        "no_video": None
+        if videos is None
+        else sum(1 for r in rows if str(r.get("sample_id")) not in videos),
     }
 
 
@@ -73,13 +85,18 @@ def _per_type(rows: Sequence[Mapping[str, Any]], types: list[str]) -> dict[str, 
         part = [r for r in rows if str(r.get("dsr_type")) == t]
         if part:
             curve = correctness([_score(r) for r in part])
-            out[t] = {"samples": len(part), "valid": sum(1 for r in part if _score(r) is not None),
-                      "correct_0.7": curve.at(0.7), "curve": list(curve.values)}
+            out[t] = {
+                "samples": len(part),
+                "valid": sum(1 for r in part if _score(r) is not None),
+                "correct_0.7": curve.at(0.7),
+                "curve": list(curve.values),
+            }
     return out
 
 
-def pairs_summary(record: Mapping[str, Any], rows: Sequence[Mapping[str, Any]],
-                  pairs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def pairs_summary(
+    record: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], pairs: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
     """Per split the prompts kept and dropped per reason: from the build record's ``pairs`` counts,
     else re-derived from the sample rows at the pairs' τ (0.7 without either)."""
     rec = (record.get("configs") or {}).get("pairs") or {}
@@ -88,39 +105,74 @@ def pairs_summary(record: Mapping[str, Any], rows: Sequence[Mapping[str, Any]],
     counts = (rec.get("counts") or {}).get("prompts")
     derived = counts is None
     if derived and rows:
-        keep = ("sample_id", "prompt_id", "split", "prompt", "dsr_type", "seed", "valid", "dsr_score")
+        keep = (
+            "sample_id",
+            "prompt_id",
+            "split",
+            "prompt",
+            "dsr_type",
+            "seed",
+            "valid",
+            "dsr_score",
+        )
         counts = make_pairs([{k: r.get(k) for k in keep} for r in rows], tau).counts
-    return {"tau": tau, "counts": counts or {}, "derived": derived, "rows": len(pairs),
-            "reasons": [f"dropped_{r}" for r in DROP_REASONS], "present": bool(rec) or bool(pairs)}
+    return {
+        "tau": tau,
+        "counts": counts or {},
+        "derived": derived,
+        "rows": len(pairs),
+        "reasons": [f"dropped_{r}" for r in DROP_REASONS],
+        "present": bool(rec) or bool(pairs),
+    }
 
 
 def build_settings(record: Mapping[str, Any], config: str) -> dict[str, Any]:
     """What the build record says about how ``config`` was built: versions, command, settings."""
     rec = (record.get("configs") or {}).get(config) or {}
-    return {"dsr_version": record.get("dsr_version"), "format_version": record.get("format_version"),
-            "command": rec.get("command"), "settings": rec.get("settings") or {},
-            "deviations": (rec.get("counts") or {}).get("deviations") or {}, "present": bool(rec)}
+    return {
+        "dsr_version": record.get("dsr_version"),
+        "format_version": record.get("format_version"),
+        "command": rec.get("command"),
+        "settings": rec.get("settings") or {},
+        "deviations": (rec.get("counts") or {}).get("deviations") or {},
+        "present": bool(rec),
+    }
 
 
-def overview_data(rows: Sequence[Mapping[str, Any]], *, record: Mapping[str, Any], config: str,
-                  pairs: Sequence[Mapping[str, Any]], eval_results: Any = None,
-                  source: Mapping[str, Any] | None = None, problems: Sequence[str] = (),
-                  videos: set[str] | None = None) -> dict[str, Any]:
+def overview_data(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    record: Mapping[str, Any],
+    config: str,
+    pairs: Sequence[Mapping[str, Any]],
+    eval_results: Any = None,
+    source: Mapping[str, Any] | None = None,
+    problems: Sequence[str] = (),
+    videos: set[str] | None = None,
+) -> dict[str, Any]:
     """Everything the overview page shows; ``videos`` holds the ids of the samples with a video
     (None for a config without videos)."""
     types = _types(rows)
     splits = _by_split(rows)
     return {
-        "source": dict(source or {}), "config": config, "thresholds": list(correctness([]).thresholds),
-        "histogram_bins": HISTOGRAM_BINS, "types": types,
+        "source": dict(source or {}),
+        "config": config,
+        "thresholds": list(correctness([]).thresholds),
+        "histogram_bins": HISTOGRAM_BINS,
+        "types": types,
         "splits": {s: _split_summary(part, videos) for s, part in splits.items()},
         "per_type": {s: _per_type(part, types) for s, part in splits.items()},
-        "build": build_settings(record, config), "pairs": pairs_summary(record, rows, pairs),
-        "eval": _eval(eval_results), "problems": list(problems),
+        "build": build_settings(record, config),
+        "pairs": pairs_summary(record, rows, pairs),
+        "eval": _eval(eval_results),
+        "problems": list(problems),
     }
 
 
 def _eval(results: Any) -> dict[str, Any] | None:
     if results is None:
         return None
-    return {"metrics": [m.to_dict() for m in metric_rows(results)], "settings": split_settings(results)}
+    return {
+        "metrics": [m.to_dict() for m in metric_rows(results)],
+        "settings": split_settings(results),
+    }

@@ -30,8 +30,16 @@ _ID_COLUMNS = ("sample_id", "prompt_id", "split", "seed")
 #: Rows of video bytes held in memory at once.
 VIDEO_BATCH_ROWS = 16
 #: The per-frame columns, read into :class:`FrameData`.
-FRAME_COLUMNS = ("animal_boxes", "object_boxes", "animal_present", "object_present", "frame_classes",
-                 "ssr_initial", "ssr_final", "detections")
+FRAME_COLUMNS = (
+    "animal_boxes",
+    "object_boxes",
+    "animal_present",
+    "object_present",
+    "frame_classes",
+    "ssr_initial",
+    "ssr_final",
+    "detections",
+)
 
 
 @dataclass
@@ -51,13 +59,16 @@ class SampleRows:
 def _unreadable(path: Path, source: ReportSource, exc: Exception) -> ReportInputError:
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     rel = path.relative_to(source.root).as_posix()
-    return ReportInputError(f"{source.label}: {rel} is not a readable parquet file ({first}): its rows are "
-                            "left out of the report; rebuild the config (dsr build-videos --merge-only) or "
-                            "download it again")
+    return ReportInputError(
+        f"{source.label}: {rel} is not a readable parquet file ({first}): its rows are "
+        "left out of the report; rebuild the config (dsr build-videos --merge-only) or "
+        "download it again"
+    )
 
 
 def _read_table(path: Path, skip: tuple[str, ...] = ("video",)) -> tuple[Any, bool]:
-    """The Arrow table of one parquet file without the ``skip`` columns, and whether it had a video."""
+    """The Arrow table of one parquet file without the ``skip`` columns, and
+    whether it had a video."""
     import pyarrow.parquet as pq
 
     names = pq.read_schema(path).names
@@ -65,7 +76,8 @@ def _read_table(path: Path, skip: tuple[str, ...] = ("video",)) -> tuple[Any, bo
 
 
 def _flat_list(column: Any) -> tuple[np.ndarray, Any] | None:
-    """Row offsets and flattened values of a list column (chunked or not), or None if it has null rows."""
+    """Row offsets and flattened values of a list column (chunked or not), or None if
+    it has null rows."""
     array = column.combine_chunks() if hasattr(column, "combine_chunks") else column
     if array.null_count:
         return None
@@ -77,7 +89,11 @@ def _fixed4(values: Any) -> np.ndarray | None:
     """(n, 4) floats of a fixed-size-list<double, 4> array (None for another type or nulls)."""
     import pyarrow as pa
 
-    if not pa.types.is_fixed_size_list(values.type) or values.type.list_size != 4 or values.null_count:
+    if (
+        not pa.types.is_fixed_size_list(values.type)
+        or values.type.list_size != 4
+        or values.null_count
+    ):
         return None
     return np.asarray(values.flatten().to_numpy(zero_copy_only=False), dtype=float).reshape(-1, 4)
 
@@ -100,7 +116,9 @@ def _class_letters(values: Any) -> np.ndarray:
     encoded = values.dictionary_encode()
     names = encoded.dictionary.to_pylist()
     letters = np.array([CLASS_CODES.get(str(c), "?") for c in names] + ["?"])
-    return letters[np.asarray(encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False), dtype=int)]
+    return letters[
+        np.asarray(encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False), dtype=int)
+    ]
 
 
 def _columnar_frames(table: Any) -> list[FrameData] | None:
@@ -113,16 +131,35 @@ def _columnar_frames(table: Any) -> list[FrameData] | None:
     dets = _detections(values["detections"])
     if animal is None or obj is None or dets is None:
         return None
+
     def floats(name: str) -> list[np.ndarray]:
-        return _split(np.asarray(values[name].to_numpy(zero_copy_only=False), dtype=float), off[name])
+        return _split(
+            np.asarray(values[name].to_numpy(zero_copy_only=False), dtype=float), off[name]
+        )
 
     def flags(name: str) -> list[np.ndarray]:
-        return _split(np.asarray(values[name].fill_null(False).to_numpy(zero_copy_only=False), dtype=bool), off[name])
+        return _split(
+            np.asarray(values[name].fill_null(False).to_numpy(zero_copy_only=False), dtype=bool),
+            off[name],
+        )
 
-    classes = ["".join(c) for c in _split(_class_letters(values["frame_classes"]), off["frame_classes"])]
-    det_rows = [dets.row(a, b) for a, b in zip(off["detections"][:-1], off["detections"][1:], strict=True)]
-    columns = zip(_split(animal, off["animal_boxes"]), _split(obj, off["object_boxes"]), flags("animal_present"),
-                  flags("object_present"), classes, floats("ssr_initial"), floats("ssr_final"), det_rows, strict=True)
+    classes = [
+        "".join(c) for c in _split(_class_letters(values["frame_classes"]), off["frame_classes"])
+    ]
+    det_rows = [
+        dets.row(a, b) for a, b in zip(off["detections"][:-1], off["detections"][1:], strict=True)
+    ]
+    columns = zip(
+        _split(animal, off["animal_boxes"]),
+        _split(obj, off["object_boxes"]),
+        flags("animal_present"),
+        flags("object_present"),
+        classes,
+        floats("ssr_initial"),
+        floats("ssr_final"),
+        det_rows,
+        strict=True,
+    )
     return [FrameData(a, o, ap, op, c, si, sf, *d) for a, o, ap, op, c, si, sf, d in columns]
 
 
@@ -140,8 +177,10 @@ class _Detections:
     scores: np.ndarray
     boxes: np.ndarray
 
-    def row(self, first_frame: int, end_frame: int) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
-        offsets = self.frame_offsets[first_frame:end_frame + 1]
+    def row(
+        self, first_frame: int, end_frame: int
+    ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+        offsets = self.frame_offsets[first_frame : end_frame + 1]
         a, b = int(offsets[0]), int(offsets[-1])
         return offsets - a, self.labels[a:b], self.scores[a:b], self.boxes[a:b]
 
@@ -160,7 +199,9 @@ def _detections(frames: Any) -> _Detections | None:
 
 
 def _scalar_rows(table: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = table.drop_columns([c for c in FRAME_COLUMNS if c in table.column_names]).to_pylist()
+    rows: list[dict[str, Any]] = table.drop_columns(
+        [c for c in FRAME_COLUMNS if c in table.column_names]
+    ).to_pylist()
     return rows
 
 
@@ -170,7 +211,10 @@ def _samples(table: Any, split: str) -> list[Sample]:
     if frames is not None:
         rows = _scalar_rows(table)
     else:
-        rows = [current_row(r) | {k: v for k, v in r.items() if k not in SAMPLE_COLUMNS} for r in table.to_pylist()]
+        rows = [
+            current_row(r) | {k: v for k, v in r.items() if k not in SAMPLE_COLUMNS}
+            for r in table.to_pylist()
+        ]
         frames = [FrameData.from_row(r) for r in rows]
         rows = [{k: v for k, v in r.items() if k not in FRAME_COLUMNS} for r in rows]
     for row in rows:
@@ -184,15 +228,22 @@ def read_samples(source: ReportSource, config: str, splits: tuple[str, ...] = ()
     out = SampleRows()
     available = split_names(source, config)
     if not available:
-        out.problems.append(ReportInputError(
-            f"{source.label} has no {config} config: the report shows no samples; build one with "
-            f"`dsr build-videos` or `dsr score-videos` into this folder, or choose another --config"))
+        out.problems.append(
+            ReportInputError(
+                f"{source.label} has no {config} config: the report shows no samples; build one "
+                "with `dsr build-videos` or `dsr score-videos` into this folder, or choose "
+                "another --config"
+            )
+        )
         return out
     for split in splits or tuple(available):
         if split not in available:
-            out.problems.append(ReportInputError(
-                f"{source.label}: the {config} config has no split {split!r} (it has {', '.join(available)}): "
-                "choose one of those with --split"))
+            out.problems.append(
+                ReportInputError(
+                    f"{source.label}: the {config} config has no split {split!r} (it has "
+                    f"{', '.join(available)}): choose one of those with --split"
+                )
+            )
             continue
         _read_split(source, config, split, out)
     out.samples.sort(key=_order)
@@ -202,8 +253,12 @@ def read_samples(source: ReportSource, config: str, splits: tuple[str, ...] = ()
 def _order(sample: Sample) -> tuple[int, str, str, int]:
     """Report order: train, test, other splits by name; then prompt id and seed."""
     split = str(sample.row.get("split") or "")
-    return ({"train": 0, "test": 1}.get(split, 2), split, str(sample.row.get("prompt_id") or ""),
-            int(sample.row.get("seed") or 0))
+    return (
+        {"train": 0, "test": 1}.get(split, 2),
+        split,
+        str(sample.row.get("prompt_id") or ""),
+        int(sample.row.get("seed") or 0),
+    )
 
 
 def _read_split(source: ReportSource, config: str, split: str, out: SampleRows) -> None:
@@ -214,16 +269,21 @@ def _read_split(source: ReportSource, config: str, split: str, out: SampleRows) 
             out.problems.append(_unreadable(path, source, exc))
             continue
         if "sample_id" not in table.column_names:
-            out.problems.append(ReportInputError(
-                f"{source.label}: {path.relative_to(source.root).as_posix()} has no sample_id column, so it is "
-                "not a samples config: give --config samples (or tracks)"))
+            out.problems.append(
+                ReportInputError(
+                    f"{source.label}: {path.relative_to(source.root).as_posix()} has no sample_id "
+                    "column, so it is not a samples config: give --config samples (or tracks)"
+                )
+            )
             continue
         out.files.append(path)
         out.has_video_column |= has_video
         out.samples += _samples(table, split)
 
 
-def read_pairs(source: ReportSource, splits: tuple[str, ...]) -> tuple[list[dict[str, Any]], list[ReportInputError]]:
+def read_pairs(
+    source: ReportSource, splits: tuple[str, ...]
+) -> tuple[list[dict[str, Any]], list[ReportInputError]]:
     """The rows of the ``pairs`` config of ``splits`` ([] when the folder has none)."""
     rows: list[dict[str, Any]] = []
     problems: list[ReportInputError] = []
@@ -232,7 +292,9 @@ def read_pairs(source: ReportSource, splits: tuple[str, ...]) -> tuple[list[dict
             continue
         for path in data_files(source, "pairs", split):
             try:
-                rows += [r | {"split": r.get("split") or split} for r in _read_table(path)[0].to_pylist()]
+                rows += [
+                    r | {"split": r.get("split") or split} for r in _read_table(path)[0].to_pylist()
+                ]
             except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
                 problems.append(_unreadable(path, source, exc))
     return rows, problems
@@ -244,27 +306,39 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def eval_values(rows: list[dict[str, Any]], source: ReportSource, splits: tuple[str, ...]
-                ) -> tuple[dict[str, dict[str, float | None]], list[ReportInputError]]:
+def eval_values(
+    rows: list[dict[str, Any]], source: ReportSource, splits: tuple[str, ...]
+) -> tuple[dict[str, dict[str, float | None]], list[ReportInputError]]:
     """Per sample id its metric values: numeric columns of an ``eval`` config when the folder has
     one, and numeric columns of the sample rows themselves that the samples schema does not know."""
     out: dict[str, dict[str, float | None]] = {}
     for row in rows:
-        extra = {k: _number(v) for k, v in row.items() if k not in SAMPLE_COLUMNS and k not in _ID_COLUMNS
-                 and _number(v) is not None}
+        extra = {
+            k: _number(v)
+            for k, v in row.items()
+            if k not in SAMPLE_COLUMNS and k not in _ID_COLUMNS and _number(v) is not None
+        }
         if extra:
             out[str(row["sample_id"])] = extra
     shared = tuple(s for s in split_names(source, "eval") if not splits or s in splits)
     evals = read_samples(source, "eval", shared) if shared else SampleRows()
     for row in evals.rows:
-        values = {k: _number(v) for k, v in row.items() if k not in SAMPLE_COLUMNS and k not in _ID_COLUMNS
-                  and (isinstance(v, (int, float)) and not isinstance(v, bool) or v is None)}
+        values = {
+            k: _number(v)
+            for k, v in row.items()
+            if k not in SAMPLE_COLUMNS
+            and k not in _ID_COLUMNS
+            and (isinstance(v, (int, float)) and not isinstance(v, bool) or v is None)
+        }
         out.setdefault(str(row["sample_id"]), {}).update(values)
     return out, evals.problems
 
 
-def iter_videos(path: Path, batch_rows: int = VIDEO_BATCH_ROWS) -> Iterator[tuple[str, bytes | None]]:
-    """(sample id, mp4 bytes or None) of every row of one parquet file, a few rows in memory at once."""
+def iter_videos(
+    path: Path, batch_rows: int = VIDEO_BATCH_ROWS
+) -> Iterator[tuple[str, bytes | None]]:
+    """(sample id, mp4 bytes or None) of every row of one parquet file, a few rows
+    in memory at once."""
     import pyarrow.parquet as pq
 
     with pq.ParquetFile(path) as handle:

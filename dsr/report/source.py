@@ -23,7 +23,9 @@ __all__ = ["EVAL_RESULTS", "ReportSource", "data_files", "resolve_source", "spli
 EVAL_RESULTS = "eval_results.json"
 #: Configs a report reads besides the chosen samples config.
 EXTRA_CONFIGS = ("pairs", "eval")
-_FILE_NAME = re.compile(r"(?P<split>[A-Za-z0-9_.]+?)-(?:(?P<fp>[0-9a-f]{10})-)?(?P<index>\d{5})-of-\d{5}\.parquet")
+_FILE_NAME = re.compile(
+    r"(?P<split>[A-Za-z0-9_.]+?)-(?:(?P<fp>[0-9a-f]{10})-)?(?P<index>\d{5})-of-\d{5}\.parquet"
+)
 
 
 @dataclass
@@ -43,22 +45,30 @@ class ReportSource:
 
 
 def _looks_local(source: str) -> bool:
-    return source.startswith(("/", "./", "../", "~", ".")) or source.count("/") != 1 or "\\" in source
+    return (
+        source.startswith(("/", "./", "../", "~", ".")) or source.count("/") != 1 or "\\" in source
+    )
 
 
 def _read_record(root: Path, label: str) -> tuple[dict[str, Any], list[ReportInputError]]:
     """The build record, or ``{}`` and the problem (missing, damaged, newer format)."""
     if not (root / BUILD_RECORD).is_file():
-        return {}, [ReportInputError(
-            f"{label} has no {BUILD_RECORD}: the build settings and pairs counts are left out of the report; "
-            f"restore the file (from the Hub or a backup) or rebuild the folder with dsr to see them")]
+        return {}, [
+            ReportInputError(
+                f"{label} has no {BUILD_RECORD}: the build settings and pairs counts are left out "
+                "of the report; restore the file (from the Hub or a backup) or rebuild the folder "
+                "with dsr to see them"
+            )
+        ]
     try:
         return DatasetFolder(root).read_record(), []
     except DataError as exc:
         return {}, [ReportInputError(str(exc).replace(str(root), label))]
 
 
-def resolve_source(source: str, *, cache_dir: str | None = None, configs: tuple[str, ...] = ("samples",)) -> ReportSource:
+def resolve_source(
+    source: str, *, cache_dir: str | None = None, configs: tuple[str, ...] = ("samples",)
+) -> ReportSource:
     """The folder of ``source``: a local dataset folder, or a Hub dataset ``repo[@revision]``
     downloaded (only what a report of ``configs`` reads) into the Hub cache."""
     path = Path(source).expanduser()
@@ -67,12 +77,16 @@ def resolve_source(source: str, *, cache_dir: str | None = None, configs: tuple[
         return ReportSource(path, path.resolve().name, record, problems=problems)
     repo_id, _, revision = source.partition("@")
     if path.exists() or _looks_local(repo_id):
-        raise DataError(f"{source} is not a dataset folder: give the --out folder of `dsr build-videos` / "
-                        "`dsr score-videos`, or a Hub dataset repo id (namespace/name[@revision])")
+        raise DataError(
+            f"{source} is not a dataset folder: give the --out folder of `dsr build-videos` / "
+            "`dsr score-videos`, or a Hub dataset repo id (namespace/name[@revision])"
+        )
     return _download(repo_id, revision or None, configs, cache_dir)
 
 
-def _download(repo_id: str, revision: str | None, configs: tuple[str, ...], cache_dir: str | None) -> ReportSource:
+def _download(
+    repo_id: str, revision: str | None, configs: tuple[str, ...], cache_dir: str | None
+) -> ReportSource:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import (
         HfHubHTTPError,
@@ -83,8 +97,15 @@ def _download(repo_id: str, revision: str | None, configs: tuple[str, ...], cach
     where = repo_id + (f"@{revision}" if revision else "")
 
     def fetch(patterns: list[str]) -> Path:
-        return Path(snapshot_download(repo_id, repo_type="dataset", revision=revision, allow_patterns=patterns,
-                                      cache_dir=cache_dir))
+        return Path(
+            snapshot_download(
+                repo_id,
+                repo_type="dataset",
+                revision=revision,
+                allow_patterns=patterns,
+                cache_dir=cache_dir,
+            )
+        )
 
     try:
         root = fetch([BUILD_RECORD, EVAL_RESULTS])
@@ -92,16 +113,24 @@ def _download(repo_id: str, revision: str | None, configs: tuple[str, ...], cach
         patterns = [BUILD_RECORD, EVAL_RESULTS, *_patterns(record, (*configs, *EXTRA_CONFIGS))]
         root = fetch(patterns)
     except RevisionNotFoundError:
-        raise DataError(f"dataset {repo_id} has no revision {revision!r}: give an existing tag, branch or commit") from None
+        raise DataError(
+            f"dataset {repo_id} has no revision {revision!r}: give an existing tag, "
+            "branch or commit"
+        ) from None
     except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DataError(f"cannot download dataset {where}: {first} (check the repo id, HF_TOKEN for private "
-                        "repos, or pass a local folder)") from None
-    return ReportSource(root, where, record, revision=revision or "main", commit=root.name, problems=problems)
+        raise DataError(
+            f"cannot download dataset {where}: {first} (check the repo id, HF_TOKEN for private "
+            "repos, or pass a local folder)"
+        ) from None
+    return ReportSource(
+        root, where, record, revision=revision or "main", commit=root.name, problems=problems
+    )
 
 
 def _patterns(record: dict[str, Any], configs: tuple[str, ...]) -> list[str]:
-    """Download patterns of the current data files of ``configs`` (all their files without a record)."""
+    """Download patterns of the current data files of ``configs`` (all their files
+    without a record)."""
     recs = record.get("configs", {})
     out = []
     for config in configs:
@@ -110,15 +139,26 @@ def _patterns(record: dict[str, Any], configs: tuple[str, ...]) -> list[str]:
             out.append(f"{config}/*.parquet")
             continue
         fingerprints = rec.get("data_fingerprints", {})
-        out += [data_glob(config, split, fingerprints.get(split)) for split in rec.get("splits", {})]
+        out += [
+            data_glob(config, split, fingerprints.get(split)) for split in rec.get("splits", {})
+        ]
     return out
 
 
 def split_names(source: ReportSource, config: str) -> list[str]:
     """The splits of ``config``: from the build record, else from the file names (train first)."""
     rec = source.config_record(config)
-    names = list(rec.get("splits", {})) if rec else sorted(
-        {m["split"] for p in (source.root / config).glob("*.parquet") if (m := _FILE_NAME.fullmatch(p.name))})
+    names = (
+        list(rec.get("splits", {}))
+        if rec
+        else sorted(
+            {
+                m["split"]
+                for p in (source.root / config).glob("*.parquet")
+                if (m := _FILE_NAME.fullmatch(p.name))
+            }
+        )
+    )
     return sorted(names, key=lambda s: ({"train": 0, "test": 1}.get(s, 2), s))
 
 
@@ -144,7 +184,8 @@ def record_format(source: ReportSource) -> int | None:
 
 
 def eval_results_path(source: ReportSource, given: Path | None) -> Path | None:
-    """``--eval`` (a file, or a folder holding ``eval_results.json``), else the folder's own file."""
+    """``--eval`` (a file, or a folder holding ``eval_results.json``), else the
+    folder's own file."""
     if given is not None:
         return given / EVAL_RESULTS if given.is_dir() else given
     own = source.root / EVAL_RESULTS

@@ -37,7 +37,11 @@ class VideoResult:
 
 def _work_area_videos(root: Path) -> dict[str, Path]:
     """Sample id → the mp4 a build left in the work area (``.dsr/videos/<split>/shard-*/``)."""
-    return {p.stem: p for p in (root / WORK_DIR / "videos").glob("*/shard-*/*.mp4") if not p.name.startswith(".")}
+    return {
+        p.stem: p
+        for p in (root / WORK_DIR / "videos").glob("*/shard-*/*.mp4")
+        if not p.name.startswith(".")
+    }
 
 
 def _identity(path: Path, link: bool) -> dict[str, Any]:
@@ -48,13 +52,18 @@ def _identity(path: Path, link: bool) -> dict[str, Any]:
 def _reusable(entry: dict[str, Any], identity: dict[str, Any], writer: ReportWriter) -> bool:
     if {k: entry.get(k) for k in identity} != identity:
         return False
-    return all((writer.out / VIDEO_FILE.format(key=file_key(sid))).exists()
-               for sid, d in entry.get("videos", {}).items() if d)
+    return all(
+        (writer.out / VIDEO_FILE.format(key=file_key(sid))).exists()
+        for sid, d in entry.get("videos", {}).items()
+        if d
+    )
 
 
-def write_videos(writer: ReportWriter, root: Path, files: Iterable[Path], wanted: set[str], *,
-                 link: bool = False) -> VideoResult:
-    """Write the videos of the ``wanted`` sample ids held in ``files`` (parquet files under ``root``)."""
+def write_videos(
+    writer: ReportWriter, root: Path, files: Iterable[Path], wanted: set[str], *, link: bool = False
+) -> VideoResult:
+    """Write the videos of the ``wanted`` sample ids held in ``files`` (parquet files
+    under ``root``)."""
     result = VideoResult()
     work = _work_area_videos(root) if link else {}
     for path in files:
@@ -75,7 +84,12 @@ def write_videos(writer: ReportWriter, root: Path, files: Iterable[Path], wanted
 
 
 def _previous_digests(writer: ReportWriter) -> dict[str, str]:
-    return {sid: d for entry in writer.previous.sources.values() for sid, d in entry.get("videos", {}).items() if d}
+    return {
+        sid: d
+        for entry in writer.previous.sources.values()
+        for sid, d in entry.get("videos", {}).items()
+        if d
+    }
 
 
 def _same_file(path: Path, target: Path) -> bool:
@@ -85,19 +99,30 @@ def _same_file(path: Path, target: Path) -> bool:
         return False
 
 
-def _from_file(writer: ReportWriter, path: Path, wanted: set[str], work: dict[str, Path],
-               result: VideoResult) -> dict[str, str | None]:
+def _from_file(
+    writer: ReportWriter, path: Path, wanted: set[str], work: dict[str, Path], result: VideoResult
+) -> dict[str, str | None]:
     """Read the video bytes of one parquet file and write what changed; sample id → digest."""
     before = _previous_digests(writer)
     videos: dict[str, str | None] = {}
     for sid, data in iter_videos(path):
         if sid in wanted:
-            videos[sid] = None if data is None else _place(writer, sid, data, work.get(sid), before.get(sid), result)
+            videos[sid] = (
+                None
+                if data is None
+                else _place(writer, sid, data, work.get(sid), before.get(sid), result)
+            )
     return videos
 
 
-def _place(writer: ReportWriter, sid: str, data: bytes, work_file: Path | None, before: str | None,
-           result: VideoResult) -> str:
+def _place(
+    writer: ReportWriter,
+    sid: str,
+    data: bytes,
+    work_file: Path | None,
+    before: str | None,
+    result: VideoResult,
+) -> str:
     """Link, keep or write the video of one sample; returns its digest."""
     rel = VIDEO_FILE.format(key=file_key(sid))
     d = digest(data)
@@ -105,7 +130,11 @@ def _place(writer: ReportWriter, sid: str, data: bytes, work_file: Path | None, 
     if work_file is not None and _same_file(writer.out / rel, work_file):
         writer.keep(rel)
         result.kept += 1
-    elif work_file is not None and work_file.stat().st_size == len(data) and digest(work_file.read_bytes()) == d:
+    elif (
+        work_file is not None
+        and work_file.stat().st_size == len(data)
+        and digest(work_file.read_bytes()) == d
+    ):
         writer.link(rel, work_file)
         result.linked += 1
     elif before == d and (writer.out / rel).is_file() and not (writer.out / rel).is_symlink():

@@ -45,7 +45,8 @@ class ScoreConfig:
 
     m: int = field(default=DEFAULT_M, metadata={"help": "Frames averaged for r_init and r_f."})
     min_frames: int = field(
-        default=DEFAULT_MIN_FRAMES, metadata={"help": "Usable frames below which a video is invalid."}
+        default=DEFAULT_MIN_FRAMES,
+        metadata={"help": "Usable frames below which a video is invalid."},
     )
 
     def __post_init__(self) -> None:

@@ -105,7 +105,11 @@ def degenerate_mask(animal: np.ndarray, obj: np.ndarray) -> np.ndarray:
     def broken(box: np.ndarray) -> np.ndarray:
         given = ~np.isnan(box).all(axis=-1)
         with np.errstate(invalid="ignore"):
-            proper = np.isfinite(box).all(axis=-1) & (box[..., 2] > box[..., 0]) & (box[..., 3] > box[..., 1])
+            proper = (
+                np.isfinite(box).all(axis=-1)
+                & (box[..., 2] > box[..., 0])
+                & (box[..., 3] > box[..., 1])
+            )
         return given & ~proper
 
     return broken(animal) | broken(obj)
@@ -144,7 +148,9 @@ def ssr_score(
     a = as_boxes([animal_box])
     o = as_boxes([object_box])
     if a.shape != (1, 4) or o.shape != (1, 4):
-        raise ValueError(f"boxes must be 4 numbers x1, y1, x2, y2; got {animal_box!r}, {object_box!r}")
+        raise ValueError(
+            f"boxes must be 4 numbers x1, y1, x2, y2; got {animal_box!r}, {object_box!r}"
+        )
     if not usable_mask(a, o)[0]:
         raise ValueError(
             f"unusable frame: boxes {animal_box!r} and {object_box!r} must be present, finite "

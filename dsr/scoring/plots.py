@@ -36,7 +36,12 @@ def plot_correctness(
     for label, curve in named.items():
         ax.plot(curve.thresholds, curve.values, marker="o", label=label or None)
     ax.axvline(0.7, color="grey", linestyle=":", linewidth=1)
-    ax.set(xlabel="threshold τ", ylabel="Correctness@τ", ylim=(-0.02, 1.02), title=title or "DSR correctness")
+    ax.set(
+        xlabel="threshold τ",
+        ylabel="Correctness@τ",
+        ylim=(-0.02, 1.02),
+        title=title or "DSR correctness",
+    )
     ax.grid(alpha=0.3)
     if any(named):
         ax.legend()

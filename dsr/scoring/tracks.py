@@ -1,16 +1,16 @@
 """Score per-sample tracks read from parquet or JSONL (the input of ``dsr score``).
 
 One row per sample. Required: the per-frame boxes ``animal_boxes`` and ``object_boxes`` (lists of
-``[x1, y1, x2, y2]``; null or four NaN for an absent frame) and the relations, either as prompt fields ``initial`` and
-``final`` (animal/object optional) or as the prompt sentence in ``prompt``. Optional: ``sample_id``,
-``prompt_id``, ``seed``, ``valid``/``reason`` from a tracker (a row marked invalid stays invalid), and
-per-frame presence flags ``animal_present``/``object_present`` as the ``samples`` config stores them
-(a frame flagged false is absent whatever its box holds). A ``samples`` parquet file is valid input.
-A malformed row is reported with its row number and field, and the other rows are still scored; past
-``max_errors`` malformed rows the input is refused as a whole (:class:`TooManyRowErrors`), so a
-large file of garbage stops early with a summary instead of a wall of errors. A file that is not
-what its suffix says (binary, not UTF-8, a corrupt parquet) is refused before any row is read.
-Scores are written as JSONL, parquet or CSV (``OUTPUT_SUFFIXES``).
+``[x1, y1, x2, y2]``; null or four NaN for an absent frame) and the relations, either as prompt
+fields ``initial`` and ``final`` (animal/object optional) or as the prompt sentence in ``prompt``.
+Optional: ``sample_id``, ``prompt_id``, ``seed``, ``valid``/``reason`` from a tracker (a row marked
+invalid stays invalid), and per-frame presence flags ``animal_present``/``object_present`` as the
+``samples`` config stores them (a frame flagged false is absent whatever its box holds). A
+``samples`` parquet file is valid input. A malformed row is reported with its row number and field,
+and the other rows are still scored; past ``max_errors`` malformed rows the input is refused as a
+whole (:class:`TooManyRowErrors`), so a large file of garbage stops early with a summary instead of
+a wall of errors. A file that is not what its suffix says (binary, not UTF-8, a corrupt parquet) is
+refused before any row is read. Scores are written as JSONL, parquet or CSV (``OUTPUT_SUFFIXES``).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ _FIX = "give JSONL (one JSON object per line) or a .parquet file"
 
 class TooManyRowErrors(DataError):
     """More malformed rows than allowed: the input is probably not a tracks file at all."""
+
 
 _KEEP = ("sample_id", "prompt_id", "seed", "prompt", "animal", "object", "initial", "final")
 
@@ -97,7 +98,9 @@ def _jsonl_row(i: int, raw: bytes) -> dict[str, Any] | DataError | None:
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return DataError(f"row {i}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})")
+        return DataError(
+            f"row {i}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+        )
     if not line.strip():
         return None
     try:
@@ -123,23 +126,31 @@ def _parquet_rows(src: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     except (pa.ArrowException, OSError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         where = f" after row {number}" if number else ""
-        raise DataError(f"{src} is not a readable parquet file ({first}){where}: write it again, or {_FIX}") from None
+        raise DataError(
+            f"{src} is not a readable parquet file ({first}){where}: write it again, or {_FIX}"
+        ) from None
 
 
 def _boxes(row: dict[str, Any], key: str, where: str) -> np.ndarray:
     value = row.get(key)
     if not isinstance(value, (list, tuple)) or not value:
-        raise DataError(f"{where}: field {key!r} must be a non-empty list of [x1, y1, x2, y2] or null")
+        raise DataError(
+            f"{where}: field {key!r} must be a non-empty list of [x1, y1, x2, y2] or null"
+        )
     out = np.full((len(value), 4), np.nan)
     for j, box in enumerate(value):
         if box is None:
             continue
         if not isinstance(box, (list, tuple)) or len(box) != 4:
-            raise DataError(f"{where}: field {key!r} frame {j} is {box!r}, not [x1, y1, x2, y2] or null")
+            raise DataError(
+                f"{where}: field {key!r} frame {j} is {box!r}, not [x1, y1, x2, y2] or null"
+            )
         try:
             out[j] = [math.nan if v is None else float(v) for v in box]
         except (TypeError, ValueError):
-            raise DataError(f"{where}: field {key!r} frame {j} has a non-numeric value {box!r}") from None
+            raise DataError(
+                f"{where}: field {key!r} frame {j} has a non-numeric value {box!r}"
+            ) from None
     return out
 
 
@@ -149,7 +160,10 @@ def _present(row: dict[str, Any], who: str, boxes: np.ndarray, where: str) -> np
     if flags is None:
         return boxes
     if not isinstance(flags, (list, tuple)) or len(flags) != len(boxes):
-        raise DataError(f"{where}: field '{who}_present' must list one flag per frame of '{who}_boxes' ({len(boxes)})")
+        raise DataError(
+            f"{where}: field '{who}_present' must list one flag per frame of '{who}_boxes' "
+            f"({len(boxes)})"
+        )
     out = boxes.copy()
     out[~np.array([bool(f) for f in flags], dtype=bool)] = np.nan
     return out
@@ -161,7 +175,9 @@ def _relations(row: dict[str, Any], where: str) -> tuple[Relation, Relation]:
     if row.get("initial") is not None or row.get("final") is not None:
         for key in ("initial", "final"):
             if row.get(key) in (None, ""):
-                raise DataError(f"{where}: field {key!r} is missing (give both relations or neither)")
+                raise DataError(
+                    f"{where}: field {key!r} is missing (give both relations or neither)"
+                )
         fields = ("initial", row["initial"]), ("final", row["final"])
         initial, final = (_coerce(value, key, where) for key, value in fields)
     elif row.get("prompt"):
@@ -186,20 +202,26 @@ def _coerce(value: Any, key: str, where: str) -> Relation:
         raise DataError(f"{where}: field {key!r}: {exc}") from None
 
 
-def _parsed(number: int, row: dict[str, Any]) -> tuple[dict[str, Any], np.ndarray, np.ndarray, Relation, Relation]:
+def _parsed(
+    number: int, row: dict[str, Any]
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray, Relation, Relation]:
     where = f"row {number}"
     animal = _present(row, "animal", _boxes(row, "animal_boxes", where), where)
     obj = _present(row, "object", _boxes(row, "object_boxes", where), where)
     if len(animal) != len(obj):
-        raise DataError(f"{where}: 'animal_boxes' has {len(animal)} frames but 'object_boxes' {len(obj)}")
+        raise DataError(
+            f"{where}: 'animal_boxes' has {len(animal)} frames but 'object_boxes' {len(obj)}"
+        )
     return (row, animal, obj, *_relations(row, where))
 
 
 def _too_many(errors: list[str], read: int, good: int) -> TooManyRowErrors:
     first = "; ".join(errors[:3])
-    return TooManyRowErrors(f"stopped after {len(errors)} malformed rows of the first {read} read ({good} "
-                            f"well-formed), nothing written; first: {first}. Is this a tracks file? Fix the "
-                            "rows, or raise --max-errors")
+    return TooManyRowErrors(
+        f"stopped after {len(errors)} malformed rows of the first {read} read ({good} "
+        f"well-formed), nothing written; first: {first}. Is this a tracks file? Fix the "
+        "rows, or raise --max-errors"
+    )
 
 
 #: A well-formed row: the row, its animal and object boxes (N, 4), its initial and final relation.
@@ -240,7 +262,9 @@ def _score_batch(good: list[_Parsed], m: int, min_frames: int) -> list[dict[str,
     obj = np.full((len(good), n, 4), np.nan)
     for i, (_, a, o, _initial, _final) in enumerate(good):
         animal[i, : len(a)], obj[i, : len(o)] = a, o
-    batch = dsr_scores(animal, obj, [g[3] for g in good], [g[4] for g in good], m=m, min_frames=min_frames)
+    batch = dsr_scores(
+        animal, obj, [g[3] for g in good], [g[4] for g in good], m=m, min_frames=min_frames
+    )
     out = []
     for i, (row, a, _o, _initial, _final) in enumerate(good):
         result = batch.item(i).to_dict()
@@ -259,8 +283,10 @@ def check_output_suffix(path: str | Path) -> Path:
     """Refuse an output name whose suffix is not one of ``OUTPUT_SUFFIXES``."""
     out = Path(path)
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise ConfigError(f"--out {out}: cannot write {out.suffix or 'files without a suffix'}; "
-                          f"name it *{', *'.join(OUTPUT_SUFFIXES)}")
+        raise ConfigError(
+            f"--out {out}: cannot write {out.suffix or 'files without a suffix'}; "
+            f"name it *{', *'.join(OUTPUT_SUFFIXES)}"
+        )
     return out
 
 
@@ -291,7 +317,9 @@ def write_rows(rows: list[dict[str, Any]], path: str | Path) -> Path:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            pq.write_table(pa.Table.from_pylist([{k: row.get(k) for k in keys} for row in rows]), tmp)
+            pq.write_table(
+                pa.Table.from_pylist([{k: row.get(k) for k in keys} for row in rows]), tmp
+            )
         elif out.suffix.lower() == ".csv":
             _write_csv(rows, keys, tmp)
         else:

@@ -39,7 +39,8 @@ __all__ = [
     "normalize_label",
 ]
 
-#: How detector labels are matched to the prompt's nouns: ``normalized`` (ours) or ``exact`` (the authors').
+#: How detector labels are matched to the prompt's nouns: ``normalized`` (ours) or
+#: ``exact`` (the authors').
 LABEL_MATCH_MODES = ("normalized", "exact")
 
 
@@ -58,9 +59,13 @@ NO_VALID_RUN = "no_valid_run"
 class ValidityConfig:
     """Thresholds of the validity rules (defaults: the paper's)."""
 
-    max_redundant: int = field(default=16, metadata={"help": "invalid above this many redundant frames"})
+    max_redundant: int = field(
+        default=16, metadata={"help": "invalid above this many redundant frames"}
+    )
     min_valid: int = field(default=20, metadata={"help": "invalid below this many valid frames"})
-    min_run: int = field(default=4, metadata={"help": "length of the valid run that picks the key frame"})
+    min_run: int = field(
+        default=4, metadata={"help": "length of the valid run that picks the key frame"}
+    )
 
     def __post_init__(self) -> None:
         for name in ("max_redundant", "min_valid", "min_run"):
@@ -161,7 +166,9 @@ class LabelMatcher:
 def check_label_match(mode: str) -> None:
     """Refuse a label matching mode other than ``normalized`` and ``exact``."""
     if mode not in LABEL_MATCH_MODES:
-        raise ConfigError(f"label_match={mode!r}: choose normalized (ours, the default) or exact (the authors')")
+        raise ConfigError(
+            f"label_match={mode!r}: choose normalized (ours, the default) or exact (the authors')"
+        )
 
 
 def _frame_class(labels: Sequence[str], valid: bool) -> FrameClass:
@@ -195,14 +202,18 @@ def classify_frames(
     if label_match == "exact":
         return decide_validity(exact, config)
     target = {animal, obj}
-    classes = [_frame_class(labels, len(labels) == 2 and {matcher.match(x) for x in labels} == target)
-               for labels in labels_per_frame]
+    classes = [
+        _frame_class(labels, len(labels) == 2 and {matcher.match(x) for x in labels} == target)
+        for labels in labels_per_frame
+    ]
     return decide_validity(
         classes,
         config,
         normalized_labels=matcher.normalized,
         unmatched_labels=tuple(sorted(matcher.unmatched)),
-        label_match_frames=tuple(t for t, (a, b) in enumerate(zip(classes, exact, strict=True)) if a != b),
+        label_match_frames=tuple(
+            t for t, (a, b) in enumerate(zip(classes, exact, strict=True)) if a != b
+        ),
     )
 
 

@@ -35,7 +35,13 @@ NO_ANNOTATIONS = "no_annotations"
 class AnnotationTrackerConfig(ValidityConfig):
     """The validity rules and the label matching of the ``annotations`` tracker."""
 
-    label_match: str = field(default="normalized", metadata={"help": "normalized (ours) or exact (the authors')", "choices": ["normalized", "exact"]})
+    label_match: str = field(
+        default="normalized",
+        metadata={
+            "help": "normalized (ours) or exact (the authors')",
+            "choices": ["normalized", "exact"],
+        },
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -69,10 +75,13 @@ class AnnotationTracker:
         if len(annotations.detections) != n:
             result = _without_annotations(n)
             note = f"annotations cover {len(annotations.detections)} frames but the video has {n}"
-            return TrackResult(result.animal_boxes, result.object_boxes, result.validity, notes={"error": note})
+            return TrackResult(
+                result.animal_boxes, result.object_boxes, result.validity, notes={"error": note}
+            )
         labels = [[label for label, _ in frame] for frame in annotations.detections]
-        validity = classify_frames(labels, prompt.animal, prompt.object, self.validity,
-                                   label_match=self.config.label_match)
+        validity = classify_frames(
+            labels, prompt.animal, prompt.object, self.validity, label_match=self.config.label_match
+        )
         detections = tuple(
             tuple(Detection(label, box_tuple(box)) for label, box in frame)
             for frame in annotations.detections

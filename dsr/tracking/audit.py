@@ -29,35 +29,60 @@ from dsr.tracking.base import DEVIATIONS, Tracker, TrackResult
 
 __all__ = ["AuditConfig", "AuditReport", "SampleAudit", "audit_tracker", "box_iou"]
 
-_PAIRS = (("cat", "bench"), ("dog", "box"), ("fox", "rock"), ("rabbit", "stump"), ("duck", "crate"), ("bird", "chair"))
+_PAIRS = (
+    ("cat", "bench"),
+    ("dog", "box"),
+    ("fox", "rock"),
+    ("rabbit", "stump"),
+    ("duck", "crate"),
+    ("bird", "chair"),
+)
 
 
 @dataclass(frozen=True)
 class AuditConfig:
     """Which synthetic videos to audit on and how to score them."""
 
-    seeds: int = field(default=2, metadata={"help": "Synthetic videos per DSR type (seeds 0..N-1)."})
+    seeds: int = field(
+        default=2, metadata={"help": "Synthetic videos per DSR type (seeds 0..N-1)."}
+    )
     num_frames: int = field(default=24, metadata={"help": "Frames per video."})
     height: int = field(default=64, metadata={"help": "frame height"})
     width: int = field(default=96, metadata={"help": "frame width"})
-    scenario: str | None = field(default=None, metadata={"help": "Force one synthetic scenario [default: mixed]."})
-    tau: float = field(default=0.7, metadata={"help": "Correct@τ threshold whose flips are counted"})
+    scenario: str | None = field(
+        default=None, metadata={"help": "Force one synthetic scenario [default: mixed]."}
+    )
+    tau: float = field(
+        default=0.7, metadata={"help": "Correct@τ threshold whose flips are counted"}
+    )
     m: int = field(default=3, metadata={"help": "DSR-Score m"})
     min_frames: int = field(default=20, metadata={"help": "DSR-Score minimum usable frames"})
-    validity: ValidityConfig = field(default_factory=ValidityConfig, metadata={"help": "validity rules of the truth side"})
-    paper_exact: bool = field(default=False, metadata={
-        "help": f"The audited tracker has the authors' behaviour wherever ours differs, recorded in the report: "
-                f"{TRACKER_PRESET_HELP}. Refused with sam3."})
+    validity: ValidityConfig = field(
+        default_factory=ValidityConfig, metadata={"help": "validity rules of the truth side"}
+    )
+    paper_exact: bool = field(
+        default=False,
+        metadata={
+            "help": "The audited tracker has the authors' behaviour wherever ours differs, "
+            f"recorded in the report: {TRACKER_PRESET_HELP}. Refused with sam3."
+        },
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.validity, dict):
             object.__setattr__(self, "validity", ValidityConfig(**self.validity))
         if self.seeds < 1 or self.num_frames < 2:
-            raise ConfigError(f"AuditConfig needs seeds ≥ 1 and num_frames ≥ 2, got {self.seeds} and {self.num_frames}")
+            raise ConfigError(
+                f"AuditConfig needs seeds ≥ 1 and num_frames ≥ 2, got {self.seeds} and "
+                f"{self.num_frames}"
+            )
         check_max("AuditConfig.seeds", self.seeds, MAX_SEEDS_PER_PROMPT, "default 2")
         check_video_size(self.num_frames, self.height, self.width, "AuditConfig")
         if self.min_frames > self.num_frames:
-            raise ConfigError(f"min_frames={self.min_frames} exceeds num_frames={self.num_frames}: no video could be scored")
+            raise ConfigError(
+                f"min_frames={self.min_frames} exceeds num_frames={self.num_frames}: no video "
+                "could be scored"
+            )
 
 
 @dataclass(frozen=True)
@@ -95,8 +120,14 @@ class AuditReport:
             kept = [v for v in values if v is not None and np.isfinite(v)]
             return float(np.mean(kept)) if kept else None
 
-        both = [(x.truth_score, x.tracker_score) for x in s if x.truth_score is not None and x.tracker_score is not None]
-        changed = {f"changed_by_{name}": sum(name in x.deviations for x in s) for name in DEVIATIONS}
+        both = [
+            (x.truth_score, x.tracker_score)
+            for x in s
+            if x.truth_score is not None and x.tracker_score is not None
+        ]
+        changed = {
+            f"changed_by_{name}": sum(name in x.deviations for x in s) for name in DEVIATIONS
+        }
         return {
             "samples": len(s),
             "animal_iou": mean([x.animal_iou for x in s]),
@@ -106,18 +137,27 @@ class AuditReport:
             "frame_class_agreement": mean([x.frame_class_agreement for x in s]),
             "score_mae": mean([abs(truth - tracked) for truth, tracked in both]),
             "scored_on_both": len(both),
-            f"correct@{tau}_flip_rate": mean([float(a != b) for a, b in (x.correct(tau) for x in s)]),
+            f"correct@{tau}_flip_rate": mean(
+                [float(a != b) for a, b in (x.correct(tau) for x in s)]
+            ),
             "changed_by_deviations": sum(bool(x.deviations) for x in s),
             **changed,
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tracker": self.tracker, "settings": self.settings, "config": self.config,
-                "summary": self.summary(), "samples": [asdict(x) for x in self.samples]}
+        return {
+            "tracker": self.tracker,
+            "settings": self.settings,
+            "config": self.config,
+            "summary": self.summary(),
+            "samples": [asdict(x) for x in self.samples],
+        }
 
     def table(self) -> str:
-        rows = [f"{k:>26}: {'n/a' if v is None else (f'{v:.3f}' if isinstance(v, float) else v)}"
-                for k, v in self.summary().items()]
+        rows = [
+            f"{k:>26}: {'n/a' if v is None else (f'{v:.3f}' if isinstance(v, float) else v)}"
+            for k, v in self.summary().items()
+        ]
         return f"tracker audit: {self.tracker}\n" + "\n".join(rows)
 
 
@@ -135,18 +175,53 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _score(result: TrackResult, prompt: DSRPrompt, cfg: AuditConfig) -> float | None:
     if not result.validity.valid:
         return None
-    return dsr_score(result.animal_boxes, result.object_boxes, prompt.initial, prompt.final, m=cfg.m, min_frames=cfg.min_frames).score
+    return dsr_score(
+        result.animal_boxes,
+        result.object_boxes,
+        prompt.initial,
+        prompt.final,
+        m=cfg.m,
+        min_frames=cfg.min_frames,
+    ).score
 
 
-def _compare(name: str, scenario: str, prompt: DSRPrompt, truth: TrackResult, pred: TrackResult, cfg: AuditConfig) -> SampleAudit:
-    ious = [box_iou(t, p) for t, p in ((truth.animal_boxes, pred.animal_boxes), (truth.object_boxes, pred.object_boxes))]
+def _compare(
+    name: str,
+    scenario: str,
+    prompt: DSRPrompt,
+    truth: TrackResult,
+    pred: TrackResult,
+    cfg: AuditConfig,
+) -> SampleAudit:
+    ious = [
+        box_iou(t, p)
+        for t, p in (
+            (truth.animal_boxes, pred.animal_boxes),
+            (truth.object_boxes, pred.object_boxes),
+        )
+    ]
     present = np.isfinite(truth.animal_boxes).all(axis=1)
     missed = present & ~np.isfinite(pred.animal_boxes).all(axis=1)
-    agree = np.mean([a == b for a, b in zip(truth.validity.frame_classes, pred.validity.frame_classes, strict=True)])
+    agree = np.mean(
+        [
+            a == b
+            for a, b in zip(truth.validity.frame_classes, pred.validity.frame_classes, strict=True)
+        ]
+    )
     mean = lambda v: float(np.nanmean(v)) if np.isfinite(v).any() else None  # noqa: E731
-    return SampleAudit(name, scenario, mean(ious[0]), mean(ious[1]),
-                       float(missed.sum() / max(present.sum(), 1)), truth.validity.valid, pred.validity.valid,
-                       float(agree), _score(truth, prompt, cfg), _score(pred, prompt, cfg), tuple(pred.deviations))
+    return SampleAudit(
+        name,
+        scenario,
+        mean(ious[0]),
+        mean(ious[1]),
+        float(missed.sum() / max(present.sum(), 1)),
+        truth.validity.valid,
+        pred.validity.valid,
+        float(agree),
+        _score(truth, prompt, cfg),
+        _score(pred, prompt, cfg),
+        tuple(pred.deviations),
+    )
 
 
 def audit_tracker(tracker: Tracker, config: AuditConfig | None = None) -> AuditReport:
@@ -155,7 +230,11 @@ def audit_tracker(tracker: Tracker, config: AuditConfig | None = None) -> AuditR
     from dsr.tracking.annotations import AnnotationTracker
 
     cfg = config or AuditConfig()
-    gen = SyntheticGenerator(SyntheticConfig(num_frames=cfg.num_frames, height=cfg.height, width=cfg.width, scenario=cfg.scenario))
+    gen = SyntheticGenerator(
+        SyntheticConfig(
+            num_frames=cfg.num_frames, height=cfg.height, width=cfg.width, scenario=cfg.scenario
+        )
+    )
     truth_tracker = AnnotationTracker(cfg.validity)
     samples = []
     for i, dsr_type in enumerate(DSRType):
@@ -165,6 +244,10 @@ def audit_tracker(tracker: Tracker, config: AuditConfig | None = None) -> AuditR
             truth = truth_tracker.track(video.frames, prompt, video.annotations)
             pred = tracker.track(video.frames, prompt)  # the audited tracker sees the frames only
             scenario = video.annotations.scenario if video.annotations else ""
-            samples.append(_compare(f"{dsr_type.code}-seed{video.seed}", scenario, prompt, truth, pred, cfg))
+            samples.append(
+                _compare(f"{dsr_type.code}-seed{video.seed}", scenario, prompt, truth, pred, cfg)
+            )
     config_dict = asdict(cfg)
-    return AuditReport(getattr(tracker, "name", type(tracker).__name__), tracker.settings(), config_dict, samples)
+    return AuditReport(
+        getattr(tracker, "name", type(tracker).__name__), tracker.settings(), config_dict, samples
+    )

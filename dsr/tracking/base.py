@@ -12,17 +12,26 @@ from dsr.prompts import DSRPrompt
 from dsr.registry import Registry
 from dsr.scoring.validity import Validity
 
-__all__ = ["DEFAULT_TRACKER", "DEVIATIONS", "LABEL_MATCH", "LOST_TRACK", "TRACKERS", "Detection", "TrackResult",
-           "Tracker", "label_match_deviation"]
+__all__ = [
+    "DEFAULT_TRACKER",
+    "DEVIATIONS",
+    "LABEL_MATCH",
+    "LOST_TRACK",
+    "TRACKERS",
+    "Detection",
+    "TrackResult",
+    "Tracker",
+    "label_match_deviation",
+]
 
 #: Rules of ours that go beyond the authors' code (SPEC §3); a sample lists those that changed it.
 LABEL_MATCH = "label_match"
 LOST_TRACK = "lost_track"
 DEVIATIONS: dict[str, str] = {
     LABEL_MATCH: "detector labels matched after normalization changed frame classes "
-                 "(the authors compare the strings exactly; label_match=exact)",
+    "(the authors compare the strings exactly; label_match=exact)",
     LOST_TRACK: "frame-filling masks dropped as lost tracks changed boxes "
-                "(the authors keep every box; lost_track_fraction=1.0)",
+    "(the authors keep every box; lost_track_fraction=1.0)",
 }
 
 

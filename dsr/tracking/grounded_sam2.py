@@ -45,36 +45,70 @@ __all__ = ["GroundedSam2Config", "GroundedSam2Tracker", "key_frame_boxes"]
 class GroundedSam2Config(ModelTrackerConfig):
     """Models, thresholds and validity rules of the ``grounded-sam2`` tracker."""
 
-    detector: str = field(default=DEFAULT_DETECTOR, metadata={"help": "Grounding DINO Hub id or local directory."})
-    sam2: str = field(default=DEFAULT_SAM2, metadata={"help": "SAM2 video Hub id or local directory."})
+    detector: str = field(
+        default=DEFAULT_DETECTOR, metadata={"help": "Grounding DINO Hub id or local directory."}
+    )
+    sam2: str = field(
+        default=DEFAULT_SAM2, metadata={"help": "SAM2 video Hub id or local directory."}
+    )
     box_threshold: float = field(default=0.4, metadata={"help": "Detector box threshold."})
     text_threshold: float = field(default=0.3, metadata={"help": "Detector text threshold."})
     batch_size: int = field(default=8, metadata={"help": "Frames per detector forward pass."})
     mask_threshold: float = field(default=0.0, metadata={"help": "SAM2 mask logit threshold."})
-    lost_track_fraction: float = field(default=0.9, metadata={"help": "a mask covering more of the frame than this (and not at the key frame) is a lost track and dropped; 1.0 turns the rule off (the authors keep every box)"})
-    label_match: str = field(default="normalized", metadata={"help": "normalized: detector labels matched after case, plural and head-noun normalization; exact: the authors' sorted(labels) == sorted([animal, object])", "choices": ["normalized", "exact"]})
+    lost_track_fraction: float = field(
+        default=0.9,
+        metadata={
+            "help": (
+                "a mask covering more of the frame than this (and not at the key frame) is a lost "
+                "track and dropped; 1.0 turns the rule off (the authors keep every box)"
+            )
+        },
+    )
+    label_match: str = field(
+        default="normalized",
+        metadata={
+            "help": (
+                "normalized: detector labels matched after case, plural and head-noun "
+                "normalization; exact: the authors' sorted(labels) == sorted([animal, object])"
+            ),
+            "choices": ["normalized", "exact"],
+        },
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0.0 < self.lost_track_fraction <= 1.0:
-            raise ConfigError(f"lost_track_fraction={self.lost_track_fraction} must lie in (0, 1]; 1.0 turns the "
-                              "lost-track rule off")
+            raise ConfigError(
+                f"lost_track_fraction={self.lost_track_fraction} must lie in (0, 1]; 1.0 turns the "
+                "lost-track rule off"
+            )
         check_label_match(self.label_match)
         self.grounding()  # validates the detector fields
 
     def grounding(self) -> GroundingConfig:
-        return GroundingConfig(model=self.detector, box_threshold=self.box_threshold,
-                               text_threshold=self.text_threshold, batch_size=self.batch_size,
-                               device=self.device, dtype=self.dtype)
+        return GroundingConfig(
+            model=self.detector,
+            box_threshold=self.box_threshold,
+            text_threshold=self.text_threshold,
+            batch_size=self.batch_size,
+            device=self.device,
+            dtype=self.dtype,
+        )
 
     def sam2_config(self) -> Sam2Config:
-        return Sam2Config(model=self.sam2, mask_threshold=self.mask_threshold, device=self.device, dtype=self.dtype)
+        return Sam2Config(
+            model=self.sam2,
+            mask_threshold=self.mask_threshold,
+            device=self.device,
+            dtype=self.dtype,
+        )
 
 
 class GroundedSam2Tracker:
     """Grounding DINO on every frame, then SAM2.1 from the key frame (the paper's pipeline).
 
-    ``detector_backend`` replaces Grounding DINO by another :class:`~dsr.tracking.grounding.Detector`
+    ``detector_backend`` replaces Grounding DINO by
+    another :class:`~dsr.tracking.grounding.Detector`
     (e.g. :class:`~dsr.tracking.grounding.AnnotationDetector` to audit SAM2 alone).
     """
 
@@ -82,7 +116,11 @@ class GroundedSam2Tracker:
     config_class = GroundedSam2Config
 
     def __init__(
-        self, config: GroundedSam2Config | None = None, *, detector_backend: Detector | None = None, **options: Any
+        self,
+        config: GroundedSam2Config | None = None,
+        *,
+        detector_backend: Detector | None = None,
+        **options: Any,
     ) -> None:
         self.config = config or GroundedSam2Config(**options)
         self.detector = detector_backend or GroundingDetector(self.config.grounding())
@@ -90,7 +128,11 @@ class GroundedSam2Tracker:
 
     def settings(self) -> dict[str, Any]:
         out = asdict(self.config)
-        out.update(tracker=self.name, device=self.propagator.device, detector_settings=self.detector.settings())
+        out.update(
+            tracker=self.name,
+            device=self.propagator.device,
+            detector_settings=self.detector.settings(),
+        )
         return out
 
     def track(
@@ -98,18 +140,31 @@ class GroundedSam2Tracker:
     ) -> TrackResult:
         arr = np.asarray(frames)
         detections = self.detector.detect(arr, prompt.animal, prompt.object, annotations)
-        validity = classify_frames(detections_to_labels(detections), prompt.animal, prompt.object,
-                                   self.config.validity, label_match=self.config.label_match)
+        validity = classify_frames(
+            detections_to_labels(detections),
+            prompt.animal,
+            prompt.object,
+            self.config.validity,
+            label_match=self.config.label_match,
+        )
         n = arr.shape[0]
         if not validity.valid or validity.key_frame is None:
             empty = np.full((n, 4), np.nan)
-            return TrackResult(empty, empty.copy(), validity, detections, {"tracked": False},
-                               label_match_deviation(validity))
+            return TrackResult(
+                empty,
+                empty.copy(),
+                validity,
+                detections,
+                {"tracked": False},
+                label_match_deviation(validity),
+            )
         boxes = key_frame_boxes(detections, validity, prompt)
         prop = self.propagator.propagate(arr, validity.key_frame, boxes)
         return self._result(prop, validity, validity.key_frame, detections)
 
-    def _result(self, prop: Propagation, validity: Validity, key: int, detections: FrameDetections) -> TrackResult:
+    def _result(
+        self, prop: Propagation, validity: Validity, key: int, detections: FrameDetections
+    ) -> TrackResult:
         notes: dict[str, Any] = {"tracked": True, "key_frame": key}
         boxes = prop.boxes.copy()
         for k, role in enumerate(("animal", "object")):
@@ -123,10 +178,19 @@ class GroundedSam2Tracker:
         if not prop.visited.all():  # cannot happen with forward+backward; say so if it does
             notes["unvisited_frames"] = np.flatnonzero(~prop.visited).tolist()
         lost_rule = (LOST_TRACK,) if "lost_track_frames" in notes else ()
-        return TrackResult(boxes[0], boxes[1], validity, detections, notes, label_match_deviation(validity) + lost_rule)
+        return TrackResult(
+            boxes[0],
+            boxes[1],
+            validity,
+            detections,
+            notes,
+            label_match_deviation(validity) + lost_rule,
+        )
 
 
-def key_frame_boxes(detections: FrameDetections, validity: Validity, prompt: DSRPrompt) -> list[tuple[float, ...]]:
+def key_frame_boxes(
+    detections: FrameDetections, validity: Validity, prompt: DSRPrompt
+) -> list[tuple[float, ...]]:
     """The animal's and the object's detected boxes on the key frame, in that order."""
     matcher = LabelMatcher(prompt.animal, prompt.object)
     found: dict[str, Detection] = {}

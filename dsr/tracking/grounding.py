@@ -57,17 +57,29 @@ class Detector(Protocol):
 class GroundingConfig:
     """Which Grounding DINO to run and how."""
 
-    model: str = field(default=DEFAULT_DETECTOR, metadata={"help": "Hub id or local directory of a Grounding DINO checkpoint"})
-    box_threshold: float = field(default=0.4, metadata={"help": "keep a box when its best token probability exceeds this"})
-    text_threshold: float = field(default=0.3, metadata={"help": "tokens above this probability form a box's label"})
+    model: str = field(
+        default=DEFAULT_DETECTOR,
+        metadata={"help": "Hub id or local directory of a Grounding DINO checkpoint"},
+    )
+    box_threshold: float = field(
+        default=0.4, metadata={"help": "keep a box when its best token probability exceeds this"}
+    )
+    text_threshold: float = field(
+        default=0.3, metadata={"help": "tokens above this probability form a box's label"}
+    )
     batch_size: int = field(default=8, metadata={"help": "frames per forward pass"})
-    device: str | None = field(default=None, metadata={"help": "torch device; None: cuda when present, else cpu"})
+    device: str | None = field(
+        default=None, metadata={"help": "torch device; None: cuda when present, else cpu"}
+    )
     dtype: str = field(default="float32", metadata={"help": "float32, float16 or bfloat16"})
 
     def __post_init__(self) -> None:
         for name in ("box_threshold", "text_threshold"):
             if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ConfigError(f"GroundingConfig.{name}={getattr(self, name)} must lie in [0, 1] (paper: 0.4 / 0.3)")
+                raise ConfigError(
+                    f"GroundingConfig.{name}={getattr(self, name)} must lie in [0, 1] "
+                    "(paper: 0.4 / 0.3)"
+                )
         if self.batch_size < 1:
             raise ConfigError(f"GroundingConfig.batch_size={self.batch_size} must be ≥ 1")
         check_max("GroundingConfig.batch_size", self.batch_size, MAX_BATCH_SIZE, "default 8")
@@ -89,8 +101,14 @@ class GroundingDetector:
         return out
 
     def _load(self) -> tuple[Any, Any]:
-        return load_pretrained("grounding", "AutoModelForZeroShotObjectDetection", "AutoProcessor",
-                               self.config.model, self.device, self.config.dtype)
+        return load_pretrained(
+            "grounding",
+            "AutoModelForZeroShotObjectDetection",
+            "AutoProcessor",
+            self.config.model,
+            self.device,
+            self.config.dtype,
+        )
 
     def detect(
         self, frames: np.ndarray, animal: str, obj: str, annotations: Annotations | None = None
@@ -109,7 +127,9 @@ class GroundingDetector:
         import torch
 
         model, processor = self._load()
-        inputs = processor(images=list(batch), text=[text] * len(batch), return_tensors="pt").to(self.device)
+        inputs = processor(images=list(batch), text=[text] * len(batch), return_tensors="pt").to(
+            self.device
+        )
         inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
         with torch.inference_mode():
             outputs = model(**inputs)

@@ -67,10 +67,14 @@ def resolve_dtype(name: str) -> torch.dtype:
 class ModelTrackerConfig:
     """Settings every model-based tracker shares: device, dtype and the validity rules."""
 
-    device: str | None = field(default=None, metadata={
-        "help": "torch device [default: cuda:<LOCAL_RANK> when present, else cpu]."})
+    device: str | None = field(
+        default=None,
+        metadata={"help": "torch device [default: cuda:<LOCAL_RANK> when present, else cpu]."},
+    )
     dtype: str = field(default="float32", metadata={"help": "Model dtype.", "choices": DTYPES})
-    validity: ValidityConfig = field(default_factory=ValidityConfig, metadata={"help": "frame-count rules of SPEC §3"})
+    validity: ValidityConfig = field(
+        default_factory=ValidityConfig, metadata={"help": "frame-count rules of SPEC §3"}
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.validity, dict):  # from a CLI/JSON option
@@ -88,7 +92,9 @@ def check_dtype(name: str) -> None:
 _OPTIONS = {"grounding": "--detector", "sam2-video": "--sam2", "sam3-video": "--sam3"}
 
 
-def load_cached(kind: str, model_id: str, device: str, dtype: str, loader: Callable[[], Any]) -> Any:
+def load_cached(
+    kind: str, model_id: str, device: str, dtype: str, loader: Callable[[], Any]
+) -> Any:
     """``loader()`` once per (kind, model id, device, dtype) in this process; later calls reuse it.
 
     A checkpoint that cannot be loaded raises :class:`ModelLoadError` naming it and the option.
@@ -101,8 +107,9 @@ def load_cached(kind: str, model_id: str, device: str, dtype: str, loader: Calla
     return _CACHE[key]
 
 
-def load_pretrained(kind: str, model_class: str, processor_class: str, model_id: str, device: str,
-                    dtype: str) -> tuple[Any, Any]:
+def load_pretrained(
+    kind: str, model_class: str, processor_class: str, model_id: str, device: str, dtype: str
+) -> tuple[Any, Any]:
     """``(model, processor)`` of the transformers classes named ``model_class`` and
     ``processor_class`` from ``model_id`` (a Hub id or a local directory): the model in ``dtype``
     on ``device``, in eval mode; loaded once per process (:func:`load_cached`)."""
@@ -110,8 +117,12 @@ def load_pretrained(kind: str, model_class: str, processor_class: str, model_id:
     def load() -> tuple[Any, Any]:
         import transformers
 
-        model = getattr(transformers, model_class).from_pretrained(model_id, dtype=resolve_dtype(dtype))
-        return model.to(device).eval(), getattr(transformers, processor_class).from_pretrained(model_id)
+        model = getattr(transformers, model_class).from_pretrained(
+            model_id, dtype=resolve_dtype(dtype)
+        )
+        return model.to(device).eval(), getattr(transformers, processor_class).from_pretrained(
+            model_id
+        )
 
     loaded: tuple[Any, Any] = load_cached(kind, model_id, device, dtype, load)
     return loaded

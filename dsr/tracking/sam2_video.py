@@ -32,9 +32,21 @@ DEFAULT_SAM2 = "facebook/sam2.1-hiera-large"
 class Sam2Config:
     """Which SAM2 video checkpoint to run and how."""
 
-    model: str = field(default=DEFAULT_SAM2, metadata={"help": "Hub id or local directory of a SAM2 video checkpoint (e.g. facebook/sam2.1-hiera-tiny)"})
-    mask_threshold: float = field(default=0.0, metadata={"help": "mask logit above which a pixel belongs to the object"})
-    device: str | None = field(default=None, metadata={"help": "torch device; None: cuda when present, else cpu"})
+    model: str = field(
+        default=DEFAULT_SAM2,
+        metadata={
+            "help": (
+                "Hub id or local directory of a SAM2 video checkpoint (e.g. "
+                "facebook/sam2.1-hiera-tiny)"
+            )
+        },
+    )
+    mask_threshold: float = field(
+        default=0.0, metadata={"help": "mask logit above which a pixel belongs to the object"}
+    )
+    device: str | None = field(
+        default=None, metadata={"help": "torch device; None: cuda when present, else cpu"}
+    )
     dtype: str = field(default="float32", metadata={"help": "float32, float16 or bfloat16"})
 
     def __post_init__(self) -> None:
@@ -64,8 +76,14 @@ class Sam2Propagator:
         return {**asdict(self.config), "device": self.device}
 
     def _load(self) -> tuple[Any, Any]:
-        return load_pretrained("sam2-video", "Sam2VideoModel", "Sam2VideoProcessor", self.config.model,
-                               self.device, self.config.dtype)
+        return load_pretrained(
+            "sam2-video",
+            "Sam2VideoModel",
+            "Sam2VideoProcessor",
+            self.config.model,
+            self.device,
+            self.config.dtype,
+        )
 
     def propagate(
         self, frames: np.ndarray, key_frame: int, boxes: Sequence[Sequence[float]]
@@ -83,7 +101,9 @@ class Sam2Propagator:
         )
         obj_ids = list(range(1, len(boxes) + 1))
         processor.add_inputs_to_inference_session(
-            session, frame_idx=key_frame, obj_ids=list(obj_ids),  # the session keeps (and clears) it
+            session,
+            frame_idx=key_frame,
+            obj_ids=list(obj_ids),  # the session keeps (and clears) it
             input_boxes=[[[float(v) for v in box] for box in boxes]],
         )
         out = Propagation(
@@ -93,16 +113,22 @@ class Sam2Propagator:
         )
         with torch.inference_mode():
             for reverse in (False, True):
-                for step in model.propagate_in_video_iterator(session, start_frame_idx=key_frame, reverse=reverse):
+                for step in model.propagate_in_video_iterator(
+                    session, start_frame_idx=key_frame, reverse=reverse
+                ):
                     masks = processor.post_process_masks(
-                        [step.pred_masks], original_sizes=[[height, width]],
-                        mask_threshold=self.config.mask_threshold, binarize=True,
+                        [step.pred_masks],
+                        original_sizes=[[height, width]],
+                        mask_threshold=self.config.mask_threshold,
+                        binarize=True,
                     )[0]
                     self._store(out, step.frame_idx, list(step.object_ids), obj_ids, masks)
         return out
 
     @staticmethod
-    def _store(out: Propagation, frame: int, got_ids: list[int], obj_ids: list[int], masks: Any) -> None:
+    def _store(
+        out: Propagation, frame: int, got_ids: list[int], obj_ids: list[int], masks: Any
+    ) -> None:
         binary = masks[:, 0].bool().cpu().numpy()
         boxes, area = masks_to_boxes(binary), mask_area_fraction(binary)
         for row, obj_id in enumerate(got_ids):

@@ -52,9 +52,18 @@ FrameInstances = dict[str, list[Instance]]
 class Sam3Config(ModelTrackerConfig):
     """Model and thresholds of the ``sam3`` tracker."""
 
-    model: str = field(default=DEFAULT_SAM3, metadata={"help": "SAM3 video Hub id or local directory (facebook/sam3 is gated)."})
-    score_threshold: float | None = field(default=None, metadata={"help": "detection score threshold; None keeps the checkpoint's (0.5)"})
-    new_det_threshold: float | None = field(default=None, metadata={"help": "score needed to start a new track; None keeps the checkpoint's (0.7)"})
+    model: str = field(
+        default=DEFAULT_SAM3,
+        metadata={"help": "SAM3 video Hub id or local directory (facebook/sam3 is gated)."},
+    )
+    score_threshold: float | None = field(
+        default=None,
+        metadata={"help": "detection score threshold; None keeps the checkpoint's (0.5)"},
+    )
+    new_det_threshold: float | None = field(
+        default=None,
+        metadata={"help": "score needed to start a new track; None keeps the checkpoint's (0.7)"},
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -73,8 +82,11 @@ def frame_class(n_animal: int, n_object: int) -> FrameClass:
     return FrameClass.VALID if n_animal == n_object == 1 else FrameClass.MISS
 
 
-def select_boxes(frames: list[FrameInstances], role: str, key_frame: int) -> tuple[np.ndarray, list[int]]:
-    """Per frame the box of ``role``: the only instance, or the key frame's track, or the best score.
+def select_boxes(
+    frames: list[FrameInstances], role: str, key_frame: int
+) -> tuple[np.ndarray, list[int]]:
+    """Per frame the box of ``role``: the only instance, or the key frame's track,
+    or the best score.
 
     Returns the boxes (T, 4; NaN where absent) and the frames where a choice among several was made.
     """
@@ -107,8 +119,14 @@ class Sam3Tracker:
         return {**asdict(self.config), "tracker": self.name, "device": self.device}
 
     def _load(self) -> tuple[Any, Any]:
-        return load_pretrained("sam3-video", "Sam3VideoModel", "Sam3VideoProcessor", self.config.model,
-                               self.device, self.config.dtype)
+        return load_pretrained(
+            "sam3-video",
+            "Sam3VideoModel",
+            "Sam3VideoProcessor",
+            self.config.model,
+            self.device,
+            self.config.dtype,
+        )
 
     def track(
         self, frames: np.ndarray, prompt: DSRPrompt, annotations: Annotations | None = None
@@ -117,7 +135,11 @@ class Sam3Tracker:
         classes = [frame_class(len(f["animal"]), len(f["object"])) for f in instances]
         validity = decide_validity(classes, self.config.validity)
         detections = tuple(
-            tuple(Detection(name, inst.box, inst.score) for role, name in (("animal", prompt.animal), ("object", prompt.object)) for inst in f[role])
+            tuple(
+                Detection(name, inst.box, inst.score)
+                for role, name in (("animal", prompt.animal), ("object", prompt.object))
+                for inst in f[role]
+            )
             for f in instances
         )
         if not validity.valid or validity.key_frame is None:
@@ -125,12 +147,22 @@ class Sam3Tracker:
             return TrackResult(empty, empty.copy(), validity, detections, {"tracked": False})
         return self._result(instances, validity, validity.key_frame, detections)
 
-    def _result(self, instances: list[FrameInstances], validity: Validity, key: int,
-                detections: tuple[tuple[Detection, ...], ...]) -> TrackResult:
+    def _result(
+        self,
+        instances: list[FrameInstances],
+        validity: Validity,
+        key: int,
+        detections: tuple[tuple[Detection, ...], ...],
+    ) -> TrackResult:
         animal, many_a = select_boxes(instances, "animal", key)
         obj, many_o = select_boxes(instances, "object", key)
-        notes: dict[str, Any] = {"tracked": True, "key_frame": key,
-                                 "key_track_ids": {r: [i.obj_id for i in instances[key][r]] for r in ("animal", "object")}}
+        notes: dict[str, Any] = {
+            "tracked": True,
+            "key_frame": key,
+            "key_track_ids": {
+                r: [i.obj_id for i in instances[key][r]] for r in ("animal", "object")
+            },
+        }
         if many_a or many_o:
             notes["chosen_among_several"] = {"animal": many_a, "object": many_o}
         return TrackResult(animal, obj, validity, detections, notes)
@@ -143,8 +175,9 @@ class Sam3Tracker:
             raise ConfigError(f"frames must have shape (T, H, W, 3), got {frames.shape}")
         model, processor = self._load()
         self._apply_thresholds(model)
-        session = processor.init_video_session(video=list(frames), inference_device=self.device,
-                                               dtype=resolve_dtype(self.config.dtype))
+        session = processor.init_video_session(
+            video=list(frames), inference_device=self.device, dtype=resolve_dtype(self.config.dtype)
+        )
         processor.add_text_prompt(session, [animal, obj])
         out: list[FrameInstances] = [{"animal": [], "object": []} for _ in range(frames.shape[0])]
         with torch.inference_mode():
@@ -154,13 +187,21 @@ class Sam3Tracker:
         return out
 
     def _apply_thresholds(self, model: Any) -> None:
-        """Apply the configured thresholds to the shared model (set on every call); ``None`` restores
-        the checkpoint's value, which another tracker sharing the cached model may have changed."""
+        """Apply the configured thresholds to the shared model (set on every call); ``None``
+        restores the checkpoint's value, which another tracker sharing the cached model
+        may have changed."""
         if not hasattr(model, "_dsr_checkpoint_thresholds"):
-            model._dsr_checkpoint_thresholds = (model.score_threshold_detection, model.new_det_thresh)
+            model._dsr_checkpoint_thresholds = (
+                model.score_threshold_detection,
+                model.new_det_thresh,
+            )
         score, new_det = model._dsr_checkpoint_thresholds
-        model.score_threshold_detection = score if self.config.score_threshold is None else self.config.score_threshold
-        model.new_det_thresh = new_det if self.config.new_det_threshold is None else self.config.new_det_threshold
+        model.score_threshold_detection = (
+            score if self.config.score_threshold is None else self.config.score_threshold
+        )
+        model.new_det_thresh = (
+            new_det if self.config.new_det_threshold is None else self.config.new_det_threshold
+        )
 
 
 def _frame_instances(post: dict[str, Any], animal: str, obj: str) -> FrameInstances:

@@ -21,13 +21,42 @@ __all__ = ["TINY_WORDS", "save_tiny_grounding_dino", "save_tiny_sam2_video", "sa
 
 #: Words the tiny Grounding DINO vocabulary knows (the paper's animals and objects, and a few more).
 TINY_WORDS = (
-    "rabbit", "hamster", "squirrel", "cat", "dog", "fox", "duck", "bird", "stump", "rock", "bench",
-    "chair", "crate", "sofa", "basket", "stone", "pot", "box", "stool", "cushion", "red", "a", "the",
+    "rabbit",
+    "hamster",
+    "squirrel",
+    "cat",
+    "dog",
+    "fox",
+    "duck",
+    "bird",
+    "stump",
+    "rock",
+    "bench",
+    "chair",
+    "crate",
+    "sofa",
+    "basket",
+    "stone",
+    "pot",
+    "box",
+    "stool",
+    "cushion",
+    "red",
+    "a",
+    "the",
 )
 
 
 def _bert_vocab(words: tuple[str, ...]) -> dict[str, int]:
-    special = {0: "[PAD]", 100: "[UNK]", 101: "[CLS]", 102: "[SEP]", 103: "[MASK]", 1012: ".", 1029: "?"}
+    special = {
+        0: "[PAD]",
+        100: "[UNK]",
+        101: "[CLS]",
+        102: "[SEP]",
+        103: "[MASK]",
+        1012: ".",
+        1029: "?",
+    }
     tokens = [special.get(i, f"[unused{i}]") for i in range(1030)] + list(words)
     return {tok: i for i, tok in enumerate(tokens)}
 
@@ -57,39 +86,69 @@ def save_tiny_grounding_dino(
     )
 
     vocab = _bert_vocab(TINY_WORDS)
-    backbone = SwinConfig(image_size=image_size, patch_size=4, embed_dim=16, depths=[1, 1, 1, 1],
-                          num_heads=[1, 1, 2, 2], window_size=4)
+    backbone = SwinConfig(
+        image_size=image_size,
+        patch_size=4,
+        embed_dim=16,
+        depths=[1, 1, 1, 1],
+        num_heads=[1, 1, 2, 2],
+        window_size=4,
+    )
     backbone.out_indices = [2, 3, 4]  # a backbone property: sets out_features too
-    text = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                      intermediate_size=37, max_position_embeddings=64)
+    text = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=64,
+    )
     config = GroundingDinoConfig(
-        backbone_config=backbone, text_config=text, d_model=32, encoder_layers=1, decoder_layers=2,
-        encoder_ffn_dim=32, decoder_ffn_dim=32, encoder_attention_heads=2, decoder_attention_heads=2,
-        num_queries=20, num_feature_levels=4, encoder_n_points=2, decoder_n_points=2, max_text_len=32,
+        backbone_config=backbone,
+        text_config=text,
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        num_queries=20,
+        num_feature_levels=4,
+        encoder_n_points=2,
+        decoder_n_points=2,
+        max_text_len=32,
     )
     torch.manual_seed(seed)
     model = GroundingDinoForObjectDetection(config).eval()
     size = {"shortest_edge": image_size, "longest_edge": image_size}
-    processor = GroundingDinoProcessor(GroundingDinoImageProcessor(size=size), BertTokenizer(vocab=vocab))
+    processor = GroundingDinoProcessor(
+        GroundingDinoImageProcessor(size=size), BertTokenizer(vocab=vocab)
+    )
     if script is not None:
         _script_grounding_dino(model, processor, *script, image_size=image_size)
     return _save(model, processor, path)
 
 
 def _script_grounding_dino(
-    model: Any, processor: Any, text: str, boxes: dict[str, tuple[float, float, float, float]], *,
-    image_size: int, logit: float = 4.0,
+    model: Any,
+    processor: Any,
+    text: str,
+    boxes: dict[str, tuple[float, float, float, float]],
+    *,
+    image_size: int,
+    logit: float = 4.0,
 ) -> None:
     """Set a random Grounding DINO's weights so that its detections for ``text`` are ``boxes``.
 
     Class logits are dot products of the decoder's query states with the encoder's text states;
     boxes are the box head's output added to the logit of the reference box. Zeroing every decoder
     sub-layer's output projection leaves query ``q``'s state equal to its (layer-normed) learned
-    embedding, whatever the image; zeroing the image→text fusion makes the text states independent of
-    the image. Query ``i`` then gets the embedding that scores ``+logit`` on the tokens of the ``i``-th
-    phrase and ``-logit`` elsewhere (every other query: ``-logit`` everywhere). A huge negative bias
-    on the encoder's proposal box head pins every reference box to logit(1e-5), and a linear box head
-    (identity hidden layers) maps each scripted query to its box.
+    embedding, whatever the image; zeroing the image→text fusion makes the text states independent
+    of the image. Query ``i`` then gets the embedding that scores ``+logit`` on the tokens of the
+    ``i``-th phrase and ``-logit`` elsewhere (every other query: ``-logit`` everywhere). A huge
+    negative bias on the encoder's proposal box head pins every reference box to logit(1e-5), and a
+    linear box head (identity hidden layers) maps each scripted query to its box.
     """
     import numpy as np
     import torch
@@ -105,7 +164,12 @@ def _script_grounding_dino(
     n = len(tokens)
     with torch.no_grad():
         for layer in decoder.layers:
-            for lin in (layer.self_attn.out_proj, layer.encoder_attn_text.out_proj, layer.encoder_attn.output_proj, layer.fc2):
+            for lin in (
+                layer.self_attn.out_proj,
+                layer.encoder_attn_text.out_proj,
+                layer.encoder_attn.output_proj,
+                layer.fc2,
+            ):
                 lin.weight.zero_()
                 lin.bias.zero_()
         for layer in inner.encoder.layers:
@@ -113,13 +177,21 @@ def _script_grounding_dino(
         inner.encoder_output_bbox_embed.layers[-1].weight.zero_()
         inner.encoder_output_bbox_embed.layers[-1].bias.fill_(-1e3)
         frame = np.zeros((image_size, image_size, 3), np.uint8)
-        feats = model(**processor(images=[frame], text=[text], return_tensors="pt")).encoder_last_hidden_state_text[0]
-        centred = (feats - feats.mean(-1, keepdim=True)).double()  # a layer-normed state is zero-mean
+        feats = model(
+            **processor(images=[frame], text=[text], return_tensors="pt")
+        ).encoder_last_hidden_state_text[0]
+        centred = (
+            feats - feats.mean(-1, keepdim=True)
+        ).double()  # a layer-normed state is zero-mean
         signs = -torch.ones(len(wanted) + 1, n, dtype=torch.float64)
         for q, hits in enumerate(wanted):
             signs[q, hits] = 1.0
-        states = torch.linalg.lstsq(centred, signs.T, driver="gelsd").solution.T  # (queries, d), zero-mean
-        states = states / states.std(dim=-1, unbiased=False, keepdim=True)  # fixed points of LayerNorm
+        states = torch.linalg.lstsq(
+            centred, signs.T, driver="gelsd"
+        ).solution.T  # (queries, d), zero-mean
+        states = states / states.std(
+            dim=-1, unbiased=False, keepdim=True
+        )  # fixed points of LayerNorm
         margin = (states @ centred.T * signs).min()
         scale = logit / float(margin)
         decoder.layer_norm.weight.fill_(scale)
@@ -150,10 +222,16 @@ def _cxcywh(box: tuple[float, float, float, float]) -> tuple[float, float, float
 def _sam2_like_memory(hidden: int, grid: int) -> dict[str, Any]:
     """Small memory-attention/encoder settings shared by the SAM2 and SAM3 trackers."""
     return dict(
-        num_maskmem=3, memory_attention_hidden_size=hidden, memory_attention_num_layers=1,
-        memory_attention_feed_forward_hidden_size=64, memory_attention_rope_feat_sizes=[grid, grid],
-        memory_encoder_hidden_size=hidden, memory_encoder_output_channels=64,
-        mask_downsampler_embed_dim=hidden, memory_fuser_num_layers=1, memory_fuser_embed_dim=hidden,
+        num_maskmem=3,
+        memory_attention_hidden_size=hidden,
+        memory_attention_num_layers=1,
+        memory_attention_feed_forward_hidden_size=64,
+        memory_attention_rope_feat_sizes=[grid, grid],
+        memory_encoder_hidden_size=hidden,
+        memory_encoder_output_channels=64,
+        mask_downsampler_embed_dim=hidden,
+        memory_fuser_num_layers=1,
+        memory_fuser_embed_dim=hidden,
         memory_fuser_intermediate_dim=64,
     )
 
@@ -177,19 +255,40 @@ def save_tiny_sam2_video(path: str | Path, *, seed: int = 0, object_present: boo
 
     size, hidden = 128, 128
     backbone = Sam2HieraDetConfig(
-        hidden_size=16, num_attention_heads=1, image_size=[size, size], patch_kernel_size=[7, 7],
-        patch_stride=[4, 4], patch_padding=[3, 3], query_stride=[2, 2],
-        window_positional_embedding_background_size=[4, 4], num_query_pool_stages=3,
-        blocks_per_stage=[1, 1, 2, 1], embed_dim_per_stage=[16, 32, 64, 128],
-        num_attention_heads_per_stage=[1, 1, 1, 1], window_size_per_stage=[4, 4, 4, 4], global_attention_blocks=[3],
+        hidden_size=16,
+        num_attention_heads=1,
+        image_size=[size, size],
+        patch_kernel_size=[7, 7],
+        patch_stride=[4, 4],
+        patch_padding=[3, 3],
+        query_stride=[2, 2],
+        window_positional_embedding_background_size=[4, 4],
+        num_query_pool_stages=3,
+        blocks_per_stage=[1, 1, 2, 1],
+        embed_dim_per_stage=[16, 32, 64, 128],
+        num_attention_heads_per_stage=[1, 1, 1, 1],
+        window_size_per_stage=[4, 4, 4, 4],
+        global_attention_blocks=[3],
     )
-    vision = Sam2VisionConfig(backbone_config=backbone, backbone_channel_list=[128, 64, 32, 16],
-                              backbone_feature_sizes=[[32, 32], [16, 16], [8, 8]], fpn_hidden_size=hidden)
+    vision = Sam2VisionConfig(
+        backbone_config=backbone,
+        backbone_channel_list=[128, 64, 32, 16],
+        backbone_feature_sizes=[[32, 32], [16, 16], [8, 8]],
+        fpn_hidden_size=hidden,
+    )
     config = Sam2VideoConfig(
-        vision_config=vision, image_size=size,
-        prompt_encoder_config=Sam2VideoPromptEncoderConfig(hidden_size=hidden, image_size=size, patch_size=16, mask_input_channels=4),
-        mask_decoder_config=Sam2VideoMaskDecoderConfig(hidden_size=hidden, mlp_dim=64, num_hidden_layers=1,
-                                                       num_attention_heads=2, iou_head_hidden_dim=32),
+        vision_config=vision,
+        image_size=size,
+        prompt_encoder_config=Sam2VideoPromptEncoderConfig(
+            hidden_size=hidden, image_size=size, patch_size=16, mask_input_channels=4
+        ),
+        mask_decoder_config=Sam2VideoMaskDecoderConfig(
+            hidden_size=hidden,
+            mlp_dim=64,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            iou_head_hidden_dim=32,
+        ),
         **_sam2_like_memory(hidden, 8),
     )
     torch.manual_seed(seed)
@@ -198,7 +297,9 @@ def save_tiny_sam2_video(path: str | Path, *, seed: int = 0, object_present: boo
         with torch.no_grad():
             model.mask_decoder.pred_obj_score_head.proj_out.bias.fill_(10.0)
     resize = {"height": size, "width": size}
-    processor = Sam2VideoProcessor(Sam2ImageProcessor(size=resize), Sam2VideoVideoProcessor(size=resize))
+    processor = Sam2VideoProcessor(
+        Sam2ImageProcessor(size=resize), Sam2VideoVideoProcessor(size=resize)
+    )
     return _save(model, processor, path)
 
 
@@ -231,39 +332,80 @@ def save_tiny_sam3_video(path: str | Path, *, seed: int = 0) -> Path:
 
     size, patch, hidden = 112, 14, 128
     grid = size // patch
-    vit = Sam3ViTConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-                        image_size=size, patch_size=patch, window_size=4, global_attn_indexes=[1], pretrain_image_size=size)
-    vision = Sam3VisionConfig(backbone_config=vit, fpn_hidden_size=hidden,
-                              backbone_feature_sizes=[[4 * grid, 4 * grid], [2 * grid, 2 * grid], [grid, grid]])
+    vit = Sam3ViTConfig(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=size,
+        patch_size=patch,
+        window_size=4,
+        global_attn_indexes=[1],
+        pretrain_image_size=size,
+    )
+    vision = Sam3VisionConfig(
+        backbone_config=vit,
+        fpn_hidden_size=hidden,
+        backbone_feature_sizes=[[4 * grid, 4 * grid], [2 * grid, 2 * grid], [grid, grid]],
+    )
     vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
     for ch in [chr(c) for c in range(ord("a"), ord("z") + 1)] + ["."]:
         vocab.setdefault(ch, len(vocab))
         vocab.setdefault(ch + "</w>", len(vocab))
-    text = CLIPTextConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, projection_dim=32,
-                          num_hidden_layers=1, num_attention_heads=2, max_position_embeddings=32,
-                          bos_token_id=0, eos_token_id=1, pad_token_id=1)
+    text = CLIPTextConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        intermediate_size=64,
+        projection_dim=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        max_position_embeddings=32,
+        bos_token_id=0,
+        eos_token_id=1,
+        pad_token_id=1,
+    )
     small: dict[str, Any] = dict(hidden_size=hidden, num_attention_heads=2, intermediate_size=64)
     detector = Sam3Config(
-        vision_config=vision, text_config=text,
+        vision_config=vision,
+        text_config=text,
         geometry_encoder_config=Sam3GeometryEncoderConfig(num_layers=1, **small),
         detr_encoder_config=Sam3DETREncoderConfig(num_layers=1, **small),
         detr_decoder_config=Sam3DETRDecoderConfig(num_layers=1, num_queries=1, **small),
-        mask_decoder_config=Sam3MaskDecoderConfig(hidden_size=hidden, num_upsampling_stages=3, num_attention_heads=2),
+        mask_decoder_config=Sam3MaskDecoderConfig(
+            hidden_size=hidden, num_upsampling_stages=3, num_attention_heads=2
+        ),
     )
     tracker = Sam3TrackerVideoConfig(
         vision_config=vision,
-        prompt_encoder_config=Sam3TrackerVideoPromptEncoderConfig(hidden_size=hidden, image_size=size, patch_size=patch, mask_input_channels=4),
-        mask_decoder_config=Sam3TrackerVideoMaskDecoderConfig(hidden_size=hidden, mlp_dim=64, num_hidden_layers=1,
-                                                              num_attention_heads=2, iou_head_hidden_dim=32),
+        prompt_encoder_config=Sam3TrackerVideoPromptEncoderConfig(
+            hidden_size=hidden, image_size=size, patch_size=patch, mask_input_channels=4
+        ),
+        mask_decoder_config=Sam3TrackerVideoMaskDecoderConfig(
+            hidden_size=hidden,
+            mlp_dim=64,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            iou_head_hidden_dim=32,
+        ),
         **_sam2_like_memory(hidden, grid),
     )
-    tracker.image_size = size  # a property (not an __init__ argument) that also sizes the vision config
-    config = Sam3VideoConfig(detector_config=detector, tracker_config=tracker, hotstart_delay=0,
-                             low_res_mask_size=4 * grid, score_threshold_detection=0.0, new_det_thresh=0.0)
+    tracker.image_size = (
+        size  # a property (not an __init__ argument) that also sizes the vision config
+    )
+    config = Sam3VideoConfig(
+        detector_config=detector,
+        tracker_config=tracker,
+        hotstart_delay=0,
+        low_res_mask_size=4 * grid,
+        score_threshold_detection=0.0,
+        new_det_thresh=0.0,
+    )
     torch.manual_seed(seed)
     model = Sam3VideoModel(config).eval()
     processor = Sam3VideoProcessor(
-        Sam3ImageProcessor(size={"height": size, "width": size}, mask_size={"height": 4 * grid, "width": 4 * grid}),
+        Sam3ImageProcessor(
+            size={"height": size, "width": size}, mask_size={"height": 4 * grid, "width": 4 * grid}
+        ),
         Sam2VideoVideoProcessor(size={"height": size, "width": size}),
         CLIPTokenizer(vocab=vocab, merges=[]),
     )

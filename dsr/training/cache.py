@@ -76,10 +76,15 @@ def component_folder(model: str, subfolder: str, revision: str | None = None) ->
     try:
         validate_repo_id(model)
     except HFValidationError:
-        raise ModelLoadError(f"base model {model} is neither a folder nor a Hub repo id: give the folder of a "
-                             "diffusers Wan pipeline or an id like Wan-AI/Wan2.1-T2V-1.3B-Diffusers") from None
+        raise ModelLoadError(
+            f"base model {model} is neither a folder nor a Hub repo id: give the folder of a "
+            "diffusers Wan pipeline or an id like Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
+        ) from None
     with model_load_errors(subfolder, model, "--base-model PATH"):
-        return Path(snapshot_download(model, revision=revision, allow_patterns=[f"{subfolder}/*"])) / subfolder
+        return (
+            Path(snapshot_download(model, revision=revision, allow_patterns=[f"{subfolder}/*"]))
+            / subfolder
+        )
 
 
 def check_base_model(model: str, revision: str | None = None) -> None:
@@ -87,8 +92,10 @@ def check_base_model(model: str, revision: str | None = None) -> None:
     for name in COMPONENTS:
         folder = component_folder(model, name, revision)
         if not folder.is_dir() or not any(folder.iterdir()):
-            raise ModelLoadError(f"base model {model} has no {name}/ folder: give a diffusers Wan T2V pipeline "
-                                 "(e.g. Wan-AI/Wan2.1-T2V-1.3B-Diffusers) with --base-model")
+            raise ModelLoadError(
+                f"base model {model} has no {name}/ folder: give a diffusers Wan T2V pipeline "
+                "(e.g. Wan-AI/Wan2.1-T2V-1.3B-Diffusers) with --base-model"
+            )
 
 
 def component_fingerprint(folder: Path) -> str:
@@ -156,11 +163,25 @@ def _save(path: Path, key: str, tensor: torch.Tensor, dtype: str, metadata: dict
 def cache_spec(config: SpatialAlignConfig) -> CacheSpec:
     """The cache location and keys of ``config`` (fingerprints the VAE and text encoder files)."""
     root = Path(config.cache_dir).expanduser() if config.cache_dir else default_cache_dir()
-    vae = component_fingerprint(component_folder(config.base_model, "vae", config.base_model_revision))
-    text = component_fingerprint(component_folder(config.base_model, "text_encoder", config.base_model_revision))
-    tok = component_fingerprint(component_folder(config.base_model, "tokenizer", config.base_model_revision))
-    latent_key = _digest("vae", vae, config.train_num_frames, config.train_height, config.train_width,
-                         config.cache_dtype, "mode", "bilinear-antialias")[:20]
+    vae = component_fingerprint(
+        component_folder(config.base_model, "vae", config.base_model_revision)
+    )
+    text = component_fingerprint(
+        component_folder(config.base_model, "text_encoder", config.base_model_revision)
+    )
+    tok = component_fingerprint(
+        component_folder(config.base_model, "tokenizer", config.base_model_revision)
+    )
+    latent_key = _digest(
+        "vae",
+        vae,
+        config.train_num_frames,
+        config.train_height,
+        config.train_width,
+        config.cache_dtype,
+        "mode",
+        "bilinear-antialias",
+    )[:20]
     text_key = _digest("text", text, tok, config.cache_dtype, _text_dtype(config))[:20]
     return CacheSpec(root, latent_key, text_key)
 
@@ -174,7 +195,8 @@ def _text_dtype(config: SpatialAlignConfig) -> str:
 
 
 def _prompt_text(settings_json: str | None, fallback: str) -> tuple[str, int | None]:
-    """The exact text given to the generator and its max_sequence_length, from a sample's settings."""
+    """The exact text given to the generator and its max_sequence_length, from a
+    sample's settings."""
     try:
         settings = json.loads(settings_json or "{}")
     except json.JSONDecodeError:
@@ -187,13 +209,23 @@ def prompt_texts(pairs: PairSet, max_sequence_length: int | None) -> dict[str, t
     out = {}
     for p in pairs.prompts:
         sample = pairs.samples[p.chosen[0]]
-        text, length = _prompt_text(sample.get("generator_settings"), sample.get("prompt") or p.prompt)
+        text, length = _prompt_text(
+            sample.get("generator_settings"), sample.get("prompt") or p.prompt
+        )
         out[p.prompt_id] = (text, max_sequence_length or length or DEFAULT_MAX_SEQUENCE_LENGTH)
     return out
 
 
-def precompute(config: SpatialAlignConfig, pairs: PairSet, source: DatasetSource, *, rank: int = 0,
-               world: int = 1, device: str = "cpu", show_progress: bool = True) -> CacheIndex:
+def precompute(
+    config: SpatialAlignConfig,
+    pairs: PairSet,
+    source: DatasetSource,
+    *,
+    rank: int = 0,
+    world: int = 1,
+    device: str = "cpu",
+    show_progress: bool = True,
+) -> CacheIndex:
     """Encode what this rank's slice misses; returns the index of every entry (maybe not all on
     disk yet when other ranks still work: call :func:`check_complete` after a barrier)."""
     from dsr.training.data import iter_video_bytes
@@ -203,32 +235,51 @@ def precompute(config: SpatialAlignConfig, pairs: PairSet, source: DatasetSource
     hashes: dict[str, str] = {}
     todo: list[tuple[str, bytes]] = []
     mine = {sid for i, sid in enumerate(pairs.sample_ids) if i % world == rank}
-    for sid, data in iter_video_bytes(source, wanted, samples_config=config.samples_config, split=config.split):
+    for sid, data in iter_video_bytes(
+        source, wanted, samples_config=config.samples_config, split=config.split
+    ):
         if data is None:
-            raise DataError(f"sample {sid} has no video bytes: rebuild it, or drop it from the pairs")
+            raise DataError(
+                f"sample {sid} has no video bytes: rebuild it, or drop it from the pairs"
+            )
         hashes[sid] = hashlib.sha256(data).hexdigest()
         if sid in mine and not spec.latent_path(hashes[sid]).exists():
             todo.append((sid, data))
     if len(hashes) != len(wanted):
-        raise DataError(f"{len(wanted) - len(hashes)} paired sample(s) have no row with a video in the samples config")
+        raise DataError(
+            f"{len(wanted) - len(hashes)} paired sample(s) have no row with a video in the "
+            "samples config"
+        )
     texts = prompt_texts(pairs, config.max_sequence_length)
     text_hashes = {pid: _digest(text, length) for pid, (text, length) in texts.items()}
-    text_todo = [(pid, texts[pid]) for i, pid in enumerate(sorted(texts))
-                 if i % world == rank and not spec.text_path(text_hashes[pid]).exists()]
+    text_todo = [
+        (pid, texts[pid])
+        for i, pid in enumerate(sorted(texts))
+        if i % world == rank and not spec.text_path(text_hashes[pid]).exists()
+    ]
     _encode_videos(config, spec, todo, hashes, device, show_progress)
     _encode_texts(config, spec, text_todo, text_hashes, device, show_progress)
-    return CacheIndex({s: spec.latent_path(h) for s, h in hashes.items()},
-                      {p: spec.text_path(h) for p, h in text_hashes.items()}, spec,
-                      {"latents_computed": len(todo), "latents_total": len(hashes),
-                       "text_computed": len(text_todo), "text_total": len(texts)})
+    return CacheIndex(
+        {s: spec.latent_path(h) for s, h in hashes.items()},
+        {p: spec.text_path(h) for p, h in text_hashes.items()},
+        spec,
+        {
+            "latents_computed": len(todo),
+            "latents_total": len(hashes),
+            "text_computed": len(text_todo),
+            "text_total": len(texts),
+        },
+    )
 
 
 def check_complete(index: CacheIndex) -> None:
     """Every entry on disk (after all ranks finished their slices)."""
     missing = [p for p in (*index.latents.values(), *index.text.values()) if not p.exists()]
     if missing:
-        raise DataError(f"{len(missing)} cache entries are missing after precomputation (first: {missing[0].name}); "
-                        "a rank failed: re-run, finished entries are kept")
+        raise DataError(
+            f"{len(missing)} cache entries are missing after precomputation (first: "
+            f"{missing[0].name}); a rank failed: re-run, finished entries are kept"
+        )
 
 
 def _progress(items: list[Any], desc: str, unit: str, show: bool) -> Iterable[Any]:
@@ -237,32 +288,54 @@ def _progress(items: list[Any], desc: str, unit: str, show: bool) -> Iterable[An
     return tqdm(items, desc=desc, unit=unit, disable=not show or not items)
 
 
-def _encode_videos(config: SpatialAlignConfig, spec: CacheSpec, todo: list[tuple[str, bytes]],
-                   hashes: dict[str, str], device: str, show: bool) -> None:
+def _encode_videos(
+    config: SpatialAlignConfig,
+    spec: CacheSpec,
+    todo: list[tuple[str, bytes]],
+    hashes: dict[str, str],
+    device: str,
+    show: bool,
+) -> None:
     if not todo:
         return
     import torch
     from diffusers import AutoencoderKLWan
 
     with model_load_errors("Wan VAE", config.base_model, "--base-model PATH"):
-        vae = AutoencoderKLWan.from_pretrained(config.base_model, subfolder="vae", revision=config.base_model_revision,
-                                               dtype=torch.float32).to(device).eval()
+        vae = (
+            AutoencoderKLWan.from_pretrained(
+                config.base_model,
+                subfolder="vae",
+                revision=config.base_model_revision,
+                dtype=torch.float32,
+            )
+            .to(device)
+            .eval()
+        )
     if config.vae_tiling:
         vae.enable_tiling()
     mean = torch.tensor(vae.config.latents_mean, device=device).view(1, -1, 1, 1, 1)
     std = torch.tensor(vae.config.latents_std, device=device).view(1, -1, 1, 1, 1)
     for sid, data in _progress(todo, "precompute latents", "video", show):
-        pixels = video_tensor(data, sid, config.train_num_frames, config.train_height, config.train_width).to(device)
+        pixels = video_tensor(
+            data, sid, config.train_num_frames, config.train_height, config.train_width
+        ).to(device)
         with torch.inference_mode():
             z = (vae.encode(pixels).latent_dist.mode() - mean) / std
-        _save(spec.latent_path(hashes[sid]), LATENTS_KEY, z[0], config.cache_dtype,
-              {"sample_id": sid, "frames": str(pixels.shape[2])})
+        _save(
+            spec.latent_path(hashes[sid]),
+            LATENTS_KEY,
+            z[0],
+            config.cache_dtype,
+            {"sample_id": sid, "frames": str(pixels.shape[2])},
+        )
     del vae
     _release_memory()
 
 
-def video_tensor(data: bytes, sample_id: str, num_frames: int | None, height: int | None,
-                 width: int | None) -> torch.Tensor:
+def video_tensor(
+    data: bytes, sample_id: str, num_frames: int | None, height: int | None, width: int | None
+) -> torch.Tensor:
     """Pixels in [-1, 1], shape (1, 3, T, H, W): frames sampled uniformly, resized if asked."""
     import numpy as np
     import torch
@@ -278,18 +351,30 @@ def video_tensor(data: bytes, sample_id: str, num_frames: int | None, height: in
     if num_frames is not None:
         frames = frames[np.linspace(0, total - 1, num_frames).round().astype(int)]
     elif (total - 1) % 4:
-        raise DataError(f"sample {sample_id} has {total} frames; Wan's VAE needs 4k+1: set train_num_frames")
+        raise DataError(
+            f"sample {sample_id} has {total} frames; Wan's VAE needs 4k+1: set train_num_frames"
+        )
     x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     if height is not None and width is not None:
-        x = F.interpolate(x, size=(height, width), mode="bilinear", antialias=True, align_corners=False)
+        x = F.interpolate(
+            x, size=(height, width), mode="bilinear", antialias=True, align_corners=False
+        )
     elif x.shape[-2] % 16 or x.shape[-1] % 16:
-        raise DataError(f"sample {sample_id} is {x.shape[-2]}x{x.shape[-1]}; Wan needs multiples of 16: "
-                        "set train_height and train_width")
+        raise DataError(
+            f"sample {sample_id} is {x.shape[-2]}x{x.shape[-1]}; Wan needs multiples of 16: "
+            "set train_height and train_width"
+        )
     return x.clamp(-1.0, 1.0).permute(1, 0, 2, 3).unsqueeze(0)
 
 
-def _encode_texts(config: SpatialAlignConfig, spec: CacheSpec, todo: list[tuple[str, tuple[str, int]]],
-                  hashes: dict[str, str], device: str, show: bool) -> None:
+def _encode_texts(
+    config: SpatialAlignConfig,
+    spec: CacheSpec,
+    todo: list[tuple[str, tuple[str, int]]],
+    hashes: dict[str, str],
+    device: str,
+    show: bool,
+) -> None:
     if not todo:
         return
     import torch
@@ -297,15 +382,30 @@ def _encode_texts(config: SpatialAlignConfig, spec: CacheSpec, todo: list[tuple[
 
     dtype = getattr(torch, _text_dtype(config))
     with model_load_errors("Wan text encoder", config.base_model, "--base-model PATH"):
-        pipe = WanPipeline.from_pretrained(config.base_model, transformer=None, vae=None,
-                                           revision=config.base_model_revision, dtype=dtype)
+        pipe = WanPipeline.from_pretrained(
+            config.base_model,
+            transformer=None,
+            vae=None,
+            revision=config.base_model_revision,
+            dtype=dtype,
+        )
     pipe.text_encoder.to(device).eval()
     for pid, (text, length) in _progress(todo, "precompute text", "prompt", show):
         with torch.inference_mode():
-            embeds, _ = pipe.encode_prompt(text, do_classifier_free_guidance=False, max_sequence_length=length,
-                                           device=torch.device(device), dtype=dtype)
-        _save(spec.text_path(hashes[pid]), TEXT_KEY, embeds[0], config.cache_dtype,
-              {"prompt_id": pid, "max_sequence_length": str(length)})
+            embeds, _ = pipe.encode_prompt(
+                text,
+                do_classifier_free_guidance=False,
+                max_sequence_length=length,
+                device=torch.device(device),
+                dtype=dtype,
+            )
+        _save(
+            spec.text_path(hashes[pid]),
+            TEXT_KEY,
+            embeds[0],
+            config.cache_dtype,
+            {"prompt_id": pid, "max_sequence_length": str(length)},
+        )
     del pipe
     _release_memory()
 

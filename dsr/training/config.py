@@ -28,7 +28,13 @@ from dsr.training.options import SpatialAlignOptions
 __all__ = ["SpatialAlignConfig"]
 
 #: TrainingArguments fields that are secrets or machine-local and never written to a card.
-PRIVATE_FIELDS = ("hub_token", "push_to_hub_token", "logging_dir", "output_dir", "resume_from_checkpoint")
+PRIVATE_FIELDS = (
+    "hub_token",
+    "push_to_hub_token",
+    "logging_dir",
+    "output_dir",
+    "resume_from_checkpoint",
+)
 
 
 # SpatialAlignOptions widens TrainingArguments' bf16 and gradient_accumulation_steps to Optional
@@ -41,10 +47,16 @@ class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):  # type: ignor
     def __post_init__(self) -> None:
         self.validate_options()
         if self.output_dir is None:
-            raise ConfigError("output_dir is not set: give the folder for the adapter and checkpoints (--output-dir)")
+            raise ConfigError(
+                "output_dir is not set: give the folder for the adapter and checkpoints "
+                "(--output-dir)"
+            )
         if self.push_to_hub:
-            raise ConfigError("push_to_hub=True would push every checkpoint: set hub_model_id (CLI: --push-to-hub "
-                              "REPO_ID) and dsr pushes the finished adapter once, tagged with version")
+            raise ConfigError(
+                "push_to_hub=True would push every checkpoint: set hub_model_id (CLI: "
+                "--push-to-hub REPO_ID) and dsr pushes the finished adapter once, "
+                "tagged with version"
+            )
         explicit_accumulation = self.gradient_accumulation_steps
         if self.gradient_accumulation_steps is None:
             self.gradient_accumulation_steps = 1
@@ -62,13 +74,17 @@ class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):  # type: ignor
         steps, rest = divmod(self.effective_batch_size, per_step)
         if rest or steps < 1:
             raise ConfigError(
-                f"effective_batch_size={self.effective_batch_size} is not a multiple of per_device_train_batch_size "
-                f"({self.per_device_train_batch_size}) x devices ({self.world_size}): change one of them, or unset "
-                "effective_batch_size and give gradient_accumulation_steps")
+                f"effective_batch_size={self.effective_batch_size} is not a multiple of "
+                f"per_device_train_batch_size ({self.per_device_train_batch_size}) x devices "
+                f"({self.world_size}): change one of them, or unset effective_batch_size and give "
+                "gradient_accumulation_steps"
+            )
         if explicit is not None and explicit != steps:
             raise ConfigError(
-                f"gradient_accumulation_steps={explicit} contradicts effective_batch_size={self.effective_batch_size} "
-                f"(which needs {steps}): give one of the two")
+                f"gradient_accumulation_steps={explicit} contradicts "
+                f"effective_batch_size={self.effective_batch_size} (which needs {steps}): give "
+                "one of the two"
+            )
         self.gradient_accumulation_steps = steps
 
     @property
@@ -78,16 +94,23 @@ class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):  # type: ignor
 
     @property
     def accumulation_steps(self) -> int:
-        """``gradient_accumulation_steps`` as resolved by ``__post_init__`` (never None after it)."""
+        """``gradient_accumulation_steps`` as resolved by ``__post_init__``
+        (never None after it)."""
         if self.gradient_accumulation_steps is None:
-            raise ConfigError("gradient_accumulation_steps is unset: build the config with SpatialAlignConfig(...)")
+            raise ConfigError(
+                "gradient_accumulation_steps is unset: build the config with "
+                "SpatialAlignConfig(...)"
+            )
         return self.gradient_accumulation_steps
 
     @property
     def output_path(self) -> Path:
         """``output_dir`` as a path (``__post_init__`` refuses a config without one)."""
         if self.output_dir is None:
-            raise ConfigError("output_dir is not set: give the folder for the adapter and checkpoints (--output-dir)")
+            raise ConfigError(
+                "output_dir is not set: give the folder for the adapter and checkpoints "
+                "(--output-dir)"
+            )
         return Path(self.output_dir)
 
     def public_dict(self) -> dict[str, Any]:

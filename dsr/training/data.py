@@ -1,8 +1,9 @@
 """Training data: the preference pairs of a dataset built by ``dsr build-videos`` (SPEC §5).
 
 :func:`resolve_dataset` (from :mod:`dsr.builders.dataset_source`) turns a local folder or a Hub
-repo id into a local dataset folder. :func:`load_pair_set` reads the ``pairs`` and ``samples`` configs of one split (without video
-bytes) and checks them; :class:`PairSet` holds, per qualifying prompt, its winners and losers.
+repo id into a local dataset folder. :func:`load_pair_set` reads the ``pairs`` and ``samples``
+configs of one split (without video bytes) and checks them; :class:`PairSet` holds, per qualifying
+prompt, its winners and losers.
 
 Pair draws (:meth:`PairSet.draw`) are a pure function of the training seed and a draw index ``k``:
 draws ``k = e·P … (e+1)·P − 1`` visit every one of the P prompts once, in an order shuffled per
@@ -23,13 +24,29 @@ from dsr.builders.dataset_source import DatasetSource, iter_video_bytes, resolve
 from dsr.builders.folder import DatasetFolder
 from dsr.errors import DataError
 
-__all__ = ["DatasetSource", "PairSet", "PromptPairs", "iter_video_bytes", "load_pair_set", "resolve_dataset"]
+__all__ = [
+    "DatasetSource",
+    "PairSet",
+    "PromptPairs",
+    "iter_video_bytes",
+    "load_pair_set",
+    "resolve_dataset",
+]
 
 log = logging.getLogger(__name__)
 
 #: Columns read from the samples config (the video bytes are streamed separately).
-SAMPLE_FIELDS = ("sample_id", "prompt_id", "split", "prompt", "dsr_type", "seed", "valid", "dsr_score",
-                 "generator_settings")
+SAMPLE_FIELDS = (
+    "sample_id",
+    "prompt_id",
+    "split",
+    "prompt",
+    "dsr_type",
+    "seed",
+    "valid",
+    "dsr_score",
+    "generator_settings",
+)
 
 
 @dataclass(frozen=True)
@@ -63,13 +80,21 @@ class PairSet:
         order = np.random.default_rng([seed, 0x5A1, epoch]).permutation(n)
         prompt = self.prompts[int(order[position])]
         rng = np.random.default_rng([seed, 0xD4A, k])
-        return prompt, prompt.chosen[rng.integers(len(prompt.chosen))], prompt.rejected[rng.integers(len(prompt.rejected))]
+        return (
+            prompt,
+            prompt.chosen[rng.integers(len(prompt.chosen))],
+            prompt.rejected[rng.integers(len(prompt.rejected))],
+        )
 
     def summary(self) -> dict[str, Any]:
-        return {"prompts": len(self.prompts), "samples": len(self.sample_ids),
-                "winners": sum(len(p.chosen) for p in self.prompts),
-                "losers": sum(len(p.rejected) for p in self.prompts),
-                "tau": self.tau, "pairs_rederived": self.derived}
+        return {
+            "prompts": len(self.prompts),
+            "samples": len(self.sample_ids),
+            "winners": sum(len(p.chosen) for p in self.prompts),
+            "losers": sum(len(p.rejected) for p in self.prompts),
+            "tau": self.tau,
+            "pairs_rederived": self.derived,
+        }
 
 
 def _read(folder: DatasetFolder, config: str, split: str, columns: list[str] | None = None) -> Any:
@@ -77,11 +102,16 @@ def _read(folder: DatasetFolder, config: str, split: str, columns: list[str] | N
 
     if config not in folder.config_names():
         built = ", ".join(folder.config_names()) or "none"
-        raise DataError(f"{folder.root} has no `{config}` config (built: {built}): run `dsr build-videos` into it, "
-                        "or choose another with --pairs-config/--samples-config")
+        raise DataError(
+            f"{folder.root} has no `{config}` config (built: {built}): run `dsr build-videos` into "
+            "it, or choose another with --pairs-config/--samples-config"
+        )
     files = folder.data_files(config, split)
     if not files:
-        raise DataError(f"{folder.root}: config `{config}` has no {split} split: train on a split it has (--split)")
+        raise DataError(
+            f"{folder.root}: config `{config}` has no {split} split: train on a split "
+            "it has (--split)"
+        )
     frames = [pl.read_parquet(f, columns=columns) for f in files]
     return pl.concat(frames, how="diagonal_relaxed")
 
@@ -92,9 +122,16 @@ def _ids(row: dict[str, Any], name: str) -> tuple[str, ...]:
     return tuple(value or ())
 
 
-def load_pair_set(source: DatasetSource, *, pairs_config: str = "pairs", samples_config: str = "samples",
-                  split: str = "train", tau: float | None = None) -> PairSet:
-    """The checked pairs of ``split``; with ``tau``, winners and losers re-derived from the samples."""
+def load_pair_set(
+    source: DatasetSource,
+    *,
+    pairs_config: str = "pairs",
+    samples_config: str = "samples",
+    split: str = "train",
+    tau: float | None = None,
+) -> PairSet:
+    """The checked pairs of ``split``; with ``tau``, winners and losers re-derived
+    from the samples."""
     folder = DatasetFolder(source.root)
     samples_df = _read(folder, samples_config, split, list(SAMPLE_FIELDS))
     samples = {r["sample_id"]: r for r in samples_df.to_dicts()}
@@ -104,9 +141,14 @@ def load_pair_set(source: DatasetSource, *, pairs_config: str = "pairs", samples
         rows = make_pairs(samples_df.filter(samples_df["split"] == split), tau=tau).pairs.to_dicts()
     else:
         rows = _read(folder, pairs_config, split).to_dicts()
-    prompts = tuple(PromptPairs(r["prompt_id"], r.get("prompt") or "", _ids(r, "chosen"), _ids(r, "rejected"))
-                    for r in rows if _ids(r, "chosen") and _ids(r, "rejected"))
-    pair_set = PairSet(prompts, samples, tau=tau if tau is not None else _built_tau(rows), derived=tau is not None)
+    prompts = tuple(
+        PromptPairs(r["prompt_id"], r.get("prompt") or "", _ids(r, "chosen"), _ids(r, "rejected"))
+        for r in rows
+        if _ids(r, "chosen") and _ids(r, "rejected")
+    )
+    pair_set = PairSet(
+        prompts, samples, tau=tau if tau is not None else _built_tau(rows), derived=tau is not None
+    )
     _check(pair_set, source, pairs_config, split)
     return pair_set
 
@@ -118,14 +160,25 @@ def _built_tau(rows: list[dict[str, Any]]) -> float | None:
 
 def _check(pairs: PairSet, source: DatasetSource, pairs_config: str, split: str) -> None:
     if not pairs.prompts:
-        raise DataError(f"{pairs_config} ({split}) of {source.repo_id or source.root} has no qualifying prompt "
-                        "(each needs a valid winner and a valid loser): build more samples per prompt, or change "
-                        "--tau-train")
+        raise DataError(
+            f"{pairs_config} ({split}) of {source.repo_id or source.root} has no qualifying prompt "
+            "(each needs a valid winner and a valid loser): build more samples per prompt, or "
+            "change --tau-train"
+        )
     missing = [s for s in pairs.sample_ids if s not in pairs.samples]
     if missing:
-        raise DataError(f"{len(missing)} sample id(s) of {pairs_config} are not in the samples config "
-                        f"(first: {missing[0]}): rebuild the pairs with `dsr build-videos --merge-only`")
-    bad = [s for s in pairs.sample_ids if not pairs.samples[s].get("valid") or pairs.samples[s].get("dsr_score") is None]
+        raise DataError(
+            f"{len(missing)} sample id(s) of {pairs_config} are not in the samples config "
+            f"(first: {missing[0]}): rebuild the pairs with `dsr build-videos --merge-only`"
+        )
+    bad = [
+        s
+        for s in pairs.sample_ids
+        if not pairs.samples[s].get("valid") or pairs.samples[s].get("dsr_score") is None
+    ]
     if bad:
-        raise DataError(f"{len(bad)} sample(s) in {pairs_config} are invalid in samples (first: {bad[0]}): invalid "
-                        "samples never enter pairs; rebuild the pairs with `dsr build-videos --merge-only`")
+        raise DataError(
+            f"{len(bad)} sample(s) in {pairs_config} are invalid in samples (first: {bad[0]}): "
+            "invalid samples never enter pairs; rebuild the pairs with `dsr "
+            "build-videos --merge-only`"
+        )

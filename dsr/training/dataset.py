@@ -1,5 +1,6 @@
-"""The torch dataset of pair draws: item ``k`` is draw ``k`` of the :class:`~dsr.training.data.PairSet`
-with its cached latents, text embedding, noise level and noise.
+"""The torch dataset of pair draws: item ``k`` is draw ``k`` of
+the :class:`~dsr.training.data.PairSet` with its cached latents, text embedding, noise
+level and noise.
 
 Everything random about item ``k`` (prompt, winner, loser, sigma, noise) is derived from
 ``(seed, k)`` alone, so the item does not depend on the rank, the batch it lands in, or whether the
@@ -37,8 +38,15 @@ class NoiseSettings:
 class PairDraws(torch.utils.data.Dataset[dict[str, Any]]):
     """``num_draws`` pair draws, each a dict of tensors ready for the SpatialAlign step."""
 
-    def __init__(self, pairs: PairSet, cache: CacheIndex, *, num_draws: int, seed: int,
-                 noise: NoiseSettings | None = None) -> None:
+    def __init__(
+        self,
+        pairs: PairSet,
+        cache: CacheIndex,
+        *,
+        num_draws: int,
+        seed: int,
+        noise: NoiseSettings | None = None,
+    ) -> None:
         self.pairs, self.cache, self.num_draws, self.seed = pairs, cache, num_draws, seed
         self.noise = noise or NoiseSettings()
 
@@ -49,20 +57,33 @@ class PairDraws(torch.utils.data.Dataset[dict[str, Any]]):
         prompt, chosen, rejected = self.pairs.draw(self.seed, k)
         x_w, x_l = self.cache.load_latents(chosen), self.cache.load_latents(rejected)
         if x_w.shape != x_l.shape:
-            raise ValueError(f"latents of {chosen} {tuple(x_w.shape)} and {rejected} {tuple(x_l.shape)} differ: "
-                             "set train_num_frames/train_height/train_width to one size")
+            raise ValueError(
+                f"latents of {chosen} {tuple(x_w.shape)} and {rejected} {tuple(x_l.shape)} differ: "
+                "set train_num_frames/train_height/train_width to one size"
+            )
         rng = np.random.default_rng([self.seed, 0x7153, k])
         n = self.noise
-        sigma, timestep = draw_sigma(rng, sampling=n.timestep_sampling, shift=n.timestep_shift,
-                                     num_train_timesteps=n.num_train_timesteps, logit_mean=n.logit_mean,
-                                     logit_std=n.logit_std)
+        sigma, timestep = draw_sigma(
+            rng,
+            sampling=n.timestep_sampling,
+            shift=n.timestep_shift,
+            num_train_timesteps=n.num_train_timesteps,
+            logit_mean=n.logit_mean,
+            logit_std=n.logit_std,
+        )
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
         noise_w = torch.randn(x_w.shape, generator=gen)
         noise_l = noise_w.clone() if n.shared_noise else torch.randn(x_l.shape, generator=gen)
         return {
-            "x0_chosen": x_w, "x0_rejected": x_l, "noise_chosen": noise_w, "noise_rejected": noise_l,
+            "x0_chosen": x_w,
+            "x0_rejected": x_l,
+            "noise_chosen": noise_w,
+            "noise_rejected": noise_l,
             "sigma": torch.tensor(sigma, dtype=torch.float32),
             "timestep": torch.tensor(timestep, dtype=torch.float32),
             "prompt_embeds": self.cache.load_text(prompt.prompt_id),
-            "draw": k, "prompt_id": prompt.prompt_id, "chosen_id": chosen, "rejected_id": rejected,
+            "draw": k,
+            "prompt_id": prompt.prompt_id,
+            "chosen_id": chosen,
+            "rejected_id": rejected,
         }

@@ -1,5 +1,5 @@
-"""``dsr train --eval-steps N --eval-prompts K``: the DSR metrics over training steps (paper Fig. A8)
-from one run.
+"""``dsr train --eval-steps N --eval-prompts K``: the DSR metrics over training steps (paper Fig.
+A8) from one run.
 
 :class:`DsrEvalCallback` is a ``transformers.TrainerCallback``: every N optimizer steps it samples
 K test prompts (taken as ``build-videos`` takes them, DSR types interleaved) × the test seeds with
@@ -32,9 +32,21 @@ __all__ = ["EVAL_DIR", "DsrEvalCallback", "eval_prompt_records", "make_eval_call
 log = logging.getLogger(__name__)
 
 EVAL_DIR = "eval_steps"
-#: WanConfig fields taken from the training videos' generator settings (the same sampling as the data).
-_GENERATION_KEYS = ("num_frames", "height", "width", "fps", "num_inference_steps", "guidance_scale", "negative_prompt",
-                    "flow_shift", "sampler", "max_sequence_length", "prompt_field")
+#: WanConfig fields taken from the training videos' generator settings (the same
+#: sampling as the data).
+_GENERATION_KEYS = (
+    "num_frames",
+    "height",
+    "width",
+    "fps",
+    "num_inference_steps",
+    "guidance_scale",
+    "negative_prompt",
+    "flow_shift",
+    "sampler",
+    "max_sequence_length",
+    "prompt_field",
+)
 _ROW_KEYS = ("sample_id", "prompt_id", "seed", "dsr_type", "valid", "reason", "dsr_score")
 
 
@@ -60,15 +72,28 @@ def eval_prompt_records(source: str, revision: str | None, limit: int) -> list[M
     root = resolve_dataset(source, revision, configs=("prompts",), split="test").root
     records = work_order(load_prompt_records(root, "test"))[:limit]
     if not records:
-        raise ConfigError(f"{source} has no test prompts: give --eval-dataset with a prompts config holding a test split")
+        raise ConfigError(
+            f"{source} has no test prompts: give --eval-dataset with a prompts config "
+            "holding a test split"
+        )
     return records
 
 
 class DsrEvalCallback(TrainerCallback):
     """Samples, scores and logs the DSR metrics of the adapter every ``every`` steps."""
 
-    def __init__(self, *, every: int, prompts: Sequence[Mapping[str, Any]], seeds: Sequence[int], base_model: str,
-                 generation: Mapping[str, Any], tracker: str, tracker_options: Mapping[str, Any], output_dir: str) -> None:
+    def __init__(
+        self,
+        *,
+        every: int,
+        prompts: Sequence[Mapping[str, Any]],
+        seeds: Sequence[int],
+        base_model: str,
+        generation: Mapping[str, Any],
+        tracker: str,
+        tracker_options: Mapping[str, Any],
+        output_dir: str,
+    ) -> None:
         self.every, self.prompts, self.seeds = int(every), list(prompts), [int(s) for s in seeds]
         self.base_model, self.generation = base_model, dict(generation)
         self.tracker_name, self.tracker_options = tracker, dict(tracker_options)
@@ -82,7 +107,11 @@ class DsrEvalCallback(TrainerCallback):
         when they came from another generator), the user's options on top."""
         from dsr.generation import GENERATORS
 
-        keys = _GENERATION_KEYS if recorded.get("generator") == "wan" else ("num_frames", "height", "width", "fps")
+        keys = (
+            _GENERATION_KEYS
+            if recorded.get("generator") == "wan"
+            else ("num_frames", "height", "width", "fps")
+        )
         self.generation = {**{k: recorded[k] for k in keys if k in recorded}, **self.generation}
         GENERATORS.check("wan", {"model": self.base_model, **self.generation})
         return self
@@ -103,7 +132,9 @@ class DsrEvalCallback(TrainerCallback):
 
         if self._generator is None:
             model = self.trainer.accelerator.unwrap_model(self.trainer.model)
-            self._generator = WanGenerator(model=self.base_model, transformer=model.transformer, **self.generation)
+            self._generator = WanGenerator(
+                model=self.base_model, transformer=model.transformer, **self.generation
+            )
             self._tracker = TRACKERS.create(self.tracker_name, self.tracker_options)
         return self._generator, self._tracker
 
@@ -120,9 +151,11 @@ class DsrEvalCallback(TrainerCallback):
         transformer.eval()
         rows = []
         try:
-            with torch.random.fork_rng(devices=[transformer.device] if transformer.device.type == "cuda" else []):
+            with torch.random.fork_rng(
+                devices=[transformer.device] if transformer.device.type == "cuda" else []
+            ):
                 for record, seed in items:
-                    video, = generator.generate(parse_prompt(str(record["prompt"])), [seed])
+                    (video,) = generator.generate(parse_prompt(str(record["prompt"])), [seed])
                     row = build_sample(record, seed, video, tracker, split="test", generator="wan")
                     rows.append({k: row.get(k) for k in _ROW_KEYS})
         finally:
@@ -145,10 +178,17 @@ class DsrEvalCallback(TrainerCallback):
         if state.is_main_process:
             path = self.output_dir / EVAL_DIR / f"step-{step:06d}.jsonl"
             atomic_write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
-        log.info("eval at step %d: Correct@0.7 %.3f over %d samples", step, metrics.correct_at(0.7), metrics.n_samples)
-        return {"eval/correct@0.7": metrics.correct_at(0.7),
-                "eval/dsr_score": float("nan") if metrics.mean_score is None else metrics.mean_score,
-                "eval/valid": metrics.validity_rate}
+        log.info(
+            "eval at step %d: Correct@0.7 %.3f over %d samples",
+            step,
+            metrics.correct_at(0.7),
+            metrics.n_samples,
+        )
+        return {
+            "eval/correct@0.7": metrics.correct_at(0.7),
+            "eval/dsr_score": float("nan") if metrics.mean_score is None else metrics.mean_score,
+            "eval/valid": metrics.validity_rate,
+        }
 
 
 def make_eval_callback(config: SpatialAlignConfig) -> DsrEvalCallback | None:
@@ -163,8 +203,18 @@ def make_eval_callback(config: SpatialAlignConfig) -> DsrEvalCallback | None:
     tracker_options = _key_values(config.eval_tracker_options, "--eval-tracker-options")
     GENERATORS.check("wan", {"model": config.base_model, **generation})
     TRACKERS.check(config.eval_tracker, tracker_options)
-    prompts = eval_prompt_records(config.eval_dataset or str(config.dataset),
-                                  config.dataset_revision if not config.eval_dataset else None, config.eval_prompts)
-    return DsrEvalCallback(every=config.eval_steps, prompts=prompts, seeds=range(config.eval_seeds),
-                           base_model=config.base_model, generation=generation, tracker=config.eval_tracker,
-                           tracker_options=tracker_options, output_dir=str(config.output_dir))
+    prompts = eval_prompt_records(
+        config.eval_dataset or str(config.dataset),
+        config.dataset_revision if not config.eval_dataset else None,
+        config.eval_prompts,
+    )
+    return DsrEvalCallback(
+        every=config.eval_steps,
+        prompts=prompts,
+        seeds=range(config.eval_seeds),
+        base_model=config.base_model,
+        generation=generation,
+        tracker=config.eval_tracker,
+        tracker_options=tracker_options,
+        output_dir=str(config.output_dir),
+    )

@@ -73,10 +73,12 @@ def dpo_zo_loss(
         loss_sft = (err_w + err_l).mean()
         loss = loss + lambda_sft * loss_sft
         metrics["loss/sft"] = loss_sft
-    metrics.update({
-        "rewards/chosen": reward_w.mean(),
-        "rewards/rejected": reward_l.mean(),
-        "rewards/margins": margin.mean(),
-        "rewards/accuracies": (margin > 0).float().mean(),
-    })
+    metrics.update(
+        {
+            "rewards/chosen": reward_w.mean(),
+            "rewards/rejected": reward_l.mean(),
+            "rewards/margins": margin.mean(),
+            "rewards/accuracies": (margin > 0).float().mean(),
+        }
+    )
     return loss, {k: v.detach() for k, v in metrics.items()}

@@ -20,8 +20,17 @@ from dsr.errors import ConfigError, model_load_errors
 if TYPE_CHECKING:
     from dsr.training.config import SpatialAlignConfig
 
-__all__ = ["LORA_WEIGHTS", "SpatialAlignModel", "add_lora", "expand_targets", "load_lora", "load_transformer", "lora_parameters",
-           "resolve_dtype", "save_lora"]
+__all__ = [
+    "LORA_WEIGHTS",
+    "SpatialAlignModel",
+    "add_lora",
+    "expand_targets",
+    "load_lora",
+    "load_transformer",
+    "lora_parameters",
+    "resolve_dtype",
+    "save_lora",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +54,28 @@ class SpatialAlignModel(torch.nn.Module):
     def dtype(self) -> torch.dtype:
         return self.transformer.dtype
 
-    def forward(self, noisy: torch.Tensor, timestep: torch.Tensor, text: torch.Tensor,
-                sequential: bool = False) -> torch.Tensor:
+    def forward(
+        self,
+        noisy: torch.Tensor,
+        timestep: torch.Tensor,
+        text: torch.Tensor,
+        sequential: bool = False,
+    ) -> torch.Tensor:
         if not sequential:
             return self._predict(noisy, timestep, text)
         halves = zip(noisy.chunk(2), timestep.chunk(2), text.chunk(2), strict=True)
         return torch.cat([self._predict(n, t, e) for n, t, e in halves])
 
-    def _predict(self, noisy: torch.Tensor, timestep: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+    def _predict(
+        self, noisy: torch.Tensor, timestep: torch.Tensor, text: torch.Tensor
+    ) -> torch.Tensor:
         dtype = self.transformer.dtype
-        return self.transformer(hidden_states=noisy.to(dtype), timestep=timestep,
-                                encoder_hidden_states=text.to(dtype), return_dict=False)[0]
+        return self.transformer(
+            hidden_states=noisy.to(dtype),
+            timestep=timestep,
+            encoder_hidden_states=text.to(dtype),
+            return_dict=False,
+        )[0]
 
 
 def resolve_dtype(name: str, use_cpu: bool = False) -> torch.dtype:
@@ -71,8 +91,11 @@ def load_transformer(config: SpatialAlignConfig) -> Any:
 
     with model_load_errors("Wan transformer", config.base_model, "--base-model PATH"):
         model = WanTransformer3DModel.from_pretrained(
-            config.base_model, subfolder="transformer", revision=config.base_model_revision,
-            dtype=resolve_dtype(config.base_dtype, config.use_cpu))
+            config.base_model,
+            subfolder="transformer",
+            revision=config.base_model_revision,
+            dtype=resolve_dtype(config.base_dtype, config.use_cpu),
+        )
     model.requires_grad_(False)
     return model
 
@@ -87,8 +110,10 @@ def expand_targets(model: Any, patterns: list[str]) -> list[str]:
     for pattern in patterns:
         hits = [n for n in linear if fnmatch.fnmatchcase(n, pattern)]
         if not hits:
-            raise ConfigError(f"lora target {pattern!r} matches no Linear module of the transformer: use full names "
-                              "such as blocks.*.attn2.to_k or condition_embedder.text_embedder.linear_1")
+            raise ConfigError(
+                f"lora target {pattern!r} matches no Linear module of the transformer: use full "
+                "names such as blocks.*.attn2.to_k or condition_embedder.text_embedder.linear_1"
+            )
         out += [h for h in hits if h not in out]
     return out
 
@@ -100,12 +125,23 @@ def add_lora(model: Any, config: SpatialAlignConfig) -> list[str]:
     targets = expand_targets(model, list(config.lora_target_modules))
     # peft annotates lora_alpha as int but uses it as a number (scaling = alpha / r): a float works
     alpha = cast(int, config.lora_alpha)
-    model.add_adapter(LoraConfig(r=config.lora_rank, lora_alpha=alpha, lora_dropout=config.lora_dropout,
-                                 init_lora_weights=True, target_modules=targets))
+    model.add_adapter(
+        LoraConfig(
+            r=config.lora_rank,
+            lora_alpha=alpha,
+            lora_dropout=config.lora_dropout,
+            init_lora_weights=True,
+            target_modules=targets,
+        )
+    )
     for param in lora_parameters(model).values():
         param.data = param.data.to(torch.float32)
-    log.info("LoRA rank %d on %d modules (%d trainable parameters)", config.lora_rank, len(targets),
-             sum(p.numel() for p in lora_parameters(model).values()))
+    log.info(
+        "LoRA rank %d on %d modules (%d trainable parameters)",
+        config.lora_rank,
+        len(targets),
+        sum(p.numel() for p in lora_parameters(model).values()),
+    )
     return targets
 
 
@@ -119,8 +155,11 @@ def save_lora(model: Any, folder: str | Path) -> Path:
     from diffusers import WanPipeline
     from peft.utils import get_peft_model_state_dict
 
-    WanPipeline.save_lora_weights(str(folder), transformer_lora_layers=get_peft_model_state_dict(model),
-                                  safe_serialization=True)
+    WanPipeline.save_lora_weights(
+        str(folder),
+        transformer_lora_layers=get_peft_model_state_dict(model),
+        safe_serialization=True,
+    )
     return Path(folder) / LORA_WEIGHTS
 
 
@@ -130,9 +169,13 @@ def load_lora(model: Any, folder: str | Path) -> None:
     from peft.utils import set_peft_model_state_dict
 
     state = WanPipeline.lora_state_dict(str(folder))
-    state = {k.removeprefix("transformer."): v for k, v in state.items() if k.startswith("transformer.")}
+    state = {
+        k.removeprefix("transformer."): v for k, v in state.items() if k.startswith("transformer.")
+    }
     result = set_peft_model_state_dict(model, state, adapter_name="default")
     unexpected = getattr(result, "unexpected_keys", None)
     if unexpected:
-        raise ConfigError(f"{folder} holds an adapter for other modules ({unexpected[0]}, ...): resume with the "
-                          "lora_target_modules it was trained with")
+        raise ConfigError(
+            f"{folder} holds an adapter for other modules ({unexpected[0]}, ...): resume with the "
+            "lora_target_modules it was trained with"
+        )

@@ -42,107 +42,260 @@ class SpatialAlignOptions:
     """What SpatialAlign adds to (or changes in) ``transformers.TrainingArguments``."""
 
     # -- data ------------------------------------------------------------------------------
-    dataset: str | None = field(default=None, metadata=_help(
-        "Dataset folder or Hub dataset repo id built by `dsr build-videos` (needs its samples and pairs configs)."))
-    dataset_revision: str | None = field(default=None, metadata=_help(
-        "Tag, branch or commit of a Hub dataset, e.g. v1.0.0 (recorded in the model card)."))
-    pairs_config: str = field(default="pairs", metadata=_help(
-        "Config holding the preference pairs (e.g. pairs-vlm for the VLM-reward ablation)."))
-    samples_config: str = field(default="samples", metadata=_help("Config holding the videos of the pairs."))
+    dataset: str | None = field(
+        default=None,
+        metadata=_help(
+            "Dataset folder or Hub dataset repo id built by `dsr build-videos` (needs its samples "
+            "and pairs configs)."
+        ),
+    )
+    dataset_revision: str | None = field(
+        default=None,
+        metadata=_help(
+            "Tag, branch or commit of a Hub dataset, e.g. v1.0.0 (recorded in the model card)."
+        ),
+    )
+    pairs_config: str = field(
+        default="pairs",
+        metadata=_help(
+            "Config holding the preference pairs (e.g. pairs-vlm for the VLM-reward ablation)."
+        ),
+    )
+    samples_config: str = field(
+        default="samples", metadata=_help("Config holding the videos of the pairs.")
+    )
     split: str = field(default="train", metadata=_help("Split to train on."))
-    tau_train: float | None = field(default=None, metadata=_help(
-        "Re-derive winners (valid, DSR-Score >= tau) and losers from the samples with this threshold; "
-        "unset: use the pairs config as built (tau 0.7)."))
-    cache_dir: str | None = field(default=None, metadata=_help(
-        "Folder of the precomputed latents and text embeddings, shared between runs "
-        "[default: $DSR_CACHE_DIR or $HF_HOME/dsr/training-cache]."))
+    tau_train: float | None = field(
+        default=None,
+        metadata=_help(
+            "Re-derive winners (valid, DSR-Score >= tau) and losers from the samples with this "
+            "threshold; unset: use the pairs config as built (tau 0.7)."
+        ),
+    )
+    cache_dir: str | None = field(
+        default=None,
+        metadata=_help(
+            "Folder of the precomputed latents and text embeddings, shared between runs "
+            "[default: $DSR_CACHE_DIR or $HF_HOME/dsr/training-cache]."
+        ),
+    )
     # -- model -----------------------------------------------------------------------------
-    base_model: str = field(default=DEFAULT_MODEL, metadata=_help(
-        "Hub id or local folder of the diffusers Wan T2V pipeline to adapt."))
-    base_model_revision: str | None = field(default=None, metadata=_help("Revision of a Hub base model."))
-    base_dtype: str = field(default="auto", metadata=_help(
-        "dtype of the frozen base weights: auto (bfloat16 on CUDA, float32 on CPU), bfloat16, float16, float32. "
-        "LoRA weights are always float32.", _DTYPES))
+    base_model: str = field(
+        default=DEFAULT_MODEL,
+        metadata=_help("Hub id or local folder of the diffusers Wan T2V pipeline to adapt."),
+    )
+    base_model_revision: str | None = field(
+        default=None, metadata=_help("Revision of a Hub base model.")
+    )
+    base_dtype: str = field(
+        default="auto",
+        metadata=_help(
+            "dtype of the frozen base weights: auto (bfloat16 on CUDA, float32 on CPU), bfloat16, "
+            "float16, float32. LoRA weights are always float32.",
+            _DTYPES,
+        ),
+    )
     lora_rank: int = field(default=16, metadata=_help("LoRA rank (paper: 16)."))
     lora_alpha: float = field(default=16.0, metadata=_help("LoRA alpha (paper: 16)."))
     lora_dropout: float = field(default=0.0, metadata=_help("LoRA dropout."))
-    lora_target_modules: list[str] = field(default_factory=lambda: list(DEFAULT_LORA_TARGETS), metadata=_help(
-        "Full module names to adapt; '*' matches a block index. Default: text_embedder.linear_1/2 and "
-        "blocks.*.attn2.to_k/to_v (SPEC §6; self-attention is never adapted)."))
+    lora_target_modules: list[str] = field(
+        default_factory=lambda: list(DEFAULT_LORA_TARGETS),
+        metadata=_help(
+            "Full module names to adapt; '*' matches a block index. Default: "
+            "text_embedder.linear_1/2 and blocks.*.attn2.to_k/to_v (SPEC §6; self-attention is "
+            "never adapted)."
+        ),
+    )
     # -- objective -------------------------------------------------------------------------
     beta: float = field(default=1.0, metadata=_help("DPO temperature beta (paper: 1)."))
-    reg: str = field(default="zo", metadata=_help(
-        "Regularizer: zo (zeroth-order, the paper's), sft (the ablation) or none (plain Diffusion-DPO).",
-        _REGULARIZERS))
+    reg: str = field(
+        default="zo",
+        metadata=_help(
+            "Regularizer: zo (zeroth-order, the paper's), sft (the ablation) or none (plain "
+            "Diffusion-DPO).",
+            _REGULARIZERS,
+        ),
+    )
     lambda_zo: float = field(default=0.25, metadata=_help("Weight of the ZO term (paper: 0.25)."))
-    lambda_sft: float = field(default=0.25, metadata=_help(
-        "Weight of the SFT term when reg=sft (the paper does not state it; 0.25 mirrors lambda_zo)."))
-    margin_clip: float = field(default=5.0, metadata=_help("The DPO margin is clipped to [-c, c] (paper: 5)."))
-    timestep_sampling: str = field(default="uniform", metadata=_help(
-        "uniform: an index of the shifted 1000-step training grid (the authors'); logit_normal: SD3-style.",
-        _TIMESTEP_SAMPLING))
-    timestep_shift: float = field(default=5.0, metadata=_help("Flow shift of the training sigmas (paper: 5)."))
+    lambda_sft: float = field(
+        default=0.25,
+        metadata=_help(
+            "Weight of the SFT term when reg=sft (the paper does not state it; 0.25 "
+            "mirrors lambda_zo)."
+        ),
+    )
+    margin_clip: float = field(
+        default=5.0, metadata=_help("The DPO margin is clipped to [-c, c] (paper: 5).")
+    )
+    timestep_sampling: str = field(
+        default="uniform",
+        metadata=_help(
+            "uniform: an index of the shifted 1000-step training grid (the authors'); "
+            "logit_normal: SD3-style.",
+            _TIMESTEP_SAMPLING,
+        ),
+    )
+    timestep_shift: float = field(
+        default=5.0, metadata=_help("Flow shift of the training sigmas (paper: 5).")
+    )
     num_train_timesteps: int = field(default=1000, metadata=_help("Size of the training grid."))
     logit_mean: float = field(default=0.0, metadata=_help("Mean of the logit-normal sampling."))
     logit_std: float = field(default=1.0, metadata=_help("Std of the logit-normal sampling."))
-    shared_noise: bool = field(default=False, metadata=_help(
-        "Give winner and loser the same noise (Diffusion-DPO's original); default: each its own (SPEC §6)."))
-    pair_forward: str = field(default="batched", metadata=_help(
-        "batched: winner and loser in one forward; sequential: one after the other (with activation "
-        "checkpointing this halves the peak activation memory).", _PAIR_FORWARD))
+    shared_noise: bool = field(
+        default=False,
+        metadata=_help(
+            "Give winner and loser the same noise (Diffusion-DPO's original); default: each its "
+            "own (SPEC §6)."
+        ),
+    )
+    pair_forward: str = field(
+        default="batched",
+        metadata=_help(
+            "batched: winner and loser in one forward; sequential: one after the other (with "
+            "activation checkpointing this halves the peak activation memory).",
+            _PAIR_FORWARD,
+        ),
+    )
     # -- precomputation --------------------------------------------------------------------
-    train_num_frames: int | None = field(default=None, metadata=_help(
-        "Frames per training clip (4k+1), sampled uniformly over the video; default: all stored frames."))
-    train_height: int | None = field(default=None, metadata=_help("Resize frames to this height (multiple of 16)."))
-    train_width: int | None = field(default=None, metadata=_help("Resize frames to this width (multiple of 16)."))
-    max_sequence_length: int | None = field(default=None, metadata=_help(
-        "Text tokens for the encoder; default: as at generation (the samples' settings), else 512."))
-    cache_dtype: str = field(default="float32", metadata=_help(
-        "dtype of the cached latents and text embeddings: float32 or bfloat16 (half the disk).", _CACHE_DTYPES))
-    vae_tiling: bool = field(default=False, metadata=_help("Encode videos with the VAE in tiles (less memory)."))
-    log_pair_draws: bool = field(default=False, metadata=_help(
-        "Write every drawn pair (step, rank, prompt, winner, loser, sigma) to pair_draws/rank-N.jsonl."))
+    train_num_frames: int | None = field(
+        default=None,
+        metadata=_help(
+            "Frames per training clip (4k+1), sampled uniformly over the video; default: all "
+            "stored frames."
+        ),
+    )
+    train_height: int | None = field(
+        default=None, metadata=_help("Resize frames to this height (multiple of 16).")
+    )
+    train_width: int | None = field(
+        default=None, metadata=_help("Resize frames to this width (multiple of 16).")
+    )
+    max_sequence_length: int | None = field(
+        default=None,
+        metadata=_help(
+            "Text tokens for the encoder; default: as at generation (the samples' "
+            "settings), else 512."
+        ),
+    )
+    cache_dtype: str = field(
+        default="float32",
+        metadata=_help(
+            "dtype of the cached latents and text embeddings: float32 or bfloat16 (half the disk).",
+            _CACHE_DTYPES,
+        ),
+    )
+    vae_tiling: bool = field(
+        default=False, metadata=_help("Encode videos with the VAE in tiles (less memory).")
+    )
+    log_pair_draws: bool = field(
+        default=False,
+        metadata=_help(
+            "Write every drawn pair (step, rank, prompt, winner, loser, sigma) to "
+            "pair_draws/rank-N.jsonl."
+        ),
+    )
     # -- evaluation during training (dsr.training.eval_callback) -------------------------------
-    eval_steps: int | None = field(default=None, metadata=_help(
-        "Every N optimizer steps: sample --eval-prompts test prompts x --eval-seeds with the current adapter, "
-        "track and score them as build-videos does, and log eval/correct@0.7 and eval/dsr_score (unset: off)."))
-    eval_prompts: int = field(default=12, metadata=_help(
-        "Test prompts per evaluation (taken with the DSR types interleaved; the paper's test split has 120)."))
-    eval_seeds: int = field(default=5, metadata=_help("Seeds 0..N-1 per evaluation prompt (the test protocol: 5)."))
-    eval_dataset: str | None = field(default=None, metadata=_help(
-        "Folder or Hub dataset repo id with the test prompts (a prompts config); default: --dataset."))
-    eval_tracker: str = field(default="grounded-sam2", metadata=_help(
-        "Tracker of the evaluation samples (grounded-sam2, sam3)."))
-    eval_tracker_options: list[str] = field(default_factory=list, metadata=_help(
-        "Tracker option KEY=VALUE, e.g. detector=PATH or sam2=PATH."))
-    eval_generator_options: list[str] = field(default_factory=list, metadata=_help(
-        "wan option KEY=VALUE for the evaluation samples (default: the training videos' settings), e.g. "
-        "num_inference_steps=30."))
+    eval_steps: int | None = field(
+        default=None,
+        metadata=_help(
+            "Every N optimizer steps: sample --eval-prompts test prompts x --eval-seeds with the "
+            "current adapter, track and score them as build-videos does, and log eval/correct@0.7 "
+            "and eval/dsr_score (unset: off)."
+        ),
+    )
+    eval_prompts: int = field(
+        default=12,
+        metadata=_help(
+            "Test prompts per evaluation (taken with the DSR types interleaved; the paper's test "
+            "split has 120)."
+        ),
+    )
+    eval_seeds: int = field(
+        default=5, metadata=_help("Seeds 0..N-1 per evaluation prompt (the test protocol: 5).")
+    )
+    eval_dataset: str | None = field(
+        default=None,
+        metadata=_help(
+            "Folder or Hub dataset repo id with the test prompts (a prompts config); "
+            "default: --dataset."
+        ),
+    )
+    eval_tracker: str = field(
+        default="grounded-sam2",
+        metadata=_help("Tracker of the evaluation samples (grounded-sam2, sam3)."),
+    )
+    eval_tracker_options: list[str] = field(
+        default_factory=list,
+        metadata=_help("Tracker option KEY=VALUE, e.g. detector=PATH or sam2=PATH."),
+    )
+    eval_generator_options: list[str] = field(
+        default_factory=list,
+        metadata=_help(
+            "wan option KEY=VALUE for the evaluation samples (default: the training videos' "
+            "settings), e.g. num_inference_steps=30."
+        ),
+    )
     # -- publishing ------------------------------------------------------------------------
-    version: str | None = field(default=None, metadata=_help(
-        "Tag of the pushed adapter, e.g. v1.0.0 (with hub_model_id / --push-to-hub)."))
-    force: bool = field(default=False, metadata=_help(
-        "Move an existing --version tag of hub_model_id (never done otherwise)."))
-    overwrite_output_dir: bool = field(default=False, metadata=_help(
-        "Start afresh in an output_dir that holds another run (default: resume the same run, refuse another)."))
+    version: str | None = field(
+        default=None,
+        metadata=_help(
+            "Tag of the pushed adapter, e.g. v1.0.0 (with hub_model_id / --push-to-hub)."
+        ),
+    )
+    force: bool = field(
+        default=False,
+        metadata=_help("Move an existing --version tag of hub_model_id (never done otherwise)."),
+    )
+    overwrite_output_dir: bool = field(
+        default=False,
+        metadata=_help(
+            "Start afresh in an output_dir that holds another run (default: resume the same run, "
+            "refuse another)."
+        ),
+    )
     # -- TrainingArguments defaults changed to the paper's ---------------------------------
-    learning_rate: float = field(default=1e-4, metadata=_help("Peak AdamW learning rate (paper: 1e-4)."))
-    lr_scheduler_type: str = field(default="cosine", metadata=_help("Schedule after warm-up (paper: cosine)."))
+    learning_rate: float = field(
+        default=1e-4, metadata=_help("Peak AdamW learning rate (paper: 1e-4).")
+    )
+    lr_scheduler_type: str = field(
+        default="cosine", metadata=_help("Schedule after warm-up (paper: cosine).")
+    )
     warmup_steps: float = field(default=300, metadata=_help("Linear warm-up steps (paper: 300)."))
     max_steps: int = field(default=2400, metadata=_help("Optimizer steps (paper: 2400)."))
-    per_device_train_batch_size: int = field(default=1, metadata=_help("Pairs per device per forward."))
-    effective_batch_size: int | None = field(default=48, metadata=_help(
-        "Pairs per optimizer step over all devices (paper: 48); sets gradient_accumulation_steps = "
-        "effective / (per_device_train_batch_size x devices). Unset: use gradient_accumulation_steps."))
-    gradient_accumulation_steps: int | None = field(default=None, metadata=_help(
-        "Micro-batches per optimizer step; default: derived from effective_batch_size."))
-    bf16: bool | None = field(default=None, metadata=_help("bf16 autocast; default: on with a CUDA GPU that has it."))
+    per_device_train_batch_size: int = field(
+        default=1, metadata=_help("Pairs per device per forward.")
+    )
+    effective_batch_size: int | None = field(
+        default=48,
+        metadata=_help(
+            "Pairs per optimizer step over all devices (paper: 48); sets "
+            "gradient_accumulation_steps = effective / (per_device_train_batch_size x devices). "
+            "Unset: use gradient_accumulation_steps."
+        ),
+    )
+    gradient_accumulation_steps: int | None = field(
+        default=None,
+        metadata=_help(
+            "Micro-batches per optimizer step; default: derived from effective_batch_size."
+        ),
+    )
+    bf16: bool | None = field(
+        default=None, metadata=_help("bf16 autocast; default: on with a CUDA GPU that has it.")
+    )
     logging_steps: float = field(default=10, metadata=_help("Log every N steps."))
-    save_steps: float = field(default=200, metadata=_help("Checkpoint (adapter + optimizer state) every N steps."))
-    remove_unused_columns: bool = field(default=False, metadata=_help(
-        "Kept False: the batch keys are not the transformer's arguments."))
-    ddp_find_unused_parameters: bool | None = field(default=False, metadata=_help(
-        "Every LoRA weight gets a gradient each step, so DDP needs no search for unused ones."))
+    save_steps: float = field(
+        default=200, metadata=_help("Checkpoint (adapter + optimizer state) every N steps.")
+    )
+    remove_unused_columns: bool = field(
+        default=False,
+        metadata=_help("Kept False: the batch keys are not the transformer's arguments."),
+    )
+    ddp_find_unused_parameters: bool | None = field(
+        default=False,
+        metadata=_help(
+            "Every LoRA weight gets a gradient each step, so DDP needs no search for unused ones."
+        ),
+    )
 
     def __post_init__(self) -> None:
         self.validate_options()
@@ -170,23 +323,39 @@ class SpatialAlignOptions:
         if not 0.0 <= self.lora_dropout < 1.0:
             raise ConfigError(f"lora_dropout={self.lora_dropout}: must lie in [0, 1)")
         if self.tau_train is not None and not 0.0 <= self.tau_train <= 1.0:
-            raise ConfigError(f"tau_train={self.tau_train}: must lie in [0, 1] (the paper uses 0.7)")
+            raise ConfigError(
+                f"tau_train={self.tau_train}: must lie in [0, 1] (the paper uses 0.7)"
+            )
         if not self.lora_target_modules:
-            raise ConfigError("lora_target_modules is empty: name at least one module, e.g. blocks.*.attn2.to_k")
+            raise ConfigError(
+                "lora_target_modules is empty: name at least one module, e.g. blocks.*.attn2.to_k"
+            )
         self._validate_sizes()
         self._validate_batch()
         if self.version is not None and not _VERSION.fullmatch(self.version):
-            raise ConfigError(f"version={self.version!r} is not a release tag: use vMAJOR.MINOR.PATCH, e.g. v1.0.0")
+            raise ConfigError(
+                f"version={self.version!r} is not a release tag: use "
+                "vMAJOR.MINOR.PATCH, e.g. v1.0.0"
+            )
 
     def _validate_sizes(self) -> None:
-        if self.train_num_frames is not None and (self.train_num_frames < 1 or (self.train_num_frames - 1) % 4):
-            raise ConfigError(f"train_num_frames={self.train_num_frames}: Wan needs 4k+1 frames, e.g. 81, 49 or 17")
+        if self.train_num_frames is not None and (
+            self.train_num_frames < 1 or (self.train_num_frames - 1) % 4
+        ):
+            raise ConfigError(
+                f"train_num_frames={self.train_num_frames}: Wan needs 4k+1 frames, "
+                "e.g. 81, 49 or 17"
+            )
         for name in ("train_height", "train_width"):
             value = getattr(self, name)
             if value is not None and (value < 16 or value % 16):
-                raise ConfigError(f"{name}={value}: must be a positive multiple of 16, e.g. 480 or 832")
+                raise ConfigError(
+                    f"{name}={value}: must be a positive multiple of 16, e.g. 480 or 832"
+                )
         if (self.train_height is None) != (self.train_width is None):
-            raise ConfigError("give train_height and train_width together (or neither, to keep the stored size)")
+            raise ConfigError(
+                "give train_height and train_width together (or neither, to keep the stored size)"
+            )
         if self.max_sequence_length is not None:
             _at_least("max_sequence_length", self.max_sequence_length, 1)
 
@@ -197,7 +366,9 @@ class SpatialAlignOptions:
         if self.gradient_accumulation_steps is not None:
             _at_least("gradient_accumulation_steps", self.gradient_accumulation_steps, 1)
         if self.max_steps == 0 or self.max_steps < -1:
-            raise ConfigError(f"max_steps={self.max_steps}: give a positive number of optimizer steps")
+            raise ConfigError(
+                f"max_steps={self.max_steps}: give a positive number of optimizer steps"
+            )
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:

@@ -14,7 +14,7 @@
 
 ``PUBLISHED_FILES`` are the files pushed to the Hub. None of them holds an absolute local path or
 a secret: local base models and datasets are named by their folder name only.
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -29,8 +29,18 @@ from dsr.layout import atomic_write_text
 if TYPE_CHECKING:
     from dsr.training.config import SpatialAlignConfig
 
-__all__ = ["CARD", "CURVES", "LOCK", "LOG", "PUBLISHED_FILES", "TRAINING_RECORD", "plot_training_curves",
-           "run_fingerprint", "training_record", "write_outputs"]
+__all__ = [
+    "CARD",
+    "CURVES",
+    "LOCK",
+    "LOG",
+    "PUBLISHED_FILES",
+    "TRAINING_RECORD",
+    "plot_training_curves",
+    "run_fingerprint",
+    "training_record",
+    "write_outputs",
+]
 
 FORMAT_VERSION = 1
 TRAINING_RECORD = "training_config.json"
@@ -42,12 +52,48 @@ PUBLISHED_FILES = ["pytorch_lora_weights.safetensors", CARD, TRAINING_RECORD, LO
 
 #: Settings that change what is trained: a run resumes only from checkpoints made with the same.
 RESULT_FIELDS = (
-    "dataset", "dataset_revision", "pairs_config", "samples_config", "split", "tau_train", "base_model",
-    "base_model_revision", "base_dtype", "lora_rank", "lora_alpha", "lora_dropout", "lora_target_modules", "beta",
-    "reg", "lambda_zo", "lambda_sft", "margin_clip", "timestep_sampling", "timestep_shift", "num_train_timesteps",
-    "logit_mean", "logit_std", "shared_noise", "pair_forward", "train_num_frames", "train_height", "train_width",
-    "max_sequence_length", "cache_dtype", "learning_rate", "lr_scheduler_type", "warmup_steps", "weight_decay",
-    "adam_beta1", "adam_beta2", "adam_epsilon", "max_grad_norm", "optim", "seed", "bf16", "fp16",
+    "dataset",
+    "dataset_revision",
+    "pairs_config",
+    "samples_config",
+    "split",
+    "tau_train",
+    "base_model",
+    "base_model_revision",
+    "base_dtype",
+    "lora_rank",
+    "lora_alpha",
+    "lora_dropout",
+    "lora_target_modules",
+    "beta",
+    "reg",
+    "lambda_zo",
+    "lambda_sft",
+    "margin_clip",
+    "timestep_sampling",
+    "timestep_shift",
+    "num_train_timesteps",
+    "logit_mean",
+    "logit_std",
+    "shared_noise",
+    "pair_forward",
+    "train_num_frames",
+    "train_height",
+    "train_width",
+    "max_sequence_length",
+    "cache_dtype",
+    "learning_rate",
+    "lr_scheduler_type",
+    "warmup_steps",
+    "weight_decay",
+    "adam_beta1",
+    "adam_beta2",
+    "adam_epsilon",
+    "max_grad_norm",
+    "optim",
+    "seed",
+    "bf16",
+    "fp16",
 )
 
 
@@ -77,23 +123,49 @@ def _public_settings(config: SpatialAlignConfig) -> dict[str, Any]:
     return json.loads(mask_local_paths(json.dumps(settings, default=str)))
 
 
-def training_record(config: SpatialAlignConfig, *, command: str, data: dict[str, Any], dataset: dict[str, Any],
-                    generation: dict[str, Any], lora_targets: list[str], trainable: int,
-                    log_history: list[dict[str, Any]], global_step: int) -> dict[str, Any]:
-    """The machine-readable record of a run (``training_config.json``), from which the card is rendered."""
+def training_record(
+    config: SpatialAlignConfig,
+    *,
+    command: str,
+    data: dict[str, Any],
+    dataset: dict[str, Any],
+    generation: dict[str, Any],
+    lora_targets: list[str],
+    trainable: int,
+    log_history: list[dict[str, Any]],
+    global_step: int,
+) -> dict[str, Any]:
+    """The machine-readable record of a run (``training_config.json``), from which the
+    card is rendered."""
     from dsr import __version__
 
     base_name, base_local = _local_name(config.base_model)
     return {
-        "format_version": FORMAT_VERSION, "dsr_version": __version__, "command": command,
-        "base_model": None if base_local else config.base_model, "base_model_name": base_name,
-        "base_model_is_local": base_local, "dataset": dataset, "data": data, "generation": generation,
-        "lora": {"rank": config.lora_rank, "alpha": config.lora_alpha, "dropout": config.lora_dropout,
-                 "target_modules": lora_targets, "trainable_parameters": trainable},
-        "settings": _public_settings(config), "world_size": config.world_size,
-        "total_batch_size": config.total_batch_size, "global_step": global_step,
-        "finished": global_step >= config.max_steps > 0, "final_metrics": final_metrics(log_history),
-        "run_fingerprint": hashlib.sha256(json.dumps(run_fingerprint(config), sort_keys=True).encode()).hexdigest(),
+        "format_version": FORMAT_VERSION,
+        "dsr_version": __version__,
+        "command": command,
+        "base_model": None if base_local else config.base_model,
+        "base_model_name": base_name,
+        "base_model_is_local": base_local,
+        "dataset": dataset,
+        "data": data,
+        "generation": generation,
+        "lora": {
+            "rank": config.lora_rank,
+            "alpha": config.lora_alpha,
+            "dropout": config.lora_dropout,
+            "target_modules": lora_targets,
+            "trainable_parameters": trainable,
+        },
+        "settings": _public_settings(config),
+        "world_size": config.world_size,
+        "total_batch_size": config.total_batch_size,
+        "global_step": global_step,
+        "finished": global_step >= config.max_steps > 0,
+        "final_metrics": final_metrics(log_history),
+        "run_fingerprint": hashlib.sha256(
+            json.dumps(run_fingerprint(config), sort_keys=True).encode()
+        ).hexdigest(),
     }
 
 
@@ -104,7 +176,9 @@ def final_metrics(log_history: list[dict[str, Any]]) -> dict[str, float]:
         return {}
     last = steps[-1]
     keep = ("loss", "learning_rate", "grad_norm", "timestep")
-    return {k: float(v) for k, v in last.items() if k in keep or k.startswith(("loss/", "rewards/"))}
+    return {
+        k: float(v) for k, v in last.items() if k in keep or k.startswith(("loss/", "rewards/"))
+    }
 
 
 def plot_training_curves(log_history: list[dict[str, Any]], path: Path) -> Path:
@@ -117,9 +191,12 @@ def plot_training_curves(log_history: list[dict[str, Any]], path: Path) -> Path:
 
     steps = [e for e in log_history if "loss" in e]
     x = [e["step"] for e in steps]
-    panels = (("loss", ("loss", "loss/dpo")), ("regularizer", ("loss/zo", "loss/sft")),
-              ("rewards (e_ref − e_θ)", ("rewards/chosen", "rewards/rejected", "rewards/margins")),
-              ("reward accuracy", ("rewards/accuracies",)))
+    panels = (
+        ("loss", ("loss", "loss/dpo")),
+        ("regularizer", ("loss/zo", "loss/sft")),
+        ("rewards (e_ref − e_θ)", ("rewards/chosen", "rewards/rejected", "rewards/margins")),
+        ("reward accuracy", ("rewards/accuracies",)),
+    )
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), dpi=110)
     for ax, (title, keys) in zip(axes.flat, panels, strict=True):
         for key in keys:
@@ -140,10 +217,20 @@ def plot_training_curves(log_history: list[dict[str, Any]], path: Path) -> Path:
     return path
 
 
-def write_outputs(folder: Path, record: dict[str, Any], log_history: list[dict[str, Any]], *,
-                  repo_id: str | None = None, version: str | None = None) -> None:
+def write_outputs(
+    folder: Path,
+    record: dict[str, Any],
+    log_history: list[dict[str, Any]],
+    *,
+    repo_id: str | None = None,
+    version: str | None = None,
+) -> None:
     """Record, log, curves and card (the adapter itself is written by the trainer)."""
-    atomic_write_text(folder / TRAINING_RECORD, mask_secrets(json.dumps(record, indent=2, sort_keys=True) + "\n"))
-    atomic_write_text(folder / LOG, "".join(json.dumps(e, sort_keys=True) + "\n" for e in log_history))
+    atomic_write_text(
+        folder / TRAINING_RECORD, mask_secrets(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    )
+    atomic_write_text(
+        folder / LOG, "".join(json.dumps(e, sort_keys=True) + "\n" for e in log_history)
+    )
     plot_training_curves(log_history, folder / CURVES)
     atomic_write_text(folder / CARD, render_model_card(record, repo_id=repo_id, version=version))

@@ -36,7 +36,12 @@ __all__ = ["TrainResult", "last_complete_checkpoint", "prepare_data", "train"]
 log = logging.getLogger(__name__)
 
 RUN_FILE = ".dsr-run.json"
-CHECKPOINT_FILES = ("trainer_state.json", "pytorch_lora_weights.safetensors", "optimizer.pt", "scheduler.pt")
+CHECKPOINT_FILES = (
+    "trainer_state.json",
+    "pytorch_lora_weights.safetensors",
+    "optimizer.pt",
+    "scheduler.pt",
+)
 
 
 @dataclass
@@ -82,11 +87,15 @@ def _check_run(config: SpatialAlignConfig, out: Path) -> str | None:
         previous = None
     elif previous is not None and previous != mine:
         changed = sorted(k for k in set(mine) | set(previous) if mine.get(k) != previous.get(k))
-        raise ConfigError(f"{out} holds a run with other settings ({', '.join(changed[:6])} differ): choose another "
-                          "--output-dir, or pass --overwrite-output-dir to start afresh there")
+        raise ConfigError(
+            f"{out} holds a run with other settings ({', '.join(changed[:6])} differ): choose "
+            "another --output-dir, or pass --overwrite-output-dir to start afresh there"
+        )
     elif previous is None and any(out.glob("checkpoint-*")):
-        raise ConfigError(f"{out} holds checkpoints of a run dsr did not record: choose another --output-dir, or "
-                          "pass --overwrite-output-dir")
+        raise ConfigError(
+            f"{out} holds checkpoints of a run dsr did not record: choose another --output-dir, or "
+            "pass --overwrite-output-dir"
+        )
     run_file.write_text(json.dumps(mine, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if config.resume_from_checkpoint:
         path = Path(config.resume_from_checkpoint)
@@ -105,23 +114,43 @@ def _finished(out: Path, config: SpatialAlignConfig) -> bool:
     return bool(data.get("finished")) and data.get("global_step") == config.max_steps
 
 
-def prepare_data(config: SpatialAlignConfig, *, state: Any) -> tuple[DatasetSource, PairSet, CacheIndex]:
+def prepare_data(
+    config: SpatialAlignConfig, *, state: Any
+) -> tuple[DatasetSource, PairSet, CacheIndex]:
     """Resolve and check the dataset, then precompute the latents and embeddings (all ranks)."""
     from dsr.training.cache import check_base_model, check_complete, precompute
     from dsr.training.data import load_pair_set, resolve_dataset
 
     if not config.dataset:
-        raise ConfigError("no dataset: give --dataset (a folder built by `dsr build-videos`, or a Hub repo id)")
+        raise ConfigError(
+            "no dataset: give --dataset (a folder built by `dsr build-videos`, or a Hub repo id)"
+        )
     with state.main_process_first():
-        source = resolve_dataset(config.dataset, config.dataset_revision, configs=(config.pairs_config,
-                                 config.samples_config), split=config.split)
-    pairs = load_pair_set(source, pairs_config=config.pairs_config, samples_config=config.samples_config,
-                          split=config.split, tau=config.tau_train)
+        source = resolve_dataset(
+            config.dataset,
+            config.dataset_revision,
+            configs=(config.pairs_config, config.samples_config),
+            split=config.split,
+        )
+    pairs = load_pair_set(
+        source,
+        pairs_config=config.pairs_config,
+        samples_config=config.samples_config,
+        split=config.split,
+        tau=config.tau_train,
+    )
     log.info("training data: %s", pairs.summary())
     with state.main_process_first():
         check_base_model(config.base_model, config.base_model_revision)
-    index = precompute(config, pairs, source, rank=state.process_index, world=state.num_processes,
-                       device=str(state.device), show_progress=state.is_local_main_process)
+    index = precompute(
+        config,
+        pairs,
+        source,
+        rank=state.process_index,
+        world=state.num_processes,
+        device=str(state.device),
+        show_progress=state.is_local_main_process,
+    )
     state.wait_for_everyone()
     check_complete(index)
     return source, pairs, index
@@ -143,15 +172,24 @@ def _generation(pairs: PairSet) -> dict[str, Any]:
     return {k: settings[k] for k in keys if k in settings}
 
 
-def train(config: SpatialAlignConfig, *, command: str = "dsr train", precompute_only: bool = False,
-          callbacks: list[TrainerCallback] | None = None) -> TrainResult:
+def train(
+    config: SpatialAlignConfig,
+    *,
+    command: str = "dsr train",
+    precompute_only: bool = False,
+    callbacks: list[TrainerCallback] | None = None,
+) -> TrainResult:
     """Run (or resume) one SpatialAlign training; see the module docstring."""
     from accelerate import PartialState
 
     state = PartialState()
     out = config.output_path
     out.mkdir(parents=True, exist_ok=True)
-    lock = exclusive_lock(out / LOCK, f"output folder {out}") if state.is_main_process else contextlib.nullcontext()
+    lock = (
+        exclusive_lock(out / LOCK, f"output folder {out}")
+        if state.is_main_process
+        else contextlib.nullcontext()
+    )
     with lock:
         if config.hub_model_id and state.is_main_process and not precompute_only:
             from dsr.hub import preflight_push
@@ -159,21 +197,35 @@ def train(config: SpatialAlignConfig, *, command: str = "dsr train", precompute_
             preflight_push(config.hub_model_id, config.version, force=config.force)
         resume = _check_run(config, out) if state.is_main_process and not precompute_only else None
         resume = _broadcast(resume, state)
-        evaluation = _eval_callback(config, state)  # its prompts and components checked before the long work
+        evaluation = _eval_callback(
+            config, state
+        )  # its prompts and components checked before the long work
         source, pairs, index = prepare_data(config, state=state)
         result = TrainResult(out, data=pairs.summary(), cache=index.computed)
         if precompute_only:
             return result
         if _finished(out, config):
             result.already_done, result.global_step = True, config.max_steps
-            log.info("%s already holds the finished adapter (%d steps): nothing to train", out, config.max_steps)
+            log.info(
+                "%s already holds the finished adapter (%d steps): nothing to train",
+                out,
+                config.max_steps,
+            )
         else:
-            _fit(config, pairs, index, source, result, resume, callbacks, command, state, evaluation)
+            _fit(
+                config, pairs, index, source, result, resume, callbacks, command, state, evaluation
+            )
         if config.hub_model_id and state.is_main_process:
             from dsr.hub import push_model_folder
 
-            result.pushed = push_model_folder(out, config.hub_model_id, files=PUBLISHED_FILES, version=config.version,
-                                              private=bool(config.hub_private_repo), force=config.force)
+            result.pushed = push_model_folder(
+                out,
+                config.hub_model_id,
+                files=PUBLISHED_FILES,
+                version=config.version,
+                private=bool(config.hub_private_repo),
+                force=config.force,
+            )
         return result
 
 
@@ -198,9 +250,18 @@ def _eval_callback(config: SpatialAlignConfig, state: Any) -> Any:
         return make_eval_callback(config)
 
 
-def _fit(config: SpatialAlignConfig, pairs: PairSet, index: CacheIndex, source: DatasetSource, result: TrainResult,
-         resume: str | None, callbacks: list[TrainerCallback] | None, command: str, state: Any,
-         evaluation: Any = None) -> None:
+def _fit(
+    config: SpatialAlignConfig,
+    pairs: PairSet,
+    index: CacheIndex,
+    source: DatasetSource,
+    result: TrainResult,
+    resume: str | None,
+    callbacks: list[TrainerCallback] | None,
+    command: str,
+    state: Any,
+    evaluation: Any = None,
+) -> None:
     from transformers import enable_full_determinism, set_seed
 
     from dsr.training.dataset import NoiseSettings, PairDraws
@@ -213,13 +274,27 @@ def _fit(config: SpatialAlignConfig, pairs: PairSet, index: CacheIndex, source: 
     enable_full_determinism(config.seed) if config.full_determinism else set_seed(config.seed)
     model = load_transformer(config)
     targets = add_lora(model, config)
-    noise = NoiseSettings(config.timestep_sampling, config.timestep_shift, config.num_train_timesteps,
-                          config.logit_mean, config.logit_std, config.shared_noise)
-    draws = PairDraws(pairs, index, num_draws=config.max_steps * config.total_batch_size, seed=config.seed, noise=noise)
+    noise = NoiseSettings(
+        config.timestep_sampling,
+        config.timestep_shift,
+        config.num_train_timesteps,
+        config.logit_mean,
+        config.logit_std,
+        config.shared_noise,
+    )
+    draws = PairDraws(
+        pairs,
+        index,
+        num_draws=config.max_steps * config.total_batch_size,
+        seed=config.seed,
+        noise=noise,
+    )
     if evaluation is not None:
         evaluation.use_generation(_generator_settings(pairs))
         callbacks = [*(callbacks or []), evaluation]
-    trainer = SpatialAlignTrainer(model=SpatialAlignModel(model), args=config, train_dataset=draws, callbacks=callbacks)
+    trainer = SpatialAlignTrainer(
+        model=SpatialAlignModel(model), args=config, train_dataset=draws, callbacks=callbacks
+    )
     if evaluation is not None:
         evaluation.attach(trainer)
     result.resumed_from = Path(resume).name if resume else None
@@ -228,10 +303,22 @@ def _fit(config: SpatialAlignConfig, pairs: PairSet, index: CacheIndex, source: 
     result.global_step = trainer.state.global_step
     result.final_metrics = final_metrics(trainer.state.log_history)
     if state.is_main_process:
-        record = training_record(config, command=command, data={**pairs.summary(), **index.computed},
-                                 dataset=source.describe(), generation=_generation(pairs), lora_targets=targets,
-                                 trainable=sum(p.numel() for p in lora_parameters(model).values()),
-                                 log_history=trainer.state.log_history, global_step=trainer.state.global_step)
-        write_outputs(result.output_dir, record, trainer.state.log_history, repo_id=config.hub_model_id,
-                      version=config.version)
+        record = training_record(
+            config,
+            command=command,
+            data={**pairs.summary(), **index.computed},
+            dataset=source.describe(),
+            generation=_generation(pairs),
+            lora_targets=targets,
+            trainable=sum(p.numel() for p in lora_parameters(model).values()),
+            log_history=trainer.state.log_history,
+            global_step=trainer.state.global_step,
+        )
+        write_outputs(
+            result.output_dir,
+            record,
+            trainer.state.log_history,
+            repo_id=config.hub_model_id,
+            version=config.version,
+        )
     state.wait_for_everyone()

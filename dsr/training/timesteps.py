@@ -42,10 +42,14 @@ def draw_sigma(
 ) -> tuple[float, float]:
     """One noise level: ``(sigma, timestep)`` with timestep = num_train_timesteps · sigma."""
     if sampling == "uniform":
-        sigma = float(training_sigmas(num_train_timesteps, shift)[rng.integers(num_train_timesteps)])
+        sigma = float(
+            training_sigmas(num_train_timesteps, shift)[rng.integers(num_train_timesteps)]
+        )
     elif sampling == "logit_normal":
         u = rng.normal(logit_mean, logit_std)
         sigma = float(shift_sigmas(np.array(1.0 / (1.0 + np.exp(-u))), shift))
     else:
-        raise ValueError(f"timestep sampling {sampling!r}: choose one of {', '.join(TIMESTEP_SAMPLING)}")
+        raise ValueError(
+            f"timestep sampling {sampling!r}: choose one of {', '.join(TIMESTEP_SAMPLING)}"
+        )
     return sigma, sigma * num_train_timesteps

@@ -11,9 +11,17 @@ __all__ = ["TINY_TRAINING", "tiny_base_model"]
 #: demo's 240×416 videos, resized), 8 steps of 2 pairs, a learning rate large enough to move a
 #: random model visibly in 8 steps.
 TINY_TRAINING: dict[str, object] = {
-    "train_num_frames": 9, "train_height": 64, "train_width": 112, "max_sequence_length": 32,
-    "max_steps": 8, "effective_batch_size": 2, "warmup_steps": 1, "learning_rate": 5e-3,
-    "logging_steps": 1, "save_steps": 4, "report_to": "none",
+    "train_num_frames": 9,
+    "train_height": 64,
+    "train_width": 112,
+    "max_sequence_length": 32,
+    "max_steps": 8,
+    "effective_batch_size": 2,
+    "warmup_steps": 1,
+    "learning_rate": 5e-3,
+    "logging_steps": 1,
+    "save_steps": 4,
+    "report_to": "none",
 }
 
 TINY_DIR = "tiny-wan"

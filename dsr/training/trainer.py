@@ -35,7 +35,15 @@ if TYPE_CHECKING:
 
 __all__ = ["SpatialAlignTrainer", "collate_draws"]
 
-_TENSORS = ("x0_chosen", "x0_rejected", "noise_chosen", "noise_rejected", "sigma", "timestep", "prompt_embeds")
+_TENSORS = (
+    "x0_chosen",
+    "x0_rejected",
+    "noise_chosen",
+    "noise_rejected",
+    "sigma",
+    "timestep",
+    "prompt_embeds",
+)
 
 
 def collate_draws(items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -52,7 +60,9 @@ class SpatialAlignTrainer(Trainer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("data_collator", collate_draws)
         super().__init__(*args, **kwargs)
-        self.model_accepts_loss_kwargs = False  # the loss is a mean per micro-batch: scale by accumulation
+        self.model_accepts_loss_kwargs = (
+            False  # the loss is a mean per micro-batch: scale by accumulation
+        )
         self._metrics: dict[str, list[float]] = defaultdict(list)
         self._draw_log: list[dict[str, Any]] = []
 
@@ -66,12 +76,19 @@ class SpatialAlignTrainer(Trainer):
     def _get_train_sampler(self, train_dataset: Any = None) -> torch.utils.data.Sampler[int]:
         dataset = train_dataset if train_dataset is not None else self.train_dataset
         if not isinstance(dataset, Sized):  # PairDraws has a length; None or a stream would not
-            raise ValueError("Trainer: training requires a train_dataset with a length (map-style).")
+            raise ValueError(
+                "Trainer: training requires a train_dataset with a length (map-style)."
+            )
         return torch.utils.data.SequentialSampler(dataset)
 
     # -- the step --------------------------------------------------------------------------
-    def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False,
-                     num_items_in_batch: Any = None) -> Any:
+    def compute_loss(
+        self,
+        model: Any,
+        inputs: dict[str, Any],
+        return_outputs: bool = False,
+        num_items_in_batch: Any = None,
+    ) -> Any:
         args = self.spatial_args
         x0 = torch.cat([inputs["x0_chosen"], inputs["x0_rejected"]])
         noise = torch.cat([inputs["noise_chosen"], inputs["noise_rejected"]])
@@ -86,14 +103,30 @@ class SpatialAlignTrainer(Trainer):
         pred_w, pred_l = pred.chunk(2)
         ref_w, ref_l = ref.chunk(2)
         target_w, target_l = target.chunk(2)
-        loss, metrics = dpo_zo_loss(pred_w, pred_l, ref_w, ref_l, target_w, target_l, beta=args.beta,
-                                    lambda_zo=args.lambda_zo, lambda_sft=args.lambda_sft,
-                                    margin_clip=args.margin_clip, reg=args.reg)
+        loss, metrics = dpo_zo_loss(
+            pred_w,
+            pred_l,
+            ref_w,
+            ref_l,
+            target_w,
+            target_l,
+            beta=args.beta,
+            lambda_zo=args.lambda_zo,
+            lambda_sft=args.lambda_sft,
+            margin_clip=args.margin_clip,
+            reg=args.reg,
+        )
         self._record(metrics, inputs)
         return (loss, {"pred": pred.detach()}) if return_outputs else loss
 
-    def _reference(self, model: Any, noisy: torch.Tensor, timestep: torch.Tensor, text: torch.Tensor,
-                   sequential: bool) -> torch.Tensor:
+    def _reference(
+        self,
+        model: Any,
+        noisy: torch.Tensor,
+        timestep: torch.Tensor,
+        text: torch.Tensor,
+        sequential: bool,
+    ) -> torch.Tensor:
         """The frozen base model's prediction: the same network with the adapter switched off
         (called on the unwrapped module: DDP has nothing to synchronize here)."""
         base = self.accelerator.unwrap_model(model)
@@ -111,9 +144,17 @@ class SpatialAlignTrainer(Trainer):
         if self.spatial_args.log_pair_draws:
             rank = self.args.process_index
             for i, k in enumerate(inputs["draw"]):
-                self._draw_log.append({"step": self.state.global_step + 1, "rank": rank, "draw": int(k),
-                                       "prompt_id": inputs["prompt_id"][i], "chosen": inputs["chosen_id"][i],
-                                       "rejected": inputs["rejected_id"][i], "sigma": float(inputs["sigma"][i])})
+                self._draw_log.append(
+                    {
+                        "step": self.state.global_step + 1,
+                        "rank": rank,
+                        "draw": int(k),
+                        "prompt_id": inputs["prompt_id"][i],
+                        "chosen": inputs["chosen_id"][i],
+                        "rejected": inputs["rejected_id"][i],
+                        "sigma": float(inputs["sigma"][i]),
+                    }
+                )
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         if self._metrics and "loss" in logs:
@@ -125,14 +166,18 @@ class SpatialAlignTrainer(Trainer):
     def _flush_draws(self) -> None:
         if not self._draw_log:
             return
-        path = self.spatial_args.output_path / "pair_draws" / f"rank-{self.args.process_index}.jsonl"
+        path = (
+            self.spatial_args.output_path / "pair_draws" / f"rank-{self.args.process_index}.jsonl"
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
             fh.writelines(json.dumps(d) + "\n" for d in self._draw_log)
         self._draw_log.clear()
 
     # -- saving and resuming: the adapter only ---------------------------------------------
-    def _save(self, output_dir: str | None = None, state_dict: dict[str, Any] | None = None) -> None:
+    def _save(
+        self, output_dir: str | None = None, state_dict: dict[str, Any] | None = None
+    ) -> None:
         if not self.args.should_save:
             return
         folder = Path(output_dir) if output_dir else self.spatial_args.output_path

@@ -19,15 +19,27 @@ def prompt_records(n: int = 6, split: str = "train") -> list[dict[str, Any]]:
     rows = []
     for i in range(n):
         t = list(DSRType)[i % 6]
-        p = DSRPrompt("In a quiet park", ANIMALS[i % 6], OBJECTS[i % 6], t.initial, t.final, "walks")
-        rows.append({**p.to_dict(), "prompt_id": f"{split}-{i:03d}", "split": split,
-                     "dsr_letter": t.letter, "source": "test"})
+        p = DSRPrompt(
+            "In a quiet park", ANIMALS[i % 6], OBJECTS[i % 6], t.initial, t.final, "walks"
+        )
+        rows.append(
+            {
+                **p.to_dict(),
+                "prompt_id": f"{split}-{i:03d}",
+                "split": split,
+                "dsr_letter": t.letter,
+                "source": "test",
+            }
+        )
     return rows
 
 
 def write_prompts(root: Path, rows: list[dict[str, Any]], split: str = "train") -> Path:
     import datasets
 
-    DatasetFolder(root).write_config("prompts", {split: datasets.Dataset.from_list(rows)},
-                                     ConfigRecord(description="test prompts", columns={}))
+    DatasetFolder(root).write_config(
+        "prompts",
+        {split: datasets.Dataset.from_list(rows)},
+        ConfigRecord(description="test prompts", columns={}),
+    )
     return root

@@ -15,8 +15,12 @@ from dsr.builders.videos import VideoBuildConfig, build_videos
 
 
 def _config(tmp: Path, prompts: Path, **kw) -> VideoBuildConfig:
-    opts = {"generator": "synthetic", "generator_options": {**TINY, "scenario": "cycle"},
-            "tracker": "annotations", "samples_per_prompt": 10}
+    opts = {
+        "generator": "synthetic",
+        "generator_options": {**TINY, "scenario": "cycle"},
+        "tracker": "annotations",
+        "samples_per_prompt": 10,
+    }
     opts.update(kw)
     return VideoBuildConfig(prompts=str(prompts), out=str(tmp), **opts)
 
@@ -43,7 +47,9 @@ def test_every_validity_reason_appears_with_the_right_scenario(built: Path) -> N
     rows = _table(built, "samples")
     by_scenario = {}
     for r in rows:
-        by_scenario.setdefault(json.loads(r["generator_settings"])["scenario"], set()).add(r["reason"])
+        by_scenario.setdefault(json.loads(r["generator_settings"])["scenario"], set()).add(
+            r["reason"]
+        )
     assert by_scenario["second_animal"] == {"too_many_redundant"}
     assert by_scenario["object_missing"] == {"too_few_valid"}
     assert by_scenario["leaves_frame"] == {"too_few_valid"}
@@ -62,8 +68,12 @@ def test_stored_scores_are_the_reference_scores_of_the_stored_boxes(built: Path)
     assert len(rows) == 40
     for r in rows:
         ref = reference_score(r["animal_boxes"], r["object_boxes"], r["initial"], r["final"])
-        expected = ref.score if r["valid"] else None  # a sample invalid by the detections has no score
-        assert r["dsr_score"] == (None if expected is None else pytest.approx(expected, abs=1e-9)), r["sample_id"]
+        expected = (
+            ref.score if r["valid"] else None
+        )  # a sample invalid by the detections has no score
+        assert r["dsr_score"] == (
+            None if expected is None else pytest.approx(expected, abs=1e-9)
+        ), r["sample_id"]
         assert r["n_usable_frames"] == ref.n_frames
 
 
@@ -73,25 +83,46 @@ def test_follower_scores_high_and_reverse_mover_low(built: Path) -> None:
     rows = [r for r in _table(built, "samples") if r["dsr_type"] in ("LR", "RL")]
     by_scenario: dict[str, list[float]] = {}
     for r in rows:
-        by_scenario.setdefault(json.loads(r["generator_settings"])["scenario"], []).append(r["dsr_score"])
+        by_scenario.setdefault(json.loads(r["generator_settings"])["scenario"], []).append(
+            r["dsr_score"]
+        )
     assert by_scenario["follow"] and by_scenario["reverse"]
-    assert min(by_scenario["follow"]) >= 0.9 and max(by_scenario["reverse"]) <= 0.1  # clear winner and loser
+    assert (
+        min(by_scenario["follow"]) >= 0.9 and max(by_scenario["reverse"]) <= 0.1
+    )  # clear winner and loser
 
 
 def test_rows_are_complete_and_sorted(built: Path) -> None:
     from dsr.builders.samples import SAMPLE_COLUMNS
 
     rows = _table(built, "samples")
-    assert [(r["prompt_id"], r["seed"]) for r in rows] == sorted((r["prompt_id"], r["seed"]) for r in rows)
+    assert [(r["prompt_id"], r["seed"]) for r in rows] == sorted(
+        (r["prompt_id"], r["seed"]) for r in rows
+    )
     assert list(rows[0]) == list(SAMPLE_COLUMNS)
     r = next(r for r in rows if r["valid"])
-    assert len(r["animal_boxes"]) == len(r["frame_classes"]) == len(r["ssr_initial"]) == r["num_frames"] == 32
-    assert r["key_frame"] is not None and r["tracker"] == "annotations" and r["generator"] == "synthetic"
+    assert (
+        len(r["animal_boxes"])
+        == len(r["frame_classes"])
+        == len(r["ssr_initial"])
+        == r["num_frames"]
+        == 32
+    )
+    assert (
+        r["key_frame"] is not None
+        and r["tracker"] == "annotations"
+        and r["generator"] == "synthetic"
+    )
     assert r["video"]["bytes"][4:8] == b"ftyp"
     assert len(r["detections"]) == 32  # per frame, so validity can be re-decided later
     assert {d["label"] for d in r["detections"][r["key_frame"]]} == {r["animal"], r["object"]}
     assert r["score_settings"] == {"m": 3, "min_frames": 20}
-    assert r["encode_settings"] == {"codec": "libx264", "crf": 18, "preset": "medium", "pix_fmt": "yuv420p"}
+    assert r["encode_settings"] == {
+        "codec": "libx264",
+        "crf": 18,
+        "preset": "medium",
+        "pix_fmt": "yuv420p",
+    }
 
 
 def test_pairs_follow_spec(built: Path) -> None:
@@ -127,9 +158,13 @@ def test_load_dataset_and_decode_video(built: Path) -> None:
 def test_two_shards_merged_equal_single_build(tmp_path: Path) -> None:
     prompts = write_prompts(tmp_path / "prompts", prompt_records(2))
     single = build_videos(_config(tmp_path / "one", prompts, samples_per_prompt=5))
-    a = build_videos(_config(tmp_path / "two", prompts, samples_per_prompt=5, num_shards=2, shard_index=0))
+    a = build_videos(
+        _config(tmp_path / "two", prompts, samples_per_prompt=5, num_shards=2, shard_index=0)
+    )
     assert a.merged is None and a.total == 5
-    b = build_videos(_config(tmp_path / "two", prompts, samples_per_prompt=5, num_shards=2, shard_index=1))
+    b = build_videos(
+        _config(tmp_path / "two", prompts, samples_per_prompt=5, num_shards=2, shard_index=1)
+    )
     assert b.merged is not None and single.merged is not None
     assert _table(tmp_path / "one", "samples") == _table(tmp_path / "two", "samples")
     assert _table(tmp_path / "one", "pairs") == _table(tmp_path / "two", "pairs")
@@ -149,7 +184,10 @@ def test_shard_from_torchrun_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     assert not set(parts[0]) & set(parts[1])
     whole = [slice_items(items, ShardSpec(i, 2), whole_prompts=True) for i in range(2)]
     assert sorted(x for part in whole for x in part) == sorted(items)
-    assert [sorted({p for p, _ in part}) for part in whole] == [["a", "c"], ["b"]]  # seeds stay together
+    assert [sorted({p for p, _ in part}) for part in whole] == [
+        ["a", "c"],
+        ["b"],
+    ]  # seeds stay together
 
 
 def test_rerun_skips_finished_samples(tmp_path: Path) -> None:
@@ -172,4 +210,6 @@ def test_frames_are_what_the_boxes_say(built: Path) -> None:
     x1, y1, x2, y2 = (int(round(v)) for v in row["object_boxes"][t])
     inside = frames[t, y1 : y2 + 1, x1 : x2 + 1].reshape(-1, 3).astype(int)
     outside = frames[t, :, : max(1, x1 - 20)].reshape(-1, 3).astype(int)
-    assert np.abs(inside.mean(0) - outside.mean(0)).sum() > 20  # the object is drawn where its box is
+    assert (
+        np.abs(inside.mean(0) - outside.mean(0)).sum() > 20
+    )  # the object is drawn where its box is

@@ -63,7 +63,9 @@ def test_the_reason_follows_the_error_type_not_the_words_of_its_message(tmp_path
 
 def test_truncated_video_file_is_invalid(tmp_path: Path) -> None:
     gen = SyntheticGenerator(**TINY)
-    good = build_sample(RECORD, 0, gen.generate_one(parse_prompt(RECORD["prompt"]), 0), AnnotationTracker())
+    good = build_sample(
+        RECORD, 0, gen.generate_one(parse_prompt(RECORD["prompt"]), 0), AnnotationTracker()
+    )
     path = tmp_path / "cut.mp4"
     path.write_bytes(good["video"]["bytes"][:300])  # the header is cut: no stream can be opened
     row = build_sample(RECORD, 0, path, AnnotationTracker())
@@ -72,7 +74,9 @@ def test_truncated_video_file_is_invalid(tmp_path: Path) -> None:
 
 def test_readable_file_without_annotations_names_the_fix(tmp_path: Path) -> None:
     gen = SyntheticGenerator(**TINY)
-    good = build_sample(RECORD, 0, gen.generate_one(parse_prompt(RECORD["prompt"]), 0), AnnotationTracker())
+    good = build_sample(
+        RECORD, 0, gen.generate_one(parse_prompt(RECORD["prompt"]), 0), AnnotationTracker()
+    )
     row = build_sample(RECORD, 0, good["video"]["bytes"], AnnotationTracker())
     assert row["reason"] == "no_annotations" and "detector tracker" in row["reason_detail"]
     assert row["num_frames"] == 32 and row["video"]["bytes"] == good["video"]["bytes"]
@@ -82,9 +86,16 @@ def test_unparsable_prompt_is_recorded_and_the_build_goes_on(tmp_path: Path) -> 
     rows = prompt_records(2)
     rows[0] = {**rows[0], "prompt": "A fox is near a stump, and it stays there."}
     prompts = write_prompts(tmp_path / "prompts", rows)
-    result = build_videos(VideoBuildConfig(prompts=str(prompts), out=str(tmp_path / "ds"), generator="synthetic",
-                                           generator_options={**TINY, "scenario": "follow"}, tracker="annotations",
-                                           samples_per_prompt=2))
+    result = build_videos(
+        VideoBuildConfig(
+            prompts=str(prompts),
+            out=str(tmp_path / "ds"),
+            generator="synthetic",
+            generator_options={**TINY, "scenario": "follow"},
+            tracker="annotations",
+            samples_per_prompt=2,
+        )
+    )
     assert result.built == 4 and result.merged is not None
     files = DatasetFolder(tmp_path / "ds").data_files("samples", "train")
     table = {r["sample_id"]: r for f in files for r in pq.read_table(f).to_pylist()}
@@ -99,26 +110,58 @@ def test_missing_prompts_config_names_the_fix(tmp_path: Path) -> None:
 
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="build-prompts"):
-        build_videos(VideoBuildConfig(prompts=str(tmp_path / "empty"), out=str(tmp_path / "ds"),
-                                      generator="synthetic", tracker="annotations"))
+        build_videos(
+            VideoBuildConfig(
+                prompts=str(tmp_path / "empty"),
+                out=str(tmp_path / "ds"),
+                generator="synthetic",
+                tracker="annotations",
+            )
+        )
 
 
-@pytest.mark.parametrize(("component", "options"), [
-    ("generator", {"generator": "wan", "generator_options": {"model": "__missing__"}, "tracker": "annotations"}),
-    ("tracker", {"generator": "synthetic", "generator_options": TINY, "tracker": "grounded-sam2",
-                 "tracker_options": {"detector": "__missing__"}}),
-])
+@pytest.mark.parametrize(
+    ("component", "options"),
+    [
+        (
+            "generator",
+            {
+                "generator": "wan",
+                "generator_options": {"model": "__missing__"},
+                "tracker": "annotations",
+            },
+        ),
+        (
+            "tracker",
+            {
+                "generator": "synthetic",
+                "generator_options": TINY,
+                "tracker": "grounded-sam2",
+                "tracker_options": {"detector": "__missing__"},
+            },
+        ),
+    ],
+)
 def test_a_checkpoint_that_cannot_load_stops_the_build_and_marks_nothing_finished(
-        tmp_path: Path, component: str, options: dict) -> None:
+    tmp_path: Path, component: str, options: dict
+) -> None:
     """A wrong model path is a setup error: recording every sample as failed would make a re-run
     with the right path skip them all."""
     from dsr.errors import ModelLoadError
 
     prompts = write_prompts(tmp_path / "prompts", prompt_records(2))
     missing = str(tmp_path / "no-such-checkpoint")
-    opts = {k: ({kk: (missing if vv == "__missing__" else vv) for kk, vv in v.items()} if isinstance(v, dict) else v)
-            for k, v in options.items()}
-    config = VideoBuildConfig(prompts=str(prompts), out=str(tmp_path / "ds"), samples_per_prompt=2, **opts)
+    opts = {
+        k: (
+            {kk: (missing if vv == "__missing__" else vv) for kk, vv in v.items()}
+            if isinstance(v, dict)
+            else v
+        )
+        for k, v in options.items()
+    }
+    config = VideoBuildConfig(
+        prompts=str(prompts), out=str(tmp_path / "ds"), samples_per_prompt=2, **opts
+    )
     option = "--generator-opt model=PATH" if component == "generator" else "--detector"
     with pytest.raises(ModelLoadError, match=f"no-such-checkpoint.*{option}"):
         build_videos(config)
@@ -147,14 +190,26 @@ class FlatBoxes:
 def test_degenerate_tracker_boxes_are_counted_in_the_sample_row() -> None:
     video = SyntheticGenerator(**TINY).generate(parse_prompt(RECORD["prompt"]), [0])[0]
     row = build_sample(RECORD, 0, video, FlatBoxes())
-    assert (row["reason"], row["n_usable_frames"], row["n_degenerate_frames"]) == ("too_few_frames", 12, 20)
+    assert (row["reason"], row["n_usable_frames"], row["n_degenerate_frames"]) == (
+        "too_few_frames",
+        12,
+        20,
+    )
     assert "20 frames had a box with zero or negative width or height" in row["reason_detail"]
 
 
 def test_degenerate_boxes_are_counted_in_the_build_summary(tmp_path: Path) -> None:
     prompts = write_prompts(tmp_path / "ds", prompt_records(1))
-    config = VideoBuildConfig(prompts=str(prompts), out=str(prompts), generator="synthetic",
-                              generator_options=TINY, tracker="annotations", seeds=(0, 1))
+    config = VideoBuildConfig(
+        prompts=str(prompts),
+        out=str(prompts),
+        generator="synthetic",
+        generator_options=TINY,
+        tracker="annotations",
+        seeds=(0, 1),
+    )
     result = build_videos(config, tracker=FlatBoxes())
     assert result.merged is not None
-    assert result.merged.validity["train"]["frames_with_degenerate_boxes"] == 40  # 20 in each of 2 samples
+    assert (
+        result.merged.validity["train"]["frames_with_degenerate_boxes"] == 40
+    )  # 20 in each of 2 samples

@@ -1,6 +1,7 @@
 """Concurrent runs on one dataset folder: a second build of the same split, a build with another
 shard count, and a second merge are refused at once, by OS locks that a kill -9 releases; legit
-shards of one build still run side by side. And the order work is taken in: DSR types interleaved."""
+shards of one build still run side by side. And the order work is taken in: DSR
+types interleaved."""
 
 from __future__ import annotations
 
@@ -42,8 +43,12 @@ with held:
 
 
 def _config(root: Path, **kw) -> VideoBuildConfig:
-    opts = {"generator": "synthetic", "generator_options": {**TINY, "scenario": "cycle"},
-            "tracker": "annotations", "seeds": (0, 1)}
+    opts = {
+        "generator": "synthetic",
+        "generator_options": {**TINY, "scenario": "cycle"},
+        "tracker": "annotations",
+        "seeds": (0, 1),
+    }
     opts.update(kw)
     return VideoBuildConfig(prompts=str(root), out=str(root), **opts)
 
@@ -59,9 +64,16 @@ def hold(folder: Path) -> Iterator:
     procs: list[subprocess.Popen] = []
 
     def start(*args: object) -> subprocess.Popen:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), *sys.path])}
-        proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder), *map(str, args)],
-                                stdout=subprocess.PIPE, text=True, env=env)
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), *sys.path]),
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(folder), *map(str, args)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         procs.append(proc)
         assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
         return proc
@@ -77,8 +89,9 @@ def _kill9(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def test_second_build_of_the_same_split_is_refused_at_once_and_kill9_frees_it(folder: Path, hold,
-                                                                            monkeypatch) -> None:
+def test_second_build_of_the_same_split_is_refused_at_once_and_kill9_frees_it(
+    folder: Path, hold, monkeypatch
+) -> None:
     holder = hold("train", 0, 1)
 
     def no_models(*_args):
@@ -87,18 +100,26 @@ def test_second_build_of_the_same_split_is_refused_at_once_and_kill9_frees_it(fo
     start = time.monotonic()
     with monkeypatch.context() as patched:
         patched.setattr("dsr.builders.videos.make_components", no_models)
-        with pytest.raises(BusyError, match=rf"shard 0 of 1 of the train samples .* in use by process {holder.pid}"):
+        with pytest.raises(
+            BusyError, match=rf"shard 0 of 1 of the train samples .* in use by process {holder.pid}"
+        ):
             build_videos(_config(folder))
     assert time.monotonic() - start < 5  # refused at once, not after waiting for the other build
     work = WorkArea(DatasetFolder(folder))
-    assert work.build_record("train") is None and not work.finished("train")  # nothing recorded or built
+    assert work.build_record("train") is None and not work.finished(
+        "train"
+    )  # nothing recorded or built
     _kill9(holder)  # the kernel drops the dead holder's lock: no stale lock blocks the next run
     assert build_videos(_config(folder)).built == 4
 
 
-def test_build_with_another_shard_count_is_refused_but_the_other_shard_runs(folder: Path, hold) -> None:
+def test_build_with_another_shard_count_is_refused_but_the_other_shard_runs(
+    folder: Path, hold
+) -> None:
     hold("train", 0, 2)
-    with pytest.raises(BusyError, match="as shard 0 of 2: wait for it, or give this run --num-shards 2"):
+    with pytest.raises(
+        BusyError, match="as shard 0 of 2: wait for it, or give this run --num-shards 2"
+    ):
         build_videos(_config(folder))
     with pytest.raises(BusyError, match="shard 0 of 2"):
         build_videos(_config(folder, num_shards=2, shard_index=0))
@@ -108,7 +129,12 @@ def test_build_with_another_shard_count_is_refused_but_the_other_shard_runs(fold
 
 def test_other_settings_are_refused_while_another_shard_is_running(folder: Path, hold) -> None:
     work = WorkArea(DatasetFolder(folder))
-    running = {"generator": {"name": "synthetic", "fps": 4}, "tracker": {}, "score": {}, "encode": {}}
+    running = {
+        "generator": {"name": "synthetic", "fps": 4},
+        "tracker": {},
+        "score": {},
+        "encode": {},
+    }
     work.record_build("train", running, "dsr build-videos --num-shards 2 --shard-index 0")
     holder = hold("train", 0, 2)  # shard 0 has recorded its settings but finished no sample yet
     with pytest.raises(ConfigError, match="other generator"):
@@ -122,16 +148,22 @@ def test_second_merge_is_refused_and_a_build_leaves_the_merge_to_it(folder: Path
     merging = hold("merge")
     built = build_videos(_config(folder))
     assert built.built == 4 and built.merged is None and not (folder / "samples").exists()
-    result = CliRunner().invoke(main, ["build-videos", "--prompts", str(folder), "--out", str(folder), "--merge-only"])
+    result = CliRunner().invoke(
+        main, ["build-videos", "--prompts", str(folder), "--out", str(folder), "--merge-only"]
+    )
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
     assert f"the merge of {folder} is in use by process {merging.pid}" in result.output
     _kill9(merging)
-    again = CliRunner().invoke(main, ["build-videos", "--prompts", str(folder), "--out", str(folder), "--merge-only"])
+    again = CliRunner().invoke(
+        main, ["build-videos", "--prompts", str(folder), "--out", str(folder), "--merge-only"]
+    )
     assert again.exit_code == 0, again.output
     assert len(list((folder / "samples").glob("*.parquet"))) == 1
 
 
-def test_score_videos_into_a_split_being_built_is_refused(folder: Path, hold, tmp_path: Path) -> None:
+def test_score_videos_into_a_split_being_built_is_refused(
+    folder: Path, hold, tmp_path: Path
+) -> None:
     import numpy as np
 
     from dsr.builders.score_videos import ScoreVideosConfig, score_videos
@@ -139,9 +171,13 @@ def test_score_videos_into_a_split_being_built_is_refused(folder: Path, hold, tm
 
     videos = tmp_path / "videos"
     videos.mkdir()
-    (videos / "train-000_seed00.mp4").write_bytes(encode_video(np.zeros((4, 16, 16, 3), dtype=np.uint8), 8))
+    (videos / "train-000_seed00.mp4").write_bytes(
+        encode_video(np.zeros((4, 16, 16, 3), dtype=np.uint8), 8)
+    )
     holder = hold("train", 0, 1)
-    config = ScoreVideosConfig(videos=str(videos), prompts=str(folder), out=str(folder), tracker="annotations")
+    config = ScoreVideosConfig(
+        videos=str(videos), prompts=str(folder), out=str(folder), tracker="annotations"
+    )
     with pytest.raises(BusyError, match=f"in use by process {holder.pid}"):
         score_videos(config)
     assert not WorkArea(DatasetFolder(folder)).finished("train")
@@ -150,17 +186,39 @@ def test_score_videos_into_a_split_being_built_is_refused(folder: Path, hold, tm
 # -- work order --------------------------------------------------------------------------------
 def _typed_records(per_type: int) -> list[dict[str, str]]:
     """Records whose ids start with their type code, as real prompt ids do, listed type by type."""
-    return [{"prompt_id": f"{t.code}-{k:03d}", "dsr_type": t.code} for t in DSRType for k in range(per_type)]
+    return [
+        {"prompt_id": f"{t.code}-{k:03d}", "dsr_type": t.code}
+        for t in DSRType
+        for k in range(per_type)
+    ]
 
 
 def test_work_order_interleaves_the_types_in_the_papers_order() -> None:
-    ids = [r["prompt_id"] for r in work_order(_typed_records(2)[::-1])]  # input order does not matter
-    assert ids == ["LT-000", "TL-000", "RT-000", "LR-000", "TR-000", "RL-000",
-                   "LT-001", "TL-001", "RT-001", "LR-001", "TR-001", "RL-001"]
+    ids = [
+        r["prompt_id"] for r in work_order(_typed_records(2)[::-1])
+    ]  # input order does not matter
+    assert ids == [
+        "LT-000",
+        "TL-000",
+        "RT-000",
+        "LR-000",
+        "TR-000",
+        "RL-000",
+        "LT-001",
+        "TL-001",
+        "RT-001",
+        "LR-001",
+        "TR-001",
+        "RL-001",
+    ]
 
 
 def test_uneven_types_and_unknown_codes_keep_every_prompt_once() -> None:
-    records = [*_typed_records(1), {"prompt_id": "LT-009", "dsr_type": "LT"}, {"prompt_id": "x-1", "dsr_type": ""}]
+    records = [
+        *_typed_records(1),
+        {"prompt_id": "LT-009", "dsr_type": "LT"},
+        {"prompt_id": "x-1", "dsr_type": ""},
+    ]
     ids = [r["prompt_id"] for r in work_order(records)]
     assert ids == ["LT-000", "TL-000", "RT-000", "LR-000", "TR-000", "RL-000", "x-1", "LT-009"]
 
@@ -170,7 +228,9 @@ def test_every_shard_gets_every_type(whole_prompts: bool) -> None:
     order = [r["prompt_id"] for r in work_order(_typed_records(3))]
     items = [(pid, seed) for pid in order for seed in range(2)]
     for index in range(3):
-        mine = slice_items(items, ShardSpec(index, 3), whole_prompts=whole_prompts, kind=lambda pid: pid[:2])
+        mine = slice_items(
+            items, ShardSpec(index, 3), whole_prompts=whole_prompts, kind=lambda pid: pid[:2]
+        )
         types = [pid[:2] for pid, _ in mine]
         assert {t: types.count(t) for t in set(types)} == {t.code: 2 for t in DSRType}
 
@@ -184,5 +244,7 @@ def test_limit_takes_one_prompt_of_each_type(tmp_path: Path) -> None:
     assert result.merged is not None and result.merged.samples == {"train": 6}
     import polars as pl
 
-    samples = pl.concat([pl.read_parquet(p, columns=["dsr_type"]) for p in (prompts / "samples").glob("*.parquet")])
+    samples = pl.concat(
+        [pl.read_parquet(p, columns=["dsr_type"]) for p in (prompts / "samples").glob("*.parquet")]
+    )
     assert sorted(samples["dsr_type"].to_list()) == sorted(t.code for t in DSRType)

@@ -16,8 +16,12 @@ from dsr.errors import ConfigError
 
 
 def _config(root: Path, **kw) -> VideoBuildConfig:
-    opts = {"generator": "synthetic", "generator_options": {**TINY, "scenario": "cycle"},
-            "tracker": "annotations", "seeds": (0, 1, 2)}
+    opts = {
+        "generator": "synthetic",
+        "generator_options": {**TINY, "scenario": "cycle"},
+        "tracker": "annotations",
+        "seeds": (0, 1, 2),
+    }
     opts.update(kw)
     return VideoBuildConfig(prompts=str(root), out=str(root), **opts)
 
@@ -34,7 +38,9 @@ def folder(tmp_path: Path) -> Path:
 
     root = tmp_path / "ds"
     splits = {s: datasets.Dataset.from_list(prompt_records(2, s)) for s in ("train", "test")}
-    DatasetFolder(root).write_config("prompts", splits, ConfigRecord(description="test prompts", columns={}))
+    DatasetFolder(root).write_config(
+        "prompts", splits, ConfigRecord(description="test prompts", columns={})
+    )
     return root
 
 
@@ -73,11 +79,15 @@ def test_test_after_train_keeps_both_splits_prompts_and_settings(folder: Path) -
 
 def test_merge_only_keeps_the_build_settings(folder: Path) -> None:
     build_videos(_config(folder, consolidate=False, command="dsr build-videos --no-merge"))
-    result = CliRunner().invoke(main, ["build-videos", "--prompts", str(folder), "--out", str(folder),
-                                       "--merge-only"])
+    result = CliRunner().invoke(
+        main, ["build-videos", "--prompts", str(folder), "--out", str(folder), "--merge-only"]
+    )
     assert result.exit_code == 0, result.output
     record = DatasetFolder(folder).config_record("samples")
-    assert record is not None and record["settings"]["train"]["generator"]["num_frames"] == TINY["num_frames"]
+    assert (
+        record is not None
+        and record["settings"]["train"]["generator"]["num_frames"] == TINY["num_frames"]
+    )
     assert record["command"] == "dsr build-videos --no-merge"
 
 
@@ -86,20 +96,45 @@ def test_other_generator_settings_are_refused_before_any_work(folder: Path) -> N
     changed = _config(folder, seeds=(3,), generator_options={**TINY, "scenario": "cycle", "fps": 4})
     with pytest.raises(ConfigError, match=r"generator\.fps: 8 → 4"):
         build_videos(changed)
-    assert build_videos(_config(folder, seeds=(0, 1, 2, 3))).built == 2  # more seeds, same recipe: fine
+    assert (
+        build_videos(_config(folder, seeds=(0, 1, 2, 3))).built == 2
+    )  # more seeds, same recipe: fine
 
 
-@pytest.mark.parametrize("kw", [{"limit": 0}, {"limit": -1}, {"tau_train": 2.0}, {"rows_per_shard": 0}])
+@pytest.mark.parametrize(
+    "kw", [{"limit": 0}, {"limit": -1}, {"tau_train": 2.0}, {"rows_per_shard": 0}]
+)
 def test_bad_config_values_fail_at_once(tmp_path: Path, kw: dict) -> None:
     with pytest.raises(ConfigError):
         _config(tmp_path, **kw)
 
 
-@pytest.mark.parametrize(("opt", "needle"), [("bogus=1", "option bogus for 'synthetic' (--generator-opt): it takes num_frames"),
-                                             ("num_frames=abc", "num_frames='abc'")])
-def test_bad_generator_option_is_one_line_without_traceback(folder: Path, opt: str, needle: str) -> None:
-    result = CliRunner().invoke(main, ["build-videos", "--prompts", str(folder), "--out", str(folder),
-                                       "--generator", "synthetic", "--tracker", "annotations", "--generator-opt", opt])
+@pytest.mark.parametrize(
+    ("opt", "needle"),
+    [
+        ("bogus=1", "option bogus for 'synthetic' (--generator-opt): it takes num_frames"),
+        ("num_frames=abc", "num_frames='abc'"),
+    ],
+)
+def test_bad_generator_option_is_one_line_without_traceback(
+    folder: Path, opt: str, needle: str
+) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "build-videos",
+            "--prompts",
+            str(folder),
+            "--out",
+            str(folder),
+            "--generator",
+            "synthetic",
+            "--tracker",
+            "annotations",
+            "--generator-opt",
+            opt,
+        ],
+    )
     assert result.exit_code == 1
     assert needle in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -125,7 +160,9 @@ def test_pairs_are_drawn_one_winner_one_loser_per_step(folder: Path) -> None:
     rng = random.Random(0)
     for row in pairs:
         drawn = [draw_pair(row, rng) for _ in range(200)]
-        assert {c for c, _ in drawn} == set(row["chosen_ids"]) and {r for _, r in drawn} == set(row["rejected_ids"])
+        assert {c for c, _ in drawn} == set(row["chosen_ids"]) and {r for _, r in drawn} == set(
+            row["rejected_ids"]
+        )
         for chosen, rejected in drawn:
             assert scores[chosen][0] and scores[chosen][1] >= row["tau"]
             assert scores[rejected][0] and scores[rejected][1] < row["tau"]
@@ -138,8 +175,20 @@ def test_prompts_path_that_is_not_a_folder_says_so(tmp_path: Path, where: str) -
     source = tmp_path / "nope"
     if where == "file":
         source.write_text("x")
-    result = CliRunner().invoke(main, ["build-videos", "--prompts", str(source), "--out", str(tmp_path / "out"),
-                                       "--generator", "synthetic", "--tracker", "annotations"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "build-videos",
+            "--prompts",
+            str(source),
+            "--out",
+            str(tmp_path / "out"),
+            "--generator",
+            "synthetic",
+            "--tracker",
+            "annotations",
+        ],
+    )
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
     assert ("does not exist" if where == "missing" else "is a file") in result.output
     assert "build-prompts" in result.output and "FileNotFoundError" not in result.output

@@ -22,10 +22,30 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cmd(prompts: Path, out: Path, n: int) -> list[str]:
-    return [sys.executable, "-c", "from dsr.cli import main; main()", "build-videos", "--prompts", str(prompts), "--out", str(out),
-            "--generator", "synthetic", "--tracker", "annotations", "--samples-per-prompt", str(n),
-            "--generator-opt", "num_frames=32", "--generator-opt", "height=96", "--generator-opt", "width=128",
-            "--generator-opt", "scenario=cycle"]
+    return [
+        sys.executable,
+        "-c",
+        "from dsr.cli import main; main()",
+        "build-videos",
+        "--prompts",
+        str(prompts),
+        "--out",
+        str(out),
+        "--generator",
+        "synthetic",
+        "--tracker",
+        "annotations",
+        "--samples-per-prompt",
+        str(n),
+        "--generator-opt",
+        "num_frames=32",
+        "--generator-opt",
+        "height=96",
+        "--generator-opt",
+        "width=128",
+        "--generator-opt",
+        "scenario=cycle",
+    ]
 
 
 def _run(cmd: list[str]) -> None:
@@ -50,7 +70,9 @@ def _rows(root: Path) -> list[dict]:
 
 def _finished(out: Path) -> int:
     """Samples committed to the work area (their json row is written last)."""
-    return len([p for p in out.glob(".dsr/videos/train/shard-*/*.json") if not p.name.startswith(".")])
+    return len(
+        [p for p in out.glob(".dsr/videos/train/shard-*/*.json") if not p.name.startswith(".")]
+    )
 
 
 def _kill_when_finished(cmd: list[str], out: Path, count: int, timeout: float = 240.0) -> int:
@@ -76,7 +98,10 @@ def _kill_and_resume(tmp_path: Path, prompts: Path, n: int, kill_at: list[int]) 
     out = tmp_path / "killed"
     at_kill = [_kill_when_finished(_cmd(prompts, out, n), out, count) for count in kill_at]
     # every kill stopped a build half-way, and no finished sample was lost by the next one
-    assert all(want <= got < total for want, got in zip(kill_at, at_kill, strict=True)), (kill_at, at_kill)
+    assert all(want <= got < total for want, got in zip(kill_at, at_kill, strict=True)), (
+        kill_at,
+        at_kill,
+    )
     assert at_kill == sorted(at_kill)
     _run(_cmd(prompts, out, n))
     expected, got = _rows(reference), _rows(out)

@@ -15,8 +15,20 @@ from click.testing import CliRunner
 
 from dsr.cli import main
 
-ARGS = ["--generator", "synthetic", "--tracker", "annotations", "--seeds", "0", "--generator-opt", "num_frames=24",
-        "--generator-opt", "height=48", "--generator-opt", "width=64"]
+ARGS = [
+    "--generator",
+    "synthetic",
+    "--tracker",
+    "annotations",
+    "--seeds",
+    "0",
+    "--generator-opt",
+    "num_frames=24",
+    "--generator-opt",
+    "height=48",
+    "--generator-opt",
+    "width=64",
+]
 ROOT = Path(__file__).resolve().parents[2]
 
 #: A merge stand-in: opens a staging folder and writes a temporary file as a merge does, says
@@ -38,7 +50,9 @@ with folder.staging("samples") as staging:
 
 def _holder(root: Path) -> tuple[subprocess.Popen[str], Path, Path]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(root)], stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(root)], stdout=subprocess.PIPE, text=True, env=env
+    )
     staging, tmp = (Path(p) for p in proc.stdout.readline().split())
     return proc, staging, tmp
 
@@ -52,7 +66,9 @@ def _age(*paths: Path) -> None:
 
 def test_next_merge_removes_what_a_killed_merge_left(tmp_path: Path) -> None:
     root = write_prompts(tmp_path / "ds", prompt_records(1))
-    built = CliRunner().invoke(main, ["build-videos", "--prompts", str(root), "--out", str(root), *ARGS, "--no-merge"])
+    built = CliRunner().invoke(
+        main, ["build-videos", "--prompts", str(root), "--out", str(root), *ARGS, "--no-merge"]
+    )
     assert built.exit_code == 0, built.output
     killed, killed_dir, killed_tmp = _holder(root)
     running, running_dir, running_tmp = _holder(root)
@@ -60,7 +76,9 @@ def test_next_merge_removes_what_a_killed_merge_left(tmp_path: Path) -> None:
         killed.send_signal(signal.SIGKILL)
         killed.wait(timeout=30)
         _age(killed_dir, running_dir)
-        merged = CliRunner().invoke(main, ["build-videos", "--prompts", str(root), "--out", str(root), "--merge-only"])
+        merged = CliRunner().invoke(
+            main, ["build-videos", "--prompts", str(root), "--out", str(root), "--merge-only"]
+        )
         assert merged.exit_code == 0, merged.output
         assert not killed_dir.exists() and not killed_tmp.exists()
         assert running_dir.is_dir() and running_tmp.is_file()  # its process still works there

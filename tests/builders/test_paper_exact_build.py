@@ -23,9 +23,22 @@ from dsr.media import encode_video
 from dsr.prompts import DSRPrompt
 
 FRAMES = 24
-ARGS = ["--generator", "plural-synthetic", "--tracker", "annotations", "--seeds", "0-3",
-        "--generator-opt", f"num_frames={FRAMES}", "--generator-opt", "height=48", "--generator-opt", "width=64",
-        "--generator-opt", "scenario=follow"]
+ARGS = [
+    "--generator",
+    "plural-synthetic",
+    "--tracker",
+    "annotations",
+    "--seeds",
+    "0-3",
+    "--generator-opt",
+    f"num_frames={FRAMES}",
+    "--generator-opt",
+    "height=48",
+    "--generator-opt",
+    "width=64",
+    "--generator-opt",
+    "scenario=follow",
+]
 
 
 class PluralSynthetic(SyntheticGenerator):
@@ -37,8 +50,10 @@ class PluralSynthetic(SyntheticGenerator):
         video = super().generate_one(prompt, seed)
         if seed % 2 == 0 or video.annotations is None:
             return video
-        plural = tuple(tuple((label + "s" if label == prompt.animal else label, box) for label, box in frame)
-                       for frame in video.annotations.detections)
+        plural = tuple(
+            tuple((label + "s" if label == prompt.animal else label, box) for label, box in frame)
+            for frame in video.annotations.detections
+        )
         return replace(video, annotations=replace(video.annotations, detections=plural))
 
 
@@ -48,7 +63,9 @@ def _registered(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _build(root: Path, *extra: str) -> Result:
-    return CliRunner().invoke(main, ["build-videos", "--prompts", str(root), "--out", str(root), *ARGS, *extra])
+    return CliRunner().invoke(
+        main, ["build-videos", "--prompts", str(root), "--out", str(root), *ARGS, *extra]
+    )
 
 
 def _samples(root: Path) -> list[dict[str, Any]]:
@@ -63,10 +80,16 @@ def test_default_build_records_and_counts_the_samples_normalization_changed(tmp_
     rows = _samples(root)
     assert [r["seed"] for r in rows] == [0, 1, 2, 3] * 2
     assert all(r["valid"] for r in rows)  # "foxs" was matched to "fox"...
-    assert [r["deviations"] for r in rows] == [[], ["label_match"]] * 4  # ...and each odd seed says so
+    assert [r["deviations"] for r in rows] == [
+        [],
+        ["label_match"],
+    ] * 4  # ...and each odd seed says so
     odd = json.loads(rows[1]["notes"])
     assert odd["label_match_frames"] == list(range(FRAMES))
-    assert "changed by rules beyond the authors' code: 4 samples (label_match=4); --paper-exact" in result.output
+    assert (
+        "changed by rules beyond the authors' code: 4 samples (label_match=4); --paper-exact"
+        in result.output
+    )
     record = json.loads((root / "dsr_build.json").read_text())["configs"]["samples"]
     assert record["counts"]["deviations"] == {"train": {"changed": 4, "label_match": 4}}
     assert record["settings"]["train"]["paper_exact"] is False
@@ -80,9 +103,14 @@ def test_paper_exact_build_uses_and_records_the_authors_rules(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     rows = _samples(root)
     assert [r["deviations"] for r in rows] == [[]] * 8
-    assert [(r["valid"], r["reason"]) for r in rows] == [(True, None), (False, "too_many_redundant")] * 4
+    assert [(r["valid"], r["reason"]) for r in rows] == [
+        (True, None),
+        (False, "too_many_redundant"),
+    ] * 4
     assert "changed by rules beyond the authors' code: 0 samples" in result.output
-    settings = json.loads((root / "dsr_build.json").read_text())["configs"]["samples"]["settings"]["train"]
+    settings = json.loads((root / "dsr_build.json").read_text())["configs"]["samples"]["settings"][
+        "train"
+    ]
     assert settings["paper_exact"] is True and settings["tracker"]["label_match"] == "exact"
 
 
@@ -99,9 +127,23 @@ def test_score_videos_paper_exact_is_recorded(tmp_path: Path) -> None:
     videos.mkdir()
     frames = np.random.default_rng(0).integers(0, 255, (8, 32, 32, 3), dtype=np.uint8)
     (videos / "train-000_seed00.mp4").write_bytes(encode_video(frames, 8))
-    result = CliRunner().invoke(main, ["score-videos", str(videos), "--prompts", str(root), "--out", str(root),
-                                       "--tracker", "annotations", "--paper-exact"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "score-videos",
+            str(videos),
+            "--prompts",
+            str(root),
+            "--out",
+            str(root),
+            "--tracker",
+            "annotations",
+            "--paper-exact",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "changed by rules beyond the authors' code: 0 samples" in result.output
-    settings = json.loads((root / "dsr_build.json").read_text())["configs"]["samples"]["settings"]["train"]
+    settings = json.loads((root / "dsr_build.json").read_text())["configs"]["samples"]["settings"][
+        "train"
+    ]
     assert settings["paper_exact"] is True and settings["tracker"]["label_match"] == "exact"

@@ -25,8 +25,14 @@ def make(name: str, tmp_path: Path, seed: int = 0, **options):
 
 def record(dsr_type: DSRType, i: int, **override) -> dict[str, str]:
     """A valid LLM record for ``dsr_type`` (scene made unique by ``i``)."""
-    fields = {"scene": f"In garden number {i} with roses", "animal": "cat", "object": "bench",
-              "initial": dsr_type.initial.value, "final": dsr_type.final.value, "verb": "prowls"}
+    fields = {
+        "scene": f"In garden number {i} with roses",
+        "animal": "cat",
+        "object": "bench",
+        "initial": dsr_type.initial.value,
+        "final": dsr_type.final.value,
+        "verb": "prowls",
+    }
     fields.update(override)
     sentence = DSRPrompt.from_dict(fields).render()
     return {**fields, "sentence": override.pop("sentence", sentence)}
@@ -54,11 +60,39 @@ def test_template_is_deterministic_distinct_and_parses(tmp_path):
 
 
 # words that only fit one setting: a composed scene must not mix them
-INDOOR_ONLY = ("window", "floor lamp", "tiled floor", "fireplace", "rug", "curtain", "glow of a lamp",
-               "sofa", "cushion", "armchair")
+INDOOR_ONLY = (
+    "window",
+    "floor lamp",
+    "tiled floor",
+    "fireplace",
+    "rug",
+    "curtain",
+    "glow of a lamp",
+    "sofa",
+    "cushion",
+    "armchair",
+)
 OUTDOOR_ONLY = ("sky", "misty", "windy", "fence", "tall grass", "hay bale", "boulder", "stump")
-INDOOR_PLACES = ("attic", "living room", "kitchen", "basement", "bedroom", "library", "cellar", "hallway")
-OUTDOOR_PLACES = ("beach", "meadow", "forest", "park", "hillside", "riverbank", "lake shore", "country path")
+INDOOR_PLACES = (
+    "attic",
+    "living room",
+    "kitchen",
+    "basement",
+    "bedroom",
+    "library",
+    "cellar",
+    "hallway",
+)
+OUTDOOR_PLACES = (
+    "beach",
+    "meadow",
+    "forest",
+    "park",
+    "hillside",
+    "riverbank",
+    "lake shore",
+    "country path",
+)
 
 
 def test_template_scenes_and_objects_fit_indoors_or_outdoors(tmp_path):
@@ -80,8 +114,16 @@ def test_template_later_rounds_draw_new_prompts(tmp_path):
 
 # -- openai ------------------------------------------------------------------------------------
 def openai_backend(tmp_path, server, **options):
-    opts = {"base_url": server.base_url, "per_request": 2, "timeout": 0.5, "max_retries": 2,
-            "backoff": 0.01, "concurrency": 2, "oversample": 1.0, **options}
+    opts = {
+        "base_url": server.base_url,
+        "per_request": 2,
+        "timeout": 0.5,
+        "max_retries": 2,
+        "backoff": 0.01,
+        "concurrency": 2,
+        "oversample": 1.0,
+        **options,
+    }
     return make("openai", tmp_path, **opts)
 
 
@@ -121,19 +163,30 @@ def test_openai_bad_records_are_rejects_with_reasons(tmp_path, openai_server):
     ]
     records[2]["sentence"] = record(lr, 3)["sentence"]  # cat sentence, dog declared
     records[3]["sentence"] = record(lr, 4)["sentence"]
-    openai_server.push(Reply.json({"prompts": records[:3]}), Reply.json({"prompts": records[3:]}),
-                       Reply.text('{"prompts": [ {"scene": "broken'))
+    openai_server.push(
+        Reply.json({"prompts": records[:3]}),
+        Reply.json({"prompts": records[3:]}),
+        Reply.text('{"prompts": [ {"scene": "broken'),
+    )
     pool = pool_of(openai_backend(tmp_path, openai_server, per_request=2), {lr: 5})
     assert len(pool.accepted) == 1
-    assert pool.reject_counts() == {"bad_response": 2, "duplicate": 1, "field_mismatch": 2, "parse_error": 1}
+    assert pool.reject_counts() == {
+        "bad_response": 2,
+        "duplicate": 1,
+        "field_mismatch": 2,
+        "parse_error": 1,
+    }
     messages = " ".join(r.message for r in pool.rejects)
     assert "declared animal 'dog'" in messages and "declared final 'top'" in messages
 
 
 def test_openai_retries_429_then_succeeds_and_caches(tmp_path, openai_server):
     tl = DSRType.TL
-    openai_server.push(Reply.error(429, retry_after=0), Reply.error(503),
-                       Reply.json({"prompts": [record(tl, 1), record(tl, 2)]}))
+    openai_server.push(
+        Reply.error(429, retry_after=0),
+        Reply.error(503),
+        Reply.json({"prompts": [record(tl, 1), record(tl, 2)]}),
+    )
     backend = openai_backend(tmp_path, openai_server)
     assert len(pool_of(backend, {tl: 2}).accepted) == 2
     assert openai_server.requests == 3
@@ -175,9 +228,23 @@ def test_openai_base_url_from_the_environment_needs_no_key(tmp_path, openai_serv
 def test_paper_animals_and_objects_are_in_the_template_vocabulary():
     from dsr.builders.prompt_backends.vocab import OBJECTS
 
-    assert {"rabbit", "hamster", "squirrel", "cat", "dog", "fox", "duck", "bird"} <= set(ANIMAL_VERBS)
-    paper_objects = {"stump", "rock", "bench", "chair", "crate", "sofa", "basket", "stone", "pot", "box",
-                     "stool", "cushion"}
+    assert {"rabbit", "hamster", "squirrel", "cat", "dog", "fox", "duck", "bird"} <= set(
+        ANIMAL_VERBS
+    )
+    paper_objects = {
+        "stump",
+        "rock",
+        "bench",
+        "chair",
+        "crate",
+        "sofa",
+        "basket",
+        "stone",
+        "pot",
+        "box",
+        "stool",
+        "cushion",
+    }
     assert paper_objects <= set(OBJECTS)
 
 
@@ -190,7 +257,9 @@ def test_openai_hung_request_times_out_then_retries(tmp_path, openai_server):
 
 def test_openai_gives_up_without_stopping_and_caches_nothing(tmp_path, openai_server):
     openai_server.push(*[Reply.error(500)] * 3)
-    pool = pool_of(openai_backend(tmp_path, openai_server, max_retries=2, concurrency=1), {DSRType.RL: 2})
+    pool = pool_of(
+        openai_backend(tmp_path, openai_server, max_retries=2, concurrency=1), {DSRType.RL: 2}
+    )
     assert pool.reject_counts() == {"request_failed": 1}
     assert not list((tmp_path / "cache").rglob("*.json"))
 
@@ -220,14 +289,29 @@ def test_file_csv_bad_rows_named_by_line(tmp_path):
     pool = pool_of(make("file", tmp_path, path=str(path)))
     assert len(pool.accepted) == 2 and pool.accepted[0].split_hint == "test"
     by_reason = {r.reason: r for r in pool.rejects}
-    assert by_reason["parse_error"].origin == "prompts.csv:3" and "behind" in by_reason["parse_error"].message
-    assert by_reason["bad_row"].origin == "prompts.csv:4" and "line 4" in by_reason["bad_row"].message
+    assert (
+        by_reason["parse_error"].origin == "prompts.csv:3"
+        and "behind" in by_reason["parse_error"].message
+    )
+    assert (
+        by_reason["bad_row"].origin == "prompts.csv:4" and "line 4" in by_reason["bad_row"].message
+    )
 
 
 def test_file_structured_jsonl_and_txt(tmp_path):
     jsonl = tmp_path / "p.jsonl"
-    rows = [record(DSRType.LT, 1), {"animal": "duck", "object": "pot", "initial": "top", "final": "right",
-            "verb": "waddles", "dsr_type": "TR"}, {"prompt": GOOD, "dsr_type": "LR"}]
+    rows = [
+        record(DSRType.LT, 1),
+        {
+            "animal": "duck",
+            "object": "pot",
+            "initial": "top",
+            "final": "right",
+            "verb": "waddles",
+            "dsr_type": "TR",
+        },
+        {"prompt": GOOD, "dsr_type": "LR"},
+    ]
     jsonl.write_text("\n".join(json.dumps(r) for r in rows) + "\n{oops\n")
     pool = pool_of(make("file", tmp_path, path=str(jsonl)))
     assert len(pool.accepted) == 2

@@ -48,10 +48,39 @@ def test_only_the_options_given_reach_the_config() -> None:
 
 
 def test_values_are_converted_by_field_type() -> None:
-    got = _given(["--name", "x", "--count", "5", "--ratio", "0.5", "--mode", "slow", "--loud", "--tags", "t",
-                  "--sizes", "4", "--sizes", "5", "--extra", "k=1", "--extra", "s=text"])
-    assert got == {"name": "x", "count": 5, "ratio": 0.5, "mode": "slow", "loud": True, "tags": ["t"],
-                   "sizes": (4, 5), "extra": {"k": 1, "s": "text"}}
+    got = _given(
+        [
+            "--name",
+            "x",
+            "--count",
+            "5",
+            "--ratio",
+            "0.5",
+            "--mode",
+            "slow",
+            "--loud",
+            "--tags",
+            "t",
+            "--sizes",
+            "4",
+            "--sizes",
+            "5",
+            "--extra",
+            "k=1",
+            "--extra",
+            "s=text",
+        ]
+    )
+    assert got == {
+        "name": "x",
+        "count": 5,
+        "ratio": 0.5,
+        "mode": "slow",
+        "loud": True,
+        "tags": ["t"],
+        "sizes": (4, 5),
+        "extra": {"k": 1, "s": "text"},
+    }
     assert _given(["--name", "x", "--no-loud"]) == {"name": "x", "loud": False}
 
 
@@ -66,18 +95,29 @@ def test_help_shows_each_fields_help_and_default() -> None:
 
 
 def test_bad_values_are_usage_errors() -> None:
-    for args, words in ((["--count", "many"], "'many' is not a valid integer"),
-                        (["--mode", "medium"], "'medium' is not one of 'fast', 'slow'"),
-                        (["--extra", "novalue"], "expected KEY=VALUE"), ([], "Missing option '--name'")):
+    for args, words in (
+        (["--count", "many"], "'many' is not a valid integer"),
+        (["--mode", "medium"], "'medium' is not one of 'fast', 'slow'"),
+        (["--extra", "novalue"], "expected KEY=VALUE"),
+        ([], "Missing option '--name'"),
+    ):
         result = CliRunner().invoke(_command(), args if args == [] else ["--name", "x", *args])
         assert result.exit_code == 2 and words in result.output
 
 
 def test_style_renames_prefixes_parses_and_restricts() -> None:
-    style = OptionStyle(names={"count": "--how-many", "loud": "--loud/--quiet"}, dest_prefix="toy_",
-                        help_prefix="[toy] ", parsers={"ratio": lambda text: float(text.rstrip("%")) / 100})
+    style = OptionStyle(
+        names={"count": "--how-many", "loud": "--loud/--quiet"},
+        dest_prefix="toy_",
+        help_prefix="[toy] ",
+        parsers={"ratio": lambda text: float(text.rstrip("%")) / 100},
+    )
     assert _given(["--name", "x", "--how-many", "7", "--quiet", "--ratio", "25%"], style) == {
-        "name": "x", "count": 7, "loud": False, "ratio": 0.25}
+        "name": "x",
+        "count": 7,
+        "loud": False,
+        "ratio": 0.25,
+    }
     only = _command(style, only=("count", "loud"))
     assert [p.name for p in only.params] == ["toy_count", "toy_loud"]
     assert only.params[0].help == "[toy] How many.  [default: 3]"
@@ -86,4 +126,8 @@ def test_style_renames_prefixes_parses_and_restricts() -> None:
 
 
 def test_field_default() -> None:
-    assert (field_default(Toy, "count"), field_default(Toy, "tags"), field_default(Toy, "name")) == (3, ["a", "b"], None)
+    assert (
+        field_default(Toy, "count"),
+        field_default(Toy, "tags"),
+        field_default(Toy, "name"),
+    ) == (3, ["a", "b"], None)

@@ -17,7 +17,9 @@ def tiny_eval_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
     return {"dino": save_tiny_dinov2(root / "dino"), "clip": save_tiny_clip(root / "clip")}
 
 
-def moving_video(n_frames: int = 12, height: int = 48, width: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def moving_video(
+    n_frames: int = 12, height: int = 48, width: int = 64, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Noise frames with a textured 'animal' patch moving left to right and a fixed 'object' box;
     returns (frames, animal_boxes, object_boxes)."""
     rng = np.random.default_rng(seed)

@@ -20,8 +20,16 @@ def _rows(n_prompts: int, seeds: int = 5, p_correct: float = 0.5, seed: int = 0)
         for s in range(seeds):
             valid = rng.random() > 0.2
             score = float(np.clip(rng.normal(0.75 if rng.random() < p_correct else 0.4, 0.1), 0, 1))
-            rows.append({"prompt_id": f"p{p:03d}", "seed": s, "dsr_type": TYPES[p % 6], "valid": valid,
-                         "dsr_score": score if valid else None, "reason": None if valid else "too_few_valid"})
+            rows.append(
+                {
+                    "prompt_id": f"p{p:03d}",
+                    "seed": s,
+                    "dsr_type": TYPES[p % 6],
+                    "valid": valid,
+                    "dsr_score": score if valid else None,
+                    "reason": None if valid else "too_few_valid",
+                }
+            )
     return rows
 
 
@@ -30,15 +38,35 @@ def test_correctness_counts_invalid_samples_as_failures_and_means_only_valid_sco
         {"prompt_id": "a", "seed": 0, "dsr_type": "LT", "valid": True, "dsr_score": 0.9},
         {"prompt_id": "a", "seed": 1, "dsr_type": "LT", "valid": True, "dsr_score": 0.7},
         {"prompt_id": "b", "seed": 0, "dsr_type": "RL", "valid": True, "dsr_score": 0.2},
-        {"prompt_id": "b", "seed": 1, "dsr_type": "RL", "valid": False, "dsr_score": None, "reason": "no_valid_run"},
-        {"prompt_id": "b", "seed": 2, "dsr_type": "RL", "valid": False, "dsr_score": None, "reason": "no_valid_run"},
+        {
+            "prompt_id": "b",
+            "seed": 1,
+            "dsr_type": "RL",
+            "valid": False,
+            "dsr_score": None,
+            "reason": "no_valid_run",
+        },
+        {
+            "prompt_id": "b",
+            "seed": 2,
+            "dsr_type": "RL",
+            "valid": False,
+            "dsr_score": None,
+            "reason": "no_valid_run",
+        },
     ]
     m = dsr_metrics(outcomes(rows))
     assert m.correct_at(0.7) == pytest.approx(2 / 5) and m.correct_at(0.0) == pytest.approx(3 / 5)
-    assert m.mean_score == pytest.approx((0.9 + 0.7 + 0.2) / 3) and m.validity_rate == pytest.approx(3 / 5)
+    assert m.mean_score == pytest.approx(
+        (0.9 + 0.7 + 0.2) / 3
+    ) and m.validity_rate == pytest.approx(3 / 5)
     assert m.reasons == {"no_valid_run": 2} and (m.n_samples, m.n_prompts) == (5, 2)
     types = per_type(outcomes(rows))
-    assert list(types) == ["LT", "RL"] and types["LT"].correct_at(0.7) == 1.0 and types["RL"].correct_at(0.7) == 0.0
+    assert (
+        list(types) == ["LT", "RL"]
+        and types["LT"].correct_at(0.7) == 1.0
+        and types["RL"].correct_at(0.7) == 0.0
+    )
 
 
 def test_curve_matches_a_loop_and_duplicates_are_refused() -> None:
@@ -52,7 +80,9 @@ def test_curve_matches_a_loop_and_duplicates_are_refused() -> None:
 
 
 def _correct(rows: list[dict]) -> Ratio:  # type: ignore[type-arg]
-    return Ratio.of([r["prompt_id"] for r in rows], [float(r["valid"] and r["dsr_score"] >= 0.7) for r in rows])
+    return Ratio.of(
+        [r["prompt_id"] for r in rows], [float(r["valid"] and r["dsr_score"] >= 0.7) for r in rows]
+    )
 
 
 def test_bootstrap_resamples_whole_prompts() -> None:

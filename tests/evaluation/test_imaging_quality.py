@@ -26,7 +26,8 @@ def musiq_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _vbench_loop(weights: Path, video: np.ndarray) -> float:
-    """VBench's imaging_quality ('longer' mode): resize if the longer side > 512, /255, one frame at a time."""
+    """VBench's imaging_quality ('longer' mode): resize if the longer side > 512, /255, one
+    frame at a time."""
     import torch
     from pyiqa.archs.musiq_arch import MUSIQ
     from torchvision import transforms
@@ -39,7 +40,11 @@ def _vbench_loop(weights: Path, video: np.ndarray) -> float:
         images = transforms.Resize(size=(int(scale * h), int(scale * w)), antialias=False)(images)
     images = images / 255.0
     with torch.no_grad():
-        return sum(float(model(images[i].unsqueeze(0))) for i in range(len(images))) / len(images) / 100.0
+        return (
+            sum(float(model(images[i].unsqueeze(0))) for i in range(len(images)))
+            / len(images)
+            / 100.0
+        )
 
 
 @pytest.mark.slow  # a real-size MUSIQ (27 M parameters) on the CPU
@@ -47,8 +52,12 @@ def test_imaging_quality_matches_vbench_loop(musiq_weights: Path) -> None:
     from dsr.evaluation.imaging_quality import ImagingQualityMetric
 
     rng = np.random.default_rng(0)
-    video = rng.integers(0, 256, size=(3, 48, 600, 3), dtype=np.uint8)  # the longer side is resized to 512
-    config = EvalConfig(dataset="-", out="-", metrics=("iq",), iq_weights=str(musiq_weights), batch_size=2)
+    video = rng.integers(
+        0, 256, size=(3, 48, 600, 3), dtype=np.uint8
+    )  # the longer side is resized to 512
+    config = EvalConfig(
+        dataset="-", out="-", metrics=("iq",), iq_weights=str(musiq_weights), batch_size=2
+    )
     got = ImagingQualityMetric(config, "cpu").values([{}], [video])[0]["imaging_quality"]
     assert got == pytest.approx(_vbench_loop(musiq_weights, video), abs=1e-5)
 

@@ -15,8 +15,11 @@ from dsr.evaluation.models import ClipIQA, IdEmbedder
 CROP = 42  # a multiple of the patch size 14: fast on the CPU, the same code as 518
 
 
-def _reference_features(model_dir: Path, frames: np.ndarray, animal: np.ndarray, obj: np.ndarray) -> list[np.ndarray]:
-    """One DINOv2 call per usable frame: PIL-style crop, torchvision resize/center-crop, ImageNet norm."""
+def _reference_features(
+    model_dir: Path, frames: np.ndarray, animal: np.ndarray, obj: np.ndarray
+) -> list[np.ndarray]:
+    """One DINOv2 call per usable frame: PIL-style crop, torchvision
+    resize/center-crop, ImageNet norm."""
     import torch
     from torchvision.transforms import InterpolationMode
     from torchvision.transforms import functional as F
@@ -26,15 +29,28 @@ def _reference_features(model_dir: Path, frames: np.ndarray, animal: np.ndarray,
     feats = []
     for t in range(len(frames)):
         a, o = animal[t], obj[t]
-        if not (np.isfinite(a).all() and np.isfinite(o).all() and a[2] > a[0] and a[3] > a[1] and o[2] > o[0] and o[3] > o[1]):
+        if not (
+            np.isfinite(a).all()
+            and np.isfinite(o).all()
+            and a[2] > a[0]
+            and a[3] > a[1]
+            and o[2] > o[0]
+            and o[3] > o[1]
+        ):
             continue
         x1, y1, x2, y2 = (int(round(float(c))) for c in a)
         crop = torch.tensor(frames[t, y1:y2, x1:x2]).permute(2, 0, 1).float()
-        crop = F.resize(crop, CROP, interpolation=InterpolationMode.BICUBIC, antialias=True).clamp(0, 255).round()
+        crop = (
+            F.resize(crop, CROP, interpolation=InterpolationMode.BICUBIC, antialias=True)
+            .clamp(0, 255)
+            .round()
+        )
         crop = F.center_crop(crop, [CROP, CROP]) / 255.0
         crop = F.normalize(crop, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
         with torch.no_grad():
-            cls = model(pixel_values=crop[None]).last_hidden_state[0, 0]  # the CLS token after the final norm
+            cls = model(pixel_values=crop[None]).last_hidden_state[
+                0, 0
+            ]  # the CLS token after the final norm
         feats.append((cls / cls.norm()).double().numpy())
     return feats
 
@@ -61,7 +77,9 @@ def test_an_unchanging_animal_crop_scores_exactly_one(tiny_eval_models: dict[str
     frames[:] = frames[0]
     animal[:] = animal[0]
     embedder = IdEmbedder(str(tiny_eval_models["dino"]), crop_size=CROP, batch_size=5)
-    assert id_consistency(embedder.embed(animal_crops(frames, animal, obj))) == pytest.approx(1.0, abs=1e-6)
+    assert id_consistency(embedder.embed(animal_crops(frames, animal, obj))) == pytest.approx(
+        1.0, abs=1e-6
+    )
 
 
 def test_id_consistency_needs_two_crops() -> None:
@@ -69,11 +87,15 @@ def test_id_consistency_needs_two_crops() -> None:
 
 
 def _reference_clip_iqa(model_dir: Path, frames: np.ndarray) -> np.ndarray:
-    """torchmetrics' formula one frame at a time: softmax(100 · cos(image, [positive, negative]))[0]."""
+    """torchmetrics' formula one frame at a time: softmax(100 · cos(image,
+    [positive, negative]))[0]."""
     import torch
     from transformers import CLIPModel, CLIPProcessor
 
-    model, processor = CLIPModel.from_pretrained(model_dir).eval(), CLIPProcessor.from_pretrained(model_dir)
+    model, processor = (
+        CLIPModel.from_pretrained(model_dir).eval(),
+        CLIPProcessor.from_pretrained(model_dir),
+    )
     pairs = [("Natural photo.", "Synthetic photo."), ("Good photo.", "Bad photo.")]
     out = np.zeros((len(frames), len(pairs)))
     with torch.no_grad():
@@ -97,7 +119,9 @@ def test_clip_iqa_matches_a_per_frame_loop(tiny_eval_models: dict[str, Path]) ->
     iqa = ClipIQA(str(tiny_eval_models["clip"]), anchors=("natural", "quality"), batch_size=3)
     scores = iqa.scores(frames)
     assert scores.shape == (7, 2) and ((scores > 0.01) & (scores < 0.99)).all()  # not saturated
-    np.testing.assert_allclose(scores, _reference_clip_iqa(tiny_eval_models["clip"], frames), atol=1e-5)
+    np.testing.assert_allclose(
+        scores, _reference_clip_iqa(tiny_eval_models["clip"], frames), atol=1e-5
+    )
     assert np.ptp(scores[:, 0]) > 1e-4  # frames differ, so do their scores: the test can fail
 
 

@@ -9,17 +9,23 @@ from dsr.errors import ConfigError
 from dsr.generation.synthetic import SCENARIOS, SyntheticConfig, SyntheticGenerator
 from dsr.prompts import parse_prompt
 
-PROMPT = parse_prompt("In a barn, a cat is on the top of a crate, then the cat jumps to the right of the crate.")
+PROMPT = parse_prompt(
+    "In a barn, a cat is on the top of a crate, then the cat jumps to the right of the crate."
+)
 TINY = {"num_frames": 32, "height": 64, "width": 96}
 
 
 def test_same_seed_same_video_and_seeds_differ() -> None:
     gen = SyntheticGenerator(**TINY)
     a, b = gen.generate(PROMPT, [5, 5])
-    c, = gen.generate(PROMPT, [6])
+    (c,) = gen.generate(PROMPT, [6])
     assert np.array_equal(a.frames, b.frames) and a.frames.dtype == np.uint8
     assert not np.array_equal(a.frames, c.frames)
-    assert a.annotations is not None and a.settings["scenario"] == a.annotations.scenario and a.seed == 5
+    assert (
+        a.annotations is not None
+        and a.settings["scenario"] == a.annotations.scenario
+        and a.seed == 5
+    )
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

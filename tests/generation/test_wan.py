@@ -10,20 +10,34 @@ import pytest
 
 from dsr.prompts import parse_prompt
 
-PROMPT = parse_prompt("In a quiet park, a fox is on the left of a stump, then the fox walks to the right of the stump.")
-TINY = {"num_frames": 5, "height": 32, "width": 32, "fps": 8, "num_inference_steps": 2, "max_sequence_length": 16}
+PROMPT = parse_prompt(
+    "In a quiet park, a fox is on the left of a stump, then the fox walks to the "
+    "right of the stump."
+)
+TINY = {
+    "num_frames": 5,
+    "height": 32,
+    "width": 32,
+    "fps": 8,
+    "num_inference_steps": 2,
+    "max_sequence_length": 16,
+}
 
 
 def _tokenizer():
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    words = sorted(set(PROMPT.render().lower().replace(",", " ").replace(".", " ").split())
-                   | set(["bright", "tones", "overexposed", "static", "blurred", "details"]))
+    words = sorted(
+        set(PROMPT.render().lower().replace(",", " ").replace(".", " ").split())
+        | set(["bright", "tones", "overexposed", "static", "blurred", "details"])
+    )
     vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, **{w: i + 3 for i, w in enumerate(words)}}
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +53,48 @@ def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     torch.manual_seed(0)
     tokenizer = _tokenizer()
-    text_encoder = UMT5EncoderModel(UMT5Config(vocab_size=len(tokenizer), d_model=16, d_kv=4, d_ff=32, num_layers=1,
-                                               num_heads=2, relative_attention_num_buckets=8))
-    transformer = WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=8,
-                                        in_channels=16, out_channels=16, text_dim=16, freq_dim=32, ffn_dim=32,
-                                        num_layers=1, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
-                                        rope_max_seq_len=32)
-    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
-                           temperal_downsample=[False, True, True])
-    scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0)
-    pipe = WanPipeline(tokenizer=tokenizer, text_encoder=text_encoder, transformer=transformer, vae=vae, scheduler=scheduler)
+    text_encoder = UMT5EncoderModel(
+        UMT5Config(
+            vocab_size=len(tokenizer),
+            d_model=16,
+            d_kv=4,
+            d_ff=32,
+            num_layers=1,
+            num_heads=2,
+            relative_attention_num_buckets=8,
+        )
+    )
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=8,
+        in_channels=16,
+        out_channels=16,
+        text_dim=16,
+        freq_dim=32,
+        ffn_dim=32,
+        num_layers=1,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
+    vae = AutoencoderKLWan(
+        base_dim=3,
+        z_dim=16,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        temperal_downsample=[False, True, True],
+    )
+    scheduler = UniPCMultistepScheduler(
+        prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0
+    )
+    pipe = WanPipeline(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        transformer=transformer,
+        vae=vae,
+        scheduler=scheduler,
+    )
     path = tmp_path_factory.mktemp("tiny-wan")
     pipe.save_pretrained(path)
     return path
@@ -62,8 +108,8 @@ def generator(tiny_wan: Path):
 
 
 def test_same_seed_gives_identical_video(generator) -> None:
-    a, = generator.generate(PROMPT, [3])
-    b, = generator.generate(PROMPT, [3])
+    (a,) = generator.generate(PROMPT, [3])
+    (b,) = generator.generate(PROMPT, [3])
     assert a.frames.dtype == np.uint8 and a.frames.shape == (5, 32, 32, 3)
     assert np.array_equal(a.frames, b.frames) and a.seed == 3 and a.fps == 8
 
@@ -71,7 +117,7 @@ def test_same_seed_gives_identical_video(generator) -> None:
 def test_different_seeds_differ_and_batching_matches_single(generator) -> None:
     batch = generator.generate(PROMPT, [0, 1])
     assert not np.array_equal(batch[0].frames, batch[1].frames)
-    single, = generator.generate(PROMPT, [1])
+    (single,) = generator.generate(PROMPT, [1])
     diff = np.abs(batch[1].frames.astype(int) - single.frames.astype(int))
     assert diff.max() <= 1  # same latents; batched matmuls may round the last bit differently
     # ... so each sample says how it was made: seed + settings reproduce it exactly
@@ -80,9 +126,11 @@ def test_different_seeds_differ_and_batching_matches_single(generator) -> None:
 
 
 def test_settings_recorded(generator, tiny_wan: Path) -> None:
-    video, = generator.generate(PROMPT, [0])
+    (video,) = generator.generate(PROMPT, [0])
     s = video.settings
-    assert s["model"] == str(tiny_wan) and s["num_inference_steps"] == 2 and s["guidance_scale"] == 5.0
+    assert (
+        s["model"] == str(tiny_wan) and s["num_inference_steps"] == 2 and s["guidance_scale"] == 5.0
+    )
     assert s["negative_prompt"].startswith("Bright tones, overexposed, static, blurred details")
     assert (s["sampler"], s["flow_shift"]) == ("euler", 5.0)
     assert s["resolved_dtype"] == "float32" and s["prompt_text"] == PROMPT.render()
@@ -95,10 +143,23 @@ def test_defaults_follow_spec() -> None:
 
     cfg = WanConfig()
     assert (cfg.model, cfg.num_frames, cfg.height, cfg.width, cfg.fps) == (
-        "Wan-AI/Wan2.1-T2V-1.3B-Diffusers", 81, 480, 832, 16)
+        "Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
+        81,
+        480,
+        832,
+        16,
+    )
     # the authors' sampler by default (SPEC §2); UniPC takes diffusers' 480p shift unless given
-    assert (cfg.num_inference_steps, cfg.guidance_scale, cfg.sampler, cfg.flow_shift) == (50, 5.0, "euler", 5.0)
-    assert WanConfig(sampler="unipc").flow_shift == 3.0 and WanConfig(sampler="unipc", flow_shift=5.0).flow_shift == 5.0
+    assert (cfg.num_inference_steps, cfg.guidance_scale, cfg.sampler, cfg.flow_shift) == (
+        50,
+        5.0,
+        "euler",
+        5.0,
+    )
+    assert (
+        WanConfig(sampler="unipc").flow_shift == 3.0
+        and WanConfig(sampler="unipc", flow_shift=5.0).flow_shift == 5.0
+    )
     assert cfg.negative_prompt.startswith("Bright tones, overexposed, static, blurred details")
     with pytest.raises(ConfigError, match="4k\\+1"):
         WanConfig(num_frames=80)
@@ -108,8 +169,10 @@ def test_wan_sample_row_without_annotations_is_invalid(generator) -> None:
     from dsr.builders.samples import build_sample
     from dsr.tracking.annotations import AnnotationTracker
 
-    video, = generator.generate(PROMPT, [0])
-    row = build_sample({**PROMPT.to_dict(), "prompt_id": "p"}, 0, video, AnnotationTracker(), generator="wan")
+    (video,) = generator.generate(PROMPT, [0])
+    row = build_sample(
+        {**PROMPT.to_dict(), "prompt_id": "p"}, 0, video, AnnotationTracker(), generator="wan"
+    )
     assert row["valid"] is False and row["reason"] == "no_annotations"
     assert row["video"]["bytes"][4:8] == b"ftyp" and row["num_frames"] == 5
 
@@ -126,7 +189,9 @@ def test_vae_stays_fp32_when_the_transformer_runs_in_bf16(tiny_wan: Path) -> Non
     from diffusers import AutoencoderKLWan
 
     ref = AutoencoderKLWan.from_pretrained(str(tiny_wan), subfolder="vae")
-    for (name, p), (_, q) in zip(pipe.vae.state_dict().items(), ref.state_dict().items(), strict=True):
+    for (name, p), (_, q) in zip(
+        pipe.vae.state_dict().items(), ref.state_dict().items(), strict=True
+    ):
         assert torch.equal(p, q), name
 
 
@@ -134,13 +199,15 @@ def test_paper_exact_sampler_is_euler_on_diffsynth_sigmas_with_shift_5(tiny_wan:
     from dsr.generation import GENERATORS
     from dsr.paper_exact import paper_exact_options
 
-    gen = GENERATORS.create("wan", paper_exact_options("generator", "wan", {"model": str(tiny_wan), **TINY}))
+    gen = GENERATORS.create(
+        "wan", paper_exact_options("generator", "wan", {"model": str(tiny_wan), **TINY})
+    )
     scheduler = gen.pipeline.scheduler
     scheduler.set_timesteps(50)
     unshifted = [1 - i / 50 for i in range(50)]  # DiffSynth: linspace(1, 0, 51)[:-1]
     shifted = [5 * s / (1 + 4 * s) for s in unshifted]
     np.testing.assert_allclose(scheduler.sigmas.numpy(), [*shifted, 0.0], rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(scheduler.timesteps.numpy(), [1000 * s for s in shifted], rtol=1e-5)
-    video, = gen.generate(PROMPT, [0])
+    (video,) = gen.generate(PROMPT, [0])
     assert video.frames.shape == (5, 32, 32, 3)
     assert (video.settings["sampler"], video.settings["flow_shift"]) == ("euler", 5.0)

@@ -13,8 +13,18 @@ import pytest
 from dsr.errors import ConfigError
 from dsr.prompts import parse_prompt
 
-PROMPT = parse_prompt("In a quiet park, a fox is on the left of a stump, then the fox walks to the right of the stump.")
-TINY = {"num_frames": 5, "height": 32, "width": 32, "fps": 8, "num_inference_steps": 2, "max_sequence_length": 16}
+PROMPT = parse_prompt(
+    "In a quiet park, a fox is on the left of a stump, then the fox walks to the "
+    "right of the stump."
+)
+TINY = {
+    "num_frames": 5,
+    "height": 32,
+    "width": 32,
+    "fps": 8,
+    "num_inference_steps": 2,
+    "max_sequence_length": 16,
+}
 
 
 def _adapter(base: Path, out: Path, seed: int) -> Path:
@@ -27,9 +37,14 @@ def _adapter(base: Path, out: Path, seed: int) -> Path:
 
     torch.manual_seed(seed)
     transformer = WanTransformer3DModel.from_pretrained(base, subfolder="transformer")
-    transformer.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["attn2.to_k", "attn2.to_v"],
-                                       init_lora_weights=False))
-    WanPipeline.save_lora_weights(str(out), transformer_lora_layers=get_peft_model_state_dict(transformer))
+    transformer.add_adapter(
+        LoraConfig(
+            r=4, lora_alpha=4, target_modules=["attn2.to_k", "attn2.to_v"], init_lora_weights=False
+        )
+    )
+    WanPipeline.save_lora_weights(
+        str(out), transformer_lora_layers=get_peft_model_state_dict(transformer)
+    )
     return out
 
 
@@ -39,29 +54,44 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     root = tmp_path_factory.mktemp("wan-lora")
     base = save_tiny_wan(root / "wan")
-    return {"base": base, "a": _adapter(base, root / "lora-a", 1), "b": _adapter(base, root / "lora-b", 2)}
+    return {
+        "base": base,
+        "a": _adapter(base, root / "lora-a", 1),
+        "b": _adapter(base, root / "lora-b", 2),
+    }
 
 
 def test_adapter_changes_the_video_and_scale_zero_gives_the_base(models: dict[str, Path]) -> None:
     from dsr.generation.wan import WanGenerator
 
-    base, = WanGenerator(model=str(models["base"]), **TINY).generate(PROMPT, [0])
-    adapted, = WanGenerator(model=str(models["base"]), lora=str(models["a"]), **TINY).generate(PROMPT, [0])
-    off, = WanGenerator(model=str(models["base"]), lora=str(models["a"]), lora_scale=0.0, **TINY).generate(PROMPT, [0])
+    (base,) = WanGenerator(model=str(models["base"]), **TINY).generate(PROMPT, [0])
+    (adapted,) = WanGenerator(model=str(models["base"]), lora=str(models["a"]), **TINY).generate(
+        PROMPT, [0]
+    )
+    (off,) = WanGenerator(
+        model=str(models["base"]), lora=str(models["a"]), lora_scale=0.0, **TINY
+    ).generate(PROMPT, [0])
     assert np.abs(base.frames.astype(int) - adapted.frames.astype(int)).max() > 5
     assert np.array_equal(base.frames, off.frames)
     import hashlib
 
-    expected = hashlib.sha256((models["a"] / "pytorch_lora_weights.safetensors").read_bytes()).hexdigest()
-    assert adapted.settings["lora"] == str(models["a"]) and adapted.settings["lora_sha256"] == expected
+    expected = hashlib.sha256(
+        (models["a"] / "pytorch_lora_weights.safetensors").read_bytes()
+    ).hexdigest()
+    assert (
+        adapted.settings["lora"] == str(models["a"]) and adapted.settings["lora_sha256"] == expected
+    )
     assert adapted.settings["lora_scale"] == 1.0 and off.settings["lora_scale"] == 0.0
 
 
-@pytest.mark.parametrize(("value", "needle"), [
-    ("/no/such/adapter", "no such adapter folder"),
-    ("not a repo!", "neither a folder nor a Hub repo id"),
-    ("you/adapter@", "nothing after '@'"),
-])
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ("/no/such/adapter", "no such adapter folder"),
+        ("not a repo!", "neither a folder nor a Hub repo id"),
+        ("you/adapter@", "nothing after '@'"),
+    ],
+)
 def test_bad_adapter_sources_are_refused_in_one_line(value: str, needle: str) -> None:
     from dsr.generation import GENERATORS
 
@@ -73,16 +103,29 @@ def test_hub_adapter_source_keeps_its_revision() -> None:
     from dsr.generation.adapters import parse_adapter_source
 
     source = parse_adapter_source("you/wan-spatialalign@v1.0.0")
-    assert (source.source, source.revision, source.is_local) == ("you/wan-spatialalign", "v1.0.0", False)
+    assert (source.source, source.revision, source.is_local) == (
+        "you/wan-spatialalign",
+        "v1.0.0",
+        False,
+    )
 
 
 def _build(models: dict[str, Path], tmp: Path, seeds: tuple[int, ...], **options: object):  # type: ignore[no-untyped-def]
     from dsr.builders.videos import VideoBuildConfig, build_videos
 
-    config = VideoBuildConfig(prompts="unused", out=str(tmp / "ds"), split="test", generator="wan",
-                              generator_options={"model": str(models["base"]), **TINY, **options},
-                              tracker="annotations", seeds=seeds, consolidate=False)
-    return build_videos(config, prompts=[{**PROMPT.to_dict(), "prompt_id": "test-000", "split": "test"}])
+    config = VideoBuildConfig(
+        prompts="unused",
+        out=str(tmp / "ds"),
+        split="test",
+        generator="wan",
+        generator_options={"model": str(models["base"]), **TINY, **options},
+        tracker="annotations",
+        seeds=seeds,
+        consolidate=False,
+    )
+    return build_videos(
+        config, prompts=[{**PROMPT.to_dict(), "prompt_id": "test-000", "split": "test"}]
+    )
 
 
 def _settings(tmp: Path) -> list[dict[str, object]]:
@@ -99,25 +142,34 @@ def test_resumed_build_refuses_another_adapter(models: dict[str, Path], tmp_path
     assert _build(models, tmp_path, (0, 1), lora=str(models["a"])).built == 1
 
 
-def test_build_begun_with_the_old_default_keeps_unipc(models: dict[str, Path], tmp_path: Path) -> None:
+def test_build_begun_with_the_old_default_keeps_unipc(
+    models: dict[str, Path], tmp_path: Path
+) -> None:
     import shutil
 
     _build(models, tmp_path, (0,), sampler="unipc", flow_shift=3.0)
     build = tmp_path / "ds" / ".dsr" / "videos" / "test" / "build.json"
-    record = json.loads(build.read_text())  # as an older dsr wrote it: no sampler key (UniPC, shift 3)
+    record = json.loads(
+        build.read_text()
+    )  # as an older dsr wrote it: no sampler key (UniPC, shift 3)
     del record["settings"]["generator"]["sampler"]
     build.write_text(json.dumps(record))
-    assert _build(models, tmp_path, (0, 1)).built == 1  # resumed without options: not refused, not mixed
+    assert (
+        _build(models, tmp_path, (0, 1)).built == 1
+    )  # resumed without options: not refused, not mixed
     assert [(s["sampler"], s["flow_shift"]) for s in _settings(tmp_path)] == [("unipc", 3.0)] * 2
     with pytest.raises(ConfigError, match="sampler"):
-        _build(models, tmp_path, (0, 1, 2), sampler="euler")  # asking for the new one explicitly: refused
+        _build(
+            models, tmp_path, (0, 1, 2), sampler="euler"
+        )  # asking for the new one explicitly: refused
     shutil.rmtree(tmp_path / "ds")
     _build(models, tmp_path, (0,))  # a new build takes the paper's sampler
     assert [(s["sampler"], s["flow_shift"]) for s in _settings(tmp_path)] == [("euler", 5.0)]
 
 
-def test_hub_adapter_at_a_tag_gives_the_folder_adapter_and_records_its_commit(models: dict[str, Path], hub,
-                                                                               hub_token) -> None:  # type: ignore[no-untyped-def]
+def test_hub_adapter_at_a_tag_gives_the_folder_adapter_and_records_its_commit(
+    models: dict[str, Path], hub, hub_token
+) -> None:  # type: ignore[no-untyped-def]
     from huggingface_hub import HfApi
 
     from dsr.generation.wan import WanGenerator
@@ -126,8 +178,18 @@ def test_hub_adapter_at_a_tag_gives_the_folder_adapter_and_records_its_commit(mo
     api.create_repo("tester/wan-lora", exist_ok=True)
     sha = api.upload_folder(folder_path=str(models["a"]), repo_id="tester/wan-lora").oid
     api.create_tag("tester/wan-lora", tag="v1.0.0", revision=sha)
-    remote, = WanGenerator(model=str(models["base"]), lora="tester/wan-lora@v1.0.0", **TINY).generate(PROMPT, [0])
-    local, = WanGenerator(model=str(models["base"]), lora=str(models["a"]), **TINY).generate(PROMPT, [0])
+    (remote,) = WanGenerator(
+        model=str(models["base"]), lora="tester/wan-lora@v1.0.0", **TINY
+    ).generate(PROMPT, [0])
+    (local,) = WanGenerator(model=str(models["base"]), lora=str(models["a"]), **TINY).generate(
+        PROMPT, [0]
+    )
     assert np.array_equal(remote.frames, local.frames)
-    assert (remote.settings["lora"], remote.settings["lora_revision"]) == ("tester/wan-lora@v1.0.0", "v1.0.0")
-    assert remote.settings["lora_commit"] == sha and remote.settings["lora_sha256"] == local.settings["lora_sha256"]
+    assert (remote.settings["lora"], remote.settings["lora_revision"]) == (
+        "tester/wan-lora@v1.0.0",
+        "v1.0.0",
+    )
+    assert (
+        remote.settings["lora_commit"] == sha
+        and remote.settings["lora_sha256"] == local.settings["lora_sha256"]
+    )

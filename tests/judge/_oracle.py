@@ -24,8 +24,10 @@ import numpy as np
 import pyarrow.parquet as pq
 from servers.openai import Reply, message_images, message_text, message_videos
 
-QUESTION = re.compile(r"Is the (?P<animal>.+) (?P<when>initially|finally) on the (?P<relation>\w+) of the "
-                      r"(?P<object>.+)\? Answer yes or no\.")
+QUESTION = re.compile(
+    r"Is the (?P<animal>.+) (?P<when>initially|finally) on the (?P<relation>\w+) of the "
+    r"(?P<object>.+)\? Answer yes or no\."
+)
 _AXES = {"left": (-1.0, 0.0), "right": (1.0, 0.0), "top": (0.0, -1.0)}
 
 
@@ -53,7 +55,9 @@ def _resized(frame: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 class GroundTruthVLM:
     """``server.reset(default=GroundTruthVLM(folder, error_rate=0.2))``."""
 
-    def __init__(self, dataset: Path, error_rate: float = 0.0, salt: str = "", reply: str = "{}.") -> None:
+    def __init__(
+        self, dataset: Path, error_rate: float = 0.0, salt: str = "", reply: str = "{}."
+    ) -> None:
         self.error_rate, self.salt, self.reply = error_rate, salt, reply
         self.samples: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for path in sorted(Path(dataset).glob("samples/*.parquet")):
@@ -61,16 +65,27 @@ class GroundTruthVLM:
                 if row["video"] is None:
                     continue
                 frames = _frames(row["video"]["bytes"])
-                truth = {"initial": relation_of(row["animal_boxes"][0], row["object_boxes"][0]),
-                         "final": relation_of(row["animal_boxes"][-1], row["object_boxes"][-1])}
+                truth = {
+                    "initial": relation_of(row["animal_boxes"][0], row["object_boxes"][0]),
+                    "final": relation_of(row["animal_boxes"][-1], row["object_boxes"][-1]),
+                }
                 self.samples.setdefault((row["animal"], row["object"]), []).append(
-                    {"sample_id": row["sample_id"], "first": frames[0], "last": frames[-1], "truth": truth})
+                    {
+                        "sample_id": row["sample_id"],
+                        "first": frames[0],
+                        "last": frames[-1],
+                        "truth": truth,
+                    }
+                )
         self.log: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
     def _match(self, animal: str, obj: str, first: np.ndarray) -> dict[str, Any]:
         candidates = self.samples[(animal, obj)]
-        return min(candidates, key=lambda c: float(np.abs(_resized(c["first"], first.shape) - first).mean()))
+        return min(
+            candidates,
+            key=lambda c: float(np.abs(_resized(c["first"], first.shape) - first).mean()),
+        )
 
     def flipped(self, sample_id: str, kind: str) -> bool:
         digest = hashlib.sha256(f"{sample_id}|{kind}|{self.salt}".encode()).digest()
@@ -87,6 +102,15 @@ class GroundTruthVLM:
         flip = self.flipped(sample["sample_id"], kind)
         answer = truth != flip
         with self._lock:
-            self.log.append({"sample_id": sample["sample_id"], "kind": kind, "truth": truth, "flipped": flip,
-                             "answer": answer, "images": len(message_images(body)), "last_frame_matches": last_ok})
+            self.log.append(
+                {
+                    "sample_id": sample["sample_id"],
+                    "kind": kind,
+                    "truth": truth,
+                    "flipped": flip,
+                    "answer": answer,
+                    "images": len(message_images(body)),
+                    "last_frame_matches": last_ok,
+                }
+            )
         return Reply.text(self.reply.format("Yes" if answer else "No"))

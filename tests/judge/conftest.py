@@ -27,13 +27,22 @@ def judge_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("judge-dataset")
     prompts = write_prompts(root / "prompts", prompt_records(6))
     out = root / "ds"
-    build_videos(VideoBuildConfig(prompts=str(prompts), out=str(out), generator="synthetic",
-                                  generator_options={**VIDEO, "scenario": "cycle"}, tracker="annotations",
-                                  samples_per_prompt=6))
+    build_videos(
+        VideoBuildConfig(
+            prompts=str(prompts),
+            out=str(out),
+            generator="synthetic",
+            generator_options={**VIDEO, "scenario": "cycle"},
+            tracker="annotations",
+            samples_per_prompt=6,
+        )
+    )
     return out
 
 
 @pytest.fixture
 def dataset(judge_dataset: Path, tmp_path: Path) -> Path:
     """A fresh copy of the dataset (without its work area) for one test to write into."""
-    return Path(shutil.copytree(judge_dataset, tmp_path / "ds", ignore=shutil.ignore_patterns(".dsr")))
+    return Path(
+        shutil.copytree(judge_dataset, tmp_path / "ds", ignore=shutil.ignore_patterns(".dsr"))
+    )

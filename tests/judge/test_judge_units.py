@@ -14,23 +14,51 @@ from dsr.judge.questions import parse_answer, questions_for
 
 
 def test_the_two_questions_are_the_papers_with_the_prompts_fields() -> None:
-    row = {"sample_id": "s", "animal": "red fox", "object": "wooden crate", "initial": "left", "final": "top"}
+    row = {
+        "sample_id": "s",
+        "animal": "red fox",
+        "object": "wooden crate",
+        "initial": "left",
+        "final": "top",
+    }
     initial, final = questions_for(row)
-    assert initial.text == "Is the red fox initially on the left of the wooden crate? Answer yes or no."
+    assert (
+        initial.text
+        == "Is the red fox initially on the left of the wooden crate? Answer yes or no."
+    )
     assert final.text == "Is the red fox finally on the top of the wooden crate? Answer yes or no."
-    assert (initial.kind, initial.relation, final.kind, final.relation) == ("initial", "left", "final", "top")
+    assert (initial.kind, initial.relation, final.kind, final.relation) == (
+        "initial",
+        "left",
+        "final",
+        "top",
+    )
     with pytest.raises(DataError, match="no animal or object"):
         questions_for({**row, "animal": " "})
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Yes", "yes"), ("yes.", "yes"), ("  NO ", "no"), ("**Yes**", "yes"), ("'No.'", "no"),
-    ("No, the fox is on the right of the crate.", "no"), ("Yes! It starts on the left.", "yes"),
-    ("<think>The fox is left... so no? Actually yes.</think>Yes", "yes"),
-    ("Yes and no.", "unparsable"), ("Yes, although at first no.", "unparsable"), ("Answer: yes", "unparsable"),
-    ("I think so", "unparsable"), ("Nope", "unparsable"), ("Not really", "unparsable"), ("Yesterday", "unparsable"),
-    ("", "unparsable"), (None, "unparsable"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Yes", "yes"),
+        ("yes.", "yes"),
+        ("  NO ", "no"),
+        ("**Yes**", "yes"),
+        ("'No.'", "no"),
+        ("No, the fox is on the right of the crate.", "no"),
+        ("Yes! It starts on the left.", "yes"),
+        ("<think>The fox is left... so no? Actually yes.</think>Yes", "yes"),
+        ("Yes and no.", "unparsable"),
+        ("Yes, although at first no.", "unparsable"),
+        ("Answer: yes", "unparsable"),
+        ("I think so", "unparsable"),
+        ("Nope", "unparsable"),
+        ("Not really", "unparsable"),
+        ("Yesterday", "unparsable"),
+        ("", "unparsable"),
+        (None, "unparsable"),
+    ],
+)
 def test_answers_are_parsed_strictly(text: str | None, expected: str) -> None:
     assert parse_answer(text) == expected
 
@@ -63,18 +91,24 @@ def test_image_tokens_follow_openais_tile_rule() -> None:
     assert image_tokens(832, 480, None) == 26 * 15  # other models: one token per 32 x 32 pixels
     assert known_price("gpt-4o-2024-08-06") is gpt4o
     assert known_price("gpt-4o-mini-2024-07-18") is PRICES["gpt-4o-mini"]
-    assert known_price("Qwen/Qwen3-VL-8B-Instruct") is None and known_price("gpt-4o-audio-preview") is None
+    assert (
+        known_price("Qwen/Qwen3-VL-8B-Instruct") is None
+        and known_price("gpt-4o-audio-preview") is None
+    )
 
 
-@pytest.mark.parametrize(("options", "needle"), [
-    ({"model": None}, "--model is required"),
-    ({"frames": 1}, "frames=1: at least 2"),
-    ({"concurrency": 0}, "concurrency=0"),
-    ({"base_url": "localhost:8000"}, "expected an http.s. URL"),
-    ({"tau": 1.5}, "tau=1.5"),
-    ({"detail": "ultra"}, "detail='ultra'"),
-    ({"limit": 0}, "limit=0"),
-])
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        ({"model": None}, "--model is required"),
+        ({"frames": 1}, "frames=1: at least 2"),
+        ({"concurrency": 0}, "concurrency=0"),
+        ({"base_url": "localhost:8000"}, "expected an http.s. URL"),
+        ({"tau": 1.5}, "tau=1.5"),
+        ({"detail": "ultra"}, "detail='ultra'"),
+        ({"limit": 0}, "limit=0"),
+    ],
+)
 def test_bad_options_are_one_clear_error(options: dict[str, object], needle: str) -> None:
     with pytest.raises(ConfigError, match=needle):
         JudgeOptions(**{"model": "gpt-4o", **options})  # type: ignore[arg-type]
@@ -86,7 +120,9 @@ def test_the_sampled_frames_are_the_videos_frames_at_those_indices() -> None:
     from dsr.judge.frames import sample_frames
     from dsr.media import encode_video
 
-    grey = np.stack([np.full((32, 48, 3), 20 * t, dtype=np.uint8) for t in range(10)])  # frame t is grey 20·t
+    grey = np.stack(
+        [np.full((32, 48, 3), 20 * t, dtype=np.uint8) for t in range(10)]
+    )  # frame t is grey 20·t
     frames, indices = sample_frames(encode_video(grey, fps=8), 4)
     assert indices == [0, 3, 6, 9]  # 9 · i / 3
     assert [round(float(f.mean()) / 20) for f in frames] == [0, 3, 6, 9]

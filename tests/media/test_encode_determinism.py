@@ -22,7 +22,9 @@ def _spin(seconds: float) -> None:
 def test_the_same_frames_encode_to_the_same_bytes_under_cpu_load() -> None:
     rng = np.random.default_rng(0)
     # textured frames that change over time, so the encoder has real decisions to make
-    frames = np.cumsum((rng.random((33, 64, 96, 3)) * 255).astype(np.uint8), axis=0).astype(np.uint8)
+    frames = np.cumsum((rng.random((33, 64, 96, 3)) * 255).astype(np.uint8), axis=0).astype(
+        np.uint8
+    )
     busy = [mp.get_context("fork").Process(target=_spin, args=(20.0,)) for _ in range(3)]
     for p in busy:
         p.start()

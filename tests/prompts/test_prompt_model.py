@@ -10,7 +10,11 @@ from dsr.prompts import DSRPrompt, DSRType, Relation, normalize_sentence
 
 def _prompt(**changes: object) -> DSRPrompt:
     fields: dict[str, object] = dict(
-        scene="In a sunlit barn", animal="cat", object="crate", initial="left", final="top",
+        scene="In a sunlit barn",
+        animal="cat",
+        object="crate",
+        initial="left",
+        final="top",
         verb="jumps",
     )
     fields.update(changes)
@@ -69,9 +73,14 @@ def test_render_gives_the_canonical_sentence_of_the_spec() -> None:
 
 
 def test_record_normalizes_whitespace_case_and_scene_comma() -> None:
-    prompt = _prompt(scene="  In a   barn , ", animal=" Red  Fox", object="Wooden Crate", verb="Leaps")
+    prompt = _prompt(
+        scene="  In a   barn , ", animal=" Red  Fox", object="Wooden Crate", verb="Leaps"
+    )
     assert (prompt.scene, prompt.animal, prompt.object, prompt.verb) == (
-        "In a barn", "red fox", "wooden crate", "leaps"
+        "In a barn",
+        "red fox",
+        "wooden crate",
+        "leaps",
     )
     assert prompt.initial is Relation.LEFT and prompt.dsr_type is DSRType.LT
     assert _prompt(scene=None).scene == ""

@@ -25,18 +25,35 @@ TEST_SEEDS = (0, 1)
 ANIMALS = ("fox", "cat", "duck", "rabbit", "dog", "bird")
 OBJECTS = ("stump", "rock", "bench", "crate", "sofa", "basket")
 CHROMIUM = os.environ.get("DSR_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 #: Screenshots of the browser tests (kept after the run; ignored by git).
-ARTIFACTS = Path(os.environ.get("DSR_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")) / "report"
+ARTIFACTS = (
+    Path(
+        os.environ.get("DSR_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+    )
+    / "report"
+)
 
 
 def prompt_rows(split: str, n: int = 6) -> list[dict[str, Any]]:
     rows = []
     for i in range(n):
         t = list(DSRType)[i % 6]
-        p = DSRPrompt("In a quiet park", ANIMALS[i % 6], OBJECTS[i % 6], t.initial, t.final, "walks")
-        rows.append({**p.to_dict(), "prompt_id": f"{split}-{i:03d}", "split": split, "source": "test"})
+        p = DSRPrompt(
+            "In a quiet park", ANIMALS[i % 6], OBJECTS[i % 6], t.initial, t.final, "walks"
+        )
+        rows.append(
+            {**p.to_dict(), "prompt_id": f"{split}-{i:03d}", "split": split, "source": "test"}
+        )
     return rows
 
 
@@ -48,12 +65,24 @@ def build_dataset(root: Path) -> Path:
     from dsr.builders.videos import VideoBuildConfig, build_videos
 
     DatasetFolder(root).write_config(
-        "prompts", {s: datasets.Dataset.from_list(prompt_rows(s)) for s in ("train", "test")},
-        ConfigRecord(description="test prompts", columns={}))
+        "prompts",
+        {s: datasets.Dataset.from_list(prompt_rows(s)) for s in ("train", "test")},
+        ConfigRecord(description="test prompts", columns={}),
+    )
     for split, seeds in (("train", TRAIN_SEEDS), ("test", TEST_SEEDS)):
-        build_videos(VideoBuildConfig(prompts=str(root), out=str(root), split=split, generator="synthetic",
-                                      generator_options=dict(VIDEO), tracker="annotations", seeds=seeds,
-                                      rows_per_shard=8, command="pytest"))
+        build_videos(
+            VideoBuildConfig(
+                prompts=str(root),
+                out=str(root),
+                split=split,
+                generator="synthetic",
+                generator_options=dict(VIDEO),
+                tracker="annotations",
+                seeds=seeds,
+                rows_per_shard=8,
+                command="pytest",
+            )
+        )
     return root
 
 
@@ -92,7 +121,10 @@ def report(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: `apt-get install chromium` (make setup does) or set DSR_CHROMIUM")
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: `apt-get install chromium` (make setup does) or "
+            "set DSR_CHROMIUM"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -1,5 +1,5 @@
-"""The report in a real browser: headless Chromium opens it from file:// (no server) and must show no
-console errors, the right cards, a playing video whose overlay draws the stored box of the shown
+"""The report in a real browser: headless Chromium opens it from file:// (no server) and must show
+no console errors, the right cards, a playing video whose overlay draws the stored box of the shown
 frame, and the winners and losers of a pair. Screenshots land in ``test-artifacts/report/``."""
 
 from __future__ import annotations
@@ -23,12 +23,20 @@ class Page:
     def __init__(self, context: Any) -> None:
         self.page = context.new_page()
         self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        self.page.on(
+            "console",
+            lambda m: (
+                self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+            ),
+        )
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         self.page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}"))
 
     def open(self, root: Path, page: str) -> Any:
-        self.page.goto(root.joinpath(page.split("#")[0]).as_uri() + ("#" + page.split("#", 1)[1] if "#" in page else ""))
+        self.page.goto(
+            root.joinpath(page.split("#")[0]).as_uri()
+            + ("#" + page.split("#", 1)[1] if "#" in page else "")
+        )
         return self.page
 
 
@@ -49,7 +57,9 @@ def test_overview_opens_without_console_errors(tab: Page, report: Path) -> None:
     page = tab.open(report, "index.html")
     page.wait_for_selector("h1")
     assert page.locator("h1").inner_text().startswith("DSR report: dsr")
-    assert page.locator("svg.chart").count() >= 4  # curves per split, per type (two splits), histogram
+    assert (
+        page.locator("svg.chart").count() >= 4
+    )  # curves per split, per type (two splits), histogram
     assert page.locator("#problems-h").count() == 0
     _shot(page, "overview.png")
     assert tab.errors == []
@@ -59,22 +69,32 @@ def _card_count(page: Any) -> int:
     return page.locator("#cards > li").count()
 
 
-def test_gallery_shows_every_sample_and_filters_change_the_count(tab: Page, report: Path, dataset: Path) -> None:
+def test_gallery_shows_every_sample_and_filters_change_the_count(
+    tab: Page, report: Path, dataset: Path
+) -> None:
     rows = stored_rows(dataset)
     page = tab.open(report, "gallery.html")
     page.wait_for_selector("#cards")
     assert _card_count(page) == len(rows) == 42
     page.select_option("#f-validity", "invalid")
-    page.wait_for_function(f"document.querySelectorAll('#cards > li').length === {sum(not r['valid'] for r in rows)}")
+    page.wait_for_function(
+        f"document.querySelectorAll('#cards > li').length === {sum(not r['valid'] for r in rows)}"
+    )
     page.select_option("#f-validity", "")
     page.fill("#f-q", "duck")
-    page.wait_for_function(f"document.querySelectorAll('#cards > li').length === {sum(r['animal'] == 'duck' for r in rows)}")
+    page.wait_for_function(
+        "document.querySelectorAll('#cards > li').length === "
+        f"{sum(r['animal'] == 'duck' for r in rows)}"
+    )
     assert "q=duck" in page.url
     page.fill("#f-q", "")
     page.select_option("#f-role", "winner")
     winners = {s for p in stored_rows(dataset, "pairs") for s in p["chosen_ids"]}
     page.wait_for_function(f"document.querySelectorAll('#cards > li').length === {len(winners)}")
-    shown = {a.get_attribute("href").split("id=")[1].split("&")[0] for a in page.locator("#cards a.card").all()}
+    shown = {
+        a.get_attribute("href").split("id=")[1].split("&")[0]
+        for a in page.locator("#cards a.card").all()
+    }
     assert shown == {file_key(w) for w in winners}
     page.wait_for_timeout(300)  # posters of the visible cards load
     assert tab.errors == []
@@ -82,7 +102,9 @@ def test_gallery_shows_every_sample_and_filters_change_the_count(tab: Page, repo
 
 def _frame_with_animal(row: dict[str, Any]) -> int:
     """A frame past the first third whose animal box is present (drawn at a known place)."""
-    return next(i for i in range(row["num_frames"] // 3, row["num_frames"]) if row["animal_present"][i])
+    return next(
+        i for i in range(row["num_frames"] // 3, row["num_frames"]) if row["animal_present"][i]
+    )
 
 
 def _read_overlay(page: Any, frame: int) -> dict[str, Any]:
@@ -96,43 +118,70 @@ def _read_overlay(page: Any, frame: int) -> dict[str, Any]:
     }""")
 
 
-def test_sample_video_plays_and_the_overlay_draws_the_stored_box(tab: Page, report: Path, dataset: Path) -> None:
-    rows = sorted(stored_rows(dataset), key=lambda r: (r["split"] != "train", r["prompt_id"], r["seed"]))
-    at = next(i for i, r in enumerate(rows) if r["sample_id"] == "train-001__seed09")  # hidden_briefly
+def test_sample_video_plays_and_the_overlay_draws_the_stored_box(
+    tab: Page, report: Path, dataset: Path
+) -> None:
+    rows = sorted(
+        stored_rows(dataset), key=lambda r: (r["split"] != "train", r["prompt_id"], r["seed"])
+    )
+    at = next(
+        i for i, r in enumerate(rows) if r["sample_id"] == "train-001__seed09"
+    )  # hidden_briefly
     row, after = rows[at], rows[at + 1]
     page = tab.open(report, f"sample.html#id={file_key(row['sample_id'])}")
     page.wait_for_selector(".stage video")
     page.wait_for_function("document.querySelector('.stage video').readyState >= 2")
     page.click("#play")
-    page.wait_for_function("document.querySelector('.stage video').currentTime > 0.3", timeout=10_000)
+    page.wait_for_function(
+        "document.querySelector('.stage video').currentTime > 0.3", timeout=10_000
+    )
     page.click("#play")  # pause
     for frame in (_frame_with_animal(row), row["key_frame"]):
         page.evaluate(f"DSR.sampleView().seekFrame({frame})")
         drawn = _read_overlay(page, frame)
         assert drawn["box"] == pytest.approx(row["animal_boxes"][frame], abs=0.006)
         assert (drawn["width"], drawn["height"]) == (row["width"], row["height"])
-        assert all(abs(a - b) <= 8 for a, b in zip(drawn["px"][:3], ANIMAL_RGB, strict=True)) and drawn["px"][3] == 255
+        assert (
+            all(abs(a - b) <= 8 for a, b in zip(drawn["px"][:3], ANIMAL_RGB, strict=True))
+            and drawn["px"][3] == 255
+        )
     absent = row["animal_present"].index(False)
     page.evaluate(f"DSR.sampleView().seekFrame({absent})")
     page.wait_for_function(f"document.querySelector('.stage canvas').dataset.frame === '{absent}'")
     assert page.locator(".stage canvas").get_attribute("data-animal-box") == ""
-    assert page.locator("#framecount").inner_text().startswith(f"frame {absent} of 0–{row['num_frames'] - 1}")
+    assert (
+        page.locator("#framecount")
+        .inner_text()
+        .startswith(f"frame {absent} of 0–{row['num_frames'] - 1}")
+    )
     _shot(page, "sample.png")
     page.keyboard.press("n")
     page.wait_for_function(f"location.hash === '#id={file_key(after['sample_id'])}'")
-    page.wait_for_function(f"document.querySelector('h1.mono').textContent === '{after['sample_id']}'")
+    page.wait_for_function(
+        f"document.querySelector('h1.mono').textContent === '{after['sample_id']}'"
+    )
     assert tab.errors == []
 
 
-def test_pair_page_shows_that_prompts_winners_and_losers_playing_in_sync(tab: Page, report: Path, dataset: Path) -> None:
+def test_pair_page_shows_that_prompts_winners_and_losers_playing_in_sync(
+    tab: Page, report: Path, dataset: Path
+) -> None:
     pair = next(p for p in stored_rows(dataset, "pairs") if p["prompt_id"] == "train-003")
     page = tab.open(report, f"pair.html#id={file_key('train-train-003')}")
     page.wait_for_selector("#winners .member")
-    assert [m.get_attribute("data-id") for m in page.locator("#winners .member").all()] == pair["chosen_ids"]
-    assert [m.get_attribute("data-id") for m in page.locator("#losers .member").all()] == pair["rejected_ids"]
-    page.wait_for_function("[...document.querySelectorAll('video')].every((v) => v.readyState >= 2)")
+    assert [m.get_attribute("data-id") for m in page.locator("#winners .member").all()] == pair[
+        "chosen_ids"
+    ]
+    assert [m.get_attribute("data-id") for m in page.locator("#losers .member").all()] == pair[
+        "rejected_ids"
+    ]
+    page.wait_for_function(
+        "[...document.querySelectorAll('video')].every((v) => v.readyState >= 2)"
+    )
     page.click("#play-all")
-    page.wait_for_function("[...document.querySelectorAll('video')].every((v) => v.currentTime > 0.5)", timeout=10_000)
+    page.wait_for_function(
+        "[...document.querySelectorAll('video')].every((v) => v.currentTime > 0.5)", timeout=10_000
+    )
     times = page.evaluate("[...document.querySelectorAll('video')].map((v) => v.currentTime)")
     assert len(times) == len(pair["chosen_ids"]) + len(pair["rejected_ids"])
     assert max(times) - min(times) < 0.3
@@ -141,10 +190,18 @@ def test_pair_page_shows_that_prompts_winners_and_losers_playing_in_sync(tab: Pa
     assert tab.errors == []
 
 
-def test_report_without_videos_plays_its_boxes_on_a_timer(tab: Page, dataset: Path, tmp_path: Path) -> None:
+def test_report_without_videos_plays_its_boxes_on_a_timer(
+    tab: Page, dataset: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "tracks-site"
-    result = build_report(ReportConfig(source=str(dataset), out=str(out), config="tracks", splits=("test",)))
-    assert result.problems == [] and result.videos.with_video == set() and not (out / "videos").exists()
+    result = build_report(
+        ReportConfig(source=str(dataset), out=str(out), config="tracks", splits=("test",))
+    )
+    assert (
+        result.problems == []
+        and result.videos.with_video == set()
+        and not (out / "videos").exists()
+    )
     page = tab.open(out, "gallery.html")
     page.wait_for_selector("#cards")
     assert _card_count(page) == 12 and page.locator(".thumb video").count() == 0

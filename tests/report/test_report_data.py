@@ -19,7 +19,7 @@ def js_data(path: Path, target: str) -> Any:
     """The JSON a report data script assigns to ``DSR_DATA.<target>``."""
     text = path.read_text(encoding="utf-8")
     marker = f"DSR_DATA.{target}="
-    body = text[text.index(marker) + len(marker):].rstrip()
+    body = text[text.index(marker) + len(marker) :].rstrip()
     assert body.endswith(";")
     return json.loads(body[:-1])
 
@@ -34,7 +34,9 @@ def _close(a: float | None, b: float | None, tol: float) -> bool:
     return (a is None) == missing_b and (a is None or abs(a - b) <= tol)
 
 
-def test_boxes_per_frame_are_the_stored_boxes_and_absent_where_flagged(report: Path, dataset: Path) -> None:
+def test_boxes_per_frame_are_the_stored_boxes_and_absent_where_flagged(
+    report: Path, dataset: Path
+) -> None:
     absent_seen = 0
     for row in stored_rows(dataset):
         page = sample_data(report, row["sample_id"])
@@ -50,7 +52,9 @@ def test_boxes_per_frame_are_the_stored_boxes_and_absent_where_flagged(report: P
     assert absent_seen > 0  # the hidden_briefly and flicker samples lose their animal for a while
 
 
-def test_curves_classes_detections_and_scores_are_the_stored_ones(report: Path, dataset: Path) -> None:
+def test_curves_classes_detections_and_scores_are_the_stored_ones(
+    report: Path, dataset: Path
+) -> None:
     letters = {"valid": "v", "miss": "m", "redundant": "r"}
     for row in stored_rows(dataset):
         page = sample_data(report, row["sample_id"])
@@ -59,14 +63,21 @@ def test_curves_classes_detections_and_scores_are_the_stored_ones(report: Path, 
             assert all(_close(a, b, 1e-6) for a, b in zip(page[name], row[name], strict=True))
         assert page["classes"] == "".join(letters[c] for c in row["frame_classes"])
         dets = page["detections"]
-        assert dets["offsets"] == [sum(len(f) for f in row["detections"][:i]) for i in range(len(row["detections"]) + 1)]
+        assert dets["offsets"] == [
+            sum(len(f) for f in row["detections"][:i]) for i in range(len(row["detections"]) + 1)
+        ]
         stored = [d for frame in row["detections"] for d in frame]
         assert dets["labels"] == [d["label"] for d in stored]
         assert dets["scores"] == pytest.approx([d["score"] for d in stored], abs=1e-4)
         for box, d in zip(dets["boxes"], stored, strict=True):
             assert box == pytest.approx(d["box"], abs=0.005)
-        for key, stored in (("dsr_score", "dsr_score"), ("r_init", "r_init"), ("r_final", "r_final"),
-                            ("g_init", "g_init"), ("g_final", "g_final")):
+        for key, stored in (
+            ("dsr_score", "dsr_score"),
+            ("r_init", "r_init"),
+            ("r_final", "r_final"),
+            ("g_init", "g_init"),
+            ("g_final", "g_final"),
+        ):
             assert _close(page["scores"][key], row[stored], 1e-6)
         assert page["key_frame"] == row["key_frame"] and page["valid"] == row["valid"]
         assert page["fields"]["prompt"] == row["prompt"] and page["reason"] == row["reason"]
@@ -89,10 +100,17 @@ def test_index_holds_every_sample_with_what_the_filters_need(report: Path, datas
     assert winners and losers
     for e in entries:
         row = rows[e["id"]]
-        assert (e["split"], e["type"], e["animal"], e["object"]) == (row["split"], row["dsr_type"], row["animal"], row["object"])
+        assert (e["split"], e["type"], e["animal"], e["object"]) == (
+            row["split"],
+            row["dsr_type"],
+            row["animal"],
+            row["object"],
+        )
         assert bool(e["valid"]) == row["valid"] and e["reason"] == row["reason"]
         assert _close(e["score"], row["dsr_score"], 1e-6)
-        assert e["role"] == ("winner" if e["id"] in winners else "loser" if e["id"] in losers else None)
+        assert e["role"] == (
+            "winner" if e["id"] in winners else "loser" if e["id"] in losers else None
+        )
         assert e["video"] == 1
     invalid = Counter(r["reason"] for r in rows.values() if not r["valid"])
     assert Counter(e["reason"] for e in entries if not e["valid"]) == invalid
@@ -102,7 +120,9 @@ def test_index_holds_every_sample_with_what_the_filters_need(report: Path, datas
 def test_index_lists_train_then_test_each_by_prompt_and_seed(report: Path) -> None:
     entries = _index(report)
     keys = [(e["split"] != "train", e["prompt_id"], e["seed"]) for e in entries]
-    assert keys == sorted(keys) and entries[0]["split"] == "train" and entries[-1]["split"] == "test"
+    assert (
+        keys == sorted(keys) and entries[0]["split"] == "train" and entries[-1]["split"] == "test"
+    )
 
 
 def test_overview_curves_histogram_and_validity_match_the_rows(report: Path, dataset: Path) -> None:
@@ -112,10 +132,17 @@ def test_overview_curves_histogram_and_validity_match_the_rows(report: Path, dat
     for split, summary in overview["splits"].items():
         part = [r for r in rows if r["split"] == split]
         scores = [r["dsr_score"] for r in part if r["valid"]]
-        expected_curve = [sum(1 for s in scores if s >= k / 10 - 1e-12) / len(part) for k in range(10)]
+        expected_curve = [
+            sum(1 for s in scores if s >= k / 10 - 1e-12) / len(part) for k in range(10)
+        ]
         assert summary["curve"] == pytest.approx(expected_curve)
-        assert summary["correct_0.7"] == pytest.approx(sum(1 for s in scores if s >= 0.7) / len(part))
-        expected_hist = [sum(1 for s in scores if b / 20 <= s < (b + 1) / 20 or (b == 19 and s == 1.0)) for b in range(20)]
+        assert summary["correct_0.7"] == pytest.approx(
+            sum(1 for s in scores if s >= 0.7) / len(part)
+        )
+        expected_hist = [
+            sum(1 for s in scores if b / 20 <= s < (b + 1) / 20 or (b == 19 and s == 1.0))
+            for b in range(20)
+        ]
         assert summary["histogram"] == expected_hist
         reasons = Counter(r["reason"] for r in part if not r["valid"])
         assert summary["validity"] == {"valid": len(scores), **reasons}
@@ -123,10 +150,14 @@ def test_overview_curves_histogram_and_validity_match_the_rows(report: Path, dat
             typed = [r for r in part if r["dsr_type"] == dsr_type]
             assert per["samples"] == len(typed)
             assert per["correct_0.7"] == pytest.approx(
-                sum(1 for r in typed if r["valid"] and r["dsr_score"] >= 0.7) / len(typed))
+                sum(1 for r in typed if r["valid"] and r["dsr_score"] >= 0.7) / len(typed)
+            )
     record = json.loads((dataset / "dsr_build.json").read_text())
     assert overview["pairs"]["counts"] == record["configs"]["pairs"]["counts"]["prompts"]
-    assert overview["build"]["command"] == "pytest" and overview["build"]["dsr_version"] == record["dsr_version"]
+    assert (
+        overview["build"]["command"] == "pytest"
+        and overview["build"]["dsr_version"] == record["dsr_version"]
+    )
     assert overview["problems"] == [] and overview["eval"] is None
 
 
@@ -146,7 +177,9 @@ def test_written_files_name_no_local_directory(report: Path, dataset: Path) -> N
     for path in report.rglob("*"):
         if path.is_file() and path.suffix in (".js", ".html", ".json", ".css"):
             text = path.read_text(encoding="utf-8")
-            assert str(dataset) not in text and str(report) not in text and "/tmp/" not in text, path
+            assert str(dataset) not in text and str(report) not in text and "/tmp/" not in text, (
+                path
+            )
 
 
 def test_file_keys_are_safe_and_distinct() -> None:

@@ -26,7 +26,9 @@ def _rewrite_score(folder: Path, sample_id: str, score: float) -> None:
                 scores = table.column("dsr_score").to_pylist()
                 scores[ids.index(sample_id)] = score
                 i = table.schema.get_field_index("dsr_score")
-                pq.write_table(table.set_column(i, "dsr_score", pa.array(scores, pa.float64())), path)
+                pq.write_table(
+                    table.set_column(i, "dsr_score", pa.array(scores, pa.float64())), path
+                )
                 return
     raise AssertionError(sample_id)
 
@@ -39,26 +41,39 @@ def test_rerun_without_changes_writes_nothing(report: Path, dataset: Path) -> No
     assert {p: p.stat().st_mtime_ns for p in report.rglob("*") if p.is_file()} == before
 
 
-def test_rerun_after_one_changed_row_writes_that_sample_and_the_summaries(dataset_copy: Path, tmp_path: Path) -> None:
+def test_rerun_after_one_changed_row_writes_that_sample_and_the_summaries(
+    dataset_copy: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "site"
     first = build_report(ReportConfig(source=str(dataset_copy), out=str(out)))
     target = "train-002__seed00"
     _rewrite_score(dataset_copy, target, 0.123)
     second = build_report(ReportConfig(source=str(dataset_copy), out=str(out)))
     assert SAMPLE_DATA.format(key=file_key(target)) in second.written
-    assert set(second.written) <= {SAMPLE_DATA.format(key=file_key(target)), INDEX_DATA, OVERVIEW_DATA, PAIRS_DATA}
-    assert second.videos.written == 0 and second.videos.kept == first.videos.written  # bytes re-read, same digests
+    assert set(second.written) <= {
+        SAMPLE_DATA.format(key=file_key(target)),
+        INDEX_DATA,
+        OVERVIEW_DATA,
+        PAIRS_DATA,
+    }
+    assert (
+        second.videos.written == 0 and second.videos.kept == first.videos.written
+    )  # bytes re-read, same digests
     assert "0.123" in (out / SAMPLE_DATA.format(key=file_key(target))).read_text()
 
 
-def test_stale_sample_files_are_removed_and_foreign_files_kept(dataset: Path, tmp_path: Path) -> None:
+def test_stale_sample_files_are_removed_and_foreign_files_kept(
+    dataset: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "site"
     build_report(ReportConfig(source=str(dataset), out=str(out)))
     (out / "notes.txt").write_text("mine")
     result = build_report(ReportConfig(source=str(dataset), out=str(out), splits=("test",)))
     gone = [r for r in result.removed if r.startswith("videos/train-")]
     assert len(gone) == 30 and not any((out / r).exists() for r in result.removed)
-    assert (out / "videos" / "test-000__seed00.mp4").is_file() and (out / "notes.txt").read_text() == "mine"
+    assert (out / "videos" / "test-000__seed00.mp4").is_file() and (
+        out / "notes.txt"
+    ).read_text() == "mine"
 
 
 def test_link_videos_links_the_work_area_files(dataset: Path, tmp_path: Path) -> None:

@@ -42,7 +42,18 @@ def test_serialization_and_table() -> None:
     data = curve.to_dict()
     assert data["correctness"][7] == 0.5 and data["n_invalid"] == 1
     head, row = curve.table().splitlines()
-    assert head.split()[1:] == ["0.0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"]
+    assert head.split()[1:] == [
+        "0.0",
+        "0.1",
+        "0.2",
+        "0.3",
+        "0.4",
+        "0.5",
+        "0.6",
+        "0.7",
+        "0.8",
+        "0.9",
+    ]
     assert row.split()[1] == "0.500"
 
 
@@ -50,7 +61,9 @@ def test_plots_write_png_files(tmp_path: Path) -> None:
     curve = correctness([0.75, None, 0.3])
     single = plot_correctness(curve, tmp_path / "a" / "curve.png", title="t")
     several = plot_correctness({"base": curve, "lora": correctness([0.9])}, tmp_path / "b.png")
-    ssr = plot_ssr_curves([0.5, None, -0.2], [0.1, 0.2, None], tmp_path / "ssr.png", initial="left", final="top")
+    ssr = plot_ssr_curves(
+        [0.5, None, -0.2], [0.1, 0.2, None], tmp_path / "ssr.png", initial="left", final="top"
+    )
     for path in (single, several, ssr):
         assert path.read_bytes()[:8] == PNG
     assert not list(tmp_path.rglob(".*.tmp"))

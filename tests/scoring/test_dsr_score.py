@@ -104,7 +104,11 @@ def test_too_few_usable_frames_edge(usable: int, valid: bool) -> None:
     else:
         assert result.reason == "too_few_frames"
         assert (result.score, result.r_init, result.r_final, result.g_init, result.g_final) == (
-            None, None, None, None, None,
+            None,
+            None,
+            None,
+            None,
+            None,
         )
 
 
@@ -146,10 +150,20 @@ def test_batch_matches_single_videos_with_padding_and_broadcast_relation() -> No
     assert len(batch) == 3
     assert batch.valid.tolist() == [True, True, False] and batch.n_frames.tolist() == [40, 24, 10]
     # video 1 scored left→left: R = +1 for 12 frames, then −1 for 12 (the object moved to the left),
-    # so r_init = 1, r_f = −1, g_init = (1 − (−1)) / 2 = 1, g_f = (−1 − 1) / 2 = −1: (1 − 1 + 1 − 1) / 8 + 0.5
+    # so r_init = 1, r_f = −1, g_init = (1 − (−1)) / 2 = 1, g_f = (−1 − 1) / 2 = −1: (1 − 1 +
+    # 1 − 1) / 8 + 0.5
     assert batch.score[:2].tolist() == [1.0, 0.5] and np.isnan(batch.score[2])
-    assert (batch.r_init[1], batch.r_final[1], batch.g_init[1], batch.g_final[1]) == (1.0, -1.0, 1.0, -1.0)
-    assert [(s.score, s.reason) for s in batch.to_list()] == [(1.0, None), (0.5, None), (None, "too_few_frames")]
+    assert (batch.r_init[1], batch.r_final[1], batch.g_init[1], batch.g_final[1]) == (
+        1.0,
+        -1.0,
+        1.0,
+        -1.0,
+    )
+    assert [(s.score, s.reason) for s in batch.to_list()] == [
+        (1.0, None),
+        (0.5, None),
+        (None, "too_few_frames"),
+    ]
     assert np.isnan(batch.ssr_initial[1, 24:]).all()  # the padding is unusable
 
 
@@ -165,10 +179,24 @@ def test_batch_checks_shapes_and_relation_counts() -> None:
 
 def test_degenerate_boxes_are_counted_apart_from_absent_ones() -> None:
     nan = float("nan")
-    animal = [[0, 0, 10, 10], [5, 0, 5, 10], [9, 0, 2, 10], [0, 4, 10, 4], None, [nan, 0, 10, 10],
-              [0, 0, 10, 10]]
-    obj = [[20, 0, 30, 10], [20, 0, 30, 10], [20, 0, 30, 10], [20, 0, 30, 10], [20, 0, 30, 10], [20, 0, 30, 10],
-           [20, 0, 20, 10]]
+    animal = [
+        [0, 0, 10, 10],
+        [5, 0, 5, 10],
+        [9, 0, 2, 10],
+        [0, 4, 10, 4],
+        None,
+        [nan, 0, 10, 10],
+        [0, 0, 10, 10],
+    ]
+    obj = [
+        [20, 0, 30, 10],
+        [20, 0, 30, 10],
+        [20, 0, 30, 10],
+        [20, 0, 30, 10],
+        [20, 0, 30, 10],
+        [20, 0, 30, 10],
+        [20, 0, 20, 10],
+    ]
     # frames 1-3 (zero width, negative width, zero height), 5 (NaN in a given box), 6 (object's zero
     # width) are degenerate; frame 4 is absent, frame 0 is usable
     one = dsr_score(animal, obj, "left", "right", min_frames=1)

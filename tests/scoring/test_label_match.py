@@ -12,15 +12,15 @@ V, M, R = FrameClass.VALID, FrameClass.MISS, FrameClass.REDUNDANT
 SHORT = ValidityConfig(max_redundant=2, min_valid=3, min_run=3)
 
 FRAMES = [
-    [],                      # miss either way
-    ["cat"],                 # miss either way
-    ["cat", "box"],          # valid either way
-    ["box", "cat"],          # valid either way (order)
-    ["Cats", "box"],         # normalized: valid; exact: redundant
-    ["cat", "boxes"],        # normalized: valid; exact: redundant
-    ["cat ", "box"],         # normalized: valid (whitespace); exact: redundant
-    ["cat", "dog"],          # redundant either way
-    ["cat", "box", "box"],   # redundant either way
+    [],  # miss either way
+    ["cat"],  # miss either way
+    ["cat", "box"],  # valid either way
+    ["box", "cat"],  # valid either way (order)
+    ["Cats", "box"],  # normalized: valid; exact: redundant
+    ["cat", "boxes"],  # normalized: valid; exact: redundant
+    ["cat ", "box"],  # normalized: valid (whitespace); exact: redundant
+    ["cat", "dog"],  # redundant either way
+    ["cat", "box", "box"],  # redundant either way
 ]
 
 
@@ -52,7 +52,11 @@ def test_the_deviation_can_decide_validity() -> None:
     frames = [["cat", "box"]] * 2 + [["Cats", "box"]] * 3
     normalized = classify_frames(frames, "cat", "box", SHORT)
     exact = classify_frames(frames, "cat", "box", SHORT, label_match="exact")
-    assert normalized.valid and normalized.key_frame == 0 and normalized.label_match_frames == (2, 3, 4)
+    assert (
+        normalized.valid
+        and normalized.key_frame == 0
+        and normalized.label_match_frames == (2, 3, 4)
+    )
     assert not exact.valid and exact.reason == "too_many_redundant" and exact.n_redundant == 3
 
 

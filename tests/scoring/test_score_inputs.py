@@ -17,8 +17,14 @@ from dsr.cli import main
 
 ANIMAL = [[0, 0, 10, 10]] * 40
 LEFT_THEN_RIGHT = [[20, 0, 30, 10]] * 20 + [[-20, 0, -10, 10]] * 20
-ROW = {"sample_id": "s1", "seed": 4, "initial": "left", "final": "right", "animal_boxes": ANIMAL,
-       "object_boxes": LEFT_THEN_RIGHT}
+ROW = {
+    "sample_id": "s1",
+    "seed": 4,
+    "initial": "left",
+    "final": "right",
+    "animal_boxes": ANIMAL,
+    "object_boxes": LEFT_THEN_RIGHT,
+}
 
 
 def _run(*args: str) -> Result:
@@ -37,13 +43,30 @@ def _no_output(folder: Path, keep: Path) -> None:
     assert [p for p in folder.iterdir() if p != keep] == []
 
 
-@pytest.mark.parametrize(("name", "data", "needle"), [
-    ("t.jsonl", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10, "is a binary file, not a JSONL tracks file"),
-    ("t.jsonl", ('{"sample_id": "caf\u00e9"}\n').encode("latin-1"), "not UTF-8 text (byte 0xe9 at line 1)"),
-    ("t.jsonl", b"PAR1" + b"\x00" * 64, "is a parquet file, not a JSONL tracks file: name it *.parquet"),
-    ("t.parquet", b"PAR1 this is not really parquet PAR1", "is not a readable parquet file"),
-])
-def test_unreadable_input_is_one_line_and_writes_nothing(tmp_path: Path, name: str, data: bytes, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "data", "needle"),
+    [
+        (
+            "t.jsonl",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10,
+            "is a binary file, not a JSONL tracks file",
+        ),
+        (
+            "t.jsonl",
+            ('{"sample_id": "caf\u00e9"}\n').encode("latin-1"),
+            "not UTF-8 text (byte 0xe9 at line 1)",
+        ),
+        (
+            "t.jsonl",
+            b"PAR1" + b"\x00" * 64,
+            "is a parquet file, not a JSONL tracks file: name it *.parquet",
+        ),
+        ("t.parquet", b"PAR1 this is not really parquet PAR1", "is not a readable parquet file"),
+    ],
+)
+def test_unreadable_input_is_one_line_and_writes_nothing(
+    tmp_path: Path, name: str, data: bytes, needle: str
+) -> None:
     src = tmp_path / name
     src.write_bytes(data)
     _one_line(_run(str(src)), str(src), needle)
@@ -62,8 +85,12 @@ def test_large_garbage_stops_after_the_error_limit_with_a_summary(tmp_path: Path
     src = tmp_path / "big.jsonl"
     src.write_text("".join(f"garbage line {i}\n" for i in range(100_000)))
     result = _run(str(src), "--max-errors", "20")
-    _one_line(result, "stopped after 21 malformed rows of the first 21 read (0 well-formed), nothing written",
-              "row 1: not valid JSON", "raise --max-errors")
+    _one_line(
+        result,
+        "stopped after 21 malformed rows of the first 21 read (0 well-formed), nothing written",
+        "row 1: not valid JSON",
+        "raise --max-errors",
+    )
     _no_output(tmp_path, src)
 
 
@@ -83,7 +110,12 @@ def test_a_bad_line_early_refuses_the_file_and_one_later_is_a_row_error(tmp_path
 
 def test_csv_output_is_csv(tmp_path: Path) -> None:
     src = tmp_path / "t.jsonl"
-    src.write_text(json.dumps(ROW) + "\n" + json.dumps({**ROW, "sample_id": "s2", "animal_boxes": ANIMAL[:5] + [None] * 35}) + "\n")
+    src.write_text(
+        json.dumps(ROW)
+        + "\n"
+        + json.dumps({**ROW, "sample_id": "s2", "animal_boxes": ANIMAL[:5] + [None] * 35})
+        + "\n"
+    )
     out = tmp_path / "scores.csv"
     result = _run(str(src), "--out", str(out))
     assert result.exit_code == 0, result.output

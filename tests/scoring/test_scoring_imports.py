@@ -5,7 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("torch", "diffusers", "transformers", "datasets", "huggingface_hub", "openai", "matplotlib")
+HEAVY = (
+    "torch",
+    "diffusers",
+    "transformers",
+    "datasets",
+    "huggingface_hub",
+    "openai",
+    "matplotlib",
+)
 
 
 def test_scoring_and_prompts_import_without_heavy_libraries() -> None:

@@ -26,7 +26,9 @@ def _boxes_from(corner: np.ndarray, size: np.ndarray) -> np.ndarray:
 
 
 @st.composite
-def videos(draw: st.DrawFn, min_frames: int = 20, max_frames: int = 40) -> tuple[np.ndarray, np.ndarray]:
+def videos(
+    draw: st.DrawFn, min_frames: int = 20, max_frames: int = 40
+) -> tuple[np.ndarray, np.ndarray]:
     """(animal, object) boxes of shape (N, 4), every frame usable."""
     n = draw(st.integers(min_frames, max_frames))
     corners = draw(hnp.arrays(np.float64, (2, n, 2), elements=_coord))
@@ -48,7 +50,9 @@ def _same(a: DSRScore, b: DSRScore, tol: float = 1e-9) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(video=videos(min_frames=0), dsr_type=_types)
-def test_score_lies_in_unit_interval_and_ssr_in_minus_one_one(video: tuple, dsr_type: DSRType) -> None:
+def test_score_lies_in_unit_interval_and_ssr_in_minus_one_one(
+    video: tuple, dsr_type: DSRType
+) -> None:
     result = dsr_score(*video, dsr_type.initial, dsr_type.final)
     assert result.valid is (len(video[0]) >= 20)
     if result.valid:
@@ -79,11 +83,16 @@ def _mirror(boxes: np.ndarray, width: float) -> np.ndarray:
 
 @settings(max_examples=100, deadline=None)
 @given(video=videos(), dsr_type=_types, width=st.floats(0, 1000))
-def test_mirroring_the_scene_swaps_left_and_right(video: tuple, dsr_type: DSRType, width: float) -> None:
+def test_mirroring_the_scene_swaps_left_and_right(
+    video: tuple, dsr_type: DSRType, width: float
+) -> None:
     animal, obj = video
     base = dsr_score(animal, obj, dsr_type.initial, dsr_type.final)
     mirrored = dsr_score(
-        _mirror(animal, width), _mirror(obj, width), MIRROR[dsr_type.initial], MIRROR[dsr_type.final]
+        _mirror(animal, width),
+        _mirror(obj, width),
+        MIRROR[dsr_type.initial],
+        MIRROR[dsr_type.final],
     )
     _same(mirrored, base)
 
@@ -101,9 +110,13 @@ _UNUSABLE = [
 @given(
     video=videos(),
     dsr_type=_types,
-    inserts=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, len(_UNUSABLE) - 1)), max_size=15),
+    inserts=st.lists(
+        st.tuples(st.integers(0, 10_000), st.integers(0, len(_UNUSABLE) - 1)), max_size=15
+    ),
 )
-def test_inserting_unusable_frames_changes_nothing(video: tuple, dsr_type: DSRType, inserts: list) -> None:
+def test_inserting_unusable_frames_changes_nothing(
+    video: tuple, dsr_type: DSRType, inserts: list
+) -> None:
     animal, obj = (list(map(list, b)) for b in video)
     base = dsr_score(animal, obj, dsr_type.initial, dsr_type.final)
     for position, kind in inserts:
@@ -144,18 +157,30 @@ def _approx(values: list[float | None]) -> list[object]:
 
 
 @settings(max_examples=80, deadline=None)
-@given(data=st.data(), n_videos=st.integers(1, 6), m=st.integers(1, 5), min_frames=st.integers(1, 25))
-def test_batch_equals_the_plain_python_reference(data: st.DataObject, n_videos: int, m: int, min_frames: int) -> None:
+@given(
+    data=st.data(), n_videos=st.integers(1, 6), m=st.integers(1, 5), min_frames=st.integers(1, 25)
+)
+def test_batch_equals_the_plain_python_reference(
+    data: st.DataObject, n_videos: int, m: int, min_frames: int
+) -> None:
     clips = [_clip(data.draw) for _ in range(n_videos)]
     length = max(len(a) for a, _, _ in clips)
     animal = np.full((n_videos, length, 4), np.nan)
     obj = np.full((n_videos, length, 4), np.nan)
     for i, (a, o, _) in enumerate(clips):
         animal[i, : len(a)], obj[i, : len(o)] = a, o
-    batch = dsr_scores(animal, obj, [t.initial for _, _, t in clips], [t.final for _, _, t in clips],
-                       m=m, min_frames=min_frames)
+    batch = dsr_scores(
+        animal,
+        obj,
+        [t.initial for _, _, t in clips],
+        [t.final for _, _, t in clips],
+        m=m,
+        min_frames=min_frames,
+    )
     for i, (a, o, t) in enumerate(clips):
-        ref = reference_score(a.tolist(), o.tolist(), t.initial.value, t.final.value, m=m, min_frames=min_frames)
+        ref = reference_score(
+            a.tolist(), o.tolist(), t.initial.value, t.final.value, m=m, min_frames=min_frames
+        )
         assert (bool(batch.valid[i]), int(batch.n_frames[i])) == (ref.valid, ref.n_frames)
         got = [batch.score[i], batch.r_init[i], batch.r_final[i], batch.g_init[i], batch.g_final[i]]
         want = [ref.score, ref.r_init, ref.r_final, ref.g_init, ref.g_final]
@@ -163,8 +188,12 @@ def test_batch_equals_the_plain_python_reference(data: st.DataObject, n_videos: 
             assert got == _approx(want)
         else:
             assert np.isnan(batch.score[i])
-        assert _nan_to_none(batch.ssr_initial[i]) == _approx(ref.ssr_initial) + [None] * (length - len(a))
-        assert _nan_to_none(batch.ssr_final[i]) == _approx(ref.ssr_final) + [None] * (length - len(a))
+        assert _nan_to_none(batch.ssr_initial[i]) == _approx(ref.ssr_initial) + [None] * (
+            length - len(a)
+        )
+        assert _nan_to_none(batch.ssr_final[i]) == _approx(ref.ssr_final) + [None] * (
+            length - len(a)
+        )
 
 
 def test_the_reference_gives_the_worked_check_of_the_spec() -> None:

@@ -23,19 +23,43 @@ LEFT_THEN_RIGHT = [LEFT_OBJ] * 20 + [RIGHT_OBJ] * 20
 
 def _rows() -> list[dict[str, Any]]:
     return [
-        {"sample_id": "by-fields", "initial": "left", "final": "right",
-         "animal_boxes": ANIMAL, "object_boxes": LEFT_THEN_RIGHT},
-        {"sample_id": "by-prompt", "prompt": "a fox sprints from the right of a chair to the left of the chair",
-         "animal_boxes": ANIMAL, "object_boxes": LEFT_THEN_RIGHT},
-        {"sample_id": "short/track", "seed": 3, "initial": "left", "final": "top",
-         "animal_boxes": [None] * 30 + ANIMAL[:10], "object_boxes": LEFT_THEN_RIGHT},
-        {"sample_id": "tracker-invalid", "valid": False, "reason": "no_valid_run", "initial": "left",
-         "final": "right", "animal_boxes": ANIMAL, "object_boxes": LEFT_THEN_RIGHT},
+        {
+            "sample_id": "by-fields",
+            "initial": "left",
+            "final": "right",
+            "animal_boxes": ANIMAL,
+            "object_boxes": LEFT_THEN_RIGHT,
+        },
+        {
+            "sample_id": "by-prompt",
+            "prompt": "a fox sprints from the right of a chair to the left of the chair",
+            "animal_boxes": ANIMAL,
+            "object_boxes": LEFT_THEN_RIGHT,
+        },
+        {
+            "sample_id": "short/track",
+            "seed": 3,
+            "initial": "left",
+            "final": "top",
+            "animal_boxes": [None] * 30 + ANIMAL[:10],
+            "object_boxes": LEFT_THEN_RIGHT,
+        },
+        {
+            "sample_id": "tracker-invalid",
+            "valid": False,
+            "reason": "no_valid_run",
+            "initial": "left",
+            "final": "right",
+            "animal_boxes": ANIMAL,
+            "object_boxes": LEFT_THEN_RIGHT,
+        },
     ]
 
 
 def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> Path:
-    keys = list(dict.fromkeys(k for row in rows for k in row))  # from_pylist keeps row 1's keys only
+    keys = list(
+        dict.fromkeys(k for row in rows for k in row)
+    )  # from_pylist keeps row 1's keys only
     pq.write_table(pa.Table.from_pylist([{k: row.get(k) for k in keys} for row in rows]), path)
     return path
 
@@ -67,7 +91,11 @@ def test_jsonl_tracks_are_scored_and_the_curve_written(tmp_path: Path) -> None:
     assert short["dsr_score"] is None and short["reason"] == "too_few_frames" and short["seed"] == 3
     assert short["n_frames"] == 10 and short["ssr_initial"][0] is None
     invalid = by_id["tracker-invalid"]
-    assert (invalid["dsr_score"], invalid["valid"], invalid["reason"]) == (None, False, "no_valid_run")
+    assert (invalid["dsr_score"], invalid["valid"], invalid["reason"]) == (
+        None,
+        False,
+        "no_valid_run",
+    )
     curve = json.loads((tmp_path / "tracks.scores.correctness.json").read_text())
     assert curve["n_samples"] == 4 and curve["n_invalid"] == 2
     assert curve["correctness"][0] == 0.5  # by-prompt's 0.0 counts at τ = 0; invalid ones fail
@@ -85,7 +113,17 @@ def test_malformed_rows_are_reported_and_the_rest_scored(tmp_path: Path) -> None
     lengths = {**good, "object_boxes": LEFT_THEN_RIGHT[:-1]}
     no_boxes = {k: v for k, v in good.items() if k != "object_boxes"}
     text_value = {**good, "animal_boxes": [[0, 0, "ten", 10]] * 40}
-    rows = [good, bad_box, no_final, bad_prompt, bad_relation, same_relation, lengths, no_boxes, text_value]
+    rows = [
+        good,
+        bad_box,
+        no_final,
+        bad_prompt,
+        bad_relation,
+        same_relation,
+        lengths,
+        no_boxes,
+        text_value,
+    ]
     tracks = _write_jsonl(tmp_path / "t.jsonl", rows, ["{not json", "[1, 2]", json.dumps(good)])
     out = tmp_path / "scores.jsonl"
     result = _run(str(tracks), "--out", str(out))
@@ -106,7 +144,9 @@ def test_malformed_rows_are_reported_and_the_rest_scored(tmp_path: Path) -> None
         ("row 11", "expected a JSON object"),
     ]
     assert len(errors) == len(expected)
-    for line, (row, field) in zip(sorted(errors, key=lambda e: int(e.split()[2].rstrip(":"))), expected, strict=True):
+    for line, (row, field) in zip(
+        sorted(errors, key=lambda e: int(e.split()[2].rstrip(":"))), expected, strict=True
+    ):
         assert f"{row}:" in line and field in line, line
 
 
@@ -126,12 +166,24 @@ def _absent_rows() -> list[dict[str, Any]]:
     nan_box = [math.nan] * 4
     return [
         # 25 animal boxes absent as four NaN (the samples config's form): 15 usable frames < 20
-        {"sample_id": "nan", "initial": "left", "final": "right",
-         "animal_boxes": [nan_box] * 25 + ANIMAL[:15], "object_boxes": LEFT_THEN_RIGHT},
-        # finite boxes, but the object flagged absent in the RIGHT half: the 20 usable frames are all
-        # LEFT, so r_init = 1, r_f = r(right) = -1, g_init = g_f = 0 → (1 - 1 + 0 + 0) / 8 + 0.5
-        {"sample_id": "flags", "initial": "left", "final": "right", "animal_boxes": ANIMAL,
-         "object_boxes": LEFT_THEN_RIGHT, "animal_present": [True] * 40, "object_present": [True] * 20 + [False] * 20},
+        {
+            "sample_id": "nan",
+            "initial": "left",
+            "final": "right",
+            "animal_boxes": [nan_box] * 25 + ANIMAL[:15],
+            "object_boxes": LEFT_THEN_RIGHT,
+        },
+        # finite boxes, but the object flagged absent in the RIGHT half: the 20 usable frames are
+        # all LEFT, so r_init = 1, r_f = r(right) = -1, g_init = g_f = 0 → (1 - 1 + 0 + 0) / 8 + 0.5
+        {
+            "sample_id": "flags",
+            "initial": "left",
+            "final": "right",
+            "animal_boxes": ANIMAL,
+            "object_boxes": LEFT_THEN_RIGHT,
+            "animal_present": [True] * 40,
+            "object_present": [True] * 20 + [False] * 20,
+        },
     ]
 
 
@@ -143,14 +195,20 @@ def test_nan_boxes_and_false_presence_flags_are_absent(tmp_path: Path, suffix: s
     result = _run(str(tracks), "--out", str(out))
     assert result.exit_code == 0, result.output
     by_id = {r["sample_id"]: r for r in _read_jsonl(out)}
-    assert (by_id["nan"]["dsr_score"], by_id["nan"]["reason"], by_id["nan"]["n_frames"]) == (None, "too_few_frames", 15)
+    assert (by_id["nan"]["dsr_score"], by_id["nan"]["reason"], by_id["nan"]["n_frames"]) == (
+        None,
+        "too_few_frames",
+        15,
+    )
     assert (by_id["flags"]["dsr_score"], by_id["flags"]["n_frames"]) == (0.5, 20)
 
 
 def test_presence_flags_of_the_wrong_length_are_named(tmp_path: Path) -> None:
     row = {**_absent_rows()[1], "object_present": [True] * 39}
     report = score_rows([(1, row)])
-    assert report.errors == ["row 1: field 'object_present' must list one flag per frame of 'object_boxes' (40)"]
+    assert report.errors == [
+        "row 1: field 'object_present' must list one flag per frame of 'object_boxes' (40)"
+    ]
 
 
 def test_parquet_malformed_row_is_named(tmp_path: Path) -> None:
@@ -163,13 +221,20 @@ def test_parquet_malformed_row_is_named(tmp_path: Path) -> None:
 
 
 def test_plot_writes_pngs(tmp_path: Path) -> None:
-    tracks = _write_jsonl(tmp_path / "tracks.jsonl", _rows()[:3] + [{**_rows()[0], "sample_id": None}])
+    tracks = _write_jsonl(
+        tmp_path / "tracks.jsonl", _rows()[:3] + [{**_rows()[0], "sample_id": None}]
+    )
     plots = tmp_path / "plots"
     result = _run(str(tracks), "--plot", str(plots))
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in plots.iterdir())
-    assert names == ["correctness.png", "ssr_by-fields.png", "ssr_by-prompt.png", "ssr_sample00003.png",
-                     "ssr_short_track.png"]
+    assert names == [
+        "correctness.png",
+        "ssr_by-fields.png",
+        "ssr_by-prompt.png",
+        "ssr_sample00003.png",
+        "ssr_short_track.png",
+    ]
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in plots.iterdir())
 
 
@@ -219,11 +284,25 @@ def test_a_file_without_rows_is_an_error(tmp_path: Path, content: str) -> None:
 
 
 def test_degenerate_boxes_are_counted_in_the_row_and_the_summary(tmp_path: Path) -> None:
-    flat = [[0, 0, 10, 10]] * 15 + [[5, 0, 5, 10]] * 8 + [[9, 0, 2, 10]] * 2  # 10 with zero or negative width
-    rows = [{"sample_id": "flat", "initial": "left", "final": "right", "animal_boxes": flat,
-             "object_boxes": [LEFT_OBJ] * 25},
-            {"sample_id": "clean", "initial": "left", "final": "right", "animal_boxes": ANIMAL,
-             "object_boxes": LEFT_THEN_RIGHT}]
+    flat = (
+        [[0, 0, 10, 10]] * 15 + [[5, 0, 5, 10]] * 8 + [[9, 0, 2, 10]] * 2
+    )  # 10 with zero or negative width
+    rows = [
+        {
+            "sample_id": "flat",
+            "initial": "left",
+            "final": "right",
+            "animal_boxes": flat,
+            "object_boxes": [LEFT_OBJ] * 25,
+        },
+        {
+            "sample_id": "clean",
+            "initial": "left",
+            "final": "right",
+            "animal_boxes": ANIMAL,
+            "object_boxes": LEFT_THEN_RIGHT,
+        },
+    ]
     result = _run(str(_write_jsonl(tmp_path / "t.jsonl", rows)))
     assert result.exit_code == 0, result.output
     out = {r["sample_id"]: r for r in _read_jsonl(tmp_path / "t.scores.jsonl")}

@@ -19,13 +19,13 @@ V, M, R = FrameClass.VALID, FrameClass.MISS, FrameClass.REDUNDANT
 
 def test_frame_classes_from_labels() -> None:
     frames = [
-        [],                            # miss: nothing
-        ["cat"],                       # miss: one detection
-        ["cat", "box"],                # valid
-        ["box", "cat"],                # valid, any order
-        ["cat", "box", "cat"],         # redundant: three detections
-        ["cat", "cat"],                # redundant: two of the same
-        ["cat", "dog"],                # redundant: not {animal, object}
+        [],  # miss: nothing
+        ["cat"],  # miss: one detection
+        ["cat", "box"],  # valid
+        ["box", "cat"],  # valid, any order
+        ["cat", "box", "cat"],  # redundant: three detections
+        ["cat", "cat"],  # redundant: two of the same
+        ["cat", "dog"],  # redundant: not {animal, object}
     ]
     result = classify_frames(frames, "cat", "box")
     assert result.frame_classes == (M, M, V, V, R, R, R)

@@ -103,11 +103,18 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.body()
         return json.loads(raw) if raw else {}
 
-    def send(self, status: int, payload: Any = None, headers: dict[str, str] | None = None,
-             raw: bytes | None = None) -> None:
+    def send(
+        self,
+        status: int,
+        payload: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> None:
         data = raw if raw is not None else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json" if raw is None else "application/octet-stream")
+        self.send_header(
+            "Content-Type", "application/json" if raw is None else "application/octet-stream"
+        )
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -151,8 +158,18 @@ def _harnesses(h: _Handler, method: str) -> None:
 
 def _whoami(h: _Handler, method: str) -> None:
     h.require_write()
-    h.send(200, {"type": "user", "name": h.server.hub.user, "orgs": [],
-                 "auth": {"type": "access_token", "accessToken": {"displayName": "test", "role": "write"}}})
+    h.send(
+        200,
+        {
+            "type": "user",
+            "name": h.server.hub.user,
+            "orgs": [],
+            "auth": {
+                "type": "access_token",
+                "accessToken": {"displayName": "test", "role": "write"},
+            },
+        },
+    )
 
 
 def _validate_yaml(h: _Handler, method: str) -> None:
@@ -171,7 +188,11 @@ def _create_repo(h: _Handler, method: str) -> None:
     prefix = "" if repo_type == "models" else f"{repo_type}/"
     payload = {"url": f"{h.server.hub.endpoint}/{prefix}{repo_id}", "name": repo_id}
     if created is None:  # the client's exist_ok path reads the url from the 409 body
-        h.send(409, {**payload, "error": "You already created this repo"}, {"X-Error-Message": "You already created this repo"})
+        h.send(
+            409,
+            {**payload, "error": "You already created this repo"},
+            {"X-Error-Message": "You already created this repo"},
+        )
         return
     h.send(200, payload)
 
@@ -179,7 +200,9 @@ def _create_repo(h: _Handler, method: str) -> None:
 def _delete_repo(h: _Handler, method: str) -> None:
     h.require_write()
     data = h.json_body()
-    key = h.server.hub.state.key((data.get("type") or "model") + "s", f"{data.get('organization')}/{data['name']}")
+    key = h.server.hub.state.key(
+        (data.get("type") or "model") + "s", f"{data.get('organization')}/{data['name']}"
+    )
     if h.server.hub.state.repos.pop(key, None) is None:
         raise HubError(404, "Repository not found", "RepoNotFound")
     h.send(200, {})
@@ -188,11 +211,28 @@ def _delete_repo(h: _Handler, method: str) -> None:
 def _repo_info(h: _Handler, method: str, rtype: str, ns: str, name: str, rev: str | None) -> None:
     repo = h.repo(rtype, ns, name)
     commit = h.commit_at(repo, rev)
-    siblings = [{"rfilename": p, "size": e.size, "blobId": e.git_oid} for p, e in sorted(commit.files.items())]
-    h.send(200, {"id": repo.repo_id, "_id": repo.repo_id, "author": ns, "sha": commit.sha,
-                 "private": repo.private, "disabled": False, "gated": False, "tags": [],
-                 "lastModified": _iso(commit.date), "createdAt": _iso(repo.history(commit)[-1].date),
-                 "siblings": siblings, "downloads": 0, "likes": 0})
+    siblings = [
+        {"rfilename": p, "size": e.size, "blobId": e.git_oid}
+        for p, e in sorted(commit.files.items())
+    ]
+    h.send(
+        200,
+        {
+            "id": repo.repo_id,
+            "_id": repo.repo_id,
+            "author": ns,
+            "sha": commit.sha,
+            "private": repo.private,
+            "disabled": False,
+            "gated": False,
+            "tags": [],
+            "lastModified": _iso(commit.date),
+            "createdAt": _iso(repo.history(commit)[-1].date),
+            "siblings": siblings,
+            "downloads": 0,
+            "likes": 0,
+        },
+    )
 
 
 def _preupload(h: _Handler, method: str, rtype: str, ns: str, name: str, rev: str) -> None:
@@ -203,8 +243,14 @@ def _preupload(h: _Handler, method: str, rtype: str, ns: str, name: str, rev: st
         lfs = wants_lfs(item["path"], int(item["size"]))
         old = commit.files.get(item["path"]) if commit else None
         oid = (old.sha256 if lfs else old.git_oid) if old else None
-        files.append({"path": item["path"], "uploadMode": "lfs" if lfs else "regular",
-                      "shouldIgnore": False, "oid": oid})
+        files.append(
+            {
+                "path": item["path"],
+                "uploadMode": "lfs" if lfs else "regular",
+                "shouldIgnore": False,
+                "oid": oid,
+            }
+        )
     h.send(200, {"files": files, "commitOid": commit.sha if commit else None})
 
 
@@ -242,7 +288,9 @@ def _commit(h: _Handler, method: str, rtype: str, ns: str, name: str, rev: str) 
         if key == "header":
             header = value
         elif key == "file":
-            changes[value["path"]] = state.entry_for(value["path"], base64.b64decode(value["content"]), lfs=False)
+            changes[value["path"]] = state.entry_for(
+                value["path"], base64.b64decode(value["content"]), lfs=False
+            )
         elif key == "lfsFile":
             blob = state.blobs.get(value["oid"])
             if blob is None:
@@ -251,14 +299,18 @@ def _commit(h: _Handler, method: str, rtype: str, ns: str, name: str, rev: str) 
         elif key in ("deletedFile", "deletedFolder"):
             changes[value["path"]] = None
     try:
-        commit = state.commit(repo, rev, header.get("summary", ""), changes, header.get("parentCommit"))
+        commit = state.commit(
+            repo, rev, header.get("summary", ""), changes, header.get("parentCommit")
+        )
     except KeyError:
         raise HubError(404, f"Invalid rev id: {rev}", "RevisionNotFound") from None
     except StaleParent:
         raise HubError(412, "A commit has happened since. Please refresh and try again.") from None
     prefix = "" if rtype == "models" else f"{rtype}/"
     url = f"{h.server.hub.endpoint}/{prefix}{repo.repo_id}/commit/{commit.sha}"
-    h.send(200, {"success": True, "commitOid": commit.sha, "commitUrl": url, "pullRequestUrl": None})
+    h.send(
+        200, {"success": True, "commitOid": commit.sha, "commitUrl": url, "pullRequestUrl": None}
+    )
 
 
 def _tag(h: _Handler, method: str, rtype: str, ns: str, name: str, rev: str) -> None:
@@ -297,10 +349,20 @@ def _refs(h: _Handler, method: str, rtype: str, ns: str, name: str) -> None:
     repo = h.repo(rtype, ns, name)
 
     def fmt(kind: str, refs: dict[str, str]) -> list[dict[str, str]]:
-        return [{"name": n, "ref": f"refs/{kind}/{n}", "targetCommit": s} for n, s in sorted(refs.items())]
+        return [
+            {"name": n, "ref": f"refs/{kind}/{n}", "targetCommit": s}
+            for n, s in sorted(refs.items())
+        ]
 
-    h.send(200, {"branches": fmt("heads", repo.branches), "tags": fmt("tags", repo.tags),
-                 "converts": [], "pullRequests": []})
+    h.send(
+        200,
+        {
+            "branches": fmt("heads", repo.branches),
+            "tags": fmt("tags", repo.tags),
+            "converts": [],
+            "pullRequests": [],
+        },
+    )
 
 
 def _entries(commit: Commit, base: str, recursive: bool) -> list[dict[str, Any]]:
@@ -309,10 +371,12 @@ def _entries(commit: Commit, base: str, recursive: bool) -> list[dict[str, Any]]
     for path, entry in sorted(commit.files.items()):
         if not path.startswith(prefix):
             continue
-        parts = path[len(prefix):].split("/")
+        parts = path[len(prefix) :].split("/")
         for depth in range(1, len(parts)):
             folder = prefix + "/".join(parts[:depth])
-            out.setdefault(folder, {"type": "directory", "path": folder, "oid": "0" * 40, "size": 0})
+            out.setdefault(
+                folder, {"type": "directory", "path": folder, "oid": "0" * 40, "size": 0}
+            )
             if not recursive:
                 break
         if recursive or len(parts) == 1:
@@ -320,7 +384,9 @@ def _entries(commit: Commit, base: str, recursive: bool) -> list[dict[str, Any]]
     return list(out.values())
 
 
-def _tree(h: _Handler, method: str, rtype: str, ns: str, name: str, rev: str, path: str | None) -> None:
+def _tree(
+    h: _Handler, method: str, rtype: str, ns: str, name: str, rev: str, path: str | None
+) -> None:
     commit = h.commit_at(h.repo(rtype, ns, name), rev)
     recursive = h.query.get("recursive", ["false"])[0].lower() in ("1", "true")
     base = (path or "").strip("/")
@@ -352,17 +418,38 @@ def _paths_info(h: _Handler, method: str, rtype: str, ns: str, name: str, rev: s
 def _commits(h: _Handler, method: str, rtype: str, ns: str, name: str, rev: str) -> None:
     repo = h.repo(rtype, ns, name)
     history = repo.history(h.commit_at(repo, rev))
-    h.send(200, [{"id": c.sha, "title": c.title, "message": c.title, "authors": [{"user": h.server.hub.user}],
-                  "date": _iso(c.date)} for c in history])
+    h.send(
+        200,
+        [
+            {
+                "id": c.sha,
+                "title": c.title,
+                "message": c.title,
+                "authors": [{"user": h.server.hub.user}],
+                "date": _iso(c.date),
+            }
+            for c in history
+        ],
+    )
 
 
-def _resolve(h: _Handler, method: str, prefix: str | None, ns: str, name: str, rev: str, path: str) -> None:
+def _resolve(
+    h: _Handler, method: str, prefix: str | None, ns: str, name: str, rev: str, path: str
+) -> None:
     repo = h.repo(prefix or "models", ns, name)
     commit = h.commit_at(repo, rev)
     entry = commit.files.get(path)
-    headers = {"X-Repo-Commit": commit.sha, "ETag": f'"{entry.etag if entry else ""}"', "Accept-Ranges": "bytes"}
+    headers = {
+        "X-Repo-Commit": commit.sha,
+        "ETag": f'"{entry.etag if entry else ""}"',
+        "Accept-Ranges": "bytes",
+    }
     if entry is None:
-        h.send(404, {"error": f"Entry {path} not found at {rev}"}, {**headers, "X-Error-Code": "EntryNotFound"})
+        h.send(
+            404,
+            {"error": f"Entry {path} not found at {rev}"},
+            {**headers, "X-Error-Code": "EntryNotFound"},
+        )
         return
     if entry.lfs:
         headers.update({"X-Linked-Etag": f'"{entry.sha256}"', "X-Linked-Size": str(entry.size)})
@@ -381,7 +468,7 @@ def _apply_range(header: str | None, data: bytes) -> tuple[int, bytes, dict[str,
     else:
         start = int(start_s)
         end = min(int(end_s), len(data) - 1) if end_s else len(data) - 1
-    return 206, data[start:end + 1], {"Content-Range": f"bytes {start}-{end}/{len(data)}"}
+    return 206, data[start : end + 1], {"Content-Range": f"bytes {start}-{end}/{len(data)}"}
 
 
 _ROUTES: list[tuple[str, tuple[str, ...], Any]] = [
@@ -414,7 +501,9 @@ class _Server(ThreadingHTTPServer):
 class HubServer:
     """A threaded loopback Hub. ``state`` holds the repos; ``requests`` logs (method, path)."""
 
-    def __init__(self, port: int = 0, token: str = "hf_testtoken0123456789abcdef", user: str = "tester") -> None:
+    def __init__(
+        self, port: int = 0, token: str = "hf_testtoken0123456789abcdef", user: str = "tester"
+    ) -> None:
         self.token, self.user = token, user
         self.state = HubState()
         self.requests: list[tuple[str, str]] = []
@@ -425,7 +514,9 @@ class HubServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> HubServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="test-hub", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="test-hub", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -440,7 +531,9 @@ class HubServer:
             raise KeyError(f"no {repo_type} repo {repo_id!r} on the test hub")
         return repo
 
-    def files(self, repo_id: str, revision: str = "main", repo_type: str = "dataset") -> dict[str, bytes]:
+    def files(
+        self, repo_id: str, revision: str = "main", repo_type: str = "dataset"
+    ) -> dict[str, bytes]:
         """Path → content of every file of ``repo_id`` at ``revision``."""
         commit = self.repo(repo_id, repo_type).resolve(revision)
         if commit is None:
@@ -455,4 +548,6 @@ class HubServer:
 
     def count(self, method: str | None = None, contains: str = "") -> int:
         """How many requests matched ``method`` and had ``contains`` in their path."""
-        return sum(1 for m, p in list(self.requests) if (method is None or m == method) and contains in p)
+        return sum(
+            1 for m, p in list(self.requests) if (method is None or m == method) and contains in p
+        )

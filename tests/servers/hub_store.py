@@ -15,7 +15,9 @@ __all__ = ["Commit", "FileEntry", "HubState", "Repo", "StaleParent", "git_blob_o
 
 LFS_SUFFIXES = (".parquet", ".arrow", ".mp4", ".safetensors", ".bin", ".pt", ".npz", ".png", ".jpg")
 LFS_MIN_SIZE = 10 * 1024 * 1024
-GITATTRIBUTES = b"*.parquet filter=lfs diff=lfs merge=lfs -text\n*.mp4 filter=lfs diff=lfs merge=lfs -text\n"
+GITATTRIBUTES = (
+    b"*.parquet filter=lfs diff=lfs merge=lfs -text\n*.mp4 filter=lfs diff=lfs merge=lfs -text\n"
+)
 
 
 def git_blob_oid(data: bytes) -> str:
@@ -42,7 +44,12 @@ class FileEntry:
     lfs: bool
 
     def info(self, path: str) -> dict[str, object]:
-        data: dict[str, object] = {"type": "file", "path": path, "size": self.size, "oid": self.git_oid}
+        data: dict[str, object] = {
+            "type": "file",
+            "path": path,
+            "size": self.size,
+            "oid": self.git_oid,
+        }
         if self.lfs:
             data["lfs"] = {"oid": self.sha256, "size": self.size, "pointerSize": 134}
         return data

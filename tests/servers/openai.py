@@ -31,7 +31,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["OpenAIServer", "Reply", "message_images", "message_text", "message_videos", "prompt_responder"]
+__all__ = [
+    "OpenAIServer",
+    "Reply",
+    "message_images",
+    "message_text",
+    "message_videos",
+    "prompt_responder",
+]
 
 
 @dataclass
@@ -67,10 +74,18 @@ class Reply:
         return cls(drop=True)
 
     @classmethod
-    def error(cls, status: int, retry_after: float | None = None, message: str | None = None) -> Reply:
+    def error(
+        cls, status: int, retry_after: float | None = None, message: str | None = None
+    ) -> Reply:
         """An HTTP error (429 rate limit, 500 server error, ...)."""
         headers = {"retry-after": str(retry_after)} if retry_after is not None else {}
-        body = {"error": {"message": message or f"scripted {status}", "type": "test_error", "code": str(status)}}
+        body = {
+            "error": {
+                "message": message or f"scripted {status}",
+                "type": "test_error",
+                "code": str(status),
+            }
+        }
         return cls(status=status, body=body, headers=headers)
 
     @classmethod
@@ -84,10 +99,12 @@ def completion(content: str, model: str, refusal: str | None = None) -> dict[str
     """A chat.completion object as the OpenAI API returns it."""
     message = {"role": "assistant", "content": None if refusal else content, "refusal": refusal}
     return {
-        "id": f"chatcmpl-test-{time.time_ns()}", "object": "chat.completion", "created": int(time.time()),
-        "model": model, "system_fingerprint": "test",
-        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                     "message": message}],
+        "id": f"chatcmpl-test-{time.time_ns()}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "system_fingerprint": "test",
+        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None, "message": message}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
     }
 
@@ -112,8 +129,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if reply.delay and owner.stopping.wait(reply.delay):
             return
-        payload = (reply.body if reply.content is None
-                   else completion(reply.content, body.get("model", "?"), reply.refusal))
+        payload = (
+            reply.body
+            if reply.content is None
+            else completion(reply.content, body.get("model", "?"), reply.refusal)
+        )
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # client timed out
             self._send(reply.status, payload, reply.headers)
 
@@ -136,7 +156,9 @@ class _Server(ThreadingHTTPServer):
 class OpenAIServer:
     """Threaded loopback server; ``requests`` counts requests, ``bodies`` keeps their JSON."""
 
-    def __init__(self, port: int = 0, default: Callable[[dict[str, Any]], Reply] | None = None) -> None:
+    def __init__(
+        self, port: int = 0, default: Callable[[dict[str, Any]], Reply] | None = None
+    ) -> None:
         self.default = default
         self.queue: deque[Reply] = deque()
         self.bodies: list[dict[str, Any]] = []
@@ -194,7 +216,9 @@ def _parts(body: dict[str, Any]) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
     for message in body.get("messages", []):
         content = message.get("content")
-        parts.extend([{"type": "text", "text": content}] if isinstance(content, str) else content or [])
+        parts.extend(
+            [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+        )
     return parts
 
 
@@ -242,12 +266,20 @@ def message_text(body: dict[str, Any]) -> str:
 
 def message_images(body: dict[str, Any]) -> list[Any]:
     """The images of the request, in order, as uint8 RGB arrays (H, W, 3)."""
-    return [_decode_image(_data_url(p["image_url"]["url"], "image")) for p in _parts(body) if p.get("type") == "image_url"]
+    return [
+        _decode_image(_data_url(p["image_url"]["url"], "image"))
+        for p in _parts(body)
+        if p.get("type") == "image_url"
+    ]
 
 
 def message_videos(body: dict[str, Any]) -> list[bytes]:
     """The videos (``video_url`` parts) of the request, as bytes."""
-    return [_data_url(p["video_url"]["url"], "video") for p in _parts(body) if p.get("type") == "video_url"]
+    return [
+        _data_url(p["video_url"]["url"], "video")
+        for p in _parts(body)
+        if p.get("type") == "video_url"
+    ]
 
 
 def prompt_responder(body: dict[str, Any]) -> Reply:
@@ -262,7 +294,13 @@ def prompt_responder(body: dict[str, Any]) -> Reply:
     n = int(re.search(r"Write (\d+)", text).group(1))
     records = []
     for i in range(n):
-        fields = {"scene": f"In room {body['seed']} number {i}", "animal": "fox", "object": "stump",
-                  "initial": initial, "final": final, "verb": "trots"}
+        fields = {
+            "scene": f"In room {body['seed']} number {i}",
+            "animal": "fox",
+            "object": "stump",
+            "initial": initial,
+            "final": final,
+            "verb": "trots",
+        }
         records.append({**fields, "sentence": DSRPrompt.from_dict(fields).render()})
     return Reply.json({"prompts": records})

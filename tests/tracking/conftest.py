@@ -61,7 +61,9 @@ def tiny_sam3(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def prompt() -> DSRPrompt:
-    return DSRPrompt(scene="", animal="cat", object="bench", initial="left", final="right", verb="walks")
+    return DSRPrompt(
+        scene="", animal="cat", object="bench", initial="left", final="right", verb="walks"
+    )
 
 
 @pytest.fixture

@@ -16,12 +16,19 @@ PROMPT = parse_prompt("A dog is on the left of a bench, then the dog runs to the
 def test_is_a_tracker_with_settings() -> None:
     tracker = AnnotationTracker(min_valid=10)
     assert isinstance(tracker, Tracker)
-    assert tracker.settings() == {"tracker": "annotations", "max_redundant": 16, "min_valid": 10, "min_run": 4,
-                                  "label_match": "normalized"}
+    assert tracker.settings() == {
+        "tracker": "annotations",
+        "max_redundant": 16,
+        "min_valid": 10,
+        "min_run": 4,
+        "label_match": "normalized",
+    }
 
 
 def test_second_animal_makes_frames_redundant() -> None:
-    video = SyntheticGenerator(num_frames=32, height=64, width=96, scenario="second_animal").generate_one(PROMPT, 0)
+    video = SyntheticGenerator(
+        num_frames=32, height=64, width=96, scenario="second_animal"
+    ).generate_one(PROMPT, 0)
     result = AnnotationTracker().track(video.frames, PROMPT, video.annotations)
     assert result.validity.reason == "too_many_redundant" and result.validity.n_redundant == 32
     assert np.array_equal(result.animal_boxes, video.annotations.animal_boxes, equal_nan=True)
@@ -43,6 +50,10 @@ def test_no_annotations_or_wrong_length_is_invalid_with_reason() -> None:
     result = AnnotationTracker().track(frames, PROMPT, None)
     assert not result.validity.valid and result.validity.reason == "no_annotations"
     assert np.isnan(result.animal_boxes).all() and result.animal_boxes.shape == (5, 4)
-    ann = Annotations(detections=((),) * 3, animal_boxes=np.full((3, 4), np.nan), object_boxes=np.full((3, 4), np.nan))
+    ann = Annotations(
+        detections=((),) * 3,
+        animal_boxes=np.full((3, 4), np.nan),
+        object_boxes=np.full((3, 4), np.nan),
+    )
     short = AnnotationTracker().track(frames, PROMPT, ann)
     assert short.validity.reason == "no_annotations" and "3 frames" in short.notes["error"]

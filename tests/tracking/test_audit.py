@@ -25,7 +25,9 @@ def test_config_validation() -> None:
 
 
 def test_audit_of_a_perfect_tracker_needs_the_annotations() -> None:
-    cfg = AuditConfig(seeds=1, num_frames=24, height=48, width=64, scenario="follow", validity={"min_valid": 8})
+    cfg = AuditConfig(
+        seeds=1, num_frames=24, height=48, width=64, scenario="follow", validity={"min_valid": 8}
+    )
     report = audit_tracker(AnnotationTracker(cfg.validity), cfg)
     summary = report.summary()
     assert summary["samples"] == 6
@@ -36,7 +38,9 @@ def test_audit_of_a_perfect_tracker_needs_the_annotations() -> None:
 
 def test_audit_with_tiny_grounded_sam2(tiny_grounding_dino, tiny_sam2) -> None:
     cfg = AuditConfig(seeds=1, num_frames=20, height=48, width=64, scenario="follow")
-    tracker = GroundedSam2Tracker(detector=str(tiny_grounding_dino), sam2=str(tiny_sam2), box_threshold=0.3)
+    tracker = GroundedSam2Tracker(
+        detector=str(tiny_grounding_dino), sam2=str(tiny_sam2), box_threshold=0.3
+    )
     report = audit_tracker(tracker, cfg)
     data = report.to_dict()
     json.dumps(data, default=str)
@@ -50,13 +54,34 @@ def test_cli_audit_tracker_tiny_grounded_sam2_paper_exact(tmp_path) -> None:
     from dsr.cli import main
 
     out = tmp_path / "audit.json"
-    res = CliRunner().invoke(main, ["audit-tracker", "--tracker", "grounded-sam2", "--tiny", "--seeds", "1", "--frames", "8",
-                                    "--size", "48x64", "--scenario", "follow", "--paper-exact", "--out", str(out)])
+    res = CliRunner().invoke(
+        main,
+        [
+            "audit-tracker",
+            "--tracker",
+            "grounded-sam2",
+            "--tiny",
+            "--seeds",
+            "1",
+            "--frames",
+            "8",
+            "--size",
+            "48x64",
+            "--scenario",
+            "follow",
+            "--paper-exact",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     report = json.loads(out.read_text())
     assert report["tracker"] == "grounded-sam2" and report["summary"]["samples"] == 6
     assert "score_mae" in res.output and "changed_by_label_match" in res.output
     # the preset is applied and recorded
     assert report["config"]["paper_exact"] is True
-    assert (report["settings"]["label_match"], report["settings"]["lost_track_fraction"]) == ("exact", 1.0)
+    assert (report["settings"]["label_match"], report["settings"]["lost_track_fraction"]) == (
+        "exact",
+        1.0,
+    )
     assert report["summary"]["changed_by_deviations"] == 0

@@ -20,7 +20,16 @@ def test_detection_text_is_one_phrase_per_noun() -> None:
     assert detection_text("Red Fox ", "bench") == "red fox. bench."
 
 
-@pytest.mark.parametrize("options", [{"box_threshold": 1.5}, {"text_threshold": -0.1}, {"batch_size": 0}, {"dtype": "int8"}, {"model": ""}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"box_threshold": 1.5},
+        {"text_threshold": -0.1},
+        {"batch_size": 0},
+        {"dtype": "int8"},
+        {"model": ""},
+    ],
+)
 def test_config_rejects_bad_values(options: dict) -> None:
     with pytest.raises(ConfigError):
         GroundingConfig(**options)
@@ -28,7 +37,9 @@ def test_config_rejects_bad_values(options: dict) -> None:
 
 def test_detector_returns_detections_per_frame(tiny_grounding_dino, moving_squares) -> None:
     frames = moving_squares(6)
-    detector = GroundingDetector(model=str(tiny_grounding_dino), box_threshold=0.5, text_threshold=0.0)
+    detector = GroundingDetector(
+        model=str(tiny_grounding_dino), box_threshold=0.5, text_threshold=0.0
+    )
     out = detector.detect(frames, "cat", "bench")
     assert len(out) == 6
     for frame in out:
@@ -51,7 +62,9 @@ def test_batched_detection_equals_frame_at_a_time(tiny_grounding_dino, moving_sq
 
 
 def test_threshold_one_detects_nothing(tiny_grounding_dino, moving_squares) -> None:
-    out = GroundingDetector(model=str(tiny_grounding_dino), box_threshold=1.0).detect(moving_squares(3), "cat", "bench")
+    out = GroundingDetector(model=str(tiny_grounding_dino), box_threshold=1.0).detect(
+        moving_squares(3), "cat", "bench"
+    )
     assert out == ((), (), ())
 
 
@@ -63,25 +76,39 @@ def test_model_is_loaded_once_per_process(tiny_grounding_dino, moving_squares) -
 
 def test_detector_rejects_wrong_frame_shape(tiny_grounding_dino, moving_squares) -> None:
     with pytest.raises(ConfigError, match="shape"):
-        GroundingDetector(model=str(tiny_grounding_dino)).detect(np.zeros((2, 8, 8), np.uint8), "cat", "bench")
+        GroundingDetector(model=str(tiny_grounding_dino)).detect(
+            np.zeros((2, 8, 8), np.uint8), "cat", "bench"
+        )
 
 
 def test_annotation_detector_reads_ground_truth() -> None:
-    ann = Annotations(detections=((("cat", (1, 2, 3, 4)),), ()), animal_boxes=np.zeros((2, 4)), object_boxes=np.zeros((2, 4)))
+    ann = Annotations(
+        detections=((("cat", (1, 2, 3, 4)),), ()),
+        animal_boxes=np.zeros((2, 4)),
+        object_boxes=np.zeros((2, 4)),
+    )
     out = AnnotationDetector().detect(np.zeros((2, 8, 8, 3), np.uint8), "cat", "bench", ann)
     assert detections_to_labels(out) == [["cat"], []]
     assert out[0][0].box == (1.0, 2.0, 3.0, 4.0)
     assert AnnotationDetector().detect(np.zeros((2, 8, 8, 3), np.uint8), "cat", "bench") == ((), ())
 
 
-def test_scripted_detector_returns_pixel_boxes_of_the_original_frame(scripted_grounding_dino, scripted_boxes) -> None:
+def test_scripted_detector_returns_pixel_boxes_of_the_original_frame(
+    scripted_grounding_dino, scripted_boxes
+) -> None:
     """Boxes in pixel xyxy of the ORIGINAL (non-square) frame: target sizes go in (h, w) order."""
     frames = np.random.default_rng(0).integers(0, 256, (5, 48, 80, 3), dtype=np.uint8)
-    out = GroundingDetector(model=str(scripted_grounding_dino()), batch_size=2).detect(frames, "fox", "stump")
+    out = GroundingDetector(model=str(scripted_grounding_dino()), batch_size=2).detect(
+        frames, "fox", "stump"
+    )
     assert detections_to_labels(out) == [["fox", "stump"]] * 5
     scale = np.array([80, 48, 80, 48])
     for frame in out:
-        np.testing.assert_allclose([d.box for d in frame], [np.array(scripted_boxes[n]) * scale for n in ("fox", "stump")], atol=0.01)
+        np.testing.assert_allclose(
+            [d.box for d in frame],
+            [np.array(scripted_boxes[n]) * scale for n in ("fox", "stump")],
+            atol=0.01,
+        )
         assert all(d.score > 0.9 for d in frame)
 
 

@@ -46,28 +46,39 @@ class _StubSam2:
         return Propagation(out, area, np.ones(n, dtype=bool))
 
 
-def _tracker(validity: Any, filling: tuple[int, ...] = (), detector: Any = None, **options: Any) -> GroundedSam2Tracker:
-    tracker = GroundedSam2Tracker(detector="unused", sam2="unused", validity=validity,
-                                  detector_backend=detector or AnnotationDetector(), **options)
+def _tracker(
+    validity: Any, filling: tuple[int, ...] = (), detector: Any = None, **options: Any
+) -> GroundedSam2Tracker:
+    tracker = GroundedSam2Tracker(
+        detector="unused",
+        sam2="unused",
+        validity=validity,
+        detector_backend=detector or AnnotationDetector(),
+        **options,
+    )
     tracker.propagator = _StubSam2(filling)
     return tracker
 
 
 def test_plural_labels_make_a_label_match_deviation_and_exact_mode_refuses_them(
-        moving_squares, prompt, short_validity) -> None:
+    moving_squares, prompt, short_validity
+) -> None:
     ann = _annotations(["Cats", "bench"], 10)
     ours = _tracker(short_validity).track(moving_squares(10), prompt, ann)
     assert ours.validity.valid and ours.deviations == ("label_match",)
     assert ours.validity.label_match_frames == tuple(range(10))
-    np.testing.assert_array_equal(ours.animal_boxes, np.tile(CAT, (10, 1)))  # the "Cats" box prompted SAM2
+    np.testing.assert_array_equal(
+        ours.animal_boxes, np.tile(CAT, (10, 1))
+    )  # the "Cats" box prompted SAM2
     theirs = _tracker(short_validity, label_match="exact").track(moving_squares(10), prompt, ann)
     assert not theirs.validity.valid and theirs.validity.reason == "too_many_redundant"
     assert theirs.deviations == () and np.isnan(theirs.animal_boxes).all()
 
 
 @pytest.mark.parametrize(("fraction", "lost"), [(0.9, [6, 7]), (1.0, [])])
-def test_lost_track_rule_and_its_off_switch(moving_squares, prompt, short_validity,
-                                            fraction: float, lost: list[int]) -> None:
+def test_lost_track_rule_and_its_off_switch(
+    moving_squares, prompt, short_validity, fraction: float, lost: list[int]
+) -> None:
     tracker = _tracker(short_validity, filling=(6, 7), lost_track_fraction=fraction)
     result = tracker.track(moving_squares(10), prompt, _annotations(["cat", "bench"], 10))
     dropped = np.flatnonzero(~np.isfinite(result.animal_boxes).all(axis=1)).tolist()
@@ -79,7 +90,10 @@ def test_lost_track_rule_and_its_off_switch(moving_squares, prompt, short_validi
 
 def test_preset_sets_the_authors_values_and_refuses_conflicts() -> None:
     assert paper_exact_options("tracker", "grounded-sam2", {"box_threshold": 0.35}) == {
-        "box_threshold": 0.35, "label_match": "exact", "lost_track_fraction": 1.0}
+        "box_threshold": 0.35,
+        "label_match": "exact",
+        "lost_track_fraction": 1.0,
+    }
     assert paper_exact_options("generator", "wan", {}) == {"sampler": "euler", "flow_shift": 5.0}
     assert paper_exact_options("generator", "synthetic", {"num_frames": 9}) == {"num_frames": 9}
     with pytest.raises(ConfigError, match="label_match='normalized' was given"):
@@ -95,7 +109,12 @@ def test_registry_names_unknown_and_mistyped_options() -> None:
     assert "lost_track_fraction" in str(err.value) and "label_match" in str(err.value)
     with pytest.raises(ConfigError, match="cannot take box_threshold='high'"):
         TRACKERS.create("grounded-sam2", {"box_threshold": "high"})
-    assert TRACKERS.create("annotations", {"label_match": "exact", "min_valid": 3}).settings()["min_valid"] == 3
+    assert (
+        TRACKERS.create("annotations", {"label_match": "exact", "min_valid": 3}).settings()[
+            "min_valid"
+        ]
+        == 3
+    )
 
 
 class _PluralDetector:
@@ -105,15 +124,20 @@ class _PluralDetector:
         return {"model": "plural"}
 
     def detect(self, frames: np.ndarray, animal: str, obj: str, annotations: Any = None) -> Any:
-        dets = (Detection(animal + "s", (4.0, 4.0, 20.0, 20.0)), Detection(obj, (30.0, 20.0, 50.0, 40.0)))
+        dets = (
+            Detection(animal + "s", (4.0, 4.0, 20.0, 20.0)),
+            Detection(obj, (30.0, 20.0, 50.0, 40.0)),
+        )
         return tuple(dets for _ in range(len(frames)))
 
 
 @pytest.mark.parametrize(("label_match", "changed"), [("normalized", 6), ("exact", 0)])
 def test_audit_counts_the_samples_a_deviation_changed(label_match: str, changed: int) -> None:
     tracker = _tracker({"min_valid": 8}, detector=_PluralDetector(), label_match=label_match)
-    report = audit_tracker(tracker, AuditConfig(seeds=1, num_frames=10, height=48, width=64, min_frames=5,
-                                                scenario="follow"))
+    report = audit_tracker(
+        tracker,
+        AuditConfig(seeds=1, num_frames=10, height=48, width=64, min_frames=5, scenario="follow"),
+    )
     summary = report.summary()
     assert summary["samples"] == 6
     assert summary["changed_by_deviations"] == summary["changed_by_label_match"] == changed
@@ -124,15 +148,34 @@ def test_audit_counts_the_samples_a_deviation_changed(label_match: str, changed:
 def _audit(*args: str):
     from dsr.cli import main
 
-    return CliRunner().invoke(main, ["audit-tracker", "--seeds", "1", "--frames", "6", "--size", "32x48",
-                                     "--scenario", "follow", *args])
+    return CliRunner().invoke(
+        main,
+        [
+            "audit-tracker",
+            "--seeds",
+            "1",
+            "--frames",
+            "6",
+            "--size",
+            "32x48",
+            "--scenario",
+            "follow",
+            *args,
+        ],
+    )
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["--tracker", "sam3", "--paper-exact"], "--paper-exact with --tracker sam3"),
-    (["--tracker-opt", "labelmatch=exact"], "unknown tracker option labelmatch for 'grounded-sam2'"),
-    (["--size", "100000x100000"], "AuditConfig.height=100,000 exceeds the limit of 8,192"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--tracker", "sam3", "--paper-exact"], "--paper-exact with --tracker sam3"),
+        (
+            ["--tracker-opt", "labelmatch=exact"],
+            "unknown tracker option labelmatch for 'grounded-sam2'",
+        ),
+        (["--size", "100000x100000"], "AuditConfig.height=100,000 exceeds the limit of 8,192"),
+    ],
+)
 def test_cli_audit_refuses_in_one_line(tmp_path, args: list[str], needle: str) -> None:
     res = _audit(*args, "--out", str(tmp_path / "a.json"))
     assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output

@@ -15,9 +15,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "builders"))
 #: 33 frames (4k+1) of 64×96 (multiples of 16), like Wan's but tiny.
 VIDEO = {"num_frames": 33, "height": 64, "width": 96, "fps": 8}
 #: Settings of a fast tiny run (9 frames of the 33, full size).
-FAST: dict[str, Any] = {"train_num_frames": 9, "max_sequence_length": 16, "effective_batch_size": 2,
-                        "warmup_steps": 0, "logging_steps": 1, "save_steps": 1000, "report_to": "none",
-                        "disable_tqdm": True, "learning_rate": 1e-3, "max_steps": 3}
+FAST: dict[str, Any] = {
+    "train_num_frames": 9,
+    "max_sequence_length": 16,
+    "effective_batch_size": 2,
+    "warmup_steps": 0,
+    "logging_steps": 1,
+    "save_steps": 1000,
+    "report_to": "none",
+    "disable_tqdm": True,
+    "learning_rate": 1e-3,
+    "max_steps": 3,
+}
 
 
 @pytest.fixture(scope="session")
@@ -38,9 +47,16 @@ def pairs_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("pairs-dataset")
     prompts = write_prompts(root / "prompts", prompt_records(4))
     out = root / "ds"
-    result = build_videos(VideoBuildConfig(
-        prompts=str(prompts), out=str(out), generator="synthetic",
-        generator_options={**VIDEO, "scenario": "cycle"}, tracker="annotations", samples_per_prompt=6))
+    result = build_videos(
+        VideoBuildConfig(
+            prompts=str(prompts),
+            out=str(out),
+            generator="synthetic",
+            generator_options={**VIDEO, "scenario": "cycle"},
+            tracker="annotations",
+            samples_per_prompt=6,
+        )
+    )
     assert result.merged is not None and result.merged.pairs["train"]["kept"] == 4
     return out
 
@@ -56,8 +72,14 @@ def make_config(tiny_wan: Path, pairs_dataset: Path, shared_cache: Path, tmp_pat
     from dsr.training.config import SpatialAlignConfig
 
     def make(**overrides: Any) -> SpatialAlignConfig:
-        values = {"output_dir": str(tmp_path / "run"), "dataset": str(pairs_dataset), "base_model": str(tiny_wan),
-                  "cache_dir": str(shared_cache), **FAST, **overrides}
+        values = {
+            "output_dir": str(tmp_path / "run"),
+            "dataset": str(pairs_dataset),
+            "base_model": str(tiny_wan),
+            "cache_dir": str(shared_cache),
+            **FAST,
+            **overrides,
+        }
         return SpatialAlignConfig(**values)
 
     return make

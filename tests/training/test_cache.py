@@ -34,13 +34,19 @@ def _video_bytes(dataset: Path, sample_id: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def split_run(tiny_wan, pairs_dataset, tmp_path_factory):
-    """A fresh cache filled by two 'ranks' one after the other: (config, pairs, rank 0's index, rank 1's)."""
+    """A fresh cache filled by two 'ranks' one after the other: (config, pairs, rank 0's
+    index, rank 1's)."""
     from conftest import FAST
 
     from dsr.training.config import SpatialAlignConfig
 
-    config = SpatialAlignConfig(output_dir=str(tmp_path_factory.mktemp("out")), dataset=str(pairs_dataset),
-                                base_model=str(tiny_wan), cache_dir=str(tmp_path_factory.mktemp("cache")), **FAST)
+    config = SpatialAlignConfig(
+        output_dir=str(tmp_path_factory.mktemp("out")),
+        dataset=str(pairs_dataset),
+        base_model=str(tiny_wan),
+        cache_dir=str(tmp_path_factory.mktemp("cache")),
+        **FAST,
+    )
     pairs, source = _inputs(config)
     first = precompute(config, pairs, source, rank=0, world=2, show_progress=False)
     on_disk = {s for s, p in first.latents.items() if p.exists()}
@@ -51,13 +57,17 @@ def split_run(tiny_wan, pairs_dataset, tmp_path_factory):
 def test_ranks_split_the_work(split_run) -> None:
     _, pairs, first, on_disk_after_rank_0, second = split_run
     n = len(pairs.sample_ids)
-    assert first.computed["latents_computed"] == (n + 1) // 2 and first.computed["text_computed"] == 2
+    assert (
+        first.computed["latents_computed"] == (n + 1) // 2 and first.computed["text_computed"] == 2
+    )
     assert on_disk_after_rank_0 == set(pairs.sample_ids[0::2])
     assert second.computed["latents_computed"] == n // 2 and second.computed["text_computed"] == 2
     assert all(p.exists() for p in [*second.latents.values(), *second.text.values()])
 
 
-def test_latents_and_embeddings_equal_an_independent_encoding(split_run, tiny_wan, pairs_dataset) -> None:
+def test_latents_and_embeddings_equal_an_independent_encoding(
+    split_run, tiny_wan, pairs_dataset
+) -> None:
     import av
     from diffusers import AutoencoderKLWan, WanPipeline
 
@@ -83,7 +93,9 @@ def test_latents_and_embeddings_equal_an_independent_encoding(split_run, tiny_wa
     settings = json.loads(pairs.samples[prompt.chosen[0]]["generator_settings"])
     text = settings.get("prompt_text") or prompt.prompt
     with torch.no_grad():
-        embeds, _ = pipe.encode_prompt(text, do_classifier_free_guidance=False, max_sequence_length=16)
+        embeds, _ = pipe.encode_prompt(
+            text, do_classifier_free_guidance=False, max_sequence_length=16
+        )
     assert torch.equal(index.load_text(prompt.prompt_id), embeds[0])
 
     again = precompute(config, pairs, source, show_progress=False)

@@ -16,7 +16,9 @@ from dsr.training.data import load_pair_set, resolve_dataset
 
 
 def _samples(root: Path) -> pl.DataFrame:
-    return pl.concat([pl.read_parquet(f) for f in DatasetFolder(root).data_files("samples", "train")])
+    return pl.concat(
+        [pl.read_parquet(f) for f in DatasetFolder(root).data_files("samples", "train")]
+    )
 
 
 def test_pairs_are_the_valid_winners_and_losers_of_each_prompt(pairs_dataset: Path) -> None:
@@ -52,7 +54,9 @@ def test_draws_visit_every_prompt_once_per_round_and_are_reproducible(pairs_data
     for epoch in range(3):
         seen = [pairs.draw(7, k)[0].prompt_id for k in range(epoch * n, (epoch + 1) * n)]
         assert sorted(seen) == sorted(p.prompt_id for p in pairs.prompts)
-    orders = {tuple(pairs.draw(7, k)[0].prompt_id for k in range(e * n, (e + 1) * n)) for e in range(6)}
+    orders = {
+        tuple(pairs.draw(7, k)[0].prompt_id for k in range(e * n, (e + 1) * n)) for e in range(6)
+    }
     assert len(orders) > 1  # shuffled per round
     assert [pairs.draw(7, k) for k in range(8)] != [pairs.draw(8, k) for k in range(8)]
 
@@ -64,7 +68,10 @@ def test_winner_and_loser_are_drawn_uniformly(pairs_dataset: Path) -> None:
     picks = [pairs.draw(0, k) for k in range(4000 * n)]
     mine = [(w, lo) for p, w, lo in picks if p.prompt_id == prompt.prompt_id]
     assert all(w in prompt.chosen and lo in prompt.rejected for w, lo in mine)
-    for ids, counts in ((prompt.chosen, Counter(w for w, _ in mine)), (prompt.rejected, Counter(lo for _, lo in mine))):
+    for ids, counts in (
+        (prompt.chosen, Counter(w for w, _ in mine)),
+        (prompt.rejected, Counter(lo for _, lo in mine)),
+    ):
         for sid in ids:
             assert abs(counts[sid] / len(mine) - 1 / len(ids)) < 0.04
 
@@ -74,7 +81,9 @@ def _copy(src: Path, dst: Path) -> Path:
     return dst
 
 
-def test_missing_pairs_config_and_unknown_ids_are_clear_errors(pairs_dataset: Path, tmp_path: Path) -> None:
+def test_missing_pairs_config_and_unknown_ids_are_clear_errors(
+    pairs_dataset: Path, tmp_path: Path
+) -> None:
     with pytest.raises(DataError, match="has no `pairs-vlm` config"):
         load_pair_set(resolve_dataset(str(pairs_dataset)), pairs_config="pairs-vlm")
     broken = _copy(pairs_dataset, tmp_path / "broken")
@@ -88,17 +97,23 @@ def test_missing_pairs_config_and_unknown_ids_are_clear_errors(pairs_dataset: Pa
 
 def test_no_qualifying_prompt_is_an_error(pairs_dataset: Path) -> None:
     with pytest.raises(DataError, match="no qualifying prompt"):
-        load_pair_set(resolve_dataset(str(pairs_dataset)), tau=0.0)  # every valid sample wins: no loser
+        load_pair_set(
+            resolve_dataset(str(pairs_dataset)), tau=0.0
+        )  # every valid sample wins: no loser
 
 
-def test_missing_folder_and_revision_on_a_folder_are_refused(pairs_dataset: Path, tmp_path: Path) -> None:
+def test_missing_folder_and_revision_on_a_folder_are_refused(
+    pairs_dataset: Path, tmp_path: Path
+) -> None:
     with pytest.raises(DataError, match="is not a folder"):
         resolve_dataset(str(tmp_path / "nope"))
     with pytest.raises(DataError, match="applies to Hub datasets"):
         resolve_dataset(str(pairs_dataset), "v1.0.0")
 
 
-def test_hub_dataset_at_a_tag_reads_like_the_folder(pairs_dataset: Path, tmp_path: Path, hub, hub_token) -> None:
+def test_hub_dataset_at_a_tag_reads_like_the_folder(
+    pairs_dataset: Path, tmp_path: Path, hub, hub_token
+) -> None:
     from dsr.hub import push_folder
 
     local = _copy(pairs_dataset, tmp_path / "ds")

@@ -21,9 +21,15 @@ def test_hand_computed_example() -> None:
     dpo = math.log1p(math.exp(-2.0))
     zo = 1.0 + 1.0  # mean((1-0)²) + mean((2-1)²)
     assert loss.item() == pytest.approx(dpo + 0.25 * zo, rel=1e-6)
-    assert m["loss/dpo"].item() == pytest.approx(dpo, rel=1e-6) and m["loss/zo"].item() == pytest.approx(2.0)
-    assert m["rewards/chosen"].item() == pytest.approx(-1.0) and m["rewards/rejected"].item() == pytest.approx(-3.0)
-    assert m["rewards/margins"].item() == pytest.approx(2.0) and m["rewards/accuracies"].item() == 1.0
+    assert m["loss/dpo"].item() == pytest.approx(dpo, rel=1e-6) and m[
+        "loss/zo"
+    ].item() == pytest.approx(2.0)
+    assert m["rewards/chosen"].item() == pytest.approx(-1.0) and m[
+        "rewards/rejected"
+    ].item() == pytest.approx(-3.0)
+    assert (
+        m["rewards/margins"].item() == pytest.approx(2.0) and m["rewards/accuracies"].item() == 1.0
+    )
 
 
 def test_beta_scales_the_margin_and_the_clip_bounds_it() -> None:
@@ -55,6 +61,7 @@ def test_policy_equal_to_reference_gives_log2_and_no_zo() -> None:
 
 def _reference(pw, pl, rw, rl, tw, tl, beta, clip, reg, lam):
     """Plain-Python SPEC §6, sample by sample."""
+
     def mse(a, b):
         xs, ys = a.flatten().tolist(), b.flatten().tolist()
         return sum((x - y) ** 2 for x, y in zip(xs, ys, strict=True)) / len(xs)
@@ -62,7 +69,12 @@ def _reference(pw, pl, rw, rl, tw, tl, beta, clip, reg, lam):
     dpo, reg_term = 0.0, 0.0
     n = pw.shape[0]
     for i in range(n):
-        ew, el, rew, rel = mse(pw[i], tw[i]), mse(pl[i], tl[i]), mse(rw[i], tw[i]), mse(rl[i], tl[i])
+        ew, el, rew, rel = (
+            mse(pw[i], tw[i]),
+            mse(pl[i], tl[i]),
+            mse(rw[i], tw[i]),
+            mse(rl[i], tl[i]),
+        )
         z = max(-clip, min(clip, beta * ((rew - ew) - (rel - el))))
         dpo += math.log1p(math.exp(-z)) / n
         if reg == "zo":
@@ -76,7 +88,9 @@ def _reference(pw, pl, rw, rl, tw, tl, beta, clip, reg, lam):
 def test_batch_matches_a_per_sample_reference(reg: str) -> None:
     g = torch.Generator().manual_seed(1)
     tensors = [torch.randn(4, 3, 2, 5, 6, generator=g) for _ in range(6)]
-    loss, m = dpo_zo_loss(*tensors, beta=2.0, lambda_zo=0.3, lambda_sft=0.7, margin_clip=0.5, reg=reg)
+    loss, m = dpo_zo_loss(
+        *tensors, beta=2.0, lambda_zo=0.3, lambda_sft=0.7, margin_clip=0.5, reg=reg
+    )
     lam = {"zo": 0.3, "sft": 0.7, "none": 0.0}[reg]
     assert loss.item() == pytest.approx(_reference(*tensors, 2.0, 0.5, reg, lam), rel=1e-5)
     assert ("loss/zo" in m) == (reg == "zo") and ("loss/sft" in m) == (reg == "sft")

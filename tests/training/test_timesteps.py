@@ -37,7 +37,10 @@ def test_uniform_draws_come_from_the_grid_and_cover_it() -> None:
 
 
 def test_logit_normal_stays_in_the_unit_interval_and_is_seeded() -> None:
-    a = [draw_sigma(np.random.default_rng(5), sampling="logit_normal", logit_std=2.0) for _ in range(3)]
+    a = [
+        draw_sigma(np.random.default_rng(5), sampling="logit_normal", logit_std=2.0)
+        for _ in range(3)
+    ]
     assert a[0] == a[1] == a[2]
     sig = [draw_sigma(np.random.default_rng(i), sampling="logit_normal")[0] for i in range(200)]
     assert min(sig) > 0.0 and max(sig) < 1.0

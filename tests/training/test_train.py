@@ -33,8 +33,13 @@ def trained(tiny_wan, pairs_dataset, shared_cache, tmp_path_factory):
     from dsr.training.config import SpatialAlignConfig
 
     out = tmp_path_factory.mktemp("trained") / "run"
-    config = SpatialAlignConfig(output_dir=str(out), dataset=str(pairs_dataset), base_model=str(tiny_wan),
-                                cache_dir=str(shared_cache), **FAST)
+    config = SpatialAlignConfig(
+        output_dir=str(out),
+        dataset=str(pairs_dataset),
+        base_model=str(tiny_wan),
+        cache_dir=str(shared_cache),
+        **FAST,
+    )
     return config, train(config, command="dsr train --tiny")
 
 
@@ -44,8 +49,14 @@ def test_adapters_sit_exactly_on_the_spec_modules(make_config, tiny_wan) -> None
     model = load_transformer(make_config())
     targets = add_lora(model, make_config())
     adapted = {n.rsplit(".lora_A", 1)[0] for n, _ in model.named_modules() if n.endswith(".lora_A")}
-    expected = {"condition_embedder.text_embedder.linear_1", "condition_embedder.text_embedder.linear_2",
-                "blocks.0.attn2.to_k", "blocks.0.attn2.to_v", "blocks.1.attn2.to_k", "blocks.1.attn2.to_v"}
+    expected = {
+        "condition_embedder.text_embedder.linear_1",
+        "condition_embedder.text_embedder.linear_2",
+        "blocks.0.attn2.to_k",
+        "blocks.0.attn2.to_v",
+        "blocks.1.attn2.to_k",
+        "blocks.1.attn2.to_v",
+    }
     assert adapted == expected and set(targets) == expected
     assert all(p.requires_grad == ("lora_" in n) for n, p in model.named_parameters())
     assert all(p.dtype == torch.float32 for n, p in model.named_parameters() if "lora_" in n)
@@ -62,11 +73,19 @@ def test_first_loss_is_log2_and_lora_changes_while_the_base_stays(trained, tiny_
     assert [e["step"] for e in log] == [1, 2, 3] and result.global_step == 3
     assert log[0]["loss/dpo"] == pytest.approx(math.log(2), abs=1e-6)  # fresh adapter: margin 0
     assert log[0]["loss/zo"] == 0.0
-    for key in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "learning_rate"):
+    for key in (
+        "rewards/chosen",
+        "rewards/rejected",
+        "rewards/margins",
+        "rewards/accuracies",
+        "learning_rate",
+    ):
         assert key in log[-1]
     lora = _lora(out)
     assert lora and all(k.startswith("transformer.") for k in lora)
-    assert any(torch.count_nonzero(v) for k, v in lora.items() if "lora_B" in k)  # B starts at 0: it trained
+    assert any(
+        torch.count_nonzero(v) for k, v in lora.items() if "lora_B" in k
+    )  # B starts at 0: it trained
     base = WanTransformer3DModel.from_pretrained(str(tiny_wan), subfolder="transformer")
     from dsr.training.model import SpatialAlignModel, load_lora, load_transformer
 
@@ -75,7 +94,9 @@ def test_first_loss_is_log2_and_lora_changes_while_the_base_stays(trained, tiny_
 
     add_lora(model, config)
     load_lora(model, out)
-    merged = {k.replace(".base_layer", ""): v for k, v in model.state_dict().items() if "lora_" not in k}
+    merged = {
+        k.replace(".base_layer", ""): v for k, v in model.state_dict().items() if "lora_" not in k
+    }
     for name, tensor in base.state_dict().items():
         assert torch.equal(merged[name], tensor), name
     assert isinstance(SpatialAlignModel(model).dtype, torch.dtype)
@@ -111,7 +132,9 @@ def test_loss_goes_down_on_a_fixed_batch(make_config) -> None:
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
     assert losses[0] == pytest.approx(math.log(2), abs=1e-6)
     assert losses[-1] < losses[0] - 0.02
-    assert all(b < a for a, b in zip(losses, losses[1:], strict=False))  # seeded: every step lowers it
+    assert all(
+        b < a for a, b in zip(losses, losses[1:], strict=False)
+    )  # seeded: every step lowers it
     margins = [e["rewards/margins"] for e in trainer.state.log_history if "loss" in e]
     assert margins[-1] > 0
 
@@ -152,14 +175,20 @@ def test_finished_run_is_a_no_op_and_other_settings_are_refused(trained, make_co
     config, _ = trained
     before = _lora(Path(config.output_dir))
     again = train(make_config(output_dir=config.output_dir))
-    assert again.already_done and torch.equal(next(iter(before.values())), next(iter(_lora(Path(config.output_dir)).values())))
+    assert again.already_done and torch.equal(
+        next(iter(before.values())), next(iter(_lora(Path(config.output_dir)).values()))
+    )
     with pytest.raises(ConfigError, match="holds a run with other settings \\(beta differ"):
         train(make_config(output_dir=config.output_dir, beta=2.0))
 
 
 def test_overwrite_output_dir_starts_afresh(make_config, tmp_path) -> None:
     train(make_config(output_dir=str(tmp_path / "o"), max_steps=1, save_steps=1))
-    result = train(make_config(output_dir=str(tmp_path / "o"), max_steps=1, beta=2.0, overwrite_output_dir=True))
+    result = train(
+        make_config(
+            output_dir=str(tmp_path / "o"), max_steps=1, beta=2.0, overwrite_output_dir=True
+        )
+    )
     assert result.global_step == 1 and result.resumed_from is None
 
 
@@ -167,7 +196,10 @@ def test_a_second_concurrent_run_is_refused(make_config, tmp_path) -> None:
     from dsr.locks import exclusive_lock
 
     out = tmp_path / "busy"
-    with exclusive_lock(out / ".dsr-train.lock", "test"), pytest.raises(BusyError, match="is in use by process"):
+    with (
+        exclusive_lock(out / ".dsr-train.lock", "test"),
+        pytest.raises(BusyError, match="is in use by process"),
+    ):
         train(make_config(output_dir=str(out)))
     assert not (out / "pytorch_lora_weights.safetensors").exists()
 
@@ -194,15 +226,25 @@ class _EncoderCalls(TrainerCallback):
 def test_training_steps_never_run_the_vae_or_the_text_encoder(make_config, tmp_path) -> None:
     calls = _EncoderCalls()
     try:
-        train(make_config(output_dir=str(tmp_path / "hooks"), cache_dir=str(tmp_path / "fresh-cache"), max_steps=2),
-              callbacks=[calls])
+        train(
+            make_config(
+                output_dir=str(tmp_path / "hooks"),
+                cache_dir=str(tmp_path / "fresh-cache"),
+                max_steps=2,
+            ),
+            callbacks=[calls],
+        )
     finally:
         calls.handle.remove()
     assert any("transformer_wan" in m for m in calls.during_steps)
-    assert not any("autoencoder" in m or "umt5" in m for m in calls.during_steps), calls.during_steps
+    assert not any("autoencoder" in m or "umt5" in m for m in calls.during_steps), (
+        calls.during_steps
+    )
 
 
-def test_saved_adapter_loads_into_a_fresh_pipeline_and_changes_its_output(trained, tiny_wan) -> None:
+def test_saved_adapter_loads_into_a_fresh_pipeline_and_changes_its_output(
+    trained, tiny_wan
+) -> None:
     from diffusers import WanPipeline
 
     config, _ = trained
@@ -211,8 +253,16 @@ def test_saved_adapter_loads_into_a_fresh_pipeline_and_changes_its_output(traine
         pipe = WanPipeline.from_pretrained(str(tiny_wan))
         if lora:
             pipe.load_lora_weights(config.output_dir)
-        return pipe("a fox is on the left of a stump", height=32, width=32, num_frames=5, num_inference_steps=2,
-                    generator=torch.Generator("cpu").manual_seed(0), output_type="np", max_sequence_length=16).frames
+        return pipe(
+            "a fox is on the left of a stump",
+            height=32,
+            width=32,
+            num_frames=5,
+            num_inference_steps=2,
+            generator=torch.Generator("cpu").manual_seed(0),
+            output_type="np",
+            max_sequence_length=16,
+        ).frames
 
     import numpy as np
 
@@ -239,8 +289,13 @@ def test_model_card_parses_and_its_snippet_runs(trained, tiny_wan, tmp_path, mon
     assert record["dataset"] == {"local_folder": "ds"} and record["finished"]
     for name in ("README.md", "training_config.json", "training_log.jsonl"):
         assert str(Path(config.output_dir).parent) not in (out / name).read_text(), name
-    code = usage_snippet(str(tiny_wan), str(out), generation={"height": 32, "width": 32, "num_frames": 5,
-                         "num_inference_steps": 2, "fps": 8}, device="cpu", dtype="float32")
+    code = usage_snippet(
+        str(tiny_wan),
+        str(out),
+        generation={"height": 32, "width": 32, "num_frames": 5, "num_inference_steps": 2, "fps": 8},
+        device="cpu",
+        dtype="float32",
+    )
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "snippet", "exec"), {})
     assert (tmp_path / "spatialalign.mp4").stat().st_size > 0
@@ -253,9 +308,18 @@ class _Model(TrainerCallback):
 
 def test_activation_checkpointing_is_switched_on_the_diffusers_way(make_config, tmp_path) -> None:
     seen = _Model()
-    plain = train(make_config(output_dir=str(tmp_path / "plain"), max_steps=2, pair_forward="sequential"))
-    ckpt = train(make_config(output_dir=str(tmp_path / "ckpt"), max_steps=2, pair_forward="sequential",
-                             activation_checkpointing=True), callbacks=[seen])
+    plain = train(
+        make_config(output_dir=str(tmp_path / "plain"), max_steps=2, pair_forward="sequential")
+    )
+    ckpt = train(
+        make_config(
+            output_dir=str(tmp_path / "ckpt"),
+            max_steps=2,
+            pair_forward="sequential",
+            activation_checkpointing=True,
+        ),
+        callbacks=[seen],
+    )
     assert seen.checkpointing is True
     a, b = _lora(tmp_path / "plain"), _lora(tmp_path / "ckpt")
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)  # recomputation changes nothing
@@ -263,7 +327,9 @@ def test_activation_checkpointing_is_switched_on_the_diffusers_way(make_config, 
 
 
 def test_bf16_autocast_keeps_the_adapter_in_float32(make_config, tmp_path) -> None:
-    result = train(make_config(output_dir=str(tmp_path / "bf16"), max_steps=2, bf16=True, use_cpu=True))
+    result = train(
+        make_config(output_dir=str(tmp_path / "bf16"), max_steps=2, bf16=True, use_cpu=True)
+    )
     assert math.isfinite(result.final_metrics["loss"])
     assert all(v.dtype == torch.float32 for v in _lora(tmp_path / "bf16").values())
 

@@ -47,17 +47,23 @@ class FileBackendConfig:
 
     def __post_init__(self) -> None:
         if not self.path:
-            raise ConfigError("the file backend needs a path: pass --input <prompts.csv|.jsonl|.txt>")
+            raise ConfigError(
+                "the file backend needs a path: pass --input <prompts.csv|.jsonl|.txt>"
+            )
         path = Path(self.path)
         if path.suffix.lower() not in SUFFIXES:
-            raise ConfigError(f"{path}: unsupported suffix {path.suffix!r}; use one of {', '.join(SUFFIXES)}")
+            raise ConfigError(
+                f"{path}: unsupported suffix {path.suffix!r}; use one of {', '.join(SUFFIXES)}"
+            )
         if not path.is_file():
             raise ConfigError(f"{path}: no such file")
         self.read()  # a binary or non-UTF-8 file is refused here, before a build claims its folder
 
     def read(self) -> str:
         """The whole file as text; a binary or non-UTF-8 file is a DataError naming it."""
-        return read_text_file(self.path, "a prompt list", "use .csv, .tsv, .jsonl or .txt text saved as UTF-8")
+        return read_text_file(
+            self.path, "a prompt list", "use .csv, .tsv, .jsonl or .txt text saved as UTF-8"
+        )
 
 
 class FileBackend:
@@ -87,13 +93,17 @@ class FileBackend:
             count += 1
             yield candidate
         if count == 0:
-            raise DataError(f"{self.path}:1: no prompt rows (only a header, blank lines or comments)")
+            raise DataError(
+                f"{self.path}:1: no prompt rows (only a header, blank lines or comments)"
+            )
 
     def _origin(self, line: int) -> str:
         return f"{self.path.name}:{line}"
 
     def _bad(self, line: int, message: str) -> Candidate:
-        return Candidate(self.source(), self._origin(line), error=("bad_row", f"line {line}: {message}"))
+        return Candidate(
+            self.source(), self._origin(line), error=("bad_row", f"line {line}: {message}")
+        )
 
     def _txt(self, text: str) -> Iterator[Candidate]:
         for line, raw in enumerate(text.splitlines(), start=1):
@@ -118,9 +128,15 @@ class FileBackend:
         delimiter = "\t" if self.path.suffix.lower() == ".tsv" else ","
         reader = csv.reader(text.splitlines(), delimiter=delimiter)
         header = [h.strip().lower() for h in next(reader, [])]
-        if "prompt" not in header and "sentence" not in header and not set(REQUIRED_FIELDS) <= set(header):
-            raise DataError(f"{self.path}:1: the header {header} names neither a 'prompt' column nor "
-                            f"all of {', '.join(REQUIRED_FIELDS)}")
+        if (
+            "prompt" not in header
+            and "sentence" not in header
+            and not set(REQUIRED_FIELDS) <= set(header)
+        ):
+            raise DataError(
+                f"{self.path}:1: the header {header} names neither a 'prompt' column nor "
+                f"all of {', '.join(REQUIRED_FIELDS)}"
+            )
         for row in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
@@ -139,6 +155,14 @@ class FileBackend:
         if not sentence and not set(REQUIRED_FIELDS) <= set(fields):
             missing = [k for k in REQUIRED_FIELDS if k not in fields]
             return self._bad(line, f"no prompt sentence and missing {', '.join(missing)}")
-        source_id = next((str(data[k]).strip() for k in ID_COLUMNS if str(data.get(k) or "").strip()), None)
-        return Candidate(self.source(), self._origin(line), sentence=str(sentence) if sentence else None,
-                         fields=fields or None, split=split, source_id=source_id)
+        source_id = next(
+            (str(data[k]).strip() for k in ID_COLUMNS if str(data.get(k) or "").strip()), None
+        )
+        return Candidate(
+            self.source(),
+            self._origin(line),
+            sentence=str(sentence) if sentence else None,
+            fields=fields or None,
+            split=split,
+            source_id=source_id,
+        )

@@ -23,7 +23,14 @@ from typing import Any, TypeVar
 
 from dsr.errors import ConfigError
 
-__all__ = ["DEFAULT_ENDPOINT", "RETRY_STATUS", "ChatEndpoint", "ChatReply", "map_bounded", "without_credentials"]
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "RETRY_STATUS",
+    "ChatEndpoint",
+    "ChatReply",
+    "map_bounded",
+    "without_credentials",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +56,8 @@ class ChatReply:
 
 @dataclass
 class ChatEndpoint:
-    """One endpoint with its retry policy; ``refused_hint`` ends the message of a refused request."""
+    """One endpoint with its retry policy; ``refused_hint`` ends the message of a
+    refused request."""
 
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
@@ -61,8 +69,11 @@ class ChatEndpoint:
     _client: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        # the endpoint the openai client will really call (it reads $OPENAI_BASE_URL itself otherwise)
-        self.base_url = without_credentials(self.base_url or os.environ.get("OPENAI_BASE_URL") or None)
+        # the endpoint the openai client will really call (it reads $OPENAI_BASE_URL
+        # itself otherwise)
+        self.base_url = without_credentials(
+            self.base_url or os.environ.get("OPENAI_BASE_URL") or None
+        )
 
     @property
     def url(self) -> str:
@@ -79,13 +90,17 @@ class ChatEndpoint:
             try:
                 return _reply(client.chat.completions.create(**body)), None
             except openai.AuthenticationError as exc:
-                raise ConfigError(f"the endpoint rejected the API key from ${self.api_key_env} "
-                                  f"({exc.status_code}): set a valid key") from None
+                raise ConfigError(
+                    f"the endpoint rejected the API key from ${self.api_key_env} "
+                    f"({exc.status_code}): set a valid key"
+                ) from None
             except (openai.APIStatusError, openai.APIConnectionError) as exc:  # timeouts included
                 status = getattr(exc, "status_code", None)
                 if status is not None and status not in RETRY_STATUS and status < 500:
-                    raise ConfigError(f"the endpoint refused the request ({status}: {short_error(exc)}); "
-                                      f"{self.refused_hint}") from None
+                    raise ConfigError(
+                        f"the endpoint refused the request ({status}: {short_error(exc)}); "
+                        f"{self.refused_hint}"
+                    ) from None
                 failure = f"{type(exc).__name__}: {short_error(exc)}"
                 if attempt < self.max_retries:
                     delay = self.delay(attempt, exc)
@@ -110,10 +125,13 @@ class ChatEndpoint:
 
             key = os.environ.get(self.api_key_env)
             if not key and self.base_url is None:
-                raise ConfigError(f"${self.api_key_env} is not set: export your OpenAI API key, "
-                                  "or pass --base-url for a local OpenAI-compatible server")
-            self._client = openai.OpenAI(api_key=key or "EMPTY", base_url=self.base_url,
-                                         timeout=self.timeout, max_retries=0)
+                raise ConfigError(
+                    f"${self.api_key_env} is not set: export your OpenAI API key, "
+                    "or pass --base-url for a local OpenAI-compatible server"
+                )
+            self._client = openai.OpenAI(
+                api_key=key or "EMPTY", base_url=self.base_url, timeout=self.timeout, max_retries=0
+            )
         return self._client
 
 
@@ -121,7 +139,12 @@ def _reply(response: Any) -> ChatReply:
     choice = response.choices[0]
     usage = response.usage.model_dump() if getattr(response, "usage", None) is not None else {}
     tokens = {k: int(v) for k, v in usage.items() if k.endswith("_tokens") and isinstance(v, int)}
-    return ChatReply(choice.message.content, getattr(choice.message, "refusal", None), tokens, choice.finish_reason)
+    return ChatReply(
+        choice.message.content,
+        getattr(choice.message, "refusal", None),
+        tokens,
+        choice.finish_reason,
+    )
 
 
 class _Skipped(Exception):
@@ -129,8 +152,8 @@ class _Skipped(Exception):
 
 
 def map_bounded(fn: Callable[[T], R], items: Iterable[T], concurrency: int) -> list[R]:
-    """``[fn(x) for x in items]`` with at most ``concurrency`` calls in flight, in order. Once a call
-    raises (a fatal error, Ctrl-C), no further call starts, the calls in flight finish, and the
+    """``[fn(x) for x in items]`` with at most ``concurrency`` calls in flight, in order. Once a
+    call raises (a fatal error, Ctrl-C), no further call starts, the calls in flight finish, and the
     first error re-raises."""
     failed = threading.Event()
 
@@ -160,8 +183,11 @@ def without_credentials(url: str | None) -> str | None:
         return url
     host = parts.hostname or ""
     netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
-    log.warning("the credentials in the base URL are not sent: the API key from the environment is the "
-                "Bearer token (endpoint %s)", urllib.parse.urlunsplit(parts._replace(netloc=netloc)))
+    log.warning(
+        "the credentials in the base URL are not sent: the API key from the environment is the "
+        "Bearer token (endpoint %s)",
+        urllib.parse.urlunsplit(parts._replace(netloc=netloc)),
+    )
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 

@@ -32,22 +32,47 @@ from dsr.prompts import DSRType
 
 __all__ = ["RETRY_STATUS", "OpenAIBackend", "OpenAIBackendConfig", "without_credentials"]
 
+
 @dataclass(frozen=True)
 class OpenAIBackendConfig:
     """Settings of the openai backend (the API key is only ever read from the environment)."""
 
     model: str = field(default="gpt-4o", metadata={"help": "Chat model name."})
-    base_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: $OPENAI_BASE_URL, else api.openai.com)."})
-    api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "Environment variable holding the API key."})
+    base_url: str | None = field(
+        default=None,
+        metadata={
+            "help": (
+                "OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: "
+                "$OPENAI_BASE_URL, else api.openai.com)."
+            )
+        },
+    )
+    api_key_env: str = field(
+        default="OPENAI_API_KEY", metadata={"help": "Environment variable holding the API key."}
+    )
     per_request: int = field(default=10, metadata={"help": "Prompts asked for in one request."})
     concurrency: int = field(default=4, metadata={"help": "Requests in flight at once."})
     timeout: float = field(default=60.0, metadata={"help": "Seconds before one request times out."})
-    max_retries: int = field(default=4, metadata={"help": "Retries per request on 408, 409, 429, 5xx, timeouts, lost connections."})
-    backoff: float = field(default=1.0, metadata={"help": "First retry delay in seconds; doubles each retry."})
-    backoff_max: float = field(default=30.0, metadata={"help": "Longest retry delay (also caps Retry-After)."})
+    max_retries: int = field(
+        default=4,
+        metadata={"help": "Retries per request on 408, 409, 429, 5xx, timeouts, lost connections."},
+    )
+    backoff: float = field(
+        default=1.0, metadata={"help": "First retry delay in seconds; doubles each retry."}
+    )
+    backoff_max: float = field(
+        default=30.0, metadata={"help": "Longest retry delay (also caps Retry-After)."}
+    )
     temperature: float = field(default=1.0, metadata={"help": "Sampling temperature."})
-    structured: bool = field(default=True, metadata={"help": "Ask for a JSON schema; off: plain JSON mode for servers without schemas."})
-    oversample: float = field(default=1.2, metadata={"help": "Prompts asked for per missing prompt."})
+    structured: bool = field(
+        default=True,
+        metadata={
+            "help": "Ask for a JSON schema; off: plain JSON mode for servers without schemas."
+        },
+    )
+    oversample: float = field(
+        default=1.2, metadata={"help": "Prompts asked for per missing prompt."}
+    )
 
     def __post_init__(self) -> None:
         for name in ("per_request", "concurrency"):
@@ -63,7 +88,9 @@ class OpenAIBackendConfig:
         if self.oversample < 1.0:
             raise ConfigError(f"oversample={self.oversample}: must be at least 1.0")
         if self.base_url is not None and not str(self.base_url).startswith(("http://", "https://")):
-            raise ConfigError(f"base_url={self.base_url!r}: expected an http(s) URL such as http://localhost:8000/v1")
+            raise ConfigError(
+                f"base_url={self.base_url!r}: expected an http(s) URL such as http://localhost:8000/v1"
+            )
 
 
 class OpenAIBackend:
@@ -79,8 +106,16 @@ class OpenAIBackend:
         self.cache = ResponseCache(context.cache_dir)
         c = self.config
         self.endpoint = ChatEndpoint(
-            c.base_url, c.api_key_env, c.timeout, c.max_retries, c.backoff, c.backoff_max,
-            refused_hint="check --model and --base-url, or use --json-mode for servers without JSON schemas")
+            c.base_url,
+            c.api_key_env,
+            c.timeout,
+            c.max_retries,
+            c.backoff,
+            c.backoff_max,
+            refused_hint=(
+                "check --model and --base-url, or use --json-mode for servers without JSON schemas"
+            ),
+        )
 
     def source(self) -> str:
         return f"openai:{self.config.model}"
@@ -100,9 +135,13 @@ class OpenAIBackend:
             batches = -(-total // self.config.per_request)
             for batch in range(batches):
                 rng = random.Random(f"dsr-openai:{self.seed}:{round_index}:{dsr_type.code}:{batch}")
-                hints = [rng.sample(sorted(v), k) for v, k in ((vocab.ANIMAL_VERBS, 4), (vocab.OBJECTS, 4),
-                                                               (vocab.PLACES, 3))]
-                out.append(self._body(dsr_type, self.config.per_request, hints, rng.randrange(2**31)))
+                hints = [
+                    rng.sample(sorted(v), k)
+                    for v, k in ((vocab.ANIMAL_VERBS, 4), (vocab.OBJECTS, 4), (vocab.PLACES, 3))
+                ]
+                out.append(
+                    self._body(dsr_type, self.config.per_request, hints, rng.randrange(2**31))
+                )
         return out
 
     def _body(self, dsr_type: DSRType, n: int, hints: list[list[str]], seed: int) -> dict[str, Any]:
@@ -127,7 +166,9 @@ class OpenAIBackend:
         return content, failure
 
     # -- responses -----------------------------------------------------------------------------
-    def _candidates(self, body: dict[str, Any], content: str | None, failure: str | None) -> Iterator[Candidate]:
+    def _candidates(
+        self, body: dict[str, Any], content: str | None, failure: str | None
+    ) -> Iterator[Candidate]:
         origin = f"request {request_key(body)[:12]}"
         src = self.source()
         if content is None:
@@ -138,13 +179,26 @@ class OpenAIBackend:
             if not isinstance(records, list):
                 raise TypeError("'prompts' is not a list")
         except (ValueError, KeyError, TypeError) as exc:
-            yield Candidate(src, origin, sentence=None,
-                            error=("bad_response", f"not the requested JSON ({short_error(exc)}): {content[:120]!r}"))
+            yield Candidate(
+                src,
+                origin,
+                sentence=None,
+                error=(
+                    "bad_response",
+                    f"not the requested JSON ({short_error(exc)}): {content[:120]!r}",
+                ),
+            )
             return
         for index, record in enumerate(records):
             where = f"{origin} #{index}"
             if not isinstance(record, dict) or not isinstance(record.get("sentence"), str):
-                yield Candidate(src, where, error=("bad_response", f"record without a sentence: {str(record)[:120]!r}"))
+                yield Candidate(
+                    src,
+                    where,
+                    error=("bad_response", f"record without a sentence: {str(record)[:120]!r}"),
+                )
                 continue
-            fields = {k: record.get(k) for k in ("scene", "animal", "object", "initial", "final", "verb")}
+            fields = {
+                k: record.get(k) for k in ("scene", "animal", "object", "initial", "final", "verb")
+            }
             yield Candidate(src, where, sentence=record["sentence"], fields=fields)

@@ -57,8 +57,11 @@ class TemplateBackend:
         self._animals = tuple(vocab.ANIMAL_VERBS.items())
         self._places = tuple(vocab.PLACES.items())
         self._parts = {
-            setting: (vocab.fitting(vocab.DETAILS, setting), vocab.fitting(vocab.AMBIENCES, setting),
-                      vocab.fitting(vocab.OBJECTS, setting))
+            setting: (
+                vocab.fitting(vocab.DETAILS, setting),
+                vocab.fitting(vocab.AMBIENCES, setting),
+                vocab.fitting(vocab.OBJECTS, setting),
+            )
             for setting in vocab.SETTINGS
         }
 
@@ -70,8 +73,12 @@ class TemplateBackend:
             rng = random.Random(f"dsr-template:{self.seed}:{round_index}:{dsr_type.code}")
             for _ in range(int(count * self.config.oversample + 0.999)):
                 fields = self._draw(rng, dsr_type)
-                yield Candidate(source="template", origin=f"seed {self.seed}",
-                                sentence=_sentence(fields), fields=fields)
+                yield Candidate(
+                    source="template",
+                    origin=f"seed {self.seed}",
+                    sentence=_sentence(fields),
+                    fields=fields,
+                )
 
     def _draw(self, rng: random.Random, dsr_type: DSRType) -> dict[str, str]:
         animal, verbs = rng.choice(self._animals)
