@@ -30,6 +30,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dsr tests benchmarks
+	$(VENV)/bin/ruff format --check dsr tests benchmarks
 	$(VENV)/bin/mypy dsr
 
 bench: $(STAMP)
