@@ -111,3 +111,40 @@ def test_eval_options_are_checked_before_training(make_config, eval_setup, tmp_p
     with pytest.raises(ConfigError, match="eval_steps=0"):
         make_config(output_dir=str(out), eval_steps=0)
     assert not (out / "pytorch_lora_weights.safetensors").exists()
+
+
+@pytest.mark.slow  # two torchrun processes that each train, sample, track and score
+def test_two_ranks_split_the_evaluation_and_log_the_gathered_rows(
+    tiny_wan, pairs_dataset, eval_setup, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from conftest import FAST
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / "ddp-eval"
+    settings = {
+        **FAST,
+        "output_dir": str(out),
+        "dataset": str(pairs_dataset),
+        "base_model": str(tiny_wan),
+        "cache_dir": str(tmp_path / "cache"),
+        "max_steps": 2,
+        **_eval_options(eval_setup, every=2, seeds=2),
+    }
+    worker = Path(__file__).with_name("_ddp_worker.py")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2"]
+    cmd += ["--master-port", str(port), str(worker), json.dumps(settings)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    logged = _logged(out)
+    assert [e["step"] for e in logged] == [2]  # logged once, by the main process
+    # one (prompt, seed) per rank, gathered: both present, none twice
+    _check_against_rows(out, logged[0], [("test-000", 0), ("test-000", 1)])
