@@ -9,7 +9,8 @@ samples from the parquet files without loading the rest of the rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ from dsr.builders.folder import DatasetFolder
 from dsr.errors import DataError
 from dsr.layout import BUILD_RECORD, data_glob
 
-__all__ = ["DatasetSource", "iter_video_bytes", "resolve_dataset"]
+__all__ = [
+    "DatasetSource",
+    "download_dataset",
+    "iter_video_bytes",
+    "looks_local",
+    "resolve_dataset",
+]
 
 
 @dataclass(frozen=True)
@@ -37,7 +44,9 @@ class DatasetSource:
         return {"local_folder": self.root.name}
 
 
-def _looks_local(source: str) -> bool:
+def looks_local(source: str) -> bool:
+    """A path rather than a Hub repo id (``namespace/name``): absolute, relative, home-relative,
+    with no separator or more than one, or with a backslash."""
     return (
         source.startswith(("/", "./", "../", "~", ".")) or source.count("/") != 1 or "\\" in source
     )
@@ -60,7 +69,7 @@ def resolve_dataset(
                 f"--dataset-revision {revision} applies to Hub datasets; {source} is a local folder"
             )
         return DatasetSource(path)
-    if path.exists() or _looks_local(source):
+    if path.exists() or looks_local(source):
         raise DataError(
             f"dataset {source} is not a folder: give the --out folder of `dsr build-videos` "
             "or a Hub dataset repo id (namespace/name)"
@@ -71,8 +80,32 @@ def resolve_dataset(
 def _download(
     repo_id: str, revision: str | None, configs: tuple[str, ...], split: str, cache_dir: str | None
 ) -> DatasetSource:
-    import json
+    def patterns(root: Path) -> list[str]:
+        path = root / BUILD_RECORD
+        record = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        recs = record.get("configs", {})
+        return [
+            data_glob(c, split, (recs.get(c) or {}).get("data_fingerprints", {}).get(split))
+            for c in configs
+        ]
 
+    root = download_dataset(
+        repo_id, revision, first=[BUILD_RECORD], then=patterns, cache_dir=cache_dir
+    )
+    return DatasetSource(root, repo_id=repo_id, revision=revision or "main", commit=root.name)
+
+
+def download_dataset(
+    repo_id: str,
+    revision: str | None,
+    *,
+    first: list[str],
+    then: Callable[[Path], list[str]],
+    cache_dir: str | None = None,
+) -> Path:
+    """The snapshot folder of a Hub dataset holding only what is needed, in two steps: the files
+    ``first`` (the build record: which data files are current), then those plus the patterns that
+    ``then`` derives from the folder. Hub and network errors become one-line ``DataError``s."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import (
         HfHubHTTPError,
@@ -92,30 +125,19 @@ def _download(
         )
 
     try:
-        root = fetch([BUILD_RECORD])
-        record = (
-            json.loads((root / BUILD_RECORD).read_text(encoding="utf-8"))
-            if (root / BUILD_RECORD).exists()
-            else {}
-        )
-        recs = record.get("configs", {})
-        patterns = [
-            data_glob(c, split, (recs.get(c) or {}).get("data_fingerprints", {}).get(split))
-            for c in configs
-        ]
-        root = fetch([BUILD_RECORD, *patterns])
+        root = fetch(first)
+        return fetch([*first, *then(root)])
     except RevisionNotFoundError:
         raise DataError(
             f"dataset {repo_id} has no revision {revision!r}: give an existing tag, "
             "branch or commit"
         ) from None
     except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise DataError(
-            f"cannot download dataset {repo_id}{'@' + revision if revision else ''}: {first} "
+            f"cannot download dataset {repo_id}{'@' + revision if revision else ''}: {first_line} "
             "(check the repo id, HF_TOKEN for private repos, or pass a local folder)"
         ) from None
-    return DatasetSource(root, repo_id=repo_id, revision=revision or "main", commit=root.name)
 
 
 def iter_video_bytes(

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dsr.builders.dataset_source import looks_local
 from dsr.errors import ConfigError, HubError
 from dsr.evaluation.results import METRIC_LABELS, format_table
 
@@ -116,11 +117,7 @@ def update_card(
 
 
 def _looks_local(target: str) -> bool:
-    return (
-        Path(target).expanduser().exists()
-        or target.startswith(("/", "./", "../", "~", "."))
-        or target.count("/") != 1
-    )
+    return Path(target).expanduser().exists() or looks_local(target)
 
 
 def check_target(target: str) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dsr.builders.dataset_source import download_dataset, looks_local
 from dsr.builders.folder import BUILD_RECORD, FORMAT_VERSION, DatasetFolder, data_glob
 from dsr.errors import DataError, ReportInputError
 
@@ -44,12 +45,6 @@ class ReportSource:
         return dict(self.record.get("configs", {}).get(config) or {})
 
 
-def _looks_local(source: str) -> bool:
-    return (
-        source.startswith(("/", "./", "../", "~", ".")) or source.count("/") != 1 or "\\" in source
-    )
-
-
 def _read_record(root: Path, label: str) -> tuple[dict[str, Any], list[ReportInputError]]:
     """The build record, or ``{}`` and the problem (missing, damaged, newer format)."""
     if not (root / BUILD_RECORD).is_file():
@@ -76,7 +71,7 @@ def resolve_source(
         record, problems = _read_record(path, path.name)
         return ReportSource(path, path.resolve().name, record, problems=problems)
     repo_id, _, revision = source.partition("@")
-    if path.exists() or _looks_local(repo_id):
+    if path.exists() or looks_local(repo_id):
         raise DataError(
             f"{source} is not a dataset folder: give the --out folder of `dsr build-videos` / "
             "`dsr score-videos`, or a Hub dataset repo id (namespace/name[@revision])"
@@ -87,42 +82,15 @@ def resolve_source(
 def _download(
     repo_id: str, revision: str | None, configs: tuple[str, ...], cache_dir: str | None
 ) -> ReportSource:
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import (
-        HfHubHTTPError,
-        LocalEntryNotFoundError,
-        RevisionNotFoundError,
-    )
-
     where = repo_id + (f"@{revision}" if revision else "")
 
-    def fetch(patterns: list[str]) -> Path:
-        return Path(
-            snapshot_download(
-                repo_id,
-                repo_type="dataset",
-                revision=revision,
-                allow_patterns=patterns,
-                cache_dir=cache_dir,
-            )
-        )
+    def patterns(root: Path) -> list[str]:
+        return _patterns(_read_record(root, where)[0], (*configs, *EXTRA_CONFIGS))
 
-    try:
-        root = fetch([BUILD_RECORD, EVAL_RESULTS])
-        record, problems = _read_record(root, where)
-        patterns = [BUILD_RECORD, EVAL_RESULTS, *_patterns(record, (*configs, *EXTRA_CONFIGS))]
-        root = fetch(patterns)
-    except RevisionNotFoundError:
-        raise DataError(
-            f"dataset {repo_id} has no revision {revision!r}: give an existing tag, "
-            "branch or commit"
-        ) from None
-    except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DataError(
-            f"cannot download dataset {where}: {first} (check the repo id, HF_TOKEN for private "
-            "repos, or pass a local folder)"
-        ) from None
+    root = download_dataset(
+        repo_id, revision, first=[BUILD_RECORD, EVAL_RESULTS], then=patterns, cache_dir=cache_dir
+    )
+    record, problems = _read_record(root, where)
     return ReportSource(
         root, where, record, revision=revision or "main", commit=root.name, problems=problems
     )
