@@ -37,7 +37,7 @@ def test_help_is_generated_from_the_config_and_imports_no_torch() -> None:
 
 def test_tiny_run_with_passthrough_training_arguments(pairs_dataset: Path, tmp_path: Path) -> None:
     out = tmp_path / "cli"
-    result = _run(
+    args = (
         "--tiny",
         "--dataset",
         str(pairs_dataset),
@@ -62,6 +62,7 @@ def test_tiny_run_with_passthrough_training_arguments(pairs_dataset: Path, tmp_p
         "--lora-target-modules",
         "blocks.*.attn2.to_v",
     )
+    result = _run(*args)
     assert result.exit_code == 0, result.output
     assert "trained 2 steps" in result.output and "rewards/margins" in result.output
     record = json.loads((out / "training_config.json").read_text())
@@ -76,31 +77,7 @@ def test_tiny_run_with_passthrough_training_arguments(pairs_dataset: Path, tmp_p
     ]
     assert record["base_model_name"] == "tiny-wan" and "dsr train --tiny" in record["command"]
     assert len(list(out.glob("checkpoint-*"))) == 1  # save_total_limit reached the Trainer
-    again = _run(
-        "--tiny",
-        "--dataset",
-        str(pairs_dataset),
-        "--output-dir",
-        str(out),
-        "--max-steps",
-        "2",
-        "--train-height",
-        "32",
-        "--train-width",
-        "48",
-        "--seed",
-        "5",
-        "--report-to",
-        "tensorboard",
-        "--save-total-limit=1",
-        "--disable-tqdm",
-        "--cache-dir",
-        str(tmp_path / "cache"),
-        "--lora-target-modules",
-        "blocks.*.attn2.to_k",
-        "--lora-target-modules",
-        "blocks.*.attn2.to_v",
-    )
+    again = _run(*args)
     assert again.exit_code == 0 and "already trained (2 steps)" in again.output
 
 
