@@ -4,6 +4,10 @@ the synthetic generator, whose pairs hold winners and losers for every prompt.""
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,3 +87,16 @@ def make_config(tiny_wan: Path, pairs_dataset: Path, shared_cache: Path, tmp_pat
         return SpatialAlignConfig(**values)
 
     return make
+
+
+def run_two_ranks(settings: dict[str, Any], timeout: int = 240) -> subprocess.CompletedProcess[str]:
+    """``_ddp_worker.py`` under ``torchrun --nproc-per-node 2`` on the CPU (gloo) with ``settings``
+    (SpatialAlignConfig fields), on a free port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    worker = Path(__file__).with_name("_ddp_worker.py")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2"]
+    cmd += ["--master-port", str(port), str(worker), json.dumps(settings)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)

@@ -4,19 +4,9 @@ identical after every step, and only rank 0 writes the outputs."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import FAST
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from conftest import FAST, run_two_ranks
 
 
 def _lines(path: Path) -> list[dict]:
@@ -34,20 +24,7 @@ def test_two_ranks_draw_different_pairs_and_stay_in_sync(tiny_wan, pairs_dataset
         "effective_batch_size": 4,
         "max_steps": 2,
     }
-    worker = Path(__file__).with_name("_ddp_worker.py")
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc-per-node",
-        "2",
-        "--master-port",
-        str(_free_port()),
-        str(worker),
-        json.dumps(settings),
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
+    proc = run_two_ranks(settings)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     digests = [_lines(out / "digests" / f"rank-{r}.jsonl") for r in (0, 1)]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from _videos_helpers import prompt_records, write_prompts
+from conftest import FAST, run_two_ranks
 
 from dsr.errors import ConfigError, DsrError
 from dsr.training.run import train
@@ -117,16 +118,6 @@ def test_eval_options_are_checked_before_training(make_config, eval_setup, tmp_p
 def test_two_ranks_split_the_evaluation_and_log_the_gathered_rows(
     tiny_wan, pairs_dataset, eval_setup, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    import os
-    import socket
-    import subprocess
-    import sys
-
-    from conftest import FAST
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     out = tmp_path / "ddp-eval"
     settings = {
         **FAST,
@@ -137,11 +128,7 @@ def test_two_ranks_split_the_evaluation_and_log_the_gathered_rows(
         "max_steps": 2,
         **_eval_options(eval_setup, every=2, seeds=2),
     }
-    worker = Path(__file__).with_name("_ddp_worker.py")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2"]
-    cmd += ["--master-port", str(port), str(worker), json.dumps(settings)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    proc = run_two_ranks(settings, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     logged = _logged(out)
