@@ -111,14 +111,33 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ``python -m build`` does), so the wheel proves the sdist is complete enough to build."""
     pytest.importorskip("setuptools")
     tmp = tmp_path_factory.mktemp("dist")
-    source = tmp / "checkout"
-    shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
+    source = _copy_checkout(tmp / "checkout")
     sdist = _build("sdist", source, tmp)
     with tarfile.open(sdist) as archive:
         archive.extractall(tmp / "unpacked")  # noqa: S202 - our own archive
     (unpacked,) = (tmp / "unpacked").iterdir()
     wheel = _build("wheel", unpacked, tmp)
-    return {"sdist": sdist, "wheel": wheel}
+    return {"checkout": source, "sdist": sdist, "wheel": wheel}
+
+
+def _copy_checkout(dst: Path) -> Path:
+    """What a fresh clone holds: the files git tracks (or would: untracked, not ignored), never
+    local data folders; outside a git checkout (an unpacked sdist), the tree minus caches."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+    except (OSError, subprocess.CalledProcessError):
+        shutil.copytree(ROOT, dst, ignore=NOT_SOURCE)
+        return dst
+    for name in filter(None, listed.split("\0")):
+        if (ROOT / name).is_file():  # a tracked file deleted in the work tree is listed too
+            (dst / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dst / name)
+    return dst
 
 
 def test_wheel_ships_every_file_of_the_package_with_its_data_and_types(
@@ -127,7 +146,7 @@ def test_wheel_ships_every_file_of_the_package_with_its_data_and_types(
     with zipfile.ZipFile(built["wheel"]) as wheel:
         names = set(wheel.namelist())
     in_package = {name for name in names if name.startswith("dsr/")}
-    assert in_package == _files_under(ROOT, "dsr")
+    assert in_package == _files_under(built["checkout"], "dsr")
     data = {"dsr/py.typed", "dsr/cards/templates/model_card.md", "dsr/report/assets/index.html"}
     assert data <= in_package
     assert not {name for name in names if name.startswith(("tests/", "benchmarks/", "docs/"))}
@@ -155,7 +174,7 @@ def test_sdist_holds_the_tests_docs_benchmarks_and_root_files(built: dict[str, P
         members = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     expected = set(ROOT_FILES)
     for folder in ("dsr", "tests", "docs", "benchmarks"):
-        expected |= _files_under(ROOT, folder)
+        expected |= _files_under(built["checkout"], folder)
     assert expected - members == set()
 
 
