@@ -20,12 +20,14 @@ ROOT = Path(__file__).resolve().parents[1]
 LOOP = """
 import time
 from dsr.progress import progress_bar
+start = time.monotonic()
 bar = progress_bar(total=300, desc="build-videos", unit="sample")
 for i in range(300):
     time.sleep(0.004)
     bar.set_postfix(valid=f"{(i % 7) / 7:.2f}")
     bar.update(1)
 bar.close()
+print(time.monotonic() - start)
 """
 
 
@@ -47,15 +49,19 @@ def test_a_log_file_gets_whole_lines_at_a_bounded_rate(tmp_path: Path) -> None:
     env = {"PYTHONPATH": str(ROOT), "TQDM_MININTERVAL": "0.5", "PATH": "/usr/bin:/bin"}
     with log.open("wb") as stderr:
         done = subprocess.run(
-            [sys.executable, "-c", LOOP], stderr=stderr, env=env, timeout=120, check=False
+            [sys.executable, "-c", LOOP],
+            stderr=stderr,
+            stdout=subprocess.PIPE,
+            env=env,
+            timeout=120,
         )
     assert done.returncode == 0, log.read_text()
+    seconds = float(done.stdout)  # about 1.2 s, more on a busy machine
     text = log.read_text(encoding="utf-8")
     lines = text.splitlines()
-    # about 1.2 s of work at one line per 0.5 s: the first line, two or three more, the last;
-    # far from one line (or one redraw) per sample
-    assert 2 <= len(lines) <= 8 and "\r" not in text and text.endswith("\n")
-    assert len(text.encode()) < 1200
+    # the first line, one per 0.5 s, the last: far from one line (or one redraw) per sample
+    assert 2 <= len(lines) <= 3 + seconds / 0.5 and "\r" not in text and text.endswith("\n")
+    assert len(text.encode()) < 100 * len(lines)
     assert lines[0].startswith("build-videos:   0%") and "0/300" in lines[0]
     assert "300/300" in lines[-1] and "valid=" in lines[-1]
 
