@@ -39,6 +39,7 @@ from dsr.builders.work import SCORED_STAGE, ShardSpec, WorkArea, without_device
 from dsr.errors import ConfigError, DataError
 from dsr.limits import MAX_ROWS_PER_SHARD, check_max
 from dsr.paper_exact import TRACKER_PRESET_HELP, paper_exact_options
+from dsr.progress import progress_bar
 from dsr.scoring import ScoreConfig
 from dsr.tracking.base import DEFAULT_TRACKER
 
@@ -420,11 +421,9 @@ def _run(
     result: ScoreVideosResult,
     recipe: dict[str, Any],
 ) -> None:
-    from tqdm.auto import tqdm
-
     shard = ShardSpec(0, 1)
     finished = _finished_digests(work, {str(records[pid]["split"]) for pid, _ in matching.matched})
-    for (pid, seed), path in tqdm(
+    for (pid, seed), path in progress_bar(
         sorted(matching.matched.items()), desc="score-videos", unit="video"
     ):
         record = records[pid]

@@ -42,6 +42,7 @@ from dsr.limits import (
 )
 from dsr.media import EncodeConfig
 from dsr.paper_exact import TRACKER_PRESET_HELP, paper_exact_options
+from dsr.progress import progress_bar
 from dsr.prompts import parse_prompt
 from dsr.scoring import ScoreConfig
 from dsr.tracking.base import DEFAULT_TRACKER
@@ -386,11 +387,7 @@ def _merge(folder: DatasetFolder, config: VideoBuildConfig) -> ConsolidateResult
 
 
 def _progress(total: int, initial: int) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        total=total, initial=initial, unit="sample", desc="build-videos", dynamic_ncols=True
-    )
+    return progress_bar(total=total, initial=initial, unit="sample", desc="build-videos")
 
 
 def _run(
@@ -415,11 +412,12 @@ def _run(
                     result.built += 1
                     result.valid += bool(row["valid"])
                     result.correct_07 += bool(row["valid"]) and row["dsr_score"] >= 0.7
-                    bar.update(1)
                     bar.set_postfix(
                         valid=f"{result.valid / result.built:.2f}",
                         correct07=f"{result.correct_07 / result.built:.2f}",
+                        refresh=False,  # update() redraws
                     )
+                    bar.update(1)
     finally:
         bar.close()
 

@@ -25,6 +25,7 @@ from dsr.evaluation.config import EvalConfig
 from dsr.evaluation.data import EvalSource, load_rows, open_source, stream_videos
 from dsr.evaluation.layout import MERGE_LOCK, SETTINGS, SHARD_LOCK, WORK
 from dsr.locks import exclusive_lock
+from dsr.progress import progress_bar
 
 __all__ = ["EvalRun", "committed", "evaluate"]
 
@@ -145,10 +146,8 @@ def _evaluate_group(
             run.computed[metric.name] += 1
 
 
-def _progress(total: int):  # type: ignore[no-untyped-def]
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="video", desc="dsr eval", dynamic_ncols=True)
+def _progress(total: int) -> Any:
+    return progress_bar(total=total, unit="video", desc="dsr eval")
 
 
 def _all_committed(config: EvalConfig, out: Path, rows: Sequence[Mapping[str, Any]]) -> bool:

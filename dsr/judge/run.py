@@ -51,6 +51,7 @@ from dsr.judge.pairs_vlm import vlm_pairs
 from dsr.judge.questions import Question, parse_answer, questions_for
 from dsr.judge.source import first_of_each_split, iter_videos, open_source, sample_table
 from dsr.locks import exclusive_lock
+from dsr.progress import progress_bar
 
 __all__ = ["Job", "JudgePlan", "JudgeResult", "judge", "plan_run"]
 
@@ -225,9 +226,7 @@ class _Asker:
 
 
 def _progress(total: int) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="video", desc="judge", dynamic_ncols=True, disable=total == 0)
+    return progress_bar(total=total, unit="video", desc="judge", disable=total == 0)
 
 
 def _row(job: Job, entry: dict[str, Any], sample: dict[str, Any], model: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from dsr.errors import DataError, ModelLoadError, model_load_errors
 from dsr.layout import atomic_write_bytes
+from dsr.progress import progress_bar
 
 if TYPE_CHECKING:
     import torch
@@ -283,9 +284,7 @@ def check_complete(index: CacheIndex) -> None:
 
 
 def _progress(items: list[Any], desc: str, unit: str, show: bool) -> Iterable[Any]:
-    from tqdm.auto import tqdm
-
-    return tqdm(items, desc=desc, unit=unit, disable=not show or not items)
+    return progress_bar(items, desc=desc, unit=unit, disable=not show or not items)
 
 
 def _encode_videos(

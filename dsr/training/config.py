@@ -23,6 +23,7 @@ from typing import Any
 from transformers import TrainingArguments
 
 from dsr.errors import ConfigError
+from dsr.progress import stderr_is_interactive
 from dsr.training.options import SpatialAlignOptions
 
 __all__ = ["SpatialAlignConfig"]
@@ -64,6 +65,8 @@ class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):  # type: ignor
             self.bf16 = _cuda_bf16(self.use_cpu)
         if not _cuda(self.use_cpu):
             self.dataloader_pin_memory = False  # pinned memory only helps host-to-GPU copies
+        if self.disable_tqdm is None:  # a log file gets the Trainer's periodic log lines instead
+            self.disable_tqdm = not stderr_is_interactive()
         TrainingArguments.__post_init__(self)
         self._resolve_accumulation(explicit_accumulation)
 
