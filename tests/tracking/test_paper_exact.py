@@ -65,14 +65,15 @@ def test_plural_labels_make_a_label_match_deviation_and_exact_mode_refuses_them(
 ) -> None:
     ann = _annotations(["Cats", "bench"], 10)
     ours = _tracker(short_validity).track(moving_squares(10), prompt, ann)
-    assert ours.validity.valid and ours.deviations == ("label_match",)
+    # the frames went to the models as they are: input_frames applied to every sample
+    assert ours.validity.valid and ours.deviations == ("label_match", "input_frames")
     assert ours.validity.label_match_frames == tuple(range(10))
     np.testing.assert_array_equal(
         ours.animal_boxes, np.tile(CAT, (10, 1))
     )  # the "Cats" box prompted SAM2
     theirs = _tracker(short_validity, label_match="exact").track(moving_squares(10), prompt, ann)
     assert not theirs.validity.valid and theirs.validity.reason == "too_many_redundant"
-    assert theirs.deviations == () and np.isnan(theirs.animal_boxes).all()
+    assert theirs.deviations == ("input_frames",) and np.isnan(theirs.animal_boxes).all()
 
 
 @pytest.mark.parametrize(("fraction", "lost"), [(0.9, [6, 7]), (1.0, [])])
@@ -83,7 +84,7 @@ def test_lost_track_rule_and_its_off_switch(
     result = tracker.track(moving_squares(10), prompt, _annotations(["cat", "bench"], 10))
     dropped = np.flatnonzero(~np.isfinite(result.animal_boxes).all(axis=1)).tolist()
     assert dropped == lost
-    assert result.deviations == (("lost_track",) if lost else ())
+    assert result.deviations == (("lost_track",) if lost else ()) + ("input_frames",)
     if not lost:  # the authors keep the frame-filling box
         np.testing.assert_array_equal(result.animal_boxes[6], [0, 0, 63, 63])
 
@@ -93,7 +94,15 @@ def test_preset_sets_the_authors_values_and_refuses_conflicts() -> None:
         "box_threshold": 0.35,
         "label_match": "exact",
         "lost_track_fraction": 1.0,
+        "input_frames": "mp4-jpeg",
+        "autocast": "bfloat16",
+        "sam2_state": "fresh",
     }
+    # frames decoded from existing video files go through the JPEG files only
+    assert paper_exact_options("tracker", "grounded-sam2", {}, from_files=True)["input_frames"] == (
+        "jpeg"
+    )
+    assert paper_exact_options("score", "dsr-score", {}) == {"box_check": "authors"}
     assert paper_exact_options("generator", "wan", {}) == {"sampler": "euler", "flow_shift": 5.0}
     assert paper_exact_options("generator", "synthetic", {"num_frames": 9}) == {"num_frames": 9}
     with pytest.raises(ConfigError, match="label_match='normalized' was given"):
@@ -140,9 +149,11 @@ def test_audit_counts_the_samples_a_deviation_changed(label_match: str, changed:
     )
     summary = report.summary()
     assert summary["samples"] == 6
-    assert summary["changed_by_deviations"] == summary["changed_by_label_match"] == changed
-    assert summary["changed_by_lost_track"] == 0
-    assert [s.deviations for s in report.samples] == [("label_match",) if changed else ()] * 6
+    assert summary["changed_by_label_match"] == changed and summary["changed_by_input_frames"] == 6
+    assert summary["changed_by_deviations"] == 6 and summary["changed_by_lost_track"] == 0
+    assert [s.deviations for s in report.samples] == [
+        (("label_match",) if changed else ()) + ("input_frames",)
+    ] * 6
 
 
 def _audit(*args: str):
