@@ -137,7 +137,7 @@ DEVIATION_ROWS: tuple[DeviationRow, ...] = (
         what="boxes of masks one pixel tall",
         authors="kept: a frame is skipped only for a zero mean width or height, or a zero width",
         ours="a box of zero width or height leaves the frame out (`n_degenerate_frames`)",
-        switch="`--paper-exact` (DSR-Score `box_check=authors`)",
+        switch="`--paper-exact` (DSR-Score `box_check=authors`); `dsr score --box-check authors`",
         preset={_SCORE: {"box_check": "authors"}},
         rule="thin_box",
         rule_help="frames with a zero-height box that the authors' checks keep were left out "
