@@ -264,6 +264,7 @@ def test_a_format_1_work_area_row_merges_into_the_current_schema(
     assert merged["encode_settings"] is None and merged["score_settings"] == {
         "m": 3,
         "min_frames": 20,
+        "box_check": "positive",
     }
     assert {k: merged[k] for k in kept} == kept
 
