@@ -11,6 +11,11 @@ Here PyAV (which bundles FFmpeg and x264) encodes with the same settings and Pil
 JPEGs: Pillow at quality 95 with 4:2:0 subsampling writes the very bytes OpenCV writes (both call
 libjpeg-turbo's defaults; checked on this project's machines), and decoding an h264 stream with
 PyAV gives OpenCV's pixels. No OpenCV is needed.
+
+Unlike :func:`~dsr.media.encode_video`, which turns x264's macroblock-tree rate control off so
+that stored files are byte-for-byte reproducible, this keeps x264's defaults (mbtree on), as the
+authors' encode had them: 30 of 30 repeated encodes were identical here, but a heavily loaded
+machine once made mbtree encodes vary.
 """
 
 from __future__ import annotations
