@@ -33,9 +33,9 @@ from dsr.generation.base import Annotations, GeneratedVideo
 from dsr.media import EncodeConfig, decode_video, encode_video
 from dsr.prompts import DSRPrompt, parse_prompt
 from dsr.scoring.dsr_score import ScoreConfig, dsr_score
-from dsr.scoring.geometry import degenerate_mask
+from dsr.scoring.geometry import degenerate_mask, usable_mask
 from dsr.scoring.validity import classify_frames
-from dsr.tracking.base import LABEL_MATCH, LOST_TRACK
+from dsr.tracking.base import LABEL_MATCH, LOST_TRACK, THIN_BOX
 
 if TYPE_CHECKING:
     import datasets
@@ -106,7 +106,7 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "generator_settings": "JSON of the resolved generation settings",
     "tracker": "tracker name (annotations, grounded-sam2, sam3)",
     "tracker_settings": "JSON of the tracker's model ids and thresholds",
-    "score_settings": "DSR-Score settings {m, min_frames} (a struct)",
+    "score_settings": "DSR-Score settings {m, min_frames, box_check} (a struct)",
     "encode_settings": (
         "how the mp4 was encoded from the frames {codec, crf, preset, pix_fmt} (a struct); null "
         "when the mp4 was stored as given"
@@ -144,9 +144,15 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "r_final": "mean final-relation SSR over the last m usable frames",
     "g_init": "half the drop of the initial-relation SSR from first to last usable frame",
     "g_final": "half the rise of the final-relation SSR from first to last usable frame",
-    "deviations": "rules of ours beyond the authors' code that changed this sample's frame classes "
-    "or boxes: label_match (normalized labels), lost_track (dropped frame-filling masks); empty "
-    "when the authors' code would give the same (build with --paper-exact to turn both off)",
+    "deviations": (
+        "rules of ours beyond the authors' code that changed this sample's frame classes, boxes "
+        "or usable frames: label_match (normalized labels), lost_track (dropped frame-filling "
+        "masks), thin_box (zero-height boxes left out); and those that applied to it, whose "
+        "effect only a second run could tell: input_frames (frames not through the authors' mp4 "
+        "and JPEG files), autocast (CUDA without bf16 autocast), sam2_state (backward SAM2 pass "
+        "in the forward pass's session). Empty when the authors' code would give the same "
+        "(build with --paper-exact)"
+    ),
     "notes": (
         "JSON of tracker notes (label normalization, frames it changed, lost tracks, "
         "scenario, errors)"
@@ -304,6 +310,8 @@ def current_row(row: Mapping[str, Any]) -> dict[str, Any]:
         value = out[key]
         if isinstance(value, str):
             out[key] = json.loads(value) or None
+    if isinstance(out["score_settings"], dict):  # rows from before box_check: the positive check
+        out["score_settings"] = {"box_check": "positive", **out["score_settings"]}
     if out["n_degenerate_frames"] is None:
         out["n_degenerate_frames"] = _legacy_degenerate(out)
     if out["deviations"] is None:
@@ -505,6 +513,7 @@ def _scored(
         prompt.final,
         m=cfg.m,
         min_frames=cfg.min_frames,
+        box_check=cfg.box_check,
     )
     sd = s.to_dict()
     notes = dict(result.notes)
@@ -534,7 +543,7 @@ def _scored(
         n_usable_frames=s.n_frames,
         n_degenerate_frames=s.n_degenerate_frames,
         notes=json.dumps(notes, sort_keys=True, default=str),
-        deviations=list(result.deviations),
+        deviations=list(result.deviations) + list(_score_deviations(result, cfg)),
     )
     if not v.valid:
         detail = notes.get("error") or _validity_detail(
@@ -564,6 +573,15 @@ def _scored(
         g_final=s.g_final,
     )
     return row
+
+
+def _score_deviations(result: TrackResult, cfg: ScoreConfig) -> tuple[str, ...]:
+    """``("thin_box",)`` when our box check left out frames that the authors' checks keep."""
+    if cfg.box_check == "authors" or not result.validity.valid:
+        return ()
+    animal, obj = (np.asarray(b, dtype=float) for b in (result.animal_boxes, result.object_boxes))
+    kept = usable_mask(animal, obj, "authors") & ~usable_mask(animal, obj)
+    return (THIN_BOX,) if kept.any() else ()
 
 
 def _validity_detail(reason: str | None, n_valid: int, n_miss: int, n_red: int) -> str:

@@ -38,7 +38,7 @@ from dsr.builders.samples import PROMPT_FIELDS, build_sample
 from dsr.builders.work import SCORED_STAGE, ShardSpec, WorkArea, without_device
 from dsr.errors import ConfigError, DataError
 from dsr.limits import MAX_ROWS_PER_SHARD, check_max
-from dsr.paper_exact import TRACKER_PRESET_HELP, paper_exact_options
+from dsr.paper_exact import paper_exact_config, paper_exact_options, preset_help
 from dsr.progress import progress_bar
 from dsr.scoring import ScoreConfig
 from dsr.tracking.base import DEFAULT_TRACKER
@@ -111,12 +111,14 @@ class ScoreVideosConfig:
         default=False,
         metadata={
             "help": "The authors' tracker behaviour wherever ours differs, recorded in the "
-            f"settings: {TRACKER_PRESET_HELP}. Refused with sam3."
+            f"settings: {preset_help(from_files=True)}. Refused with sam3."
         },
     )
     command: str = field(default="", metadata={"help": "Command line recorded in the card."})
 
     def __post_init__(self) -> None:
+        if self.paper_exact:
+            self.score = paper_exact_config("score", "dsr-score", self.score)
         if not Path(self.videos).is_dir():
             raise ConfigError(
                 f"videos folder {self.videos!r} does not exist: pass a folder of mp4 files"
@@ -368,7 +370,7 @@ def score_videos(config: ScoreVideosConfig, tracker: Any = None) -> ScoreVideosR
     if tracker is None:  # bad options fail here, before any file is read
         options = dict(config.tracker_options)
         if config.paper_exact:
-            options = paper_exact_options("tracker", config.tracker, options)
+            options = paper_exact_options("tracker", config.tracker, options, from_files=True)
         tracker = TRACKERS.create(config.tracker, options)
     records = _load_records(config)
     matching = match_videos(

@@ -41,7 +41,7 @@ from dsr.limits import (
     check_max,
 )
 from dsr.media import EncodeConfig
-from dsr.paper_exact import TRACKER_PRESET_HELP, paper_exact_options
+from dsr.paper_exact import TRACKER_PRESET_HELP, paper_exact_config, paper_exact_options
 from dsr.progress import progress_bar
 from dsr.prompts import parse_prompt
 from dsr.scoring import ScoreConfig
@@ -139,6 +139,8 @@ class VideoBuildConfig:
     command: str = field(default="", metadata={"help": "Command line recorded in the card."})
 
     def __post_init__(self) -> None:
+        if self.paper_exact:
+            self.score = paper_exact_config("score", "dsr-score", self.score)
         if self.split not in DEFAULT_SEEDS:
             raise ConfigError(f"split={self.split!r}: choose train or test")
         if self.batch_size < 1 or (

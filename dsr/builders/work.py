@@ -158,7 +158,13 @@ def without_device(settings: Any) -> Any:
 #: Settings added to components after builds may have recorded a recipe, with the value those
 #: builds were made with: a record without the key means that value.
 ADDED_SETTINGS: dict[str, dict[str, Any]] = {
-    "tracker": {"label_match": "normalized"},
+    "tracker": {
+        "label_match": "normalized",
+        "input_frames": "raw",
+        "autocast": "none",
+        "sam2_state": "shared",
+    },
+    "score": {"box_check": "positive"},
     "generator": {"sampler": "unipc", "lora": None, "lora_scale": 1.0},
 }
 

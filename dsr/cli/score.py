@@ -59,7 +59,11 @@ def score(
         check_output_dir(plot_dir, "--plot")
     settings = ScoreConfig(**field_kwargs(ScoreConfig, kw))
     report = score_rows(
-        read_tracks(tracks), m=settings.m, min_frames=settings.min_frames, max_errors=max_errors
+        read_tracks(tracks),
+        m=settings.m,
+        min_frames=settings.min_frames,
+        max_errors=max_errors,
+        box_check=settings.box_check,
     )
     if not report.rows and not report.errors:
         raise DataError(

@@ -22,7 +22,14 @@ import numpy as np
 
 from dsr.errors import ConfigError
 from dsr.prompts.model import Relation
-from dsr.scoring.geometry import BoxesLike, SSRPlanes, as_boxes, degenerate_mask, ssr_planes
+from dsr.scoring.geometry import (
+    BOX_CHECKS,
+    BoxesLike,
+    SSRPlanes,
+    as_boxes,
+    degenerate_mask,
+    ssr_planes,
+)
 
 __all__ = [
     "DEFAULT_M",
@@ -48,9 +55,17 @@ class ScoreConfig:
         default=DEFAULT_MIN_FRAMES,
         metadata={"help": "Usable frames below which a video is invalid."},
     )
+    box_check: str = field(
+        default="positive",
+        metadata={
+            "help": "Which frames count: positive (both boxes with positive width and height) "
+            "or authors (their scorer's checks: a box one pixel tall, height 0, is kept).",
+            "choices": BOX_CHECKS,
+        },
+    )
 
     def __post_init__(self) -> None:
-        _check(self.m, self.min_frames)
+        _check(self.m, self.min_frames, self.box_check)
 
 
 @dataclass(frozen=True)
@@ -126,7 +141,11 @@ class DSRScoreBatch:
         return [self.item(i) for i in range(len(self))]
 
 
-def _check(m: int, min_frames: int) -> None:
+def _check(m: int, min_frames: int, box_check: str = "positive") -> None:
+    if box_check not in BOX_CHECKS:
+        raise ConfigError(
+            f"box_check={box_check!r}: choose positive (ours) or authors (their scorer's checks)"
+        )
     if m < 1:
         raise ConfigError(f"m={m} must be at least 1 (the paper uses m=3)")
     if min_frames < 1:
@@ -192,14 +211,16 @@ def dsr_scores(
     *,
     m: int = DEFAULT_M,
     min_frames: int = DEFAULT_MIN_FRAMES,
+    box_check: str = "positive",
 ) -> DSRScoreBatch:
     """Vectorized DSR-Score of B videos.
 
     ``animal_boxes`` and ``object_boxes`` have shape (B, N, 4); videos shorter than N are padded
     with NaN rows (padding is unusable, so it changes nothing). ``initial`` and ``final`` give one
-    relation per video, or a single relation for all of them.
+    relation per video, or a single relation for all of them. ``box_check`` decides which frames
+    are usable (see :data:`~dsr.scoring.geometry.BOX_CHECKS`).
     """
-    _check(m, min_frames)
+    _check(m, min_frames, box_check)
     animal = as_boxes(animal_boxes)
     obj = as_boxes(object_boxes)
     if animal.ndim != 3 or animal.shape != obj.shape:
@@ -208,7 +229,7 @@ def dsr_scores(
             f"and {obj.shape}"
         )
     n_videos = animal.shape[0]
-    planes = ssr_planes(animal, obj)
+    planes = ssr_planes(animal, obj, box_check)
     ssr_i = _select(planes, _relations(initial, n_videos))
     ssr_f = _select(planes, _relations(final, n_videos))
     r_init, r_final, g_init, g_final, count = _components(ssr_i, ssr_f, planes.usable, m)
@@ -224,7 +245,7 @@ def dsr_scores(
         n_frames=count.astype(np.int64),
         ssr_initial=ssr_i,
         ssr_final=ssr_f,
-        n_degenerate=degenerate_mask(animal, obj).sum(axis=-1).astype(np.int64),
+        n_degenerate=(degenerate_mask(animal, obj) & ~planes.usable).sum(axis=-1).astype(np.int64),
     )
 
 
@@ -236,6 +257,7 @@ def dsr_score(
     *,
     m: int = DEFAULT_M,
     min_frames: int = DEFAULT_MIN_FRAMES,
+    box_check: str = "positive",
 ) -> DSRScore:
     """DSR-Score of one video from its per-frame boxes (sequences or arrays of shape (N, 4);
     None or NaN marks an absent box)."""
@@ -245,5 +267,7 @@ def dsr_score(
         raise ValueError(
             f"animal and object tracks differ in length ({len(animal)} vs {len(obj)} frames)"
         )
-    batch = dsr_scores(animal[None], obj[None], [initial], [final], m=m, min_frames=min_frames)
+    batch = dsr_scores(
+        animal[None], obj[None], [initial], [final], m=m, min_frames=min_frames, box_check=box_check
+    )
     return batch.item(0)

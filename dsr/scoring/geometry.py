@@ -17,6 +17,7 @@ from dsr.prompts.model import Relation
 
 __all__ = [
     "AXES",
+    "BOX_CHECKS",
     "SSRPlanes",
     "BoxesLike",
     "as_boxes",
@@ -35,6 +36,11 @@ AXES: dict[Relation, tuple[float, float]] = {
     Relation.TOP: (0.0, -1.0),
 }
 
+
+#: Which frames are usable. positive: both boxes present, finite, with positive width and height;
+#: authors: the checks of the authors' scorer, which skips a frame only for a zero mean width, a
+#: zero mean height or a zero width of either box (a box one pixel tall, height 0, is kept).
+BOX_CHECKS = ("positive", "authors")
 
 #: Boxes as callers hold them: an array (..., 4), or a sequence of xyxy boxes with None for absent.
 BoxesLike: TypeAlias = "np.ndarray | Iterable[Sequence[float] | None]"
@@ -78,23 +84,33 @@ class SSRPlanes(NamedTuple):
         return self.left if rel is Relation.LEFT else -self.left + 0.0  # + 0.0: no -0.0
 
 
-def _extents(animal: np.ndarray, obj: np.ndarray) -> tuple[np.ndarray, ...]:
+def _extents(
+    animal: np.ndarray, obj: np.ndarray, box_check: str = "positive"
+) -> tuple[np.ndarray, ...]:
     """Widths and heights (animal, then object) and the usable mask.
 
-    A frame is usable when every extent is positive and their sum finite, which is the case
-    exactly when all eight coordinates are finite with x2 > x1 and y2 > y1 (short of coordinates
-    so large, beyond 1e307, that the extents overflow).
+    With ``box_check="positive"`` a frame is usable when every extent is positive and their sum
+    finite, which is the case exactly when all eight coordinates are finite with x2 > x1 and
+    y2 > y1 (short of coordinates so large, beyond 1e307, that the extents overflow). With
+    ``"authors"``: finite, and neither the mean width, the mean height nor a width is zero.
     """
+    if box_check not in BOX_CHECKS:
+        raise ValueError(f"box_check={box_check!r}: choose one of {', '.join(BOX_CHECKS)}")
     with np.errstate(invalid="ignore", over="ignore"):
         wa, ha = animal[..., 2] - animal[..., 0], animal[..., 3] - animal[..., 1]
         wo, ho = obj[..., 2] - obj[..., 0], obj[..., 3] - obj[..., 1]
-        usable = (wa > 0) & (ha > 0) & (wo > 0) & (ho > 0) & np.isfinite(wa + ha + wo + ho)
-    return wa, ha, wo, ho, usable
+        finite = np.isfinite(wa + ha + wo + ho)
+        if box_check == "authors":
+            kept = (wa + wo != 0) & (ha + ho != 0) & (wa != 0) & (wo != 0)
+        else:
+            kept = (wa > 0) & (ha > 0) & (wo > 0) & (ho > 0)
+    return wa, ha, wo, ho, kept & finite
 
 
-def usable_mask(animal: np.ndarray, obj: np.ndarray) -> np.ndarray:
-    """Frames where both boxes are present, finite and have positive width and height."""
-    return _extents(animal, obj)[-1]
+def usable_mask(animal: np.ndarray, obj: np.ndarray, box_check: str = "positive") -> np.ndarray:
+    """Frames where both boxes are present and finite and pass ``box_check`` (:data:`BOX_CHECKS`;
+    by default: positive width and height)."""
+    return _extents(animal, obj, box_check)[-1]
 
 
 def degenerate_mask(animal: np.ndarray, obj: np.ndarray) -> np.ndarray:
@@ -115,14 +131,14 @@ def degenerate_mask(animal: np.ndarray, obj: np.ndarray) -> np.ndarray:
     return broken(animal) | broken(obj)
 
 
-def ssr_planes(animal: np.ndarray, obj: np.ndarray) -> SSRPlanes:
+def ssr_planes(animal: np.ndarray, obj: np.ndarray, box_check: str = "positive") -> SSRPlanes:
     """SSR scores of every frame for all three relations at once (arrays (..., 4) in).
 
     With ``v`` the object-to-animal centre vector: ``r(left) = (−v_x/|v|) · min(|v_x| / mean
     width, 1)`` and ``r(top) = (−v_y/|v|) · min(|v_y| / mean height, 1)`` (image y points down),
     0 when ``|v| = 0``; NaN where the frame is unusable.
     """
-    wa, ha, wo, ho, usable = _extents(animal, obj)
+    wa, ha, wo, ho, usable = _extents(animal, obj, box_check)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         vx = (animal[..., 0] + animal[..., 2] - obj[..., 0] - obj[..., 2]) / 2.0
         vy = (animal[..., 1] + animal[..., 3] - obj[..., 1] - obj[..., 3]) / 2.0

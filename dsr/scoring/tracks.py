@@ -234,6 +234,7 @@ def score_rows(
     m: int = DEFAULT_M,
     min_frames: int = DEFAULT_MIN_FRAMES,
     max_errors: int | None = DEFAULT_MAX_ERRORS,
+    box_check: str = "positive",
 ) -> ScoreReport:
     """Score all well-formed rows in one vectorized batch; collect the errors of the others.
 
@@ -250,11 +251,13 @@ def score_rows(
             errors.append(str(exc))
             if max_errors is not None and len(errors) > max_errors:
                 raise _too_many(errors, read, len(good)) from None
-    out = _score_batch(good, m, min_frames)
+    out = _score_batch(good, m, min_frames, box_check)
     return ScoreReport(out, errors, correctness([r["dsr_score"] for r in out]))
 
 
-def _score_batch(good: list[_Parsed], m: int, min_frames: int) -> list[dict[str, Any]]:
+def _score_batch(
+    good: list[_Parsed], m: int, min_frames: int, box_check: str = "positive"
+) -> list[dict[str, Any]]:
     if not good:
         return []
     n = max(len(g[1]) for g in good)
@@ -263,7 +266,13 @@ def _score_batch(good: list[_Parsed], m: int, min_frames: int) -> list[dict[str,
     for i, (_, a, o, _initial, _final) in enumerate(good):
         animal[i, : len(a)], obj[i, : len(o)] = a, o
     batch = dsr_scores(
-        animal, obj, [g[3] for g in good], [g[4] for g in good], m=m, min_frames=min_frames
+        animal,
+        obj,
+        [g[3] for g in good],
+        [g[4] for g in good],
+        m=m,
+        min_frames=min_frames,
+        box_check=box_check,
     )
     out = []
     for i, (row, a, _o, _initial, _final) in enumerate(good):

@@ -9,8 +9,9 @@ rules, true boxes); the audited tracker sees only the frames. Per sample it comp
 - validity agreement (the valid flag, and the per-frame classes);
 - the DSR-Score difference (samples valid on both sides) and whether the Correct@0.7 decision
   flips (invalid counts as a failure on either side, as in Correctness);
-- which rules beyond the authors' code (``deviations``: label_match, lost_track) changed the
-  audited tracker's frame classes or boxes; the summary counts the samples each one changed.
+- which rules beyond the authors' code (``deviations``: those of the tracker, and ``thin_box`` of
+  the DSR-Score's box check) changed the audited tracker's result; the summary counts the samples
+  each one changed. ``paper_exact`` scores with the authors' box check.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ import numpy as np
 
 from dsr.errors import ConfigError
 from dsr.limits import MAX_SEEDS_PER_PROMPT, check_max, check_video_size
-from dsr.paper_exact import TRACKER_PRESET_HELP
+from dsr.paper_exact import TRACKER_PRESET_HELP, paper_exact_config
 from dsr.prompts import DSRPrompt, DSRType
-from dsr.scoring import ValidityConfig, dsr_score
-from dsr.tracking.base import DEVIATIONS, Tracker, TrackResult
+from dsr.scoring import ScoreConfig, ValidityConfig, dsr_score
+from dsr.scoring.geometry import usable_mask
+from dsr.tracking.base import DEVIATIONS, THIN_BOX, Tracker, TrackResult
 
 __all__ = ["AuditConfig", "AuditReport", "SampleAudit", "audit_tracker", "box_iou"]
 
@@ -172,6 +174,16 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return inter / (area(a) + area(b) - inter)
 
 
+def _box_check(cfg: AuditConfig) -> str:
+    """The DSR-Score's box check: the authors' under ``paper_exact``."""
+    score = ScoreConfig()
+    return (
+        paper_exact_config("score", "dsr-score", score).box_check
+        if cfg.paper_exact
+        else (score.box_check)
+    )
+
+
 def _score(result: TrackResult, prompt: DSRPrompt, cfg: AuditConfig) -> float | None:
     if not result.validity.valid:
         return None
@@ -182,7 +194,17 @@ def _score(result: TrackResult, prompt: DSRPrompt, cfg: AuditConfig) -> float | 
         prompt.final,
         m=cfg.m,
         min_frames=cfg.min_frames,
+        box_check=_box_check(cfg),
     ).score
+
+
+def _thin_box(result: TrackResult, cfg: AuditConfig) -> tuple[str, ...]:
+    """``("thin_box",)`` when our box check left out frames of a tracked result that the authors'
+    checks keep."""
+    if _box_check(cfg) == "authors" or not result.validity.valid:
+        return ()
+    a, o = result.animal_boxes, result.object_boxes
+    return (THIN_BOX,) if (usable_mask(a, o, "authors") & ~usable_mask(a, o)).any() else ()
 
 
 def _compare(
@@ -220,7 +242,7 @@ def _compare(
         float(agree),
         _score(truth, prompt, cfg),
         _score(pred, prompt, cfg),
-        tuple(pred.deviations),
+        tuple(pred.deviations) + _thin_box(pred, cfg),
     )
 
 

@@ -8,15 +8,20 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from dsr.generation.base import Annotations
+from dsr.paper_exact import RULES
 from dsr.prompts import DSRPrompt
 from dsr.registry import Registry
 from dsr.scoring.validity import Validity
 
 __all__ = [
+    "AUTOCAST",
     "DEFAULT_TRACKER",
     "DEVIATIONS",
+    "INPUT_FRAMES",
     "LABEL_MATCH",
     "LOST_TRACK",
+    "SAM2_STATE",
+    "THIN_BOX",
     "TRACKERS",
     "Detection",
     "TrackResult",
@@ -24,14 +29,18 @@ __all__ = [
     "label_match_deviation",
 ]
 
-#: Rules of ours that go beyond the authors' code (SPEC §3); a sample lists those that changed it.
+#: Rules of ours that go beyond the authors' code (docs/method.md §3); a sample lists those that
+#: changed it. Names and meanings come from the one list of differences, ``dsr.paper_exact``.
 LABEL_MATCH = "label_match"
 LOST_TRACK = "lost_track"
+INPUT_FRAMES = "input_frames"
+AUTOCAST = "autocast"
+SAM2_STATE = "sam2_state"
+#: The DSR-Score's rule (its box check), added to a sample's list by whoever scores the boxes.
+THIN_BOX = "thin_box"
 DEVIATIONS: dict[str, str] = {
-    LABEL_MATCH: "detector labels matched after normalization changed frame classes "
-    "(the authors compare the strings exactly; label_match=exact)",
-    LOST_TRACK: "frame-filling masks dropped as lost tracks changed boxes "
-    "(the authors keep every box; lost_track_fraction=1.0)",
+    name: RULES[name]
+    for name in (LABEL_MATCH, LOST_TRACK, INPUT_FRAMES, AUTOCAST, SAM2_STATE, THIN_BOX)
 }
 
 

@@ -8,15 +8,23 @@
 4. Masks → tight boxes; an empty mask is absent, and a mask that suddenly covers most of the frame
    is a lost track: recorded in the notes and treated as absent.
 
-Two rules go beyond the authors' code, each one option away from their behaviour
-(``dsr.paper_exact`` sets both): labels are matched after normalization (``label_match="exact"``
-compares the strings as the authors do), and lost tracks are dropped (``lost_track_fraction=1.0``
-turns the rule off: the authors keep every box). Each result lists in ``deviations`` the rules
-that changed its frame classes or boxes.
+Where this differs from the authors' code, one option restores theirs (``--paper-exact`` sets
+them all; the list is :data:`dsr.paper_exact.DEVIATION_ROWS`): labels are matched after
+normalization (``label_match="exact"`` compares the strings as they do); lost tracks are dropped
+(``lost_track_fraction=1.0`` keeps every box); the models see the frames as they are
+(``input_frames="mp4-jpeg"``: through the authors' mp4 and JPEG files, ``"jpeg"`` for frames already
+decoded from a stored video); they run in the model dtype (``autocast="bfloat16"``: under CUDA bf16
+autocast); SAM2 tracks backward in the forward pass's session (``sam2_state="fresh"``).
+
+Each result lists in ``deviations`` the rules that changed its frame classes or boxes; the rules
+whose effect only a second run could tell (input frames, autocast, SAM2 state) are listed whenever
+they applied to the sample.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,9 +32,18 @@ import numpy as np
 
 from dsr.errors import ConfigError, DataError
 from dsr.generation.base import Annotations
+from dsr.media import authors_view
 from dsr.prompts import DSRPrompt
 from dsr.scoring.validity import LabelMatcher, Validity, check_label_match, classify_frames
-from dsr.tracking.base import LOST_TRACK, Detection, TrackResult, label_match_deviation
+from dsr.tracking.base import (
+    AUTOCAST,
+    INPUT_FRAMES,
+    LOST_TRACK,
+    SAM2_STATE,
+    Detection,
+    TrackResult,
+    label_match_deviation,
+)
 from dsr.tracking.grounding import (
     DEFAULT_DETECTOR,
     Detector,
@@ -36,9 +53,22 @@ from dsr.tracking.grounding import (
     detections_to_labels,
 )
 from dsr.tracking.models import ModelTrackerConfig, lost_track_frames
-from dsr.tracking.sam2_video import DEFAULT_SAM2, Propagation, Sam2Config, Sam2Propagator
+from dsr.tracking.sam2_video import (
+    DEFAULT_SAM2,
+    SAM2_STATES,
+    Propagation,
+    Sam2Config,
+    Sam2Propagator,
+    check_sam2_state,
+)
 
-__all__ = ["GroundedSam2Config", "GroundedSam2Tracker", "key_frame_boxes"]
+__all__ = ["AUTOCASTS", "INPUTS", "GroundedSam2Config", "GroundedSam2Tracker", "key_frame_boxes"]
+
+#: What the models are given: the frames as they are, or the authors' view of them (their mp4 and
+#: JPEG files, or the JPEG files alone for frames already decoded from a stored video).
+INPUTS = ("raw", "mp4-jpeg", "jpeg")
+#: Mixed precision around detection and tracking on CUDA.
+AUTOCASTS = ("none", "bfloat16")
 
 
 @dataclass(frozen=True)
@@ -75,8 +105,43 @@ class GroundedSam2Config(ModelTrackerConfig):
         },
     )
 
+    input_frames: str = field(
+        default="raw",
+        metadata={
+            "help": (
+                "raw: the models see the frames as they are; mp4-jpeg: as the authors' models "
+                "did, through an mp4 encoded as theirs (libx264 crf 25) and JPEG files (quality "
+                "95); jpeg: JPEG files only (frames already decoded from a stored video)"
+            ),
+            "choices": INPUTS,
+        },
+    )
+    autocast: str = field(
+        default="none",
+        metadata={
+            "help": "none: run in the model dtype; bfloat16: detection and tracking under CUDA "
+            "bf16 autocast, as the authors' script (no effect on the CPU)",
+            "choices": AUTOCASTS,
+        },
+    )
+    sam2_state: str = field(
+        default="shared",
+        metadata={
+            "help": "shared: SAM2 tracks backward in the forward pass's session; fresh: a new "
+            "session per direction, as the authors",
+            "choices": SAM2_STATES,
+        },
+    )
+
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.input_frames not in INPUTS:
+            raise ConfigError(
+                f"input_frames={self.input_frames!r}: choose raw, mp4-jpeg (the authors') or jpeg"
+            )
+        if self.autocast not in AUTOCASTS:
+            raise ConfigError(f"autocast={self.autocast!r}: choose none or bfloat16 (the authors')")
+        check_sam2_state(self.sam2_state)
         if not 0.0 < self.lost_track_fraction <= 1.0:
             raise ConfigError(
                 f"lost_track_fraction={self.lost_track_fraction} must lie in (0, 1]; 1.0 turns the "
@@ -101,6 +166,7 @@ class GroundedSam2Config(ModelTrackerConfig):
             mask_threshold=self.mask_threshold,
             device=self.device,
             dtype=self.dtype,
+            state=self.sam2_state,
         )
 
 
@@ -138,8 +204,10 @@ class GroundedSam2Tracker:
     def track(
         self, frames: np.ndarray, prompt: DSRPrompt, annotations: Annotations | None = None
     ) -> TrackResult:
-        arr = np.asarray(frames)
-        detections = self.detector.detect(arr, prompt.animal, prompt.object, annotations)
+        arr = self._input(np.asarray(frames))
+        with self._autocast():
+            detections = self.detector.detect(arr, prompt.animal, prompt.object, annotations)
+        applied = self._applied()
         validity = classify_frames(
             detections_to_labels(detections),
             prompt.animal,
@@ -156,14 +224,51 @@ class GroundedSam2Tracker:
                 validity,
                 detections,
                 {"tracked": False},
-                label_match_deviation(validity),
+                label_match_deviation(validity) + applied,
             )
         boxes = key_frame_boxes(detections, validity, prompt)
-        prop = self.propagator.propagate(arr, validity.key_frame, boxes)
-        return self._result(prop, validity, validity.key_frame, detections)
+        with self._autocast():
+            prop = self.propagator.propagate(arr, validity.key_frame, boxes)
+        if self.config.sam2_state == "shared" and validity.key_frame > 0:
+            applied += (SAM2_STATE,)
+        return self._result(prop, validity, validity.key_frame, detections, applied)
+
+    def _input(self, frames: np.ndarray) -> np.ndarray:
+        """The frames the models are given (``input_frames``)."""
+        if self.config.input_frames == "raw":
+            return frames
+        return authors_view(frames, via_mp4=self.config.input_frames == "mp4-jpeg")
+
+    def _on_cuda(self) -> bool:
+        return str(self.propagator.device).startswith("cuda") or str(
+            getattr(self.detector, "device", "")
+        ).startswith("cuda")
+
+    @contextlib.contextmanager
+    def _autocast(self) -> Iterator[None]:
+        """CUDA bf16 autocast when ``autocast="bfloat16"`` and a model runs on CUDA; it leaves
+        operations on the CPU alone, as the authors' ``torch.autocast("cuda", ...)`` does."""
+        if self.config.autocast == "none" or not self._on_cuda():
+            yield
+            return
+        import torch
+
+        with torch.autocast(device_type="cuda", dtype=torch.bfloat16):
+            yield
+
+    def _applied(self) -> tuple[str, ...]:
+        """The rules of ours that applied to every sample this tracker sees (their effect would
+        take a second run to know)."""
+        out = (INPUT_FRAMES,) if self.config.input_frames == "raw" else ()
+        return out + ((AUTOCAST,) if self.config.autocast == "none" and self._on_cuda() else ())
 
     def _result(
-        self, prop: Propagation, validity: Validity, key: int, detections: FrameDetections
+        self,
+        prop: Propagation,
+        validity: Validity,
+        key: int,
+        detections: FrameDetections,
+        applied: tuple[str, ...] = (),
     ) -> TrackResult:
         notes: dict[str, Any] = {"tracked": True, "key_frame": key}
         boxes = prop.boxes.copy()
@@ -184,7 +289,7 @@ class GroundedSam2Tracker:
             validity,
             detections,
             notes,
-            label_match_deviation(validity) + lost_rule,
+            label_match_deviation(validity) + lost_rule + applied,
         )
 
 

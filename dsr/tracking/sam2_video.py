@@ -3,6 +3,11 @@
 The prompts go on the key frame; the tracker is propagated forward to the last frame and backward
 to the first, so every frame gets a mask per object. Masks become tight boxes
 (:func:`~dsr.tracking.models.masks_to_boxes`); an empty mask is an absent object.
+
+``state="shared"`` propagates both directions in one inference session, so the backward pass can
+draw memory from frames the forward pass tracked; ``state="fresh"`` (the authors', who call
+``init_state`` once per direction) starts each direction in a new session prompted alike. Either
+way the backward pass writes last, so it wins at the key frame.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from dsr.errors import ConfigError
+from dsr.errors import ConfigError, DataError
 from dsr.tracking.models import (
     check_dtype,
     load_pretrained,
@@ -23,9 +28,24 @@ from dsr.tracking.models import (
     resolve_dtype,
 )
 
-__all__ = ["DEFAULT_SAM2", "Propagation", "Sam2Config", "Sam2Propagator"]
+__all__ = [
+    "DEFAULT_SAM2",
+    "SAM2_STATES",
+    "Propagation",
+    "Sam2Config",
+    "Sam2Propagator",
+    "check_sam2_state",
+]
 
 DEFAULT_SAM2 = "facebook/sam2.1-hiera-large"
+
+#: How the two propagation directions share SAM2's inference session.
+SAM2_STATES = ("shared", "fresh")
+
+
+def check_sam2_state(state: str) -> None:
+    if state not in SAM2_STATES:
+        raise ConfigError(f"sam2_state={state!r}: choose shared (ours) or fresh (the authors')")
 
 
 @dataclass(frozen=True)
@@ -48,11 +68,20 @@ class Sam2Config:
         default=None, metadata={"help": "torch device; None: cuda when present, else cpu"}
     )
     dtype: str = field(default="float32", metadata={"help": "float32, float16 or bfloat16"})
+    state: str = field(
+        default="shared",
+        metadata={
+            "help": "shared: backward after forward in one session; fresh: a new session per "
+            "direction (the authors')",
+            "choices": SAM2_STATES,
+        },
+    )
 
     def __post_init__(self) -> None:
         if not self.model:
             raise ConfigError("Sam2Config.model is empty: give a Hub id or a local directory")
         check_dtype(self.dtype)
+        check_sam2_state(self.state)
 
 
 @dataclass(frozen=True)
@@ -96,23 +125,16 @@ class Sam2Propagator:
         if not 0 <= key_frame < n_frames:
             raise ConfigError(f"key frame {key_frame} is outside the video's {n_frames} frames")
         model, processor = self._load()
-        session = processor.init_video_session(
-            video=list(arr), inference_device=self.device, dtype=resolve_dtype(self.config.dtype)
-        )
-        obj_ids = list(range(1, len(boxes) + 1))
-        processor.add_inputs_to_inference_session(
-            session,
-            frame_idx=key_frame,
-            obj_ids=list(obj_ids),  # the session keeps (and clears) it
-            input_boxes=[[[float(v) for v in box] for box in boxes]],
-        )
         out = Propagation(
             boxes=np.full((len(boxes), n_frames, 4), np.nan),
             area=np.zeros((len(boxes), n_frames)),
             visited=np.zeros(n_frames, dtype=bool),
         )
+        session = None
         with torch.inference_mode():
             for reverse in (False, True):
+                if session is None or self.config.state == "fresh":
+                    session = self._session(processor, arr, key_frame, boxes)
                 for step in model.propagate_in_video_iterator(
                     session, start_frame_idx=key_frame, reverse=reverse
                 ):
@@ -122,16 +144,34 @@ class Sam2Propagator:
                         mask_threshold=self.config.mask_threshold,
                         binarize=True,
                     )[0]
-                    self._store(out, step.frame_idx, list(step.object_ids), obj_ids, masks)
+                    self._store(out, step.frame_idx, list(step.object_ids), len(boxes), masks)
         return out
+
+    def _session(
+        self, processor: Any, frames: np.ndarray, key_frame: int, boxes: Sequence[Sequence[float]]
+    ) -> Any:
+        """A new inference session over ``frames`` with the boxes as prompts on ``key_frame``
+        (object ids 1, 2, ... in the order of ``boxes``)."""
+        session = processor.init_video_session(
+            video=list(frames), inference_device=self.device, dtype=resolve_dtype(self.config.dtype)
+        )
+        processor.add_inputs_to_inference_session(
+            session,
+            frame_idx=key_frame,
+            obj_ids=list(range(1, len(boxes) + 1)),  # the session keeps (and clears) it
+            input_boxes=[[[float(v) for v in box] for box in boxes]],
+        )
+        return session
 
     @staticmethod
     def _store(
-        out: Propagation, frame: int, got_ids: list[int], obj_ids: list[int], masks: Any
+        out: Propagation, frame: int, got_ids: list[int], n_objects: int, masks: Any
     ) -> None:
         binary = masks[:, 0].bool().cpu().numpy()
         boxes, area = masks_to_boxes(binary), mask_area_fraction(binary)
         for row, obj_id in enumerate(got_ids):
-            k = obj_ids.index(int(obj_id))
+            k = int(obj_id) - 1
+            if not 0 <= k < n_objects:
+                raise DataError(f"SAM2 returned object id {obj_id}, not one of 1..{n_objects}")
             out.boxes[k, frame], out.area[k, frame] = boxes[row], area[row]
         out.visited[frame] = True

@@ -116,7 +116,7 @@ def test_rows_are_complete_and_sorted(built: Path) -> None:
     assert r["video"]["bytes"][4:8] == b"ftyp"
     assert len(r["detections"]) == 32  # per frame, so validity can be re-decided later
     assert {d["label"] for d in r["detections"][r["key_frame"]]} == {r["animal"], r["object"]}
-    assert r["score_settings"] == {"m": 3, "min_frames": 20}
+    assert r["score_settings"] == {"m": 3, "min_frames": 20, "box_check": "positive"}
     assert r["encode_settings"] == {
         "codec": "libx264",
         "crf": 18,

@@ -190,7 +190,8 @@ def test_score_and_encode_settings_are_structs(built: Path, tmp_path: Path) -> N
     from dsr.tracking import TRACKERS
 
     row = build_sample(prompt_records(1)[0], 0, mp4, TRACKERS.resolve("annotations")())
-    assert row["encode_settings"] is None and row["score_settings"] == {"m": 3, "min_frames": 20}
+    assert row["encode_settings"] is None
+    assert row["score_settings"] == {"m": 3, "min_frames": 20, "box_check": "positive"}
     datasets.Dataset.from_list([current_row(row)], features=sample_features())  # fits the schema
 
 
@@ -234,7 +235,9 @@ def test_a_format_1_work_area_row_merges_into_the_current_schema(
     assert row["animal_boxes"][0] == [0, 0, 10, 10] and all(
         math.isnan(v) for v in row["animal_boxes"][1]
     )
-    assert row["score_settings"] == {"m": 3, "min_frames": 20} and row["encode_settings"] is None
+    # rows from before the box check was a setting were scored with the positive check
+    assert row["score_settings"] == {"m": 3, "min_frames": 20, "box_check": "positive"}
+    assert row["encode_settings"] is None
     # end to end: one committed row rewritten as dsr 0.1 wrote it, then merged again
     import shutil
 
@@ -261,6 +264,7 @@ def test_a_format_1_work_area_row_merges_into_the_current_schema(
     assert merged["encode_settings"] is None and merged["score_settings"] == {
         "m": 3,
         "min_frames": 20,
+        "box_check": "positive",
     }
     assert {k: merged[k] for k in kept} == kept
 

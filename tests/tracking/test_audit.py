@@ -48,6 +48,8 @@ def test_audit_with_tiny_grounded_sam2(tiny_grounding_dino, tiny_sam2) -> None:
     per_sample = [s["frame_class_agreement"] for s in data["samples"]]
     assert data["summary"]["frame_class_agreement"] == pytest.approx(sum(per_sample) / 6)
     assert "validity_agreement" in report.table()
+    # the models saw the frames as they are: a rule of ours applied to every sample
+    assert data["summary"]["changed_by_input_frames"] == 6
 
 
 def test_cli_audit_tracker_tiny_grounded_sam2_paper_exact(tmp_path) -> None:
@@ -84,4 +86,10 @@ def test_cli_audit_tracker_tiny_grounded_sam2_paper_exact(tmp_path) -> None:
         "exact",
         1.0,
     )
+    assert [report["settings"][k] for k in ("input_frames", "autocast", "sam2_state")] == [
+        "mp4-jpeg",
+        "bfloat16",
+        "fresh",
+    ]
     assert report["summary"]["changed_by_deviations"] == 0
+    assert "changed_by_input_frames" in res.output and "changed_by_thin_box" in res.output

@@ -65,14 +65,15 @@ def test_plural_labels_make_a_label_match_deviation_and_exact_mode_refuses_them(
 ) -> None:
     ann = _annotations(["Cats", "bench"], 10)
     ours = _tracker(short_validity).track(moving_squares(10), prompt, ann)
-    assert ours.validity.valid and ours.deviations == ("label_match",)
+    # the frames went to the models as they are: input_frames applied to every sample
+    assert ours.validity.valid and ours.deviations == ("label_match", "input_frames")
     assert ours.validity.label_match_frames == tuple(range(10))
     np.testing.assert_array_equal(
         ours.animal_boxes, np.tile(CAT, (10, 1))
     )  # the "Cats" box prompted SAM2
     theirs = _tracker(short_validity, label_match="exact").track(moving_squares(10), prompt, ann)
     assert not theirs.validity.valid and theirs.validity.reason == "too_many_redundant"
-    assert theirs.deviations == () and np.isnan(theirs.animal_boxes).all()
+    assert theirs.deviations == ("input_frames",) and np.isnan(theirs.animal_boxes).all()
 
 
 @pytest.mark.parametrize(("fraction", "lost"), [(0.9, [6, 7]), (1.0, [])])
@@ -83,7 +84,7 @@ def test_lost_track_rule_and_its_off_switch(
     result = tracker.track(moving_squares(10), prompt, _annotations(["cat", "bench"], 10))
     dropped = np.flatnonzero(~np.isfinite(result.animal_boxes).all(axis=1)).tolist()
     assert dropped == lost
-    assert result.deviations == (("lost_track",) if lost else ())
+    assert result.deviations == (("lost_track",) if lost else ()) + ("input_frames",)
     if not lost:  # the authors keep the frame-filling box
         np.testing.assert_array_equal(result.animal_boxes[6], [0, 0, 63, 63])
 
@@ -93,7 +94,15 @@ def test_preset_sets_the_authors_values_and_refuses_conflicts() -> None:
         "box_threshold": 0.35,
         "label_match": "exact",
         "lost_track_fraction": 1.0,
+        "input_frames": "mp4-jpeg",
+        "autocast": "bfloat16",
+        "sam2_state": "fresh",
     }
+    # frames decoded from existing video files go through the JPEG files only
+    assert paper_exact_options("tracker", "grounded-sam2", {}, from_files=True)["input_frames"] == (
+        "jpeg"
+    )
+    assert paper_exact_options("score", "dsr-score", {}) == {"box_check": "authors"}
     assert paper_exact_options("generator", "wan", {}) == {"sampler": "euler", "flow_shift": 5.0}
     assert paper_exact_options("generator", "synthetic", {"num_frames": 9}) == {"num_frames": 9}
     with pytest.raises(ConfigError, match="label_match='normalized' was given"):
@@ -140,9 +149,11 @@ def test_audit_counts_the_samples_a_deviation_changed(label_match: str, changed:
     )
     summary = report.summary()
     assert summary["samples"] == 6
-    assert summary["changed_by_deviations"] == summary["changed_by_label_match"] == changed
-    assert summary["changed_by_lost_track"] == 0
-    assert [s.deviations for s in report.samples] == [("label_match",) if changed else ()] * 6
+    assert summary["changed_by_label_match"] == changed and summary["changed_by_input_frames"] == 6
+    assert summary["changed_by_deviations"] == 6 and summary["changed_by_lost_track"] == 0
+    assert [s.deviations for s in report.samples] == [
+        (("label_match",) if changed else ()) + ("input_frames",)
+    ] * 6
 
 
 def _audit(*args: str):
@@ -181,3 +192,197 @@ def test_cli_audit_refuses_in_one_line(tmp_path, args: list[str], needle: str) -
     assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output
     assert res.output.strip().splitlines() == [res.output.strip()] and needle in res.output
     assert not (tmp_path / "a.json").exists()
+
+
+# --- the authors' inputs, precision and SAM2 states -------------------------------------------
+
+
+class _RecordingDetector(AnnotationDetector):
+    """Detections from the annotations; keeps the frames it was given."""
+
+    def __init__(self) -> None:
+        self.frames: list[np.ndarray] = []
+
+    def detect(self, frames: np.ndarray, animal: str, obj: str, annotations: Any = None) -> Any:
+        self.frames.append(np.array(frames))
+        return super().detect(frames, animal, obj, annotations)
+
+
+class _RecordingSam2(_StubSam2):
+    def __init__(self, device: str = "cpu") -> None:
+        super().__init__()
+        self.device = device
+        self.frames: list[np.ndarray] = []
+
+    def propagate(self, frames: np.ndarray, key_frame: int, boxes: Any) -> Propagation:
+        self.frames.append(np.array(frames))
+        return super().propagate(frames, key_frame, boxes)
+
+
+def _their_frames(frames: np.ndarray, tmp: Any) -> np.ndarray:
+    """The authors' chain written out: imageio's writer at quality=5, decoded, JPEG files at
+    quality 95 (4:2:0, as cv2.imwrite) read back with PIL."""
+    imageio = pytest.importorskip("imageio")
+    from PIL import Image
+
+    from dsr.media import decode_video
+
+    writer = imageio.get_writer(tmp / "v.mp4", fps=16, quality=5)
+    for frame in frames:
+        writer.append_data(frame)
+    writer.close()
+    out = []
+    for i, frame in enumerate(decode_video(tmp / "v.mp4")[0]):
+        Image.fromarray(frame).save(tmp / f"{i:05d}.jpg", quality=95, subsampling=2)
+        out.append(np.asarray(Image.open(tmp / f"{i:05d}.jpg").convert("RGB")))
+    return np.stack(out)
+
+
+@pytest.mark.parametrize("input_frames", ["raw", "mp4-jpeg", "jpeg"])
+def test_detector_and_sam2_receive_the_frames_input_frames_asks_for(
+    tmp_path, moving_squares, prompt, short_validity, input_frames: str
+) -> None:
+    pytest.importorskip("imageio_ffmpeg")
+    detector = _RecordingDetector()
+    tracker = _tracker(short_validity, detector=detector, input_frames=input_frames)
+    tracker.propagator = sam2 = _RecordingSam2()
+    frames = moving_squares(10)
+    result = tracker.track(frames, prompt, _annotations(["cat", "bench"], 10))
+    expected = {
+        "raw": frames,
+        "mp4-jpeg": _their_frames(frames, tmp_path),
+        "jpeg": np.stack(
+            [np.asarray(_jpeg_file(frame, tmp_path / f"{i}.jpg")) for i, frame in enumerate(frames)]
+        ),
+    }[input_frames]
+    np.testing.assert_array_equal(detector.frames[0], expected)
+    np.testing.assert_array_equal(sam2.frames[0], expected)
+    assert ("input_frames" in result.deviations) == (input_frames == "raw")
+
+
+def _jpeg_file(frame: np.ndarray, path: Any) -> Any:
+    from PIL import Image
+
+    Image.fromarray(frame).save(path, quality=95, subsampling=2)
+    return Image.open(path).convert("RGB")
+
+
+@pytest.mark.parametrize(
+    ("device", "autocast", "listed"),
+    [("cpu", "none", False), ("cuda:0", "none", True), ("cuda:0", "bfloat16", False)],
+)
+def test_autocast_rule_is_listed_for_samples_tracked_on_cuda_without_it(
+    moving_squares, prompt, short_validity, device: str, autocast: str, listed: bool
+) -> None:
+    """Only the bookkeeping: CUDA bf16 autocast itself needs a GPU (not on the test machines)."""
+    tracker = _tracker(short_validity, autocast=autocast, input_frames="jpeg")
+    tracker.propagator = _RecordingSam2(device)
+    with pytest.MonkeyPatch.context() as mp:  # no CUDA here: the context must not be entered
+        mp.setattr(type(tracker), "_autocast", lambda self: _nullcontext())
+        result = tracker.track(moving_squares(10), prompt, _annotations(["cat", "bench"], 10))
+    assert ("autocast" in result.deviations) == listed
+
+
+def _nullcontext() -> Any:
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def test_autocast_on_the_cpu_changes_nothing(moving_squares, prompt, short_validity) -> None:
+    ann = _annotations(["cat", "bench"], 10)
+    plain = _tracker(short_validity).track(moving_squares(10), prompt, ann)
+    cast = _tracker(short_validity, autocast="bfloat16").track(moving_squares(10), prompt, ann)
+    np.testing.assert_array_equal(plain.animal_boxes, cast.animal_boxes)
+    assert plain.deviations == cast.deviations == ("input_frames",)
+
+
+def _backward_only(model_dir: Any, frames: np.ndarray, key: int, boxes: list) -> np.ndarray:
+    """Per object and frame key, key-1, ..., 0: the box and the mask's share of the frame, from
+    transformers' SAM2 alone in one fresh session prompted on the key frame and propagated backward
+    only (what the authors' second ``init_state`` gives)."""
+    import torch
+    from transformers import Sam2VideoModel, Sam2VideoProcessor
+
+    from dsr.tracking.models import masks_to_boxes
+
+    model = Sam2VideoModel.from_pretrained(model_dir, dtype=torch.float32).eval()
+    processor = Sam2VideoProcessor.from_pretrained(model_dir)
+    session = processor.init_video_session(
+        video=list(frames), inference_device="cpu", dtype=torch.float32
+    )
+    processor.add_inputs_to_inference_session(
+        session, frame_idx=key, obj_ids=[1, 2], input_boxes=[[list(map(float, b)) for b in boxes]]
+    )
+    out = np.full((2, len(frames), 5), np.nan)
+    with torch.inference_mode():
+        for step in model.propagate_in_video_iterator(session, start_frame_idx=key, reverse=True):
+            masks = (
+                processor.post_process_masks(
+                    [step.pred_masks], original_sizes=[frames.shape[1:3]], binarize=True
+                )[0][:, 0]
+                .bool()
+                .numpy()
+            )
+            for row, obj in enumerate(step.object_ids):
+                out[int(obj) - 1, step.frame_idx, :4] = masks_to_boxes(masks[row : row + 1])[0]
+                out[int(obj) - 1, step.frame_idx, 4] = masks[row].mean()
+    return out
+
+
+def _tracked_before_each_pass(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, list[int]]]:
+    """Records, as each propagation pass starts, its direction and the frames its session
+    already holds tracked (not prompted) outputs of."""
+    from transformers import Sam2VideoModel
+
+    seen: list[tuple[bool, list[int]]] = []
+    original = Sam2VideoModel.propagate_in_video_iterator
+
+    def spy(self: Any, session: Any, *args: Any, reverse: bool = False, **kw: Any) -> Any:
+        held = {
+            int(f)
+            for out in session.output_dict_per_obj.values()
+            for f in out["non_cond_frame_outputs"]
+        }
+        seen.append((reverse, sorted(held)))
+        return original(self, session, *args, reverse=reverse, **kw)
+
+    monkeypatch.setattr(Sam2VideoModel, "propagate_in_video_iterator", spy)
+    return seen
+
+
+@pytest.mark.parametrize("state", ["shared", "fresh"])
+def test_fresh_sam2_state_tracks_backward_without_the_forward_pass(
+    tiny_sam2, moving_squares, monkeypatch, state: str
+) -> None:
+    from dsr.tracking.sam2_video import Sam2Propagator
+
+    frames, key, boxes = moving_squares(6), 3, [CAT, BENCH]
+    seen = _tracked_before_each_pass(monkeypatch)
+    prop = Sam2Propagator(model=str(tiny_sam2), state=state).propagate(frames, key, boxes)
+    assert prop.visited.all() and np.isfinite(prop.boxes).all()
+    forward_tracked = [4, 5]  # frames after the key frame
+    assert seen == [(False, []), (True, [] if state == "fresh" else forward_tracked)]
+    if state == "fresh":  # the backward pass is the one a session of its own gives
+        reference = _backward_only(tiny_sam2, frames, key, boxes)
+        np.testing.assert_array_equal(prop.boxes[:, : key + 1], reference[:, : key + 1, :4])
+        np.testing.assert_allclose(prop.area[:, : key + 1], reference[:, : key + 1, 4])
+
+
+@pytest.mark.parametrize(
+    ("first_valid", "state", "listed"),
+    [(3, "shared", True), (3, "fresh", False), (0, "shared", False)],
+)
+def test_sam2_state_rule_is_listed_when_frames_before_the_key_frame_were_tracked_backward(
+    moving_squares, prompt, short_validity, first_valid: int, state: str, listed: bool
+) -> None:
+    n = 10
+    labels = [["cat"]] * first_valid + [["cat", "bench"]] * (n - first_valid)
+    ann = Annotations(
+        tuple(tuple((lab, CAT if lab == "cat" else BENCH) for lab in frame) for frame in labels),
+        np.tile(CAT, (n, 1)),
+        np.tile(BENCH, (n, 1)),
+    )
+    result = _tracker(short_validity, sam2_state=state).track(moving_squares(n), prompt, ann)
+    assert result.validity.key_frame == first_valid
+    assert ("sam2_state" in result.deviations) == listed
