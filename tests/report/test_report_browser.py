@@ -65,6 +65,22 @@ def test_overview_opens_without_console_errors(tab: Page, report: Path) -> None:
         page.locator("svg.chart").count() >= 4
     )  # curves per split, per type (two splits), histogram
     assert page.locator("#problems-h").count() == 0
+    # the evaluation as the paper's Table 2: each value with its interval and n, no JSON dump
+    correct = page.locator("#eval-table tbody td").first.inner_text().split("\n")
+    assert correct[0] == "0.400" and correct[1].startswith("[") and correct[2] == "n = 30 samples"
+    assert page.locator("#eval-types tbody tr").count() == 6
+    assert page.locator("#eval-types tbody th").first.inner_text() == "LT left → top"
+    assert page.locator("#eval-curve .band polygon").count() == 1
+    assert page.locator("section[aria-labelledby=eval-h] pre").count() == 0
+    assert page.locator("#eval-json").get_attribute("href") == "data/eval_results.json"
+    # every correctness plot labels the τ = 0.7 line (per split, per type of both splits, eval)
+    labels = page.locator("svg.chart .vline-label").all_text_contents()
+    assert labels == ["τ = 0.7"] * 4
+    assert page.locator("#counts-h ~ table tbody th").first.locator("[title]").get_attribute(
+        "title"
+    ) == (
+        "LT: the animal starts on the left of the object and ends on top of it (the paper's type A)"
+    )
     _shot(page, "overview.png")
     assert tab.errors == []
 
@@ -100,7 +116,21 @@ def test_gallery_shows_every_sample_and_filters_change_the_count(
         for a in page.locator("#cards a.card").all()
     }
     assert shown == {file_key(w) for w in winners}
+    page.select_option("#f-role", "")
+    page.select_option("#f-type", "LT")
+    assert page.locator("#f-type option:checked").inner_text() == "LT left → top"
+    assert page.locator("#cards .badge.type").first.get_attribute("title").startswith("LT: the")
+    page.select_option("#f-type", "")
+    # page jump: 24 per page, then type page 2 and press Enter
+    page.locator(".page-size").first.select_option("24")
+    page.wait_for_function("document.querySelectorAll('#cards > li').length === 24")
+    page.locator(".page-jump").first.fill("2")
+    page.locator(".page-jump").first.press("Enter")
+    page.wait_for_function("document.querySelectorAll('#cards > li').length === 18")
+    assert page.locator("#count").inner_text().startswith("Showing 25–42 of 42")
+    assert "page=2" in page.url and "per=24" in page.url
     page.wait_for_timeout(300)  # posters of the visible cards load
+    _shot(page, "gallery.png")
     assert tab.errors == []
 
 

@@ -274,7 +274,7 @@
       xs, xMin: 0, xMax: n - 1, yMin: -1.05, yMax: 1.05, yTicks: [-1, -0.5, 0, 0.5, 1],
       xTicks: xs.filter((i) => i % Math.max(1, Math.ceil(n / 8)) === 0), width: 640, height: 240,
       xLabel: "frame", yLabel: "SSR score", windows, cursor: true, onPick: (x) => onPick(Math.round(x)),
-      vlines: sample.key_frame !== null && sample.key_frame !== undefined ? [{ x: sample.key_frame }] : [],
+      vlines: sample.key_frame !== null && sample.key_frame !== undefined ? [{ x: sample.key_frame, label: "key frame" }] : [],
       label: `SSR curves: r(·, ${f.initial}) and r(·, ${f.final}) per frame`,
       series: [
         { name: `r(·, ${f.initial})`, values: xs.map((i) => sample.ssr_initial[i] ?? null), color: DSR.colors.initial },
