@@ -87,8 +87,14 @@ def correctness_figure(
     plt = _pyplot()
     named = {"": curves} if isinstance(curves, CorrectnessCurve) else dict(curves)
     fig, ax = plt.subplots(figsize=(6, 4.2), dpi=120)
-    for label, curve in named.items():
-        (line,) = ax.plot(curve.thresholds, curve.values, marker="o", label=label or "Correct@τ")
+    for i, (label, curve) in enumerate(named.items()):
+        (line,) = ax.plot(
+            curve.thresholds,
+            curve.values,
+            marker="osD^v<>"[i % 7],
+            linestyle=("-", "--", "-.", ":")[i % 4],
+            label=label or "Correct@τ",
+        )
         if bands and bands.get(label) is not None:
             _band(ax, curve.thresholds, bands[label], line.get_color())
     if bands:
@@ -104,7 +110,7 @@ def correctness_figure(
     )
     ax.grid(alpha=0.3)
     if any(named) or bands:
-        ax.legend(loc="lower left", fontsize=9)
+        ax.legend(loc="best", fontsize=9)
     return fig
 
 
