@@ -121,6 +121,8 @@ def _ssr_plot(dataset: Path) -> Path:
                     "dsr_score",
                     "ssr_initial",
                     "ssr_final",
+                    "prompt",
+                    "key_frame",
                 ],
             )
             for f in files
@@ -134,4 +136,6 @@ def _ssr_plot(dataset: Path) -> Path:
         initial=best["initial"],
         final=best["final"],
         title=f"{best['sample_id']}: DSR-Score {best['dsr_score']:.3f}",
+        prompt=best["prompt"],
+        key_frame=best["key_frame"],
     )

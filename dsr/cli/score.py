@@ -118,4 +118,6 @@ def _plot(report: ScoreReport, plot_dir: Path) -> None:
             initial=row["initial"],
             final=row["final"],
             title=name,
+            prompt=row.get("prompt") or "",
+            key_frame=row.get("key_frame"),
         )

@@ -5,8 +5,8 @@
     ├── per_sample.parquet       PER_SAMPLE: one row per sample: ids, DSR type, validity, DSR-Score and
     │                            each model metric's value (null where it does not apply)
     ├── table.md                 the paper's Table 2 layout, with 95 % intervals, and the per-type table
-    ├── correctness.png          Correct@τ over τ = 0.0 … 0.9
-    ├── per_type.png             Correct@0.7 and mean DSR-Score per DSR type
+    ├── correctness.png          Correct@τ over τ = 0.0 … 0.9 with its bootstrap band (dsr.evaluation.plots)
+    ├── per_type.png             Correct@0.7 and mean DSR-Score per DSR type, with intervals and n
     └── .dsr/eval/               WORK: never published
         ├── <metric>/settings.json           the weights and sizes its values were made with
         ├── <metric>/<sample_id>.json        one video's values, written atomically (the commit)

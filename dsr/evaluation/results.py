@@ -13,7 +13,7 @@ from dsr.evaluation.bootstrap import Interval, Ratio, bootstrap_interval
 from dsr.evaluation.config import EvalConfig
 from dsr.evaluation.data import EvalSource
 from dsr.evaluation.dsr_metrics import HEADLINE_TAU, DSRMetrics, dsr_metrics, outcomes, per_type
-from dsr.evaluation.layout import CURVE_PNG, PER_SAMPLE, RESULTS, SETTINGS, TABLE, TYPES_PNG, WORK
+from dsr.evaluation.layout import PER_SAMPLE, RESULTS, SETTINGS, TABLE, WORK
 
 __all__ = [
     "FORMAT_VERSION",
@@ -232,36 +232,6 @@ def format_curve(result: Mapping[str, Any]) -> str:
     )
 
 
-def plot_per_type(result: Mapping[str, Any], path: Path) -> Path:
-    """Bars of Correct@0.7 and mean DSR-Score per DSR type."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    types = list(result["per_type"])
-    correct = [result["per_type"][t]["correct@0.7"] for t in types]
-    mean = [result["per_type"][t]["mean_dsr_score"] or 0.0 for t in types]
-    fig, ax = plt.subplots(figsize=(6.5, 3.8), dpi=120)
-    xs = range(len(types))
-    ax.bar([x - 0.2 for x in xs], correct, width=0.4, label="Correct@0.7")
-    ax.bar([x + 0.2 for x in xs], mean, width=0.4, label="mean DSR-Score (valid)")
-    ax.set(
-        xticks=list(xs),
-        xticklabels=types,
-        ylim=(0, 1),
-        xlabel="DSR type",
-        title=result["model"]["name"],
-    )
-    ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
 def curve_of(result: Mapping[str, Any]) -> Any:
     """The result's correctness curve as a :class:`~dsr.scoring.CorrectnessCurve`."""
     from dsr.scoring.correctness import CorrectnessCurve
@@ -287,8 +257,8 @@ def write_outputs(
     import polars as pl
 
     from dsr.cards import mask_local_paths, mask_secrets
+    from dsr.evaluation.plots import plot_figures
     from dsr.evaluation.video_metrics import columns as metric_columns
-    from dsr.scoring.plots import plot_correctness
 
     columns = metric_columns(config)
     table = per_sample_rows(rows, values, columns)
@@ -309,8 +279,5 @@ def write_outputs(
         "\n\n".join([format_table([results]), format_curve(results), format_types(results)]) + "\n"
     )
     atomic_write_text(out / TABLE, text)
-    plot_correctness(
-        curve_of(results), out / CURVE_PNG, title=f"{results['model']['name']}: DSR correctness"
-    )
-    plot_per_type(results, out / TYPES_PNG)
+    plot_figures(results, table, out)
     return results

@@ -20,11 +20,14 @@ from typing import Any
 
 from dsr.builders.folder import BUILD_RECORD, WORK_DIR
 from dsr.errors import ConfigError, ReportInputError
+from dsr.evaluation.layout import PER_SAMPLE
 from dsr.report.config import ReportConfig
 from dsr.report.data import Sample, index_table, pair_entries, sample_page_data, sample_roles
+from dsr.report.eval_results import eval_view, is_dsr_eval, metric_keys, read_per_sample
 from dsr.report.files import MANIFEST_FORMAT, ReportWriter, digest, js_assignment
 from dsr.report.layout import (
     ASSETS_DIR,
+    EVAL_JSON,
     INDEX_DATA,
     OVERVIEW_DATA,
     OVERVIEW_PAGE,
@@ -120,7 +123,7 @@ def input_stamp(source: ReportSource, config: ReportConfig) -> str:
     results = eval_results_path(
         source, Path(config.eval_results).expanduser() if config.eval_results else None
     )
-    files += [results] if results is not None else []
+    files += [results, results.parent / PER_SAMPLE] if results is not None else []
     identity = {
         str(p.relative_to(source.root) if p.is_relative_to(source.root) else p.name): [
             p.stat().st_size,
@@ -150,18 +153,23 @@ def _build(
     splits = tuple(sorted({str(r["split"]) for r in rows})) or config.splits
     pairs, pair_problems = read_pairs(source, splits)
     evals, eval_problems = eval_values(rows, source, splits)
-    results, result_problems = _eval_results(source, config.eval_results)
+    evaluation, result_problems = _eval_results(source, config.eval_results)
     problems += pair_problems + eval_problems + result_problems
     clock.lap("read")
     wanted = {s.sample_id for s in samples.samples}
-    videos = (
-        write_videos(writer, source.root, samples.files, wanted, link=config.link_videos)
-        if samples.has_video_column
-        else VideoResult()
-    )
-    problems += _missing_videos(samples, videos, source.label)
-    clock.lap("videos")
-    _write_data(writer, source, config, samples, pairs, evals, results, videos, problems)
+    with _progress(len(wanted) * (2 if samples.has_video_column else 1)) as bar:
+        videos = (
+            write_videos(
+                writer, source.root, samples.files, wanted, link=config.link_videos, tick=bar.update
+            )
+            if samples.has_video_column
+            else VideoResult()
+        )
+        problems += _missing_videos(samples, videos, source.label)
+        clock.lap("videos")
+        _write_data(
+            writer, source, config, samples, pairs, evals, evaluation, videos, problems, bar
+        )
     _write_static(writer)
     clock.lap("pages")
     return ReportResult(
@@ -174,6 +182,16 @@ def _build(
         writer.unchanged,
         problems,
         clock.laps,
+    )
+
+
+def _progress(total: int) -> Any:
+    """A progress bar on a terminal (none when stderr is not one), one step per file written: each
+    sample's video, then each sample's page."""
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total, desc="dsr report", unit="file", dynamic_ncols=True, disable=None, leave=False
     )
 
 
@@ -235,18 +253,44 @@ def _missing_videos(samples: SampleRows, videos: VideoResult, label: str) -> lis
     ]
 
 
-def _eval_results(source: ReportSource, given: str | None) -> tuple[Any, list[ReportInputError]]:
+@dataclass
+class _Evaluation:
+    """An ``eval_results.json`` and the per-sample rows beside it (None where absent)."""
+
+    results: Any = None
+    rows: list[dict[str, Any]] | None = None
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _eval_results(
+    source: ReportSource, given: str | None
+) -> tuple[_Evaluation, list[ReportInputError]]:
     path = eval_results_path(source, Path(given).expanduser() if given else None)
     if path is None:
-        return None, []
+        return _Evaluation(), []
     try:
-        return read_json(path), []
+        results = read_json(path)
     except (OSError, ValueError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return None, [
+        return _Evaluation(), [
             ReportInputError(
-                f"{path.name} could not be read ({first}): the eval results are left out; "
-                "write it again with `dsr eval` or pass another file with --eval"
+                f"{path.name} could not be read ({_first_line(exc)}): the eval results are left "
+                "out; write it again with `dsr eval` or pass another file with --eval"
+            )
+        ]
+    rows_path = path.parent / PER_SAMPLE
+    if not is_dsr_eval(results) or not rows_path.is_file():
+        return _Evaluation(results), []
+    try:
+        return _Evaluation(results, read_per_sample(rows_path, metric_keys(results))), []
+    except (OSError, ValueError) as exc:
+        return _Evaluation(results), [
+            ReportInputError(
+                f"{PER_SAMPLE} beside {path.name} could not be read ({_first_line(exc)}): the "
+                "intervals of the correctness curve and of the DSR types are left out; run "
+                "`dsr eval` again to write it"
             )
         ]
 
@@ -287,9 +331,10 @@ def _write_data(
     samples: SampleRows,
     pairs: list[dict[str, Any]],
     evals: Mapping[str, Mapping[str, float | None]],
-    results: Any,
+    evaluation: _Evaluation,
     videos: VideoResult,
     problems: Sequence[ReportInputError],
+    bar: Any,
 ) -> None:
     roles, pair_keys = sample_roles(pairs)
     for sample in samples.samples:
@@ -305,6 +350,7 @@ def _write_data(
             SAMPLE_DATA.format(key=page["key"]),
             js_assignment(f"samples[{json.dumps(page['key'])}]", _masked_text(source, page)),
         )
+        bar.update(1)
     index = index_table(samples.samples, videos=videos.with_video, roles=roles, pairs=pair_keys)
     writer.write(INDEX_DATA, _publishable(source, js_assignment("index", index)))
     known = {s.sample_id for s in samples.samples}
@@ -316,12 +362,24 @@ def _write_data(
         record=source.record,
         config=config.config,
         pairs=pairs,
-        eval_results=results,
+        evaluation=_eval_view(writer, source, evaluation),
         source=_source_info(source, config, samples),
         problems=[str(p) for p in problems],
         videos=videos.with_video if samples.has_video_column else None,
     )
     writer.write(OVERVIEW_DATA, _publishable(source, js_assignment("overview", overview)))
+
+
+def _eval_view(
+    writer: ReportWriter, source: ReportSource, evaluation: _Evaluation
+) -> dict[str, Any] | None:
+    """The evaluation section's data; the JSON file itself is copied beside the data (masked as
+    a published file) for the page to link."""
+    if evaluation.results is None:
+        return None
+    text = json.dumps(evaluation.results, indent=2, ensure_ascii=False) + "\n"
+    writer.write(EVAL_JSON, _publishable(source, text))
+    return eval_view(evaluation.results, evaluation.rows, EVAL_JSON)
 
 
 def _source_info(source: ReportSource, config: ReportConfig, samples: SampleRows) -> dict[str, Any]:

@@ -13,6 +13,7 @@ The layout, drawn once::
     │   ├── overview.js              OVERVIEW_DATA: ``DSR_DATA.overview = {...}``
     │   ├── index.js                 INDEX_DATA: one compact entry per sample (gallery, navigation)
     │   ├── pairs.js                 PAIRS_DATA: one entry per row of the ``pairs`` config
+    │   ├── eval_results.json        EVAL_JSON: the evaluation shown, as ``dsr eval`` wrote it (linked)
     │   └── samples/<key>.js         SAMPLE_DATA: per-frame boxes, classes, detections, SSR curves
     ├── videos/<key>.mp4             VIDEO_FILE: the sample's mp4, copied from the embedded bytes
     │                                (or linked to the build's work area with ``--link-videos``)
@@ -31,6 +32,7 @@ import re
 
 __all__ = [
     "ASSETS_DIR",
+    "EVAL_JSON",
     "GALLERY_PAGE",
     "INDEX_DATA",
     "MANIFEST",
@@ -54,6 +56,7 @@ ASSETS_DIR = "assets"
 OVERVIEW_DATA = "data/overview.js"
 INDEX_DATA = "data/index.js"
 PAIRS_DATA = "data/pairs.js"
+EVAL_JSON = "data/eval_results.json"
 SAMPLE_DATA = "data/samples/{key}.js"
 VIDEO_FILE = "videos/{key}.mp4"
 MANIFEST = ".dsr-report.json"

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN, DROP_REASONS, make_pairs
-from dsr.report.eval_results import metric_rows, split_settings
+from dsr.evaluation.breakdown import type_name
+from dsr.prompts import DSRType
 from dsr.scoring import correctness
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "histogram",
     "overview_data",
     "pairs_summary",
+    "type_names",
 ]
 
 #: Bins of the score histogram: 20 of width 0.05 over [0, 1] (1.0 falls in the last).
@@ -30,6 +32,23 @@ HISTOGRAM_BINS = 20
 #: DSR types in the paper's order (A–F).
 TYPE_ORDER = ("LT", "TL", "RT", "LR", "TR", "RL")
 VALID = "valid"
+#: How a prompt states a relation ("a fox is on the left of a chair").
+_PHRASES = {"left": "on the left of", "right": "on the right of", "top": "on top of"}
+
+
+def type_names(code: str) -> dict[str, str]:
+    """A DSR type code spelled out: ``name`` (left → top), ``title`` (a sentence for a tooltip)
+    and the paper's ``letter`` (A–F); an unknown code is only named."""
+    member = DSRType.__members__.get(code)
+    if member is None:
+        return {"name": code, "title": f"DSR type {code}", "letter": ""}
+    start, end = (_PHRASES.get(r.value, r.value) for r in (member.initial, member.final))
+    return {
+        "name": type_name(code),
+        "title": f"{code}: the animal starts {start} the object and ends {end} it "
+        f"(the paper's type {member.letter})",
+        "letter": member.letter,
+    }
 
 
 def _score(row: Mapping[str, Any]) -> float | None:
@@ -145,13 +164,14 @@ def overview_data(
     record: Mapping[str, Any],
     config: str,
     pairs: Sequence[Mapping[str, Any]],
-    eval_results: Any = None,
+    evaluation: Mapping[str, Any] | None = None,
     source: Mapping[str, Any] | None = None,
     problems: Sequence[str] = (),
     videos: set[str] | None = None,
 ) -> dict[str, Any]:
     """Everything the overview page shows; ``videos`` holds the ids of the samples with a video
-    (None for a config without videos)."""
+    (None for a config without videos), ``evaluation`` the evaluation section
+    (:func:`dsr.report.eval_results.eval_view`)."""
     types = _types(rows)
     splits = _by_split(rows)
     return {
@@ -164,15 +184,7 @@ def overview_data(
         "per_type": {s: _per_type(part, types) for s, part in splits.items()},
         "build": build_settings(record, config),
         "pairs": pairs_summary(record, rows, pairs),
-        "eval": _eval(eval_results),
+        "type_names": {t: type_names(t) for t in dict.fromkeys([*TYPE_ORDER, *types])},
+        "eval": evaluation,
         "problems": list(problems),
-    }
-
-
-def _eval(results: Any) -> dict[str, Any] | None:
-    if results is None:
-        return None
-    return {
-        "metrics": [m.to_dict() for m in metric_rows(results)],
-        "settings": split_settings(results),
     }

@@ -11,7 +11,7 @@ its digest differs from the one written before.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,10 +60,16 @@ def _reusable(entry: dict[str, Any], identity: dict[str, Any], writer: ReportWri
 
 
 def write_videos(
-    writer: ReportWriter, root: Path, files: Iterable[Path], wanted: set[str], *, link: bool = False
+    writer: ReportWriter,
+    root: Path,
+    files: Iterable[Path],
+    wanted: set[str],
+    *,
+    link: bool = False,
+    tick: Callable[[int], object] = lambda n: None,
 ) -> VideoResult:
     """Write the videos of the ``wanted`` sample ids held in ``files`` (parquet files
-    under ``root``)."""
+    under ``root``); ``tick(n)`` is called as n more samples are done."""
     result = VideoResult()
     work = _work_area_videos(root) if link else {}
     for path in files:
@@ -77,8 +83,9 @@ def write_videos(
                     writer.keep(VIDEO_FILE.format(key=file_key(sid)))
                     result.with_video.add(sid)
                     result.kept += 1
+            tick(len(videos))
         else:
-            videos = _from_file(writer, path, wanted, work, result)
+            videos = _from_file(writer, path, wanted, work, result, tick)
         writer.current.sources[rel] = {**identity, "videos": videos}
     return result
 
@@ -100,7 +107,12 @@ def _same_file(path: Path, target: Path) -> bool:
 
 
 def _from_file(
-    writer: ReportWriter, path: Path, wanted: set[str], work: dict[str, Path], result: VideoResult
+    writer: ReportWriter,
+    path: Path,
+    wanted: set[str],
+    work: dict[str, Path],
+    result: VideoResult,
+    tick: Callable[[int], object],
 ) -> dict[str, str | None]:
     """Read the video bytes of one parquet file and write what changed; sample id → digest."""
     before = _previous_digests(writer)
@@ -112,6 +124,7 @@ def _from_file(
                 if data is None
                 else _place(writer, sid, data, work.get(sid), before.get(sid), result)
             )
+            tick(1)
     return videos
 
 

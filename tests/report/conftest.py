@@ -109,11 +109,26 @@ def dataset_copy(dataset: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def report(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def evaluation(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``dsr eval`` of the train split (DSR metrics only: no model), 1,000 bootstrap resamples."""
+    from dsr.evaluation import EvalConfig, evaluate
+
+    out = tmp_path_factory.mktemp("report-eval") / "eval"
+    config = EvalConfig(
+        dataset=str(dataset), out=str(out), split="train", metrics=("dsr",), n_resamples=1000
+    )
+    assert evaluate(config).results is not None
+    return out
+
+
+@pytest.fixture(scope="session")
+def report(dataset: Path, evaluation: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from dsr.report import ReportConfig, build_report
 
     out = tmp_path_factory.mktemp("report-out") / "site"
-    result = build_report(ReportConfig(source=str(dataset), out=str(out)))
+    result = build_report(
+        ReportConfig(source=str(dataset), out=str(out), eval_results=str(evaluation))
+    )
     assert not result.problems, result.problems
     return out
 

@@ -118,10 +118,12 @@ def test_damaged_eval_results_are_reported_and_good_ones_shown(
     bad = build_report(ReportConfig(source=str(dataset_copy), out=str(tmp_path / "a")))
     assert len(bad.problems) == 1 and "eval_results.json could not be read" in str(bad.problems[0])
     results = {
+        "format_version": 3,
         "settings": {"metrics": ["dsr"], "seed": 0},
         "overall": {
             "correct@0.7": {"value": 0.4, "ci": [0.3, 0.5], "n": 42},
             "mean_dsr_score": {"mean": 0.61, "ci_low": 0.55, "ci_high": 0.66},
+            "n_samples": 24,
         },
         "per_type": {"LT": {"correct@0.7": 0.5}},
     }
@@ -129,12 +131,14 @@ def test_damaged_eval_results_are_reported_and_good_ones_shown(
     good = build_report(ReportConfig(source=str(dataset_copy), out=str(tmp_path / "a")))
     assert good.problems == []
     shown = js_data(tmp_path / "a" / "data" / "overview.js", "overview")["eval"]
-    assert shown["metrics"] == [
-        {"name": "overall / correct@0.7", "value": 0.4, "low": 0.3, "high": 0.5, "n": 42},
-        {"name": "overall / mean_dsr_score", "value": 0.61, "low": 0.55, "high": 0.66, "n": None},
-        {"name": "per_type / LT / correct@0.7", "value": 0.5, "low": None, "high": None, "n": None},
+    row = {"low": None, "high": None, "n": None, "integer": False}
+    assert shown["layout"] == "other" and shown["metrics"] == [
+        row | {"name": "overall / correct@0.7", "value": 0.4, "low": 0.3, "high": 0.5, "n": 42},
+        row | {"name": "overall / mean_dsr_score", "value": 0.61, "low": 0.55, "high": 0.66},
+        row | {"name": "overall / n_samples", "value": 24, "integer": True},
+        row | {"name": "per_type / LT / correct@0.7", "value": 0.5},
     ]
-    assert shown["settings"] == {"settings": {"metrics": ["dsr"], "seed": 0}}
+    assert json.loads((tmp_path / "a" / shown["raw"]).read_text()) == results
 
 
 def test_eval_rows_ignore_flags_and_text() -> None:

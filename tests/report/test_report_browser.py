@@ -4,13 +4,17 @@ frame, and the winners and losers of a pair. Screenshots land in ``test-artifact
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from conftest import ARTIFACTS, stored_rows
+from PIL import Image
 
+from dsr.generation.synthetic import _colour as synthetic_colour
 from dsr.report import ReportConfig, build_report
 from dsr.report.layout import file_key
 
@@ -61,6 +65,22 @@ def test_overview_opens_without_console_errors(tab: Page, report: Path) -> None:
         page.locator("svg.chart").count() >= 4
     )  # curves per split, per type (two splits), histogram
     assert page.locator("#problems-h").count() == 0
+    # the evaluation as the paper's Table 2: each value with its interval and n, no JSON dump
+    correct = page.locator("#eval-table tbody td").first.inner_text().split("\n")
+    assert correct[0] == "0.400" and correct[1].startswith("[") and correct[2] == "n = 30 samples"
+    assert page.locator("#eval-types tbody tr").count() == 6
+    assert page.locator("#eval-types tbody th").first.inner_text() == "LT left → top"
+    assert page.locator("#eval-curve .band polygon").count() == 1
+    assert page.locator("section[aria-labelledby=eval-h] pre").count() == 0
+    assert page.locator("#eval-json").get_attribute("href") == "data/eval_results.json"
+    # every correctness plot labels the τ = 0.7 line (per split, per type of both splits, eval)
+    labels = page.locator("svg.chart .vline-label").all_text_contents()
+    assert labels == ["τ = 0.7"] * 4
+    assert page.locator("#counts-h ~ table tbody th").first.locator("[title]").get_attribute(
+        "title"
+    ) == (
+        "LT: the animal starts on the left of the object and ends on top of it (the paper's type A)"
+    )
     _shot(page, "overview.png")
     assert tab.errors == []
 
@@ -96,7 +116,21 @@ def test_gallery_shows_every_sample_and_filters_change_the_count(
         for a in page.locator("#cards a.card").all()
     }
     assert shown == {file_key(w) for w in winners}
+    page.select_option("#f-role", "")
+    page.select_option("#f-type", "LT")
+    assert page.locator("#f-type option:checked").inner_text() == "LT left → top"
+    assert page.locator("#cards .badge.type").first.get_attribute("title").startswith("LT: the")
+    page.select_option("#f-type", "")
+    # page jump: 24 per page, then type page 2 and press Enter
+    page.locator(".page-size").first.select_option("24")
+    page.wait_for_function("document.querySelectorAll('#cards > li').length === 24")
+    page.locator(".page-jump").first.fill("2")
+    page.locator(".page-jump").first.press("Enter")
+    page.wait_for_function("document.querySelectorAll('#cards > li').length === 18")
+    assert page.locator("#count").inner_text().startswith("Showing 25–42 of 42")
+    assert "page=2" in page.url and "per=24" in page.url
     page.wait_for_timeout(300)  # posters of the visible cards load
+    _shot(page, "gallery.png")
     assert tab.errors == []
 
 
@@ -118,6 +152,69 @@ def _read_overlay(page: Any, frame: int) -> dict[str, Any]:
     }""")
 
 
+#: Play, then pause from inside a frame callback, right after a new frame reached the screen (in
+#: ``lagging`` mode only at a moment when the clock still reads a time before that frame, where
+#: floor(currentTime · fps) names the previous one). ``pause`` is the button the user would press.
+PAUSE_AFTER_A_PRESENTED_FRAME = """([video, pause, lagging]) => new Promise((resolve, reject) => {
+    const v = document.querySelector(video);
+    const timer = setTimeout(() => reject(new Error('no frame to pause at')), 8000);
+    const again = () => { v.currentTime = 0; document.querySelector(pause).click(); };
+    v.addEventListener('ended', again, {once: true});
+    const tick = (_now, meta) => {
+        if (!lagging || v.currentTime < meta.mediaTime) {
+            document.querySelector(pause).click();
+            clearTimeout(timer);
+            v.removeEventListener('ended', again);
+            return resolve();
+        }
+        v.requestVideoFrameCallback(tick);
+    };
+    v.requestVideoFrameCallback(tick);
+    if (v.paused) document.querySelector(pause).click();
+})"""
+#: Two animation frames: time for a frame still queued at the pause to reach the screen.
+SETTLE = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def _presented_animal(stage: Any, row: dict[str, Any]) -> tuple[float, float] | None:
+    """The centre of the animal in the video frame on screen (a screenshot of the video with the
+    overlay hidden), in the video's pixels; None when the animal is not in the picture."""
+    canvas = stage.locator("canvas")
+    canvas.evaluate("(c) => { c.style.visibility = 'hidden'; }")
+    png = stage.locator("video").screenshot()
+    canvas.evaluate("(c) => { c.style.visibility = ''; }")
+    picture = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+    # the synthetic generator paints the animal in one flat colour derived from its name
+    near = np.abs(picture - synthetic_colour(row["animal"])).sum(axis=2) < 40
+    if near.sum() < 20:
+        return None
+    ys, xs = np.nonzero(near)
+    h, w = near.shape
+    return (xs.mean() + 0.5) * row["width"] / w - 0.5, (ys.mean() + 0.5) * row["height"] / h - 0.5
+
+
+def _assert_overlay_draws_the_presented_frame(stage: Any, row: dict[str, Any]) -> None:
+    """The overlay's frame is the one whose stored animal box sits where the picture shows the
+    animal (within a pixel of the best match: neighbouring frames lie 1–18 px apart here), and
+    the overlay draws that frame's stored box."""
+    canvas = stage.locator("canvas")
+    frame = int(canvas.get_attribute("data-frame"))
+    drawn = canvas.get_attribute("data-animal-box")
+    seen = _presented_animal(stage, row)
+    stored = row["animal_boxes"]
+    if seen is None:
+        assert stored[frame] is None and drawn == "", (frame, drawn)
+        return
+    centres = np.array(
+        [[np.nan] * 2 if b is None else [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2] for b in stored]
+    )
+    distance = np.hypot(centres[:, 0] - seen[0], centres[:, 1] - seen[1])
+    best = int(np.nanargmin(distance))
+    assert stored[frame] is not None, (frame, best)
+    assert distance[frame] <= distance[best] + 1.0, f"overlay frame {frame}, picture frame {best}"
+    assert [float(x) for x in drawn.split(",")] == pytest.approx(stored[frame], abs=0.006)
+
+
 def test_sample_video_plays_and_the_overlay_draws_the_stored_box(
     tab: Page, report: Path, dataset: Path
 ) -> None:
@@ -131,11 +228,11 @@ def test_sample_video_plays_and_the_overlay_draws_the_stored_box(
     page = tab.open(report, f"sample.html#id={file_key(row['sample_id'])}")
     page.wait_for_selector(".stage video")
     page.wait_for_function("document.querySelector('.stage video').readyState >= 2")
-    page.click("#play")
-    page.wait_for_function(
-        "document.querySelector('.stage video').currentTime > 0.3", timeout=10_000
-    )
-    page.click("#play")  # pause
+    stage = page.locator(".stage")
+    for lagging in (True, False, True, False, True):
+        page.evaluate(PAUSE_AFTER_A_PRESENTED_FRAME, [".stage video", "#play", lagging])
+        page.evaluate(SETTLE)
+        _assert_overlay_draws_the_presented_frame(stage, row)
     for frame in (_frame_with_animal(row), row["key_frame"]):
         page.evaluate(f"DSR.sampleView().seekFrame({frame})")
         drawn = _read_overlay(page, frame)
@@ -185,7 +282,16 @@ def test_pair_page_shows_that_prompts_winners_and_losers_playing_in_sync(
     times = page.evaluate("[...document.querySelectorAll('video')].map((v) => v.currentTime)")
     assert len(times) == len(pair["chosen_ids"]) + len(pair["rejected_ids"])
     assert max(times) - min(times) < 0.3
-    page.click("#play-all")
+    rows = {r["sample_id"]: r for r in stored_rows(dataset)}
+    lead = f".member[data-id='{pair['chosen_ids'][0]}'] video"
+    for lagging in (True, False):  # "Pause all" right after the first winner showed a new frame
+        page.evaluate(PAUSE_AFTER_A_PRESENTED_FRAME, [lead, "#play-all", lagging])
+        page.wait_for_function("[...document.querySelectorAll('video')].every((v) => v.paused)")
+        page.wait_for_function("[...document.querySelectorAll('video')].every((v) => !v.seeking)")
+        page.evaluate(SETTLE)
+        for member in page.locator(".member").all():
+            row = rows[member.get_attribute("data-id")]
+            _assert_overlay_draws_the_presented_frame(member.locator(".stage"), row)
     _shot(page, "pair.png")
     assert tab.errors == []
 

@@ -158,7 +158,7 @@ def test_overview_curves_histogram_and_validity_match_the_rows(report: Path, dat
         overview["build"]["command"] == "pytest"
         and overview["build"]["dsr_version"] == record["dsr_version"]
     )
-    assert overview["problems"] == [] and overview["eval"] is None
+    assert overview["problems"] == [] and overview["eval"]["layout"] == "dsr-eval"
 
 
 def test_pair_entries_list_the_stored_winners_and_losers(report: Path, dataset: Path) -> None:

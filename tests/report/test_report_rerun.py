@@ -33,9 +33,13 @@ def _rewrite_score(folder: Path, sample_id: str, score: float) -> None:
     raise AssertionError(sample_id)
 
 
-def test_rerun_without_changes_writes_nothing(report: Path, dataset: Path) -> None:
+def test_rerun_without_changes_writes_nothing(
+    report: Path, dataset: Path, evaluation: Path
+) -> None:
     before = {p: p.stat().st_mtime_ns for p in report.rglob("*") if p.is_file()}
-    result = build_report(ReportConfig(source=str(dataset), out=str(report)))
+    result = build_report(
+        ReportConfig(source=str(dataset), out=str(report), eval_results=str(evaluation))
+    )
     assert result.written == [] and result.removed == []
     assert result.videos.written == 0 and result.videos.kept == result.samples
     assert {p: p.stat().st_mtime_ns for p in report.rglob("*") if p.is_file()} == before

@@ -60,8 +60,42 @@
     return g;
   }
 
-  /** opts: {xs, series: [{name, values, color, dash, markers}], xMin, xMax, yMin, yMax, xTicks, yTicks,
-   *  title, label, xLabel, yLabel, windows: [[x0, x1]], vlines: [{x, cls}], cursor: bool, onPick(x)} */
+  /** The shaded band between low[i] and high[i] (one polygon per run of points that have both). */
+  function bandPaths(f, xs, band, color) {
+    const g = el("g", { class: "band" });
+    let run = [];
+    const flush = () => {
+      if (run.length > 1) {
+        const top = run.map((p) => `${f.x(p[0]).toFixed(2)},${f.y(p[2]).toFixed(2)}`);
+        const bottom = run.slice().reverse().map((p) => `${f.x(p[0]).toFixed(2)},${f.y(p[1]).toFixed(2)}`);
+        g.append(el("polygon", { points: [...top, ...bottom].join(" "), fill: color, "fill-opacity": 0.18, stroke: "none" }));
+      } else if (run.length === 1) {
+        g.append(el("line", { x1: f.x(run[0][0]), x2: f.x(run[0][0]), y1: f.y(run[0][1]), y2: f.y(run[0][2]), stroke: color, "stroke-opacity": 0.5, "stroke-width": 4 }));
+      }
+      run = [];
+    };
+    xs.forEach((x, i) => {
+      const lo = band.low[i], hi = band.high[i];
+      if (lo === null || lo === undefined || hi === null || hi === undefined) flush();
+      else run.push([x, lo, hi]);
+    });
+    flush();
+    return g;
+  }
+
+  /** A vertical line across the plot, with its label (e.g. "τ = 0.7") at the top. */
+  function vline(f, v) {
+    const g = el("g", { class: "vline" }, el("line", { class: v.cls || "keyline", x1: f.x(v.x), x2: f.x(v.x), y1: f.m.top, y2: f.H - f.m.bottom }));
+    if (v.label) {
+      const right = f.x(v.x) + 4 + 7 * v.label.length < f.W - f.m.right;
+      g.append(el("text", { class: "vline-label", x: f.x(v.x) + (right ? 4 : -4), y: f.m.top + 11, "text-anchor": right ? "start" : "end", text: v.label }));
+    }
+    return g;
+  }
+
+  /** opts: {xs, series: [{name, values, color, dash, markers, band: {low, high}}], xMin, xMax, yMin, yMax,
+   *  xTicks, yTicks, title, label, xLabel, yLabel, windows: [[x0, x1]], vlines: [{x, cls, label}], cursor: bool,
+   *  onPick(x)} */
   DSR.lineChart = function (opts) {
     const f = frame(opts);
     for (const [a, b] of opts.windows || []) {
@@ -69,6 +103,7 @@
         height: f.H - f.m.bottom - f.m.top }));
     }
     axes(f, opts);
+    for (const s of opts.series) if (s.band) f.svg.append(bandPaths(f, s.xs || opts.xs, s.band, s.color));
     for (const s of opts.series) {
       f.svg.append(seriesPaths(f, s.xs || opts.xs, s.values, s.color, s.dash, s.width));
       if (s.markers) {
@@ -79,9 +114,7 @@
         });
       }
     }
-    for (const v of opts.vlines || []) {
-      f.svg.append(el("line", { class: v.cls || "keyline", x1: f.x(v.x), x2: f.x(v.x), y1: f.m.top, y2: f.H - f.m.bottom }));
-    }
+    for (const v of opts.vlines || []) f.svg.append(vline(f, v));
     let cursor = null;
     if (opts.cursor) {
       cursor = el("line", { class: "cursor", x1: f.x(opts.xMin), x2: f.x(opts.xMin), y1: f.m.top, y2: f.H - f.m.bottom });

@@ -14,7 +14,7 @@
 
   /** el("div", {class: "x", text: "hi", onclick: fn, "aria-label": "..."}, child, ...) */
   DSR.el = function (tag, attrs, ...children) {
-    const svg = ["svg", "g", "path", "line", "rect", "text", "polyline", "title", "circle", "polygon"].includes(tag);
+    const svg = ["svg", "g", "path", "line", "rect", "text", "polyline", "title", "circle", "polygon", "tspan"].includes(tag);
     const node = svg ? document.createElementNS("http://www.w3.org/2000/svg", tag) : document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v === null || v === undefined || v === false) continue;
@@ -139,4 +139,21 @@
         i === 0 ? DSR.el("th", { scope: "row" }, c) : DSR.el("td", { class: isNum(i) ? "num" : null }, c))))));
   };
   DSR.json = (value) => DSR.el("pre", { text: JSON.stringify(value, null, 2) });
+
+  /* DSR types: the codes (LT … RL) spelled out, from the overview data (one definition, in
+     dsr.prompts), on hover and in a legend. */
+  const spelled = (code) => ((DSR.data().overview || {}).type_names || {})[code] || {};
+  DSR.typeName = (code) => spelled(code).name || "";
+  /** A DSR type code with its meaning on hover. */
+  DSR.typeBadge = (code, cls) => DSR.el("abbr", { class: cls === undefined ? "badge type" : cls,
+    title: spelled(code).title || null, text: code || "?" });
+  /** "DSR types: LT left → top (A) · TL top → left (B) · …" for the codes given (default: all known). */
+  DSR.typeLegend = function (codes) {
+    const names = (DSR.data().overview || {}).type_names || {};
+    const list = (codes || Object.keys(names)).filter((c) => names[c]);
+    if (!list.length) return null;
+    return DSR.el("p", { class: "note type-legend" }, "DSR types, initial → final relation of the animal to the object (the paper's letter): ",
+      ...list.flatMap((c, i) => [i ? " · " : "", DSR.el("abbr", { title: names[c].title, text: c }), ` ${names[c].name}` +
+        (names[c].letter ? ` (${names[c].letter})` : "")]));
+  };
 })();

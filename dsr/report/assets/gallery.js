@@ -3,8 +3,17 @@
 (function () {
   "use strict";
   const DSR = window.DSR, el = DSR.el;
-  const PAGE_SIZE = 48;
+  const PAGE_SIZES = [24, 48, 96, 192];
+  let pageSize = 48;
   let observer = null;
+
+  /** Filters, page and page size in the address (a link keeps them). */
+  function setHash(f, page) {
+    const p = DSR.filterParams(f);
+    if (page > 1) p.set("page", page);
+    if (pageSize !== 48) p.set("per", pageSize);
+    history.replaceState(null, "", "#" + p.toString());
+  }
 
   function options(values, labels) {
     return values.map((v, i) => el("option", { value: v, text: labels ? labels[i] : v || "all" }));
@@ -25,10 +34,10 @@
       const i = el("input", Object.assign({ name, id: "f-" + name, value: f[name] }, attrs));
       return el("label", { for: "f-" + name }, label, i);
     };
-    const types = ["LT", "TL", "RT", "LR", "TR", "RL"].filter((t) => uniq("type").includes(t)).concat(uniq("type").filter((t) => !["LT", "TL", "RT", "LR", "TR", "RL"].includes(t)));
+    const types = typeCodes();
     const node = el("form", { class: "filters", role: "search", "aria-label": "Filter samples" },
       select("split", "Split", ["", ...uniq("split")]),
-      select("type", "DSR type", ["", ...types]),
+      select("type", "DSR type", ["", ...types], ["all", ...types.map((t) => `${t} ${DSR.typeName(t)}`.trim())]),
       select("validity", "Validity", ["", "valid", "invalid", ...reasons.map((r) => "reason:" + r)],
         ["all", "valid", "invalid (any reason)", ...reasons.map((r) => "invalid: " + r)]),
       select("role", "Pairs role", ["", "winner", "loser", "none"], ["all", "winner", "loser", "not in pairs"]),
@@ -44,12 +53,15 @@
     return node;
   }
 
+  function typeCodes() {
+    const order = ["LT", "TL", "RT", "LR", "TR", "RL"], found = uniq("type");
+    return order.filter((t) => found.includes(t)).concat(found.filter((t) => !order.includes(t)));
+  }
+
   function apply(node, page) {
     const f = {};
     for (const k of DSR.FILTER_KEYS) f[k] = node.elements[k] ? node.elements[k].value.trim() : "";
-    const p = DSR.filterParams(f);
-    if (page > 1) p.set("page", page);
-    history.replaceState(null, "", "#" + p.toString());
+    setHash(f, page);
     renderCards(f, page);
   }
 
@@ -79,7 +91,7 @@
     return el("li", {}, el("a", { class: "card", href: "sample.html#" + p.toString(), "aria-label": label }, thumb,
       el("div", { class: "meta" }, el("div", { class: "id", text: e.id }),
         el("div", { class: "line" }, el("span", { class: "score", text: e.valid ? DSR.fmt(e.score) : "–" }), status, role),
-        el("div", { class: "line" }, el("span", { class: "badge type", text: e.type || "?" }), `${e.animal || ""} · ${e.object || ""} · ${e.split}`))));
+        el("div", { class: "line" }, DSR.typeBadge(e.type), `${e.animal || ""} · ${e.object || ""} · ${e.split}`))));
   }
 
   function loadThumb(thumb) {
@@ -90,22 +102,42 @@
     thumb.prepend(v);
   }
 
+  /** "Page [n] of N": type a page number and press Enter (or leave the field) to go there. */
+  function pageJump(page, pages, go) {
+    const input = el("input", { type: "number", class: "page-jump", min: 1, max: pages, step: 1, value: page,
+      "aria-label": `Go to page (1–${pages})`, title: "Type a page number and press Enter" });
+    const jump = () => {
+      const p = Math.round(Number(input.value));
+      if (p >= 1 && p <= pages && p !== page) go(p);
+      else input.value = page;
+    };
+    input.addEventListener("change", jump);
+    input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); jump(); } });
+    return el("label", {}, "Page ", input, ` of ${pages}`);
+  }
+
+  function sizeSelect(f) {
+    const s = el("select", { class: "page-size", "aria-label": "Samples per page" },
+      ...PAGE_SIZES.map((n) => el("option", { value: n, text: String(n), selected: n === pageSize })));
+    s.addEventListener("change", () => { pageSize = Number(s.value); setHash(f, 1); renderCards(f, 1); });
+    return el("label", {}, s, " per page");
+  }
+
   function pager(page, pages, f) {
-    const go = (p) => () => {
-      const params = DSR.filterParams(f);
-      if (p > 1) params.set("page", p);
-      history.replaceState(null, "", "#" + params.toString());
+    const go = (p) => {
+      setHash(f, p);
       renderCards(f, p);
       DSR.main().focus();
     };
     return el("nav", { class: "pager", "aria-label": "Gallery pages" },
-      el("button", { type: "button", disabled: page <= 1, onclick: go(page - 1), "aria-label": "Previous page", text: "← Previous" }),
-      el("span", { text: `Page ${page} of ${pages}` }),
-      el("button", { type: "button", disabled: page >= pages, onclick: go(page + 1), "aria-label": "Next page", text: "Next →" }));
+      el("button", { type: "button", disabled: page <= 1, onclick: () => go(page - 1), "aria-label": "Previous page", text: "← Previous" }),
+      pageJump(page, pages, go),
+      el("button", { type: "button", disabled: page >= pages, onclick: () => go(page + 1), "aria-label": "Next page", text: "Next →" }),
+      sizeSelect(f));
   }
 
   function countLine(page, total, shown) {
-    const first = (page - 1) * PAGE_SIZE, all = DSR.int(DSR.entries().length);
+    const first = (page - 1) * pageSize, all = DSR.int(DSR.entries().length);
     return el("p", { class: "note", role: "status", id: "count",
       text: total ? `Showing ${first + 1}–${first + shown} of ${DSR.int(total)} matching samples (${all} in all)`
         : `No sample matches these filters (${all} in all)` });
@@ -113,9 +145,9 @@
 
   function renderCards(f, page) {
     const list = DSR.select(f);
-    const pages = Math.max(1, Math.ceil(list.length / PAGE_SIZE));
+    const pages = Math.max(1, Math.ceil(list.length / pageSize));
     page = Math.max(1, Math.min(pages, page || 1));
-    const slice = list.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+    const slice = list.slice((page - 1) * pageSize, page * pageSize);
     const holder = document.getElementById("results");
     if (observer) observer.disconnect();
     for (const v of holder.querySelectorAll("video")) { v.removeAttribute("src"); v.load(); }
@@ -145,13 +177,14 @@
     if (!DSR.data().index) return DSR.fail("data/index.js is missing: write the report again with `dsr report`.");
     const params = DSR.hashParams();
     const f = DSR.readFilters(params);
+    if (PAGE_SIZES.includes(Number(params.get("per")))) pageSize = Number(params.get("per"));
     const main = DSR.main();
     main.replaceChildren(el("h1", { text: "Gallery" }),
       el("p", { class: "note" }, "Filters stay in the address, so a link keeps them. Keys: ",
         el("span", { class: "kbd", text: "/" }), " search, ", el("span", { class: "kbd", text: "[" }), " ",
         el("span", { class: "kbd", text: "]" }), " previous / next page; on a sample page ",
         el("span", { class: "kbd", text: "n" }), " ", el("span", { class: "kbd", text: "p" }), " step through these samples."),
-      form(f), el("div", { id: "results" }));
+      form(f), DSR.typeLegend(typeCodes()), el("div", { id: "results" }));
     renderCards(f, Number(params.get("page")) || 1);
     document.addEventListener("keydown", keys);
   }

@@ -2,6 +2,8 @@
 (function () {
   "use strict";
   const DSR = window.DSR, el = DSR.el;
+  /** The headline threshold, drawn and labelled in every correctness plot. */
+  const TAU = { x: 0.7, label: "τ = 0.7" };
 
   const galleryLink = (params, text) => el("a", { href: "gallery.html#" + new URLSearchParams(params).toString(), text });
 
@@ -30,7 +32,7 @@
   function counts(o) {
     const splits = Object.keys(o.splits);
     const head = ["DSR type", ...splits.flatMap((s) => [`${s}: samples`, `${s}: valid`, `${s}: Correct@0.7`])];
-    const rows = o.types.map((t) => [el("span", {}, galleryLink({ type: t }, t)), ...splits.flatMap((s) => {
+    const rows = o.types.map((t) => [el("span", {}, galleryLink({ type: t }, t), " ", el("span", { class: "note", title: (o.type_names[t] || {}).title, text: DSR.typeName(t) })), ...splits.flatMap((s) => {
       const c = (o.per_type[s] || {})[t];
       return c ? [galleryLink({ split: s, type: t }, DSR.int(c.samples)), DSR.int(c.valid), DSR.fmt(c["correct_0.7"])] : ["–", "–", "–"];
     })]);
@@ -61,7 +63,7 @@
     const grid = el("div", { class: "grid2" });
     const taus = o.thresholds;
     const common = { xs: taus, xMin: 0, xMax: 0.9, yMin: 0, yMax: 1, xTicks: taus.filter((_, i) => i % 3 === 0),
-      yTicks: [0, 0.25, 0.5, 0.75, 1], xLabel: "threshold τ", yLabel: "Correctness@τ", vlines: [{ x: 0.7 }] };
+      yTicks: [0, 0.25, 0.5, 0.75, 1], xLabel: "threshold τ", yLabel: "Correctness@τ", vlines: [TAU] };
     const splits = Object.entries(o.splits);
     const series = splits.map(([split, s], i) => ({ name: split, values: s.curve, color: DSR.colors.series[i % 7],
       dash: DSR.colors.dashes[i % 6], markers: true }));
@@ -73,7 +75,7 @@
       const ts = o.types.filter((t) => per[t]).map((t, i) => ({ name: t, values: per[t].curve,
         color: DSR.colors.series[i % 7], dash: DSR.colors.dashes[i % 6], markers: true }));
       grid.append(el("div", { class: "panel" }, el("h3", { text: `Per DSR type (${split})` }),
-        DSR.legend(ts.map((s) => ({ label: s.name, color: s.color, dash: !!s.dash }))),
+        DSR.legend(ts.map((s) => ({ label: `${s.name} ${DSR.typeName(s.name)}`, color: s.color, dash: !!s.dash }))),
         DSR.lineChart(Object.assign({ series: ts, label: `Correctness curve per DSR type, ${split}` }, common))));
     }
     section.append(grid);
@@ -115,16 +117,109 @@
     return section;
   }
 
+  /* The evaluation: the paper's Table 2 (one row for the model), a table per DSR type, the
+     correctness curve with its band, the reasons samples were invalid; the JSON only as a link. */
+  const interval = (c) => (c.low === null || c.low === undefined || c.high === null || c.high === undefined ? null
+    : `[${DSR.fmt(c.low)}, ${DSR.fmt(c.high)}]`);
+
+  function metricCell(c) {
+    if (!c.present) return el("span", { class: "note", title: c.how ? `measure it with ${c.how}` : null, text: "not measured" });
+    const ci = interval(c);
+    return el("span", { class: "metric" }, el("strong", { class: "value", text: DSR.fmt(c.estimate) }),
+      ci ? el("span", { class: "ci", text: ci }) : null,
+      el("span", { class: "n", text: c.n === null ? "" : `n = ${DSR.int(c.n)} ${c.unit}` }));
+  }
+
+  function table2(e) {
+    const label = (c) => el("span", {}, c.label, c.variant ? el("span", { class: "variant", text: ` [${c.variant}]` }) : null, " ↑");
+    const valid = e.validity;
+    const share = valid.samples ? valid.valid / valid.samples : null;
+    const head = ["model", ...e.table.map(label), "valid"];
+    const row = [e.about.name, ...e.table.map(metricCell), el("span", { class: "metric" }, el("strong", { class: "value", text: DSR.pct(share) }),
+      el("span", { class: "n", text: `${DSR.int(valid.valid)} of ${DSR.int(valid.samples)} samples` }))];
+    const b = e.about.bootstrap;
+    const t = DSR.table(null, head, [row], head.map((_, i) => i).filter((i) => i > 0));
+    t.id = "eval-table";
+    t.classList.add("table2");
+    return el("div", {}, t, el("p", { class: "note", text: `Columns as in the paper's Table 2 (higher is better), then ours. ` +
+      `[low, high]: ${Math.round(100 * b.level)} % bootstrap interval over the ${DSR.int(b.n_prompts)} prompts ` +
+      `(${DSR.int(b.n_resamples)} resamples, seed ${b.seed}). n: Correct@0.7 counts every sample (an invalid one as a failure), ` +
+      "the mean DSR-Score the valid samples, the other metrics the videos they could be measured on." }));
+  }
+
+  function typesTable(e) {
+    const keys = e.types.keys;
+    const head = ["DSR type", "samples", "valid", ...keys.map((k) => e.types.labels[k])];
+    const rows = e.types.rows.map((r) => [el("span", {}, DSR.typeBadge(r.type, ""), ` ${r.name}`), DSR.int(r.samples), DSR.int(r.valid),
+      ...keys.map((k) => {
+        const c = r.cells[k] || {}, ci = interval(c);
+        return el("span", { class: "metric" }, el("span", { class: "value", text: DSR.fmt(c.estimate) }), ci ? el("span", { class: "ci", text: ci }) : null);
+      })]);
+    const t = DSR.table(null, head, rows, head.map((_, i) => i).filter((i) => i > 0));
+    t.id = "eval-types";
+    return el("div", {}, t, el("p", { class: "note", text: e.has_rows ? "Intervals: each type's prompts resampled on their own, as above."
+      : "No intervals per type: they are drawn from per_sample.parquet, which was not found beside eval_results.json." }));
+  }
+
+  function evalCurve(e) {
+    const c = e.curve, color = DSR.colors.series[0];
+    const band = c.low ? { low: c.low, high: c.high } : null;
+    const chart = DSR.lineChart({ xs: c.thresholds, xMin: 0, xMax: Math.max(0.9, ...c.thresholds), yMin: 0, yMax: 1,
+      xTicks: c.thresholds, yTicks: [0, 0.25, 0.5, 0.75, 1], xLabel: "threshold τ", yLabel: "Correct@τ", vlines: [TAU],
+      series: [{ name: e.about.name, values: c.values, color, markers: true, band }],
+      label: `Correctness curve of ${e.about.name}` + (band ? " with its bootstrap interval band" : "") });
+    chart.id = "eval-curve";
+    const legend = DSR.legend([{ label: e.about.name, color }, ...(band ? [{ label: "bootstrap interval", color: "rgba(0,114,178,0.25)", box: true }] : [])]);
+    const rows = c.thresholds.map((t, i) => [t.toFixed(1), DSR.fmt(c.values[i]), band ? interval({ low: c.low[i], high: c.high[i] }) || "–" : "–"]);
+    return el("div", { class: "panel" }, el("h3", { text: "Correctness@τ" }), legend, chart,
+      el("details", {}, el("summary", { text: "Curve values (table)" }), DSR.table(null, ["τ", "Correct@τ", "interval"], rows, [1, 2])));
+  }
+
+  function evalValidity(e) {
+    const v = e.validity, total = Math.max(1, v.samples || 0);
+    const rows = [["valid", DSR.int(v.valid), DSR.pct(v.valid / total)],
+      ...Object.entries(v.reasons).map(([r, n]) => [`invalid: ${r}`, DSR.int(n), DSR.pct(n / total)])];
+    return el("div", { class: "panel" }, el("h3", { text: "Validity" }),
+      DSR.table(`${DSR.int(v.samples)} samples`, ["outcome", "samples", "share"], rows, [1, 2]),
+      el("p", { class: "note", text: "Invalid samples count as failures at every τ." }));
+  }
+
+  function evalAbout(e) {
+    const a = e.about, dl = el("dl", { class: "fields" });
+    const add = (k, v) => { if (v !== null && v !== undefined && v !== "") dl.append(el("dt", { text: k }), el("dd", {}, v)); };
+    const d = a.dataset;
+    add("model", a.name);
+    add("samples", [d.repo_id || d.local_folder, d.revision ? `@${d.revision}` : "", d.config ? ` · config ${d.config}` : "", d.split ? ` · split ${d.split}` : ""].join(""));
+    add("generator", Object.entries(a.generator).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(", "));
+    add("command", a.command ? el("code", { text: a.command }) : null);
+    add("dsr version", a.dsr_version);
+    return dl;
+  }
+
+  function rawLink(e) {
+    return el("p", { class: "note" }, "Every number and setting as written: ", el("a", { href: e.raw, id: "eval-json", text: "eval_results.json" }), ".");
+  }
+
+  function otherLayout(e) {
+    const ints = (m) => (m.integer ? DSR.int(m.value) : DSR.fmt(m.value, 4));
+    const hasN = e.metrics.some((m) => m.n !== null), hasCi = e.metrics.some((m) => m.low !== null);
+    const head = ["metric", "value", ...(hasCi ? ["interval"] : []), ...(hasN ? ["n"] : [])];
+    const rows = e.metrics.map((m) => [m.name, ints(m), ...(hasCi ? [m.low === null ? "–" : `[${DSR.fmt(m.low, 4)}, ${DSR.fmt(m.high, 4)}]`] : []),
+      ...(hasN ? [m.n === null ? "–" : DSR.int(m.n)] : [])]);
+    return rows.length ? DSR.table(null, head, rows, head.map((_, i) => i).filter((i) => i > 0))
+      : el("p", { class: "note", text: "This eval_results.json holds no numbers this report recognizes." });
+  }
+
   function evalResults(o) {
-    if (!o.eval) return null;
-    const section = el("section", { "aria-labelledby": "eval-h" }, el("h2", { id: "eval-h", text: "Evaluation results" }));
-    const rows = o.eval.metrics.map((m) => [m.name, DSR.fmt(m.value, 4),
-      m.low === null || m.high === null ? "–" : `[${DSR.fmt(m.low, 4)}, ${DSR.fmt(m.high, 4)}]`, m.n === null ? "–" : DSR.int(m.n)]);
-    section.append(rows.length ? DSR.table(null, ["metric", "value", "interval (as eval_results.json gives it)", "n"], rows, [1, 2, 3])
-      : el("p", { class: "note", text: "eval_results.json holds no numbers this report recognizes; it is shown below." }));
-    if (Object.keys(o.eval.settings).length) {
-      section.append(el("details", {}, el("summary", { text: "How these numbers were made" }), DSR.json(o.eval.settings)));
+    const e = o.eval;
+    if (!e) return null;
+    const section = el("section", { "aria-labelledby": "eval-h" }, el("h2", { id: "eval-h", text: "Evaluation" }));
+    if (e.layout !== "dsr-eval") {
+      section.append(el("p", { class: "note", text: "This eval_results.json was not written by dsr eval: its numbers as found." }), otherLayout(e), rawLink(e));
+      return section;
     }
+    section.append(evalAbout(e), table2(e), el("h3", { text: "Per DSR type" }), typesTable(e),
+      el("div", { class: "grid2" }, evalCurve(e), evalValidity(e)), rawLink(e));
     return section;
   }
 

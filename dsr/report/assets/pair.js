@@ -100,8 +100,8 @@
         link(list[i - 1], "◀ Previous (p)", "prev"), link(list[i + 1], "Next (n) ▶", "next")),
       el("h1", { text: `Pairs of ${p.prompt_id}` }),
       el("blockquote", { class: "prompt", text: p.prompt || "" }),
-      el("p", { class: "note", text: `${p.dsr_type} · split ${p.split} · τ = ${p.tau} · ${p.n_valid} valid of ${p.n_samples} samples · ` +
-        `${p.winners.length} winner(s), ${p.losers.length} loser(s)` }),
+      el("p", { class: "note" }, DSR.typeBadge(p.dsr_type), ` ${DSR.typeName(p.dsr_type)} · split ${p.split} · τ = ${p.tau} · ` +
+        `${p.n_valid} valid of ${p.n_samples} samples · ${p.winners.length} winner(s), ${p.losers.length} loser(s)`),
       controls(n), DSR.legend([{ label: "animal box", color: DSR.colors.animal }, { label: "object box", color: DSR.colors.object, dash: true }]),
       el("div", { class: "pair-cols" },
         el("section", { "aria-labelledby": "w-h" }, el("h2", { id: "w-h", text: `Winners (DSR-Score ≥ ${p.tau})` }), cols.winners),

@@ -1,10 +1,15 @@
 /* dsr report: a sample's video with its stored boxes drawn over it, frame by frame.
 
    FrameView keeps an overlay canvas in step with the frame the video shows: the frame index is
-   floor(mediaTime * fps) of the presented frame (requestVideoFrameCallback where the browser has
-   it, else the current time on every animation frame while playing and after every seek). The
-   canvas has the video's own pixel size, so a stored box [x1, y1, x2, y2] is drawn at exactly
-   those canvas pixels. A sample without a video gets a plain stage and a timer as its clock. */
+   floor(mediaTime * fps), where mediaTime is the timestamp of the frame actually presented, as
+   requestVideoFrameCallback reports it. One callback is always armed (it fires only when a new
+   frame reaches the screen, so a paused video costs nothing), and a pause keeps the last presented
+   frame: the video's currentTime can lag behind or run ahead of that frame by a fraction of a frame,
+   so drawing floor(currentTime * fps) on pause would be one frame off now and then. After a seek the
+   frame shown is the one holding currentTime, which is exact. Browsers without the callback use the
+   current time on every animation frame while playing and after every pause or seek. The canvas has
+   the video's own pixel size, so a stored box [x1, y1, x2, y2] is drawn at exactly those canvas
+   pixels. A sample without a video gets a plain stage and a timer as its clock. */
 (function () {
   "use strict";
   const DSR = (window.DSR = window.DSR || {});
@@ -36,11 +41,16 @@
         this.video = el("video", { src: s.video, muted: true, playsinline: true, preload: "auto",
           controls: this.opts.compact ? null : true, "aria-label": `Video of sample ${s.id}` });
         this.video.muted = true;
+        this.frameCallbacks = typeof this.video.requestVideoFrameCallback === "function";
         this.video.addEventListener("loadedmetadata", () => this.fitCanvas());
         this.video.addEventListener("seeked", () => this.update(this.video.currentTime));
-        this.video.addEventListener("loadeddata", () => this.update(this.video.currentTime));
+        this.video.addEventListener("loadeddata", () => { this.update(this.video.currentTime); this.watchFrames(); });
         this.video.addEventListener("play", () => { this.playing = true; this.loop(); this.emit("play"); });
-        this.video.addEventListener("pause", () => { this.playing = false; this.update(this.video.currentTime); this.emit("pause"); });
+        this.video.addEventListener("pause", () => {
+          this.playing = false;
+          if (!this.frameCallbacks) this.update(this.video.currentTime);
+          this.emit("pause");
+        });
         this.video.addEventListener("error", () => this.noVideo("the video could not be played by this browser"));
         this.stage.append(this.video, this.canvas);
       } else {
@@ -75,22 +85,29 @@
       if (f !== this.frame) this.draw(f);
     }
 
-    loop() {
-      if (!this.video) return;
+    /** Arm the one standing frame callback: every presented frame redraws the overlay for its
+     *  mediaTime, playing or paused (a seek's frame, a frame still queued when the pause came). */
+    watchFrames() {
+      if (!this.frameCallbacks || this.watching) return;
+      this.watching = true;
       const v = this.video;
-      if (v.requestVideoFrameCallback) {
-        const tick = (_now, meta) => {
-          this.update(meta.mediaTime);
-          if (this.playing) v.requestVideoFrameCallback(tick);
-        };
+      const tick = (_now, meta) => {
+        if (!this.watching) return;
+        this.update(meta.mediaTime);
         v.requestVideoFrameCallback(tick);
-      } else {
-        const tick = () => {
-          this.update(v.currentTime);
-          if (this.playing) requestAnimationFrame(tick);
-        };
-        requestAnimationFrame(tick);
-      }
+      };
+      v.requestVideoFrameCallback(tick);
+    }
+
+    /** While playing without frame callbacks: follow the current time on every animation frame. */
+    loop() {
+      if (!this.video || this.frameCallbacks) return this.watchFrames();
+      const v = this.video;
+      const tick = () => {
+        this.update(v.currentTime);
+        if (this.playing) requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
     }
 
     draw(f) {
@@ -203,6 +220,7 @@
 
     dispose() {
       this.playing = false;
+      this.watching = false;
       if (this.video) { this.video.pause(); this.video.removeAttribute("src"); this.video.load(); }
     }
   }
@@ -256,7 +274,7 @@
       xs, xMin: 0, xMax: n - 1, yMin: -1.05, yMax: 1.05, yTicks: [-1, -0.5, 0, 0.5, 1],
       xTicks: xs.filter((i) => i % Math.max(1, Math.ceil(n / 8)) === 0), width: 640, height: 240,
       xLabel: "frame", yLabel: "SSR score", windows, cursor: true, onPick: (x) => onPick(Math.round(x)),
-      vlines: sample.key_frame !== null && sample.key_frame !== undefined ? [{ x: sample.key_frame }] : [],
+      vlines: sample.key_frame !== null && sample.key_frame !== undefined ? [{ x: sample.key_frame, label: "key frame" }] : [],
       label: `SSR curves: r(·, ${f.initial}) and r(·, ${f.final}) per frame`,
       series: [
         { name: `r(·, ${f.initial})`, values: xs.map((i) => sample.ssr_initial[i] ?? null), color: DSR.colors.initial },

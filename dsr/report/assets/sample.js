@@ -32,7 +32,7 @@
     return el("p", { class: "line" },
       s.valid ? el("span", { class: "badge valid", text: "✓ valid" }) : el("span", { class: "badge invalid", text: "✗ invalid: " + (s.reason || "?") }),
       " ", s.role ? el("span", { class: "badge " + s.role, text: s.role === "winner" ? "▲ winner" : "▼ loser" }) : null,
-      " ", el("span", { class: "badge type", text: s.fields.dsr_type || "?" }), " ",
+      " ", DSR.typeBadge(s.fields.dsr_type), ` ${DSR.typeName(s.fields.dsr_type)} · `,
       el("span", { text: `split ${s.split} · seed ${s.seed} · ${s.num_frames} frames at ${s.fps} fps, ${s.width}×${s.height}` }));
   }
 
