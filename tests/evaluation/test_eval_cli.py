@@ -381,6 +381,11 @@ def test_compare_refuses_two_variants_of_a_metric(tmp_path: Path, evaluated: Pat
     (other / "eval_results.json").write_text(json.dumps(results))
     with pytest.raises(VariantMismatchError, match="--clip-iqa-variant authors"):
         compare([evaluated, other], tmp_path / "cmp", n_resamples=50)
+    cli = CliRunner().invoke(
+        main, ["eval", "compare", str(evaluated), str(other), "--out", str(tmp_path / "c")]
+    )
+    assert cli.exit_code == 1 and len(cli.output.strip().splitlines()) == 1
+    assert "not comparable" in cli.output and not (tmp_path / "c" / "comparison.md").exists()
     legacy = tmp_path / "legacy"  # written before variants: ID consistency was time-order
     shutil.copytree(evaluated, legacy)
     results = _results(legacy)
