@@ -22,6 +22,7 @@ __all__ = [
     "ModelLoadError",
     "PromptParseError",
     "ReportInputError",
+    "VariantMismatchError",
     "describe_os_error",
     "model_load_errors",
     "os_error_in_chain",
@@ -46,6 +47,11 @@ class DataError(DsrError, ValueError):
 
 class EmptyVideoError(DataError):
     """A video holds nothing to score: 0 bytes, no video stream or zero frames."""
+
+
+class VariantMismatchError(DataError):
+    """Two evaluations computed one metric in different variants (e.g. the authors' CLIP-IQA and a
+    Hugging Face CLIP): their numbers are not comparable."""
 
 
 class HubError(DsrError):

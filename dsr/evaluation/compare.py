@@ -3,7 +3,8 @@
 One table (Markdown and CSV) with the best value of each column marked, the correctness curves
 overlaid (paper Fig. A6a), and, between the first folder (the baseline) and each other one, a
 paired bootstrap test of every metric both hold, over the prompts they share (they must hold the
-same (prompt_id, seed) samples; otherwise that pair is reported as not comparable)."""
+same (prompt_id, seed) samples; otherwise that pair is reported as not comparable). Folders whose
+shared metrics were computed in different variants (``dsr.evaluation.results``) are refused."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from dsr.builders.folder import atomic_write_text
-from dsr.errors import DataError
+from dsr.errors import DataError, VariantMismatchError
 from dsr.evaluation.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Ratio, paired_test
+from dsr.evaluation.dsr_metrics import headline_tau
 from dsr.evaluation.layout import PER_SAMPLE, RESULTS
-from dsr.evaluation.results import METRIC_LABELS, curve_of, format_table
+from dsr.evaluation.results import METRIC_LABELS, curve_of, format_table, variant_of
 
-__all__ = ["COMPARISON_FILES", "Comparison", "compare", "load_evaluation"]
+__all__ = ["COMPARISON_FILES", "Comparison", "check_variants", "compare", "load_evaluation"]
 
 COMPARISON_FILES = {
     "json": "comparison.json",
@@ -55,10 +57,34 @@ def load_evaluation(folder: str | Path) -> tuple[dict[str, Any], list[dict[str, 
     return results, pl.read_parquet(root / PER_SAMPLE).to_dicts()
 
 
-def _value(row: Mapping[str, Any], column: str) -> float | None:
+_OPTION = {
+    "correct@0.7": "--tau-variant",
+    "id_consistency": "--id-variant",
+    "clip_iqa_natural": "--clip-iqa-variant",
+    "clip_iqa_quality": "--clip-iqa-variant",
+}
+
+
+def check_variants(results: Sequence[Mapping[str, Any]], folders: Sequence[str | Path]) -> None:
+    """Refuse (one line) evaluations that computed a shared metric in different variants."""
+    for column in METRIC_LABELS:
+        held = [
+            (variant_of(r, column), Path(f).name)
+            for r, f in zip(results, folders, strict=True)
+            if column in r["metrics"]
+        ]
+        if len({v for v, _ in held}) > 1:
+            (va, fa), (vb, fb) = held[0], next(h for h in held if h[0] != held[0][0])
+            raise VariantMismatchError(
+                f"{METRIC_LABELS[column]} of {fa} is the {va} variant, of {fb} the {vb} variant: "
+                f"not comparable; re-evaluate {fb} with {_OPTION[column]} {va or vb}"
+            )
+
+
+def _value(row: Mapping[str, Any], column: str, tau: float = 0.7) -> float | None:
     if column == "correct@0.7":
         return float(
-            bool(row.get("valid")) and row.get("dsr_score") is not None and row["dsr_score"] >= 0.7
+            bool(row.get("valid")) and row.get("dsr_score") is not None and row["dsr_score"] >= tau
         )
     if column == "mean_dsr_score":
         return row.get("dsr_score") if row.get("valid") else None
@@ -94,12 +120,13 @@ def _paired(
     }
     keys_a = [(str(r["prompt_id"]), int(r["seed"])) for r in rows_a]
     keys_b = [(str(r["prompt_id"]), int(r["seed"])) for r in rows_b]
+    tau = headline_tau(variant_of(ra, "correct@0.7") or "exact")
     for column in METRIC_LABELS:
         if column not in ra["metrics"] or column not in rb["metrics"]:
             continue
         try:  # per-prompt sums: the order of the samples does not matter
-            stat_a = Ratio.of([k[0] for k in keys_a], [_value(r, column) for r in rows_a])
-            stat_b = Ratio.of([k[0] for k in keys_b], [_value(r, column) for r in rows_b])
+            stat_a = Ratio.of([k[0] for k in keys_a], [_value(r, column, tau) for r in rows_a])
+            stat_b = Ratio.of([k[0] for k in keys_b], [_value(r, column, tau) for r in rows_b])
             test = paired_test(
                 keys_a, stat_a, keys_b, stat_b, n_resamples=n_resamples, level=level, seed=seed
             )
@@ -175,6 +202,7 @@ def compare(
         )
     loaded = [load_evaluation(f) for f in folders]
     results = [r for r, _ in loaded]
+    check_variants(results, folders)
     names = [r["model"]["name"] for r in results]
     if len(set(names)) != len(names):  # tell same-named models apart by their folder
         for r, f in zip(results, folders, strict=True):

@@ -10,7 +10,15 @@ from dsr.errors import ConfigError
 from dsr.evaluation.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 from dsr.scoring.correctness import DEFAULT_THRESHOLDS
 
-__all__ = ["METRICS", "MODEL_METRICS", "EvalConfig"]
+__all__ = [
+    "CLIP_IQA_VARIANTS",
+    "ID_VARIANTS",
+    "METRICS",
+    "MODEL_METRICS",
+    "PAPER_EXACT_EVAL",
+    "TAU_VARIANTS",
+    "EvalConfig",
+]
 
 #: dsr: the DSR metrics (from the rows); id: ID consistency; clip_iqa: CLIP-IQA; iq:
 #: imaging quality.
@@ -18,6 +26,20 @@ METRICS = ("dsr", "id", "clip_iqa", "iq")
 #: The metrics that run a model over the videos.
 MODEL_METRICS = ("id", "clip_iqa", "iq")
 DEFAULT_METRICS = ("dsr", "id", "clip_iqa")
+#: How ID consistency is computed (dsr.evaluation.frames): the authors' calc_metric.py, or dsr's
+#: earlier time-order variant.
+ID_VARIANTS = ("authors", "time-order")
+#: How CLIP-IQA is computed (dsr.evaluation.clip_iqa): torchmetrics' default clip_iqa model as the
+#: authors ran it, or a Hugging Face CLIP (--clip) on its processor's center crop.
+CLIP_IQA_VARIANTS = ("authors", "hf-clip")
+#: The Correct@τ threshold: τ as written (0.7), or as the authors' np.arange(0, 1, 0.1) holds it.
+TAU_VARIANTS = ("exact", "authors")
+#: What ``--paper-exact`` sets (any other value given with it is refused).
+PAPER_EXACT_EVAL = {
+    "id_variant": "authors",
+    "clip_iqa_variant": "authors",
+    "tau_variant": "authors",
+}
 
 
 @dataclass
@@ -57,6 +79,61 @@ class EvalConfig:
         default=DEFAULT_THRESHOLDS,
         metadata={"help": "thresholds of the correctness curve (0.7 always included)"},
     )
+    paper_exact: bool = field(
+        default=False,
+        metadata={
+            "help": (
+                "compute every number as the authors' calc_metric.py and calc_correctness.py: "
+                "--id-variant authors and --clip-iqa-variant authors (the defaults) and "
+                "--tau-variant authors (the threshold 0.7000000000000001)"
+            )
+        },
+    )
+    id_variant: str = field(
+        default="authors",
+        metadata={
+            "help": (
+                "authors: crops in the tracker's order (key frame, key+1 ... last, key-1 ... 0) "
+                "up to the first box without extent, float pixels, >= 20 crops per video (their "
+                "calc_metric.py); time-order: every usable frame in time order, 8-bit pixels "
+                "(dsr's earlier variant)"
+            ),
+            "choices": ID_VARIANTS,
+        },
+    )
+    clip_iqa_variant: str = field(
+        default="authors",
+        metadata={
+            "help": (
+                "authors: torchmetrics' default clip_iqa model (piq's CLIP ResNet-50) on the full "
+                "frame, as the paper (needs spatialalign[paper-metrics]); hf-clip: the Hugging "
+                "Face CLIP of --clip on its processor's center crop (not comparable with the "
+                "paper)"
+            ),
+            "choices": CLIP_IQA_VARIANTS,
+        },
+    )
+    clip_iqa_weights: str | None = field(
+        default=None,
+        metadata={
+            "help": (
+                "weights file of piq's CLIP ResNet-50 (RN50.pt, piq's or OpenAI's) for "
+                "--clip-iqa-variant authors on a machine without internet (default: piq "
+                "downloads it to ~/.cache/clip)"
+            )
+        },
+    )
+    tau_variant: str | None = field(
+        default=None,
+        metadata={
+            "help": (
+                "Correct@tau threshold: exact (0.7; the default) or authors (as np.arange(0, 1, "
+                "0.1) holds it: 0.7000000000000001; set by --paper-exact). Only a score of "
+                "exactly 0.7 (or 0.3, 0.6) is counted differently"
+            ),
+            "choices": TAU_VARIANTS,
+        },
+    )
     dino: str = field(
         default="facebook/dinov2-base",
         metadata={"help": "DINOv2 for ID consistency: Hub id or folder (the authors: ViT-B/14)"},
@@ -68,8 +145,8 @@ class EvalConfig:
         default="openai/clip-vit-base-patch16",
         metadata={
             "help": (
-                "CLIP for CLIP-IQA: Hub id or folder (the authors used torchmetrics' clip_iqa "
-                "weights; see the README)"
+                "Hugging Face CLIP of --clip-iqa-variant hf-clip: Hub id or folder (the "
+                "authors' variant uses piq's ResNet-50 instead)"
             )
         },
     )
@@ -118,6 +195,7 @@ class EvalConfig:
     )
 
     def __post_init__(self) -> None:
+        self._resolve_variants()
         self.metrics = tuple(dict.fromkeys(m.strip() for m in self.metrics if m.strip()))
         unknown = [m for m in self.metrics if m not in METRICS]
         if unknown or not self.metrics:
@@ -130,6 +208,7 @@ class EvalConfig:
                 "--metrics iq needs --iq-weights PATH: the MUSIQ checkpoint trained on SPAQ "
                 "(musiq_spaq_ckpt-358bb6af.pth, as VBench uses)"
             )
+        self._check_clip_iqa()
         if self.iq_weights and not Path(self.iq_weights).expanduser().is_file():
             raise ConfigError(
                 f"--iq-weights {self.iq_weights}: no such file (the MUSIQ SPAQ checkpoint, "
@@ -159,6 +238,43 @@ class EvalConfig:
         bad = [a for a in self.clip_anchors if a not in ANCHORS]
         if bad or not self.clip_anchors:
             raise ConfigError(f"clip_anchors {bad or '(none)'}: choose from {', '.join(ANCHORS)}")
+
+    def _resolve_variants(self) -> None:
+        """``--paper-exact`` sets the authors' variants; another one given with it is refused."""
+        if self.tau_variant is None:
+            self.tau_variant = "authors" if self.paper_exact else "exact"
+        for name, choices in (
+            ("id_variant", ID_VARIANTS),
+            ("clip_iqa_variant", CLIP_IQA_VARIANTS),
+            ("tau_variant", TAU_VARIANTS),
+        ):
+            value = getattr(self, name)
+            option = "--" + name.replace("_", "-")
+            if value not in choices:
+                raise ConfigError(f"{option} {value!r}: choose {' or '.join(choices)}")
+            if self.paper_exact and value != PAPER_EXACT_EVAL[name]:
+                raise ConfigError(
+                    f"--paper-exact sets {option} {PAPER_EXACT_EVAL[name]}, but {value} was "
+                    "given: drop --paper-exact or that option"
+                )
+
+    def _check_clip_iqa(self) -> None:
+        """The authors' CLIP-IQA needs piq (the extra) and, when given, a weights file."""
+        if "clip_iqa" not in self.metrics or self.clip_iqa_variant != "authors":
+            return
+        import importlib.util
+
+        if importlib.util.find_spec("piq") is None:
+            raise ConfigError(
+                "CLIP-IQA as the authors compute it needs piq: pip install "
+                "'spatialalign[paper-metrics]' (or --clip-iqa-variant hf-clip for a Hugging "
+                "Face CLIP, not comparable with the paper)"
+            )
+        if self.clip_iqa_weights and not Path(self.clip_iqa_weights).expanduser().is_file():
+            raise ConfigError(
+                f"--clip-iqa-weights {self.clip_iqa_weights}: no such file (piq's CLIP "
+                "ResNet-50, RN50.pt)"
+            )
 
     @property
     def model_metrics(self) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ LIGHT_COLUMNS = (
     "dsr_score",
     "animal_boxes",
     "object_boxes",
+    "key_frame",
     "generator",
     "generator_settings",
 )

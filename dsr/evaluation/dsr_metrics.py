@@ -2,7 +2,10 @@
 
 A model's samples are rows of a ``samples`` (or ``tracks``) config: one per (prompt, seed), with
 ``valid``, ``reason`` and ``dsr_score``. SPEC §7: Correct@τ is the share of ALL samples (invalid
-ones count as failures) whose DSR-Score is ≥ τ, for τ = 0.0, 0.1, …, 0.9 (headline τ = 0.7); the
+ones count as failures) whose DSR-Score is ≥ τ, for τ = 0.0, 0.1, …, 0.9 (headline τ = 0.7); with
+``tau_variant="authors"`` each τ on that grid is the float the authors' ``np.arange(0, 1, 0.1)``
+holds (k · 0.1: 0.30000000000000004, 0.6000000000000001, 0.7000000000000001), so a score of
+exactly 0.7 fails their Correct@0.7. The
 mean DSR-Score is over the valid samples only; the validity rate is the share of valid samples,
 and each invalid sample is counted under its reason. Every metric is also given per DSR type, in
 the paper's order LT, TL, RT, LR, TR, RL (A–F).
@@ -22,7 +25,16 @@ from dsr.errors import DataError
 from dsr.prompts import DSRType
 from dsr.scoring.correctness import DEFAULT_THRESHOLDS, CorrectnessCurve, correctness
 
-__all__ = ["HEADLINE_TAU", "DSRMetrics", "SampleOutcome", "dsr_metrics", "outcomes", "per_type"]
+__all__ = [
+    "HEADLINE_TAU",
+    "DSRMetrics",
+    "SampleOutcome",
+    "authors_threshold",
+    "dsr_metrics",
+    "headline_tau",
+    "outcomes",
+    "per_type",
+]
 
 #: The threshold of the paper's headline number, Correct@0.7.
 HEADLINE_TAU = 0.7
@@ -108,7 +120,7 @@ class DSRMetrics:
             "validity_rate": self.validity_rate,
             "mean_dsr_score": self.mean_score,
             "correct@0.7": self.correct_at(HEADLINE_TAU)
-            if HEADLINE_TAU in self.curve.thresholds
+            if any(abs(t - HEADLINE_TAU) < 1e-9 for t in self.curve.thresholds)
             else None,
             "correctness": dict(
                 zip((f"{t:.1f}" for t in self.curve.thresholds), self.curve.values, strict=True)
@@ -117,13 +129,27 @@ class DSRMetrics:
         }
 
 
-def _with_headline(thresholds: Sequence[float]) -> tuple[float, ...]:
-    taus = {round(float(t), 6) for t in thresholds} | {HEADLINE_TAU}
-    return tuple(sorted(taus))
+def authors_threshold(tau: float) -> float:
+    """τ as the authors' ``np.arange(0, 1, 0.1)`` holds it: k · 0.1 for τ = k / 10 (0.7 →
+    0.7000000000000001); any other τ unchanged."""
+    k = round(tau * 10)
+    return k * 0.1 if abs(tau - k / 10) < 1e-9 else tau
+
+
+def headline_tau(tau_variant: str = "exact") -> float:
+    """The threshold of Correct@0.7 in ``tau_variant`` (``exact`` or ``authors``)."""
+    return authors_threshold(HEADLINE_TAU) if tau_variant == "authors" else HEADLINE_TAU
+
+
+def _with_headline(thresholds: Sequence[float], tau_variant: str) -> tuple[float, ...]:
+    taus = sorted({round(float(t), 6) for t in thresholds} | {HEADLINE_TAU})
+    return tuple(authors_threshold(t) if tau_variant == "authors" else t for t in taus)
 
 
 def dsr_metrics(
-    samples: Sequence[SampleOutcome], thresholds: Sequence[float] = DEFAULT_THRESHOLDS
+    samples: Sequence[SampleOutcome],
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    tau_variant: str = "exact",
 ) -> DSRMetrics:
     """Correct@τ curve (τ = 0.7 always included), mean DSR-Score of the valid samples, validity."""
     scores = [s.score for s in samples]
@@ -132,7 +158,7 @@ def dsr_metrics(
     return DSRMetrics(
         n_samples=len(samples),
         n_prompts=len({s.prompt_id for s in samples}),
-        curve=correctness(scores, _with_headline(thresholds)),
+        curve=correctness(scores, _with_headline(thresholds, tau_variant)),
         mean_score=float(np.mean(valid)) if valid else None,
         n_valid=len(valid),
         reasons=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
@@ -140,11 +166,16 @@ def dsr_metrics(
 
 
 def per_type(
-    samples: Sequence[SampleOutcome], thresholds: Sequence[float] = DEFAULT_THRESHOLDS
+    samples: Sequence[SampleOutcome],
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    tau_variant: str = "exact",
 ) -> dict[str, DSRMetrics]:
     """:func:`dsr_metrics` of each DSR type present, in the paper's order (unknown codes last)."""
     codes = sorted(
         {s.dsr_type for s in samples},
         key=lambda c: (TYPE_ORDER.index(c) if c in TYPE_ORDER else 99, c),
     )
-    return {c: dsr_metrics([s for s in samples if s.dsr_type == c], thresholds) for c in codes}
+    return {
+        c: dsr_metrics([s for s in samples if s.dsr_type == c], thresholds, tau_variant)
+        for c in codes
+    }

@@ -1,5 +1,6 @@
 """Evaluation results in an adapter's model card: a Hub ``model-index`` (task text-to-video, the
-dataset repo, config, split and revision, one entry per metric) in the YAML header, and a readable
+dataset repo, config, split and revision, one entry per metric, its variant as ``metric_config``
+and in its name) in the YAML header, and a readable
 table in a section of the card between two markers (replaced, never duplicated, on a re-run).
 
 :func:`update_card` is pure text → text; :func:`write_model_card` applies it to an adapter folder's
@@ -15,7 +16,7 @@ from typing import Any
 
 from dsr.builders.dataset_source import looks_local
 from dsr.errors import ConfigError, HubError
-from dsr.evaluation.results import METRIC_LABELS, format_table
+from dsr.evaluation.results import METRIC_LABELS, format_table, metric_label, variant_of
 
 __all__ = ["card_eval_results", "update_card", "write_model_card"]
 
@@ -33,10 +34,11 @@ def card_eval_results(results: Mapping[str, Any]) -> list[Any]:
     dataset = results["model"]["dataset"]
     repo = dataset.get("repo_id") or dataset.get("local_folder") or "local"
     entries = []
-    for key, label in METRIC_LABELS.items():
+    for key in METRIC_LABELS:
         block = results["metrics"].get(key)
         if not block or block.get("estimate") is None:
             continue
+        variant = variant_of(results, key)
         entries.append(
             EvalResult(
                 task_type="text-to-video",
@@ -47,7 +49,8 @@ def card_eval_results(results: Mapping[str, Any]) -> list[Any]:
                 dataset_split=dataset.get("split"),
                 dataset_revision=dataset.get("commit") or dataset.get("revision"),
                 metric_type=key,
-                metric_name=label,
+                metric_name=metric_label(key, variant),
+                metric_config=variant,
                 metric_value=round(float(block["estimate"]), 6),
                 metric_args={
                     "low": block.get("low"),
@@ -60,6 +63,10 @@ def card_eval_results(results: Mapping[str, Any]) -> list[Any]:
 
 
 def _same_run(a: Any, b: Any) -> bool:
+    """Entry ``a`` of the card is replaced by the new ``b``: the same data and metric, and the same
+    variant (an entry without one, written before variants, is replaced by any)."""
+    if a.metric_config is not None and a.metric_config != b.metric_config:
+        return False
     return (
         a.dataset_type,
         a.dataset_config,

@@ -2,15 +2,17 @@
 ``from_pretrained``, and run batched (on the GPU when there is one).
 
 * :class:`IdEmbedder` — DINOv2 (``facebook/dinov2-base`` = ViT-B/14, through transformers'
-  ``AutoModel``): the CLS embedding (``pooler_output``: the final-norm CLS token) of crops resized
-  with their shorter side to ``crop_size`` (bicubic, antialiased, then clamped and rounded to pixel
-  levels as an 8-bit image would be), center-cropped to ``crop_size``, ImageNet-normalized;
-  features L2-normalized (SPEC §7).
-* :class:`ClipIQA` — CLIP-IQA as torchmetrics defines it: per anchor pair (``natural``: "Natural
-  photo." / "Synthetic photo."; ``quality``: "Good photo." / "Bad photo."), the softmax over
-  100 × the cosine similarities of the image embedding with the two anchor texts, first entry.
-  Frames go through the checkpoint's own ``CLIPImageProcessor`` once, as 8-bit images (see
-  :data:`CLIP_IQA_NOTE` for where torchmetrics differs).
+  ``AutoModel``): the CLS embedding (``pooler_output``: the final-norm CLS token) of crops as
+  float pixels in [0, 1], resized with their shorter side to ``crop_size`` (bicubic, antialiased;
+  no clamping or rounding, as the authors' tensor transforms), center-cropped to ``crop_size``,
+  ImageNet-normalized; features L2-normalized (docs/method.md §7). ``round_to_8bit`` gives dsr's
+  earlier variant: the resized crop clamped and rounded to 8-bit levels.
+* :class:`ClipIQA` — the ``hf-clip`` CLIP-IQA variant: torchmetrics' formula (per anchor pair,
+  ``natural``: "Natural photo." / "Synthetic photo."; ``quality``: "Good photo." / "Bad photo.",
+  the softmax over 100 × the cosine similarities of the image embedding with the two anchor
+  texts, first entry) on a Hugging Face CLIP, frames through the checkpoint's own
+  ``CLIPImageProcessor`` once, as 8-bit images (see :data:`CLIP_IQA_NOTE`). The authors' variant
+  is :class:`dsr.evaluation.clip_iqa.PiqClipIQA`.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_DINO = "facebook/dinov2-base"
-#: The HF CLIP nearest to what torchmetrics' CLIP-IQA examples use; the authors used torchmetrics'
-#: default ``clip_iqa`` weights (piq's CLIP-IQA ResNet-50), which dsr cannot load (see the README).
+#: The HF CLIP of the ``hf-clip`` variant (torchmetrics' CLIP-IQA examples use it); the authors used
+#: torchmetrics' default ``clip_iqa`` model, piq's CLIP ResNet-50 (:mod:`dsr.evaluation.clip_iqa`).
 DEFAULT_CLIP = "openai/clip-vit-base-patch16"
 #: torchmetrics' anchor pairs (``torchmetrics.functional.multimodal.clip_iqa._PROMPTS``)
 #: used by the paper.
@@ -88,6 +90,7 @@ class IdEmbedder:
     batch_size: int = 64
     device: str = "cpu"
     dtype: str = "float32"
+    round_to_8bit: bool = False
     _model: Any = field(default=None, repr=False)
 
     @property
@@ -109,8 +112,13 @@ class IdEmbedder:
         from torchvision.transforms.v2 import functional as F
 
         x = torch.from_numpy(np.ascontiguousarray(crop)).to(self.device).permute(2, 0, 1).float()
-        x = F.resize(x, self.crop_size, interpolation=InterpolationMode.BICUBIC, antialias=True)
-        x = F.center_crop(x.clamp(0, 255).round(), [self.crop_size, self.crop_size]) / 255.0
+        size, side = self.crop_size, [self.crop_size, self.crop_size]
+        if self.round_to_8bit:
+            x = F.resize(x, size, interpolation=InterpolationMode.BICUBIC, antialias=True)
+            x = F.center_crop(x.clamp(0, 255).round(), side) / 255.0
+        else:  # the authors: frame / 255, then the tensor transforms
+            x = F.resize(x / 255.0, size, interpolation=InterpolationMode.BICUBIC, antialias=True)
+            x = F.center_crop(x, side)
         return F.normalize(x, list(IMAGENET_MEAN), list(IMAGENET_STD))
 
     def embed(self, crops: Sequence[np.ndarray]) -> np.ndarray:

@@ -1,5 +1,12 @@
 """From committed values to the published results: the per-sample table, ``eval_results.json``
-(every number, its interval, the settings and the weights), the Table-2 text and the plots."""
+(every number, its interval, the variant that produced it, the settings and the weights), the
+Table-2 text and the plots.
+
+A metric's *variant* says how it was computed (``dsr.evaluation.config``: ``exact``/``authors`` τ
+for Correct@0.7, ``authors``/``time-order`` ID consistency, ``authors``/``hf-clip`` CLIP-IQA);
+numbers of different variants are different metrics, so every label carries it and ``dsr eval
+compare`` refuses to put two variants side by side. Results of format 1 (before variants) were all
+made by ``exact``, ``time-order`` and ``hf-clip``."""
 
 from __future__ import annotations
 
@@ -12,19 +19,23 @@ from dsr.builders.folder import atomic_write_text
 from dsr.evaluation.bootstrap import Interval, Ratio, bootstrap_interval
 from dsr.evaluation.config import EvalConfig
 from dsr.evaluation.data import EvalSource
-from dsr.evaluation.dsr_metrics import HEADLINE_TAU, DSRMetrics, dsr_metrics, outcomes, per_type
+from dsr.evaluation.dsr_metrics import DSRMetrics, dsr_metrics, headline_tau, outcomes, per_type
 from dsr.evaluation.layout import PER_SAMPLE, RESULTS, SETTINGS, TABLE, WORK
 
 __all__ = [
     "FORMAT_VERSION",
     "METRIC_LABELS",
+    "LEGACY_VARIANTS",
     "format_table",
+    "metric_label",
+    "metric_variants",
     "per_sample_rows",
     "summarize",
+    "variant_of",
     "write_outputs",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: result key → column label, in the paper's Table 2 order (then ours).
 METRIC_LABELS: dict[str, str] = {
     "correct@0.7": "Correct@0.7",
@@ -33,6 +44,13 @@ METRIC_LABELS: dict[str, str] = {
     "imaging_quality": "Imaging quality",
     "mean_dsr_score": "mean DSR-Score",
     "clip_iqa_quality": "CLIP-IQA (quality)",
+}
+#: The variant of each metric in results of format 1, which recorded none.
+LEGACY_VARIANTS: dict[str, str] = {
+    "correct@0.7": "exact",
+    "id_consistency": "time-order",
+    "clip_iqa_natural": "hf-clip",
+    "clip_iqa_quality": "hf-clip",
 }
 _ROW_KEYS = ("sample_id", "prompt_id", "seed", "dsr_type", "valid", "reason", "dsr_score")
 
@@ -71,6 +89,30 @@ def _dsr_block(metrics: DSRMetrics) -> dict[str, Any]:
     return metrics.to_dict()
 
 
+def metric_variants(config: EvalConfig) -> dict[str, str]:
+    """result key → the variant that computes it, for the metrics that have variants."""
+    out = {"correct@0.7": str(config.tau_variant)}
+    if "id" in config.metrics:
+        out["id_consistency"] = config.id_variant
+    if "clip_iqa" in config.metrics:
+        out.update({f"clip_iqa_{a}": config.clip_iqa_variant for a in config.clip_anchors})
+    return out
+
+
+def variant_of(result: Mapping[str, Any], key: str) -> str | None:
+    """The variant of metric ``key`` in ``result`` (an ``eval_results.json``); None for a metric
+    without variants."""
+    if int(result.get("format_version") or 1) < 2:
+        return LEGACY_VARIANTS.get(key)
+    return (result.get("metrics", {}).get(key) or {}).get("variant")
+
+
+def metric_label(key: str, variant: str | None) -> str:
+    """The column label of a metric, with its variant: ``ID consistency [authors]``."""
+    label = METRIC_LABELS.get(key, key)
+    return f"{label} [{variant}]" if variant else label
+
+
 def _model_block(
     table: Sequence[Mapping[str, Any]], column: str, config: EvalConfig
 ) -> dict[str, Any]:
@@ -91,17 +133,20 @@ def summarize(
 
     samples = outcomes(table)
     prompts = [s.prompt_id for s in samples]
-    main = dsr_metrics(samples, config.thresholds)
+    tau = headline_tau(str(config.tau_variant))
+    main = dsr_metrics(samples, config.thresholds, str(config.tau_variant))
+    variants = metric_variants(config)
     metrics: dict[str, Any] = {
         "correct@0.7": _interval(
-            prompts,
-            [float(s.score is not None and s.score >= HEADLINE_TAU) for s in samples],
-            config,
+            prompts, [float(s.score is not None and s.score >= tau) for s in samples], config
         ).to_dict(),
         "mean_dsr_score": _interval(prompts, [s.score for s in samples], config).to_dict(),
         **{c: _model_block(table, c, config) for c in columns},
     }
-    types = per_type(samples, config.thresholds)
+    for key, variant in variants.items():
+        if key in metrics:
+            metrics[key]["variant"] = variant
+    types = per_type(samples, config.thresholds, str(config.tau_variant))
     by_type = {
         code: {
             **_dsr_block(m),
@@ -121,6 +166,7 @@ def summarize(
         "settings": {
             "metrics": list(config.metrics),
             "thresholds": list(main.curve.thresholds),
+            "paper_exact": config.paper_exact,
             "bootstrap": {
                 "resample": "prompts",
                 "n_resamples": config.n_resamples,
@@ -128,6 +174,7 @@ def summarize(
                 "seed": config.bootstrap_seed,
             },
         },
+        "variants": {k: v for k, v in variants.items() if k in metrics},
         "weights": dict(weights),
         "summary": _dsr_block(main),
         "metrics": metrics,
@@ -191,7 +238,11 @@ def format_table(
     """Markdown: the paper's Table 2 columns (then mean DSR-Score, validity), one row per model;
     ``best`` (column → row index) is set in bold."""
     columns = [k for k in METRIC_LABELS if any(k in r["metrics"] for r in results)]
-    head = "| Model | " + " | ".join(METRIC_LABELS[c] for c in columns) + " | valid |"
+    labels = [
+        metric_label(c, variant_of(next(r for r in results if c in r["metrics"]), c))
+        for c in columns
+    ]
+    head = "| Model | " + " | ".join(labels) + " | valid |"
     lines = [head, "|" + "---|" * (len(columns) + 2)]
     for i, r in enumerate(results):
         cells = [_cell(r["metrics"].get(c)) for c in columns]
@@ -209,7 +260,8 @@ def format_table(
 
 def format_types(result: Mapping[str, Any]) -> str:
     """Markdown: Correct@0.7, mean DSR-Score and validity per DSR type."""
-    lines = ["| type | samples | Correct@0.7 | mean DSR-Score | valid |", "|---|---|---|---|---|"]
+    correct = metric_label("correct@0.7", variant_of(result, "correct@0.7"))
+    lines = [f"| type | samples | {correct} | mean DSR-Score | valid |", "|---|---|---|---|---|"]
     for code, m in result["per_type"].items():
         mean = "—" if m["mean_dsr_score"] is None else f"{m['mean_dsr_score']:.3f}"
         lines.append(
@@ -226,7 +278,7 @@ def format_curve(result: Mapping[str, Any]) -> str:
         + " | ".join(curve)
         + " |\n|"
         + "---|" * (len(curve) + 1)
-        + "\n| Correct@τ | "
+        + f"\n| {metric_label('Correct@τ', variant_of(result, 'correct@0.7'))} | "
         + " | ".join(f"{v:.3f}" for v in curve.values())
         + " |"
     )

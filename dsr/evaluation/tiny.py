@@ -1,6 +1,10 @@
 """Tiny random checkpoints of the evaluation models (DINOv2 for ID consistency, CLIP for CLIP-IQA),
 for tests, demos and benchmarks.
 
+``save_tiny_piq_clip`` writes piq's CLIP class (ResNet image tower) with random weights as a
+TorchScript archive, the file format of piq's and OpenAI's ``RN50.pt``, for
+``--clip-iqa-weights`` (needs piq, the ``paper-metrics`` extra).
+
 Each ``save_tiny_*`` builds the model from a small config with the processor it needs and writes
 both with ``save_pretrained``; :mod:`dsr.evaluation.models` then loads the folder through the same
 ``from_pretrained`` path as ``facebook/dinov2-base`` or ``openai/clip-vit-base-patch16``. Outputs
@@ -10,10 +14,11 @@ checkpoints, for benchmarks with random weights at full size.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REAL_SIZES", "save_tiny_clip", "save_tiny_dinov2"]
+__all__ = ["REAL_SIZES", "save_tiny_clip", "save_tiny_dinov2", "save_tiny_piq_clip"]
 
 #: Config overrides of the real checkpoints (ViT-B/14 DINOv2; CLIP ViT-B/16), for random
 #: full-size models.
@@ -40,6 +45,25 @@ REAL_SIZES: dict[str, dict[str, Any]] = {
         "num_attention_heads": 8,
     },
     "clip": {"projection_dim": 512, "image_size": 224},
+    # piq.feature_extractors.clip.CLIP arguments of OpenAI's RN50 (what build_model reads off it)
+    "piq_clip": {
+        "embed_dim": 1024,
+        "image_resolution": 224,
+        "vision_layers": (3, 4, 6, 3),
+        "vision_width": 64,
+        "transformer_width": 512,
+        "transformer_heads": 8,
+        "transformer_layers": 12,
+    },
+}
+_TINY_PIQ_CLIP: dict[str, Any] = {
+    "embed_dim": 32,
+    "image_resolution": 64,
+    "vision_layers": (1, 1, 1, 1),
+    "vision_width": 8,
+    "transformer_width": 64,
+    "transformer_heads": 1,
+    "transformer_layers": 1,
 }
 
 
@@ -135,6 +159,33 @@ def _unsaturate(model: Any) -> None:
     with torch.no_grad():
         norm.weight.mul_(0.01)
         norm.bias.copy_(torch.randn_like(norm.bias))
+
+
+def save_tiny_piq_clip(path: str | Path, *, seed: int = 0, full_size: bool = False) -> Path:
+    """A random piq CLIP (tiny, or RN50 sizes with ``full_size``; CLIP's vocabulary and 77-token
+    context) saved as a TorchScript archive at ``path`` (a file); returns ``path``."""
+    import torch
+    from piq.feature_extractors import clip
+
+    torch.manual_seed(seed)
+    sizes = REAL_SIZES["piq_clip"] if full_size else _TINY_PIQ_CLIP
+    model = clip.CLIP(vision_patch_size=None, context_length=77, vocab_size=49408, **sizes).eval()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):  # eval-mode statistics that matter
+                module.weight.normal_(1.0, 0.2)
+                module.get_buffer("running_mean").normal_(0.0, 0.1)
+                module.get_buffer("running_var").uniform_(0.5, 1.5)
+        model.logit_scale.fill_(math.log(100.0))  # as trained CLIPs end up (piq scales by it)
+        if not full_size:  # anchors close together: scores spread around 0.5, see _unsaturate
+            model.ln_final.weight.mul_(0.01)
+            model.ln_final.bias.copy_(torch.randn_like(model.ln_final.bias))
+    tokens = torch.zeros(1, 77, dtype=torch.long)
+    archive = torch.jit.trace_module(model, {"encode_text": tokens})  # keeps every weight
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    archive.save(str(out))
+    return out
 
 
 def _save(model: Any, processor: Any, path: str | Path) -> Path:

@@ -9,8 +9,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from dsr.errors import DataError
 from dsr.evaluation.config import EvalConfig
-from dsr.evaluation.frames import animal_crops, id_consistency
+from dsr.evaluation.frames import (
+    AUTHORS_MIN_CROPS,
+    animal_crops,
+    authors_crop_frames,
+    id_consistency,
+)
 from dsr.evaluation.models import CLIP_IQA_NOTE, ClipIQA, IdEmbedder
 
 __all__ = ["COLUMNS", "ClipIQAMetric", "IdConsistencyMetric", "VideoMetric", "make_metrics"]
@@ -38,34 +44,49 @@ def _split(flat: np.ndarray, counts: Sequence[int]) -> list[np.ndarray]:
 
 
 class IdConsistencyMetric:
-    """SPEC §7: DINOv2 CLS features of the animal's crop in every usable frame of a valid sample."""
+    """docs/method.md §7: DINOv2 CLS features of the animal's crops (:mod:`dsr.evaluation.frames`
+    says which crops each variant takes)."""
 
     name = "id"
 
     def __init__(self, config: EvalConfig, device: str) -> None:
+        self.variant = config.id_variant
         self.embedder = IdEmbedder(
             config.dino,
             crop_size=config.id_crop_size,
             batch_size=config.batch_size,
             device=device,
             dtype=config.dtype,
+            round_to_8bit=self.variant == "time-order",
         )
 
     def settings(self) -> dict[str, Any]:
         return {
+            "variant": self.variant,
             "model": self.embedder.model_id,
             "crop_size": self.embedder.crop_size,
             "dtype": self.embedder.dtype,
             "features": "CLS (pooler_output), L2-normalized",
         }
 
+    def _crops(self, row: Mapping[str, Any], video: np.ndarray) -> list[np.ndarray]:
+        animal, obj = row["animal_boxes"], row["object_boxes"]
+        if self.variant == "time-order":
+            return animal_crops(video, animal, obj) if row.get("valid") else []
+        if "key_frame" not in row:
+            raise DataError(
+                f"sample {row.get('sample_id')} has no key_frame column, which the authors' ID "
+                "consistency starts from: rebuild the samples with this dsr, or use "
+                "--id-variant time-order"
+            )
+        order = authors_crop_frames(animal, obj, row["key_frame"])
+        crops = animal_crops(video, animal, obj, order)
+        return crops if len(crops) >= AUTHORS_MIN_CROPS else []
+
     def values(
         self, rows: Sequence[Mapping[str, Any]], videos: Sequence[np.ndarray]
     ) -> list[dict[str, float | None]]:
-        crops = [
-            animal_crops(v, r["animal_boxes"], r["object_boxes"]) if r.get("valid") else []
-            for r, v in zip(rows, videos, strict=True)
-        ]
+        crops = [self._crops(r, v) for r, v in zip(rows, videos, strict=True)]
         flat = [c for per_video in crops for c in per_video]
         feats = self.embedder.embed(flat) if flat else np.zeros((0, 1))
         return [
@@ -74,24 +95,46 @@ class IdConsistencyMetric:
 
 
 class ClipIQAMetric:
-    """CLIP-IQA of every frame, averaged per video, for each anchor pair."""
+    """CLIP-IQA of every frame, averaged per video, for each anchor pair (the authors' piq
+    ResNet-50 on whole frames, or a Hugging Face CLIP)."""
 
     name = "clip_iqa"
 
     def __init__(self, config: EvalConfig, device: str) -> None:
-        self.iqa = ClipIQA(
-            config.clip,
-            anchors=tuple(config.clip_anchors),
-            batch_size=config.batch_size,
-            device=device,
-            dtype=config.dtype,
-        )
+        self.variant = config.clip_iqa_variant
+        self.weights = config.clip_iqa_weights
+        kw: dict[str, Any] = {
+            "anchors": tuple(config.clip_anchors),
+            "batch_size": config.batch_size,
+            "device": device,
+            "dtype": config.dtype,
+        }
+        if self.variant == "authors":
+            from dsr.evaluation.clip_iqa import PiqClipIQA
+
+            self.iqa: Any = PiqClipIQA(config.clip_iqa_weights, **kw)
+        else:
+            self.iqa = ClipIQA(config.clip, **kw)
 
     def settings(self) -> dict[str, Any]:
-        return {
-            "model": self.iqa.model_id,
+        common = {
+            "variant": self.variant,
             "anchors": list(self.iqa.anchors),
             "dtype": self.iqa.dtype,
+        }
+        if self.variant == "authors":
+            from dsr.evaluation.clip_iqa import weights_id
+
+            return {
+                **common,
+                "model": "torchmetrics clip_iqa: piq CLIP ResNet-50",
+                "weights": weights_id(self.weights),
+                "score": "softmax(100 * cos(image, [positive, negative]))[0] of the whole frame "
+                "in [0, 1], mean over all frames",
+            }
+        return {
+            **common,
+            "model": self.iqa.model_id,
             "score": "softmax(100 * cos(image, [positive, negative]))[0], mean over all frames",
             "note": CLIP_IQA_NOTE,
         }

@@ -4,7 +4,9 @@ refusals, ``dsr eval compare`` and ``--model-card`` (local folder and the loopba
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -12,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from dsr.cli import main
-from dsr.errors import ConfigError
+from dsr.errors import ConfigError, VariantMismatchError
 
 VIDEO = {"num_frames": 32, "height": 64, "width": 96, "fps": 8}
 
@@ -50,6 +52,8 @@ def _args(dataset: Path, out: Path, models: dict[str, Path], *extra: str) -> lis
         str(models["dino"]),
         "--clip",
         str(models["clip"]),
+        "--clip-iqa-weights",
+        str(models["piq_clip"]),
         "--id-crop-size",
         "28",
         "--n-resamples",
@@ -60,17 +64,32 @@ def _args(dataset: Path, out: Path, models: dict[str, Path], *extra: str) -> lis
     ]
 
 
-def _samples(dataset: Path) -> list[dict]:  # type: ignore[type-arg]
+def _samples(
+    dataset: Path, columns: tuple[str, ...] = ("sample_id", "valid", "dsr_score", "dsr_type")
+) -> list[dict]:  # type: ignore[type-arg]
     from dsr.builders.folder import DatasetFolder
 
     files = DatasetFolder(dataset).data_files("samples", "test")
-    return [
-        r
-        for f in files
-        for r in pq.read_table(
-            f, columns=["sample_id", "valid", "dsr_score", "dsr_type"]
-        ).to_pylist()
-    ]
+    return [r for f in files for r in pq.read_table(f, columns=list(columns)).to_pylist()]
+
+
+_TRACK_COLUMNS = ("sample_id", "key_frame", "animal_boxes", "object_boxes")
+
+
+def _authors_crop_count(row: dict) -> int:  # type: ignore[type-arg]
+    """How many crops calc_metric.py's loop takes: from the key frame forward, then backward,
+    until a box has no width (an absent box is their [0, 0, 0, 0]) or the animal no height."""
+    key = row["key_frame"]
+    if key is None:
+        return 0
+    boxes = np.nan_to_num(np.array([row["animal_boxes"], row["object_boxes"]], dtype=float))
+    count = 0
+    for t in [*range(key, boxes.shape[1]), *range(key - 1, -1, -1)]:
+        a, o = boxes[0, t], boxes[1, t]
+        if a[2] - a[0] <= 0 or o[2] - o[0] <= 0 or a[3] - a[1] <= 0:
+            break
+        count += 1
+    return count
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +99,10 @@ def evaluated(
     out = tmp_path_factory.mktemp("eval-out") / "base"
     result = CliRunner().invoke(main, _args(dataset, out, tiny_eval_models, "--name", "base"))
     assert result.exit_code == 0, result.output
-    assert "| Model | Correct@0.7 | ID consistency | CLIP-IQA (natural)" in result.output
+    assert (
+        "| Model | Correct@0.7 [exact] | ID consistency [authors] | CLIP-IQA (natural) [authors]"
+        in result.output
+    )
     return out
 
 
@@ -108,8 +130,11 @@ def test_eval_end_to_end_numbers_match_the_stored_rows(dataset: Path, evaluated:
         r["sample_id"]: r for r in pq.read_table(evaluated / "per_sample.parquet").to_pylist()
     }
     assert set(per_sample) == {r["sample_id"] for r in rows}
-    for r in rows:  # ID consistency for valid samples only, CLIP-IQA for every readable video
-        assert (per_sample[r["sample_id"]]["id_consistency"] is not None) == r["valid"]
+    tracks = {r["sample_id"]: r for r in _samples(dataset, _TRACK_COLUMNS)}
+    for r in rows:  # ID consistency where the authors' loop keeps 20 crops, CLIP-IQA everywhere
+        assert (per_sample[r["sample_id"]]["id_consistency"] is not None) == (
+            _authors_crop_count(tracks[r["sample_id"]]) >= 20
+        )
         assert 0 < per_sample[r["sample_id"]]["clip_iqa_natural"] < 1
     ids = [v["id_consistency"] for v in per_sample.values() if v["id_consistency"] is not None]
     assert results["metrics"]["id_consistency"]["estimate"] == pytest.approx(np.mean(ids))
@@ -136,6 +161,7 @@ def test_rerun_computes_only_what_is_missing_and_refuses_other_weights(
         "out": str(evaluated),
         "dino": str(tiny_eval_models["dino"]),
         "clip": str(tiny_eval_models["clip"]),
+        "clip_iqa_weights": str(tiny_eval_models["piq_clip"]),
         "id_crop_size": 28,
         "n_resamples": 300,
         "name": "base",
@@ -339,3 +365,51 @@ def test_eval_of_a_hub_dataset_at_a_tag_records_its_commit(
         sha,
     )
     assert results["summary"]["n_samples"] == len(_samples(dataset))
+
+
+def _results(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / "eval_results.json").read_text())
+
+
+def test_compare_refuses_two_variants_of_a_metric(tmp_path: Path, evaluated: Path) -> None:
+    from dsr.evaluation.compare import compare
+
+    other = tmp_path / "hf"
+    shutil.copytree(evaluated, other)
+    results = _results(other)
+    results["metrics"]["clip_iqa_natural"]["variant"] = "hf-clip"
+    (other / "eval_results.json").write_text(json.dumps(results))
+    with pytest.raises(VariantMismatchError, match="--clip-iqa-variant authors"):
+        compare([evaluated, other], tmp_path / "cmp", n_resamples=50)
+    cli = CliRunner().invoke(
+        main, ["eval", "compare", str(evaluated), str(other), "--out", str(tmp_path / "c")]
+    )
+    assert cli.exit_code == 1 and len(cli.output.strip().splitlines()) == 1
+    assert "not comparable" in cli.output and not (tmp_path / "c" / "comparison.md").exists()
+    legacy = tmp_path / "legacy"  # written before variants: ID consistency was time-order
+    shutil.copytree(evaluated, legacy)
+    results = _results(legacy)
+    results["format_version"] = 1
+    (legacy / "eval_results.json").write_text(json.dumps(results))
+    with pytest.raises(VariantMismatchError, match="ID consistency .* time-order variant"):
+        compare([evaluated, legacy], tmp_path / "cmp2", n_resamples=50)
+
+
+def test_every_number_carries_its_variant(evaluated: Path, tmp_path: Path) -> None:
+    from huggingface_hub import ModelCard
+
+    from dsr.evaluation.model_card import update_card
+
+    results = _results(evaluated)
+    assert {k: results["metrics"][k].get("variant") for k in results["metrics"]} == {
+        "correct@0.7": "exact",
+        "mean_dsr_score": None,
+        "id_consistency": "authors",
+        "clip_iqa_natural": "authors",
+        "clip_iqa_quality": "authors",
+    }
+    table = (evaluated / "table.md").read_text()
+    assert "ID consistency [authors]" in table and "Correct@τ [exact]" in table
+    card = ModelCard(update_card(None, results))
+    names = {e.metric_type: (e.metric_name, e.metric_config) for e in card.data.eval_results}
+    assert names["clip_iqa_natural"] == ("CLIP-IQA (natural) [authors]", "authors")

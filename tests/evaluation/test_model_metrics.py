@@ -60,11 +60,15 @@ def _reference_id(feats: list[np.ndarray]) -> float:
     return float(sum(terms) / len(terms))
 
 
-def test_id_consistency_matches_a_per_crop_loop(tiny_eval_models: dict[str, Path]) -> None:
+def test_time_order_id_consistency_matches_a_per_crop_loop(
+    tiny_eval_models: dict[str, Path],
+) -> None:
     frames, animal, obj = moving_video()
     animal[3] = np.nan  # an absent animal: frame 3 is not usable
     obj[5] = [20.0, 30.0, 20.0, 46.0]  # a zero-width object box: frame 5 is not usable
-    embedder = IdEmbedder(str(tiny_eval_models["dino"]), crop_size=CROP, batch_size=4)
+    embedder = IdEmbedder(
+        str(tiny_eval_models["dino"]), crop_size=CROP, batch_size=4, round_to_8bit=True
+    )
     feats = embedder.embed(animal_crops(frames, animal, obj))
     reference = _reference_features(tiny_eval_models["dino"], frames, animal, obj)
     assert feats.shape[0] == len(reference) == len(frames) - 2
