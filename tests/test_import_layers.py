@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dsr.fileio",
         "dsr.layout",
         "dsr.registry",
+        "dsr.model_loading",
     ),
     ("dsr.prompts", "dsr.scoring", "dsr.media"),
     ("dsr.generation", "dsr.tracking", "dsr.paper_exact", "dsr.cards"),
