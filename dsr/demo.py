@@ -1,14 +1,17 @@
 """The embedded default job behind ``make demo``: the whole pipeline on the CPU, no weights.
 
 template prompts (``build-prompts``) → synthetic videos with ground-truth annotations
-(``build-videos --generator synthetic --tracker annotations``) → the ``samples`` and ``pairs``
-configs of one dataset folder, its card, the correctness-curve PNG and one SSR-curve PNG → a few
-SpatialAlign steps of a tiny random Wan on those pairs (``train --tiny``): adapter, card, curves.
+(``build-videos --generator synthetic --tracker annotations``, a train and a small test split) →
+the ``samples`` and ``pairs`` configs of one dataset folder, its card, the correctness-curve PNG
+and one SSR-curve PNG → a few SpatialAlign steps of a tiny random Wan on those pairs
+(``train --tiny``): adapter, card, curves. The CLI ends by printing the next commands.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +20,10 @@ __all__ = ["DemoResult", "run_demo"]
 
 log = logging.getLogger(__name__)
 
-#: Half-resolution Wan-shaped clips keep the demo within a couple of minutes on 2 CPU cores.
+#: Half-resolution Wan-shaped clips keep the demo under a minute on 2 CPU cores.
 DEMO_VIDEO = {"num_frames": 81, "height": 240, "width": 416, "fps": 16}
+#: Test prompts of the demo (its ``test`` split, for ``dsr eval``).
+DEMO_TEST_PROMPTS = 6
 
 
 @dataclass
@@ -39,11 +44,12 @@ def run_demo(
     n_prompts: int = 6,
     seeds_per_prompt: int = 4,
     train_steps: int = 8,
+    test_seeds_per_prompt: int = 2,
 ) -> DemoResult:
-    """Build a small DSR-Dataset in ``out_dir/dataset`` and train a tiny adapter on it in
-    ``out_dir/adapter`` (``train_steps=0`` skips training); returns the paths written."""
+    """Build a small DSR-Dataset in ``out_dir/dataset`` (``train`` and a small ``test`` split, as
+    ``dsr eval`` reads) and train a tiny adapter on it in ``out_dir/adapter`` (``train_steps=0``
+    skips training); returns the paths written."""
     from dsr.builders.prompts import PromptBuildConfig, build_prompts
-    from dsr.builders.videos import VideoBuildConfig, build_videos
 
     dataset = Path(out_dir) / "dataset"
     build_prompts(
@@ -51,24 +57,13 @@ def run_demo(
             out=dataset,
             backend="template",
             n_train=n_prompts,
-            n_test=6,
+            n_test=DEMO_TEST_PROMPTS,
             seed=seed,
             command="dsr demo",
         )
     )
-    result = build_videos(
-        VideoBuildConfig(
-            prompts=str(dataset),
-            out=str(dataset),
-            split="train",
-            generator="synthetic",
-            generator_options=dict(DEMO_VIDEO),
-            tracker="annotations",
-            samples_per_prompt=seeds_per_prompt,
-            command="dsr demo",
-        )
-    )
-    merged = result.merged
+    _build_split(dataset, "train", seeds_per_prompt)
+    merged = _build_split(dataset, "test", test_seeds_per_prompt).merged
     demo = DemoResult(
         dataset, dataset / "assets" / "samples_correctness.png", _ssr_plot(dataset), merged
     )
@@ -76,6 +71,38 @@ def run_demo(
         demo.adapter = Path(out_dir) / "adapter"
         demo.training = _train_tiny(dataset, demo.adapter, train_steps, seed)
     return demo
+
+
+def _build_split(dataset: Path, split: str, seeds_per_prompt: int) -> Any:
+    """``build-videos --generator synthetic --tracker annotations`` of one split."""
+    from dsr.builders.videos import VideoBuildConfig, build_videos
+
+    return build_videos(
+        VideoBuildConfig(
+            prompts=str(dataset),
+            out=str(dataset),
+            split=split,
+            generator="synthetic",
+            generator_options=dict(DEMO_VIDEO),
+            tracker="annotations",
+            samples_per_prompt=seeds_per_prompt,
+            command="dsr demo",
+        )
+    )
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """torch on one thread: the tiny models' operations are too small to gain from more, and on a
+    busy machine threads that wait for each other made the tiny run ten times slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _train_tiny(dataset: Path, out: Path, steps: int, seed: int) -> Any:
@@ -98,7 +125,8 @@ def _train_tiny(dataset: Path, out: Path, steps: int, seed: int) -> Any:
         cache_dir=str(dataset / ".dsr" / "training-cache"),
         **settings,
     )
-    return train(config, command="dsr demo")
+    with _one_thread():
+        return train(config, command="dsr demo")
 
 
 def _ssr_plot(dataset: Path) -> Path:

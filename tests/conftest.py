@@ -108,3 +108,13 @@ def openai_server(_openai_session: object) -> object:
     """The loopback OpenAI-compatible server with an empty script and zeroed counters."""
     _openai_session.reset()
     return _openai_session
+
+
+@pytest.fixture(autouse=True)
+def _fresh_hub_probe() -> Iterator[None]:
+    """Every test probes the Hub afresh: a test Hub started or stopped by another test must not
+    be seen through a remembered answer."""
+    from dsr.model_loading import forget_hub_access
+
+    forget_hub_access()
+    yield

@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dsr.layout",
         "dsr.registry",
         "dsr.progress",
+        "dsr.model_loading",
     ),
     ("dsr.prompts", "dsr.scoring", "dsr.media"),
     ("dsr.generation", "dsr.tracking", "dsr.paper_exact", "dsr.cards"),

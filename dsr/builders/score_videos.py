@@ -376,6 +376,8 @@ def score_videos(config: ScoreVideosConfig, tracker: Any = None) -> ScoreVideosR
     matching = match_videos(
         Path(config.videos), records, Path(config.mapping) if config.mapping else None
     )
+    if not matching.matched:
+        raise DataError(_nothing_matched(config, records, matching))
     _log_matching(matching)
     folder = DatasetFolder(config.out)
     work = WorkArea(folder)
@@ -455,6 +457,28 @@ def _run(
         work.commit(split, shard, {**row, DIGEST: digest})
         result.built += 1
         result.valid += bool(row["valid"])
+
+
+def _nothing_matched(
+    config: ScoreVideosConfig, records: Mapping[str, Mapping[str, Any]], matching: Matching
+) -> str:
+    """Why no video matched: the expected names, and the first files seen with the reason."""
+    seen = sorted(matching.unmatched_files.items())
+    shown = "; ".join(f"{name} ({why})" for name, why in seen[:3])
+    more = f" and {len(seen) - 3} more" if len(seen) > 3 else ""
+    example = f"{sorted(records)[0]}_seed00.mp4"
+    expected = (
+        f"rows file,prompt_id,seed in {config.mapping} naming existing videos"
+        if config.mapping
+        else "files named <prompt_id>[_F<frames>]_seed<NN>.mp4 with a prompt id of "
+        f"{config.prompts} (e.g. {example})"
+    )
+    return (
+        f"no video in {config.videos} matches a prompt of splits {', '.join(config.splits)}: "
+        f"expected {expected}; "
+        + (f"found {shown}{more}" if seen else "found no files")
+        + " (rename the files, or pass --mapping FILE)"
+    )
 
 
 def _log_matching(matching: Matching) -> None:

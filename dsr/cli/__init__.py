@@ -49,6 +49,21 @@ class _MaskSecrets(logging.Filter):
         return True
 
 
+class _PrintedOnce(logging.Filter):
+    """Drops the records a library's own handler has already printed (huggingface_hub adds one
+    to its logger and lets records propagate too: every retry warning would show twice)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        logger: logging.Logger | None = logging.getLogger(record.name)
+        while logger is not None and logger is not logging.root:
+            if logger.handlers:
+                return False
+            if not logger.propagate:
+                break
+            logger = logger.parent
+        return True
+
+
 def _fail(message: str, verbose: int) -> NoReturn:
     """One line naming the problem and the fix, exit code 1; ``-vv`` shows the traceback first."""
     from dsr.cards import mask_secrets
@@ -97,8 +112,9 @@ def main(verbose: int) -> None:
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, _MaskSecrets) for f in handler.filters):
-            handler.addFilter(_MaskSecrets())
+        for kind in (_PrintedOnce, _MaskSecrets):
+            if not any(isinstance(f, kind) for f in handler.filters):
+                handler.addFilter(kind())
     logging.getLogger("dsr").setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     if verbose:
         logging.getLogger().setLevel(logging.INFO if verbose == 1 else logging.DEBUG)

@@ -65,18 +65,17 @@ def train(ctx: click.Context, **kw: Any) -> None:
     """Train a SpatialAlign LoRA adapter on DSR-Score preference pairs."""
     from dsr.cards import sanitize_command
     from dsr.cli._dataclass_options import parse_field_args
-    from dsr.fileio import check_output_dir
+
+    _preflight(ctx, kw)
+    # every option and input is checked: only now torch, transformers and diffusers load
     from dsr.training.config import SpatialAlignConfig
     from dsr.training.run import train as run_train
 
-    if kw["output_dir"]:
-        check_output_dir(kw["output_dir"], "--output-dir")
     values = {
         **parse_field_args(ctx.args, SpatialAlignConfig, command="dsr train"),
         **field_kwargs(SpatialAlignOptions, kw),
+        "output_dir": kw["output_dir"],
     }
-    if kw["output_dir"]:
-        values["output_dir"] = kw["output_dir"]
     if kw["push_repo"]:
         values["hub_model_id"] = kw["push_repo"]
     if kw["private"]:
@@ -90,16 +89,33 @@ def train(ctx: click.Context, **kw: Any) -> None:
     _summary(result, kw["precompute_only"])
 
 
+def _preflight(ctx: click.Context, kw: dict[str, Any]) -> None:
+    """The checks that need no torch and no model: the options (ours and TrainingArguments'), the
+    output folder, the dataset and its pairs."""
+    from dsr.cli._dataclass_options import parse_field_args
+    from dsr.fileio import check_output_dir
+    from dsr.training.preflight import check_inputs, training_argument_fields
+
+    if kw["output_dir"]:
+        check_output_dir(kw["output_dir"], "--output-dir")
+    given = field_kwargs(SpatialAlignOptions, kw)
+    options = SpatialAlignOptions(**given)  # validates our own options
+    fields = training_argument_fields()
+    if fields is not None:
+        parse_field_args(ctx.args, fields, command="dsr train")
+    check_inputs(
+        options,
+        output_dir=kw["output_dir"],
+        tiny=kw["tiny"],
+        base_model_given="base_model" in given,
+    )
+
+
 def _tiny(values: dict[str, Any]) -> dict[str, Any]:
     from accelerate import PartialState
 
-    from dsr.errors import ConfigError
     from dsr.training.tiny import TINY_TRAINING, tiny_base_model
 
-    if "base_model" in values:
-        raise ConfigError("--tiny builds its own base model: drop --base-model (or drop --tiny)")
-    if not values.get("output_dir"):
-        raise ConfigError("--tiny needs --output-dir (the tiny model is written there)")
     with PartialState().main_process_first():
         base = tiny_base_model(values["output_dir"])
     return {**TINY_TRAINING, **values, "base_model": str(base)}

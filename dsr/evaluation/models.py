@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from dsr.errors import ConfigError, model_load_errors
+from dsr.errors import ConfigError
+from dsr.model_loading import hub_model
 
 __all__ = [
     "ANCHORS",
@@ -53,6 +54,8 @@ CLIP_IQA_NOTE = (
     "divides by 255 again (and its transformers path fails with transformers 5); dsr gives the "
     "processor 8-bit frames, so it rescales once"
 )
+#: How to evaluate without any model (named when a model cannot be had).
+OFFLINE_METRICS = "run with --metrics dsr (the DSR metrics need no model)"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -98,9 +101,9 @@ class IdEmbedder:
         if self._model is None:
             from transformers import AutoModel
 
-            with model_load_errors("DINOv2 model", self.model_id, "--dino PATH"):
+            with hub_model("DINOv2 model", self.model_id, "--dino PATH", OFFLINE_METRICS) as local:
                 self._model = AutoModel.from_pretrained(
-                    self.model_id, dtype=_dtype(self.dtype, self.device)
+                    self.model_id, dtype=_dtype(self.dtype, self.device), local_files_only=local
                 )
             self._model.to(self.device).eval()
         return self._model
@@ -166,11 +169,11 @@ class ClipIQA:
         import torch
         from transformers import CLIPModel, CLIPProcessor
 
-        with model_load_errors("CLIP model", self.model_id, "--clip PATH"):
+        with hub_model("CLIP model", self.model_id, "--clip PATH", OFFLINE_METRICS) as local:
             self._model = CLIPModel.from_pretrained(
-                self.model_id, dtype=_dtype(self.dtype, self.device)
+                self.model_id, dtype=_dtype(self.dtype, self.device), local_files_only=local
             )
-            self._processor = CLIPProcessor.from_pretrained(self.model_id)
+            self._processor = CLIPProcessor.from_pretrained(self.model_id, local_files_only=local)
         self._model.to(self.device).eval()
         texts = [text for name in self.anchors for text in ANCHORS[name]]
         tokens = self._processor.tokenizer(texts, padding=True, return_tensors="pt").to(self.device)

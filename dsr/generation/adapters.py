@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dsr.errors import ConfigError, model_load_errors
+from dsr.model_loading import hub_model
 
 __all__ = ["LORA_WEIGHTS", "AdapterSource", "parse_adapter_source"]
 
@@ -48,14 +49,16 @@ class AdapterSource:
     def _download(self) -> Path:
         from huggingface_hub import snapshot_download
 
-        with model_load_errors(
+        with hub_model(
             "LoRA adapter", self.source, "--generator-opt lora=FOLDER_OR_REPO[@REV]"
-        ):
-            return Path(
-                snapshot_download(
-                    self.source, revision=self.revision, allow_patterns=["*.safetensors", "*.json"]
-                )
+        ) as local:
+            folder = snapshot_download(
+                self.source,
+                revision=self.revision,
+                allow_patterns=["*.safetensors", "*.json"],
+                local_files_only=local,
             )
+        return Path(folder)
 
     def settings(self) -> dict[str, Any]:
         """What a sample records about its adapter (besides ``lora`` and ``lora_scale``)."""

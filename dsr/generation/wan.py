@@ -19,20 +19,32 @@ every sample records the batch it was made in (``batch_size``, ``batch_seeds``, 
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dsr.errors import ConfigError, model_load_errors
+from dsr.errors import ConfigError
 from dsr.generation.adapters import AdapterSource, parse_adapter_source
 from dsr.generation.base import GeneratedVideo
 from dsr.limits import MAX_STEPS, check_max, check_video_size
+from dsr.model_loading import hub_model
 from dsr.prompts import DSRPrompt
 
-__all__ = ["DEFAULT_MODEL", "SAMPLER_SHIFT", "WAN_NEGATIVE_PROMPT", "WanConfig", "WanGenerator"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "SAMPLER_SHIFT",
+    "WAN_NEGATIVE_PROMPT",
+    "WanConfig",
+    "WanGenerator",
+    "cpu_seconds_per_video",
+    "sampling_flops",
+]
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +164,80 @@ class WanConfig:
             raise ConfigError(f"prompt_field={self.prompt_field!r}: choose prompt or from_to")
 
 
+#: Wan2.1-T2V-1.3B's transformer: assumed when the model's own config cannot be read offline.
+WAN_1_3B = {
+    "num_layers": 30,
+    "num_attention_heads": 12,
+    "attention_head_dim": 128,
+    "ffn_dim": 8960,
+    "patch_size": [1, 2, 2],
+}
+
+
+def sampling_flops(config: WanConfig, arch: Mapping[str, Any] = WAN_1_3B) -> float:
+    """Floating-point operations (2 per multiply-add) of the transformer over one video's sampling:
+    per block the self-attention (projections, scores and weighted sum over all latent tokens), the
+    cross-attention to the text tokens and the feed-forward layer; one forward per step, two with
+    classifier-free guidance. The VAE and the text encoder (run once) are left out."""
+    pt, ph, pw = arch["patch_size"]
+    frames = ((config.num_frames - 1) // 4 + 1) // pt  # the VAE: 4x in time, 8x in space
+    tokens = frames * (config.height // 8 // ph) * (config.width // 8 // pw)
+    d = arch["num_attention_heads"] * arch["attention_head_dim"]
+    text = config.max_sequence_length
+    per_block = (
+        4 * d * d * tokens
+        + 2 * tokens * tokens * d
+        + 2 * d * d * (tokens + text)
+        + 2 * tokens * text * d
+        + 2 * d * arch["ffn_dim"] * tokens
+    )
+    forwards = config.num_inference_steps * (2 if config.guidance_scale > 1 else 1)
+    return 2.0 * per_block * arch["num_layers"] * forwards
+
+
+def _architecture(model: str) -> Mapping[str, Any]:
+    """The transformer config of ``model`` when it can be read without the network, else the
+    1.3B model's."""
+    path: Any = Path(model).expanduser() / "transformer" / "config.json"
+    if not path.is_file():
+        from huggingface_hub import try_to_load_from_cache
+        from huggingface_hub.errors import HFValidationError
+
+        try:
+            path = try_to_load_from_cache(model, "transformer/config.json")
+        except HFValidationError:  # neither a folder nor a Hub id: the load will say so
+            return WAN_1_3B
+    if not isinstance(path, (str, Path)):
+        return WAN_1_3B
+    config = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {key: config.get(key, default) for key, default in WAN_1_3B.items()}
+
+
+def _cpu_flops_per_second(seconds: float = 0.2) -> float:
+    """This CPU's float32 matrix-multiply speed, measured for ``seconds``."""
+    import torch
+
+    a, b = torch.randn(512, 512), torch.randn(512, 512)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        count += 1
+    return 2.0 * 512**3 * count / (time.perf_counter() - start)
+
+
+def cpu_seconds_per_video(config: WanConfig) -> float:
+    """A lower bound of the seconds one video takes on this CPU: the transformer's operations at
+    the speed of a plain matrix multiply."""
+    return sampling_flops(config, _architecture(config.model)) / _cpu_flops_per_second()
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
 class WanGenerator:
     """Seeded text-to-video sampling with a diffusers Wan pipeline (loaded on first use)."""
 
@@ -213,14 +299,21 @@ class WanGenerator:
         from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline
 
         cfg = self.config
+        if self._device() == "cpu":
+            self._warn_cpu()
         dtype = getattr(torch, self._dtype_name())
         log.info("loading Wan pipeline %s (%s) on %s", cfg.model, dtype, self._device())
         # The VAE is loaded and run in fp32, as in diffusers' Wan example: loading it in bf16 first
         # and casting back would keep the bf16-rounded weights.
-        with model_load_errors("Wan pipeline", cfg.model, "--generator-opt model=PATH"):
-            vae = AutoencoderKLWan.from_pretrained(cfg.model, subfolder="vae", dtype=torch.float32)
+        offline = "run with --generator synthetic (no model)"
+        with hub_model("Wan pipeline", cfg.model, "--generator-opt model=PATH", offline) as local:
+            vae = AutoencoderKLWan.from_pretrained(
+                cfg.model, subfolder="vae", dtype=torch.float32, local_files_only=local
+            )
             given = {"transformer": self.transformer} if self.transformer is not None else {}
-            pipe = WanPipeline.from_pretrained(cfg.model, vae=vae, dtype=dtype, **given)
+            pipe = WanPipeline.from_pretrained(
+                cfg.model, vae=vae, dtype=dtype, local_files_only=local, **given
+            )
         self.transformer = pipe.transformer
         if cfg.sampler == "euler":
             from dsr.generation.schedulers import DiffSynthEulerScheduler
@@ -243,6 +336,23 @@ class WanGenerator:
             pipe.to(self._device())
         pipe.set_progress_bar_config(disable=True)
         return pipe
+
+    def _warn_cpu(self) -> None:
+        """Say how long a video will take before sampling on the CPU for hours."""
+        cfg = self.config
+        seconds = cpu_seconds_per_video(cfg)
+        if seconds < 60:
+            return
+        log.warning(
+            "no CUDA GPU: the wan generator runs on the CPU, at least %s per video here (%d "
+            "frames of %dx%d, %d steps): use a machine with a GPU, or --generator synthetic to "
+            "try the pipeline",
+            _duration(seconds),
+            cfg.num_frames,
+            cfg.height,
+            cfg.width,
+            cfg.num_inference_steps,
+        )
 
     def _text(self, prompt: DSRPrompt) -> str:
         return prompt.render_from_to() if self.config.prompt_field == "from_to" else prompt.render()

@@ -68,6 +68,7 @@ def resolve_source(
     downloaded (only what a report of ``configs`` reads) into the Hub cache."""
     path = Path(source).expanduser()
     if path.is_dir():
+        _check_dataset_folder(path)
         record, problems = _read_record(path, path.name)
         return ReportSource(path, path.resolve().name, record, problems=problems)
     repo_id, _, revision = source.partition("@")
@@ -77,6 +78,29 @@ def resolve_source(
             "`dsr score-videos`, or a Hub dataset repo id (namespace/name[@revision])"
         )
     return _download(repo_id, revision or None, configs, cache_dir)
+
+
+def _check_dataset_folder(path: Path) -> None:
+    """Refuse a folder with neither a build record nor any data file (e.g. the parent of the
+    dataset folder), naming what it holds and the dataset folders inside it."""
+    if (path / BUILD_RECORD).is_file() or any(
+        _FILE_NAME.fullmatch(p.name) for p in path.glob("*/*.parquet")
+    ):
+        return
+    entries = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir())
+    entries = [e for e in entries if not e.startswith(".")]
+    seen = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+    inside = [p for p in sorted(path.iterdir()) if (p / BUILD_RECORD).is_file()]
+    hint = (
+        f": did you mean {', '.join(str(p) for p in inside)}?"
+        if inside
+        else ": give the --out folder of `dsr build-videos` / `dsr score-videos`"
+    )
+    raise DataError(
+        f"{path} is not a dataset folder: expected {BUILD_RECORD} and data files named "
+        f"<config>/<split>-<fingerprint>-NNNNN-of-MMMMM.parquet (e.g. samples/train-…-00000-of-"
+        f"00001.parquet), found {seen or 'nothing'}{hint}"
+    )
 
 
 def _download(

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dsr.errors import ConfigError, model_load_errors
+from dsr.errors import ConfigError
+from dsr.model_loading import hub_model
 from dsr.scoring.validity import ValidityConfig
 
 if TYPE_CHECKING:
@@ -90,20 +91,25 @@ def check_dtype(name: str) -> None:
 
 #: model kind → the CLI option that picks another checkpoint (named in load errors).
 _OPTIONS = {"grounding": "--detector", "sam2-video": "--sam2", "sam3-video": "--sam3"}
+#: How to track without any model (named when a model cannot be had).
+OFFLINE_TRACKER = "run with --tracker annotations (synthetic videos: their stored ground truth)"
 
 
 def load_cached(
-    kind: str, model_id: str, device: str, dtype: str, loader: Callable[[], Any]
+    kind: str, model_id: str, device: str, dtype: str, loader: Callable[[bool], Any]
 ) -> Any:
-    """``loader()`` once per (kind, model id, device, dtype) in this process; later calls reuse it.
+    """``loader(local_files_only)`` once per (kind, model id, device, dtype) in this process;
+    later calls reuse it.
 
-    A checkpoint that cannot be loaded raises :class:`ModelLoadError` naming it and the option.
+    A checkpoint that cannot be loaded raises :class:`ModelLoadError` naming it and the option;
+    with the Hub unreachable it fails at once (:func:`dsr.model_loading.hub_model`).
     """
     key = (kind, str(model_id), device, dtype)
     if key not in _CACHE:
         log.info("loading %s %s on %s (%s)", kind, model_id, device, dtype)
-        with model_load_errors(f"{kind} model", str(model_id), _OPTIONS.get(kind, "--tracker-opt")):
-            _CACHE[key] = loader()
+        option = _OPTIONS.get(kind, "--tracker-opt")
+        with hub_model(f"{kind} model", str(model_id), option, OFFLINE_TRACKER) as local_only:
+            _CACHE[key] = loader(local_only)
     return _CACHE[key]
 
 
@@ -114,15 +120,16 @@ def load_pretrained(
     ``processor_class`` from ``model_id`` (a Hub id or a local directory): the model in ``dtype``
     on ``device``, in eval mode; loaded once per process (:func:`load_cached`)."""
 
-    def load() -> tuple[Any, Any]:
+    def load(local_only: bool) -> tuple[Any, Any]:
         import transformers
 
         model = getattr(transformers, model_class).from_pretrained(
-            model_id, dtype=resolve_dtype(dtype)
+            model_id, dtype=resolve_dtype(dtype), local_files_only=local_only
         )
-        return model.to(device).eval(), getattr(transformers, processor_class).from_pretrained(
-            model_id
+        processor = getattr(transformers, processor_class).from_pretrained(
+            model_id, local_files_only=local_only
         )
+        return model.to(device).eval(), processor
 
     loaded: tuple[Any, Any] = load_cached(kind, model_id, device, dtype, load)
     return loaded

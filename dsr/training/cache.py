@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsr.errors import DataError, ModelLoadError, model_load_errors
+from dsr.errors import DataError, ModelLoadError
 from dsr.layout import atomic_write_bytes
+from dsr.model_loading import hub_model
 from dsr.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -81,11 +82,14 @@ def component_folder(model: str, subfolder: str, revision: str | None = None) ->
             f"base model {model} is neither a folder nor a Hub repo id: give the folder of a "
             "diffusers Wan pipeline or an id like Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
         ) from None
-    with model_load_errors(subfolder, model, "--base-model PATH"):
-        return (
-            Path(snapshot_download(model, revision=revision, allow_patterns=[f"{subfolder}/*"]))
-            / subfolder
+    with hub_model(f"base model's {subfolder}", model, "--base-model PATH") as cache_only:
+        folder = snapshot_download(
+            model,
+            revision=revision,
+            allow_patterns=[f"{subfolder}/*"],
+            local_files_only=cache_only,
         )
+    return Path(folder) / subfolder
 
 
 def check_base_model(model: str, revision: str | None = None) -> None:
@@ -300,13 +304,14 @@ def _encode_videos(
     import torch
     from diffusers import AutoencoderKLWan
 
-    with model_load_errors("Wan VAE", config.base_model, "--base-model PATH"):
+    with hub_model("Wan VAE", config.base_model, "--base-model PATH") as local:
         vae = (
             AutoencoderKLWan.from_pretrained(
                 config.base_model,
                 subfolder="vae",
                 revision=config.base_model_revision,
                 dtype=torch.float32,
+                local_files_only=local,
             )
             .to(device)
             .eval()
@@ -380,13 +385,14 @@ def _encode_texts(
     from diffusers import WanPipeline
 
     dtype = getattr(torch, _text_dtype(config))
-    with model_load_errors("Wan text encoder", config.base_model, "--base-model PATH"):
+    with hub_model("Wan text encoder", config.base_model, "--base-model PATH") as local:
         pipe = WanPipeline.from_pretrained(
             config.base_model,
             transformer=None,
             vae=None,
             revision=config.base_model_revision,
             dtype=dtype,
+            local_files_only=local,
         )
     pipe.text_encoder.to(device).eval()
     for pid, (text, length) in _progress(todo, "precompute text", "prompt", show):

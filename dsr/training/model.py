@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import torch
 
-from dsr.errors import ConfigError, model_load_errors
+from dsr.errors import ConfigError
+from dsr.model_loading import hub_model
 
 if TYPE_CHECKING:
     from dsr.training.config import SpatialAlignConfig
@@ -89,12 +90,13 @@ def load_transformer(config: SpatialAlignConfig) -> Any:
     """``WanTransformer3DModel`` of ``config.base_model`` in the base dtype, frozen."""
     from diffusers import WanTransformer3DModel
 
-    with model_load_errors("Wan transformer", config.base_model, "--base-model PATH"):
+    with hub_model("Wan transformer", config.base_model, "--base-model PATH") as local:
         model = WanTransformer3DModel.from_pretrained(
             config.base_model,
             subfolder="transformer",
             revision=config.base_model_revision,
             dtype=resolve_dtype(config.base_dtype, config.use_cpu),
+            local_files_only=local,
         )
     model.requires_grad_(False)
     return model

@@ -10,6 +10,7 @@
 * :meth:`_save` / :meth:`_load_from_checkpoint` — the adapter only, in diffusers' LoRA format;
   never the base weights. Checkpoints hold adapter + optimizer + scheduler + RNG states.
 * :meth:`_get_train_sampler` — items in index order (their randomness is in the draws themselves).
+* the logs on the terminal — aligned ``name value`` lines (:mod:`dsr.training.log_lines`).
 
 Everything else (DDP / ``accelerate launch``, gradient accumulation, bf16 autocast, ``report_to``,
 progress bar, checkpoint rotation, resuming) is the Trainer's own.
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 import torch
 from transformers import Trainer
 
+from dsr.training.log_lines import use_log_lines
 from dsr.training.loss import dpo_zo_loss
 from dsr.training.model import load_lora, save_lora
 
@@ -65,6 +67,7 @@ class SpatialAlignTrainer(Trainer):
         )
         self._metrics: dict[str, list[float]] = defaultdict(list)
         self._draw_log: list[dict[str, Any]] = []
+        use_log_lines(self)
 
     @property
     def spatial_args(self) -> SpatialAlignConfig:
