@@ -17,6 +17,7 @@ __all__ = [
     "default_config",
     "mask_local_paths",
     "mask_secrets",
+    "publishable_values",
     "render_dataset_card",
     "sanitize_command",
     "size_category",
@@ -35,10 +36,11 @@ def mask_secrets(text: str) -> str:
 
 
 #: An absolute (or home-relative) local path: ``/…`` or ``~/…`` not preceded by a word character,
-#: a dot, a colon, a slash or an ellipsis, so URLs (``https://host/a``), Hub ids (``org/name``),
-#: relative paths (``./a``, ``assets/a``), fractions (``1/2``) and masked paths (``…/a``) are left
-#: alone. It ends at white space, quotes, brackets, separators and backslashes (JSON escapes).
-_LOCAL_PATH = re.compile(r"(?<![\w.:/~\\…-])(?:~/|/)[^\s'\"`<>|;,)\]}\\]+")
+#: a dot, a colon, a slash, an ellipsis or ``<``, so URLs (``https://host/a``), Hub ids
+#: (``org/name``), relative paths (``./a``, ``assets/a``), fractions (``1/2``), masked paths
+#: (``…/a``) and closing HTML tags (``</details>``) are left alone. It ends at white space,
+#: quotes, brackets, separators and backslashes (JSON escapes).
+_LOCAL_PATH = re.compile(r"(?<![\w.:/~\\…<-])(?:~/|/)[^\s'\"`<>|;,)\]}\\]+")
 
 
 def mask_local_paths(text: str, root: str | Path | None = None) -> str:
@@ -60,6 +62,20 @@ def mask_local_paths(text: str, root: str | Path | None = None) -> str:
         return f"…/{name}" if name else "…"
 
     return _LOCAL_PATH.sub(relative, text)
+
+
+def publishable_values(obj: Any, root: str | Path | None = None) -> Any:
+    """``obj`` (JSON-like: dicts, lists, strings, numbers) with every string value masked as a
+    published file holds it: secrets masked, local paths made relative to ``root`` or cut to their
+    last part. Mask the values a document is rendered from, never the rendered document: its
+    markup (``</details>``) is not a path."""
+    if isinstance(obj, str):
+        return mask_local_paths(mask_secrets(obj), root)
+    if isinstance(obj, dict):
+        return {publishable_values(k, root): publishable_values(v, root) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [publishable_values(v, root) for v in obj]
+    return obj
 
 
 def sanitize_command(argv: Sequence[str]) -> str:

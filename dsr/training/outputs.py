@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsr.cards import mask_secrets, render_model_card
+from dsr.cards import publishable_values, render_model_card
 from dsr.layout import atomic_write_text
 
 if TYPE_CHECKING:
@@ -225,10 +225,10 @@ def write_outputs(
     repo_id: str | None = None,
     version: str | None = None,
 ) -> None:
-    """Record, log, curves and card (the adapter itself is written by the trainer)."""
-    atomic_write_text(
-        folder / TRAINING_RECORD, mask_secrets(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    )
+    """Record, log, curves and card (the adapter itself is written by the trainer); the record's
+    values as published: no secret, no absolute local path (the command line included)."""
+    record = publishable_values(record)
+    atomic_write_text(folder / TRAINING_RECORD, json.dumps(record, indent=2, sort_keys=True) + "\n")
     atomic_write_text(
         folder / LOG, "".join(json.dumps(e, sort_keys=True) + "\n" for e in log_history)
     )
