@@ -100,7 +100,8 @@ def run(dataset: str, **kw: Any) -> None:
     click.echo(format_types(result.results))
     click.echo(f"results: {Path(config.out)}")
     if kw["model_card"]:
-        click.echo(f"model card: {write_model_card(kw['model_card'], result.results)}")
+        card = write_model_card(kw["model_card"], result.results, model_name=kw.get("name"))
+        click.echo(f"model card: {card}")
 
 
 @eval_group.command("compare")
