@@ -8,10 +8,10 @@ the method's. Any ``TrainingArguments`` field works as usual (``report_to``, ``s
 * ``gradient_accumulation_steps`` unset → ``effective_batch_size / (per-device batch × devices)``,
   which must divide exactly (the paper's effective batch is 48).
 
-Two ``TrainingArguments`` behaviours are refused because dsr does them its own way:
-``push_to_hub=True`` (Trainer would push every checkpoint; dsr pushes the finished adapter folder
-once, tagged, to ``hub_model_id``) and ``gradient_checkpointing`` through transformers' hook
-(diffusers models have ``enable_gradient_checkpointing``; the trainer calls it).
+``push_to_hub=True`` with ``hub_model_id`` means what it means for ``TrainingArguments``, done
+dsr's way: the finished adapter folder is pushed once, tagged with ``version`` (the Trainer never
+pushes checkpoints). ``gradient_checkpointing`` through transformers' hook is refused (diffusers
+models have ``enable_gradient_checkpointing``; the trainer calls it).
 """
 
 from __future__ import annotations
@@ -51,12 +51,7 @@ class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):  # type: ignor
                 "output_dir is not set: give the folder for the adapter and checkpoints "
                 "(--output-dir)"
             )
-        if self.push_to_hub:
-            raise ConfigError(
-                "push_to_hub=True would push every checkpoint: set hub_model_id (CLI: "
-                "--push-to-hub REPO_ID) and dsr pushes the finished adapter once, "
-                "tagged with version"
-            )
+        self._check_push()
         explicit_accumulation = self.gradient_accumulation_steps
         if self.gradient_accumulation_steps is None:
             self.gradient_accumulation_steps = 1
@@ -66,6 +61,20 @@ class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):  # type: ignor
             self.dataloader_pin_memory = False  # pinned memory only helps host-to-GPU copies
         TrainingArguments.__post_init__(self)
         self._resolve_accumulation(explicit_accumulation)
+
+    def _check_push(self) -> None:
+        """``push_to_hub`` needs ``hub_model_id``; ``version`` and ``force`` need a push."""
+        if self.push_to_hub and not self.hub_model_id:
+            raise ConfigError(
+                "push_to_hub needs the repo: add --hub-model-id namespace/name (the finished "
+                "adapter is pushed there once, tagged with --version)"
+            )
+        if (self.version or self.force) and not self.push_to_hub:
+            flag = "--version" if self.version else "--force"
+            raise ConfigError(
+                f"{flag} applies to a push: add --push-to-hub --hub-model-id namespace/name, or "
+                f"drop {flag}"
+            )
 
     def _resolve_accumulation(self, explicit: int | None) -> None:
         if self.effective_batch_size is None:

@@ -191,7 +191,7 @@ def train(
         else contextlib.nullcontext()
     )
     with lock:
-        if config.hub_model_id and state.is_main_process and not precompute_only:
+        if config.push_to_hub and config.hub_model_id and state.is_main_process:
             from dsr.hub import preflight_push
 
             preflight_push(config.hub_model_id, config.version, force=config.force)
@@ -215,7 +215,7 @@ def train(
             _fit(
                 config, pairs, index, source, result, resume, callbacks, command, state, evaluation
             )
-        if config.hub_model_id and state.is_main_process:
+        if config.push_to_hub and config.hub_model_id and state.is_main_process:
             from dsr.hub import push_model_folder
 
             result.pushed = push_model_folder(
