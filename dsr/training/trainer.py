@@ -192,7 +192,7 @@ class SpatialAlignTrainer(Trainer):
 
     # -- the Hub: dsr pushes the finished folder once (never a checkpoint) ------------------
     def init_hf_repo(self, token: str | None = None, private: bool | None = None) -> None:
-        self.hub_model_id = self.args.hub_model_id
+        return None
 
     def push_to_hub(self, *args: Any, **kwargs: Any) -> Any:
         return None
