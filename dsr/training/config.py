@@ -16,6 +16,7 @@ models have ``enable_gradient_checkpointing``; the trainer calls it).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from dsr.errors import ConfigError
 from dsr.training.options import SpatialAlignOptions
 
 __all__ = ["SpatialAlignConfig"]
+
+log = logging.getLogger(__name__)
 
 #: TrainingArguments fields that are secrets or machine-local and never written to a card.
 PRIVATE_FIELDS = (
@@ -52,6 +55,7 @@ class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):  # type: ignor
                 "(--output-dir)"
             )
         self._check_push()
+        self._cpu_processes()
         explicit_accumulation = self.gradient_accumulation_steps
         if self.gradient_accumulation_steps is None:
             self.gradient_accumulation_steps = 1
@@ -61,6 +65,19 @@ class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):  # type: ignor
             self.dataloader_pin_memory = False  # pinned memory only helps host-to-GPU copies
         TrainingArguments.__post_init__(self)
         self._resolve_accumulation(explicit_accumulation)
+
+    def _cpu_processes(self) -> None:
+        """Several processes (``torchrun``, ``accelerate launch``) and no CUDA: train on the CPU
+        (gloo). Without ``use_cpu`` transformers would not join the processes into one group,
+        and every process would train alone as rank 0 of 1."""
+        import os
+
+        if not self.use_cpu and int(os.environ.get("WORLD_SIZE", "1")) > 1 and not _cuda(False):
+            log.info(
+                "%s processes and no CUDA device: training on the CPU (use_cpu)",
+                os.environ["WORLD_SIZE"],
+            )
+            self.use_cpu = True
 
     def _check_push(self) -> None:
         """``push_to_hub`` needs ``hub_model_id``; ``version`` and ``force`` need a push."""
