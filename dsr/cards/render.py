@@ -11,7 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from dsr import PYPI_URL
+from dsr import DISTRIBUTION, PYPI_URL
+from dsr.cards.citation import ARXIV_URL, AUTHORS_CODE_URL, PAPER_TITLE, citation_section
 
 __all__ = [
     "default_config",
@@ -212,6 +213,31 @@ def _config_section(name: str, rec: dict[str, Any]) -> str:
     )
 
 
+def _how_built(configs: dict[str, dict[str, Any]], dsr_version: Any) -> str:
+    """The recorded commands in pipeline order (one per distinct command), ready to re-run."""
+    steps: list[tuple[str, list[str]]] = []
+    for name, rec in configs.items():
+        command = rec.get("command")
+        if not command:
+            continue
+        known = next((names for cmd, names in steps if cmd == command), None)
+        if known is None:
+            steps.append((command, [name]))
+        else:
+            known.append(name)
+    if not steps:
+        return "No build command was recorded."
+    lines = [f"pip install {DISTRIBUTION}=={dsr_version}"]
+    for command, names in steps:
+        lines += [f"# writes {', '.join(f'`{n}`' for n in names)}", command]
+    return (
+        "Run these commands in order in an empty folder, which becomes the dataset (`.` in them). "
+        "A local input outside the dataset is shown by its last part (`…/name`): give yours. The "
+        "seeds and every resolved setting of each config are under its *Settings* below.\n\n"
+        "```bash\n" + "\n".join(lines) + "\n```"
+    )
+
+
 def render_dataset_card(
     record: dict[str, Any],
     *,
@@ -234,6 +260,12 @@ def render_dataset_card(
     if default:
         loads = f'ds = load_dataset("{where}"{revision})  # no config name: `{default}`\n' + loads
     return template.format(
+        paper_title=PAPER_TITLE,
+        arxiv_url=ARXIV_URL,
+        authors_code=AUTHORS_CODE_URL.removeprefix("https://github.com/"),
+        authors_code_url=AUTHORS_CODE_URL,
+        how_built=_how_built(configs, record.get("dsr_version")),
+        citation=citation_section(),
         yaml_metadata=_card_metadata(configs),
         format_version=record.get("format_version"),
         dsr_version=record.get("dsr_version"),
