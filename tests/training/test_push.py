@@ -48,7 +48,10 @@ def test_push_tag_and_load_the_adapter_by_tag(
     files = hub.files(REPO, "v1.0.0", repo_type="model")
     assert sorted(f for f in files if not f.startswith(".")) == [  # no checkpoints, no caches
         "README.md",
+        "all_results.json",
         "pytorch_lora_weights.safetensors",
+        "train_results.json",
+        "trainer_state.json",
         "training_config.json",
         "training_curves.png",
         "training_log.jsonl",
