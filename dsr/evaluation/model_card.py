@@ -11,11 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dsr.builders.dataset_source import looks_local
 from dsr.errors import ConfigError, HubError
+from dsr.evaluation.card_sample import GIF_PATH
 from dsr.evaluation.results import METRIC_LABELS, format_table
+
+if TYPE_CHECKING:
+    from dsr.evaluation.card_sample import CardSample
 
 __all__ = ["adapter_name", "card_eval_results", "update_card", "write_model_card"]
 
@@ -69,7 +73,7 @@ def _same_run(a: Any, b: Any) -> bool:
     ) == (b.dataset_type, b.dataset_config, b.dataset_split, b.dataset_revision, b.metric_type)
 
 
-def _section(results: Mapping[str, Any], model_name: str) -> str:
+def _section(results: Mapping[str, Any], model_name: str, sample: CardSample | None) -> str:
     dataset = results["model"]["dataset"]
     where = dataset.get("repo_id") or dataset.get("local_folder")
     rev = dataset.get("commit") or dataset.get("revision")
@@ -87,13 +91,28 @@ def _section(results: Mapping[str, Any], model_name: str) -> str:
             "",
             format_table([{**results, "model": {**results["model"], "name": model_name}}]),
             "",
+            *(
+                [
+                    f"![{sample.prompt}]({GIF_PATH})",
+                    "",
+                    f"The evaluated sample with the best DSR-Score ({sample.dsr_score:.3f}, "
+                    f"`{sample.sample_id}`): *{sample.prompt}*",
+                    "",
+                ]
+                if sample
+                else []
+            ),
             END,
         ]
     )
 
 
 def update_card(
-    text: str | None, results: Mapping[str, Any], *, model_name: str | None = None
+    text: str | None,
+    results: Mapping[str, Any],
+    *,
+    model_name: str | None = None,
+    sample: CardSample | None = None,
 ) -> str:
     """``text`` (a model card, or None for a new one) with the evaluation in its model-index and
     its evaluation section; entries of the same dataset, config, split and revision are replaced.
@@ -110,7 +129,9 @@ def update_card(
     data.eval_results = kept + new
     data.model_name = model_name or data.model_name or results["model"]["name"]
     body = card.text
-    section = _section(results, data.model_name)
+    if sample:  # the Hub's widget shows it beside the card, as diffusers' LoRA cards do
+        data["widget"] = [{"text": sample.prompt, "output": {"url": GIF_PATH}}]
+    section = _section(results, data.model_name, sample)
     if START in body and END in body:
         head, rest = body.split(START, 1)
         body = head + section + rest.split(END, 1)[1]
@@ -148,6 +169,7 @@ def write_model_card(
     results: Mapping[str, Any],
     *,
     model_name: str | None = None,
+    sample: CardSample | None = None,
     token: str | None = None,
 ) -> str:
     """Update the card of an adapter folder (returns its path) or of a Hub model repo (one commit;
@@ -159,12 +181,22 @@ def write_model_card(
         from dsr.builders.folder import atomic_write_text
 
         current = path.read_text(encoding="utf-8") if path.exists() else None
-        atomic_write_text(path, update_card(current, results, model_name=name))
+        if sample:
+            gif = path.parent / GIF_PATH
+            gif.parent.mkdir(parents=True, exist_ok=True)
+            gif.write_bytes(sample.gif)
+        atomic_write_text(path, update_card(current, results, model_name=name, sample=sample))
         return str(path)
-    return _push_card(target, results, token, name)
+    return _push_card(target, results, token, name, sample)
 
 
-def _push_card(repo_id: str, results: Mapping[str, Any], token: str | None, name: str) -> str:
+def _push_card(
+    repo_id: str,
+    results: Mapping[str, Any],
+    token: str | None,
+    name: str,
+    sample: CardSample | None = None,
+) -> str:
     from huggingface_hub import CommitOperationAdd, HfApi
     from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RemoteEntryNotFoundError
 
@@ -178,10 +210,13 @@ def _push_card(repo_id: str, results: Mapping[str, Any], token: str | None, name
             )
         except (EntryNotFoundError, RemoteEntryNotFoundError):
             current = None
-        text = update_card(current, results, model_name=name)
+        text = update_card(current, results, model_name=name, sample=sample)
+        operations = [CommitOperationAdd(CARD, text.encode("utf-8"))]
+        if sample:
+            operations.append(CommitOperationAdd(GIF_PATH, sample.gif))
         info = api.create_commit(
             repo_id,
-            operations=[CommitOperationAdd(CARD, text.encode("utf-8"))],
+            operations=operations,
             commit_message=f"dsr eval: {name} on {results['model']['dataset'].get('split')}",
             repo_type="model",
         )
