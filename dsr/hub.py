@@ -120,12 +120,9 @@ def _stage(
             os.link(src, target)
         except OSError:
             shutil.copy2(src, target)
-    atomic_write_text(
-        staging / BUILD_RECORD,
-        folder.publishable(json.dumps(record, indent=2, sort_keys=True) + "\n"),
-    )
-    card = render_dataset_card(record, repo_id=repo_id, version=version)
-    atomic_write_text(staging / CARD, folder.publishable(card))
+    record = folder.publishable(record)
+    atomic_write_text(staging / BUILD_RECORD, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(staging / CARD, render_dataset_card(record, repo_id=repo_id, version=version))
     return staging
 
 

@@ -21,6 +21,7 @@ from dsr.layout import BUILD_RECORD, data_glob
 
 __all__ = [
     "DatasetSource",
+    "check_hub_dataset",
     "download_dataset",
     "iter_video_bytes",
     "looks_local",
@@ -46,10 +47,46 @@ class DatasetSource:
 
 def looks_local(source: str) -> bool:
     """A path rather than a Hub repo id (``namespace/name``): absolute, relative, home-relative,
-    with no separator or more than one, or with a backslash."""
-    return (
-        source.startswith(("/", "./", "../", "~", ".")) or source.count("/") != 1 or "\\" in source
-    )
+    with no separator or more than one, with a backslash, a first part that is a local folder
+    (``data/dsr`` where ``data/`` exists), or a name the Hub does not allow."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    if (
+        source.startswith(("/", "./", "../", "~", "."))
+        or source.count("/") != 1
+        or "\\" in source
+        or Path(source.split("/")[0]).is_dir()
+    ):
+        return True
+    try:
+        validate_repo_id(source)
+    except HFValidationError:
+        return True
+    return False
+
+
+def check_hub_dataset(repo_id: str, revision: str | None = None, *, what: str = "dataset") -> None:
+    """One quick question to the Hub (no retries) before a library that retries for half a minute
+    is asked to load ``repo_id``: a repo that is not there, or a Hub that cannot be reached, is one
+    ``DataError`` at once. Nothing is asked in offline mode (the cache answers then)."""
+    from huggingface_hub import HfApi, constants
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    if constants.HF_HUB_OFFLINE:
+        return
+    try:
+        HfApi().dataset_info(repo_id, revision=revision, timeout=10)
+    except RepositoryNotFoundError:
+        raise DataError(
+            f"{what} {repo_id} is neither a local folder nor a dataset on the Hub: give an "
+            "existing folder, or a Hub dataset repo id (namespace/name; HF_TOKEN for a private one)"
+        ) from None
+    except Exception as exc:  # HTTP errors, and the HTTP client's own connection errors
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DataError(
+            f"{what} {repo_id} is not a local folder, and the Hub could not be asked for a dataset "
+            f"of that name ({first}): give an existing folder, or check the network"
+        ) from None
 
 
 def resolve_dataset(

@@ -268,13 +268,15 @@ class DatasetFolder:
         full["format_version"] = FORMAT_VERSION
         full["dsr_version"] = __version__
         full.setdefault("configs", {})[config] = record.to_dict()
-        text = self.publishable(json.dumps(full, indent=2, sort_keys=True) + "\n")
+        full = self.publishable(full)
+        text = json.dumps(full, indent=2, sort_keys=True) + "\n"
         atomic_write_text(self.root / BUILD_RECORD, text)
-        atomic_write_text(self.root / CARD, self.publishable(render_dataset_card(json.loads(text))))
+        atomic_write_text(self.root / CARD, render_dataset_card(full))
 
-    def publishable(self, text: str) -> str:
-        """``text`` as a published file may hold it, whatever a caller put in its settings or
-        command: secrets masked, absolute paths relative to the folder (or cut to their name)."""
-        from dsr.cards import mask_local_paths, mask_secrets
+    def publishable(self, record: dict[str, Any]) -> dict[str, Any]:
+        """``record`` as a published file may hold it, whatever a caller put in its settings or
+        command: secrets masked, absolute paths relative to the folder (or cut to their name).
+        The values are masked, never a rendered card (its ``</details>`` is no path)."""
+        from dsr.cards import publishable_values
 
-        return mask_local_paths(mask_secrets(text), self.root)
+        return dict(publishable_values(record, self.root))

@@ -6,18 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dsr.builders.dataset_source import check_hub_dataset, looks_local
 from dsr.builders.folder import DatasetFolder
 from dsr.errors import DataError
 
 __all__ = ["load_prompt_records"]
-
-
-def _looks_local(source: str) -> bool:
-    """A path rather than a Hub repo id (``namespace/name``): absolute, relative with ./ or ../,
-    home-relative, or with more than one separator."""
-    return (
-        source.startswith(("/", "./", "../", "~", ".")) or source.count("/") > 1 or "\\" in source
-    )
 
 
 def _read_parquet_files(files: list[Path], folder: Path) -> list[dict[str, Any]]:
@@ -41,7 +34,7 @@ def load_prompt_records(source: str | Path, split: str) -> list[dict[str, Any]]:
     """Prompt rows of ``split``: a local folder (parquet shards read with polars)
     or a Hub repo id."""
     path = Path(source)
-    if not path.exists() and _looks_local(str(source)):
+    if not path.exists() and looks_local(str(source)):
         raise DataError(
             f"prompts folder {path} does not exist: give the --out folder of `dsr build-prompts`, "
             "or a Hub dataset repo id (namespace/name)"
@@ -62,6 +55,7 @@ def load_prompt_records(source: str | Path, split: str) -> list[dict[str, Any]]:
     else:
         from datasets import load_dataset
 
+        check_hub_dataset(str(source), what="prompts")
         try:
             rows = list(load_dataset(str(source), "prompts", split=split))
         except Exception as exc:  # the datasets library raises many unrelated types

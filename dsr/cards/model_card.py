@@ -11,7 +11,8 @@ import json
 from importlib import resources
 from typing import Any
 
-from dsr import PYPI_URL
+from dsr import DISTRIBUTION, PYPI_URL
+from dsr.cards.citation import ARXIV_URL, PAPER_TITLE, citation_section
 from dsr.cards.render import mask_secrets
 
 __all__ = ["MODEL_TAGS", "render_model_card", "usage_snippet"]
@@ -133,6 +134,14 @@ def _data_section(record: dict[str, Any]) -> str:
     )
 
 
+def _frameworks(record: dict[str, Any]) -> str:
+    """The library versions of the run, one per line (as diffusers' and TRL's cards list them)."""
+    versions = record.get("frameworks") or {}
+    if not versions:
+        return "Not recorded (trained with an older dsr)."
+    return "\n".join(f"- {name}: {versions[name]}" for name in versions)
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -162,7 +171,17 @@ def render_model_card(
         )
     )
     metrics = record.get("final_metrics", {})
+    adapter = repo_id or "path/to/this/folder"
     text = template.format(
+        paper_title=PAPER_TITLE,
+        arxiv_url=ARXIV_URL,
+        lora_alpha=_fmt(settings.get("lora_alpha", record.get("lora", {}).get("alpha"))),
+        distribution=DISTRIBUTION,
+        adapter_ref=adapter + (f"@{version}" if repo_id and version else ""),
+        adapter_name=adapter,
+        prompts=record.get("dataset", {}).get("repo_id") or "path/to/the/dataset",
+        frameworks=_frameworks(record),
+        citation=citation_section(),
         yaml=_yaml(record).strip(),
         title=f"SpatialAlign LoRA for {base}",
         lora_rank=settings.get("lora_rank"),

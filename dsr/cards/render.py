@@ -11,12 +11,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from dsr import PYPI_URL
+from dsr import DISTRIBUTION, PYPI_URL
+from dsr.cards.citation import ARXIV_URL, AUTHORS_CODE_URL, PAPER_TITLE, citation_section
 
 __all__ = [
     "default_config",
     "mask_local_paths",
     "mask_secrets",
+    "publishable_values",
     "render_dataset_card",
     "sanitize_command",
     "size_category",
@@ -35,10 +37,11 @@ def mask_secrets(text: str) -> str:
 
 
 #: An absolute (or home-relative) local path: ``/…`` or ``~/…`` not preceded by a word character,
-#: a dot, a colon, a slash or an ellipsis, so URLs (``https://host/a``), Hub ids (``org/name``),
-#: relative paths (``./a``, ``assets/a``), fractions (``1/2``) and masked paths (``…/a``) are left
-#: alone. It ends at white space, quotes, brackets, separators and backslashes (JSON escapes).
-_LOCAL_PATH = re.compile(r"(?<![\w.:/~\\…-])(?:~/|/)[^\s'\"`<>|;,)\]}\\]+")
+#: a dot, a colon, a slash, an ellipsis or ``<``, so URLs (``https://host/a``), Hub ids
+#: (``org/name``), relative paths (``./a``, ``assets/a``), fractions (``1/2``), masked paths
+#: (``…/a``) and closing HTML tags (``</details>``) are left alone. It ends at white space,
+#: quotes, brackets, separators and backslashes (JSON escapes).
+_LOCAL_PATH = re.compile(r"(?<![\w.:/~\\…<-])(?:~/|/)[^\s'\"`<>|;,)\]}\\]+")
 
 
 def mask_local_paths(text: str, root: str | Path | None = None) -> str:
@@ -60,6 +63,20 @@ def mask_local_paths(text: str, root: str | Path | None = None) -> str:
         return f"…/{name}" if name else "…"
 
     return _LOCAL_PATH.sub(relative, text)
+
+
+def publishable_values(obj: Any, root: str | Path | None = None) -> Any:
+    """``obj`` (JSON-like: dicts, lists, strings, numbers) with every string value masked as a
+    published file holds it: secrets masked, local paths made relative to ``root`` or cut to their
+    last part. Mask the values a document is rendered from, never the rendered document: its
+    markup (``</details>``) is not a path."""
+    if isinstance(obj, str):
+        return mask_local_paths(mask_secrets(obj), root)
+    if isinstance(obj, dict):
+        return {publishable_values(k, root): publishable_values(v, root) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [publishable_values(v, root) for v in obj]
+    return obj
 
 
 def sanitize_command(argv: Sequence[str]) -> str:
@@ -196,6 +213,31 @@ def _config_section(name: str, rec: dict[str, Any]) -> str:
     )
 
 
+def _how_built(configs: dict[str, dict[str, Any]], dsr_version: Any) -> str:
+    """The recorded commands in pipeline order (one per distinct command), ready to re-run."""
+    steps: list[tuple[str, list[str]]] = []
+    for name, rec in configs.items():
+        command = rec.get("command")
+        if not command:
+            continue
+        known = next((names for cmd, names in steps if cmd == command), None)
+        if known is None:
+            steps.append((command, [name]))
+        else:
+            known.append(name)
+    if not steps:
+        return "No build command was recorded."
+    lines = [f"pip install {DISTRIBUTION}=={dsr_version}"]
+    for command, names in steps:
+        lines += [f"# writes {', '.join(f'`{n}`' for n in names)}", command]
+    return (
+        "Run these commands in order in an empty folder, which becomes the dataset (`.` in them). "
+        "A local input outside the dataset is shown by its last part (`…/name`): give yours. The "
+        "seeds and every resolved setting of each config are under its *Settings* below.\n\n"
+        "```bash\n" + "\n".join(lines) + "\n```"
+    )
+
+
 def render_dataset_card(
     record: dict[str, Any],
     *,
@@ -218,6 +260,12 @@ def render_dataset_card(
     if default:
         loads = f'ds = load_dataset("{where}"{revision})  # no config name: `{default}`\n' + loads
     return template.format(
+        paper_title=PAPER_TITLE,
+        arxiv_url=ARXIV_URL,
+        authors_code=AUTHORS_CODE_URL.removeprefix("https://github.com/"),
+        authors_code_url=AUTHORS_CODE_URL,
+        how_built=_how_built(configs, record.get("dsr_version")),
+        citation=citation_section(),
         yaml_metadata=_card_metadata(configs),
         format_version=record.get("format_version"),
         dsr_version=record.get("dsr_version"),

@@ -100,7 +100,22 @@ def run(dataset: str, **kw: Any) -> None:
     click.echo(format_types(result.results))
     click.echo(f"results: {Path(config.out)}")
     if kw["model_card"]:
-        click.echo(f"model card: {write_model_card(kw['model_card'], result.results)}")
+        card = write_model_card(
+            kw["model_card"], result.results, model_name=kw.get("name"), sample=_sample(config)
+        )
+        click.echo(f"model card: {card}")
+
+
+def _sample(config: EvalConfig) -> Any:
+    """The card's sample GIF: the evaluated video with the best DSR-Score (None without one)."""
+    from dsr.evaluation.card_sample import best_sample_gif
+    from dsr.evaluation.data import open_source
+    from dsr.evaluation.layout import PER_SAMPLE
+
+    source = open_source(config.dataset, config.config, config.split)
+    return best_sample_gif(
+        source.folder.root, config.config, config.split, Path(config.out) / PER_SAMPLE
+    )
 
 
 @eval_group.command("compare")

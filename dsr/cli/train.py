@@ -42,11 +42,18 @@ class _RecordArgs(click.Command):
 @dataclass_options(SpatialAlignOptions, exclude=("remove_unused_columns",))
 @click.option(
     "--push-to-hub",
+    "push_to_hub",
+    is_flag=False,
+    flag_value="true",
+    metavar="[BOOL]",
+    help="Push the finished adapter folder to --hub-model-id, as TrainingArguments' push_to_hub "
+    "(one commit, tagged with --version; repo, token and tag checked before training starts).",
+)
+@click.option(
     "--push",
     "push_repo",
     metavar="REPO_ID",
-    help="Push the adapter folder to this model repo "
-    "(one commit, tagged with --version; checked before training starts).",
+    help="Shortcut for --push-to-hub --hub-model-id REPO_ID.",
 )
 @click.option("--private", is_flag=True, help="Create the Hub repo private.")
 @click.option(
@@ -76,8 +83,10 @@ def train(ctx: click.Context, **kw: Any) -> None:
         **field_kwargs(SpatialAlignOptions, kw),
         "output_dir": kw["output_dir"],
     }
+    if kw["push_to_hub"] is not None:
+        values["push_to_hub"] = _flag_value(kw["push_to_hub"])
     if kw["push_repo"]:
-        values["hub_model_id"] = kw["push_repo"]
+        values["push_to_hub"], values["hub_model_id"] = True, kw["push_repo"]
     if kw["private"]:
         values["hub_private_repo"] = True
     if kw["tiny"]:
@@ -96,6 +105,8 @@ def _preflight(ctx: click.Context, kw: dict[str, Any]) -> None:
     from dsr.fileio import check_output_dir
     from dsr.training.preflight import check_inputs, training_argument_fields
 
+    if kw["push_to_hub"] is not None:
+        _flag_value(kw["push_to_hub"])
     if kw["output_dir"]:
         check_output_dir(kw["output_dir"], "--output-dir")
     given = field_kwargs(SpatialAlignOptions, kw)
@@ -108,6 +119,22 @@ def _preflight(ctx: click.Context, kw: dict[str, Any]) -> None:
         output_dir=kw["output_dir"],
         tiny=kw["tiny"],
         base_model_given="base_model" in given,
+    )
+
+
+#: The boolean spellings of transformers' argument parser (``string_to_bool``).
+_TRUE, _FALSE = ("yes", "true", "t", "y", "1"), ("no", "false", "f", "n", "0")
+
+
+def _flag_value(text: str) -> bool:
+    """``--push-to-hub [BOOL]`` as ``HfArgumentParser`` reads it; a repo id is refused by name."""
+    from dsr.errors import ConfigError
+
+    if text.lower() in _TRUE + _FALSE:
+        return text.lower() in _TRUE
+    raise ConfigError(
+        f"--push-to-hub {text}: --push-to-hub is a flag, as in TrainingArguments; give the repo "
+        f"with --hub-model-id {text} (or --push {text})"
     )
 
 

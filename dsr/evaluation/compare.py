@@ -38,7 +38,7 @@ class Comparison:
     """The compared results, which model is best per column, and the paired tests."""
 
     results: list[dict[str, Any]]
-    best: dict[str, int]
+    best: dict[str, list[int]]
     tests: list[dict[str, Any]] = field(default_factory=list)
     markdown: str = ""
 
@@ -91,17 +91,19 @@ def _value(row: Mapping[str, Any], column: str, tau: float = 0.7) -> float | Non
     return row.get(column)
 
 
-def _best(results: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    """column → index of the highest estimate (every metric here is better when higher)."""
+def _best(results: Sequence[Mapping[str, Any]]) -> dict[str, list[int]]:
+    """column → indices of the highest estimate, every tied one (every metric here is better
+    when higher)."""
     best = {}
     for column in METRIC_LABELS:
-        scored = [
-            (r["metrics"][column]["estimate"], i)
+        scored = {
+            i: r["metrics"][column]["estimate"]
             for i, r in enumerate(results)
             if (r["metrics"].get(column) or {}).get("estimate") is not None
-        ]
+        }
         if len(scored) > 1:
-            best[column] = max(scored)[1]
+            top = max(scored.values())
+            best[column] = [i for i, value in scored.items() if value == top]
     return best
 
 
@@ -137,7 +139,7 @@ def _paired(
     return out
 
 
-def _csv(results: Sequence[Mapping[str, Any]], best: Mapping[str, int]) -> str:
+def _csv(results: Sequence[Mapping[str, Any]], best: Mapping[str, Sequence[int]]) -> str:
     columns = [c for c in METRIC_LABELS if any(c in r["metrics"] for r in results)]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -159,7 +161,7 @@ def _csv(results: Sequence[Mapping[str, Any]], best: Mapping[str, int]) -> str:
                 r["model"]["name"],
                 *cells,
                 r["summary"]["validity_rate"],
-                ";".join(c for c in columns if best.get(c) == i),
+                ";".join(c for c in columns if i in best.get(c, ())),
             ]
         )
     return buf.getvalue()

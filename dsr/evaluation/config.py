@@ -70,8 +70,8 @@ class EvalConfig:
         default=None,
         metadata={
             "help": (
-                "model name in tables and the model card (default: the dataset's repo id "
-                "or folder name)"
+                "model name in tables (default: the dataset's repo id or folder name) and in "
+                "the --model-card (default: the adapter's repo id or folder name)"
             )
         },
     )

@@ -12,13 +12,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dsr.builders.dataset_source import looks_local
 from dsr.errors import ConfigError, HubError
+from dsr.evaluation.card_sample import GIF_PATH
 from dsr.evaluation.results import METRIC_LABELS, format_table, metric_label, variant_of
 
-__all__ = ["card_eval_results", "update_card", "write_model_card"]
+if TYPE_CHECKING:
+    from dsr.evaluation.card_sample import CardSample
+
+__all__ = ["adapter_name", "card_eval_results", "update_card", "write_model_card"]
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +80,7 @@ def _same_run(a: Any, b: Any) -> bool:
     ) == (b.dataset_type, b.dataset_config, b.dataset_split, b.dataset_revision, b.metric_type)
 
 
-def _section(results: Mapping[str, Any]) -> str:
+def _section(results: Mapping[str, Any], model_name: str, sample: CardSample | None) -> str:
     dataset = results["model"]["dataset"]
     where = dataset.get("repo_id") or dataset.get("local_folder")
     rev = dataset.get("commit") or dataset.get("revision")
@@ -86,24 +90,41 @@ def _section(results: Mapping[str, Any]) -> str:
             START,
             "## Evaluation (dsr eval)",
             "",
-            f"`{dataset.get('config')}` / `{dataset.get('split')}` of `{where}`"
+            f"`{model_name}` on `{dataset.get('config')}` / `{dataset.get('split')}` of `{where}`"
             + (f" at `{rev}`" if rev else "")
             + f": {results['summary']['n_samples']} videos of {results['summary']['n_prompts']} "
             f"prompts. {int(boot['level'] * 100)} % intervals from {boot['n_resamples']} bootstrap "
             "resamples of the prompts.",
             "",
-            format_table([results]),
+            format_table([{**results, "model": {**results["model"], "name": model_name}}]),
             "",
+            *(
+                [
+                    f"![{sample.prompt}]({GIF_PATH})",
+                    "",
+                    f"The evaluated sample with the best DSR-Score ({sample.dsr_score:.3f}, "
+                    f"`{sample.sample_id}`): *{sample.prompt}*",
+                    "",
+                ]
+                if sample
+                else []
+            ),
             END,
         ]
     )
 
 
 def update_card(
-    text: str | None, results: Mapping[str, Any], *, model_name: str | None = None
+    text: str | None,
+    results: Mapping[str, Any],
+    *,
+    model_name: str | None = None,
+    sample: CardSample | None = None,
 ) -> str:
     """``text`` (a model card, or None for a new one) with the evaluation in its model-index and
-    its evaluation section; entries of the same dataset, config, split and revision are replaced."""
+    its evaluation section; entries of the same dataset, config, split and revision are replaced.
+    The model-index and the section name the model ``model_name`` (default: the name the card
+    already has, else the evaluation's); both are rewritten by every evaluation."""
     from huggingface_hub import ModelCard, ModelCardData
 
     card = ModelCard(text) if text else ModelCard("---\n---\n")
@@ -113,13 +134,16 @@ def update_card(
     new = card_eval_results(results)
     kept = [e for e in (data.eval_results or []) if not any(_same_run(e, n) for n in new)]
     data.eval_results = kept + new
-    data.model_name = data.model_name or model_name or results["model"]["name"]
+    data.model_name = model_name or data.model_name or results["model"]["name"]
     body = card.text
+    if sample:  # the Hub's widget shows it beside the card, as diffusers' LoRA cards do
+        data["widget"] = [{"text": sample.prompt, "output": {"url": GIF_PATH}}]
+    section = _section(results, data.model_name, sample)
     if START in body and END in body:
         head, rest = body.split(START, 1)
-        body = head + _section(results) + rest.split(END, 1)[1]
+        body = head + section + rest.split(END, 1)[1]
     else:
-        body = body.rstrip() + "\n\n" + _section(results) + "\n"
+        body = body.rstrip() + "\n\n" + section + "\n"
     return f"---\n{data.to_yaml()}\n---\n{body if body.startswith(chr(10)) else chr(10) + body}"
 
 
@@ -141,21 +165,45 @@ def check_target(target: str) -> None:
     preflight_push(target, None, repo_type="model")
 
 
-def write_model_card(target: str, results: Mapping[str, Any], *, token: str | None = None) -> str:
+def adapter_name(target: str) -> str:
+    """The name of the adapter whose card ``--model-card`` updates: its Hub repo id, or its folder's
+    name (never a local path)."""
+    return Path(target).expanduser().resolve().name if _looks_local(target) else target
+
+
+def write_model_card(
+    target: str,
+    results: Mapping[str, Any],
+    *,
+    model_name: str | None = None,
+    sample: CardSample | None = None,
+    token: str | None = None,
+) -> str:
     """Update the card of an adapter folder (returns its path) or of a Hub model repo (one commit;
-    returns its sha)."""
+    returns its sha). The model-index is named ``model_name`` (default: the adapter's name, see
+    :func:`adapter_name`), not after the evaluated dataset."""
+    name = model_name or adapter_name(target)
     if _looks_local(target):
         path = Path(target).expanduser() / CARD
         from dsr.builders.folder import atomic_write_text
 
-        atomic_write_text(
-            path, update_card(path.read_text(encoding="utf-8") if path.exists() else None, results)
-        )
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if sample:
+            gif = path.parent / GIF_PATH
+            gif.parent.mkdir(parents=True, exist_ok=True)
+            gif.write_bytes(sample.gif)
+        atomic_write_text(path, update_card(current, results, model_name=name, sample=sample))
         return str(path)
-    return _push_card(target, results, token)
+    return _push_card(target, results, token, name, sample)
 
 
-def _push_card(repo_id: str, results: Mapping[str, Any], token: str | None) -> str:
+def _push_card(
+    repo_id: str,
+    results: Mapping[str, Any],
+    token: str | None,
+    name: str,
+    sample: CardSample | None = None,
+) -> str:
     from huggingface_hub import CommitOperationAdd, HfApi
     from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RemoteEntryNotFoundError
 
@@ -169,12 +217,14 @@ def _push_card(repo_id: str, results: Mapping[str, Any], token: str | None) -> s
             )
         except (EntryNotFoundError, RemoteEntryNotFoundError):
             current = None
-        text = update_card(current, results)
+        text = update_card(current, results, model_name=name, sample=sample)
+        operations = [CommitOperationAdd(CARD, text.encode("utf-8"))]
+        if sample:
+            operations.append(CommitOperationAdd(GIF_PATH, sample.gif))
         info = api.create_commit(
             repo_id,
-            operations=[CommitOperationAdd(CARD, text.encode("utf-8"))],
-            commit_message=f"dsr eval: {results['model']['name']} on "
-            f"{results['model']['dataset'].get('split')}",
+            operations=operations,
+            commit_message=f"dsr eval: {name} on {results['model']['dataset'].get('split')}",
             repo_type="model",
         )
     except HfHubHTTPError as exc:

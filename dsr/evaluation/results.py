@@ -233,10 +233,10 @@ def _cell(block: Mapping[str, Any] | None) -> str:
 
 
 def format_table(
-    results: Sequence[Mapping[str, Any]], *, best: Mapping[str, int] | None = None
+    results: Sequence[Mapping[str, Any]], *, best: Mapping[str, Sequence[int]] | None = None
 ) -> str:
     """Markdown: the paper's Table 2 columns (then mean DSR-Score, validity), one row per model;
-    ``best`` (column → row index) is set in bold."""
+    ``best`` (column → row indices, all the tied best) is set in bold."""
     columns = [k for k in METRIC_LABELS if any(k in r["metrics"] for r in results)]
     labels = [
         metric_label(c, variant_of(next(r for r in results if c in r["metrics"]), c))
@@ -247,7 +247,7 @@ def format_table(
     for i, r in enumerate(results):
         cells = [_cell(r["metrics"].get(c)) for c in columns]
         cells = [
-            f"**{c}**" if best and best.get(col) == i else c
+            f"**{c}**" if best and i in best.get(col, ()) else c
             for c, col in zip(cells, columns, strict=True)
         ]
         lines.append(

@@ -8,14 +8,15 @@ the method's. Any ``TrainingArguments`` field works as usual (``report_to``, ``s
 * ``gradient_accumulation_steps`` unset → ``effective_batch_size / (per-device batch × devices)``,
   which must divide exactly (the paper's effective batch is 48).
 
-Two ``TrainingArguments`` behaviours are refused because dsr does them its own way:
-``push_to_hub=True`` (Trainer would push every checkpoint; dsr pushes the finished adapter folder
-once, tagged, to ``hub_model_id``) and ``gradient_checkpointing`` through transformers' hook
-(diffusers models have ``enable_gradient_checkpointing``; the trainer calls it).
+``push_to_hub=True`` with ``hub_model_id`` means what it means for ``TrainingArguments``, done
+dsr's way: the finished adapter folder is pushed once, tagged with ``version`` (the Trainer never
+pushes checkpoints). ``gradient_checkpointing`` through transformers' hook is refused (diffusers
+models have ``enable_gradient_checkpointing``; the trainer calls it).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from dsr.progress import stderr_is_interactive
 from dsr.training.options import SpatialAlignOptions
 
 __all__ = ["SpatialAlignConfig"]
+
+log = logging.getLogger(__name__)
 
 #: TrainingArguments fields that are secrets or machine-local and never written to a card.
 PRIVATE_FIELDS = (
@@ -52,12 +55,8 @@ class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):  # type: ignor
                 "output_dir is not set: give the folder for the adapter and checkpoints "
                 "(--output-dir)"
             )
-        if self.push_to_hub:
-            raise ConfigError(
-                "push_to_hub=True would push every checkpoint: set hub_model_id (CLI: "
-                "--push-to-hub REPO_ID) and dsr pushes the finished adapter once, "
-                "tagged with version"
-            )
+        self._check_push()
+        self._cpu_processes()
         explicit_accumulation = self.gradient_accumulation_steps
         if self.gradient_accumulation_steps is None:
             self.gradient_accumulation_steps = 1
@@ -69,6 +68,33 @@ class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):  # type: ignor
             self.disable_tqdm = not stderr_is_interactive()
         TrainingArguments.__post_init__(self)
         self._resolve_accumulation(explicit_accumulation)
+
+    def _cpu_processes(self) -> None:
+        """Several processes (``torchrun``, ``accelerate launch``) and no CUDA: train on the CPU
+        (gloo). Without ``use_cpu`` transformers would not join the processes into one group,
+        and every process would train alone as rank 0 of 1."""
+        import os
+
+        if not self.use_cpu and int(os.environ.get("WORLD_SIZE", "1")) > 1 and not _cuda(False):
+            log.info(
+                "%s processes and no CUDA device: training on the CPU (use_cpu)",
+                os.environ["WORLD_SIZE"],
+            )
+            self.use_cpu = True
+
+    def _check_push(self) -> None:
+        """``push_to_hub`` needs ``hub_model_id``; ``version`` and ``force`` need a push."""
+        if self.push_to_hub and not self.hub_model_id:
+            raise ConfigError(
+                "push_to_hub needs the repo: add --hub-model-id namespace/name (the finished "
+                "adapter is pushed there once, tagged with --version)"
+            )
+        if (self.version or self.force) and not self.push_to_hub:
+            flag = "--version" if self.version else "--force"
+            raise ConfigError(
+                f"{flag} applies to a push: add --push-to-hub --hub-model-id namespace/name, or "
+                f"drop {flag}"
+            )
 
     def _resolve_accumulation(self, explicit: int | None) -> None:
         if self.effective_batch_size is None:

@@ -153,7 +153,9 @@ def lora_parameters(model: Any) -> dict[str, torch.nn.Parameter]:
 
 
 def save_lora(model: Any, folder: str | Path) -> Path:
-    """Write the adapter in diffusers' format (``pytorch_lora_weights.safetensors``)."""
+    """Write the adapter in diffusers' format (``pytorch_lora_weights.safetensors``) with its peft
+    config in the file's metadata, as diffusers' training scripts do: ``load_lora_weights`` reads
+    ``lora_alpha`` from there (without it, it assumes alpha = rank)."""
     from diffusers import WanPipeline
     from peft.utils import get_peft_model_state_dict
 
@@ -161,6 +163,7 @@ def save_lora(model: Any, folder: str | Path) -> Path:
         str(folder),
         transformer_lora_layers=get_peft_model_state_dict(model),
         safe_serialization=True,
+        transformer_lora_adapter_metadata=model.peft_config["default"].to_dict(),
     )
     return Path(folder) / LORA_WEIGHTS
 

@@ -5,6 +5,9 @@
     ├── README.md                          model card (dsr.cards.render_model_card)
     ├── training_config.json               TRAINING_RECORD: settings, data, LoRA targets, final metrics
     ├── training_log.jsonl                 every logged step (the Trainer's log history)
+    ├── train_results.json                 the Trainer's save_metrics("train", ...): runtime, samples/s, loss
+    ├── all_results.json                   the same, merged with any other save_metrics split
+    ├── trainer_state.json                 the Trainer's save_state(): step, log history, settings
     ├── training_curves.png                loss, dpo / zo terms, rewards of winners and losers
     ├── checkpoint-<step>/                 adapter + optimizer + scheduler + RNG states (never pushed)
     ├── runs/                              tensorboard events with --report-to tensorboard (never pushed)
@@ -23,7 +26,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsr.cards import mask_secrets, render_model_card
+from dsr.cards import publishable_values, render_model_card
 from dsr.layout import atomic_write_text
 
 if TYPE_CHECKING:
@@ -48,7 +51,18 @@ LOG = "training_log.jsonl"
 CURVES = "training_curves.png"
 CARD = "README.md"
 LOCK = ".dsr-train.lock"
-PUBLISHED_FILES = ["pytorch_lora_weights.safetensors", CARD, TRAINING_RECORD, LOG, CURVES]
+#: Written by the Trainer itself (``save_metrics("train", ...)``, ``save_state()``).
+TRAINER_FILES = ["train_results.json", "all_results.json", "trainer_state.json"]
+PUBLISHED_FILES = [
+    "pytorch_lora_weights.safetensors",
+    CARD,
+    TRAINING_RECORD,
+    LOG,
+    CURVES,
+    *TRAINER_FILES,
+]
+#: The libraries whose versions the card records (with dsr's own).
+FRAMEWORKS = ("torch", "diffusers", "transformers", "peft", "accelerate")
 
 #: Settings that change what is trained: a run resumes only from checkpoints made with the same.
 RESULT_FIELDS = (
@@ -163,10 +177,26 @@ def training_record(
         "global_step": global_step,
         "finished": global_step >= config.max_steps > 0,
         "final_metrics": final_metrics(log_history),
+        "frameworks": framework_versions(),
         "run_fingerprint": hashlib.sha256(
             json.dumps(run_fingerprint(config), sort_keys=True).encode()
         ).hexdigest(),
     }
+
+
+def framework_versions() -> dict[str, str]:
+    """The installed versions of the libraries the run used, and dsr's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from dsr import DISTRIBUTION, __version__
+
+    out = {DISTRIBUTION: __version__}
+    for name in FRAMEWORKS:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
 
 
 def final_metrics(log_history: list[dict[str, Any]]) -> dict[str, float]:
@@ -225,10 +255,10 @@ def write_outputs(
     repo_id: str | None = None,
     version: str | None = None,
 ) -> None:
-    """Record, log, curves and card (the adapter itself is written by the trainer)."""
-    atomic_write_text(
-        folder / TRAINING_RECORD, mask_secrets(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    )
+    """Record, log, curves and card (the adapter itself is written by the trainer); the record's
+    values as published: no secret, no absolute local path (the command line included)."""
+    record = publishable_values(record)
+    atomic_write_text(folder / TRAINING_RECORD, json.dumps(record, indent=2, sort_keys=True) + "\n")
     atomic_write_text(
         folder / LOG, "".join(json.dumps(e, sort_keys=True) + "\n" for e in log_history)
     )

@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from dsr.errors import ConfigError
 from dsr.locks import exclusive_lock
-from dsr.training.outputs import LOCK, PUBLISHED_FILES, TRAINING_RECORD, run_fingerprint
+from dsr.training.outputs import (
+    LOCK,
+    PUBLISHED_FILES,
+    TRAINER_FILES,
+    TRAINING_RECORD,
+    run_fingerprint,
+)
 
 if TYPE_CHECKING:
     from transformers import TrainerCallback
@@ -191,7 +197,7 @@ def train(
         else contextlib.nullcontext()
     )
     with lock:
-        if config.hub_model_id and state.is_main_process and not precompute_only:
+        if config.push_to_hub and config.hub_model_id and state.is_main_process:
             from dsr.hub import preflight_push
 
             preflight_push(config.hub_model_id, config.version, force=config.force)
@@ -215,13 +221,13 @@ def train(
             _fit(
                 config, pairs, index, source, result, resume, callbacks, command, state, evaluation
             )
-        if config.hub_model_id and state.is_main_process:
+        if config.push_to_hub and config.hub_model_id and state.is_main_process:
             from dsr.hub import push_model_folder
 
             result.pushed = push_model_folder(
                 out,
                 config.hub_model_id,
-                files=PUBLISHED_FILES,
+                files=[f for f in PUBLISHED_FILES if f not in TRAINER_FILES or (out / f).exists()],
                 version=config.version,
                 private=bool(config.hub_private_repo),
                 force=config.force,
@@ -298,8 +304,10 @@ def _fit(
     if evaluation is not None:
         evaluation.attach(trainer)
     result.resumed_from = Path(resume).name if resume else None
-    trainer.train(resume_from_checkpoint=resume)
+    output = trainer.train(resume_from_checkpoint=resume)
     trainer.save_model(str(result.output_dir))
+    trainer.save_metrics("train", output.metrics)  # train_results.json, all_results.json
+    trainer.save_state()  # trainer_state.json, as transformers' example scripts leave them
     result.global_step = trainer.state.global_step
     result.final_metrics = final_metrics(trainer.state.log_history)
     if state.is_main_process:

@@ -11,6 +11,8 @@
   never the base weights. Checkpoints hold adapter + optimizer + scheduler + RNG states.
 * :meth:`_get_train_sampler` — items in index order (their randomness is in the draws themselves).
 * the logs on the terminal — aligned ``name value`` lines (:mod:`dsr.training.log_lines`).
+* :meth:`init_hf_repo` / :meth:`push_to_hub` / :meth:`_push_from_checkpoint` — nothing: with
+  ``push_to_hub`` dsr pushes the finished adapter folder once, tagged (``dsr.training.run``).
 
 Everything else (DDP / ``accelerate launch``, gradient accumulation, bf16 autocast, ``report_to``,
 progress bar, checkpoint rotation, resuming) is the Trainer's own.
@@ -190,6 +192,16 @@ class SpatialAlignTrainer(Trainer):
     def _load_from_checkpoint(self, resume_from_checkpoint: str, model: Any = None) -> None:
         target = self.accelerator.unwrap_model(model if model is not None else self.model)
         load_lora(target.transformer, resume_from_checkpoint)
+
+    # -- the Hub: dsr pushes the finished folder once (never a checkpoint) ------------------
+    def init_hf_repo(self, token: str | None = None, private: bool | None = None) -> None:
+        return None
+
+    def push_to_hub(self, *args: Any, **kwargs: Any) -> Any:
+        return None
+
+    def _push_from_checkpoint(self, checkpoint_folder: str) -> None:
+        return None
 
     def train(self, *args: Any, **kwargs: Any) -> Any:
         """The Trainer's loop; activation checkpointing is switched on the diffusers way."""

@@ -18,10 +18,14 @@ REPO = "tester/spatialalign-tiny"
 def test_push_is_checked_before_training(make_config, tmp_path, hub, monkeypatch) -> None:
     out = tmp_path / "never"
     with pytest.raises(HubError, match="no Hugging Face token"):
-        train(make_config(output_dir=str(out), hub_model_id=REPO, version="v1.0.0"))
+        train(
+            make_config(output_dir=str(out), push_to_hub=True, hub_model_id=REPO, version="v1.0.0")
+        )
     monkeypatch.setenv("HF_TOKEN", "hf_" + "w" * 30)
     with pytest.raises(HubError, match="refused the token"):
-        train(make_config(output_dir=str(out), hub_model_id=REPO, version="v1.0.0"))
+        train(
+            make_config(output_dir=str(out), push_to_hub=True, hub_model_id=REPO, version="v1.0.0")
+        )
     assert (
         not list(out.glob("checkpoint-*"))
         and not (out / "pytorch_lora_weights.safetensors").exists()
@@ -36,13 +40,18 @@ def test_push_tag_and_load_the_adapter_by_tag(
 
     out = tmp_path / "pushed"
     result = train(
-        make_config(output_dir=str(out), hub_model_id=REPO, version="v1.0.0", save_steps=1)
+        make_config(
+            output_dir=str(out), push_to_hub=True, hub_model_id=REPO, version="v1.0.0", save_steps=1
+        )
     )
     assert hub.tags(REPO, repo_type="model") == {"v1.0.0": result.pushed}
     files = hub.files(REPO, "v1.0.0", repo_type="model")
     assert sorted(f for f in files if not f.startswith(".")) == [  # no checkpoints, no caches
         "README.md",
+        "all_results.json",
         "pytorch_lora_weights.safetensors",
+        "train_results.json",
+        "trainer_state.json",
         "training_config.json",
         "training_curves.png",
         "training_log.jsonl",
@@ -73,13 +82,25 @@ def test_push_tag_and_load_the_adapter_by_tag(
     assert np.array_equal(sample(remote), sample(local))
 
     with pytest.raises(HubError, match="already has tag v1.0.0.*--force"):
-        train(make_config(output_dir=str(tmp_path / "second"), hub_model_id=REPO, version="v1.0.0"))
+        train(
+            make_config(
+                output_dir=str(tmp_path / "second"),
+                push_to_hub=True,
+                hub_model_id=REPO,
+                version="v1.0.0",
+            )
+        )
     assert not (
         tmp_path / "second" / "pytorch_lora_weights.safetensors"
     ).exists()  # refused before training
     again = train(
         make_config(
-            output_dir=str(out), hub_model_id=REPO, version="v1.0.0", save_steps=1, force=True
+            output_dir=str(out),
+            push_to_hub=True,
+            hub_model_id=REPO,
+            version="v1.0.0",
+            save_steps=1,
+            force=True,
         )
     )
     assert again.already_done and hub.tags(REPO, repo_type="model")["v1.0.0"] == again.pushed

@@ -1,0 +1,55 @@
+"""``dsr train --push-to-hub`` follows ``TrainingArguments``: a flag (optionally ``true``/``false``)
+with the repo in ``--hub-model-id``, plus dsr's ``--version`` tag; every part of it is checked
+before training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from dsr.cli import main
+
+REPO = "tester/push-flag"
+
+
+def _train(pairs_dataset: Path, out: Path, *extra: str) -> Result:
+    args = ["train", "--tiny", "--dataset", str(pairs_dataset), "--output-dir", str(out)]
+    args += ["--max-steps", "1", "--train-height", "32", "--train-width", "48", "--disable-tqdm"]
+    return CliRunner().invoke(main, [*args, "--cache-dir", str(out.parent / "cache"), *extra])
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (
+            ["--push-to-hub", REPO],
+            f"--push-to-hub is a flag, as in TrainingArguments; give the repo with --hub-model-id "
+            f"{REPO}",
+        ),
+        (["--push-to-hub"], "push_to_hub needs the repo: add --hub-model-id"),
+        (["--hub-model-id", REPO, "--version", "v1.0.0"], "--version applies to a push"),
+        (["--push-to-hub", "false", "--version", "v1.0.0"], "--version applies to a push"),
+        (["--push-to-hub", "--hub-model-id", REPO], "no Hugging Face token"),
+    ],
+)
+def test_push_settings_are_refused_before_training(
+    pairs_dataset: Path, tmp_path: Path, hub, monkeypatch, extra: list[str], needle: str
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    result = _train(pairs_dataset, tmp_path / "out", *extra)
+    assert result.exit_code == 1 and needle in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "pytorch_lora_weights.safetensors").exists()
+
+
+def test_flag_pushes_to_hub_model_id_with_the_version_tag(
+    pairs_dataset: Path, tmp_path: Path, hub, hub_token
+) -> None:  # type: ignore[no-untyped-def]
+    # transformers' spelling with an explicit value, the repo given first
+    extra = ["--hub-model-id", REPO, "--push-to-hub", "true", "--version", "v1.0.0"]
+    result = _train(pairs_dataset, tmp_path / "out", *extra)
+    assert result.exit_code == 0, result.output
+    assert hub.tags(REPO, repo_type="model") == {"v1.0.0": hub.head(REPO, repo_type="model")}
+    assert "pytorch_lora_weights.safetensors" in hub.files(REPO, "v1.0.0", repo_type="model")
