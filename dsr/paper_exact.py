@@ -11,6 +11,8 @@ tracker ``grounded-sam2``   ``label_match=normalized``             ``label_match
                             ``lost_track_fraction=0.9``            ``lost_track_fraction=1.0`` (off)
 tracker ``annotations``     ``label_match=normalized``             ``label_match=exact``
 generator ``wan``           ``sampler=euler``, ``flow_shift=5.0``  the same (refuses ``unipc``)
+                            ``timestep_dtype=float32``             ``timestep_dtype=bfloat16``
+training ``spatialalign``   ``timestep_dtype=float32``             ``timestep_dtype=bfloat16``
 ==========================  =====================================  ==============================
 
 (``wan`` sampled with diffusers' UniPC by default before the authors' Euler became the default.)
@@ -37,7 +39,8 @@ TRACKER_PRESET_HELP = (
 PAPER_EXACT: dict[tuple[str, str], dict[str, Any]] = {
     ("tracker", "grounded-sam2"): {"label_match": "exact", "lost_track_fraction": 1.0},
     ("tracker", "annotations"): {"label_match": "exact"},
-    ("generator", "wan"): {"sampler": "euler", "flow_shift": 5.0},
+    ("generator", "wan"): {"sampler": "euler", "flow_shift": 5.0, "timestep_dtype": "bfloat16"},
+    ("training", "spatialalign"): {"timestep_dtype": "bfloat16"},
 }
 
 #: (kind, name) → why the preset cannot apply to it.

@@ -159,7 +159,12 @@ def without_device(settings: Any) -> Any:
 #: builds were made with: a record without the key means that value.
 ADDED_SETTINGS: dict[str, dict[str, Any]] = {
     "tracker": {"label_match": "normalized"},
-    "generator": {"sampler": "unipc", "lora": None, "lora_scale": 1.0},
+    "generator": {
+        "sampler": "unipc",
+        "lora": None,
+        "lora_scale": 1.0,
+        "timestep_dtype": "float32",
+    },
 }
 
 
