@@ -148,9 +148,10 @@ def _optimization_section(record: dict[str, Any]) -> str:
         f"{o['betas'][0]:g}/{o['betas'][1]:g}), peak learning rate {o['learning_rate']:g}; "
     )
     if o.get("cosine_horizon"):
+        steps = "step" if o["warmup_steps"] == 1 else "steps"
         text += (
-            f"linear warm-up over {o['warmup_steps']} steps (0 at the first), then a cosine that "
-            f"reaches 0 at step {o['cosine_horizon']}, run for {o['max_steps']} steps"
+            f"linear warm-up over {o['warmup_steps']} {steps} (0 at the first), then a cosine "
+            f"that reaches 0 at step {o['cosine_horizon']}, run for {o['max_steps']} steps"
         )
         if o.get("final_lr_multiplier") is not None:
             text += f" (the last step at {o['final_lr_multiplier']:.3f} of the peak)"
@@ -194,6 +195,8 @@ def render_model_card(
         )
     )
     metrics = record.get("final_metrics", {})
+    resolved = record.get("optimization") or {}
+    table = {**settings, **({"cosine_horizon": resolved["cosine_horizon"]} if resolved else {})}
     text = template.format(
         yaml=_yaml(record).strip(),
         title=f"SpatialAlign LoRA for {base}",
@@ -210,7 +213,7 @@ def render_model_card(
         n_modules=len(record.get("lora", {}).get("target_modules", [])),
         data_section=_data_section(record),
         hyperparameters="\n".join(
-            f"| {label} | {_fmt(settings.get(key))} |" for key, label in _TABLE if key in settings
+            f"| {label} | {_fmt(table.get(key))} |" for key, label in _TABLE if key in table
         ),
         optimization=_optimization_section(record),
         settings_json=json.dumps(settings, indent=2, sort_keys=True, default=str),
