@@ -31,7 +31,9 @@ def test_defaults_follow_the_paper(tmp_path) -> None:
         "blocks.*.attn2.to_v",
     ]
     assert (
-        c.shared_noise is False and c.timestep_sampling == "uniform" and c.pair_forward == "batched"
+        c.shared_noise is False
+        and c.timestep_sampling == "uniform"
+        and c.pair_forward == "sequential"
     )
     # the authors' run: torch's AdamW weight decay, Lightning's no clipping, checkpointing always on
     assert (c.weight_decay, c.max_grad_norm, c.activation_checkpointing) == (0.01, 0.0, True)

@@ -140,7 +140,7 @@ def test_loss_goes_down_on_a_fixed_batch(make_config) -> None:
 
 
 def test_sequential_pair_forward_matches_batched(make_config, tmp_path) -> None:
-    a = train(make_config(output_dir=str(tmp_path / "a"), max_steps=2))
+    a = train(make_config(output_dir=str(tmp_path / "a"), max_steps=2, pair_forward="batched"))
     b = train(make_config(output_dir=str(tmp_path / "b"), max_steps=2, pair_forward="sequential"))
     la, lb = _lora(tmp_path / "a"), _lora(tmp_path / "b")
     for key in la:
