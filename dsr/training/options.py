@@ -174,8 +174,8 @@ class SpatialAlignOptions:
         default="sequential",
         metadata=_help(
             "sequential: winner and loser one after the other (least peak memory at long "
-            "sequences: 0.87x the authors' step at 3840 tokens with checkpointing, batched "
-            "1.15x); batched: both in one forward (same loss and gradients).",
+            "sequences: 0.90x the authors' step at 3840 tokens with checkpointing, batched "
+            "1.29x); batched: both in one forward (same loss and gradients).",
             _PAIR_FORWARD,
         ),
     )
