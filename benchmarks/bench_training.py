@@ -1,15 +1,22 @@
-"""SpatialAlign step: ours (adapter disabled for the reference, winner and loser in one batched
-forward) against the authors' (a deep-copied reference model, four separate forwards).
+"""SpatialAlign step: ours (adapter disabled for the reference; winner and loser in one batched
+forward, ``ours``, or one after the other, ``ours-sequential``: the default) against the authors'
+(a deep-copied reference model, four separate forwards).
 
 Each variant runs in its own process so that its peak memory is its own: on the CPU the peak RSS
-minus the RSS after the imports (weights, copies, activations, optimizer state), on a GPU
-``torch.cuda.max_memory_allocated``. All variants train the same LoRA on the same random
-latents; the figures are medians over the timed steps, ratios against the authors' step measured
-in the same run. The ZO share is the time of the ZO term (the loss with reg=zo minus reg=none,
-both on the step's own predictions) over our step time.
+minus the RSS taken after every heavy import (torch, diffusers, peft, dsr), so it counts weights,
+copies, activations and optimizer state only; on a GPU ``torch.cuda.max_memory_allocated``.
+Activation checkpointing is on, as the authors always run (``--no-checkpointing`` turns it off).
+All variants train the same LoRA on the same random latents, and the run fails unless their first
+step gives the same loss and the same LoRA gradients. The ranking flips with the sequence length,
+so the CPU size sweeps it (``--tokens``, latent tokens per sample: 960 = 5×12×16 after Wan's 1×2×2
+patches). The figures are medians over the timed steps (CPU time of the process on the CPU, on
+``--threads`` threads), ratios against the authors' step measured in the same run. The ZO
+share is the time of the ZO term (the loss with reg=zo minus reg=none, both on the step's own
+predictions) over our step time.
 
-    python benchmarks/bench_training.py                 # CPU-sized Wan (default)
-    python benchmarks/bench_training.py --size real     # Wan2.1-1.3B architecture, 81×480×832 (GPU)
+    python benchmarks/bench_training.py                          # CPU-sized Wan, 960/3840/7680
+    python benchmarks/bench_training.py --tokens 3840 --layers 2
+    python benchmarks/bench_training.py --size real              # Wan2.1-1.3B, 81×480×832 (GPU)
 """
 
 from __future__ import annotations
@@ -54,6 +61,16 @@ SIZES: dict[str, dict[str, Any]] = {
     },
 }
 VARIANTS = ("ours", "ours-sequential", "authors")
+#: CPU latent shapes (C, F, H, W) by tokens per sample (F × H/2 × W/2).
+CPU_LATENTS = {960: (16, 5, 24, 32), 3840: (16, 5, 48, 64), 7680: (16, 10, 48, 64)}
+
+
+def _configure(size: str, tokens: int | None, layers: int | None) -> None:
+    """Apply the --tokens / --layers choice to ``SIZES`` (in this process)."""
+    if tokens is not None:
+        SIZES[size]["latents"] = CPU_LATENTS[tokens]
+    if layers is not None:
+        SIZES[size]["model"]["num_layers"] = layers
 
 
 def _model(size: str, device: str, dtype: torch.dtype, checkpointing: bool) -> Any:
@@ -152,6 +169,13 @@ def _sync(device: str) -> None:
 def measure(
     variant: str, size: str, steps: int, device: str, dtype: torch.dtype, checkpointing: bool
 ) -> dict[str, Any]:
+    # every heavy import before the baseline (diffusers' and peft's classes load lazily, on first
+    # access): the libraries' memory is not the step's
+    from diffusers import WanTransformer3DModel  # noqa: F401
+    from peft import LoraConfig  # noqa: F401
+
+    import dsr.training.model  # noqa: F401
+    import dsr.training.options  # noqa: F401
     from dsr.training.loss import dpo_zo_loss
 
     baseline = _rss_now() if not device.startswith("cuda") else 0
@@ -163,9 +187,10 @@ def measure(
     opt = torch.optim.AdamW(params, lr=1e-4)
     b = _batch(size, device)
     times, zo_times = [], []
+    first: dict[str, float] = {}
     for i in range(steps + 2):
         _sync(device)
-        start = time.perf_counter()
+        start = _clock()
         outs = (
             step_authors(model, reference, b)
             if variant == "authors"
@@ -173,11 +198,18 @@ def measure(
         )
         loss, _ = dpo_zo_loss(*outs)
         loss.backward()
+        if i == 0:
+            first = {
+                "loss": float(loss),
+                "grad_abs_sum": float(
+                    sum(p.grad.abs().sum() for p in params if p.grad is not None)
+                ),
+            }
         opt.step()
         opt.zero_grad(set_to_none=True)
         _sync(device)
         if i >= 2:  # two warm-up steps
-            times.append(time.perf_counter() - start)
+            times.append(_clock() - start)
             zo_times.append(_zo_time(outs, device))
     peak = (
         torch.cuda.max_memory_allocated()
@@ -191,7 +223,14 @@ def measure(
         "peak_bytes": peak,
         "device": device,
         "size": size,
+        **first,
     }
+
+
+def _clock() -> float:
+    """CPU seconds of this process on the CPU (other jobs on the machine do not inflate them; the
+    thread count is fixed by --threads), wall seconds on a GPU."""
+    return time.perf_counter() if torch.cuda.is_available() else time.process_time()
 
 
 def _rss_now() -> int:
@@ -209,11 +248,11 @@ def _zo_time(outs: tuple[torch.Tensor, ...], device: str, repeats: int = 5) -> f
 
     def timed(reg: str) -> float:
         _sync(device)
-        start = time.perf_counter()
+        start = _clock()
         for _ in range(repeats):
             dpo_zo_loss(*detached, reg=reg)
         _sync(device)
-        return (time.perf_counter() - start) / repeats
+        return (_clock() - start) / repeats
 
     return max(0.0, timed("zo") - timed("none"))
 
@@ -228,37 +267,39 @@ def _child(args: argparse.Namespace, variant: str) -> dict[str, Any]:
         args.size,
         "--steps",
         str(args.steps),
+        "--threads",
+        str(args.threads),
     ]
-    if args.checkpointing:
-        cmd.append("--checkpointing")
+    if args.tokens_now:
+        cmd += ["--tokens", str(args.tokens_now)]
+    if args.layers is not None:
+        cmd += ["--layers", str(args.layers)]
+    cmd.append("--checkpointing" if args.checkpointing else "--no-checkpointing")
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size", choices=sorted(SIZES), default="cpu")
-    parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument(
-        "--checkpointing", action="store_true", help="gradient checkpointing (always on for real)"
-    )
-    parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    dtype = torch.bfloat16 if device == "cuda" else torch.float32
-    checkpointing = args.checkpointing or args.size == "real"
-    if args.child:
-        print(json.dumps(measure(args.child, args.size, args.steps, device, dtype, checkpointing)))
-        return
-    torch.set_num_threads(torch.get_num_threads())
+def _same_step(results: dict[str, dict[str, Any]]) -> None:
+    """Every variant's first step: the same loss and the same LoRA gradients (or the figures
+    compare different computations)."""
+    base = results["authors"]
+    for name, r in results.items():
+        for key in ("loss", "grad_abs_sum"):
+            if abs(r[key] - base[key]) > 1e-4 * max(1.0, abs(base[key])):
+                raise SystemExit(f"{name} {key}={r[key]!r} differs from the authors' {base[key]!r}")
+
+
+def _report(args: argparse.Namespace, device: str, dtype: torch.dtype) -> None:
     results = {v: _child(args, v) for v in VARIANTS}
+    _same_step(results)
     base = results["authors"]
     unit = "max allocated" if device == "cuda" else "peak RSS-base"
+    layers = args.layers or SIZES[args.size]["model"]["num_layers"]
     print(
-        f"SpatialAlign step, {args.size} Wan on {device} ({dtype}), {args.steps} timed steps, "
-        f"checkpointing {'on' if checkpointing else 'off'}; ratios vs the authors' step"
+        f"SpatialAlign step, {args.size} Wan ({layers} layers, {args.tokens_now} tokens) on "
+        f"{device} ({dtype}), {args.steps} timed steps, checkpointing "
+        f"{'on' if args.checkpointing else 'off'}, {args.threads} thread(s), CPU time; same loss "
+        "and LoRA gradients checked; ratios vs the authors' step"
     )
     print(
         f"{'variant':<18}{'step (s)':>10}{'time ratio':>12}{unit:>16}{'mem ratio':>11}"
@@ -270,6 +311,46 @@ def main() -> None:
             f"{r['peak_bytes'] / 2**20:>13.0f} MiB{r['peak_bytes'] / base['peak_bytes']:>11.2f}"
             f"{r['zo_s'] / r['step_s']:>10.2%}"
         )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", choices=sorted(SIZES), default="cpu")
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument(
+        "--tokens",
+        type=int,
+        nargs="+",
+        choices=sorted(CPU_LATENTS),
+        help="latent tokens per sample of the cpu size (default: all three)",
+    )
+    parser.add_argument("--layers", type=int, help="transformer blocks of the cpu size")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (CPU time is timed)")
+    parser.add_argument(
+        "--checkpointing",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="activation checkpointing (the authors always turn it on)",
+    )
+    parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    torch.set_num_threads(args.threads)
+    if args.child:
+        _configure(args.size, args.tokens[0] if args.tokens else None, args.layers)
+        print(
+            json.dumps(
+                measure(args.child, args.size, args.steps, device, dtype, args.checkpointing)
+            )
+        )
+        return
+    sweep = args.tokens or (sorted(CPU_LATENTS) if args.size == "cpu" else [None])
+    for tokens in sweep:
+        args.tokens_now = tokens if tokens is not None else ""
+        _report(args, device, dtype)
 
 
 if __name__ == "__main__":

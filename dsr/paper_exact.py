@@ -69,6 +69,8 @@ class DeviationRow:
 
 _GROUNDED = ("tracker", "grounded-sam2")
 _SCORE = ("score", "dsr-score")
+_TRAINING = ("training", "spatialalign")
+_EVAL = ("evaluation", "dsr-eval")
 
 #: Every difference between dsr's defaults and the authors' released scripts (README table).
 DEVIATION_ROWS: tuple[DeviationRow, ...] = (
@@ -150,6 +152,42 @@ DEVIATION_ROWS: tuple[DeviationRow, ...] = (
         ours="the same by default (`sampler=unipc` gives diffusers' example)",
         switch="the default; `--paper-exact` refuses `sampler=unipc`",
         preset={("generator", "wan"): {"sampler": "euler", "flow_shift": 5.0}},
+    ),
+    DeviationRow(
+        component="generation",
+        what="precision of Wan's conditioning timestep when sampling",
+        authors="cast to bf16 before the transformer (float32 σ for the Euler steps)",
+        ours="float32",
+        switch="`--paper-exact` (`--generator-opt timestep_dtype=bfloat16`)",
+        preset={("generator", "wan"): {"timestep_dtype": "bfloat16"}},
+    ),
+    DeviationRow(
+        component="training",
+        what="precision of the training timestep",
+        authors="cast to bf16 before `add_noise` and the transformer: 294 distinct σ of the "
+        "1000-step grid, timesteps moved by up to 2",
+        ours="float32: all 1000 levels",
+        switch="`dsr train --paper-exact` (`--timestep-dtype bfloat16`)",
+        preset={_TRAINING: {"timestep_dtype": "bfloat16"}},
+    ),
+    DeviationRow(
+        component="evaluation",
+        what="the Correct@τ threshold",
+        authors="`np.arange(0, 1, 0.1)`: τ = 0.7000000000000001 (and 0.30000000000000004, "
+        "0.6000000000000001)",
+        ours="τ = 0.7 as written",
+        switch="`dsr eval --paper-exact` (`--tau-variant authors`)",
+        preset={_EVAL: {"tau_variant": "authors"}},
+    ),
+    DeviationRow(
+        component="evaluation",
+        what="ID consistency and CLIP-IQA",
+        authors="DINOv2 crops in the tracker's order with their `break` and 20-crop rule; "
+        "torchmetrics' default CLIP-IQA model (piq's CLIP ResNet-50) on whole frames",
+        ours="the same by default (`--id-variant time-order`, `--clip-iqa-variant hf-clip` give "
+        "dsr's earlier variants)",
+        switch="the default; `dsr eval --paper-exact` refuses the other variants",
+        preset={_EVAL: {"id_variant": "authors", "clip_iqa_variant": "authors"}},
     ),
 )
 

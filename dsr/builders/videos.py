@@ -132,8 +132,9 @@ class VideoBuildConfig:
         default=False,
         metadata={
             "help": "The authors' behaviour wherever ours differs, recorded in the settings: "
-            f"{TRACKER_PRESET_HELP} and, for wan, the Euler sampler with shift 5 (sampler=euler, "
-            "flow_shift=5.0). Refused with sam3."
+            f"{TRACKER_PRESET_HELP} and, for wan, the Euler sampler with shift 5 conditioned on "
+            "bf16 timesteps (sampler=euler, flow_shift=5.0, timestep_dtype=bfloat16). Refused "
+            "with sam3."
         },
     )
     command: str = field(default="", metadata={"help": "Command line recorded in the card."})

@@ -165,7 +165,12 @@ ADDED_SETTINGS: dict[str, dict[str, Any]] = {
         "sam2_state": "shared",
     },
     "score": {"box_check": "positive"},
-    "generator": {"sampler": "unipc", "lora": None, "lora_scale": 1.0},
+    "generator": {
+        "sampler": "unipc",
+        "lora": None,
+        "lora_scale": 1.0,
+        "timestep_dtype": "float32",
+    },
 }
 
 

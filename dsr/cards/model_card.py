@@ -28,12 +28,16 @@ _TABLE = (
     ("learning_rate", "learning rate"),
     ("lr_scheduler_type", "schedule"),
     ("warmup_steps", "warm-up steps"),
+    ("cosine_horizon", "cosine horizon"),
     ("max_steps", "steps"),
+    ("weight_decay", "weight decay"),
+    ("max_grad_norm", "gradient clipping (max norm, 0: none)"),
     ("total_batch_size", "effective batch (pairs)"),
     ("per_device_train_batch_size", "pairs per device"),
     ("gradient_accumulation_steps", "accumulation"),
     ("timestep_sampling", "timestep sampling"),
     ("timestep_shift", "timestep shift"),
+    ("timestep_dtype", "timestep precision"),
     ("shared_noise", "shared noise"),
     ("lora_rank", "LoRA rank"),
     ("lora_alpha", "LoRA alpha"),
@@ -142,6 +146,35 @@ def _frameworks(record: dict[str, Any]) -> str:
     return "\n".join(f"- {name}: {versions[name]}" for name in versions)
 
 
+def _optimization_section(record: dict[str, Any]) -> str:
+    """One paragraph: optimizer, schedule, clipping and timestep precision (empty for records
+    written before they were spelled out)."""
+    o = record.get("optimization")
+    if not o:
+        return ""
+    text = (
+        f"Optimizer {o['optimizer']} (weight decay {o['weight_decay']:g}, betas "
+        f"{o['betas'][0]:g}/{o['betas'][1]:g}), peak learning rate {o['learning_rate']:g}; "
+    )
+    if o.get("cosine_horizon"):
+        steps = "step" if o["warmup_steps"] == 1 else "steps"
+        text += (
+            f"linear warm-up over {o['warmup_steps']} {steps} (0 at the first), then a cosine "
+            f"that reaches 0 at step {o['cosine_horizon']}, run for {o['max_steps']} steps"
+        )
+        if o.get("final_lr_multiplier") is not None:
+            text += f" (the last step at {o['final_lr_multiplier']:.3f} of the peak)"
+    else:
+        text += f"{o['lr_scheduler']} schedule after {o['warmup_steps']} warm-up steps"
+    clip = o.get("max_grad_norm")
+    text += "; " + (f"gradient norm clipped to {clip:g}" if clip else "no gradient clipping")
+    precision = o.get("timestep_dtype", "float32")
+    text += f"; conditioning timestep in {precision}"
+    if precision == "bfloat16":
+        text += " (the authors': 294 distinct noise levels on the 1000-step grid)"
+    return "\n\n" + text + "."
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -172,6 +205,8 @@ def render_model_card(
     )
     metrics = record.get("final_metrics", {})
     adapter = repo_id or "path/to/this/folder"
+    resolved = record.get("optimization") or {}
+    table = {**settings, **({"cosine_horizon": resolved["cosine_horizon"]} if resolved else {})}
     text = template.format(
         paper_title=PAPER_TITLE,
         arxiv_url=ARXIV_URL,
@@ -197,8 +232,9 @@ def render_model_card(
         n_modules=len(record.get("lora", {}).get("target_modules", [])),
         data_section=_data_section(record),
         hyperparameters="\n".join(
-            f"| {label} | {_fmt(settings.get(key))} |" for key, label in _TABLE if key in settings
+            f"| {label} | {_fmt(table.get(key))} |" for key, label in _TABLE if key in table
         ),
+        optimization=_optimization_section(record),
         settings_json=json.dumps(settings, indent=2, sort_keys=True, default=str),
         final_step=record.get("global_step"),
         metrics="\n".join(f"| `{k}` | {_fmt(v)} |" for k, v in sorted(metrics.items()))

@@ -16,7 +16,7 @@ from dsr.cli._dataclass_options import dataclass_options, field_kwargs
 from dsr.training.options import SpatialAlignOptions
 
 EPILOG = """Any transformers.TrainingArguments field is also accepted as --field-name VALUE, e.g.
---save-steps 100 --report-to tensorboard --seed 0 --activation-checkpointing --save-total-limit 3.
+--save-steps 100 --report-to tensorboard --seed 0 --save-total-limit 3.
 Re-running the same command resumes from the last complete checkpoint."""
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dsr.errors import ConfigError
 from dsr.evaluation.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
+from dsr.paper_exact import PAPER_EXACT
 from dsr.scoring.correctness import DEFAULT_THRESHOLDS
 
 __all__ = [
@@ -35,11 +36,7 @@ CLIP_IQA_VARIANTS = ("authors", "hf-clip")
 #: The Correct@τ threshold: τ as written (0.7), or as the authors' np.arange(0, 1, 0.1) holds it.
 TAU_VARIANTS = ("exact", "authors")
 #: What ``--paper-exact`` sets (any other value given with it is refused).
-PAPER_EXACT_EVAL = {
-    "id_variant": "authors",
-    "clip_iqa_variant": "authors",
-    "tau_variant": "authors",
-}
+PAPER_EXACT_EVAL: dict[str, str] = dict(PAPER_EXACT[("evaluation", "dsr-eval")])
 
 
 @dataclass

@@ -6,6 +6,10 @@ DiffSynth's sigma grid (:mod:`dsr.generation.schedulers`). ``sampler="unipc"`` g
 example instead (UniPC, flow_shift 3.0 for 480p unless given). Builds recorded with the old default
 (UniPC) keep it when resumed (:func:`dsr.builders.videos.keep_recorded_defaults`).
 
+``timestep_dtype="bfloat16"`` (set by ``--paper-exact``) conditions the transformer on each
+sampling timestep rounded to bf16, as DiffSynth's pipeline does, while the Euler steps keep the
+float32 sigmas (:class:`dsr.generation.schedulers.DiffSynthEulerScheduler`).
+
 ``lora`` applies a LoRA adapter (a folder, or a Hub repo id with an optional ``@revision``) with
 ``load_lora_weights`` at ``lora_scale``; the settings record its source, revision and the SHA-256 of
 its weights, so a resumed build refuses another adapter like any other changed setting.
@@ -95,6 +99,13 @@ class WanConfig:
             "choices": ["euler", "unipc"],
         },
     )
+    timestep_dtype: str = field(
+        default="float32",
+        metadata={
+            "help": "precision of the timestep the transformer is conditioned on: float32, or "
+            "bfloat16 as the authors' DiffSynth pipeline (euler only; set by --paper-exact)"
+        },
+    )
     lora: str | None = field(
         default=None,
         metadata={
@@ -153,6 +164,13 @@ class WanConfig:
             raise ConfigError(
                 f"sampler={self.sampler!r}: choose unipc (diffusers' example) or euler "
                 "(the authors')"
+            )
+        if self.timestep_dtype not in ("float32", "bfloat16"):
+            raise ConfigError(f"timestep_dtype={self.timestep_dtype!r}: choose float32 or bfloat16")
+        if self.timestep_dtype == "bfloat16" and self.sampler != "euler":
+            raise ConfigError(
+                "timestep_dtype=bfloat16 is the authors' Euler sampling: give sampler=euler "
+                "(or timestep_dtype=float32)"
             )
         shift = SAMPLER_SHIFT[self.sampler] if self.flow_shift is None else self.flow_shift
         object.__setattr__(self, "flow_shift", shift)
@@ -319,6 +337,7 @@ class WanGenerator:
             from dsr.generation.schedulers import DiffSynthEulerScheduler
 
             pipe.scheduler = DiffSynthEulerScheduler(shift=cfg.flow_shift)
+            pipe.scheduler.bf16_timesteps = cfg.timestep_dtype == "bfloat16"
         elif cfg.flow_shift is not None:
             pipe.scheduler = UniPCMultistepScheduler.from_config(
                 pipe.scheduler.config, flow_shift=cfg.flow_shift

@@ -6,7 +6,11 @@ the method's. Any ``TrainingArguments`` field works as usual (``report_to``, ``s
 
 * ``bf16`` unset → on when a CUDA GPU supports it (the paper trains in bf16), off on the CPU;
 * ``gradient_accumulation_steps`` unset → ``effective_batch_size / (per-device batch × devices)``,
-  which must divide exactly (the paper's effective batch is 48).
+  which must divide exactly (the paper's effective batch is 48);
+* ``cosine_horizon`` → transformers' own cosine schedule with ``lr_scheduler_kwargs["num_cycles"]``
+  chosen so that its multiplier is the authors' ``0.5·(1 + cos(π·(k − warm-up)/(horizon −
+  warm-up)))`` at every step k past the warm-up (docs/method.md §6). transformers' warm-up is the
+  authors' as well: k / warm-up, so the first optimizer step has a rate of 0.
 
 ``push_to_hub=True`` with ``hub_model_id`` means what it means for ``TrainingArguments``, done
 dsr's way: the finished adapter folder is pushed once, tagged with ``version`` (the Trainer never
@@ -68,6 +72,24 @@ class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):  # type: ignor
             self.disable_tqdm = not stderr_is_interactive()
         TrainingArguments.__post_init__(self)
         self._resolve_accumulation(explicit_accumulation)
+        self._resolve_cosine_horizon()
+
+    def _resolve_cosine_horizon(self) -> None:
+        kind = getattr(self.lr_scheduler_type, "value", self.lr_scheduler_type)
+        if kind != "cosine" or self.max_steps <= 0:
+            return
+        warmup = self.get_warmup_steps(self.max_steps)
+        horizon = self.cosine_horizon or self.max_steps
+        cycles = (self.max_steps - warmup) / (2.0 * max(1, horizon - warmup))
+        given_kwargs = self.lr_scheduler_kwargs  # TrainingArguments.__post_init__ parsed a str
+        kwargs = dict(given_kwargs) if isinstance(given_kwargs, dict) else {}
+        given = kwargs.get("num_cycles")
+        if given is not None and abs(float(given) - cycles) > 1e-12:
+            raise ConfigError(
+                f"lr_scheduler_kwargs num_cycles={given} contradicts cosine_horizon="
+                f"{self.cosine_horizon} (which needs {cycles:.6g}): give --cosine-horizon only"
+            )
+        self.lr_scheduler_kwargs = {**kwargs, "num_cycles": cycles}
 
     def _cpu_processes(self) -> None:
         """Several processes (``torchrun``, ``accelerate launch``) and no CUDA: train on the CPU

@@ -33,6 +33,7 @@ class NoiseSettings:
     logit_mean: float = 0.0
     logit_std: float = 1.0
     shared_noise: bool = False
+    timestep_dtype: str = "float32"
 
 
 class PairDraws(torch.utils.data.Dataset[dict[str, Any]]):
@@ -70,6 +71,7 @@ class PairDraws(torch.utils.data.Dataset[dict[str, Any]]):
             num_train_timesteps=n.num_train_timesteps,
             logit_mean=n.logit_mean,
             logit_std=n.logit_std,
+            timestep_dtype=n.timestep_dtype,
         )
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
         noise_w = torch.randn(x_w.shape, generator=gen)

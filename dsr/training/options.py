@@ -4,16 +4,20 @@ transformers: ``dsr train --help`` is built from it instantly, and :class:`Spati
 
 Fields defined here either are new (the method, the data, the adapter) or override a
 ``TrainingArguments`` default with the paper's value (SPEC §6): AdamW at lr 1e-4, 300 warm-up
-steps then cosine decay, 2400 steps, effective batch 48, bf16 on a GPU.
+steps then a cosine with a 3000-step horizon stopped at 2400 steps (the authors' ``LambdaLR``),
+AdamW weight decay 0.01 (torch's default), no gradient clipping (Lightning's default), effective
+batch 48, bf16 on a GPU, activation checkpointing on (the authors' ``run_train.sh`` always turns
+it on).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from dsr.errors import ConfigError
 from dsr.generation.wan import DEFAULT_MODEL
+from dsr.paper_exact import PAPER_EXACT
 
 __all__ = ["DEFAULT_LORA_TARGETS", "SpatialAlignOptions"]
 
@@ -30,6 +34,7 @@ _TIMESTEP_SAMPLING = ("uniform", "logit_normal")
 _PAIR_FORWARD = ("batched", "sequential")
 _DTYPES = ("auto", "bfloat16", "float16", "float32")
 _CACHE_DTYPES = ("float32", "bfloat16")
+_TIMESTEP_DTYPES = ("float32", "bfloat16")
 _VERSION = re.compile(r"v\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?")
 
 
@@ -148,11 +153,29 @@ class SpatialAlignOptions:
             "own (SPEC §6)."
         ),
     )
-    pair_forward: str = field(
-        default="batched",
+    timestep_dtype: str = field(
+        default="float32",
         metadata=_help(
-            "batched: winner and loser in one forward; sequential: one after the other (with "
-            "activation checkpointing this halves the peak activation memory).",
+            "Precision of the conditioning timestep. bfloat16: the authors' (DiffSynth casts it to "
+            "bf16 before add_noise and the transformer, so the 1000-step grid collapses to 294 "
+            "noise levels and timesteps move by up to 2; set by --paper-exact); float32: every "
+            "grid level as drawn.",
+            _TIMESTEP_DTYPES,
+        ),
+    )
+    paper_exact: bool = field(
+        default=False,
+        metadata=_help(
+            "The authors' behaviour wherever ours differs: the conditioning timestep in bf16 "
+            "(timestep_dtype=bfloat16). Schedule, optimizer and clipping are already theirs."
+        ),
+    )
+    pair_forward: str = field(
+        default="sequential",
+        metadata=_help(
+            "sequential: winner and loser one after the other (least peak memory at long "
+            "sequences: 0.90x the authors' step at 3840 tokens with checkpointing, batched "
+            "1.29x); batched: both in one forward (same loss and gradients).",
             _PAIR_FORWARD,
         ),
     )
@@ -260,8 +283,41 @@ class SpatialAlignOptions:
     lr_scheduler_type: str = field(
         default="cosine", metadata=_help("Schedule after warm-up (paper: cosine).")
     )
-    warmup_steps: float = field(default=300, metadata=_help("Linear warm-up steps (paper: 300)."))
+    warmup_steps: float = field(
+        default=300,
+        metadata=_help(
+            "Linear warm-up steps (paper: 300); optimizer step k uses k/300 of the rate (0 at the "
+            "first step, as the authors' LambdaLR)."
+        ),
+    )
+    cosine_horizon: int | None = field(
+        default=3000,
+        metadata=_help(
+            "Step at which the cosine (lr_scheduler_type cosine) would reach 0: the authors' "
+            "3000, run for 2400 steps, so the rate ends at 0.117 of its peak. Give the value of "
+            "--max-steps for a cosine that reaches 0 at the last step (unset in Python: "
+            "max_steps)."
+        ),
+    )
     max_steps: int = field(default=2400, metadata=_help("Optimizer steps (paper: 2400)."))
+    weight_decay: float = field(
+        default=0.01, metadata=_help("AdamW weight decay (the authors': torch's default 0.01).")
+    )
+    max_grad_norm: float = field(
+        default=0.0,
+        metadata=_help(
+            "Clip the gradient norm to this value; 0: no clipping (the authors': Lightning's "
+            "default)."
+        ),
+    )
+    activation_checkpointing: bool | None = field(
+        default=True,
+        metadata=_help(
+            "Recompute each transformer block's activations in the backward pass (diffusers' "
+            "enable_gradient_checkpointing; the authors always turn it on): far less memory, "
+            "about a third more compute."
+        ),
+    )
     per_device_train_batch_size: int = field(
         default=1, metadata=_help("Pairs per device per forward.")
     )
@@ -302,11 +358,13 @@ class SpatialAlignOptions:
 
     def validate_options(self) -> None:
         """Raise a ConfigError naming the field, its value and the allowed values."""
+        self._apply_paper_exact()
         _choice("reg", self.reg, _REGULARIZERS)
         _choice("timestep_sampling", self.timestep_sampling, _TIMESTEP_SAMPLING)
         _choice("pair_forward", self.pair_forward, _PAIR_FORWARD)
         _choice("base_dtype", self.base_dtype, _DTYPES)
         _choice("cache_dtype", self.cache_dtype, _CACHE_DTYPES)
+        _choice("timestep_dtype", self.timestep_dtype, _TIMESTEP_DTYPES)
         _positive("beta", self.beta)
         _positive("margin_clip", self.margin_clip)
         _positive("timestep_shift", self.timestep_shift)
@@ -338,6 +396,21 @@ class SpatialAlignOptions:
                 "vMAJOR.MINOR.PATCH, e.g. v1.0.0"
             )
 
+    def _apply_paper_exact(self) -> None:
+        """With ``paper_exact``, the authors' values (``dsr.paper_exact``) in place of our
+        defaults; a field given a third value is refused."""
+        if not self.paper_exact:
+            return
+        defaults = {f.name: f.default for f in fields(SpatialAlignOptions)}
+        for name, theirs in PAPER_EXACT[("training", "spatialalign")].items():
+            value = getattr(self, name)
+            if value not in (theirs, defaults[name]):
+                raise ConfigError(
+                    f"--paper-exact sets {name}={theirs!r}, but {name}={value!r} was given: drop "
+                    "--paper-exact or that option"
+                )
+            setattr(self, name, theirs)
+
     def _validate_sizes(self) -> None:
         if self.train_num_frames is not None and (
             self.train_num_frames < 1 or (self.train_num_frames - 1) % 4
@@ -368,6 +441,22 @@ class SpatialAlignOptions:
         if self.max_steps == 0 or self.max_steps < -1:
             raise ConfigError(
                 f"max_steps={self.max_steps}: give a positive number of optimizer steps"
+            )
+        self._validate_schedule()
+
+    def _validate_schedule(self) -> None:
+        if self.cosine_horizon is None:
+            return
+        if self.cosine_horizon <= self.warmup_steps:
+            raise ConfigError(
+                f"cosine_horizon={self.cosine_horizon} is not past warmup_steps="
+                f"{self.warmup_steps:g}: give a horizon > the warm-up (the authors': 3000)"
+            )
+        if 0 < self.cosine_horizon < self.max_steps:
+            raise ConfigError(
+                f"max_steps={self.max_steps} runs past cosine_horizon={self.cosine_horizon}, "
+                "where the rate reaches 0 and would rise again: give --cosine-horizon >= "
+                "--max-steps"
             )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ __all__ = [
     "LOG",
     "PUBLISHED_FILES",
     "TRAINING_RECORD",
+    "optimization",
     "plot_training_curves",
     "run_fingerprint",
     "training_record",
@@ -96,9 +98,11 @@ RESULT_FIELDS = (
     "train_width",
     "max_sequence_length",
     "cache_dtype",
+    "timestep_dtype",
     "learning_rate",
     "lr_scheduler_type",
     "warmup_steps",
+    "cosine_horizon",
     "weight_decay",
     "adam_beta1",
     "adam_beta2",
@@ -171,6 +175,7 @@ def training_record(
             "target_modules": lora_targets,
             "trainable_parameters": trainable,
         },
+        "optimization": optimization(config),
         "settings": _public_settings(config),
         "world_size": config.world_size,
         "total_batch_size": config.total_batch_size,
@@ -197,6 +202,30 @@ def framework_versions() -> dict[str, str]:
         except PackageNotFoundError:
             continue
     return out
+
+
+def optimization(config: SpatialAlignConfig) -> dict[str, Any]:
+    """Optimizer, schedule, clipping and timestep precision, spelled out for the record and card."""
+    kind = str(getattr(config.lr_scheduler_type, "value", config.lr_scheduler_type))
+    warmup = config.get_warmup_steps(config.max_steps) if config.max_steps > 0 else 0
+    horizon = (config.cosine_horizon or config.max_steps) if kind == "cosine" else None
+    last = config.max_steps - 1
+    final = None
+    if horizon is not None and last >= warmup:
+        final = 0.5 * (1.0 + math.cos(math.pi * (last - warmup) / max(1, horizon - warmup)))
+    return {
+        "optimizer": str(getattr(config.optim, "value", config.optim)),
+        "learning_rate": config.learning_rate,
+        "weight_decay": config.weight_decay,
+        "betas": [config.adam_beta1, config.adam_beta2],
+        "lr_scheduler": kind,
+        "warmup_steps": warmup,
+        "cosine_horizon": horizon,
+        "max_steps": config.max_steps,
+        "final_lr_multiplier": final,
+        "max_grad_norm": config.max_grad_norm or None,
+        "timestep_dtype": config.timestep_dtype,
+    }
 
 
 def final_metrics(log_history: list[dict[str, Any]]) -> dict[str, float]:

@@ -287,6 +287,7 @@ def _fit(
         config.logit_mean,
         config.logit_std,
         config.shared_noise,
+        config.timestep_dtype,
     )
     draws = PairDraws(
         pairs,

@@ -9,7 +9,10 @@ __all__ = ["TINY_TRAINING", "tiny_base_model"]
 
 #: Settings of a tiny run (any of them can still be given explicitly): 9 frames of 64×112 (the
 #: demo's 240×416 videos, resized), 8 steps of 2 pairs, a learning rate large enough to move a
-#: random model visibly in 8 steps.
+#: random model visibly in 8 steps. The warm-up is 1 step (the first step has a rate of 0, as in
+#: the authors' schedule), then a cosine that reaches 0 at the last step (``cosine_horizon`` None:
+#: ``max_steps``), so the 8 steps are not lost in a 300-step warm-up; a model this small needs no
+#: activation checkpointing.
 TINY_TRAINING: dict[str, object] = {
     "train_num_frames": 9,
     "train_height": 64,
@@ -18,6 +21,8 @@ TINY_TRAINING: dict[str, object] = {
     "max_steps": 8,
     "effective_batch_size": 2,
     "warmup_steps": 1,
+    "cosine_horizon": None,
+    "activation_checkpointing": False,
     "learning_rate": 5e-3,
     "logging_steps": 1,
     "save_steps": 4,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from dsr.prompts import parse_prompt
 
@@ -138,7 +139,24 @@ def test_paper_exact_sampler_is_euler_on_diffsynth_sigmas_with_shift_5(tiny_wan:
     unshifted = [1 - i / 50 for i in range(50)]  # DiffSynth: linspace(1, 0, 51)[:-1]
     shifted = [5 * s / (1 + 4 * s) for s in unshifted]
     np.testing.assert_allclose(scheduler.sigmas.numpy(), [*shifted, 0.0], rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(scheduler.timesteps.numpy(), [1000 * s for s in shifted], rtol=1e-5)
+    # the transformer is conditioned on the timesteps in bf16, as DiffSynth's pipeline casts them
+    bf16 = [float(torch.tensor(1000 * s).to(torch.bfloat16)) for s in shifted]
+    assert scheduler.timesteps.tolist() == bf16
+    assert max(abs(b - 1000 * s) for b, s in zip(bf16, shifted, strict=True)) > 1.0
+    seen: list[float] = []
+    gen.pipeline.transformer.register_forward_pre_hook(
+        lambda _m, _a, kw: seen.extend(kw["timestep"].tolist()), with_kwargs=True
+    )
     (video,) = gen.generate(PROMPT, [0])
     assert video.frames.shape == (5, 32, 32, 3)
     assert (video.settings["sampler"], video.settings["flow_shift"]) == ("euler", 5.0)
+    assert video.settings["timestep_dtype"] == "bfloat16"
+    two_steps = [float(torch.tensor(1000 * s).to(torch.bfloat16)) for s in (1.0, 2.5 / 3)]
+    assert sorted(set(seen), reverse=True) == two_steps  # both CFG passes, both steps
+
+
+def test_default_timesteps_stay_float32(generator) -> None:
+    scheduler = generator.pipeline.scheduler
+    scheduler.set_timesteps(50)
+    shifted = [5 * (1 - i / 50) / (1 + 4 * (1 - i / 50)) for i in range(50)]
+    np.testing.assert_allclose(scheduler.timesteps.numpy(), [1000 * s for s in shifted], rtol=1e-6)

@@ -167,6 +167,19 @@ def test_build_begun_with_the_old_default_keeps_unipc(
     assert [(s["sampler"], s["flow_shift"]) for s in _settings(tmp_path)] == [("euler", 5.0)]
 
 
+def test_build_recorded_before_the_timestep_dtype_option_resumes(
+    models: dict[str, Path], tmp_path: Path
+) -> None:
+    _build(models, tmp_path, (0,))
+    build = tmp_path / "ds" / ".dsr" / "videos" / "test" / "build.json"
+    record = json.loads(build.read_text())
+    del record["settings"]["generator"]["timestep_dtype"]  # as an older dsr wrote it: float32
+    build.write_text(json.dumps(record))
+    assert _build(models, tmp_path, (0, 1)).built == 1
+    with pytest.raises(ConfigError, match="timestep_dtype"):
+        _build(models, tmp_path, (0, 1, 2), timestep_dtype="bfloat16")
+
+
 def test_hub_adapter_at_a_tag_gives_the_folder_adapter_and_records_its_commit(
     models: dict[str, Path], hub, hub_token
 ) -> None:  # type: ignore[no-untyped-def]

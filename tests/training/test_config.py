@@ -31,8 +31,13 @@ def test_defaults_follow_the_paper(tmp_path) -> None:
         "blocks.*.attn2.to_v",
     ]
     assert (
-        c.shared_noise is False and c.timestep_sampling == "uniform" and c.pair_forward == "batched"
+        c.shared_noise is False
+        and c.timestep_sampling == "uniform"
+        and c.pair_forward == "sequential"
     )
+    # the authors' run: torch's AdamW weight decay, Lightning's no clipping, checkpointing always on
+    assert (c.weight_decay, c.max_grad_norm, c.activation_checkpointing) == (0.01, 0.0, True)
+    assert (c.cosine_horizon, c.timestep_dtype, c.paper_exact) == (3000, "float32", False)
     # effective batch 48 with one pair per device on one process → 48 accumulation steps
     assert (c.per_device_train_batch_size, c.gradient_accumulation_steps, c.total_batch_size) == (
         1,
@@ -101,3 +106,9 @@ def test_public_settings_hold_no_secret_or_local_path(tmp_path) -> None:
     c = SpatialAlignConfig(output_dir=str(tmp_path / "out"), hub_token="hf_" + "x" * 30)
     text = repr(c.public_dict())
     assert "hf_xxx" not in text and str(tmp_path) not in text
+
+
+def test_paper_exact_sets_the_bf16_timestep(tmp_path) -> None:
+    assert SpatialAlignConfig(output_dir=str(tmp_path), paper_exact=True).timestep_dtype == (
+        "bfloat16"
+    )

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dsr.training.timesteps import draw_sigma, shift_sigmas, training_sigmas
+from dsr.training.timesteps import (
+    bf16_round,
+    draw_sigma,
+    shift_sigmas,
+    training_grid_point,
+    training_sigmas,
+)
 
 
 def test_shift_by_hand() -> None:
@@ -49,3 +55,56 @@ def test_logit_normal_stays_in_the_unit_interval_and_is_seeded() -> None:
 def test_unknown_sampling_is_refused() -> None:
     with pytest.raises(ValueError, match="cosine"):
         draw_sigma(np.random.default_rng(0), sampling="cosine")
+
+
+# -- the authors' bf16 timestep (docs/method.md §6) ------------------------------------------
+
+
+def _authors_bf16_grid() -> list[tuple[float, float]]:
+    """DiffSynth's training step written out: its float32 grid, the drawn timestep cast to bf16,
+    then add_noise's σ of the grid timestep nearest to it (torch.argmin)."""
+    import torch
+
+    sigmas = torch.linspace(1.0, 0.0, 1001)[:-1]
+    sigmas = 5.0 * sigmas / (1 + 4.0 * sigmas)
+    timesteps = sigmas * 1000
+    out = []
+    for t in timesteps.tolist():
+        t_bf16 = torch.tensor(t).to(torch.bfloat16)
+        nearest = torch.argmin((timesteps - t_bf16).abs())
+        out.append((float(sigmas[nearest]), float(t_bf16)))
+    return out
+
+
+def test_bf16_timesteps_are_the_authors_at_every_grid_index() -> None:
+    expected = _authors_bf16_grid()
+    ours = [training_grid_point(i, timestep_dtype="bfloat16") for i in range(1000)]
+    assert ours == expected
+    assert len({s for s, _ in ours}) == 294  # 1000 grid levels collapse to 294 noise levels
+    grid_t = 1000 * training_sigmas(1000, 5.0)
+    moved = np.abs(np.array([t for _, t in ours]) - grid_t)
+    assert 1.9 < moved.max() <= 2.0  # bf16 keeps 8 significant bits: steps of 4 near 1000
+
+
+def test_float32_timesteps_keep_all_1000_levels() -> None:
+    points = [training_grid_point(i) for i in range(1000)]
+    assert len({s for s, _ in points}) == 1000
+    assert all(t == 1000 * s for s, t in points)
+
+
+def test_bf16_round_matches_torch_including_ties() -> None:
+    import torch
+
+    values = np.array([1000.0, 998.0, 997.5, 3.0 + 2**-7, 3.0 + 3 * 2**-7, 0.1, 513.0, 514.0])
+    expected = torch.tensor(values, dtype=torch.float32).to(torch.bfloat16).double().numpy()
+    assert np.array_equal(bf16_round(values), expected)
+
+
+def test_draws_use_the_snapped_grid_with_the_same_random_stream() -> None:
+    snapped = [draw_sigma(np.random.default_rng(i), timestep_dtype="bfloat16") for i in range(50)]
+    plain = [draw_sigma(np.random.default_rng(i)) for i in range(50)]
+    authors = _authors_bf16_grid()
+    grid = training_sigmas(1000, 5.0)
+    for (_, t_plain), point in zip(plain, snapped, strict=True):
+        index = int(np.argmin(np.abs(1000 * grid - t_plain)))
+        assert point == authors[index]

@@ -140,7 +140,7 @@ def test_loss_goes_down_on_a_fixed_batch(make_config) -> None:
 
 
 def test_sequential_pair_forward_matches_batched(make_config, tmp_path) -> None:
-    a = train(make_config(output_dir=str(tmp_path / "a"), max_steps=2))
+    a = train(make_config(output_dir=str(tmp_path / "a"), max_steps=2, pair_forward="batched"))
     b = train(make_config(output_dir=str(tmp_path / "b"), max_steps=2, pair_forward="sequential"))
     la, lb = _lora(tmp_path / "a"), _lora(tmp_path / "b")
     for key in la:
@@ -169,6 +169,11 @@ def test_resume_equals_an_uninterrupted_run(make_config, tmp_path) -> None:
     straight, resumed = _lora(tmp_path / "straight"), _lora(tmp_path / "resumed")
     for key in straight:
         assert torch.equal(straight[key], resumed[key]), key
+    # the rate each optimizer step applied (logged at step k + 1), across the resume: the
+    # authors' LambdaLR with this warm-up, k / 1 then 0.5 (1 + cos(pi (k - 1) / (3000 - 1)))
+    rates = {e["step"]: e["learning_rate"] for e in _log(tmp_path / "resumed") if "loss" in e}
+    expected = [0.0, *(0.5 * (1 + math.cos(math.pi * (k - 1) / 2999)) for k in (1, 2, 3))]
+    assert [rates[k + 1] for k in range(4)] == pytest.approx([1e-3 * m for m in expected])
 
 
 def test_finished_run_is_a_no_op_and_other_settings_are_refused(trained, make_config) -> None:
@@ -270,6 +275,33 @@ def test_saved_adapter_loads_into_a_fresh_pipeline_and_changes_its_output(
     assert not np.array_equal(base, adapted) and np.array_equal(adapted, again)
 
 
+def test_record_and_card_state_schedule_clipping_decay_and_timestep_precision(trained) -> None:
+    import json
+
+    config, _ = trained
+    out = Path(config.output_dir)
+    record = json.loads((out / "training_config.json").read_text())
+    # FAST: 3 steps, no warm-up, the default horizon 3000: the last step (k = 2) at this multiplier
+    last = 0.5 * (1 + math.cos(math.pi * 2 / 3000))
+    assert record["optimization"] == {
+        "optimizer": record["settings"]["optim"],
+        "learning_rate": 1e-3,
+        "weight_decay": 0.01,
+        "betas": [0.9, 0.999],
+        "lr_scheduler": "cosine",
+        "warmup_steps": 0,
+        "cosine_horizon": 3000,
+        "max_steps": 3,
+        "final_lr_multiplier": pytest.approx(last),
+        "max_grad_norm": None,
+        "timestep_dtype": "float32",
+    }
+    card = (out / "README.md").read_text()
+    assert "| cosine horizon | 3000 |" in card and "| weight decay | 0.01 |" in card
+    assert "no gradient clipping" in card and "conditioning timestep in float32" in card
+    assert "reaches 0 at step 3000, run for 3 steps" in card
+
+
 def test_model_card_parses_and_its_snippet_runs(trained, tiny_wan, tmp_path, monkeypatch) -> None:
     import json
 
@@ -307,9 +339,15 @@ class _Model(TrainerCallback):
 
 
 def test_activation_checkpointing_is_switched_on_the_diffusers_way(make_config, tmp_path) -> None:
-    seen = _Model()
+    seen, seen_plain = _Model(), _Model()
     plain = train(
-        make_config(output_dir=str(tmp_path / "plain"), max_steps=2, pair_forward="sequential")
+        make_config(
+            output_dir=str(tmp_path / "plain"),
+            max_steps=2,
+            pair_forward="sequential",
+            activation_checkpointing=False,
+        ),
+        callbacks=[seen_plain],
     )
     ckpt = train(
         make_config(
@@ -320,7 +358,7 @@ def test_activation_checkpointing_is_switched_on_the_diffusers_way(make_config, 
         ),
         callbacks=[seen],
     )
-    assert seen.checkpointing is True
+    assert seen.checkpointing is True and seen_plain.checkpointing is False
     a, b = _lora(tmp_path / "plain"), _lora(tmp_path / "ckpt")
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)  # recomputation changes nothing
     assert plain.final_metrics["loss"] == pytest.approx(ckpt.final_metrics["loss"], abs=1e-6)
@@ -342,3 +380,29 @@ def test_the_seed_reproduces_the_adapter(make_config, tmp_path) -> None:
     a, b, c = (_lora(tmp_path / n) for n in "abc")
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_paper_exact_trains_on_the_authors_bf16_timesteps(make_config, tmp_path) -> None:
+    import json
+
+    config = make_config(
+        output_dir=str(tmp_path / "exact"), max_steps=2, paper_exact=True, log_pair_draws=True
+    )
+    assert config.timestep_dtype == "bfloat16"
+    train(config)
+    draws = [
+        json.loads(line)
+        for line in (tmp_path / "exact" / "pair_draws" / "rank-0.jsonl").read_text().splitlines()
+    ]
+    # the authors' noise levels, written out: their float32 grid at the grid timestep nearest
+    # to each timestep cast to bf16
+    grid = torch.linspace(1.0, 0.0, 1001)[:-1]
+    grid = 5.0 * grid / (1 + 4.0 * grid)
+    levels = {
+        float(grid[torch.argmin((grid * 1000 - t.to(torch.bfloat16)).abs())]) for t in grid * 1000
+    }
+    assert len(levels) == 294 and len(draws) == 4
+    assert all(d["sigma"] in levels for d in draws)
+    record = json.loads((tmp_path / "exact" / "training_config.json").read_text())
+    assert record["optimization"]["timestep_dtype"] == "bfloat16"
+    assert record["settings"]["paper_exact"] is True

@@ -103,7 +103,7 @@ def test_precompute_only(pairs_dataset: Path, tmp_path: Path) -> None:
     [
         (["--beta", "0"], "Error: beta=0.0: must be > 0"),
         (["--nonsense", "3"], "Error: unknown option --nonsense: see `dsr train --help`"),
-        (["--max-grad-norm", "big"], "Error: --max-grad-norm 'big': expected float"),
+        (["--adam-epsilon", "big"], "Error: --adam-epsilon 'big': expected float"),
         (["--pairs-config", "pairs-vlm"], "has no `pairs-vlm` config (built: "),
         (
             ["--base-model", "/no/such/folder"],
