@@ -76,6 +76,21 @@ def test_every_preset_is_accepted_by_its_component(component: tuple[str, str], f
         GENERATORS.check(name, options)
     elif component == ("score", "dsr-score"):
         assert ScoreConfig(**options) != ScoreConfig()
+    elif component == ("training", "spatialalign"):
+        from dsr.training.options import SpatialAlignOptions
+
+        fields = SpatialAlignOptions.__dataclass_fields__
+        assert set(options) <= set(fields)
+        assert all(options[k] != fields[k].default for k in options)
+    elif component == ("evaluation", "dsr-eval"):
+        from dsr.evaluation.config import CLIP_IQA_VARIANTS, ID_VARIANTS, TAU_VARIANTS
+
+        choices = {
+            "id_variant": ID_VARIANTS,
+            "clip_iqa_variant": CLIP_IQA_VARIANTS,
+            "tau_variant": TAU_VARIANTS,
+        }
+        assert all(options[k] in choices[k] for k in options)
     else:
         pytest.skip(f"no check for the component {component} here yet: add one")
 
