@@ -98,8 +98,10 @@ def model_load_errors(kind: str, model_id: str, option: str) -> Iterator[None]:
 def _looks_like_path(model_id: str) -> bool:
     """A local path rather than a Hub id (``name`` or ``namespace/name``): absolute, relative,
     home-relative, with more than one separator, or with a backslash."""
-    return model_id.startswith(("/", "./", "../", "~")) or model_id.count("/") > 1 or (
-        "\\" in model_id
+    return (
+        model_id.startswith(("/", "./", "../", "~"))
+        or model_id.count("/") > 1
+        or ("\\" in model_id)
     )
 
 
