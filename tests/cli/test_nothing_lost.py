@@ -237,32 +237,35 @@ def test_temporary_files_of_dead_processes_are_removed_by_the_next_build(
     assert [p for p in left if p.exists()] == [] and mine.is_file()
 
 
-def test_a_failed_plot_leaves_no_temporary_file(tmp_path: Path) -> None:
-    from dsr.scoring import correctness, plot_correctness
+#: A merge's plot killed half-way through writing its PNG (as a full disk or a kill -9 stops it).
+KILLED_PLOT = """
+import os, signal, sys
+from pathlib import Path
+from matplotlib.figure import Figure
+from dsr.scoring import correctness, plot_correctness
 
-    out = tmp_path / "assets" / "curve.png"
-    out.parent.mkdir()
+def half_written(self, path, **kwargs):
+    Path(path).write_bytes(b"half a PNG")
+    os.kill(os.getpid(), signal.SIGKILL)
 
-    def full_disk() -> None:
-        import resource
+Figure.savefig = half_written
+plot_correctness(correctness([0.1, 0.8, None]), Path(sys.argv[1]))
+"""
 
-        resource.setrlimit(resource.RLIMIT_FSIZE, (2_000, 2_000))
 
-    code = (
-        "import sys; from pathlib import Path; from dsr.scoring import correctness, "
-        "plot_correctness; plot_correctness(correctness([0.1, 0.8, None]), Path(sys.argv[1]))"
-    )
+def test_a_plot_killed_while_written_leaves_a_file_the_next_merge_removes(
+    tmp_path: Path, built: Path
+) -> None:
+    import shutil
+
+    root = Path(shutil.copytree(built, tmp_path / "ds"))
+    plot = root / "assets" / "samples_correctness.png"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-c", code, str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        preexec_fn=full_disk,
-        timeout=120,
-        check=False,
+        [sys.executable, "-c", KILLED_PLOT, str(plot)], env=env, timeout=120, check=False
     )
-    assert proc.returncode != 0 and "File too large" in proc.stderr, proc.stderr
-    assert list(out.parent.iterdir()) == []
-    assert plot_correctness(correctness([0.1, 0.8, None]), out) == out  # no cap: it works
-    assert [p.name for p in out.parent.iterdir()] == ["curve.png"]
+    assert proc.returncode == -signal.SIGKILL
+    assert [p for p in plot.parent.iterdir() if p.suffix == ".tmp"]  # what the kill left
+    merged = _run("build-videos", "--prompts", str(root), "--out", str(root), "--merge-only")
+    assert merged.exit_code == 0, merged.output
+    assert sorted(p.name for p in plot.parent.iterdir()) == ["samples_correctness.png"]
