@@ -98,7 +98,9 @@ def test_a_json_body_without_choices_is_no_chat_completion_either(
         "--out",
         str(tmp_path / "ds"),
     )
-    assert "answered HTTP 200 with no chat completion" in _error_line(result)
+    line = _error_line(result)
+    assert "answered HTTP 200 with no chat completion (the body begins '{" in line, line
+    assert '"status":"ok"' in line, line
 
 
 # -- dsr score ---------------------------------------------------------------------------------

@@ -116,8 +116,7 @@ class ChatEndpoint:
         try:
             return _reply(response)
         except (AttributeError, IndexError, TypeError):
-            shown = response if isinstance(response, str) else type(response).__name__
-            body = " ".join(str(shown).split())[:80]
+            body = " ".join(_body_text(response).split())[:80]
             raise ConfigError(
                 f"{self.url}/chat/completions answered HTTP 200 with no chat completion "
                 f"(the body begins {body!r}); {self.refused_hint}: the URL of an "
@@ -149,6 +148,16 @@ class ChatEndpoint:
                 api_key=key or "EMPTY", base_url=self.base_url, timeout=self.timeout, max_retries=0
             )
         return self._client
+
+
+def _body_text(response: Any) -> str:
+    """What came back, as text: the body itself, or the JSON the client parsed it into."""
+    if isinstance(response, str):
+        return response
+    try:
+        return str(response.model_dump_json(warnings=False, exclude_unset=True))
+    except Exception:  # not a pydantic model: its type is all there is to say
+        return type(response).__name__
 
 
 def _reply(response: Any) -> ChatReply:
