@@ -15,8 +15,9 @@ Inside the dataset folder's never-uploaded work area::
     ├── consolidated.json                  MERGED_STAMP: fingerprint of the last finished merge
     └── consolidate.lock                   MERGE_LOCK: held while one process merges the shards
 
-A kill -9 can only leave temporary files (``.*.tmp``, unique per process) or an mp4 without its
-json; both are ignored and the sample is redone. Finished samples are found across *all* shard
+A kill -9 can only leave temporary files (``.*.tmp``, named for their process) or an mp4 without
+its json; both are ignored and the sample is redone, and the next build or merge removes the
+temporary files of dead processes. Finished samples are found across *all* shard
 folders of a split, so a re-run with another shard count still skips them.
 
 The locks are OS file locks (:func:`dsr.locks.exclusive_lock`): the kernel drops them when their
