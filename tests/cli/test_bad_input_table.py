@@ -47,54 +47,48 @@ def _corrupt(folder: Path, config: str) -> None:
         parquet.write_bytes(parquet.read_bytes()[:300])
 
 
-@pytest.fixture
-def inputs(tmp_path: Path, built: Path) -> dict[str, str]:
-    """The files a row may name, made in ``tmp_path``."""
-    (tmp_path / "tracks.jsonl").write_text(GOOD_ROW)
-    (tmp_path / "link.jsonl").symlink_to(tmp_path / "tracks.jsonl")
-    prompts = write_prompts(tmp_path / "prompts", prompt_records(2))
-    (tmp_path / "videos").mkdir()
-    (tmp_path / "videos" / "a.mp4").write_bytes(b"not decoded before the mapping is read")
-    (tmp_path / "latin1.csv").write_bytes(
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory, built: Path) -> dict[str, str]:
+    """The files a row may name (made once; each test checks that they stay as they are)."""
+    src = tmp_path_factory.mktemp("inputs")
+    (src / "tracks.jsonl").write_text(GOOD_ROW)
+    (src / "link.jsonl").symlink_to(src / "tracks.jsonl")
+    prompts = write_prompts(src / "prompts", prompt_records(2))
+    (src / "videos").mkdir()
+    (src / "videos" / "a.mp4").write_bytes(b"not decoded before the mapping is read")
+    (src / "latin1.csv").write_bytes(
         "file,prompt_id,seed\ncafé.mp4,train-000,0\n".encode("latin-1")
     )
-    (tmp_path / "seven.csv").write_text("file,prompt_id,seed\na.mp4,train-000,seven\n")
-    (tmp_path / "empty").mkdir()
-    broken = Path(
-        shutil.copytree(built, tmp_path / "broken", ignore=shutil.ignore_patterns(".dsr"))
-    )
+    (src / "seven.csv").write_text("file,prompt_id,seed\na.mp4,train-000,seven\n")
+    (src / "empty").mkdir()
+    broken = Path(shutil.copytree(built, src / "broken", ignore=shutil.ignore_patterns(".dsr")))
     _corrupt(broken, "samples")
     _corrupt(broken, "pairs")
-    return {
-        "tmp": str(tmp_path),
-        "prompts": str(prompts),
-        "built": str(built),
-        "broken": str(broken),
-    }
+    return {"src": str(src), "prompts": str(prompts), "built": str(built), "broken": str(broken)}
 
 
 ROWS: list[tuple[str, str, int, str]] = [
     (
         "score-out-is-input",
-        "score {tmp}/tracks.jsonl --out {tmp}/tracks.jsonl",
+        "score {src}/tracks.jsonl --out {src}/tracks.jsonl",
         1,
-        "Error: --out {tmp}/tracks.jsonl would overwrite the input {tmp}/tracks.jsonl",
+        "Error: --out {src}/tracks.jsonl would overwrite the input {src}/tracks.jsonl",
     ),
     (
         "score-out-links-to-input",
-        "score {tmp}/tracks.jsonl --out {tmp}/link.jsonl",
+        "score {src}/tracks.jsonl --out {src}/link.jsonl",
         1,
-        "Error: --out {tmp}/link.jsonl would overwrite the input",
+        "Error: --out {src}/link.jsonl would overwrite the input",
     ),
     (
         "score-negative-max-errors",
-        "score {tmp}/tracks.jsonl --out {tmp}/s.jsonl --max-errors -1",
+        "score {src}/tracks.jsonl --out {tmp}/s.jsonl --max-errors -1",
         2,
         "Error: Invalid value for '--max-errors': -1 is not in the range x>=0.",
     ),
     (
         "score-huge-m",
-        "score {tmp}/tracks.jsonl --out {tmp}/s.jsonl --m 1000000000000",
+        "score {src}/tracks.jsonl --out {tmp}/s.jsonl --m 1000000000000",
         1,
         "Error: m=1,000,000,000,000 exceeds the limit of 10,000 (the paper uses m=3)",
     ),
@@ -120,23 +114,23 @@ ROWS: list[tuple[str, str, int, str]] = [
     ),
     (
         "merge-only-with-nothing-to-merge",
-        "build-videos --prompts {prompts} --out {tmp}/empty --merge-only",
+        "build-videos --prompts {prompts} --out {src}/empty --merge-only",
         1,
-        "Error: --merge-only: {tmp}/empty holds no finished samples to merge",
+        "Error: --merge-only: {src}/empty holds no finished samples to merge",
     ),
     (
         "score-videos-mapping-not-utf8",
-        "score-videos {tmp}/videos --prompts {prompts} --out {tmp}/out --tracker annotations "
-        "--mapping {tmp}/latin1.csv",
+        "score-videos {src}/videos --prompts {prompts} --out {tmp}/out --tracker annotations "
+        "--mapping {src}/latin1.csv",
         1,
-        "Error: {tmp}/latin1.csv: not UTF-8 text (byte 0xe9 at line 2)",
+        "Error: {src}/latin1.csv: not UTF-8 text (byte 0xe9 at line 2)",
     ),
     (
         "score-videos-mapping-seed-not-integer",
-        "score-videos {tmp}/videos --prompts {prompts} --out {tmp}/out --tracker annotations "
-        "--mapping {tmp}/seven.csv",
+        "score-videos {src}/videos --prompts {prompts} --out {tmp}/out --tracker annotations "
+        "--mapping {src}/seven.csv",
         1,
-        "Error: mapping file {tmp}/seven.csv row 1: seed 'seven' is not an integer",
+        "Error: mapping file {src}/seven.csv row 1: seed 'seven' is not an integer",
     ),
     (
         "train-max-steps-minus-one",
@@ -217,12 +211,14 @@ def _error_line(result: Result, code: int) -> str:
 def test_bad_input_is_one_line_and_changes_nothing(
     tmp_path: Path, inputs: dict[str, str], name: str, args: str, code: int, first: str
 ) -> None:
-    before = _tree(tmp_path)
-    result = CliRunner().invoke(main, args.format(**inputs).split())
+    paths = {**inputs, "tmp": str(tmp_path)}
+    src, built = Path(inputs["src"]), Path(inputs["built"])
+    before = (_tree(src), _tree(built), _tree(tmp_path))
+    result = CliRunner().invoke(main, args.format(**paths).split())
     line = _error_line(result, code)
-    assert line.startswith(first.format(**inputs)), line
-    after = _tree(tmp_path)
+    assert line.startswith(first.format(**paths)), line
+    written = _tree(tmp_path)
     opened = OPENED.get(name)
     if opened:
-        after = {k: v for k, v in after.items() if k != opened and not k.startswith(opened + "/")}
-    assert after == before
+        written = {k: v for k, v in written.items() if k.split("/")[0] != opened}
+    assert (_tree(src), _tree(built), written) == before
