@@ -146,8 +146,10 @@ def _check_tracker_fits(config: VideoBuildConfig) -> None:
     """Refuse ``--tracker annotations`` with a generator that writes no annotations: every
     sample would come out invalid (``no_annotations``) after the whole generation."""
     from dsr.errors import ConfigError
+    from dsr.generation import GENERATORS
 
-    if config.tracker == "annotations" and config.generator not in _ANNOTATING_GENERATORS:
+    known = config.generator in GENERATORS.names()  # an unknown one is refused by its registry
+    if config.tracker == "annotations" and known and config.generator not in _ANNOTATING_GENERATORS:
         raise ConfigError(
             f"--tracker annotations reads the ground truth that only the "
             f"{', '.join(_ANNOTATING_GENERATORS)} generator writes; {config.generator!r} videos "
