@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
+import re
+import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 __all__ = [
     "BusyError",
@@ -82,6 +86,11 @@ def model_load_errors(kind: str, model_id: str, option: str) -> Iterator[None]:
     checkpoint and the option that chooses another one."""
     from huggingface_hub.errors import HfHubHTTPError
 
+    if _looks_like_path(model_id) and not Path(model_id).expanduser().exists():
+        raise ModelLoadError(
+            f"the {kind} {model_id!r} does not exist: it is a local path, not a Hub id "
+            f"(namespace/name); pass an existing folder or a Hub id with {option}"
+        )
     try:
         yield
     except (OSError, HfHubHTTPError) as exc:
@@ -91,6 +100,21 @@ def model_load_errors(kind: str, model_id: str, option: str) -> Iterator[None]:
             f"download (HF_TOKEN for gated repos) or a local directory with {option}."
         ) from exc
 
+
+def _looks_like_path(model_id: str) -> bool:
+    """A local path rather than a Hub id (``name`` or ``namespace/name``): absolute, relative,
+    home-relative, with more than one separator, or with a backslash."""
+    return (
+        model_id.startswith(("/", "./", "../", "~"))
+        or model_id.count("/") > 1
+        or ("\\" in model_id)
+    )
+
+
+_NETWORK_FIX = (
+    "check the network connection and that the server (the Hub at $HF_ENDPOINT, or --base-url) "
+    "is reachable, then run the same command again: finished work is kept"
+)
 
 #: errno → what to do about it (the fix named in the one-line message of an OSError).
 _OS_ERROR_FIXES = {
@@ -108,7 +132,21 @@ _OS_ERROR_FIXES = {
     errno.EISDIR: "the path is a folder where a file is expected: give a file name",
     errno.ENOENT: "check the path",
     errno.EEXIST: "the path exists as a file: choose another path",
+    **dict.fromkeys(
+        (
+            errno.ECONNREFUSED,
+            errno.ECONNRESET,
+            errno.ECONNABORTED,
+            errno.ETIMEDOUT,
+            errno.EHOSTUNREACH,
+            errno.ENETUNREACH,
+            errno.ENETDOWN,
+        ),
+        _NETWORK_FIX,
+    ),
 }
+#: "(os error 28)": how libraries written in Rust (safetensors, polars) report an OSError.
+_RUST_OS_ERROR = re.compile(r"\(os error (\d+)\)")
 
 
 def os_error_in_chain(exc: BaseException) -> OSError | None:
@@ -119,6 +157,10 @@ def os_error_in_chain(exc: BaseException) -> OSError | None:
     while current is not None and id(current) not in seen:
         if isinstance(current, OSError) and current.errno is not None:
             return current
+        hit = _RUST_OS_ERROR.search(str(current))
+        if hit:
+            number = int(hit[1])
+            return OSError(number, os.strerror(number))
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return exc if isinstance(exc, OSError) else None
@@ -130,6 +172,8 @@ def describe_os_error(exc: OSError) -> str:
     what = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     paths = [p for p in (exc.filename, exc.filename2) if p is not None]
     where = (": " + " → ".join(repr(str(p)) for p in paths)) if paths else ""
+    if isinstance(exc, socket.gaierror):  # a host name that does not resolve (no network, typo)
+        return f"cannot resolve the server's host name ({what}): {_NETWORK_FIX}"
     fix = _OS_ERROR_FIXES.get(
         exc.errno or -1, "check the path and the disk, then run the command again"
     )

@@ -8,17 +8,31 @@ the problem and the fix, *before* any work is done, so that nothing is left half
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from dsr.errors import ConfigError, DataError
 
-__all__ = ["check_output_dir", "check_output_file", "check_text_head", "read_text_file"]
+__all__ = [
+    "DATASET_PARQUET_FIX",
+    "check_output_dir",
+    "check_output_file",
+    "check_text_head",
+    "parquet_errors",
+    "read_text_file",
+]
 
 #: Bytes looked at to tell a text file from a binary one.
 SNIFF_BYTES = 64 * 1024
 #: First bytes of a parquet file.
 PARQUET_MAGIC = b"PAR1"
+#: The fix named for a damaged parquet file of a dataset folder's config.
+DATASET_PARQUET_FIX = (
+    "download the dataset again, or merge it again with `dsr build-videos --merge-only --out "
+    "FOLDER` where it was built"
+)
 
 
 def _existing_ancestor(path: Path) -> Path:
@@ -97,3 +111,17 @@ def read_text_file(path: str | Path, what: str, fix: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _not_utf8(src, data, exc, fix) from None
+
+
+@contextlib.contextmanager
+def parquet_errors(path: str | Path, fix: str) -> Iterator[None]:
+    """Turn polars' and pyarrow's errors while reading the parquet file ``path`` (truncated,
+    corrupt, not parquet at all) into one :class:`DataError` naming the file and ``fix``."""
+    import polars as pl
+    import pyarrow as pa
+
+    try:
+        yield
+    except (pl.exceptions.PolarsError, pa.ArrowException, OSError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise DataError(f"{path} is not a readable parquet file ({first}): {fix}") from None

@@ -15,6 +15,7 @@ __all__ = [
     "MAX_FRAMES",
     "MAX_PROMPTS_PER_SPLIT",
     "MAX_REQUEST_PROMPTS",
+    "MAX_RESAMPLES",
     "MAX_ROWS_PER_SHARD",
     "MAX_SEED",
     "MAX_SEEDS_PER_PROMPT",
@@ -40,6 +41,7 @@ MAX_VIDEO_BYTES = (
 )  # uint8 frames of one video in memory; paper: 81 × 480 × 832 × 3 ≈ 97 MB
 MAX_REQUEST_PROMPTS = 1_000  # prompts asked of an LLM per request; default 10
 MAX_CONCURRENCY = 1_024  # LLM requests in flight; default 4
+MAX_RESAMPLES = 1_000_000  # bootstrap resamples (one row of prompt indices each); default 10,000
 
 
 def check_max(name: str, value: float, limit: float, paper: str = "") -> None:

@@ -3,8 +3,10 @@
 A staging folder holds a lock file that its process keeps locked (:func:`dsr.locks.exclusive_lock`)
 while it works; the kernel drops the lock when the process dies, even on ``kill -9``. So a folder
 whose lock no live process holds (:func:`dsr.locks.lock_holder`) is a leftover, and
-:func:`remove_stale_staging` deletes it. (A folder younger than ``GRACE_SECONDS`` is left alone: its
-process may not have locked it yet.)
+:func:`remove_stale_staging` deletes it. Its name, ``<prefix>~<pid>@<host>~<random>``, says which
+process made it: one made on this host by a process still running is left alone even before it is
+locked; one made on another host (shared storage) is left alone for ``GRACE_SECONDS``, as it may
+not be locked yet.
 
 Temporary files of atomic writes are named ``.<name>~<pid>@<host>~<random>.tmp``
 (:func:`temp_prefix`); :func:`remove_stale_temp_files` deletes those whose process no longer runs
@@ -30,6 +32,7 @@ __all__ = ["remove_stale_staging", "remove_stale_temp_files", "staging_dir", "te
 LOCK_FILE = ".owner.lock"
 GRACE_SECONDS = 10.0
 _TEMP = re.compile(r"^\..+~(?P<pid>\d+)@(?P<host>[^~/]+)~[^/]*\.tmp$")
+_STAGING = re.compile(r"~(?P<pid>\d+)@(?P<host>[^~/]+)~[^~/]*$")
 
 
 def _age(path: Path) -> float:
@@ -42,7 +45,12 @@ def _age(path: Path) -> float:
 def _owned(folder: Path) -> bool:
     """Whether a live process holds ``folder``'s lock (or may be about to take it). A folder
     without a lock file is a run killed before it locked, or an older dsr's staging folder."""
-    return _age(folder) < GRACE_SECONDS or lock_holder(folder / LOCK_FILE) is not None
+    if lock_holder(folder / LOCK_FILE) is not None:
+        return True
+    hit = _STAGING.search(folder.name)
+    if hit and hit["host"] == socket.gethostname():
+        return _alive(int(hit["pid"]))
+    return _age(folder) < GRACE_SECONDS
 
 
 def remove_stale_staging(parent: Path) -> list[Path]:
@@ -62,7 +70,9 @@ def staging_dir(parent: Path, prefix: str) -> Iterator[Path]:
     removed first."""
     parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(parent)
-    path = Path(tempfile.mkdtemp(dir=parent, prefix=f"{prefix}-"))
+    path = Path(
+        tempfile.mkdtemp(dir=parent, prefix=f"{prefix}~{os.getpid()}@{socket.gethostname()}~")
+    )
     with exclusive_lock(path / LOCK_FILE, f"the staging folder {path}"):
         try:
             yield path

@@ -1,6 +1,7 @@
 """The CLI boundary: every DsrError and every OSError (also one a library wrapped in its own error)
 ends as one line naming the problem and the fix, exit code 1, no traceback; ``-vv`` shows the
-traceback; a real bug keeps its traceback; log lines have credentials masked."""
+traceback; any other exception (a bug, a library's own error) is one line naming it and saying to
+rerun with ``-vv``; log lines have credentials masked."""
 
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ def boom(what: str) -> None:
             raise OSError(errno.ENOSPC, "No space left on device", "/data/out/samples.arrow")
         except OSError as exc:
             raise RuntimeError("An error occurred while generating the dataset") from exc
+    if what == "rust-disk":  # as safetensors reports a write error: no OSError in the chain
+        raise RuntimeError("Error while serializing: I/O error: File too large (os error 27)")
+    if what == "refused":  # as requests wraps a refused connection
+        try:
+            raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
+        except OSError as exc:
+            raise RuntimeError("Max retries exceeded with url: /api/whoami-v2") from exc
     if what == "log":
         logging.getLogger("httpx").info(
             "HTTP Request: POST https://alice:s3cr3t-pw@llm.example/v1/chat"
@@ -65,9 +73,27 @@ def test_vv_shows_the_traceback_and_still_ends_with_the_line() -> None:
     assert result.output.splitlines()[-1].startswith("Error: No space left on device")
 
 
-def test_a_bug_keeps_its_traceback() -> None:
+def test_an_unexpected_error_is_one_line_that_says_to_rerun_with_vv() -> None:
     result = _run("boom", "--what", "other")
-    assert isinstance(result.exception, KeyError)
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 1
+    assert result.output.splitlines() == [
+        "Error: unexpected KeyError: 'other' (rerun with -vv for details)"
+    ]
+    verbose = _run("-vv", "boom", "--what", "other")
+    assert "Traceback (most recent call last)" in verbose.output and verbose.exit_code == 1
+
+
+def test_a_rust_library_write_error_is_described_as_the_os_error() -> None:
+    result = _run("boom", "--what", "rust-disk")
+    assert result.exit_code == 1 and len(result.output.splitlines()) == 1, result.output
+    assert result.output.startswith("Error: File too large: the file system refused a file")
+
+
+def test_a_refused_connection_says_to_check_the_network_not_the_disk() -> None:
+    result = _run("boom", "--what", "refused")
+    assert result.exit_code == 1 and len(result.output.splitlines()) == 1, result.output
+    assert result.output.startswith("Error: Connection refused: check the network connection")
+    assert "disk" not in result.output
 
 
 def test_logged_urls_have_their_credentials_masked(caplog: pytest.LogCaptureFixture) -> None:

@@ -278,7 +278,7 @@ def _consolidate(
     skip_if_unchanged: bool,
 ) -> ConsolidateResult:
     work = WorkArea(folder)
-    for path in folder.remove_leftovers():
+    for path in [*folder.remove_leftovers(), *work.remove_leftovers()]:
         log.info("removed %s, left by a killed run", path)
     stamp = work.stamp(tau_train, rows_per_shard, settings, FORMAT_VERSION)
     if skip_if_unchanged and _up_to_date(folder, work, stamp):

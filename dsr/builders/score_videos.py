@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import io
 import json
 import logging
 import re
@@ -37,7 +38,8 @@ from dsr.builders.prompt_source import load_prompt_records
 from dsr.builders.samples import PROMPT_FIELDS, build_sample
 from dsr.builders.work import SCORED_STAGE, ShardSpec, WorkArea, without_device
 from dsr.errors import ConfigError, DataError
-from dsr.limits import MAX_ROWS_PER_SHARD, check_max
+from dsr.fileio import read_text_file
+from dsr.limits import MAX_ROWS_PER_SHARD, MAX_SEED, check_max
 from dsr.paper_exact import paper_exact_config, paper_exact_options, preset_help
 from dsr.progress import progress_bar
 from dsr.scoring import ScoreConfig
@@ -165,13 +167,14 @@ class ScoreVideosResult:
 
 
 def _read_mapping(path: Path) -> list[dict[str, Any]]:
+    fix = "use CSV or JSON rows with file,prompt_id,seed"
+    text = read_text_file(path, "a mapping file", fix)
     try:
         if path.suffix.lower() == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(text)
             rows = data if isinstance(data, list) else [{"file": k, **v} for k, v in data.items()]
         else:
-            with path.open(newline="", encoding="utf-8") as fh:
-                rows = list(csv.DictReader(fh))
+            rows = list(csv.DictReader(io.StringIO(text, newline="")))
     except (json.JSONDecodeError, OSError, csv.Error, TypeError, AttributeError) as exc:
         raise DataError(
             f"mapping file {path} is not readable ({exc}): use CSV or JSON rows with "
@@ -184,7 +187,19 @@ def _read_mapping(path: Path) -> list[dict[str, Any]]:
             raise DataError(
                 f"mapping file {path} row {i} needs file, prompt_id and seed, got {row!r}"
             )
+        row["seed"] = _mapped_seed(path, i, row["seed"])
     return rows
+
+
+def _mapped_seed(path: Path, row: int, value: Any) -> int:
+    """The seed of a mapping row as an integer in 0..MAX_SEED (CSV gives text)."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) > MAX_SEED:
+        raise DataError(
+            f"mapping file {path} row {row}: seed {value!r} is not an integer in 0..{MAX_SEED}: "
+            "give the seed the video was generated with"
+        )
+    return int(text)
 
 
 def _pairs_from_names(files: list[Path]) -> list[tuple[Path, str | None, int | None]]:

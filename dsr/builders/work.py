@@ -15,8 +15,9 @@ Inside the dataset folder's never-uploaded work area::
     ├── consolidated.json                  MERGED_STAMP: fingerprint of the last finished merge
     └── consolidate.lock                   MERGE_LOCK: held while one process merges the shards
 
-A kill -9 can only leave temporary files (``.*.tmp``, unique per process) or an mp4 without its
-json; both are ignored and the sample is redone. Finished samples are found across *all* shard
+A kill -9 can only leave temporary files (``.*.tmp``, named for their process) or an mp4 without
+its json; both are ignored and the sample is redone, and the next build or merge removes the
+temporary files of dead processes. Finished samples are found across *all* shard
 folders of a split, so a re-run with another shard count still skips them.
 
 The locks are OS file locks (:func:`dsr.locks.exclusive_lock`): the kernel drops them when their
@@ -42,10 +43,11 @@ from pathlib import Path
 from typing import Any
 
 from dsr.builders.folder import DatasetFolder
-from dsr.errors import BusyError, ConfigError
+from dsr.errors import BusyError, ConfigError, DataError
 from dsr.layout import atomic_write_bytes, atomic_write_text
 from dsr.locks import exclusive_lock, lock_holder
 from dsr.prompts import DSRType
+from dsr.staging import remove_stale_temp_files
 
 __all__ = ["ShardSpec", "WorkArea", "resolve_shard", "slice_items", "work_order"]
 
@@ -75,7 +77,7 @@ class ShardSpec:
         if self.count < 1 or not 0 <= self.index < self.count:
             raise ConfigError(
                 f"shard index {self.index} of {self.count} shards: need 0 ≤ index < "
-                "count, count ≥ 1"
+                "count, count ≥ 1 (--shard-index, --num-shards)"
             )
 
 
@@ -89,7 +91,11 @@ def resolve_shard(
     local = env.get("LOCAL_RANK")
     device = int(local) if local not in (None, "") else None
     if num_shards is not None or shard_index is not None:
-        return ShardSpec(shard_index or 0, num_shards or 1, device)
+        return ShardSpec(
+            shard_index if shard_index is not None else 0,
+            num_shards if num_shards is not None else 1,
+            device,
+        )
     if env.get("WORLD_SIZE"):
         return ShardSpec(int(env.get("RANK", "0")), int(env["WORLD_SIZE"]), device)
     return ShardSpec(0, 1, device)
@@ -238,7 +244,11 @@ class WorkArea:
 
     def build_record(self, split: str) -> dict[str, Any] | None:
         path = self.root / split / BUILD_FILE
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        if not path.is_file():
+            return None
+        return _read_json(
+            path, "delete it and run the same build-videos command again: it is written anew"
+        )
 
     def check_recipe(
         self,
@@ -296,7 +306,9 @@ class WorkArea:
             if path.stem in seen:
                 continue
             seen.add(path.stem)
-            row = json.loads(path.read_text(encoding="utf-8"))
+            row = _read_json(
+                path, "delete it (and its .mp4) and run build-videos again to redo that sample"
+            )
             video = row.get("video")
             yield row, path, (path.parent / video["path"]) if video else None
 
@@ -332,7 +344,17 @@ class WorkArea:
                     f"{self.folder.root}"
                 )
                 held.enter_context(exclusive_lock(lock, what))
+            self.remove_leftovers(split)
             yield
+
+    def remove_leftovers(self, split: str | None = None) -> list[Path]:
+        """Delete the temporary files that killed runs left in the shard folders (of ``split``,
+        or of every split); files of live processes stay."""
+        removed: list[Path] = []
+        for name in [split] if split else self.splits():
+            for shard_dir in sorted((self.root / name).glob("shard-*-of-*")):
+                removed += remove_stale_temp_files(shard_dir)
+        return removed
 
     def gate(self, split: str) -> contextlib.AbstractContextManager[None]:
         """Held for a moment around claiming a shard of ``split`` and around checking and recording
@@ -358,6 +380,18 @@ class WorkArea:
     def merging(self) -> contextlib.AbstractContextManager[None]:
         """Hold the merge lock of the folder for the block, or raise :class:`BusyError` at once."""
         return exclusive_lock(self.root / MERGE_LOCK, f"the merge of {self.folder.root}")
+
+
+def _read_json(path: Path, fix: str) -> dict[str, Any]:
+    """A JSON object from the work area; a damaged file (truncated, not JSON) is a DataError
+    naming it and ``fix``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path} is damaged ({type(exc).__name__}: {exc}): {fix}") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{path} is damaged (not a JSON object): {fix}")
+    return data
 
 
 @contextlib.contextmanager

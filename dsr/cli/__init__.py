@@ -77,7 +77,8 @@ def _fail(message: str, verbose: int) -> NoReturn:
 
 class _Group(click.Group):
     """Lazily loads commands; turns DsrError and OSError (also when a library wrapped it) into a
-    one-line message with exit code 1, for every command."""
+    one-line message with exit code 1, for every command; any other exception too, as one line
+    that names it and says to rerun with ``-vv`` (which shows its traceback)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -94,13 +95,29 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except DsrError as exc:
             _fail(str(exc), verbose)
-        except click.exceptions.ClickException:
-            raise  # usage errors: click prints them (one line, exit code 2)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # usage errors (one line, exit code 2), --help, Ctrl-C: click handles them
         except Exception as exc:
             os_error = os_error_in_chain(exc)
-            if os_error is None:
-                raise  # a bug: keep the traceback
-            _fail(describe_os_error(os_error), verbose)
+            if os_error is not None:
+                _fail(describe_os_error(os_error), verbose)
+            _fail(_describe_unexpected(exc), verbose)
+
+
+#: What torch's checkpoint writer says when a write fails (it keeps no OSError to look at).
+_TORCH_WRITE_FAILED = ("PytorchStreamWriter failed", "inline_container.cc")
+
+
+def _describe_unexpected(exc: Exception) -> str:
+    """One line for an exception no check foresaw: its type and first line, and how to see more."""
+    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    if any(marker in first for marker in _TORCH_WRITE_FAILED):
+        return (
+            f"writing a file failed (torch: {first}): the disk is probably full or a file-size "
+            "limit was hit: free some space and run the same command again: finished work is kept"
+        )
+    what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return f"unexpected {what} (rerun with -vv for details)"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -211,7 +211,9 @@ def field_kwargs(cls: type, values: Mapping[str, Any], *, dest_prefix: str = "")
 
 def _convert(name: str, text: str, tp: Any) -> Any:
     base, optional = _unwrap(tp)
-    if optional and text.lower() in ("none", "null"):
+    takes_text = base is str or str in typing.get_args(base)
+    # "none" is a value of a field that takes text (report_to="none"), as HfArgumentParser reads it
+    if optional and text.lower() in ("none", "null") and not takes_text:
         return None
     try:
         if base is bool:

@@ -38,6 +38,12 @@ def _seeds(text: str) -> tuple[int, ...]:
             spans.append(range(int(lo), int(hi) + 1) if dash else range(int(lo), int(lo) + 1))
     except ValueError:
         raise click.BadParameter(f"{text!r}: use e.g. 0-9 or 0,2,4") from None
+    for span in spans:
+        if not span:
+            raise click.BadParameter(
+                f"{text!r}: the range {span.start}-{span.stop - 1} is reversed: write it low-high, "
+                f"e.g. {span.stop - 1}-{span.start}"
+            )
     check_max(
         "--seeds count", sum(len(s) for s in spans), MAX_SEEDS_PER_PROMPT, "the paper uses 10 / 5"
     )
@@ -95,10 +101,13 @@ def build_videos(**kw: Any) -> None:
         command=command,
     )
     check_output_dir(config.out)
+    if not kw["merge_only"]:
+        _check_tracker_fits(config)
     preflight_push_options(kw, need_version=True)  # before hours of generation, not after them
     folder = DatasetFolder(config.out)
     merged: ConsolidateResult | None
     if kw["merge_only"]:
+        _check_something_to_merge(folder.root)
         merged = consolidate(
             folder,
             tau_train=config.tau_train,
@@ -127,6 +136,39 @@ def build_videos(**kw: Any) -> None:
         _summary(merged, folder.root)
         if kw["push_repo"]:
             push_from_options(kw, folder.root)
+
+
+#: Generators whose videos carry the ground truth that ``--tracker annotations`` reads.
+_ANNOTATING_GENERATORS = ("synthetic",)
+
+
+def _check_tracker_fits(config: VideoBuildConfig) -> None:
+    """Refuse ``--tracker annotations`` with a generator that writes no annotations: every
+    sample would come out invalid (``no_annotations``) after the whole generation."""
+    from dsr.errors import ConfigError
+    from dsr.generation import GENERATORS
+
+    known = config.generator in GENERATORS.names()  # an unknown one is refused by its registry
+    if config.tracker == "annotations" and known and config.generator not in _ANNOTATING_GENERATORS:
+        raise ConfigError(
+            f"--tracker annotations reads the ground truth that only the "
+            f"{', '.join(_ANNOTATING_GENERATORS)} generator writes; {config.generator!r} videos "
+            "have none, so every sample would be invalid: use --tracker grounded-sam2 or sam3"
+        )
+
+
+def _check_something_to_merge(root: Path) -> None:
+    """Refuse ``--merge-only`` where no finished sample lies in the work area (nothing created)."""
+    from dsr.builders.work import VIDEOS_DIR
+    from dsr.errors import ConfigError
+    from dsr.layout import WORK_DIR
+
+    if not any((root / WORK_DIR / VIDEOS_DIR).glob("*/shard-*-of-*/[!.]*.json")):
+        raise ConfigError(
+            f"--merge-only: {root} holds no finished samples to merge (its work area "
+            f"{WORK_DIR}/{VIDEOS_DIR} has none): build them first with build-videos, or give the "
+            "--out of that build"
+        )
 
 
 def _summary(merged: Any, root: Path) -> None:

@@ -26,12 +26,26 @@ print(pairs[0]["chosen_ids"], pairs[0]["rejected_ids"])"""
     type=click.Path(file_okay=False, path_type=Path),
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the template prompts.")
-@click.option("--prompts", "n_prompts", default=6, show_default=True, help="Train prompts.")
-@click.option("--samples-per-prompt", default=4, show_default=True, help="Seeds per prompt.")
+@click.option(
+    "--prompts",
+    "n_prompts",
+    default=6,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Train prompts.",
+)
+@click.option(
+    "--samples-per-prompt",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seeds per prompt.",
+)
 @click.option(
     "--train-steps",
     default=8,
     show_default=True,
+    type=click.IntRange(min=0),
     help="SpatialAlign steps of a tiny Wan (0: no training).",
 )
 @click.option(

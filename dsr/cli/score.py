@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     "--max-errors",
     default=DEFAULT_MAX_ERRORS,
     show_default=True,
+    type=click.IntRange(min=0),
     help=(
         "Malformed rows tolerated; past that the input is refused with a summary and "
         "nothing is written."
@@ -55,6 +56,7 @@ def score(
     out = check_output_file(
         check_output_suffix(out or tracks.with_name(tracks.stem + ".scores.jsonl"))
     )
+    _check_not_input(tracks, out)
     if plot_dir:
         check_output_dir(plot_dir, "--plot")
     settings = ScoreConfig(**field_kwargs(ScoreConfig, kw))
@@ -86,6 +88,17 @@ def score(
         click.echo(f"Error: {err}", err=True)
     if report.errors:
         raise SystemExit(2)
+
+
+def _check_not_input(tracks: Path, out: Path) -> None:
+    """Refuse an output that is the input, or its correctness file (the same file after links)."""
+    from dsr.errors import ConfigError
+
+    for target in (out, out.with_name(out.stem + ".correctness.json")):
+        if target.exists() and target.samefile(tracks):
+            raise ConfigError(
+                f"--out {out} would overwrite the input {tracks}: give another file name"
+            )
 
 
 def _write(report: ScoreReport, out: Path) -> None:

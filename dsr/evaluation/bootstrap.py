@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from dsr.errors import ConfigError, DataError
+from dsr.limits import MAX_RESAMPLES, check_max
 
 __all__ = [
     "DEFAULT_RESAMPLES",
@@ -111,6 +112,7 @@ def _check(n_resamples: int, level: float) -> None:
         )
     if not 0.0 < level < 1.0:
         raise ConfigError(f"level={level}: give a confidence level in (0, 1), e.g. 0.95")
+    check_max("n_resamples", n_resamples, MAX_RESAMPLES, f"default {DEFAULT_RESAMPLES:,}")
 
 
 def _resampled(num: np.ndarray, den: np.ndarray, draws: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dsr.errors import ConfigError
 from dsr.evaluation.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
+from dsr.limits import MAX_RESAMPLES, check_max
 from dsr.paper_exact import PAPER_EXACT
 from dsr.scoring.correctness import DEFAULT_THRESHOLDS
 
@@ -228,6 +229,7 @@ class EvalConfig:
                 f"n_resamples={self.n_resamples}, level={self.level}: need >= 1 resamples and a "
                 "level in (0, 1), e.g. 10000 and 0.95"
             )
+        check_max("n_resamples", self.n_resamples, MAX_RESAMPLES, "default 10,000")
         if not all(0.0 <= t <= 1.0 for t in self.thresholds):
             raise ConfigError(f"thresholds {self.thresholds}: each must lie in [0, 1]")
         from dsr.evaluation.models import ANCHORS

@@ -12,6 +12,7 @@ import numpy as np
 
 from dsr.builders.folder import DatasetFolder
 from dsr.errors import DataError
+from dsr.fileio import DATASET_PARQUET_FIX, parquet_errors
 
 __all__ = ["LIGHT_COLUMNS", "EvalSource", "load_rows", "open_source", "stream_videos"]
 
@@ -84,14 +85,16 @@ def load_rows(source: EvalSource) -> list[dict[str, Any]]:
 
     frames = []
     for path in source.folder.data_files(source.config, source.split):
-        names = pl.read_parquet_schema(path)
+        with parquet_errors(path, DATASET_PARQUET_FIX):
+            names = pl.read_parquet_schema(path)
         missing = [c for c in _REQUIRED if c not in names]
         if missing:
             raise DataError(
                 f"{path.name} of `{source.config}` lacks the columns {', '.join(missing)}: "
                 "evaluate a samples (or tracks) config built by dsr"
             )
-        frames.append(pl.read_parquet(path, columns=[c for c in LIGHT_COLUMNS if c in names]))
+        with parquet_errors(path, DATASET_PARQUET_FIX):
+            frames.append(pl.read_parquet(path, columns=[c for c in LIGHT_COLUMNS if c in names]))
     rows = pl.concat(frames, how="diagonal_relaxed").to_dicts() if frames else []
     if not rows:
         raise DataError(f"`{source.config}` ({source.split}) holds no samples: nothing to evaluate")
@@ -144,4 +147,7 @@ def _columns(source: EvalSource) -> set[str]:
     import polars as pl
 
     files = source.folder.data_files(source.config, source.split)
-    return set(pl.read_parquet_schema(files[0])) if files else set()
+    if not files:
+        return set()
+    with parquet_errors(files[0], DATASET_PARQUET_FIX):
+        return set(pl.read_parquet_schema(files[0]))

@@ -21,6 +21,7 @@ from typing import Any
 from dsr.builders.folder import BUILD_RECORD, WORK_DIR
 from dsr.errors import ConfigError, ReportInputError
 from dsr.evaluation.layout import PER_SAMPLE
+from dsr.locks import exclusive_lock
 from dsr.report.config import ReportConfig
 from dsr.report.data import Sample, index_table, pair_entries, sample_page_data, sample_roles
 from dsr.report.eval_results import eval_view, is_dsr_eval, metric_keys, read_per_sample
@@ -29,6 +30,7 @@ from dsr.report.layout import (
     ASSETS_DIR,
     EVAL_JSON,
     INDEX_DATA,
+    LOCK,
     OVERVIEW_DATA,
     OVERVIEW_PAGE,
     PAGES,
@@ -77,6 +79,11 @@ def build_report(config: ReportConfig) -> ReportResult:
     clock = _Clock()
     source = resolve_source(config.source, cache_dir=config.cache_dir, configs=(config.config,))
     out = _check_out(Path(config.out).expanduser(), source)
+    with exclusive_lock(out / LOCK, f"the report in {out}"):  # one run at a time per folder
+        return _write(config, source, out, clock)
+
+
+def _write(config: ReportConfig, source: ReportSource, out: Path, clock: _Clock) -> ReportResult:
     writer = ReportWriter.open(out)
     stamp = input_stamp(source, config)
     if writer.previous.stamp == stamp and writer.previous.complete(out):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dsr.errors import ConfigError
-from dsr.report.layout import MANIFEST
+from dsr.report.layout import LOCK, MANIFEST
 
 __all__ = ["MANIFEST_FORMAT", "Manifest", "ReportWriter", "digest", "js_assignment"]
 
@@ -115,7 +115,11 @@ class ReportWriter:
     @classmethod
     def open(cls, out: Path) -> ReportWriter:
         """A writer for ``out``; refuses a folder with other files that is not a report's."""
-        if out.is_dir() and not (out / MANIFEST).exists() and any(out.iterdir()):
+        if (
+            out.is_dir()
+            and not (out / MANIFEST).exists()
+            and any(p.name != LOCK for p in out.iterdir())
+        ):
             raise ConfigError(
                 f"--out {out} holds files that are not a dsr report: choose a new or empty folder "
                 f"(a report's folder is recognized by its {MANIFEST})"

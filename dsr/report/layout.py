@@ -17,8 +17,9 @@ The layout, drawn once::
     │   └── samples/<key>.js         SAMPLE_DATA: per-frame boxes, classes, detections, SSR curves
     ├── videos/<key>.mp4             VIDEO_FILE: the sample's mp4, copied from the embedded bytes
     │                                (or linked to the build's work area with ``--link-videos``)
-    └── .dsr-report.json             MANIFEST: what was written from what, so that a re-run
-                                     writes only what changed and removes only its own files
+    ├── .dsr-report.json             MANIFEST: what was written from what, so that a re-run
+    │                                writes only what changed and removes only its own files
+    └── .dsr-report.lock             LOCK: held by the run writing the report (a second is refused)
 
 Data travels as ``.js`` files that assign to ``window.DSR_DATA``: browsers refuse ``fetch`` of
 ``file://`` URLs, but load classic scripts from them. ``<key>`` is the sample id when it is a safe
@@ -35,6 +36,7 @@ __all__ = [
     "EVAL_JSON",
     "GALLERY_PAGE",
     "INDEX_DATA",
+    "LOCK",
     "MANIFEST",
     "OVERVIEW_DATA",
     "OVERVIEW_PAGE",
@@ -60,6 +62,7 @@ EVAL_JSON = "data/eval_results.json"
 SAMPLE_DATA = "data/samples/{key}.js"
 VIDEO_FILE = "videos/{key}.mp4"
 MANIFEST = ".dsr-report.json"
+LOCK = ".dsr-report.lock"
 
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 

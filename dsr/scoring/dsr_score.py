@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from dsr.errors import ConfigError
+from dsr.limits import MAX_FRAMES, check_max
 from dsr.prompts.model import Relation
 from dsr.scoring.geometry import (
     BOX_CHECKS,
@@ -150,6 +151,8 @@ def _check(m: int, min_frames: int, box_check: str = "positive") -> None:
         raise ConfigError(f"m={m} must be at least 1 (the paper uses m=3)")
     if min_frames < 1:
         raise ConfigError(f"min_frames={min_frames} must be at least 1 (the paper uses 20)")
+    check_max("m", m, MAX_FRAMES, "the paper uses m=3")
+    check_max("min_frames", min_frames, MAX_FRAMES, "the paper uses 20")
 
 
 def _relations(relations: Sequence[Relation | str] | Relation | str, n: int) -> list[Relation]:

@@ -3,7 +3,6 @@ SSR curves (prompt, key frame, frames without a score) — matplotlib, headless.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dsr.scoring.correctness import CorrectnessCurve
+from dsr.staging import temp_prefix
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -205,12 +205,17 @@ def ssr_figure(
 def _save(fig: Figure, path: str | Path) -> Path:
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")  # per process: two merges never share one
-    fig.tight_layout()
-    fig.savefig(tmp, format="png")
-    fig.clf()
-    import matplotlib.pyplot as plt
+    # named for this process (dsr.staging.temp_prefix): two merges never share one, and the next
+    # run removes one that a killed process left
+    tmp = out.with_name(temp_prefix(out.name) + "plot.tmp")
+    try:
+        fig.tight_layout()
+        fig.savefig(tmp, format="png")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+        fig.clf()
+        import matplotlib.pyplot as plt
 
-    plt.close(fig)
-    tmp.replace(out)
+        plt.close(fig)
     return out

@@ -19,7 +19,6 @@ import csv
 import io
 import json
 import math
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from dsr.fileio import check_text_head
 from dsr.prompts import DSRType, Relation, parse_prompt
 from dsr.scoring.correctness import CorrectnessCurve, correctness
 from dsr.scoring.dsr_score import DEFAULT_M, DEFAULT_MIN_FRAMES, dsr_scores
+from dsr.staging import remove_stale_temp_files, temp_prefix
 
 __all__ = [
     "DEFAULT_MAX_ERRORS",
@@ -212,6 +212,9 @@ def _parsed(
         raise DataError(
             f"{where}: 'animal_boxes' has {len(animal)} frames but 'object_boxes' {len(obj)}"
         )
+    seed = row.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise DataError(f"{where}: field 'seed' is {seed!r}, not an integer (or leave it out)")
     return (row, animal, obj, *_relations(row, where))
 
 
@@ -318,7 +321,8 @@ def write_rows(rows: list[dict[str, Any]], path: str | Path) -> Path:
     """Write rows as JSONL, parquet or CSV (by suffix; lists as JSON text in CSV), atomically."""
     out = check_output_suffix(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")  # per process: two runs never share one
+    remove_stale_temp_files(out.parent)  # left by a killed run
+    tmp = out.with_name(temp_prefix(out.name) + "rows.tmp")  # per process: two never share one
     # every row gets every key (pyarrow's from_pylist takes its columns from the first row only)
     keys = list(dict.fromkeys(key for row in rows for key in row))
     try:

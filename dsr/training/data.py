@@ -23,6 +23,7 @@ import numpy as np
 from dsr.builders.dataset_source import DatasetSource, iter_video_bytes, resolve_dataset
 from dsr.builders.folder import DatasetFolder
 from dsr.errors import DataError
+from dsr.fileio import DATASET_PARQUET_FIX, parquet_errors
 
 __all__ = [
     "DatasetSource",
@@ -112,7 +113,10 @@ def _read(folder: DatasetFolder, config: str, split: str, columns: list[str] | N
             f"{folder.root}: config `{config}` has no {split} split: train on a split "
             "it has (--split)"
         )
-    frames = [pl.read_parquet(f, columns=columns) for f in files]
+    frames = []
+    for file in files:
+        with parquet_errors(file, DATASET_PARQUET_FIX):
+            frames.append(pl.read_parquet(file, columns=columns))
     return pl.concat(frames, how="diagonal_relaxed")
 
 

@@ -12,6 +12,7 @@ it on).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, fields
 
@@ -365,6 +366,7 @@ class SpatialAlignOptions:
         _choice("base_dtype", self.base_dtype, _DTYPES)
         _choice("cache_dtype", self.cache_dtype, _CACHE_DTYPES)
         _choice("timestep_dtype", self.timestep_dtype, _TIMESTEP_DTYPES)
+        _positive("learning_rate", self.learning_rate)
         _positive("beta", self.beta)
         _positive("margin_clip", self.margin_clip)
         _positive("timestep_shift", self.timestep_shift)
@@ -438,7 +440,7 @@ class SpatialAlignOptions:
             _at_least("effective_batch_size", self.effective_batch_size, 1)
         if self.gradient_accumulation_steps is not None:
             _at_least("gradient_accumulation_steps", self.gradient_accumulation_steps, 1)
-        if self.max_steps == 0 or self.max_steps < -1:
+        if self.max_steps < 1:  # TrainingArguments' -1 (train by epochs) does not apply here
             raise ConfigError(
                 f"max_steps={self.max_steps}: give a positive number of optimizer steps"
             )
@@ -466,8 +468,8 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
 
 
 def _positive(name: str, value: float) -> None:
-    if not value > 0:
-        raise ConfigError(f"{name}={value}: must be > 0")
+    if not 0 < value < math.inf:  # NaN too
+        raise ConfigError(f"{name}={value}: must be > 0 and finite")
 
 
 def _at_least(name: str, value: float, low: float) -> None:

@@ -131,3 +131,17 @@ def test_field_default() -> None:
         field_default(Toy, "tags"),
         field_default(Toy, "name"),
     ) == (3, ["a", "b"], None)
+
+
+def test_none_is_text_for_a_field_that_takes_text_and_null_for_a_number() -> None:
+    """As HfArgumentParser reads them: ``--report-to none`` is the text "none" (TrainingArguments
+    refuses None there), ``--max-grad-norm``-like optional numbers take none as None."""
+    from dsr.cli._dataclass_options import parse_field_args
+
+    @dataclass
+    class Args:
+        report_to: None | str | list[str] = "none"  # as TrainingArguments types it
+        limit: int | None = 3
+
+    got = parse_field_args(["--report-to", "none", "--limit", "none"], Args, command="x")
+    assert got == {"report_to": "none", "limit": None}

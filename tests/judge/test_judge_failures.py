@@ -276,3 +276,16 @@ def test_a_run_killed_with_sigkill_resumes_with_only_the_missing_requests(
     judge(JudgeConfig(str(dataset), options(openai_server, limit=5)))
     assert openai_server.requests == 10 - 6
     assert judgments(dataset).height == 10
+
+
+def test_a_200_that_is_no_chat_completion_is_one_line_naming_the_url(
+    dataset: Path, openai_server
+) -> None:  # type: ignore[no-untyped-def]
+    openai_server.reset(default=lambda body: Reply.page("<html>Sign in to the proxy</html>"))
+    args = ["judge", str(dataset), "--model", "gpt-4o", "--base-url", openai_server.base_url]
+    line = error_line(run_cli(*args, "--limit", "1", "--concurrency", "1", "--yes"))
+    assert line.startswith(
+        f"Error: {openai_server.base_url}/chat/completions answered HTTP 200 with no chat "
+        "completion (the body begins '<html>Sign in to the proxy</html>')"
+    ), line
+    assert "judgments" not in DatasetFolder(dataset).config_names()

@@ -13,7 +13,14 @@ import pytest
 from dsr.builders.folder import DatasetFolder
 from dsr.errors import ConfigError
 from dsr.report import ReportConfig, build_report
-from dsr.report.layout import INDEX_DATA, OVERVIEW_DATA, PAIRS_DATA, SAMPLE_DATA, file_key
+from dsr.report.layout import (
+    INDEX_DATA,
+    LOCK,
+    OVERVIEW_DATA,
+    PAIRS_DATA,
+    SAMPLE_DATA,
+    file_key,
+)
 
 
 def _rewrite_score(folder: Path, sample_id: str, score: float) -> None:
@@ -33,16 +40,21 @@ def _rewrite_score(folder: Path, sample_id: str, score: float) -> None:
     raise AssertionError(sample_id)
 
 
+def _stamps(report: Path) -> dict[Path, int]:
+    """Modification times of the report's files (the lock names each run's process: left out)."""
+    return {p: p.stat().st_mtime_ns for p in report.rglob("*") if p.is_file() and p.name != LOCK}
+
+
 def test_rerun_without_changes_writes_nothing(
     report: Path, dataset: Path, evaluation: Path
 ) -> None:
-    before = {p: p.stat().st_mtime_ns for p in report.rglob("*") if p.is_file()}
+    before = _stamps(report)
     result = build_report(
         ReportConfig(source=str(dataset), out=str(report), eval_results=str(evaluation))
     )
     assert result.written == [] and result.removed == []
     assert result.videos.written == 0 and result.videos.kept == result.samples
-    assert {p: p.stat().st_mtime_ns for p in report.rglob("*") if p.is_file()} == before
+    assert _stamps(report) == before
 
 
 def test_rerun_after_one_changed_row_writes_that_sample_and_the_summaries(

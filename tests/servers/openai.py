@@ -52,6 +52,8 @@ class Reply:
     delay: float = 0.0
     refusal: str | None = None
     drop: bool = False
+    raw: str | None = None
+    content_type: str = "application/json"
 
     @classmethod
     def json(cls, payload: Any) -> Reply:
@@ -67,6 +69,12 @@ class Reply:
     def refused(cls, refusal: str = "I'm sorry, I can't help with that.") -> Reply:
         """A completion whose message is a refusal (``content`` null, ``refusal`` set)."""
         return cls(content="", refusal=refusal)
+
+    @classmethod
+    def page(cls, raw: str, content_type: str = "text/html") -> Reply:
+        """HTTP 200 with a body that is no chat completion (a proxy's login page, another API's
+        JSON): ``raw`` sent verbatim as ``content_type``."""
+        return cls(raw=raw, content_type=content_type)
 
     @classmethod
     def dropped(cls) -> Reply:
@@ -134,13 +142,20 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.content is None
             else completion(reply.content, body.get("model", "?"), reply.refusal)
         )
+        data = json.dumps(payload).encode() if reply.raw is None else reply.raw.encode()
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # client timed out
-            self._send(reply.status, payload, reply.headers)
+            self._send(reply.status, data, reply.headers, reply.content_type)
 
-    def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:
-        data = json.dumps(payload).encode()
+    def _send(
+        self,
+        status: int,
+        payload: Any,
+        headers: dict[str, str],
+        content_type: str = "application/json",
+    ) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in headers.items():
             self.send_header(name, value)

@@ -88,7 +88,7 @@ class ChatEndpoint:
         failure = "no attempt"
         for attempt in range(self.max_retries + 1):
             try:
-                return _reply(client.chat.completions.create(**body)), None
+                response = client.chat.completions.create(**body)
             except openai.AuthenticationError as exc:
                 raise ConfigError(
                     f"the endpoint rejected the API key from ${self.api_key_env} "
@@ -106,7 +106,22 @@ class ChatEndpoint:
                     delay = self.delay(attempt, exc)
                     log.info("request failed (%s); retry %d in %.2fs", failure, attempt + 1, delay)
                     time.sleep(delay)
+                continue
+            return self._reply(response), None
         return None, f"gave up after {self.max_retries + 1} attempts: {failure}"
+
+    def _reply(self, response: Any) -> ChatReply:
+        """The reply of an HTTP 200; a body that is no chat completion (a proxy's page, a wrong
+        --base-url that answers something else) is a ConfigError naming the URL and the body."""
+        try:
+            return _reply(response)
+        except (AttributeError, IndexError, TypeError):
+            body = " ".join(_body_text(response).split())[:80]
+            raise ConfigError(
+                f"{self.url}/chat/completions answered HTTP 200 with no chat completion "
+                f"(the body begins {body!r}); {self.refused_hint}: the URL of an "
+                "OpenAI-compatible API usually ends in /v1"
+            ) from None
 
     def delay(self, attempt: int, exc: Exception) -> float:
         """Seconds before retry ``attempt + 1``: ``Retry-After`` if the server sent one, else
@@ -135,8 +150,20 @@ class ChatEndpoint:
         return self._client
 
 
+def _body_text(response: Any) -> str:
+    """What came back, as text: the body itself, or the JSON the client parsed it into."""
+    if isinstance(response, str):
+        return response
+    try:
+        return str(response.model_dump_json(warnings=False, exclude_unset=True))
+    except Exception:  # not a pydantic model: its type is all there is to say
+        return type(response).__name__
+
+
 def _reply(response: Any) -> ChatReply:
     choice = response.choices[0]
+    if choice.message is None:
+        raise AttributeError("message")
     usage = response.usage.model_dump() if getattr(response, "usage", None) is not None else {}
     tokens = {k: int(v) for k, v in usage.items() if k.endswith("_tokens") and isinstance(v, int)}
     return ChatReply(
