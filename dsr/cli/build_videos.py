@@ -138,22 +138,20 @@ def build_videos(**kw: Any) -> None:
             push_from_options(kw, folder.root)
 
 
-#: Generators whose videos carry the ground truth that ``--tracker annotations`` reads.
-_ANNOTATING_GENERATORS = ("synthetic",)
-
-
 def _check_tracker_fits(config: VideoBuildConfig) -> None:
-    """Refuse ``--tracker annotations`` with a generator that writes no annotations: every
-    sample would come out invalid (``no_annotations``) after the whole generation."""
+    """Refuse ``--tracker annotations`` with a generator that writes no annotations (its class has
+    no true ``writes_annotations``): every sample would come out invalid (``no_annotations``) after
+    the whole generation."""
     from dsr.errors import ConfigError
     from dsr.generation import GENERATORS
 
-    known = config.generator in GENERATORS.names()  # an unknown one is refused by its registry
-    if config.tracker == "annotations" and known and config.generator not in _ANNOTATING_GENERATORS:
+    if config.tracker != "annotations" or config.generator not in GENERATORS.names():
+        return  # an unknown generator is refused by its registry
+    if not getattr(GENERATORS.resolve(config.generator), "writes_annotations", False):
         raise ConfigError(
-            f"--tracker annotations reads the ground truth that only the "
-            f"{', '.join(_ANNOTATING_GENERATORS)} generator writes; {config.generator!r} videos "
-            "have none, so every sample would be invalid: use --tracker grounded-sam2 or sam3"
+            "--tracker annotations reads the ground truth that only generators such as "
+            f"synthetic write; {config.generator!r} videos have none, so every sample would be "
+            "invalid: use --tracker grounded-sam2 or sam3"
         )
 
 

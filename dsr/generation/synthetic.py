@@ -218,6 +218,8 @@ class SyntheticGenerator:
     """Seeded procedural videos with true boxes; the seed alone reproduces a sample."""
 
     name = "synthetic"
+    #: its videos carry the ground truth that ``--tracker annotations`` reads
+    writes_annotations = True
     config_class = SyntheticConfig
 
     def __init__(self, config: SyntheticConfig | None = None, **options: Any) -> None:

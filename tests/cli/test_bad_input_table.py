@@ -110,7 +110,8 @@ ROWS: list[tuple[str, str, int, str]] = [
         "build-videos --prompts {prompts} --out {tmp}/out --generator wan --tracker annotations "
         "--seeds 0",
         1,
-        "Error: --tracker annotations reads the ground truth that only the synthetic generator",
+        "Error: --tracker annotations reads the ground truth that only generators such as "
+        "synthetic write; 'wan' videos have none",
     ),
     (
         "merge-only-with-nothing-to-merge",

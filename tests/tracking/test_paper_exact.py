@@ -103,7 +103,11 @@ def test_preset_sets_the_authors_values_and_refuses_conflicts() -> None:
         "jpeg"
     )
     assert paper_exact_options("score", "dsr-score", {}) == {"box_check": "authors"}
-    assert paper_exact_options("generator", "wan", {}) == {"sampler": "euler", "flow_shift": 5.0}
+    assert paper_exact_options("generator", "wan", {}) == {
+        "sampler": "euler",
+        "flow_shift": 5.0,
+        "timestep_dtype": "bfloat16",
+    }
     assert paper_exact_options("generator", "synthetic", {"num_frames": 9}) == {"num_frames": 9}
     with pytest.raises(ConfigError, match="label_match='normalized' was given"):
         paper_exact_options("tracker", "grounded-sam2", {"label_match": "normalized"})
