@@ -22,6 +22,7 @@ from dsr.layout import BUILD_RECORD, data_glob
 __all__ = [
     "DatasetSource",
     "download_dataset",
+    "iter_file_video_bytes",
     "iter_video_bytes",
     "looks_local",
     "resolve_dataset",
@@ -150,16 +151,22 @@ def iter_video_bytes(
 ) -> Iterator[tuple[str, bytes | None]]:
     """(sample_id, mp4 bytes) of the wanted samples, streamed from the parquet files
     in small batches."""
+    for path in DatasetFolder(source.root).data_files(samples_config, split):
+        yield from iter_file_video_bytes(path, wanted, batch_rows=batch_rows)
+
+
+def iter_file_video_bytes(
+    path: Path, wanted: set[str], *, batch_rows: int = 8
+) -> Iterator[tuple[str, bytes | None]]:
+    """(sample_id, mp4 bytes) of the wanted samples of one parquet file, ``batch_rows`` rows at a
+    time (only the sample id and video columns are read)."""
     import pyarrow.parquet as pq
 
-    for path in DatasetFolder(source.root).data_files(samples_config, split):
-        for batch in pq.ParquetFile(path).iter_batches(
-            batch_size=batch_rows, columns=["sample_id", "video"]
+    for batch in pq.ParquetFile(path).iter_batches(
+        batch_size=batch_rows, columns=["sample_id", "video"]
+    ):
+        for sid, video in zip(
+            batch.column("sample_id").to_pylist(), batch.column("video").to_pylist(), strict=True
         ):
-            for sid, video in zip(
-                batch.column("sample_id").to_pylist(),
-                batch.column("video").to_pylist(),
-                strict=True,
-            ):
-                if sid in wanted:
-                    yield sid, (video or {}).get("bytes")
+            if sid in wanted:
+                yield sid, (video or {}).get("bytes")
