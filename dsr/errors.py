@@ -15,6 +15,7 @@ __all__ = [
     "BusyError",
     "ConfigError",
     "DataError",
+    "DiskSpaceError",
     "DsrError",
     "EmptyVideoError",
     "EndpointError",
@@ -68,6 +69,10 @@ class EndpointError(DsrError):
 
 class ModelLoadError(DsrError):
     """A checkpoint could not be loaded (not found, gated, offline, wrong folder)."""
+
+
+class DiskSpaceError(DsrError):
+    """A step was refused before it started because its disk cannot hold what it would write."""
 
 
 @contextlib.contextmanager
