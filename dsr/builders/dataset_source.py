@@ -159,12 +159,13 @@ def iter_file_video_bytes(
     path: Path, wanted: set[str], *, batch_rows: int = 8
 ) -> Iterator[tuple[str, bytes | None]]:
     """(sample_id, mp4 bytes) of the wanted samples of one parquet file, ``batch_rows`` rows at a
-    time (only the sample id and video columns are read)."""
+    time (only the sample id and video columns are read, and nothing more when none is wanted)."""
     import pyarrow.parquet as pq
 
-    for batch in pq.ParquetFile(path).iter_batches(
-        batch_size=batch_rows, columns=["sample_id", "video"]
-    ):
+    parquet = pq.ParquetFile(path)
+    if not wanted or wanted.isdisjoint(parquet.read(columns=["sample_id"]).column(0).to_pylist()):
+        return  # none here: the video bytes are not read at all
+    for batch in parquet.iter_batches(batch_size=batch_rows, columns=["sample_id", "video"]):
         for sid, video in zip(
             batch.column("sample_id").to_pylist(), batch.column("video").to_pylist(), strict=True
         ):
