@@ -19,6 +19,7 @@ __all__ = [
     "BusyError",
     "ConfigError",
     "DataError",
+    "DiskSpaceError",
     "DsrError",
     "EmptyVideoError",
     "EndpointError",
@@ -78,6 +79,10 @@ class EndpointError(DsrError):
 
 class ModelLoadError(DsrError):
     """A checkpoint could not be loaded (not found, gated, offline, wrong folder)."""
+
+
+class DiskSpaceError(DsrError):
+    """A step was refused before it started because its disk cannot hold what it would write."""
 
 
 @contextlib.contextmanager

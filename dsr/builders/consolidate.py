@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from dsr.builders.folder import ConfigRecord, DatasetFolder
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN, PAIR_COLUMNS, make_pairs, pair_splits
 from dsr.builders.samples import SAMPLE_COLUMNS, current_row, sample_features
 from dsr.builders.work import WorkArea
+from dsr.errors import DiskSpaceError
 from dsr.layout import ASSETS_DIR, FORMAT_VERSION
 from dsr.scoring import CorrectnessCurve, correctness, plot_correctness
 
@@ -33,6 +35,7 @@ __all__ = [
     "ConsolidateResult",
     "consolidate",
     "deviation_counts",
+    "merge_disk_need",
     "samples_frame",
     "summarize",
 ]
@@ -43,6 +46,8 @@ log = logging.getLogger(__name__)
 TRACK_COLUMNS = {c: h for c, h in SAMPLE_COLUMNS.items() if c != "video"}
 #: Configs a merge writes.
 MERGED_CONFIGS = ("samples", "tracks", "pairs")
+#: Free space a merge needs beyond twice the videos: the other columns, card, plots, pairs.
+MERGE_MARGIN_BYTES = 64 << 20
 
 _TABLE_COLUMNS = (
     "sample_id",
@@ -284,10 +289,43 @@ def _consolidate(
     if skip_if_unchanged and _up_to_date(folder, work, stamp):
         log.info("samples and pairs in %s are up to date: nothing written", folder.root)
         return summarize(folder, tau_train)[1]
+    check_merge_disk(folder, work)
     with folder.staging("cache") as cache:  # the Arrow copies of the rows, deleted after the write
         result = _merge(folder, work, cache, tau_train, rows_per_shard, command, settings)
     work.mark_merged(stamp)
     return result
+
+
+def merge_disk_need(work: WorkArea) -> tuple[int, int]:
+    """(bytes of the finished mp4s, free bytes a merge needs). The merge reads the work-area mp4s
+    (kept: they are its input, and what a killed merge resumes from), stages an Arrow copy of every
+    row, and writes the parquet files next to it before the copy is deleted: twice the videos
+    come on top of what is on disk (on a re-merge the old parquet files, already on disk, are
+    replaced only at the end)."""
+    videos = sum(mp4.stat().st_size for s in work.splits() for _, _, mp4 in work.rows(s) if mp4)
+    return videos, 2 * videos + MERGE_MARGIN_BYTES
+
+
+def check_merge_disk(folder: DatasetFolder, work: WorkArea) -> None:
+    """Log what the merge needs, and refuse before writing anything when the disk lacks it."""
+    videos, need = merge_disk_need(work)
+    free = shutil.disk_usage(folder.root).free
+    log.info(
+        "the merge stages and writes %s for %s of videos; %s free",
+        _size(need),
+        _size(videos),
+        _size(free),
+    )
+    if free < need:
+        raise DiskSpaceError(
+            f"the merge of {folder.root} needs {_size(need)} free (a staging copy and the parquet "
+            f"files of {_size(videos)} of videos) but its disk has {_size(free)}: free space, then "
+            "re-run (build-videos --merge-only merges what is finished; nothing is lost)"
+        )
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
 
 
 def _merge(

@@ -23,6 +23,7 @@ __all__ = [
     "DatasetSource",
     "check_hub_dataset",
     "download_dataset",
+    "iter_file_video_bytes",
     "iter_video_bytes",
     "looks_local",
     "resolve_dataset",
@@ -187,16 +188,23 @@ def iter_video_bytes(
 ) -> Iterator[tuple[str, bytes | None]]:
     """(sample_id, mp4 bytes) of the wanted samples, streamed from the parquet files
     in small batches."""
+    for path in DatasetFolder(source.root).data_files(samples_config, split):
+        yield from iter_file_video_bytes(path, wanted, batch_rows=batch_rows)
+
+
+def iter_file_video_bytes(
+    path: Path, wanted: set[str], *, batch_rows: int = 8
+) -> Iterator[tuple[str, bytes | None]]:
+    """(sample_id, mp4 bytes) of the wanted samples of one parquet file, ``batch_rows`` rows at a
+    time (only the sample id and video columns are read, and nothing more when none is wanted)."""
     import pyarrow.parquet as pq
 
-    for path in DatasetFolder(source.root).data_files(samples_config, split):
-        for batch in pq.ParquetFile(path).iter_batches(
-            batch_size=batch_rows, columns=["sample_id", "video"]
+    parquet = pq.ParquetFile(path)
+    if not wanted or wanted.isdisjoint(parquet.read(columns=["sample_id"]).column(0).to_pylist()):
+        return  # none here: the video bytes are not read at all
+    for batch in parquet.iter_batches(batch_size=batch_rows, columns=["sample_id", "video"]):
+        for sid, video in zip(
+            batch.column("sample_id").to_pylist(), batch.column("video").to_pylist(), strict=True
         ):
-            for sid, video in zip(
-                batch.column("sample_id").to_pylist(),
-                batch.column("video").to_pylist(),
-                strict=True,
-            ):
-                if sid in wanted:
-                    yield sid, (video or {}).get("bytes")
+            if sid in wanted:
+                yield sid, (video or {}).get("bytes")

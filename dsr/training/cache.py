@@ -7,13 +7,19 @@ what ``WanPipeline`` does before decoding) and each prompt is encoded once with 
 
     <cache_dir>/
     ├── latents/<vae key>/<sha256 of the mp4>.safetensors      {"latents": (C, F, H, W)}
-    └── text/<text key>/<sha256 of text and length>.safetensors {"prompt_embeds": (L, D)}
+    ├── text/<text key>/<sha256 of text and length>.safetensors {"prompt_embeds": (L, D)}
+    └── hashes/<digest of a parquet path>.json   {path, size, mtime_ns, hashes: {sample_id: sha256}}
 
 A *key* is a hash of the component's weights fingerprint (config and a digest of each weight
 file, see :func:`component_fingerprint`) and of every preprocessing setting (frames, size, dtype),
 so a different checkpoint or setting never reads stale entries. Files are written atomically; a
 killed precomputation resumes with the missing files only. Work is split over ranks (file ``i`` of
 the sorted list to rank ``i % world``); every rank then reads every file.
+
+Memory stays bounded by a few videos whatever the dataset size: the mp4 bytes are streamed from
+the parquet files twice, once to hash them (the hashes are remembered per parquet file by its path,
+size and modification time, so checking an unchanged cache reads no video again) and once, only for
+the entries missing, to decode them in a small thread pool a few videos ahead of the VAE.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +54,11 @@ LATENTS_KEY = "latents"
 TEXT_KEY = "prompt_embeds"
 DEFAULT_MAX_SEQUENCE_LENGTH = 512
 _HEAD = 1 << 20
+#: Subfolder of the cache root remembering the content hashes of each parquet file.
+HASHES_DIR = "hashes"
+#: Videos decoded ahead of the VAE (bytes and pixels held at once), and the threads decoding them.
+PREFETCH_VIDEOS = 2
+DECODE_THREADS = 2
 
 
 def default_cache_dir() -> Path:
@@ -233,28 +245,19 @@ def precompute(
 ) -> CacheIndex:
     """Encode what this rank's slice misses; returns the index of every entry (maybe not all on
     disk yet when other ranks still work: call :func:`check_complete` after a barrier)."""
-    from dsr.training.data import iter_video_bytes
-
     spec = cache_spec(config)
     wanted = set(pairs.sample_ids)
-    hashes: dict[str, str] = {}
-    todo: list[tuple[str, bytes]] = []
-    mine = {sid for i, sid in enumerate(pairs.sample_ids) if i % world == rank}
-    for sid, data in iter_video_bytes(
-        source, wanted, samples_config=config.samples_config, split=config.split
-    ):
-        if data is None:
-            raise DataError(
-                f"sample {sid} has no video bytes: rebuild it, or drop it from the pairs"
-            )
-        hashes[sid] = hashlib.sha256(data).hexdigest()
-        if sid in mine and not spec.latent_path(hashes[sid]).exists():
-            todo.append((sid, data))
+    hashes = content_hashes(spec, source, wanted, config.samples_config, config.split)
     if len(hashes) != len(wanted):
         raise DataError(
             f"{len(wanted) - len(hashes)} paired sample(s) have no row with a video in the "
             "samples config"
         )
+    todo = {
+        sid
+        for i, sid in enumerate(pairs.sample_ids)
+        if i % world == rank and not spec.latent_path(hashes[sid]).exists()
+    }
     texts = prompt_texts(pairs, config.max_sequence_length)
     text_hashes = {pid: _digest(text, length) for pid, (text, length) in texts.items()}
     text_todo = [
@@ -262,7 +265,7 @@ def precompute(
         for i, pid in enumerate(sorted(texts))
         if i % world == rank and not spec.text_path(text_hashes[pid]).exists()
     ]
-    _encode_videos(config, spec, todo, hashes, device, show_progress)
+    _encode_videos(config, spec, source, todo, hashes, device, show_progress)
     _encode_texts(config, spec, text_todo, text_hashes, device, show_progress)
     return CacheIndex(
         {s: spec.latent_path(h) for s, h in hashes.items()},
@@ -275,6 +278,56 @@ def precompute(
             "text_total": len(texts),
         },
     )
+
+
+def content_hashes(
+    spec: CacheSpec, source: DatasetSource, wanted: set[str], samples_config: str, split: str
+) -> dict[str, str]:
+    """sample_id → sha256 of its mp4 bytes for the wanted samples, streamed file by file and
+    remembered per parquet file by (path, size, mtime), so an unchanged dataset is not re-read."""
+    from dsr.builders.folder import DatasetFolder
+
+    hashes: dict[str, str] = {}
+    for path in DatasetFolder(source.root).data_files(samples_config, split):
+        hashes.update(_file_hashes(spec.root / HASHES_DIR, path, wanted))
+    return hashes
+
+
+def _file_hashes(memo_dir: Path, path: Path, wanted: set[str]) -> dict[str, str]:
+    import pyarrow.parquet as pq
+
+    from dsr.builders.dataset_source import iter_file_video_bytes
+
+    real = path.resolve()
+    stat = real.stat()
+    key = {"path": str(real), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    memo_path = memo_dir / f"{_digest(str(real))[:24]}.json"
+    memo = _read_memo(memo_path, key)
+    ids = set(pq.read_table(real, columns=["sample_id"]).column(0).to_pylist())
+    needed = wanted & ids
+    missing = needed - memo.keys()
+    for sid, data in iter_file_video_bytes(real, missing):
+        if data is None:
+            raise DataError(
+                f"sample {sid} has no video bytes: rebuild it, or drop it from the pairs"
+            )
+        memo[sid] = hashlib.sha256(data).hexdigest()
+    if missing:
+        record = {**key, "hashes": memo}
+        atomic_write_bytes(memo_path, json.dumps(record, sort_keys=True).encode())
+    return {sid: memo[sid] for sid in needed if sid in memo}
+
+
+def _read_memo(memo_path: Path, key: dict[str, Any]) -> dict[str, str]:
+    """The remembered hashes of one parquet file, or none when the file changed since."""
+    try:
+        record = json.loads(memo_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict) or any(record.get(k) != v for k, v in key.items()):
+        return {}
+    hashes = record.get("hashes")
+    return dict(hashes) if isinstance(hashes, dict) else {}
 
 
 def check_complete(index: CacheIndex) -> None:
@@ -294,7 +347,8 @@ def _progress(items: list[Any], desc: str, unit: str, show: bool) -> Iterable[An
 def _encode_videos(
     config: SpatialAlignConfig,
     spec: CacheSpec,
-    todo: list[tuple[str, bytes]],
+    source: DatasetSource,
+    todo: set[str],
     hashes: dict[str, str],
     device: str,
     show: bool,
@@ -302,39 +356,84 @@ def _encode_videos(
     if not todo:
         return
     import torch
+
+    vae = _load_vae(config, device)
+    mean = torch.tensor(vae.config.latents_mean, device=device).view(1, -1, 1, 1, 1)
+    std = torch.tensor(vae.config.latents_std, device=device).view(1, -1, 1, 1, 1)
+    bar = progress_bar(total=len(todo), desc="precompute latents", unit="video", disable=not show)
+    with bar:
+        for sid, pixels in decoded_videos(config, source, todo):
+            with torch.inference_mode():
+                z = (vae.encode(pixels.to(device)).latent_dist.mode() - mean) / std
+            _save(
+                spec.latent_path(hashes[sid]),
+                LATENTS_KEY,
+                z[0],
+                config.cache_dtype,
+                {"sample_id": sid, "frames": str(pixels.shape[2])},
+            )
+            bar.update(1)
+    del vae
+    _release_memory()
+
+
+def _load_vae(config: SpatialAlignConfig, device: str) -> Any:
+    import torch
     from diffusers import AutoencoderKLWan
 
     with hub_model("Wan VAE", config.base_model, "--base-model PATH") as local:
-        vae = (
-            AutoencoderKLWan.from_pretrained(
-                config.base_model,
-                subfolder="vae",
-                revision=config.base_model_revision,
-                dtype=torch.float32,
-                local_files_only=local,
-            )
-            .to(device)
-            .eval()
+        vae = AutoencoderKLWan.from_pretrained(
+            config.base_model,
+            subfolder="vae",
+            revision=config.base_model_revision,
+            dtype=torch.float32,
+            local_files_only=local,
         )
+    vae = vae.to(device).eval()
     if config.vae_tiling:
         vae.enable_tiling()
-    mean = torch.tensor(vae.config.latents_mean, device=device).view(1, -1, 1, 1, 1)
-    std = torch.tensor(vae.config.latents_std, device=device).view(1, -1, 1, 1, 1)
-    for sid, data in _progress(todo, "precompute latents", "video", show):
-        pixels = video_tensor(
-            data, sid, config.train_num_frames, config.train_height, config.train_width
-        ).to(device)
-        with torch.inference_mode():
-            z = (vae.encode(pixels).latent_dist.mode() - mean) / std
-        _save(
-            spec.latent_path(hashes[sid]),
-            LATENTS_KEY,
-            z[0],
-            config.cache_dtype,
-            {"sample_id": sid, "frames": str(pixels.shape[2])},
-        )
-    del vae
-    _release_memory()
+    return vae
+
+
+def decoded_videos(
+    config: SpatialAlignConfig,
+    source: DatasetSource,
+    todo: set[str],
+    *,
+    prefetch: int = PREFETCH_VIDEOS,
+    threads: int = DECODE_THREADS,
+) -> Iterator[tuple[str, torch.Tensor]]:
+    """(sample_id, pixels) of the ``todo`` samples, decoded by ``threads`` threads at most
+    ``prefetch`` videos ahead of the consumer: decoding overlaps the VAE, and no more than
+    ``prefetch`` videos (bytes and pixels) plus the parquet row group being read (datasets writes
+    them under ~100 MB) are held at once."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from dsr.builders.dataset_source import iter_video_bytes
+
+    size = (config.train_num_frames, config.train_height, config.train_width)
+    stream = iter_video_bytes(
+        source, todo, samples_config=config.samples_config, split=config.split
+    )
+    window: deque[tuple[str, Future[torch.Tensor]]] = deque()
+    with ThreadPoolExecutor(max(1, threads), thread_name_prefix="dsr-decode") as pool:
+        try:
+            for sid, data in stream:
+                if data is None:
+                    raise DataError(
+                        f"sample {sid} has no video bytes: rebuild it, or drop it from the pairs"
+                    )
+                window.append((sid, pool.submit(video_tensor, data, sid, *size)))
+                del data
+                if len(window) >= max(1, prefetch):
+                    first, future = window.popleft()
+                    yield first, future.result()
+            while window:
+                first, future = window.popleft()
+                yield first, future.result()
+        finally:
+            for _, future in window:
+                future.cancel()
 
 
 def video_tensor(

@@ -128,3 +128,53 @@ def test_frame_counts_and_sizes_wan_cannot_take_are_refused() -> None:
     assert video_tensor(odd, "s2", None, 32, 48).shape == (1, 3, 9, 32, 48)
     with pytest.raises(DataError, match="sample s3"):
         video_tensor(b"not a video", "s3", None, None, None)
+
+
+def test_content_hashes_are_remembered_per_parquet_file_until_it_changes(
+    split_run, pairs_dataset, tmp_path
+) -> None:
+    import hashlib
+    import os
+
+    from dsr.training.cache import CacheSpec, content_hashes
+
+    config, pairs, _, _, _ = split_run
+    source = resolve_dataset(config.dataset)
+    spec = CacheSpec(tmp_path / "cache", "l", "t")
+    wanted = set(pairs.sample_ids)
+    expected = {s: hashlib.sha256(_video_bytes(pairs_dataset, s)).hexdigest() for s in wanted}
+    assert content_hashes(spec, source, wanted, "samples", "train") == expected
+    # A remembered hash is used as long as the file's size and mtime are unchanged: forge one.
+    (memo_path,) = (tmp_path / "cache" / "hashes").glob("*.json")
+    memo = json.loads(memo_path.read_text())
+    sid = sorted(wanted)[0]
+    memo["hashes"][sid] = "f" * 64
+    memo_path.write_text(json.dumps(memo))
+    assert content_hashes(spec, source, wanted, "samples", "train")[sid] == "f" * 64
+    # Once the parquet file's mtime changes, its bytes are hashed again.
+    parquet = Path(memo["path"])
+    stat = parquet.stat()
+    os.utime(parquet, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    try:
+        assert content_hashes(spec, source, wanted, "samples", "train") == expected
+    finally:
+        os.utime(parquet, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_the_decode_pipeline_yields_every_video_once_and_leaves_no_thread(split_run) -> None:
+    import threading
+
+    from dsr.training.cache import decoded_videos
+
+    config, pairs, _, _, _ = split_run
+    source = resolve_dataset(config.dataset)
+    todo = set(pairs.sample_ids)
+    live = {t.name for t in threading.enumerate()}
+    seen = []
+    for sid, pixels in decoded_videos(config, source, todo, prefetch=2, threads=2):
+        assert pixels.shape == (1, 3, 9, 64, 96)
+        seen.append(sid)
+        decoders = [t for t in threading.enumerate() if t.name.startswith("dsr-decode")]
+        assert len(decoders) <= 2
+    assert sorted(seen) == sorted(todo)
+    assert {t.name for t in threading.enumerate()} <= live | {threading.current_thread().name}
