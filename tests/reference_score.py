@@ -1,6 +1,6 @@
-"""An independent, plain-Python DSR-Score (SPEC §4), written from the spec and not from the code:
-one frame at a time, with ``math`` only. Tests compare the vectorized scorer and the pipeline's
-stored scores with it."""
+"""An independent, plain-Python DSR-Score (docs/method.md §4), written from the spec and not from
+the code: one frame at a time, with ``math`` only. Tests compare the vectorized scorer and the
+pipeline's stored scores with it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ AXIS = {"left": (-1.0, 0.0), "right": (1.0, 0.0), "top": (0.0, -1.0)}
 
 @dataclass(frozen=True)
 class Reference:
-    """What SPEC §4 says of one video; the components are None when it is invalid."""
+    """What docs/method.md §4 says of one video; the components are None when it is invalid."""
 
     valid: bool
     n_frames: int
@@ -38,7 +38,7 @@ def usable(animal: Box | None, obj: Box | None) -> bool:
 
 
 def ssr(animal: Box, obj: Box, relation: str) -> float:
-    """r(frame, relation) = cos · d of SPEC §4."""
+    """r(frame, relation) = cos · d of docs/method.md §4."""
     vx = (animal[0] + animal[2]) / 2 - (obj[0] + obj[2]) / 2
     vy = (animal[1] + animal[3]) / 2 - (obj[1] + obj[3]) / 2
     ux, uy = AXIS[relation]

@@ -1,4 +1,4 @@
-"""The loopback test Hub answers the real huggingface_hub and datasets clients (SPEC §8)."""
+"""The loopback test Hub answers the real huggingface_hub and datasets clients."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``pairs`` config: DPO preference data from scored samples (SPEC §5), with polars.
+"""The ``pairs`` config: DPO preference data from scored samples (docs/method.md §5), with polars.
 
 A valid sample scoring at least ``tau`` is a *winner*, a valid one below ``tau`` a *loser*, an
 invalid one neither. A prompt qualifies with at least two valid samples, one winner and one loser.
@@ -9,7 +9,7 @@ and scores (``chosen_scores``, ``rejected_scores``) in the same order: every
 ``chosen_*``/``rejected_*`` column is a list parallel to the ids. No column is named bare
 ``chosen``/``rejected``, which TRL's preference format reserves for *content*. A DPO data loader
 draws one winner and one loser per
-prompt per step (the paper's sampling, SPEC §5), e.g. with :func:`draw_pair`::
+prompt per step (the paper's sampling, docs/method.md §5), e.g. with :func:`draw_pair`::
 
     pairs = load_dataset(folder, "pairs", split="train")
     videos = {r["sample_id"]: r["video"] for r in load_dataset(folder, "samples", split="train")}
@@ -205,8 +205,8 @@ def pair_ids(row: Mapping[str, Any], side: str) -> list[str]:
 
 
 def draw_pair(row: Mapping[str, Any], rng: random.Random) -> tuple[str, str]:
-    """One (winner, loser) of a ``pairs`` row, each drawn uniformly (SPEC §5: one winner and one
-    loser per prompt per training step; the scores are not used by the loss)."""
+    """One (winner, loser) of a ``pairs`` row, each drawn uniformly (docs/method.md §5: one winner
+    and one loser per prompt per training step; the scores are not used by the loss)."""
     return rng.choice(pair_ids(row, "chosen")), rng.choice(pair_ids(row, "rejected"))
 
 

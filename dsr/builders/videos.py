@@ -57,7 +57,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: SPEC §2: 10 samples per train prompt (seeds 0..9), 5 per test prompt (seeds 0..4).
+#: docs/method.md §2: 10 samples per train prompt (seeds 0..9), 5 per test prompt (seeds 0..4).
 DEFAULT_SEEDS = {"train": 10, "test": 5}
 
 

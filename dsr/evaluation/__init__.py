@@ -1,6 +1,6 @@
-"""The paper's evaluation (SPEC §7) of any ``samples`` config: DSR metrics from stored rows,
-prompt-level bootstrap intervals and paired tests, ID consistency (DINOv2), CLIP-IQA (piq's CLIP
-ResNet-50 as the authors, or a Hugging Face CLIP), imaging quality (MUSIQ, optional), the
+"""The paper's evaluation (docs/method.md §7) of any ``samples`` config: DSR metrics from stored
+rows, prompt-level bootstrap intervals and paired tests, ID consistency (DINOv2), CLIP-IQA (piq's
+CLIP ResNet-50 as the authors, or a Hugging Face CLIP), imaging quality (MUSIQ, optional), the
 ``dsr eval`` job, comparisons and model cards (evaluation during
 ``dsr train`` lives in :mod:`dsr.training.eval_callback`, on top of this package). Importing this
 package imports no model library."""

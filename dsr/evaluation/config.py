@@ -42,7 +42,7 @@ PAPER_EXACT_EVAL: dict[str, str] = dict(PAPER_EXACT[("evaluation", "dsr-eval")])
 
 @dataclass
 class EvalConfig:
-    """Settings of one evaluation of a ``samples`` config (SPEC §7)."""
+    """Settings of one evaluation of a ``samples`` config (docs/method.md §7)."""
 
     dataset: str = field(
         metadata={

@@ -1,10 +1,10 @@
 """The DSR metrics of an evaluation, from stored sample rows only (no model, pure numpy).
 
 A model's samples are rows of a ``samples`` (or ``tracks``) config: one per (prompt, seed), with
-``valid``, ``reason`` and ``dsr_score``. SPEC §7: Correct@τ is the share of ALL samples (invalid
-ones count as failures) whose DSR-Score is ≥ τ, for τ = 0.0, 0.1, …, 0.9 (headline τ = 0.7); with
-``tau_variant="authors"`` each τ on that grid is the float the authors' ``np.arange(0, 1, 0.1)``
-holds (k · 0.1: 0.30000000000000004, 0.6000000000000001, 0.7000000000000001), so a score of
+``valid``, ``reason`` and ``dsr_score``. docs/method.md §7: Correct@τ is the share of ALL samples
+(invalid ones count as failures) whose DSR-Score is ≥ τ, for τ = 0.0, 0.1, …, 0.9 (headline τ =
+0.7); with ``tau_variant="authors"`` each τ on that grid is the float the authors' ``np.arange(0, 1,
+0.1)`` holds (k · 0.1: 0.30000000000000004, 0.6000000000000001, 0.7000000000000001), so a score of
 exactly 0.7 fails their Correct@0.7. The
 mean DSR-Score is over the valid samples only; the validity rate is the share of valid samples,
 and each invalid sample is counted under its reason. Every metric is also given per DSR type, in
@@ -96,7 +96,7 @@ def outcomes(rows: Iterable[Mapping[str, Any]]) -> list[SampleOutcome]:
 
 @dataclass(frozen=True)
 class DSRMetrics:
-    """The DSR metrics of a set of samples (SPEC §7)."""
+    """The DSR metrics of a set of samples (docs/method.md §7)."""
 
     n_samples: int
     n_prompts: int

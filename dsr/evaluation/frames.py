@@ -45,7 +45,7 @@ AUTHORS_MIN_CROPS = 20
 
 
 def usable_frames(animal_boxes: BoxesLike, object_boxes: BoxesLike) -> np.ndarray:
-    """Indices of the frames whose two boxes are usable for the score (SPEC §4)."""
+    """Indices of the frames whose two boxes are usable for the score (docs/method.md §4)."""
     animal, obj = as_boxes(animal_boxes), as_boxes(object_boxes)
     if len(animal) != len(obj):
         return np.zeros(0, dtype=np.int64)

@@ -1,4 +1,4 @@
-"""The authors' sampler for Wan (SPEC §2): DiffSynth-Studio's flow-matching Euler on
+"""The authors' sampler for Wan (docs/method.md §2): DiffSynth-Studio's flow-matching Euler on
 its own sigma grid.
 
 DiffSynth takes ``linspace(1, 0, steps + 1)[:-1]`` as the unshifted sigmas, shifts them

@@ -1,8 +1,8 @@
 """The ``wan`` generator: diffusers' ``WanPipeline`` (Wan2.1-T2V) from a Hub id or a local folder.
 
-Defaults follow SPEC §2 (81 frames, 480×832, 16 fps, 50 steps, guidance 5.0, Wan's standard
-negative prompt) and the authors' sampler: DiffSynth's flow-matching Euler with shift 5.0 on
-DiffSynth's sigma grid (:mod:`dsr.generation.schedulers`). ``sampler="unipc"`` gives diffusers'
+Defaults follow docs/method.md §2 (81 frames, 480×832, 16 fps, 50 steps, guidance 5.0, Wan's
+standard negative prompt) and the authors' sampler: DiffSynth's flow-matching Euler with shift 5.0
+on DiffSynth's sigma grid (:mod:`dsr.generation.schedulers`). ``sampler="unipc"`` gives diffusers'
 example instead (UniPC, flow_shift 3.0 for 480p unless given). Builds recorded with the old default
 (UniPC) keep it when resumed (:func:`dsr.builders.videos.keep_recorded_defaults`).
 
@@ -67,7 +67,7 @@ WAN_NEGATIVE_PROMPT = (
 
 @dataclass(frozen=True)
 class WanConfig:
-    """Settings of the ``wan`` generator (SPEC §2 defaults)."""
+    """Settings of the ``wan`` generator (docs/method.md §2 defaults)."""
 
     model: str = field(
         default=DEFAULT_MODEL,

@@ -1,6 +1,6 @@
-"""The VLM-judge baseline (paper §3.5, SPEC §7): any OpenAI-compatible vision model answers the
-paper's two yes/no questions about every sample; the answers are compared with the DSR-Score
-(Figure 4, reliability table) and can become VLM-derived preference pairs (``pairs-vlm``).
+"""The VLM-judge baseline (paper §3.5, docs/method.md §7): any OpenAI-compatible vision model
+answers the paper's two yes/no questions about every sample; the answers are compared with the
+DSR-Score (Figure 4, reliability table) and can become VLM-derived preference pairs (``pairs-vlm``).
 
 Names are imported lazily, so ``import dsr.judge`` (and ``dsr judge --help``) stays cheap.
 """

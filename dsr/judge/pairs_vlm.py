@@ -3,11 +3,11 @@ ablation, Table 3b), in the shape of ``pairs`` so that ``dsr train --pairs-confi
 on it.
 
 A sample is a *winner* when both its answers are YES and a *loser* otherwise. The qualifying rules
-are those of ``pairs`` (SPEC §5): only samples that are valid in ``samples`` (the pool ``pairs``
-draws from) and whose two answers parsed take part; a prompt needs at least two of them, one
-winner and one loser. The rows are :func:`dsr.builders.pairs.make_pairs` applied to the VLM score
-(the share of YES answers: 1, 0.5 or 0) with τ = 1, so ``chosen_scores``/``rejected_scores`` hold
-those shares and ``tau`` is 1.0.
+are those of ``pairs`` (docs/method.md §5): only samples that are valid in ``samples`` (the pool
+``pairs`` draws from) and whose two answers parsed take part; a prompt needs at least two of them,
+one winner and one loser. The rows are :func:`dsr.builders.pairs.make_pairs` applied to the VLM
+score (the share of YES answers: 1, 0.5 or 0) with τ = 1, so ``chosen_scores``/``rejected_scores``
+hold those shares and ``tau`` is 1.0.
 """
 
 from __future__ import annotations

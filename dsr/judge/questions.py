@@ -1,4 +1,5 @@
-"""The VLM judge's two questions (paper §3.5, SPEC §7) and the strict parsing of its answers.
+"""The VLM judge's two questions (paper §3.5, docs/method.md §7) and the strict parsing of its
+answers.
 
 Per video, with the prompt's own fields::
 
@@ -6,7 +7,7 @@ Per video, with the prompt's own fields::
     Is the <animal> finally on the <final> of the <object>? Answer yes or no.
 
 The relation reads as the prompt grammar writes a static relation ("is on the left of a stump",
-SPEC §1): ``on the left of``, ``on the right of``, ``on the top of``.
+docs/method.md §1): ``on the left of``, ``on the right of``, ``on the top of``.
 
 An answer is ``yes`` or ``no`` only when it says so unambiguously (:func:`parse_answer`); anything
 else is ``unparsable`` and stays so: it is never guessed.

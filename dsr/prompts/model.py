@@ -1,4 +1,5 @@
-"""The data model of a DSR prompt (SPEC §1): relations, the six DSR types, and the prompt record."""
+"""The data model of a DSR prompt (docs/method.md §1): relations, the six DSR types, and the prompt
+record."""
 
 from __future__ import annotations
 
@@ -147,7 +148,7 @@ class DSRPrompt:
         return DSRType.from_relations(self.initial, self.final)
 
     def render(self) -> str:
-        """The canonical sentence of SPEC §1."""
+        """The canonical sentence of docs/method.md §1."""
         body = (
             f"{_article(self.animal)} {self.animal} is on the {self.initial.value} of "
             f"{_article(self.object)} {self.object}, then the {self.animal} {self.verb} "

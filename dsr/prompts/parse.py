@@ -1,6 +1,6 @@
 """Strict parsing of DSR prompt sentences back into :class:`DSRPrompt` records.
 
-Two surface forms are understood (SPEC §1):
+Two surface forms are understood (docs/method.md §1):
 
 * canonical: ``<scene>, a <animal> is on the <init> of a <object>, then the <animal> <verb> to the
   <final> of the <object>.``

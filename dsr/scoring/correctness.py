@@ -1,4 +1,5 @@
-"""Correctness@τ (SPEC §4): the share of samples, invalid ones included, scoring at least τ."""
+"""Correctness@τ (docs/method.md §4): the share of samples, invalid ones included, scoring at least
+τ."""
 
 from __future__ import annotations
 

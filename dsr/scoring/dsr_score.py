@@ -1,4 +1,4 @@
-"""The DSR-Score of a video (SPEC §4), for one video and vectorized for a batch.
+"""The DSR-Score of a video (docs/method.md §4), for one video and vectorized for a batch.
 
 Only usable frames count (both boxes present, finite, positive width and height), in time order;
 frames with a *degenerate* box (given, but with zero or negative width or height) are unusable too,
@@ -49,7 +49,7 @@ TOO_FEW_FRAMES = "too_few_frames"
 
 @dataclass(frozen=True)
 class ScoreConfig:
-    """DSR-Score settings (SPEC §4)."""
+    """DSR-Score settings (docs/method.md §4)."""
 
     m: int = field(default=DEFAULT_M, metadata={"help": "Frames averaged for r_init and r_f."})
     min_frames: int = field(

@@ -1,4 +1,4 @@
-"""SSR geometry of SPEC §4, vectorized over frames (pure numpy).
+"""SSR geometry of docs/method.md §4, vectorized over frames (pure numpy).
 
 Boxes are ``xyxy`` in pixels with the image y axis pointing down. The SSR score of one frame for a
 relation is ``cos · d`` where ``cos`` is the cosine between the object-to-animal centre vector and
@@ -157,7 +157,7 @@ def ssr_scores(animal: np.ndarray, obj: np.ndarray, relation: Relation | str) ->
 def ssr_score(
     animal_box: Sequence[float], object_box: Sequence[float], relation: Relation | str
 ) -> float:
-    """SSR score r(frame, relation) in [−1, 1] for one frame (SPEC §4).
+    """SSR score r(frame, relation) in [−1, 1] for one frame (docs/method.md §4).
 
     Raises ``ValueError`` when a box is not finite or has no area: such a frame has no score.
     """

@@ -1,4 +1,4 @@
-"""Frame classes and video validity from per-frame detections (SPEC §3).
+"""Frame classes and video validity from per-frame detections (docs/method.md §3).
 
 A frame is ``miss`` with fewer than 2 detections, ``redundant`` with more than 2 or with 2 whose
 labels are not exactly {animal, object}, and ``valid`` otherwise. A video is invalid when more than

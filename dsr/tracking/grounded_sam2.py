@@ -1,4 +1,4 @@
-"""The paper's tracker, ``grounded-sam2`` (SPEC §3).
+"""The paper's tracker, ``grounded-sam2`` (docs/method.md §3).
 
 1. Grounding DINO with ``"<animal>. <object>."`` on every frame (:mod:`dsr.tracking.grounding`).
 2. Frame classes, validity and the key frame from the detection labels

@@ -1,4 +1,4 @@
-"""Open-vocabulary detection on every frame with Grounding DINO (SPEC §3).
+"""Open-vocabulary detection on every frame with Grounding DINO (docs/method.md §3).
 
 Any transformers zero-shot detection checkpoint that speaks the Grounding DINO protocol works
 (``IDEA-Research/grounding-dino-tiny`` by default, MM-Grounding-DINO checkpoints too), from a Hub id

@@ -74,7 +74,7 @@ class ModelTrackerConfig:
     )
     dtype: str = field(default="float32", metadata={"help": "Model dtype.", "choices": DTYPES})
     validity: ValidityConfig = field(
-        default_factory=ValidityConfig, metadata={"help": "frame-count rules of SPEC §3"}
+        default_factory=ValidityConfig, metadata={"help": "frame-count rules of docs/method.md §3"}
     )
 
     def __post_init__(self) -> None:

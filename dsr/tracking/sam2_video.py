@@ -1,4 +1,4 @@
-"""SAM2.1 video propagation from box prompts on one key frame (SPEC §3).
+"""SAM2.1 video propagation from box prompts on one key frame (docs/method.md §3).
 
 The prompts go on the key frame; the tracker is propagated forward to the last frame and backward
 to the first, so every frame gets a mask per object. Masks become tight boxes

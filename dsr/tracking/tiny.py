@@ -3,7 +3,7 @@
 Each ``save_tiny_*`` builds a model from a small config, with the processor it needs, and writes
 both with ``save_pretrained``; the trackers then load them through their normal
 ``from_pretrained`` path. They run on a CPU in well under a second per frame. Their outputs are
-random; the only deliberate choices are the ones that make them *run* (SPEC §8):
+random; the only deliberate choices are the ones that make them *run*:
 
 - Grounding DINO: a BERT vocabulary that keeps bert-base's ids for [CLS]=101, [SEP]=102, "."=1012
   and "?"=1029 (the model hard-codes them), at least 2 decoder layers.

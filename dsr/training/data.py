@@ -1,4 +1,5 @@
-"""Training data: the preference pairs of a dataset built by ``dsr build-videos`` (SPEC §5).
+"""Training data: the preference pairs of a dataset built by ``dsr build-videos`` (docs/method.md
+§5).
 
 :func:`resolve_dataset` (from :mod:`dsr.builders.dataset_source`) turns a local folder or a Hub
 repo id into a local dataset folder. :func:`load_pair_set` reads the ``pairs`` and ``samples``

@@ -1,4 +1,4 @@
-"""The SpatialAlign objective (SPEC §6): flow-matching Diffusion-DPO plus a regularizer.
+"""The SpatialAlign objective (docs/method.md §6): flow-matching Diffusion-DPO plus a regularizer.
 
 For a pair (winner w, loser l) noised at the same timestep, with ``pred`` the adapted model's
 velocity prediction, ``ref`` the frozen base model's and ``target = noise − x0``::

@@ -106,7 +106,7 @@ def expand_targets(model: Any, patterns: list[str]) -> list[str]:
     """Full names of the Linear modules matched by ``patterns`` ('*' = a block index).
 
     Each pattern must match a module; a bare ``to_k`` matches nothing (names are full), so
-    self-attention is never adapted by accident (SPEC §6)."""
+    self-attention is never adapted by accident (docs/method.md §6)."""
     linear = [name for name, mod in model.named_modules() if isinstance(mod, torch.nn.Linear)]
     out: list[str] = []
     for pattern in patterns:

@@ -3,11 +3,11 @@ transformers: ``dsr train --help`` is built from it instantly, and :class:`Spati
 (``dsr.training.config``) combines it with ``transformers.TrainingArguments``.
 
 Fields defined here either are new (the method, the data, the adapter) or override a
-``TrainingArguments`` default with the paper's value (SPEC §6): AdamW at lr 1e-4, 300 warm-up
-steps then a cosine with a 3000-step horizon stopped at 2400 steps (the authors' ``LambdaLR``),
-AdamW weight decay 0.01 (torch's default), no gradient clipping (Lightning's default), effective
-batch 48, bf16 on a GPU, activation checkpointing on (the authors' ``run_train.sh`` always turns
-it on).
+``TrainingArguments`` default with the paper's value (docs/method.md §6): AdamW at lr 1e-4, 300
+warm-up steps then a cosine with a 3000-step horizon stopped at 2400 steps (the authors'
+``LambdaLR``), AdamW weight decay 0.01 (torch's default), no gradient clipping (Lightning's
+default), effective batch 48, bf16 on a GPU, activation checkpointing on (the authors'
+``run_train.sh`` always turns it on).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from dsr.paper_exact import PAPER_EXACT
 
 __all__ = ["DEFAULT_LORA_TARGETS", "SpatialAlignOptions"]
 
-#: SPEC §6: the text-embedding projection and the cross-attention keys and values of every block.
-#: ``*`` stands for a block index; the names are full so that self-attention (attn1) never matches.
+#: docs/method.md §6: the text-embedding projection and the cross-attention keys and values of every
+#: block. ``*`` stands for a block index; the names are full so that self-attention (attn1) never
+#: matches.
 DEFAULT_LORA_TARGETS = (
     "condition_embedder.text_embedder.linear_1",
     "condition_embedder.text_embedder.linear_2",
@@ -108,8 +109,8 @@ class SpatialAlignOptions:
         default_factory=lambda: list(DEFAULT_LORA_TARGETS),
         metadata=_help(
             "Full module names to adapt; '*' matches a block index. Default: "
-            "text_embedder.linear_1/2 and blocks.*.attn2.to_k/to_v (SPEC §6; self-attention is "
-            "never adapted)."
+            "text_embedder.linear_1/2 and blocks.*.attn2.to_k/to_v (docs/method.md §6; "
+            "self-attention is never adapted)."
         ),
     )
     # -- objective -------------------------------------------------------------------------
@@ -151,7 +152,7 @@ class SpatialAlignOptions:
         default=False,
         metadata=_help(
             "Give winner and loser the same noise (Diffusion-DPO's original); default: each its "
-            "own (SPEC §6)."
+            "own (docs/method.md §6)."
         ),
     )
     timestep_dtype: str = field(

@@ -1,4 +1,4 @@
-"""Training noise levels of the rectified-flow objective (SPEC §6), as pure numpy.
+"""Training noise levels of the rectified-flow objective (docs/method.md §6), as pure numpy.
 
 ``uniform`` (the authors'): DiffSynth's ``FlowMatchScheduler(shift=5, sigma_min=0,
 extra_one_step=True).set_timesteps(1000, training=True)``, i.e. the grid

@@ -59,7 +59,7 @@ def collate_draws(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 class SpatialAlignTrainer(Trainer):
-    """Trains a LoRA adapter on DSR-Score preference pairs with DPO + ZO (SPEC §6)."""
+    """Trains a LoRA adapter on DSR-Score preference pairs with DPO + ZO (docs/method.md §6)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("data_collator", collate_draws)

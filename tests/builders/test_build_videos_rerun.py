@@ -154,7 +154,8 @@ def test_pairs_are_drawn_one_winner_one_loser_per_step(folder: Path) -> None:
     valid_scores: dict[str, list[float]] = {}
     for r in samples:
         valid_scores.setdefault(r["prompt_id"], []).extend([r["dsr_score"]] if r["valid"] else [])
-    # SPEC §5: a prompt takes part with two valid samples, one winner (≥ 0.7) and one loser
+    # docs/method.md §5: a prompt takes part with two valid samples, one winner (≥ 0.7) and one
+    # loser
     expected = sorted(p for p, s in valid_scores.items() if len(s) >= 2 and max(s) >= 0.7 > min(s))
     assert expected and sorted(pairs["prompt_id"]) == expected
     rng = random.Random(0)

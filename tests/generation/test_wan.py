@@ -81,7 +81,8 @@ def test_defaults_follow_spec() -> None:
         832,
         16,
     )
-    # the authors' sampler by default (SPEC §2); UniPC takes diffusers' 480p shift unless given
+    # the authors' sampler by default (docs/method.md §2); UniPC takes diffusers' 480p shift unless
+    # given
     assert (cfg.num_inference_steps, cfg.guidance_scale, cfg.sampler, cfg.flow_shift) == (
         50,
         5.0,

@@ -6,9 +6,9 @@ request). It recognizes the video by comparing the first image with the first fr
 sample of the asked animal and object (decoded here with PyAV, independently of the judge), and
 answers from that sample's true boxes (the synthetic generator's annotations): the relation of the
 animal to the object at the first frame (initial question) or the last frame (final question) is
-the side of the object its centre lies on most (the largest cosine of SPEC §4). Each answer is
-flipped when a hash of (sample, question kind, salt) falls below ``error_rate``, so flips do not
-depend on the order requests arrive in. ``log`` records every answer with its truth.
+the side of the object its centre lies on most (the largest cosine of docs/method.md §4). Each
+answer is flipped when a hash of (sample, question kind, salt) falls below ``error_rate``, so flips
+do not depend on the order requests arrive in. ``log`` records every answer with its truth.
 """
 
 from __future__ import annotations

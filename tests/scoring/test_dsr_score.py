@@ -1,4 +1,5 @@
-"""DSR-Score of a video (SPEC §4): hand-worked values, usable frames, validity, batch form."""
+"""DSR-Score of a video (docs/method.md §4): hand-worked values, usable frames, validity, batch
+form."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def _video(offsets: list[tuple[float, float]]) -> tuple[list[list[float]], list[
 
 
 def _left_then_right(n: int = 40) -> tuple[list[list[float]], list[list[float]]]:
-    """The worked video of SPEC §4: LEFT for the first half, RIGHT for the second."""
+    """The worked video of docs/method.md §4: LEFT for the first half, RIGHT for the second."""
     return [[0, 0, 10, 10]] * n, [[20, 0, 30, 10]] * (n // 2) + [[-20, 0, -10, 10]] * (n - n // 2)
 
 

@@ -1,4 +1,4 @@
-"""SSR score of one frame (SPEC §4), hand-worked."""
+"""SSR score of one frame (docs/method.md §4), hand-worked."""
 
 from __future__ import annotations
 

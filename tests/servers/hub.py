@@ -1,7 +1,7 @@
 """A loopback Hub-compatible HTTP server for tests: the real ``huggingface_hub`` and ``datasets``
 clients create repos, push (regular and LFS files), tag, and ``load_dataset(..., revision=tag)``.
 
-Answers the endpoints of SPEC §8. Repos are stored as immutable commits over content-addressed
+Answers what the real clients call. Repos are stored as immutable commits over content-addressed
 blobs (see :mod:`servers.hub_store`), so old tags keep returning old content.
 
 Usage (see ``tests/conftest.py``, which sets ``HF_ENDPOINT`` before huggingface_hub is imported)::

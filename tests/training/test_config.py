@@ -1,4 +1,5 @@
-"""SpatialAlignConfig: the paper's defaults (SPEC §6) and one clear error per bad value."""
+"""SpatialAlignConfig: the paper's defaults (docs/method.md §6) and one clear error per bad
+value."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Training data: pairs and samples read from a dataset folder or the (loopback) Hub, checked,
-re-derived with another tau, and drawn reproducibly (SPEC §5)."""
+re-derived with another tau, and drawn reproducibly (docs/method.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""dpo_zo_loss against values computed by hand and by a plain-Python reference (SPEC §6)."""
+"""dpo_zo_loss against values computed by hand and by a plain-Python reference (docs/method.md
+§6)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def test_policy_equal_to_reference_gives_log2_and_no_zo() -> None:
 
 
 def _reference(pw, pl, rw, rl, tw, tl, beta, clip, reg, lam):
-    """Plain-Python SPEC §6, sample by sample."""
+    """Plain-Python docs/method.md §6, sample by sample."""
 
     def mse(a, b):
         xs, ys = a.flatten().tolist(), b.flatten().tolist()

@@ -1,4 +1,5 @@
-"""The training noise levels (SPEC §6): DiffSynth's shifted 1000-step grid, drawn uniformly."""
+"""The training noise levels (docs/method.md §6): DiffSynth's shifted 1000-step grid, drawn
+uniformly."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def _a(noun: str) -> str:
 
 
 def _sentence(f: dict[str, str]) -> str:
-    """The SPEC §1 sentence, formatted here so that the parser independently checks it."""
+    """The docs/method.md §1 sentence, formatted here so that the parser independently checks it."""
     return (
         f"{f['scene']}, {_a(f['animal'])} is on the {f['initial']} of {_a(f['object'])}, then the "
         f"{f['animal']} {f['verb']} to the {f['final']} of the {f['object']}."
