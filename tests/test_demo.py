@@ -25,6 +25,9 @@ def test_the_demo_prints_next_commands_that_work_on_its_output(tmp_path: Path) -
     out = tmp_path / "demo out"  # a space: the printed commands must quote it
     output = _demo(out)
     assert "\ntest        12 " in output  # 6 test prompts x 2 seeds, beside train
+    assert "Correctness@τ" in output and 'load_dataset("' in output
+    assets = out / "dataset" / "assets"
+    assert (assets / "samples_correctness.png").exists() and list(assets.glob("ssr_*.png"))
     commands = [line for line in output.splitlines() if line.startswith("dsr ")]
     assert [shlex.split(c)[1] for c in commands] == [
         "report",

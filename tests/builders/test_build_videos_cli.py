@@ -103,11 +103,3 @@ def test_merge_only_and_no_merge(tmp_path: Path) -> None:
     )
     assert merged.exit_code == 0, merged.output
     assert len(list((prompts / "samples").glob("*.parquet"))) == 1
-
-
-def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--samples-per-prompt", "2"])
-    assert result.exit_code == 0, result.output
-    assert "Correctness@τ" in result.output and 'load_dataset("' in result.output
-    assets = tmp_path / "dataset" / "assets"
-    assert (assets / "samples_correctness.png").exists() and list(assets.glob("ssr_*.png"))

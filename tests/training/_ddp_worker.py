@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+import torch
 from transformers import TrainerCallback
 
 from dsr.training.config import SpatialAlignConfig
@@ -30,5 +31,8 @@ class Digests(TrainerCallback):
 
 if __name__ == "__main__":
     settings = json.loads(sys.argv[1])
-    config = SpatialAlignConfig(use_cpu=True, log_pair_draws=True, **settings)
+    # without CUDA, use_cpu is left to SpatialAlignConfig, which sets it for a multi-process run:
+    # the two ranks then form one gloo group (the torchrun-on-CPU case)
+    cpu = {"use_cpu": True} if torch.cuda.is_available() else {}
+    config = SpatialAlignConfig(log_pair_draws=True, **cpu, **settings)
     train(config, callbacks=[Digests(Path(settings["output_dir"]) / "digests")])

@@ -1,6 +1,7 @@
 """``torchrun --nproc-per-node 2 -m dsr train`` on a machine without CUDA: the two processes form
 one group on the CPU (gloo), as with ``--use-cpu``, instead of two lone rank-0 runs that then
-collide on the output folder's lock."""
+collide on the output folder's lock. The default suite covers the same through ``test_ddp.py``,
+whose worker leaves ``use_cpu`` unset; this stand-alone check runs with ``-m slow``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 import torch
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason="the CPU-only case")
 def test_two_processes_without_cuda_form_one_cpu_group(tmp_path: Path) -> None:
     with socket.socket() as sock:
