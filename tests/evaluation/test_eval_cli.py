@@ -212,6 +212,7 @@ def test_two_shards_give_the_single_process_result_and_a_second_run_is_refused(
     assert second.results["metrics"]["correct@0.7"] == single["correct@0.7"]
 
 
+@pytest.mark.slow  # the default suite runs `dsr eval --metrics dsr` on the demo in test_demo.py
 def test_dsr_only_evaluation_of_the_demo_dataset(tmp_path: Path) -> None:
     from dsr.demo import run_demo
 
