@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from dsr.errors import ConfigError, ModelLoadError
+from dsr.errors import ModelLoadError
 
 __all__ = [
     "ANCHOR_TOKENS",
@@ -134,14 +134,9 @@ class PiqClipIQA:
     _anchor_features: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        from dsr.evaluation.models import ANCHORS
+        from dsr.evaluation.models import check_anchors
 
-        unknown = [a for a in self.anchors if a not in ANCHORS]
-        if unknown or not self.anchors:
-            raise ConfigError(
-                f"CLIP-IQA anchors {unknown or list(self.anchors)}: choose from "
-                f"{', '.join(ANCHORS)}"
-            )
+        check_anchors(self.anchors)
 
     def _load(self) -> None:
         import torch

@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_DINO",
     "ClipIQA",
     "IdEmbedder",
+    "check_anchors",
     "resolve_device",
 ]
 
@@ -144,6 +145,15 @@ def _features(output: Any) -> Any:
     return getattr(output, "pooler_output", output)
 
 
+def check_anchors(anchors: tuple[str, ...]) -> None:
+    """Refuse CLIP-IQA anchor pairs that are not in :data:`ANCHORS` (or none at all)."""
+    unknown = [a for a in anchors if a not in ANCHORS]
+    if unknown or not anchors:
+        raise ConfigError(
+            f"CLIP-IQA anchors {unknown or list(anchors)}: choose from {', '.join(ANCHORS)}"
+        )
+
+
 @dataclass
 class ClipIQA:
     """CLIP-IQA scores of frames for the chosen anchor pairs (loaded on first use)."""
@@ -158,12 +168,7 @@ class ClipIQA:
     _anchor_features: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        unknown = [a for a in self.anchors if a not in ANCHORS]
-        if unknown or not self.anchors:
-            raise ConfigError(
-                f"CLIP-IQA anchors {unknown or list(self.anchors)}: choose from "
-                f"{', '.join(ANCHORS)}"
-            )
+        check_anchors(self.anchors)
 
     def _load(self) -> None:
         import torch
