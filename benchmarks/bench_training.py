@@ -91,7 +91,8 @@ def _model(size: str, device: str, dtype: torch.dtype, checkpointing: bool) -> A
     return model
 
 
-def _lora(model: Any) -> list[torch.nn.Parameter]:
+def add_lora(model: Any) -> list[torch.nn.Parameter]:
+    """The paper's LoRA (rank 16, alpha 16, the default target modules), trainable in fp32."""
     from peft import LoraConfig
 
     from dsr.training.model import expand_targets
@@ -183,7 +184,7 @@ def measure(
     reference = (
         copy.deepcopy(model) if variant == "authors" else None
     )  # the authors copy the base model
-    params = _lora(model)
+    params = add_lora(model)
     opt = torch.optim.AdamW(params, lr=1e-4)
     b = _batch(size, device)
     times, zo_times = [], []

@@ -39,6 +39,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
+from bench_training import add_lora  # the same adapter as the CPU benchmark
 
 #: Wan2.1-T2V-1.3B's transformer config (diffusers format) and a tiny one of the same class.
 TRANSFORMER: dict[str, dict[str, Any]] = {
@@ -116,20 +117,6 @@ def transformer(size: str, device: str, dtype: torch.dtype) -> Any:
             **TRANSFORMER[size],
         )
     return model.requires_grad_(False)
-
-
-def add_lora(model: Any) -> list[torch.nn.Parameter]:
-    from peft import LoraConfig
-
-    from dsr.training.model import expand_targets
-    from dsr.training.options import DEFAULT_LORA_TARGETS
-
-    targets = expand_targets(model, list(DEFAULT_LORA_TARGETS))
-    model.add_adapter(LoraConfig(r=16, lora_alpha=16, target_modules=targets))
-    params = [p for n, p in model.named_parameters() if "lora_" in n]
-    for p in params:
-        p.data = p.data.float()
-    return params
 
 
 def batch(size: str, device: str) -> dict[str, torch.Tensor]:
