@@ -14,8 +14,9 @@ the method's. Any ``TrainingArguments`` field works as usual (``report_to``, ``s
 
 ``push_to_hub=True`` with ``hub_model_id`` means what it means for ``TrainingArguments`` (without
 it, the repo is ``<user>/<name of output_dir>``), done dsr's way: the finished adapter folder is
-pushed once, tagged with ``version`` (the Trainer never pushes checkpoints). ``gradient_checkpointing`` through transformers' hook is refused (diffusers
-models have ``enable_gradient_checkpointing``; the trainer calls it).
+pushed once, tagged with ``version`` (the Trainer never pushes checkpoints).
+``gradient_checkpointing`` through transformers' hook is refused (diffusers models have
+``enable_gradient_checkpointing``; the trainer calls it).
 """
 
 from __future__ import annotations
