@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from dsr.cli import main
+from dsr.training.preflight import hub_repo_id
 
 REPO = "tester/push-flag"
 
@@ -55,6 +56,7 @@ def test_flag_pushes_to_hub_model_id_with_the_version_tag(
     assert "pytorch_lora_weights.safetensors" in hub.files(REPO, "v1.0.0", repo_type="model")
 
 
+@pytest.mark.slow  # a training run; test_default_repo_is_the_users_output_dir_name: fast
 def test_flag_without_repo_pushes_to_user_slash_output_dir_name(
     pairs_dataset: Path, tmp_path: Path, hub, hub_token
 ) -> None:  # type: ignore[no-untyped-def]
@@ -74,3 +76,10 @@ def test_a_refused_token_stops_the_default_repo_before_training(
     assert result.exit_code == 1 and "the Hub refused the token" in result.output, result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_default_repo_is_the_users_output_dir_name(tmp_path: Path, hub, hub_token) -> None:  # type: ignore[no-untyped-def]
+    # transformers names the repo after output_dir's last part; a bare name is the user's
+    assert hub_repo_id(None, tmp_path / "runs" / "zo-adapter") == "tester/zo-adapter"
+    assert hub_repo_id("bare-name", tmp_path / "x") == "tester/bare-name"
+    assert hub_repo_id("org/named", tmp_path / "x") == "org/named"
