@@ -5,6 +5,12 @@ sharded (each parquet file takes every n-th row of that order, see :mod:`dsr.bui
 Videos are embedded as bytes in the parquet shards (a ``datasets.Video`` column), so the folder
 loads locally and after a push. ``tracks`` holds the same rows without the video, for analysis
 that should not download the mp4 bytes. Tabular steps (summary, pairs) use polars.
+
+Disk: each parquet shard is written straight from the work-area files (its rows' mp4 bytes read
+when that shard is written), with no staged copy of the rows; the work area stays the source of
+truth (the new files are moved in only once all are complete, and a killed merge is redone from
+it). So a merge needs free space for the videos once more (:func:`merge_disk_need`), where staging
+an Arrow copy first needed it twice (``benchmarks/bench_merge_disk.py`` measures both).
 """
 
 from __future__ import annotations
