@@ -75,6 +75,7 @@ def replicate(base: Path, out: Path, n: int) -> Path:
     import datasets
 
     from dsr.builders.consolidate import TRACK_COLUMNS
+    from dsr.builders.folder import stored_features
     from dsr.builders.pairs import PAIR_COLUMNS, make_pairs
     from dsr.builders.samples import SAMPLE_COLUMNS, sample_features
 
@@ -87,7 +88,7 @@ def replicate(base: Path, out: Path, n: int) -> Path:
         row["prompt_id"] = f"p{i // 4:05d}-{row['prompt_id']}"
         row["sample_id"] = f"{row['prompt_id']}__seed{row['seed']:02d}"
         copies.append(row)
-    features = sample_features()
+    features = stored_features(sample_features())  # the boxes as the merge stores them
     samples = datasets.Dataset.from_list(copies, features=features)
     folder = DatasetFolder(out)
     folder.write_config(

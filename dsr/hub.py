@@ -21,7 +21,14 @@ from dsr.builders.folder import DatasetFolder
 from dsr.errors import ConfigError, DataError, HubError
 from dsr.layout import ASSETS_DIR, BUILD_RECORD, CARD, FORMAT_VERSION, UPLOAD_IGNORE
 
-__all__ = ["VERSION_PATTERN", "check_push", "preflight_push", "push_folder", "push_model_folder"]
+__all__ = [
+    "VERSION_PATTERN",
+    "check_push",
+    "preflight_push",
+    "push_folder",
+    "push_model_folder",
+    "user_repo_id",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,29 @@ def _token(token: str | None) -> str:
             "no Hugging Face token: set HF_TOKEN or run `hf auth login` (a write token is needed)"
         )
     return resolved
+
+
+def user_repo_id(name: str, token: str | None = None) -> str:
+    """``<user>/<name>`` for the user of the token, as the Hub asks it (``whoami`` on the
+    configured endpoint): where ``create_repo(name)`` without a namespace creates a repo."""
+    from huggingface_hub import HfApi, get_token
+    from huggingface_hub.errors import HfHubHTTPError
+
+    resolved = token or get_token()
+    if not resolved:
+        raise HubError(
+            f"a push to {name!r} without a namespace goes to your Hub user, and no Hugging Face "
+            "token says who you are: set HF_TOKEN or run `hf auth login` (a write token), or "
+            "name the repo in full (--hub-model-id namespace/name)"
+        )
+    try:
+        user = HfApi(token=resolved).whoami()["name"]
+    except HfHubHTTPError as exc:
+        raise HubError(
+            f"the Hub refused the token ({str(exc).splitlines()[0]}): set HF_TOKEN to a valid "
+            "write token or run `hf auth login`"
+        ) from None
+    return f"{user}/{name}"
 
 
 def check_push(repo_id: str, version: str | None, token: str | None = None) -> None:

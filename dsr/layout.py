@@ -35,7 +35,10 @@ __all__ = [
 #: 2: ``pairs`` name their id lists ``chosen_ids``/``rejected_ids``; an absent box is four NaN with
 #: per-frame presence flags; ``score_settings``/``encode_settings`` are structs; the video-free
 #: ``tracks`` config; the card names a default config and the features (``dataset_info``).
-FORMAT_VERSION = 2
+#: 3: the card declares the per-frame boxes as ``Array2D((None, 4))``, so that ``datasets`` gives a
+#: (frames, 4) array, (0, 4) for 0 frames; the parquet files store them as before (format 2 files
+#: read the same).
+FORMAT_VERSION = 3
 #: Largest parquet file written (about 100–200 MB per file once a split needs more than one).
 SHARD_BYTES = 200_000_000
 CARD = "README.md"

@@ -5,20 +5,24 @@ sharded (each parquet file takes every n-th row of that order, see :mod:`dsr.bui
 Videos are embedded as bytes in the parquet shards (a ``datasets.Video`` column), so the folder
 loads locally and after a push. ``tracks`` holds the same rows without the video, for analysis
 that should not download the mp4 bytes. Tabular steps (summary, pairs) use polars.
+
+Disk: each parquet shard is written straight from the work-area files (its rows' mp4 bytes read
+when that shard is written), with no staged copy of the rows; the work area stays the source of
+truth (the new files are moved in only once all are complete, and a killed merge is redone from
+it). So a merge needs free space for the videos once more (:func:`merge_disk_need`), where staging
+an Arrow copy first needed it twice (``benchmarks/bench_merge_disk.py`` measures both).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsr.builders.folder import ConfigRecord, DatasetFolder
+from dsr.builders.folder import ConfigRecord, DatasetFolder, stored_features
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN, PAIR_COLUMNS, make_pairs, pair_splits
 from dsr.builders.samples import SAMPLE_COLUMNS, current_row, sample_features
 from dsr.builders.work import WorkArea
@@ -29,6 +33,7 @@ from dsr.scoring import CorrectnessCurve, correctness, plot_correctness
 if TYPE_CHECKING:
     import datasets
     import polars as pl  # imported where used: importing this module (the CLI's --help) stays light
+    import pyarrow as pa
 
 __all__ = [
     "TRACK_COLUMNS",
@@ -46,8 +51,10 @@ log = logging.getLogger(__name__)
 TRACK_COLUMNS = {c: h for c, h in SAMPLE_COLUMNS.items() if c != "video"}
 #: Configs a merge writes.
 MERGED_CONFIGS = ("samples", "tracks", "pairs")
-#: Free space a merge needs beyond twice the videos: the other columns, card, plots, pairs.
+#: Free space a merge needs beyond the videos: the other columns, card, plots, pairs.
 MERGE_MARGIN_BYTES = 64 << 20
+#: Rows read from the work area into Python objects at once.
+_ROW_BATCH = 256
 
 _TABLE_COLUMNS = (
     "sample_id",
@@ -106,43 +113,85 @@ def samples_frame(work: WorkArea) -> pl.DataFrame:
     ).sort(["split", "prompt_id", "seed"])
 
 
-def _generate(files: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
-    for json_path, mp4_path in files:
-        row = json.loads(Path(json_path).read_text(encoding="utf-8"))
-        if mp4_path:
-            row["video"] = {"bytes": Path(mp4_path).read_bytes(), "path": Path(mp4_path).name}
-        yield current_row(row)
+def _sample_files(work: WorkArea, split: str) -> list[tuple[Path, Path | None]]:
+    """(json path, mp4 path or None) of each finished sample, sorted by (prompt_id, seed)."""
+    found = [(row["prompt_id"], int(row["seed"]), js, mp4) for row, js, mp4 in work.rows(split)]
+    return [(js, mp4) for _pid, _seed, js, mp4 in sorted(found, key=lambda x: x[:2])]
 
 
-def _sample_files(work: WorkArea, split: str) -> list[tuple[str, str]]:
-    """(json path, mp4 path or "") of each finished sample, sorted by (prompt_id, seed)."""
-    found = [
-        (row["prompt_id"], int(row["seed"]), str(js), str(mp4) if mp4 else "")
-        for row, js, mp4 in work.rows(split)
-    ]
-    return [(js, mp4) for _pid, _seed, js, mp4 in sorted(found)]
+def _light_table(files: list[tuple[Path, Path | None]], features: datasets.Features) -> pa.Table:
+    """The rows of ``files`` without their videos, in the current schema, as one Arrow table
+    (read in batches: never a Python object per value of every row at once)."""
+    import pyarrow as pa
+
+    schema = features.arrow_schema.remove_metadata()
+    tables = [schema.empty_table()]
+    for start in range(0, len(files), _ROW_BATCH):
+        rows = []
+        for json_path, _ in files[start : start + _ROW_BATCH]:
+            row = current_row(json.loads(json_path.read_text(encoding="utf-8")))
+            rows.append({k: row[k] for k in features})
+        tables.append(pa.Table.from_pylist(rows, schema=schema))
+    return pa.concat_tables(tables).combine_chunks()
 
 
-def _dataset(work: WorkArea, split: str, cache: Path) -> datasets.Dataset:
-    from datasets import Dataset, Value
+class _WorkSplit:
+    """One split of the work area as a :class:`~dsr.builders.folder.SplitSource`: the rows without
+    videos held as one Arrow table, each shard's videos read from the work-area mp4s only when that
+    shard is written. So a merge stages no copy of the videos: beside the work area (kept, as it is
+    what a killed merge resumes from) it needs room for the parquet files only, plus one shard in
+    memory (see :func:`merge_disk_need`)."""
 
+    def __init__(self, light: pa.Table, mp4s: list[Path | None] | None) -> None:
+        self._light, self._mp4s = light, mp4s
+        declared = sample_features()
+        if mp4s is None:
+            del declared["video"]
+        self._features = declared
+        self._stored = stored_features(declared)
+
+    @property
+    def features(self) -> datasets.Features:
+        return self._features
+
+    @property
+    def num_rows(self) -> int:
+        return self._light.num_rows
+
+    @property
+    def num_bytes(self) -> int:
+        """The Arrow size of the rows: the light columns, and the video bytes with their names
+        and offsets (as ``datasets`` counts a ``Video`` column of embedded bytes)."""
+        videos = sum(p.stat().st_size + len(p.name) + 8 for p in self._mp4s or () if p)
+        return int(self._light.nbytes) + videos
+
+    def shard(self, index: int, count: int) -> datasets.Dataset:
+        import pyarrow as pa
+        from datasets import Dataset
+        from datasets.info import DatasetInfo
+        from datasets.table import InMemoryTable
+
+        rows = list(range(index, self.num_rows, count))
+        table = self._light.take(rows)
+        if self._mp4s is not None:
+            videos = [self._video(self._mp4s[i]) for i in rows]
+            video_type = self._stored.arrow_schema.field("video").type
+            table = table.append_column("video", pa.array(videos, type=video_type))
+            table = table.select(list(self._stored))
+        return Dataset(InMemoryTable(table), info=DatasetInfo(features=self._stored))
+
+    @staticmethod
+    def _video(mp4: Path | None) -> dict[str, Any] | None:
+        return {"bytes": mp4.read_bytes(), "path": mp4.name} if mp4 else None
+
+
+def _work_splits(work: WorkArea, split: str) -> tuple[_WorkSplit, _WorkSplit]:
+    """The ``samples`` and ``tracks`` sources of one split (one reading of the rows for both)."""
     files = _sample_files(work, split)
-    stamp = hashlib.sha1(
-        json.dumps([(j, Path(j).stat().st_mtime_ns, m) for j, m in files]).encode()
-    ).hexdigest()
-    # Written with the video as a plain {bytes, path} struct, then cast to Video: same storage,
-    # but encoding through Video would import torchcodec (and torch) for nothing (~8 s).
-    features = sample_features()
-    plain = features.copy()
-    plain["video"] = {"bytes": Value("binary"), "path": Value("string")}
-    ds = Dataset.from_generator(
-        _generate,
-        features=plain,
-        gen_kwargs={"files": files},
-        cache_dir=str(cache),
-        fingerprint=f"dsr-samples-{split}-{stamp}",
-    )
-    return ds.cast_column("video", features["video"])
+    light = sample_features()
+    del light["video"]
+    table = _light_table(files, stored_features(light))
+    return _WorkSplit(table, [mp4 for _, mp4 in files]), _WorkSplit(table, None)
 
 
 def _validity_counts(df: pl.DataFrame) -> dict[str, dict[str, int]]:
@@ -290,20 +339,19 @@ def _consolidate(
         log.info("samples and pairs in %s are up to date: nothing written", folder.root)
         return summarize(folder, tau_train)[1]
     check_merge_disk(folder, work)
-    with folder.staging("cache") as cache:  # the Arrow copies of the rows, deleted after the write
-        result = _merge(folder, work, cache, tau_train, rows_per_shard, command, settings)
+    result = _merge(folder, work, tau_train, rows_per_shard, command, settings)
     work.mark_merged(stamp)
     return result
 
 
 def merge_disk_need(work: WorkArea) -> tuple[int, int]:
     """(bytes of the finished mp4s, free bytes a merge needs). The merge reads the work-area mp4s
-    (kept: they are its input, and what a killed merge resumes from), stages an Arrow copy of every
-    row, and writes the parquet files next to it before the copy is deleted: twice the videos
-    come on top of what is on disk (on a re-merge the old parquet files, already on disk, are
-    replaced only at the end)."""
+    (kept: they are its input, and what a killed merge resumes from) one shard at a time straight
+    into the new parquet files, staged until all are complete: the videos once more come on top of
+    what is on disk (on a re-merge the old parquet files, already on disk, are replaced only at the
+    end)."""
     videos = sum(mp4.stat().st_size for s in work.splits() for _, _, mp4 in work.rows(s) if mp4)
-    return videos, 2 * videos + MERGE_MARGIN_BYTES
+    return videos, videos + MERGE_MARGIN_BYTES
 
 
 def check_merge_disk(folder: DatasetFolder, work: WorkArea) -> None:
@@ -311,15 +359,15 @@ def check_merge_disk(folder: DatasetFolder, work: WorkArea) -> None:
     videos, need = merge_disk_need(work)
     free = shutil.disk_usage(folder.root).free
     log.info(
-        "the merge stages and writes %s for %s of videos; %s free",
+        "the merge writes %s of parquet files for %s of videos; %s free",
         _size(need),
         _size(videos),
         _size(free),
     )
     if free < need:
         raise DiskSpaceError(
-            f"the merge of {folder.root} needs {_size(need)} free (a staging copy and the parquet "
-            f"files of {_size(videos)} of videos) but its disk has {_size(free)}: free space, then "
+            f"the merge of {folder.root} needs {_size(need)} free (the parquet files of "
+            f"{_size(videos)} of videos) but its disk has {_size(free)}: free space, then "
             "re-run (build-videos --merge-only merges what is finished; nothing is lost)"
         )
 
@@ -331,7 +379,6 @@ def _size(n: int) -> str:
 def _merge(
     folder: DatasetFolder,
     work: WorkArea,
-    cache: Path,
     tau_train: float,
     rows_per_shard: int | None,
     command: str,
@@ -344,7 +391,7 @@ def _merge(
         result.assets.append(
             plot_correctness(result.curves, folder.root / plot_name, title="Samples: Correctness@τ")
         )
-    datasets = {split: _dataset(work, split, cache) for split in result.samples}
+    sources = {split: _work_splits(work, split) for split in result.samples}
     record = ConfigRecord(
         description="One row per (prompt, seed): the generated video, per-frame boxes and frame "
         "classes, validity with its reason, SSR sequences, and the DSR-Score with its components.",
@@ -358,14 +405,15 @@ def _merge(
         settings=settings,
         card_markdown=_samples_markdown(result, plot_name),
     )
-    folder.write_config("samples", datasets, record, max_rows_per_shard=rows_per_shard)
-    _write_tracks(folder, datasets, command, settings)
+    samples = {split: pair[0] for split, pair in sources.items()}
+    folder.write_config("samples", samples, record, max_rows_per_shard=rows_per_shard)
+    _write_tracks(folder, {split: pair[1] for split, pair in sources.items()}, command, settings)
     _write_pairs(folder, df, tau_train, result, command, settings)
     return result
 
 
 def _write_tracks(
-    folder: DatasetFolder, samples: dict[str, Any], command: str, settings: dict[str, Any]
+    folder: DatasetFolder, tracks: dict[str, _WorkSplit], command: str, settings: dict[str, Any]
 ) -> None:
     record = ConfigRecord(
         description="The rows of `samples` without the `video` column: boxes, frame classes, "
@@ -375,9 +423,7 @@ def _write_tracks(
         command=command,
         settings=settings,
     )
-    folder.write_config(
-        "tracks", {s: ds.remove_columns("video") for s, ds in samples.items()}, record
-    )
+    folder.write_config("tracks", tracks, record)
 
 
 def _write_pairs(

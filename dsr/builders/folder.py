@@ -43,7 +43,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dsr.errors import DataError
 from dsr.layout import (
@@ -79,23 +79,90 @@ __all__ = [
     "WORK_DIR",
     "ConfigRecord",
     "DatasetFolder",
+    "SplitSource",
     "atomic_write_bytes",
     "atomic_write_text",
     "data_glob",
     "dataset_info",
     "shard_count",
+    "stored_features",
 ]
 
 
-def shard_count(ds: datasets.Dataset, max_rows: int | None, max_bytes: int) -> int:
+class SplitSource(Protocol):
+    """One split as :meth:`DatasetFolder.write_config` reads it: its features as the card declares
+    them, its size, and any shard of its rows (rows ``index, index + count, …``) as an in-memory
+    ``datasets.Dataset`` with the :func:`stored_features`. A source that reads its rows from files
+    never holds nor stages more than one shard (the merge's videos, see
+    :mod:`dsr.builders.consolidate`)."""
+
+    @property
+    def features(self) -> datasets.Features: ...
+
+    @property
+    def num_rows(self) -> int: ...
+
+    @property
+    def num_bytes(self) -> int: ...
+
+    def shard(self, index: int, count: int) -> datasets.Dataset: ...
+
+
+class _InMemorySplit:
+    """A ``datasets.Dataset`` as a :class:`SplitSource`."""
+
+    def __init__(self, ds: datasets.Dataset) -> None:
+        self.ds = ds
+
+    @property
+    def features(self) -> datasets.Features:
+        return self.ds.features
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.ds)
+
+    @property
+    def num_bytes(self) -> int:
+        return int(self.ds.data.nbytes)
+
+    def shard(self, index: int, count: int) -> datasets.Dataset:
+        return self.ds.shard(num_shards=count, index=index, contiguous=False)
+
+
+def _source(split: datasets.Dataset | SplitSource) -> SplitSource:
+    from datasets import Dataset
+
+    return _InMemorySplit(split) if isinstance(split, Dataset) else split
+
+
+def stored_features(features: datasets.Features) -> datasets.Features:
+    """``features`` as the parquet files store them: an ``Array2D((None, n))`` column (per-frame
+    boxes, declared so in the card, so that ``load_dataset`` gives a ``(frames, n)`` array even for
+    0 frames) is written as its plain Arrow type, a list of fixed-size lists of ``n`` values, which
+    polars reads as ``list[array[f64, n]]`` and ``datasets`` casts to the declared ``Array2D``."""
+    from datasets import Array2D, Features, List, Value
+
+    return Features(
+        {
+            name: List(List(Value(f.dtype), length=f.shape[1])) if isinstance(f, Array2D) else f
+            for name, f in features.items()
+        }
+    )
+
+
+def shard_count(split: SplitSource, max_rows: int | None, max_bytes: int) -> int:
     """Files for one split: enough that none exceeds ``max_bytes`` (Arrow size, which for the
     already compressed mp4 bytes is close to the parquet size) nor ``max_rows`` rows."""
-    by_rows = -(-len(ds) // max_rows) if max_rows else 1
-    by_bytes = -(-int(ds.data.nbytes) // max_bytes)
-    return max(1, by_rows, min(by_bytes, len(ds)))
+    rows = split.num_rows
+    by_rows = -(-rows // max_rows) if max_rows else 1
+    by_bytes = -(-split.num_bytes // max_bytes)
+    return max(1, by_rows, min(by_bytes, rows))
 
 
-def dataset_info(config: str, splits: Mapping[str, datasets.Dataset]) -> dict[str, Any]:
+def dataset_info(
+    config: str, splits: Mapping[str, datasets.Dataset | SplitSource]
+) -> dict[str, Any]:
     """The card's ``dataset_info`` entry of one config: its features and split sizes, as
     ``datasets`` writes it when it pushes a dataset itself."""
     from datasets import SplitDict, SplitInfo
@@ -104,11 +171,12 @@ def dataset_info(config: str, splits: Mapping[str, datasets.Dataset]) -> dict[st
 
     if not splits:
         return {}
+    sources = {name: _source(split) for name, split in splits.items()}
     sizes = SplitDict()
-    for name, ds in splits.items():
-        sizes.add(SplitInfo(name, num_bytes=int(ds.data.nbytes), num_examples=len(ds)))
+    for name, src in sources.items():
+        sizes.add(SplitInfo(name, num_bytes=src.num_bytes, num_examples=src.num_rows))
     info = DatasetInfo(
-        features=next(iter(splits.values())).features, splits=sizes, config_name=config
+        features=next(iter(sources.values())).features, splits=sizes, config_name=config
     )
     card = DatasetCardData()
     DatasetInfosDict({config: info}).to_dataset_card_data(card)
@@ -204,7 +272,7 @@ class DatasetFolder:
     def write_config(
         self,
         config: str,
-        splits: Mapping[str, datasets.Dataset],
+        splits: Mapping[str, datasets.Dataset | SplitSource],
         record: ConfigRecord,
         *,
         max_rows_per_shard: int | None = None,
@@ -213,31 +281,32 @@ class DatasetFolder:
         """Replace the data files of ``config`` with ``splits`` and update record and card.
 
         Each split is cut into files of at most ``max_shard_bytes`` and ``max_rows_per_shard`` rows
-        (see the module docstring). The new files are written to the work area first and moved in
-        only once all are complete.
+        (see the module docstring), written one at a time from the split's source. The new files
+        are written to the work area first and moved in only once all are complete.
         """
+        sources = {split: _source(ds) for split, ds in splits.items()}
         with self.staging(config) as staging:
             fingerprints: dict[str, str] = {}
             moved: list[str] = []
-            for split, ds in splits.items():
-                count = shard_count(ds, max_rows_per_shard, max_shard_bytes)
-                fingerprints[split], files = self._write_split(config, split, ds, staging, count)
+            for split, src in sources.items():
+                count = shard_count(src, max_rows_per_shard, max_shard_bytes)
+                fingerprints[split], files = self._write_split(config, split, src, staging, count)
                 moved += files
             for rel in moved:  # new files first: the current card keeps pointing at the old ones
                 target = self.root / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staging / rel, target)
-        record.splits = {name: len(ds) for name, ds in splits.items()}
+        record.splits = {name: src.num_rows for name, src in sources.items()}
         record.data_fingerprints = fingerprints
         record.format_version = FORMAT_VERSION
-        record.dataset_info = dataset_info(config, splits)
+        record.dataset_info = dataset_info(config, sources)
         self.update_record(config, record)
         for old in self.root.glob(f"{config}/*.parquet"):  # then the files no card names any more
             if old.relative_to(self.root).as_posix() not in moved:
                 old.unlink()
 
     def _write_split(
-        self, config: str, split: str, ds: datasets.Dataset, staging: Path, count: int
+        self, config: str, split: str, src: SplitSource, staging: Path, count: int
     ) -> tuple[str, list[str]]:
         """Write the ``count`` files of one split (file ``k`` holds rows ``k, k + count, …``);
         returns the content fingerprint and the relative paths."""
@@ -245,7 +314,7 @@ class DatasetFolder:
         digest = hashlib.sha256()
         for index in range(count):
             part = staging / f".{split}-{index:05d}.parquet"
-            ds.shard(num_shards=count, index=index, contiguous=False).to_parquet(str(part))
+            src.shard(index, count).to_parquet(str(part))
             digest.update(part.read_bytes())
             parts.append(part)
         fingerprint = digest.hexdigest()[:10]

@@ -112,8 +112,8 @@ SAMPLE_COLUMNS: dict[str, str] = {
         "when the mp4 was stored as given"
     ),
     "animal_boxes": "per frame the animal's box [x1, y1, x2, y2] in pixels; four NaN where absent, "
-    "so that every row is a float array of shape (frames, 4) (e.g. `ds.with_format('torch')`); "
-    "empty for a sample without a readable video (0 frames)",
+    "so that every row is a float array of shape (frames, 4) (`Array2D`; e.g. "
+    "`ds.with_format('numpy')`), (0, 4) for a sample without a readable video (0 frames)",
     "object_boxes": "per frame the object's box; four NaN where absent",
     "animal_present": (
         "per frame whether the animal has a box (false exactly where `animal_boxes` is NaN)"
@@ -189,10 +189,11 @@ def settings_struct(cls: type) -> dict[str, Any]:
 
 def sample_features() -> datasets.Features:
     """The ``datasets`` features of a samples row (video bytes embedded)."""
-    from datasets import Features, List, Value, Video
+    from datasets import Array2D, Features, List, Value, Video
 
-    # fixed-size boxes: polars reads list[array[f64, 4]], torch a (frames, 4) tensor
-    boxes = List(List(Value("float64"), length=4))
+    # declared (frames, 4), so that datasets gives a (0, 4) array for 0 frames too; stored as a list
+    # of fixed-size lists (dsr.builders.folder.stored_features): polars reads list[array[f64, 4]]
+    boxes = Array2D(shape=(None, 4), dtype="float64")
     text = {
         c: Value("string")
         for c in (

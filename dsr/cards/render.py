@@ -143,7 +143,9 @@ SIZE_CATEGORIES = (
 USAGE_NOTES = {
     "samples": "Per-frame boxes (`animal_boxes`, `object_boxes`) hold four NaN where the object is "
     "absent, with per-frame flags `animal_present` and `object_present`, so that "
-    '`samples.with_format("torch")[i]["animal_boxes"]` is a float tensor of shape (frames, 4).',
+    '`samples.with_format("torch")[i]["animal_boxes"]` is a float tensor of shape (frames, 4), '
+    "(0, 4) for a sample without a readable frame (the feature is an `Array2D`; polars reads "
+    "the parquet column as `list[array[f64, 4]]`).",
     "tracks": "`tracks` holds the rows of `samples` without the videos: use it for analysis with "
     "`load_dataset`, polars or duckdb that should not download the mp4 bytes.",
     "pairs": "In `pairs`, `chosen_ids` and `rejected_ids` are sample ids of `samples`, with their "

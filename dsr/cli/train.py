@@ -46,8 +46,9 @@ class _RecordArgs(click.Command):
     is_flag=False,
     flag_value="true",
     metavar="[BOOL]",
-    help="Push the finished adapter folder to --hub-model-id, as TrainingArguments' push_to_hub "
-    "(one commit, tagged with --version; repo, token and tag checked before training starts).",
+    help="Push the finished adapter folder to --hub-model-id (default: <your user>/<name of "
+    "--output-dir>), as TrainingArguments' push_to_hub (one commit, tagged with --version; repo, "
+    "token and tag checked before training starts).",
 )
 @click.option(
     "--push",
@@ -73,7 +74,7 @@ def train(ctx: click.Context, **kw: Any) -> None:
     from dsr.cards import sanitize_command
     from dsr.cli._dataclass_options import parse_field_args
 
-    _preflight(ctx, kw)
+    repo = _preflight(ctx, kw)
     # every option and input is checked: only now torch, transformers and diffusers load
     from dsr.training.config import SpatialAlignConfig
     from dsr.training.run import train as run_train
@@ -87,6 +88,8 @@ def train(ctx: click.Context, **kw: Any) -> None:
         values["push_to_hub"] = _flag_value(kw["push_to_hub"])
     if kw["push_repo"]:
         values["push_to_hub"], values["hub_model_id"] = True, kw["push_repo"]
+    if repo:
+        values["hub_model_id"] = repo
     if kw["private"]:
         values["hub_private_repo"] = True
     if kw["tiny"]:
@@ -98,28 +101,33 @@ def train(ctx: click.Context, **kw: Any) -> None:
     _summary(result, kw["precompute_only"])
 
 
-def _preflight(ctx: click.Context, kw: dict[str, Any]) -> None:
+def _preflight(ctx: click.Context, kw: dict[str, Any]) -> str | None:
     """The checks that need no torch and no model: the options (ours and TrainingArguments'), the
-    output folder, the dataset and its pairs."""
+    output folder, the dataset and its pairs; returns the repo of a push (``<user>/<name of
+    --output-dir>`` without --hub-model-id, as TrainingArguments) or None."""
     from dsr.cli._dataclass_options import parse_field_args
     from dsr.fileio import check_output_dir
-    from dsr.training.preflight import check_inputs, training_argument_fields
+    from dsr.training.preflight import check_inputs, hub_repo_id, training_argument_fields
 
-    if kw["push_to_hub"] is not None:
-        _flag_value(kw["push_to_hub"])
+    push = bool(kw["push_repo"]) or (
+        kw["push_to_hub"] is not None and _flag_value(kw["push_to_hub"])
+    )
     if kw["output_dir"]:
         check_output_dir(kw["output_dir"], "--output-dir")
     given = field_kwargs(SpatialAlignOptions, kw)
     options = SpatialAlignOptions(**given)  # validates our own options
     fields = training_argument_fields()
-    if fields is not None:
-        parse_field_args(ctx.args, fields, command="dsr train")
+    free = parse_field_args(ctx.args, fields, command="dsr train") if fields is not None else {}
     check_inputs(
         options,
         output_dir=kw["output_dir"],
         tiny=kw["tiny"],
         base_model_given="base_model" in given,
     )
+    if not push or fields is None:  # without transformers' source, run.train names the repo
+        return None
+    repo = kw["push_repo"] or free.get("hub_model_id")
+    return hub_repo_id(repo, kw["output_dir"], free.get("hub_token"))
 
 
 #: The boolean spellings of transformers' argument parser (``string_to_bool``).

@@ -12,10 +12,11 @@ the method's. Any ``TrainingArguments`` field works as usual (``report_to``, ``s
   warm-up)))`` at every step k past the warm-up (docs/method.md §6). transformers' warm-up is the
   authors' as well: k / warm-up, so the first optimizer step has a rate of 0.
 
-``push_to_hub=True`` with ``hub_model_id`` means what it means for ``TrainingArguments``, done
-dsr's way: the finished adapter folder is pushed once, tagged with ``version`` (the Trainer never
-pushes checkpoints). ``gradient_checkpointing`` through transformers' hook is refused (diffusers
-models have ``enable_gradient_checkpointing``; the trainer calls it).
+``push_to_hub=True`` with ``hub_model_id`` means what it means for ``TrainingArguments`` (without
+it, the repo is ``<user>/<name of output_dir>``), done dsr's way: the finished adapter folder is
+pushed once, tagged with ``version`` (the Trainer never pushes checkpoints).
+``gradient_checkpointing`` through transformers' hook is refused (diffusers models have
+``enable_gradient_checkpointing``; the trainer calls it).
 """
 
 from __future__ import annotations
@@ -105,12 +106,9 @@ class SpatialAlignConfig(SpatialAlignOptions, TrainingArguments):  # type: ignor
             self.use_cpu = True
 
     def _check_push(self) -> None:
-        """``push_to_hub`` needs ``hub_model_id``; ``version`` and ``force`` need a push."""
-        if self.push_to_hub and not self.hub_model_id:
-            raise ConfigError(
-                "push_to_hub needs the repo: add --hub-model-id namespace/name (the finished "
-                "adapter is pushed there once, tagged with --version)"
-            )
+        """``version`` and ``force`` need a push (the repo of a push without ``hub_model_id`` is
+        named in :func:`dsr.training.run.train`, before training, as ``TrainingArguments`` names
+        it: ``<user>/<name of output_dir>``)."""
         if (self.version or self.force) and not self.push_to_hub:
             flag = "--version" if self.version else "--force"
             raise ConfigError(

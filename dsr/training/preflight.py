@@ -4,7 +4,8 @@ Importing torch, transformers and diffusers takes 10-20 s and building a model m
 ``--dataset``, a mistyped option or a dataset without pairs must fail before that, in a second.
 :func:`training_argument_fields` reads the fields of ``transformers.TrainingArguments`` from its
 source (without importing it), so that the free ``--field-name VALUE`` arguments can be checked;
-:func:`check_inputs` checks the output folder, the dataset and its pairs.
+:func:`check_inputs` checks the output folder, the dataset and its pairs; :func:`hub_repo_id`
+names the repo of ``--push-to-hub`` (asking the Hub who the user is when it must).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from dsr.errors import ConfigError
 from dsr.training.options import SpatialAlignOptions
 
-__all__ = ["check_inputs", "training_argument_fields"]
+__all__ = ["check_inputs", "hub_repo_id", "training_argument_fields"]
 
 _SCALARS: dict[str, type] = {"bool": bool, "int": int, "float": float, "str": str}
 
@@ -88,3 +89,14 @@ def check_inputs(
         split=options.split,
         tau=options.tau_train,
     )
+
+
+def hub_repo_id(hub_model_id: str | None, output_dir: str | Path, token: str | None = None) -> str:
+    """The repo ``push_to_hub`` pushes to, named as ``transformers.Trainer.init_hf_repo`` names it:
+    ``hub_model_id``, or the name of ``output_dir`` when it is None; a name without a namespace is
+    the token's user's (``whoami`` on the configured endpoint, so a missing or refused token fails
+    here, before training)."""
+    from dsr.hub import user_repo_id
+
+    name = hub_model_id or Path(output_dir).absolute().name
+    return name if "/" in name else user_repo_id(name, token)

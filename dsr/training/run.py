@@ -197,9 +197,11 @@ def train(
         else contextlib.nullcontext()
     )
     with lock:
-        if config.push_to_hub and config.hub_model_id and state.is_main_process:
+        if config.push_to_hub and state.is_main_process:
             from dsr.hub import preflight_push
+            from dsr.training.preflight import hub_repo_id
 
+            config.hub_model_id = hub_repo_id(config.hub_model_id, out, config.hub_token)
             preflight_push(config.hub_model_id, config.version, force=config.force)
         resume = _check_run(config, out) if state.is_main_process and not precompute_only else None
         resume = _broadcast(resume, state)

@@ -83,7 +83,7 @@ def test_card_and_build_record(tmp_path):
     assert all(f"`{c}`" in card for c in PROMPT_COLUMNS)
     assert "| left→right (`LR`) | D | 1 | 1 |" in card and 'load_dataset("' in card
     record = json.loads((out / "dsr_build.json").read_text())
-    assert (record["format_version"], record["dsr_version"]) == (2, dsr.__version__)
+    assert (record["format_version"], record["dsr_version"]) == (3, dsr.__version__)
     assert record["configs"]["prompts"]["settings"]["seed"] == 0
 
 

@@ -195,16 +195,16 @@ def test_score_and_encode_settings_are_structs(built: Path, tmp_path: Path) -> N
     datasets.Dataset.from_list([current_row(row)], features=sample_features())  # fits the schema
 
 
-def test_pairs_name_their_id_lists_chosen_ids_and_the_format_is_2(built: Path) -> None:
+def test_pairs_name_their_id_lists_chosen_ids_and_the_format_is_3(built: Path) -> None:
     pairs = datasets.load_dataset(str(built), "pairs", split="train")
     assert {"chosen_ids", "rejected_ids", "chosen_seeds", "rejected_seeds"} <= set(
         pairs.column_names
     )
     assert not {"chosen", "rejected"} & set(pairs.column_names)
     record = json.loads((built / BUILD_RECORD).read_text())
-    assert record["format_version"] == 2
+    assert record["format_version"] == 3
     assert {name: c["format_version"] for name, c in record["configs"].items()} == dict.fromkeys(
-        ("samples", "tracks", "pairs"), 2
+        ("samples", "tracks", "pairs"), 3
     )
 
 

@@ -89,7 +89,6 @@ def test_effective_batch_sets_accumulation(tmp_path) -> None:
             {"effective_batch_size": 8, "gradient_accumulation_steps": 2},
             "gradient_accumulation_steps=2 contradicts",
         ),
-        ({"push_to_hub": True}, "push_to_hub needs the repo: add --hub-model-id"),
         ({"max_steps": 0}, "max_steps=0"),
     ],
 )

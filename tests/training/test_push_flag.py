@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from dsr.cli import main
+from dsr.training.preflight import hub_repo_id
 
 REPO = "tester/push-flag"
 
@@ -28,7 +29,7 @@ def _train(pairs_dataset: Path, out: Path, *extra: str) -> Result:
             f"--push-to-hub is a flag, as in TrainingArguments; give the repo with --hub-model-id "
             f"{REPO}",
         ),
-        (["--push-to-hub"], "push_to_hub needs the repo: add --hub-model-id"),
+        (["--push-to-hub"], "a push to 'out' without a namespace goes to your Hub user"),
         (["--hub-model-id", REPO, "--version", "v1.0.0"], "--version applies to a push"),
         (["--push-to-hub", "false", "--version", "v1.0.0"], "--version applies to a push"),
         (["--push-to-hub", "--hub-model-id", REPO], "no Hugging Face token"),
@@ -53,3 +54,32 @@ def test_flag_pushes_to_hub_model_id_with_the_version_tag(
     assert result.exit_code == 0, result.output
     assert hub.tags(REPO, repo_type="model") == {"v1.0.0": hub.head(REPO, repo_type="model")}
     assert "pytorch_lora_weights.safetensors" in hub.files(REPO, "v1.0.0", repo_type="model")
+
+
+@pytest.mark.slow  # a training run; test_default_repo_is_the_users_output_dir_name: fast
+def test_flag_without_repo_pushes_to_user_slash_output_dir_name(
+    pairs_dataset: Path, tmp_path: Path, hub, hub_token
+) -> None:  # type: ignore[no-untyped-def]
+    # transformers: hub_model_id None → <user>/<name of output_dir>; the test Hub's user is "tester"
+    result = _train(pairs_dataset, tmp_path / "my-adapter", "--push-to-hub", "--version", "v1.0.0")
+    assert result.exit_code == 0, result.output
+    assert "pushed:" in result.output
+    files = hub.files("tester/my-adapter", "v1.0.0", repo_type="model")
+    assert "pytorch_lora_weights.safetensors" in files
+
+
+def test_a_refused_token_stops_the_default_repo_before_training(
+    pairs_dataset: Path, tmp_path: Path, hub, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HF_TOKEN", "hf_not_the_test_hub_token")
+    result = _train(pairs_dataset, tmp_path / "out", "--push-to-hub")
+    assert result.exit_code == 1 and "the Hub refused the token" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_default_repo_is_the_users_output_dir_name(tmp_path: Path, hub, hub_token) -> None:  # type: ignore[no-untyped-def]
+    # transformers names the repo after output_dir's last part; a bare name is the user's
+    assert hub_repo_id(None, tmp_path / "runs" / "zo-adapter") == "tester/zo-adapter"
+    assert hub_repo_id("bare-name", tmp_path / "x") == "tester/bare-name"
+    assert hub_repo_id("org/named", tmp_path / "x") == "org/named"
