@@ -36,8 +36,9 @@ class DSRType(metaclass=_PaperTypes):
     Two stages (initial → final) for any ordered pair of different relations, or, opt-in, three
     ("A, then B, then C", consecutive relations different). The code is the relations' letters
     (``LR``, ``UF``, ``LTR``); the paper's six keep their codes and letters A–F, and only they have
-    a letter. Instances are interned: ``DSRType.of("left", "top") is DSRType.LT``. Iterating the
-    class yields the paper's six; :func:`dsr_types` lists the types of any set of relations.
+    a letter (empty for the others). Instances are interned: ``DSRType.of("left", "top") is
+    DSRType.LT``. Iterating the class yields the paper's six; :func:`dsr_types` lists the types of
+    any set of relations.
     """
 
     __slots__ = ("relations",)
@@ -94,9 +95,9 @@ class DSRType(metaclass=_PaperTypes):
         return tuple(r.value for r in self.relations)
 
     @property
-    def letter(self) -> str | None:
-        """The paper's letter A–F, None for any other type."""
-        return _LETTERS.get(self)
+    def letter(self) -> str:
+        """The paper's letter A–F; empty for any other type."""
+        return _LETTERS.get(self, "")
 
     @property
     def paper(self) -> bool:
