@@ -41,7 +41,6 @@ from dsr.scoring.relations import (
     DEFAULT_DEPTH_MARGIN,
     DepthInputs,
     FrameInputs,
-    MissingDepth,
     frame_scores,
 )
 
@@ -58,6 +57,8 @@ __all__ = [
 DEFAULT_M = 3
 DEFAULT_MIN_FRAMES = 20
 TOO_FEW_FRAMES = "too_few_frames"
+#: The reason of a video whose type needs depth (front, behind) scored without depth inputs.
+NO_DEPTH = "no_depth"
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ class DSRScoreBatch:
     n_degenerate: np.ndarray | None = None
     stage_scores: np.ndarray | None = None
     stage_split: np.ndarray | None = None
+    no_depth: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.score.shape[0])
@@ -147,7 +149,7 @@ class DSRScoreBatch:
         return DSRScore(
             score=opt(self.score),
             valid=valid,
-            reason=None if valid else TOO_FEW_FRAMES,
+            reason=None if valid else self._reason(i),
             r_init=opt(self.r_init),
             r_final=opt(self.r_final),
             g_init=opt(self.g_init),
@@ -158,6 +160,9 @@ class DSRScoreBatch:
             n_degenerate_frames=0 if self.n_degenerate is None else int(self.n_degenerate[i]),
             **self._stages(i, valid),
         )
+
+    def _reason(self, i: int) -> str:
+        return NO_DEPTH if self.no_depth is not None and self.no_depth[i] else TOO_FEW_FRAMES
 
     def _stages(self, i: int, valid: bool) -> dict[str, Any]:
         if self.stage_split is None or self.stage_scores is None or self.stage_split[i] < -1:
@@ -257,8 +262,8 @@ def dsr_scores(
     relation per video, or a single relation for all of them. ``box_check`` decides which frames
     are usable (see :data:`~dsr.scoring.geometry.BOX_CHECKS`). ``middle`` gives per video the
     middle relation of a three-stage type (None for two stages); ``depth`` (arrays (B, N)) is
-    needed when a video's relations include ``front`` or ``behind`` (:class:`MissingDepth`
-    otherwise), ``depth_margin`` sets their scale (docs/method.md §8).
+    needed when a video's relations include ``front`` or ``behind`` (without it such a video is
+    invalid, reason ``no_depth``), ``depth_margin`` sets their scale (docs/method.md §8).
     """
     _check(m, min_frames, box_check)
     animal = as_boxes(animal_boxes)
@@ -276,13 +281,14 @@ def dsr_scores(
     if paper:  # the paper's relations: exactly the original computation
         usable, ssr_i, ssr_f = planes.usable, _select(planes, rels_i), _select(planes, rels_f)
         stages: tuple[np.ndarray, ...] | None = None
+        no_depth = None
     else:
         inputs = FrameInputs(animal, obj, depth, box_check, depth_margin)
         types = [
             DSRType(tuple(r for r in (a, b, c) if r is not None))
             for a, b, c in zip(rels_i, mids, rels_f, strict=True)
         ]
-        usable = _usable(planes.usable, types, depth)
+        usable, no_depth = _usable(planes.usable, types, depth)
         ssr_i, ssr_f = (_select_any(inputs, rels, usable) for rels in (rels_i, rels_f))
         stages = _staged(inputs, types, usable, m) if any(mids) else None
     r_init, r_final, g_init, g_final, count = _components(ssr_i, ssr_f, usable, m)
@@ -307,6 +313,7 @@ def dsr_scores(
         n_degenerate=(degenerate_mask(animal, obj) & ~planes.usable).sum(axis=-1).astype(np.int64),
         stage_scores=None if stages is None else stages[1],
         stage_split=None if stages is None else stages[0][:, 0],
+        no_depth=no_depth,
     )
 
 
@@ -319,19 +326,15 @@ def _middles(middle: Sequence[Relation | str | None], n: int) -> list[Relation |
 
 def _usable(
     boxes_usable: np.ndarray, types: list[DSRType], depth: DepthInputs | None
-) -> np.ndarray:
-    """Usable frames: boxes usable and, for a type with front/behind, depth evidence."""
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Usable frames (boxes usable and, for a type with front/behind, depth evidence), and which
+    videos need depth that was not given (None when none does)."""
     needs = np.array([t.needs_depth for t in types], dtype=bool)
     if not needs.any():
-        return boxes_usable
+        return boxes_usable, None
     if depth is None:
-        first = types[int(np.argmax(needs))]
-        raise MissingDepth(
-            f"DSR type {first.code} ({' → '.join(first.value)}) needs per-frame depth: give "
-            "animal_depth, object_depth and occlusion (tracks from a tracker run with a depth "
-            "model, docs/method.md §8)"
-        )
-    return boxes_usable & np.where(needs[:, None], depth.decidable(), True)
+        return boxes_usable & ~needs[:, None], needs
+    return boxes_usable & np.where(needs[:, None], depth.decidable(), True), None
 
 
 def _select_any(inputs: FrameInputs, relations: list[Relation], usable: np.ndarray) -> np.ndarray:

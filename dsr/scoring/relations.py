@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dsr.errors import DataError
 from dsr.prompts.relations import Relation
 from dsr.scoring.geometry import BoxesLike, as_boxes, ssr_planes
 
@@ -40,7 +39,6 @@ __all__ = [
     "UNDER_SCALE",
     "DepthInputs",
     "FrameInputs",
-    "MissingDepth",
     "TracksLike",
     "frame_scores",
 ]
@@ -52,10 +50,6 @@ DEFAULT_DEPTH_MARGIN = 0.1
 UNDER_SCALE = 0.1
 #: Per-frame columns of a tracks row that ``front``/``behind`` read: floats, one per frame.
 DEPTH_COLUMNS = ("animal_depth", "object_depth", "occlusion")
-
-
-class MissingDepth(DataError):
-    """A video's relations need per-frame depth inputs that were not given."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from dsr.scoring.relations import (
     FRAME_SCORES,
     DepthInputs,
     FrameInputs,
-    MissingDepth,
     TracksLike,
     frame_scores,
 )
@@ -129,10 +128,11 @@ def test_frames_without_depth_evidence_do_not_count_for_depth_types() -> None:
     assert dsr_score(animal, obj, "left", "right", depth=holes).n_frames == 40
 
 
-def test_a_depth_type_without_depth_inputs_is_refused() -> None:
+def test_a_depth_type_without_depth_inputs_is_invalid_for_that_reason() -> None:
     animal, obj = _front_then_behind().boxes()
-    with pytest.raises(MissingDepth):
-        dsr_score(animal, obj, "left", "front")
+    result = dsr_score(animal, obj, "left", "front")
+    assert (result.valid, result.reason, result.score) == (False, "no_depth", None)
+    assert dsr_score(animal, obj, "left", "right").valid  # a box type needs none
 
 
 def test_left_to_front_mixes_box_and_depth_scores() -> None:
