@@ -115,7 +115,21 @@ def _log_unused(
     config: PromptBuildConfig, selection: Selection, pool: PromptPool, source: str
 ) -> None:
     """An imported list: say that some of its valid rows were left out, and why."""
-    unused = len(pool.accepted) - len(selection.train) - len(selection.test)
+    wanted = set(config.types)
+    other = Counter(
+        e.prompt.dsr_type.code for e in pool.accepted if e.prompt.dsr_type not in wanted
+    )
+    if other:
+        log.warning(
+            "%d valid prompts of %s have DSR types this build does not balance (%s): name their "
+            "relations in --relations (now %s)%s",
+            sum(other.values()),
+            source,
+            ", ".join(sorted(other)),
+            config.relations,
+            "" if config.three_stage else ", or build three-stage types with --three-stage",
+        )
+    unused = len(pool.accepted) - len(selection.train) - len(selection.test) - sum(other.values())
     if unused:
         log.warning(
             "%d valid prompts of %s were not used: the split quotas (--n-train %d, --n-test %d) "

@@ -69,3 +69,24 @@ def test_cli_takes_relations(tmp_path) -> None:
     result = CliRunner().invoke(main, [*args, "--n-test", "2"])
     assert result.exit_code == 0, result.output
     assert sorted(r["dsr_type"] for r in _rows(out, "test")) == ["LU", "UL"]
+
+
+def test_a_list_with_types_outside_relations_says_which(tmp_path, caplog) -> None:
+    rows = [
+        "prompt,split",
+        '"A cat is under a table, then the cat crawls to the left of the table.",test',
+        '"A cat is on the left of a box, then the cat jumps to the top of the box.",test',
+    ]
+    path = tmp_path / "mine.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    config = PromptBuildConfig(
+        out=tmp_path / "file-out",
+        backend="file",
+        n_train=0,
+        n_test=6,
+        backend_options={"path": str(path)},
+    )
+    with caplog.at_level("WARNING"):
+        result = build_prompts(config)
+    assert result.counts["test"]["LT"] == 1 and "UL" not in result.counts["test"]
+    assert "DSR types this build does not balance (UL)" in caplog.text
