@@ -59,11 +59,16 @@ class DSRType(metaclass=_PaperTypes):
         _check_stages(key)
         member = super().__new__(cls)
         object.__setattr__(member, "relations", key)
-        _INTERNED[key] = member
-        return member
+        return _INTERNED.setdefault(key, member)  # atomic: concurrent callers get one instance
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("DSRType is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DSRType) and other.relations == self.relations
+
+    def __hash__(self) -> int:
+        return hash(self.relations)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (DSRType, (self.value,))
