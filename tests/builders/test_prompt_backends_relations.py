@@ -65,3 +65,17 @@ def test_openai_build_of_new_types(tmp_path, openai_server, monkeypatch) -> None
     )
     result = build_prompts(config)
     assert result.counts["test"] == {"UF": 1, "UB": 1, "FU": 1, "FB": 1, "BU": 1, "BF": 1}
+
+
+def test_a_declared_middle_relation_must_match_the_sentence() -> None:
+    from dsr.builders.prompt_backends.base import Candidate
+    from dsr.builders.prompt_records import Reject, validate_candidate
+
+    sentence = (
+        "A cat is on the left of a box, then the cat hops to the top of the box, then to the "
+        "right of the box."
+    )
+    wrong = validate_candidate(Candidate("x", "o", sentence, {"middle": "under"}))
+    assert isinstance(wrong, Reject) and wrong.reason == "field_mismatch"
+    right = validate_candidate(Candidate("x", "o", sentence, {"middle": "top"}))
+    assert not isinstance(right, Reject) and right.dsr_type.code == "LTR"
