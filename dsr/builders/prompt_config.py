@@ -38,10 +38,16 @@ class PromptBuildConfig:
         },
     )
     n_train: int = field(
-        default=500, metadata={"help": "Train prompts, balanced over the six DSR types."}
+        default=500,
+        metadata={
+            "help": "Train prompts, balanced over the DSR types (the paper's six by default)."
+        },
     )
     n_test: int = field(
-        default=120, metadata={"help": "Test prompts, balanced over the six DSR types."}
+        default=120,
+        metadata={
+            "help": "Test prompts, balanced over the DSR types (the paper's six by default)."
+        },
     )
     relations: str = field(
         default=PAPER_RELATIONS_TEXT,
