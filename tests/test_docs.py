@@ -23,6 +23,7 @@ SECTIONS = {
     5: "Preference data",
     6: "Training objective",
     7: "Evaluation metrics",
+    8: "Relations beyond the paper",
 }
 #: "docs/method.md §4", "docs/method.md §2–3", "docs/method.md §5-6"
 CITATION = re.compile(r"docs/method\.md §(\d+)(?:\s*[–-]\s*(\d+))?")

@@ -15,17 +15,40 @@ DESCRIPTION = (
     "fields its generator declared and de-duplicated; train and test are balanced over the six "
     "DSR types and disjoint by sentence{triple}."
 )
+#: Column help where a build goes beyond the paper's relations (docs/method.md §8).
+_EXTENDED_COLUMNS = {
+    "prompt": "The canonical sentence (docs/method.md §1, §8 for the other relations and stages).",
+    "initial": "Initial relation of the animal to the object: left, right, top, under, front or "
+    "behind.",
+    "final": "Final relation (differs from the one before it).",
+    "dsr_type": "DSR type code: the relations' letters (L, R, T, U, F, B), e.g. LT or UF; three "
+    "letters for a three-stage type.",
+    "dsr_letter": "The paper's letter of the DSR type, A–F (LT=A … RL=F); null for other types.",
+}
 
 
-def _counts_table(counts: dict[str, dict[str, int]]) -> str:
+def _description(config: PromptBuildConfig, triple: str) -> str:
+    types = config.types
+    if types == tuple(DSRType):
+        return DESCRIPTION.format(triple=triple)
+    stages = "an initial, a middle and a final" if config.three_stage else "an initial and a final"
+    return (
+        DESCRIPTION.format(triple=triple)
+        .replace("an initial and a final", stages)
+        .replace("(left, right, top)", f"({config.relations.replace(',', ', ')})")
+        .replace("the six DSR types", f"the {len(types)} DSR types")
+    )
+
+
+def _counts_table(counts: dict[str, dict[str, int]], types: tuple[DSRType, ...]) -> str:
     splits = list(counts)
     lines = [
         "| DSR type | letter | " + " | ".join(splits) + " |",
         "|---|---|" + "---|" * len(splits),
     ]
-    for t in DSRType:
+    for t in types:
         cells = " | ".join(str(counts[s].get(t.code, 0)) for s in splits)
-        lines.append(f"| {t.initial.value}→{t.final.value} (`{t.code}`) | {t.letter} | {cells} |")
+        lines.append(f"| {'→'.join(t.value)} (`{t.code}`) | {t.letter or ''} | {cells} |")
     totals = " | ".join(str(sum(counts[s].values())) for s in splits)
     lines.append(f"| **total** | | {totals} |")
     return "\n".join(lines)
@@ -53,11 +76,14 @@ def config_record(
     )
     markdown = (
         f"**Prompts per DSR type** (source: `{source}`, seed {config.seed}):\n\n"
-        f"{_counts_table(result.counts)}\n\n{_rejects_table(result.rejects, reasons)}{shortfall}"
+        f"{_counts_table(result.counts, config.types)}\n\n"
+        f"{_rejects_table(result.rejects, reasons)}{shortfall}"
     )
     return ConfigRecord(
-        description=DESCRIPTION.format(triple=triple),
-        columns=dict(PROMPT_COLUMNS),
+        description=_description(config, triple),
+        columns=dict(PROMPT_COLUMNS)
+        if config.types == tuple(DSRType)
+        else {**PROMPT_COLUMNS, **_EXTENDED_COLUMNS},
         counts={
             "per_type": result.counts,
             "rejects": result.rejects,

@@ -11,8 +11,12 @@ from typing import Any
 
 from dsr.builders.prompt_backends import PROMPT_BACKENDS
 from dsr.builders.prompt_splits import DISJOINT_MODES
-from dsr.errors import ConfigError
+from dsr.errors import ConfigError, PromptParseError
 from dsr.limits import MAX_PROMPTS_PER_SPLIT, check_max
+from dsr.prompts import DSRType, Relation, dsr_types
+
+#: The relations of the paper, the default of ``--relations``.
+PAPER_RELATIONS_TEXT = "left,right,top"
 
 __all__ = ["SECRET_ENV", "PromptBuildConfig", "PromptBuildResult"]
 
@@ -34,10 +38,31 @@ class PromptBuildConfig:
         },
     )
     n_train: int = field(
-        default=500, metadata={"help": "Train prompts, balanced over the six DSR types."}
+        default=500,
+        metadata={
+            "help": "Train prompts, balanced over the DSR types (the paper's six by default)."
+        },
     )
     n_test: int = field(
-        default=120, metadata={"help": "Test prompts, balanced over the six DSR types."}
+        default=120,
+        metadata={
+            "help": "Test prompts, balanced over the DSR types (the paper's six by default)."
+        },
+    )
+    relations: str = field(
+        default=PAPER_RELATIONS_TEXT,
+        metadata={
+            "help": "Comma-separated relations whose DSR types (every ordered pair of two "
+            "different ones) the splits balance: the paper's left,right,top, or any of "
+            "left,right,top,under,front,behind (docs/method.md §8)."
+        },
+    )
+    three_stage: bool = field(
+        default=False,
+        metadata={
+            "help": "Three-stage types instead ('A, then B, then C': every triple of the "
+            "relations whose consecutive ones differ; docs/method.md §8)."
+        },
     )
     seed: int = field(default=0, metadata={"help": "Seed of generation and split selection."})
     disjoint: str = field(
@@ -99,14 +124,36 @@ class PromptBuildConfig:
         if self.max_rounds < 1:
             raise ConfigError(f"max_rounds={self.max_rounds}: must be at least 1")
         PROMPT_BACKENDS.check(self.backend, self.backend_options)  # an unknown backend or option
+        self.relations = _relations_text(self.relations)
         self.command = _safe_command(self.command)
+
+    @property
+    def types(self) -> tuple[DSRType, ...]:
+        """The DSR types the splits balance, in order (the paper's six by default)."""
+        return dsr_types(self.relations.split(","), stages=3 if self.three_stage else 2)
 
     def settings(self) -> dict[str, Any]:
         data = asdict(self)
         data["out"] = str(self.out)
         data.pop("command")
         data.pop("replace")
+        if self.relations == PAPER_RELATIONS_TEXT and not self.three_stage:
+            del data["relations"], data["three_stage"]  # the paper's: recorded as before
         return data
+
+
+def _relations_text(text: str) -> str:
+    """``relations`` checked and written canonically ("Left, top" → "left,top")."""
+    words = [w for w in str(text).replace(" ", ",").split(",") if w]
+    try:
+        relations = list(dict.fromkeys(Relation.coerce(w).value for w in words))
+    except PromptParseError as exc:
+        raise ConfigError(f"relations={text!r}: {exc}") from None
+    if len(relations) < 2:
+        raise ConfigError(
+            f"relations={text!r}: name at least two different relations, e.g. left,right,top"
+        )
+    return ",".join(relations)
 
 
 def _safe_command(command: str) -> str:

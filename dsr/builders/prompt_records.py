@@ -28,7 +28,7 @@ REJECT_REASONS: dict[str, str] = {
     "duplicate": "same normalized sentence as an earlier prompt",
     "request_failed": "an LLM request failed after all retries (timeouts, 429, 5xx); not cached",
 }
-_FIELDS = ("scene", "animal", "object", "initial", "final", "verb", "dsr_type")
+_FIELDS = ("scene", "animal", "object", "initial", "middle", "final", "verb", "dsr_type")
 
 
 @dataclass(frozen=True)
@@ -69,13 +69,15 @@ def _parsed_value(parsed: DSRPrompt, name: str) -> str:
     if name == "dsr_type":
         return parsed.dsr_type.code
     value = getattr(parsed, name)
+    if value is None:  # the middle of a two-stage prompt
+        return ""
     return value.value if isinstance(value, Relation) else str(value)
 
 
 def _same(name: str, declared: Any, actual: str) -> bool:
     if _norm(declared) == _norm(actual):
         return True
-    if name in ("initial", "final"):  # slow path: other spellings of a relation
+    if name in ("initial", "middle", "final"):  # slow path: other spellings of a relation
         return Relation.coerce(declared).value == actual
     if name == "dsr_type":  # a code in another case, or a letter A-F
         return DSRType.coerce(declared).code == actual

@@ -45,7 +45,7 @@ def prompt_row(entry: Accepted, split: str) -> dict[str, str | None]:
         "initial": p.initial.value,
         "final": p.final.value,
         "dsr_type": t.code,
-        "dsr_letter": t.letter,
+        "dsr_letter": t.letter or None,  # null beyond the paper's six types
         "verb": p.verb,
         "split": split,
         "source": entry.source,

@@ -1,9 +1,10 @@
 """Balanced, disjoint train/test selection from a pool of accepted prompts.
 
-Each split gets ``n // 6`` prompts of every DSR type, and the first ``n % 6`` types (in the paper's
-A–F order) one more. The splits never share a sentence (the pool is de-duplicated) and, with
-``disjoint="triple"``, never share an (animal, object, scene) triple. A candidate that carries a
-split hint (a file with a ``split`` column) only goes to that split, ahead of unhinted ones.
+Each split gets ``n // k`` prompts of every one of its k DSR types (the paper's six by default), and
+the first ``n % k`` types (in :attr:`DSRType.order`: the paper's A–F first) one more. The splits
+never share a sentence (the pool is de-duplicated) and, with ``disjoint="triple"``, never share an
+(animal, object, scene) triple. A candidate that carries a split hint (a file with a ``split``
+column) only goes to that split, ahead of unhinted ones.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ DISJOINT_MODES = ("triple", "sentence")
 SPLITS = ("train", "test")
 
 
-def quotas(n: int) -> dict[DSRType, int]:
-    """As even as possible over the six types; the remainder goes to the first types A, B, …"""
-    base, extra = divmod(n, len(DSRType))
-    return {t: base + (i < extra) for i, t in enumerate(DSRType)}
+def quotas(n: int, types: Sequence[DSRType] | None = None) -> dict[DSRType, int]:
+    """As even as possible over ``types`` (default: the paper's six); the remainder goes to the
+    first types (A, B, … for the paper's)."""
+    chosen = tuple(DSRType) if types is None else tuple(types)
+    base, extra = divmod(n, len(chosen))
+    return {t: base + (i < extra) for i, t in enumerate(chosen)}
 
 
 @dataclass(frozen=True)
@@ -39,21 +42,29 @@ class Selection:
 
 
 def select_splits(
-    pool: Sequence[Accepted], n_train: int, n_test: int, seed: int, disjoint: str = "triple"
+    pool: Sequence[Accepted],
+    n_train: int,
+    n_test: int,
+    seed: int,
+    disjoint: str = "triple",
+    types: Sequence[DSRType] | None = None,
 ) -> Selection:
-    """Pick the test split first (it is smaller), then train from what does not collide with it."""
+    """Pick the test split first (it is smaller), then train from what does not collide with it.
+    Only prompts of ``types`` (default: the paper's six) are picked."""
     rng = random.Random(f"dsr-split:{seed}")
-    by_type: dict[DSRType, list[Accepted]] = {t: [] for t in DSRType}
+    kinds = tuple(DSRType) if types is None else tuple(types)
+    by_type: dict[DSRType, list[Accepted]] = {t: [] for t in kinds}
     for entry in pool:
-        by_type[entry.prompt.dsr_type].append(entry)
+        if entry.prompt.dsr_type in by_type:
+            by_type[entry.prompt.dsr_type].append(entry)
     for entries in by_type.values():
         rng.shuffle(entries)
     picked: dict[str, list[Accepted]] = {"train": [], "test": []}
-    shortfall = {t: 0 for t in DSRType}
+    shortfall = {t: 0 for t in kinds}
     used: set[int] = set()
     test_triples: set[tuple[str, str, str]] = set()
     for split, n in (("test", n_test), ("train", n_train)):
-        for dsr_type, quota in quotas(n).items():
+        for dsr_type, quota in quotas(n, kinds).items():
             chosen = _take(
                 by_type[dsr_type], split, quota, used, test_triples if split == "train" else set()
             )

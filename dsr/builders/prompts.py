@@ -30,7 +30,6 @@ from dsr.builders.prompt_splits import Selection, quotas, select_splits
 from dsr.errors import DataError
 from dsr.layout import ASSETS_DIR, WORK_DIR, atomic_write_text
 from dsr.locks import exclusive_lock
-from dsr.prompts import DSRType
 
 __all__ = [
     "PROMPT_COLUMNS",
@@ -57,12 +56,13 @@ def _backend(config: PromptBuildConfig, folder: DatasetFolder) -> Any:
 
 
 def _generate(config: PromptBuildConfig, backend: Any, pool: PromptPool) -> tuple[Selection, int]:
-    train_q, test_q = quotas(config.n_train), quotas(config.n_test)
-    wanted = {t: train_q[t] + test_q[t] for t in DSRType}
+    types = config.types
+    train_q, test_q = quotas(config.n_train, types), quotas(config.n_test, types)
+    wanted = {t: train_q[t] + test_q[t] for t in types}
     for round_index in range(config.max_rounds):
         outcomes = [pool.add(candidate) for candidate in backend.generate(wanted, round_index)]
         selection = select_splits(
-            pool.accepted, config.n_train, config.n_test, config.seed, config.disjoint
+            pool.accepted, config.n_train, config.n_test, config.seed, config.disjoint, types
         )
         if selection.complete or backend.exhaustive:
             return selection, round_index + 1
@@ -84,9 +84,7 @@ def _generate(config: PromptBuildConfig, backend: Any, pool: PromptPool) -> tupl
 def _rows(selection: Selection) -> dict[str, list[dict[str, str | None]]]:
     out = {}
     for split, entries in (("train", selection.train), ("test", selection.test)):
-        ordered = sorted(
-            entries, key=lambda e: e.prompt.dsr_type.letter
-        )  # stable: keeps draw order
+        ordered = sorted(entries, key=lambda e: e.prompt.dsr_type.order)  # stable: keeps draw order
         out[split] = [prompt_row(e, split) for e in ordered]
     return out
 
@@ -117,7 +115,21 @@ def _log_unused(
     config: PromptBuildConfig, selection: Selection, pool: PromptPool, source: str
 ) -> None:
     """An imported list: say that some of its valid rows were left out, and why."""
-    unused = len(pool.accepted) - len(selection.train) - len(selection.test)
+    wanted = set(config.types)
+    other = Counter(
+        e.prompt.dsr_type.code for e in pool.accepted if e.prompt.dsr_type not in wanted
+    )
+    if other:
+        log.warning(
+            "%d valid prompts of %s have DSR types this build does not balance (%s): name their "
+            "relations in --relations (now %s)%s",
+            sum(other.values()),
+            source,
+            ", ".join(sorted(other)),
+            config.relations,
+            "" if config.three_stage else ", or build three-stage types with --three-stage",
+        )
+    unused = len(pool.accepted) - len(selection.train) - len(selection.test) - sum(other.values())
     if unused:
         log.warning(
             "%d valid prompts of %s were not used: the split quotas (--n-train %d, --n-test %d) "
@@ -181,7 +193,7 @@ def _build(config: PromptBuildConfig, folder: DatasetFolder) -> PromptBuildResul
         force=config.replace,
     )
     counts = {
-        s: {t.code: Counter(r["dsr_type"] for r in rs)[t.code] for t in DSRType}
+        s: {t.code: Counter(r["dsr_type"] for r in rs)[t.code] for t in config.types}
         for s, rs in rows.items()
     }
     rejects_text = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in pool.rejects)

@@ -24,7 +24,18 @@ FORCE_HELP = (
     "an existing version tag on the Hub."
 )
 
-_BUILD_FIELDS = ("out", "backend", "n_train", "n_test", "seed", "disjoint", "strict", "max_rounds")
+_BUILD_FIELDS = (
+    "out",
+    "backend",
+    "n_train",
+    "n_test",
+    "relations",
+    "three_stage",
+    "seed",
+    "disjoint",
+    "strict",
+    "max_rounds",
+)
 _OPENAI_FIELDS = (
     "model",
     "base_url",

@@ -46,8 +46,10 @@ def score(
 ) -> None:
     """Score per-sample TRACKS (parquet or JSONL; one row per sample).
 
-    Malformed rows are reported (row number and field) and skipped; the other rows are scored,
-    and the exit code is then 2.
+    A row of a type with front or behind also needs the per-frame lists animal_depth and
+    object_depth (and optionally occlusion); a three-stage row names its middle relation in
+    middle or in its prompt (docs/method.md §8). Malformed rows are reported (row number and
+    field) and skipped; the other rows are scored, and the exit code is then 2.
     """
     from dsr.errors import DataError
     from dsr.fileio import check_output_dir, check_output_file

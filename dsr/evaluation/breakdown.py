@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dsr.errors import PromptParseError
 from dsr.evaluation.bootstrap import (
     DEFAULT_LEVEL,
     DEFAULT_RESAMPLES,
@@ -113,6 +114,10 @@ def type_intervals(
 
 
 def type_name(code: str) -> str:
-    """``LT`` → ``left → top``; an unknown code is returned as it is."""
-    member = DSRType.__members__.get(code)
-    return f"{member.initial.value} → {member.final.value}" if member else code
+    """``LT`` → ``left → top``, ``UF`` → ``under → front``, ``LTR`` → ``left → top → right``; an
+    unknown code is returned as it is."""
+    try:
+        member = DSRType.coerce(code) if len(code) > 1 else None
+    except PromptParseError:
+        member = None
+    return " → ".join(member.value) if member else code

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from dsr.errors import DataError
+from dsr.errors import DataError, PromptParseError
 from dsr.prompts import DSRType
 from dsr.scoring.correctness import DEFAULT_THRESHOLDS, CorrectnessCurve, correctness
 
@@ -34,12 +34,23 @@ __all__ = [
     "headline_tau",
     "outcomes",
     "per_type",
+    "type_key",
 ]
 
 #: The threshold of the paper's headline number, Correct@0.7.
 HEADLINE_TAU = 0.7
 #: DSR type codes in the paper's order (A–F).
 TYPE_ORDER = tuple(t.code for t in DSRType)
+
+
+def type_key(code: str) -> tuple[int, ...]:
+    """Sort key of a DSR type code: the paper's six in A–F order, then the other types in the
+    relations' registry order (docs/method.md §8), then codes that name no type."""
+    try:
+        found = DSRType.coerce(code) if len(code) > 1 else None
+    except PromptParseError:
+        found = None
+    return (99,) if found is None else found.order
 
 
 @dataclass(frozen=True)
@@ -170,11 +181,9 @@ def per_type(
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     tau_variant: str = "exact",
 ) -> dict[str, DSRMetrics]:
-    """:func:`dsr_metrics` of each DSR type present, in the paper's order (unknown codes last)."""
-    codes = sorted(
-        {s.dsr_type for s in samples},
-        key=lambda c: (TYPE_ORDER.index(c) if c in TYPE_ORDER else 99, c),
-    )
+    """:func:`dsr_metrics` of each DSR type present, in the paper's order, then the other types
+    (:func:`type_key`; unknown codes last)."""
+    codes = sorted({s.dsr_type for s in samples}, key=lambda c: (type_key(c), c))
     return {
         c: dsr_metrics([s for s in samples if s.dsr_type == c], thresholds, tau_variant)
         for c in codes

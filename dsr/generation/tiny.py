@@ -71,6 +71,9 @@ TINY_WAN_WORDS = (
     "static",
     "blurred",
     "details",
+    "under",
+    "front",
+    "behind",
 )
 
 

@@ -7,7 +7,9 @@ Per video, with the prompt's own fields::
     Is the <animal> finally on the <final> of the <object>? Answer yes or no.
 
 The relation reads as the prompt grammar writes a static relation ("is on the left of a stump",
-docs/method.md §1): ``on the left of``, ``on the right of``, ``on the top of``.
+docs/method.md §1): ``on the left of``, ``on the right of``, ``on the top of``, and for the
+relations of docs/method.md §8 ``under``, ``in front of``, ``behind`` ("Is the cat initially in
+front of the log?"). A three-stage prompt is asked about its initial and final relations.
 
 An answer is ``yes`` or ``no`` only when it says so unambiguously (:func:`parse_answer`); anything
 else is ``unparsable`` and stays so: it is never guessed.
@@ -39,7 +41,7 @@ YES, NO, UNPARSABLE = "yes", "no", "unparsable"
 ANSWERS = (YES, NO, UNPARSABLE)
 #: question kind → the word of the question and the prompt field of its relation
 QUESTION_KINDS = {"initial": "initially", "final": "finally"}
-QUESTION = "Is the {animal} {when} on the {relation} of the {object}? Answer yes or no."
+QUESTION = "Is the {animal} {when} {phrase} the {object}? Answer yes or no."
 
 #: A reasoning model's thoughts, when the server returns them inside the content.
 _THINKING = re.compile(r"^\s*<think>.*?</think>", re.DOTALL)
@@ -69,14 +71,9 @@ def questions_for(record: Mapping[str, Any]) -> tuple[Question, Question]:
         )
     out = []
     for kind, when in QUESTION_KINDS.items():
-        relation = Relation.coerce(record[kind]).value
-        out.append(
-            Question(
-                kind,
-                relation,
-                QUESTION.format(animal=animal, when=when, relation=relation, object=obj),
-            )
-        )
+        relation = Relation.coerce(record[kind])
+        text = QUESTION.format(animal=animal, when=when, phrase=relation.spec.static, object=obj)
+        out.append(Question(kind, relation.value, text))
     return out[0], out[1]
 
 

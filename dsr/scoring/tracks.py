@@ -3,6 +3,10 @@
 One row per sample. Required: the per-frame boxes ``animal_boxes`` and ``object_boxes`` (lists of
 ``[x1, y1, x2, y2]``; null or four NaN for an absent frame) and the relations, either as prompt
 fields ``initial`` and ``final`` (animal/object optional) or as the prompt sentence in ``prompt``.
+For a prompt whose relations need depth (``front``, ``behind``; docs/method.md §8) the row also
+carries the per-frame lists ``animal_depth`` and ``object_depth`` (floats in [0, 1], null or NaN
+where unknown) and optionally ``occlusion`` (−1, 0 or +1 per frame; null as 0); a three-stage row
+names its middle relation in ``middle`` (or in its prompt sentence).
 Optional: ``sample_id``, ``prompt_id``, ``seed``, ``valid``/``reason`` from a tracker (a row marked
 invalid stays invalid), and per-frame presence flags ``animal_present``/``object_present`` as the
 ``samples`` config stores them (a frame flagged false is absent whatever its box holds). A
@@ -31,6 +35,7 @@ from dsr.fileio import check_text_head
 from dsr.prompts import DSRType, Relation, parse_prompt
 from dsr.scoring.correctness import CorrectnessCurve, correctness
 from dsr.scoring.dsr_score import DEFAULT_M, DEFAULT_MIN_FRAMES, dsr_scores
+from dsr.scoring.relations import DEPTH_COLUMNS, DepthInputs
 from dsr.staging import remove_stale_temp_files, temp_prefix
 
 __all__ = [
@@ -169,9 +174,11 @@ def _present(row: dict[str, Any], who: str, boxes: np.ndarray, where: str) -> np
     return out
 
 
-def _relations(row: dict[str, Any], where: str) -> tuple[Relation, Relation]:
-    """The row's (initial, final) relations: from the fields when either is given, else from the
-    prompt sentence. They must form one of the six DSR types."""
+def _relations(row: dict[str, Any], where: str) -> tuple[Relation, Relation | None, Relation]:
+    """The row's (initial, middle, final) relations: from the fields when either of initial and
+    final is given, else from the prompt sentence. They must form a DSR type (middle None for the
+    two-stage types)."""
+    middle: Relation | None = None
     if row.get("initial") is not None or row.get("final") is not None:
         for key in ("initial", "final"):
             if row.get(key) in (None, ""):
@@ -180,19 +187,51 @@ def _relations(row: dict[str, Any], where: str) -> tuple[Relation, Relation]:
                 )
         fields = ("initial", row["initial"]), ("final", row["final"])
         initial, final = (_coerce(value, key, where) for key, value in fields)
+        if row.get("middle") not in (None, ""):
+            middle = _coerce(row["middle"], "middle", where)
     elif row.get("prompt"):
         try:
             parsed = parse_prompt(row["prompt"])
         except PromptParseError as exc:
             raise DataError(f"{where}: field 'prompt': {exc}") from None
-        initial, final = parsed.initial, parsed.final
+        initial, middle, final = parsed.initial, parsed.middle, parsed.final
     else:
         raise DataError(f"{where}: needs the fields 'initial' and 'final' or a 'prompt' sentence")
     try:
-        DSRType.from_relations(initial, final)
+        DSRType(r for r in (initial, middle, final) if r is not None)
     except PromptParseError as exc:
         raise DataError(f"{where}: field 'final': {exc}") from None
-    return initial, final
+    return initial, middle, final
+
+
+def _per_frame(row: dict[str, Any], key: str, n: int, where: str) -> np.ndarray | None:
+    """A per-frame list of numbers (null as NaN), or None when the row has no such field."""
+    value = row.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or len(value) != n:
+        raise DataError(f"{where}: field {key!r} must list one number per frame ({n})")
+    try:
+        return np.array([math.nan if v is None else float(v) for v in value], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: field {key!r} has a non-numeric value") from None
+
+
+def _depth(
+    row: dict[str, Any], relations: tuple[Relation, Relation | None, Relation], n: int, where: str
+) -> DepthInputs | None:
+    """The row's depth inputs; required when its relations need depth."""
+    values = [_per_frame(row, key, n, where) for key in DEPTH_COLUMNS]
+    dsr_type = DSRType(r for r in relations if r is not None)
+    if values[0] is None or values[1] is None:
+        if dsr_type.needs_depth:
+            raise DataError(
+                f"{where}: DSR type {dsr_type.code} needs per-frame depth: give the fields "
+                "'animal_depth' and 'object_depth' (and 'occlusion'), as a tracker run with a "
+                "depth model writes them (docs/method.md §8)"
+            )
+        return None
+    return DepthInputs.of(values[0], values[1], values[2])
 
 
 def _coerce(value: Any, key: str, where: str) -> Relation:
@@ -202,9 +241,7 @@ def _coerce(value: Any, key: str, where: str) -> Relation:
         raise DataError(f"{where}: field {key!r}: {exc}") from None
 
 
-def _parsed(
-    number: int, row: dict[str, Any]
-) -> tuple[dict[str, Any], np.ndarray, np.ndarray, Relation, Relation]:
+def _parsed(number: int, row: dict[str, Any]) -> _Parsed:
     where = f"row {number}"
     animal = _present(row, "animal", _boxes(row, "animal_boxes", where), where)
     obj = _present(row, "object", _boxes(row, "object_boxes", where), where)
@@ -215,7 +252,20 @@ def _parsed(
     seed = row.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise DataError(f"{where}: field 'seed' is {seed!r}, not an integer (or leave it out)")
-    return (row, animal, obj, *_relations(row, where))
+    relations = _relations(row, where)
+    return _Parsed(row, animal, obj, relations, _depth(row, relations, len(animal), where))
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A well-formed row: the row, its animal and object boxes (N, 4), its (initial, middle,
+    final) relations and its depth inputs (None when it has none)."""
+
+    row: dict[str, Any]
+    animal: np.ndarray
+    obj: np.ndarray
+    relations: tuple[Relation, Relation | None, Relation]
+    depth: DepthInputs | None
 
 
 def _too_many(errors: list[str], read: int, good: int) -> TooManyRowErrors:
@@ -225,10 +275,6 @@ def _too_many(errors: list[str], read: int, good: int) -> TooManyRowErrors:
         f"well-formed), nothing written; first: {first}. Is this a tracks file? Fix the "
         "rows, or raise --max-errors"
     )
-
-
-#: A well-formed row: the row, its animal and object boxes (N, 4), its initial and final relation.
-_Parsed = tuple[dict[str, Any], np.ndarray, np.ndarray, Relation, Relation]
 
 
 def score_rows(
@@ -258,34 +304,54 @@ def score_rows(
     return ScoreReport(out, errors, correctness([r["dsr_score"] for r in out]))
 
 
+def _batch_depth(good: list[_Parsed], n: int) -> DepthInputs | None:
+    """The rows' depth inputs as (B, n) arrays (NaN/0 where a row has none), or None if none has."""
+    if all(g.depth is None for g in good):
+        return None
+    arrays = [np.full((len(good), n), np.nan), np.full((len(good), n), np.nan)]
+    arrays.append(np.zeros((len(good), n)))
+    for i, g in enumerate(good):
+        if g.depth is not None:
+            k = len(g.animal)
+            arrays[0][i, :k], arrays[1][i, :k] = g.depth.animal_depth, g.depth.object_depth
+            arrays[2][i, :k] = g.depth.occlusion
+    return DepthInputs(*arrays)
+
+
 def _score_batch(
     good: list[_Parsed], m: int, min_frames: int, box_check: str = "positive"
 ) -> list[dict[str, Any]]:
     if not good:
         return []
-    n = max(len(g[1]) for g in good)
+    n = max(len(g.animal) for g in good)
     animal = np.full((len(good), n, 4), np.nan)
     obj = np.full((len(good), n, 4), np.nan)
-    for i, (_, a, o, _initial, _final) in enumerate(good):
-        animal[i, : len(a)], obj[i, : len(o)] = a, o
+    for i, g in enumerate(good):
+        animal[i, : len(g.animal)], obj[i, : len(g.obj)] = g.animal, g.obj
+    middles = [g.relations[1] for g in good]
     batch = dsr_scores(
         animal,
         obj,
-        [g[3] for g in good],
-        [g[4] for g in good],
+        [g.relations[0] for g in good],
+        [g.relations[2] for g in good],
         m=m,
         min_frames=min_frames,
         box_check=box_check,
+        middle=middles if any(middles) else None,
+        depth=_batch_depth(good, n),
     )
     out = []
-    for i, (row, a, _o, _initial, _final) in enumerate(good):
+    for i, g in enumerate(good):
+        row = g.row
         result = batch.item(i).to_dict()
-        result["ssr_initial"] = result["ssr_initial"][: len(a)]
-        result["ssr_final"] = result["ssr_final"][: len(a)]
+        result["ssr_initial"] = result["ssr_initial"][: len(g.animal)]
+        result["ssr_final"] = result["ssr_final"][: len(g.animal)]
         if row.get("valid") is False:  # the tracker already ruled this sample out
             result.update(score=None, valid=False, reason=row.get("reason") or "invalid_tracks")
         record = {k: row[k] for k in _KEEP if k in row}
-        record.update(initial=good[i][3].value, final=good[i][4].value)
+        record.update(initial=g.relations[0].value, final=g.relations[2].value)
+        if g.relations[1] is not None:
+            record["middle"] = g.relations[1].value
         record.update({"dsr_score": result.pop("score"), **result})
         out.append(record)
     return out

@@ -93,8 +93,8 @@ def test_record_rejects_unchanged_relation_and_empty_fields() -> None:
         _prompt(animal="  ")
     with pytest.raises(PromptParseError, match="non-empty verb"):
         _prompt(verb="")
-    with pytest.raises(PromptParseError, match="'under'"):
-        _prompt(final="under")
+    with pytest.raises(PromptParseError, match="'inside'"):
+        _prompt(final="inside")
 
 
 def test_dict_roundtrip_and_missing_fields() -> None:

@@ -82,7 +82,7 @@ def test_from_to_form_with_scene_and_an() -> None:
             "a cat is on the left of a box, then the cat walks to the top of the crate",
             "'box' then 'crate'",
         ),
-        ("a cat is on the left of a box, then the cat walks behind the box", "second clause"),
+        ("a cat is on the left of a box, then the cat walks beside the box", "second clause"),
         ("the cat sits on a box, then the cat walks to the top of the box", "first clause"),
         ("a fox runs from the left of a chair to the right of the sofa", "'chair' then 'sofa'"),
         ("a fox from the left of a chair to the right of the chair", "cannot tell the animal"),

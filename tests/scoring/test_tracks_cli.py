@@ -108,7 +108,7 @@ def test_malformed_rows_are_reported_and_the_rest_scored(tmp_path: Path) -> None
     bad_box = {**good, "animal_boxes": ANIMAL[:2] + [[1, 2, 3]] + ANIMAL[3:]}
     no_final = {k: v for k, v in good.items() if k != "final"}
     bad_prompt = {**_rows()[1], "prompt": "a cat sleeps on a sofa"}
-    bad_relation = {**good, "initial": "under"}
+    bad_relation = {**good, "initial": "inside"}
     same_relation = {**good, "final": "left"}
     lengths = {**good, "object_boxes": LEFT_THEN_RIGHT[:-1]}
     no_boxes = {k: v for k, v in good.items() if k != "object_boxes"}

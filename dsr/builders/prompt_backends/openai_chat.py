@@ -148,7 +148,7 @@ class OpenAIBackend:
         return {
             "model": self.config.model,
             "messages": messages_for(dsr_type, n, *hints),
-            "response_format": response_format(self.config.structured),
+            "response_format": response_format(self.config.structured, dsr_type),
             "temperature": self.config.temperature,
             "seed": seed,
         }

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from dsr.builders.prompt_backends import vocab
 from dsr.builders.prompt_backends.base import BackendContext, Candidate
 from dsr.errors import ConfigError
-from dsr.prompts import DSRType
+from dsr.prompts import DSRType, Relation
 
 __all__ = ["TemplateBackend", "TemplateBackendConfig"]
 
@@ -36,11 +36,14 @@ def _a(noun: str) -> str:
 
 
 def _sentence(f: dict[str, str]) -> str:
-    """The docs/method.md §1 sentence, formatted here so that the parser independently checks it."""
-    return (
-        f"{f['scene']}, {_a(f['animal'])} is on the {f['initial']} of {_a(f['object'])}, then the "
-        f"{f['animal']} {f['verb']} to the {f['final']} of the {f['object']}."
+    """The docs/method.md §1 sentence (§8 for the other relations and a third stage), formatted
+    here from the relations' declared wordings so that the parser independently checks it."""
+    first, *moves = (Relation(f[k]).spec for k in ("initial", "middle", "final") if k in f)
+    text = (
+        f"{f['scene']}, {_a(f['animal'])} is {first.static} {_a(f['object'])}, then the "
+        f"{f['animal']} {f['verb']} {moves[0].motion} the {f['object']}"
     )
+    return text + "".join(f", then {m.motion} the {f['object']}" for m in moves[1:]) + "."
 
 
 class TemplateBackend:
@@ -84,7 +87,7 @@ class TemplateBackend:
         animal, verbs = rng.choice(self._animals)
         place, setting = rng.choice(self._places)
         details, ambiences, objects = self._parts[setting]
-        return {
+        fields = {
             "scene": f"{place} {rng.choice(details)} {rng.choice(ambiences)}",
             "animal": animal,
             "object": rng.choice(objects),
@@ -92,3 +95,6 @@ class TemplateBackend:
             "final": dsr_type.final.value,
             "verb": rng.choice(verbs),
         }
+        if dsr_type.middle is not None:
+            fields["middle"] = dsr_type.middle.value
+        return fields
