@@ -82,7 +82,7 @@ _OFFSET: dict[str, tuple[float, float, float]] = {
     "top": (0.0, -1.0, 0.0),
     "under": (0.0, 1.0, 0.0),
     "front": (0.0, 0.35, -1.0),
-    "behind": (0.0, -0.7, 1.0),
+    "behind": (0.0, -0.55, 1.0),
 }
 #: relations placed in depth: their videos carry a depth map and an entity map (docs/method.md §2)
 DEPTH_RELATIONS = frozenset({"front", "behind"})
@@ -344,7 +344,8 @@ class SyntheticGenerator:
             frames, depth, entities = _render_in_depth(
                 prompt, _background(cfg.height, cfg.width, rng), animal, obj, second, distance
             )
-            animal, obj = _visible_box(entities, ENTITY_ANIMAL), _visible_box(entities, ENTITY_OBJECT)
+            animal = _visible_box(entities, ENTITY_ANIMAL)
+            obj = _visible_box(entities, ENTITY_OBJECT)
             second = None if second is None else _visible_box(entities, ENTITY_SECOND_ANIMAL)
         else:
             frames = self._render(prompt, animal, obj, second, rng)

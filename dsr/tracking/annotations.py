@@ -89,7 +89,11 @@ class AnnotationTracker:
         base = asdict(validity) if validity is not None else {}
         self.config = AnnotationTrackerConfig(**{**base, **options})
         self.validity = self.config.validity
-        self.depth = DepthAnythingEstimator(DepthConfig(model=self.config.depth_model))
+        self.depth = (  # built only when used: it imports torch
+            DepthAnythingEstimator(DepthConfig(model=self.config.depth_model))
+            if self.config.depth_source == "model"
+            else None
+        )
 
     def settings(self) -> dict[str, Any]:
         """The config; the depth fields only when they leave the true depth map (so the samples
@@ -97,7 +101,7 @@ class AnnotationTracker:
         out = {"tracker": self.name, **asdict(self.config)}
         if self.config.depth_source == "annotations":
             del out["depth_source"], out["depth_model"]
-        elif self.config.depth_source == "model":
+        elif self.depth is not None:
             out["depth_settings"] = self.depth.settings()
         else:
             del out["depth_model"]

@@ -235,11 +235,15 @@ class DepthAnythingEstimator:
         def load(local_only: bool) -> tuple[Any, Any]:
             import transformers
 
-            kwargs = {"revision": cfg.revision, "local_files_only": local_only}
-            model = transformers.DepthAnythingForDepthEstimation.from_pretrained(
-                cfg.model, dtype=resolve_dtype(cfg.dtype), **kwargs
+            model: Any = transformers.DepthAnythingForDepthEstimation.from_pretrained(
+                cfg.model,
+                dtype=resolve_dtype(cfg.dtype),
+                revision=cfg.revision or "main",
+                local_files_only=local_only,
             )
-            processor = transformers.AutoImageProcessor.from_pretrained(cfg.model, **kwargs)
+            processor = transformers.AutoImageProcessor.from_pretrained(
+                cfg.model, revision=cfg.revision or "main", local_files_only=local_only
+            )
             return model.to(self.device).eval(), processor
 
         key = f"{cfg.model}@{cfg.revision}" if cfg.revision else cfg.model
@@ -281,7 +285,7 @@ def video_depth(
     masks: tuple[np.ndarray, np.ndarray] | None,
     annotations: Annotations | None,
     source: str,
-    estimator: DepthSource,
+    estimator: DepthSource | None,
 ) -> DepthTrack | None:
     """The depth track of one video: None when the prompt needs no depth or ``source`` is off;
     unavailable (NaN) without masks (an untracked video) or without a true depth map."""
@@ -291,7 +295,7 @@ def video_depth(
     if masks is None:
         return DepthTrack.unavailable(n)
     distance = annotation_distance(annotations) if source == "annotations" else None
-    if source == "model":
+    if source == "model" and estimator is not None:
         distance = estimator.distance(frames)  # only the frames of a prompt that needs depth
     if distance is not None and len(distance) != n:
         return DepthTrack.unavailable(n)

@@ -282,9 +282,12 @@ class GroundedSam2Tracker:
         result = self._result(prop, validity, validity.key_frame, detections, applied)
         if not depth or prop.masks is None:
             return result
-        masks = prop.masks & np.isfinite(np.stack([result.animal_boxes, result.object_boxes])).all(
-            axis=2
-        )[..., None, None]  # a dropped (lost-track) frame has no mask either
+        masks = (
+            prop.masks
+            & np.isfinite(np.stack([result.animal_boxes, result.object_boxes])).all(axis=2)[
+                ..., None, None
+            ]
+        )  # a dropped (lost-track) frame has no mask either
         return replace(result, depth=self._depth(arr, prompt, (masks[0], masks[1]), annotations))
 
     def _depth(
