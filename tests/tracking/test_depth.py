@@ -25,6 +25,7 @@ from dsr.tracking.depth import (
 from dsr.tracking.grounded_sam2 import GroundedSam2Tracker
 from dsr.tracking.grounding import AnnotationDetector
 from dsr.tracking.sam2_video import Propagation
+from dsr.tracking.tiny import save_tiny_depth_anything
 
 
 @dataclass(frozen=True)
@@ -130,38 +131,7 @@ def test_annotation_tracker_gives_the_true_depth_values() -> None:
 @pytest.fixture(scope="module")
 def tiny_depth(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random Depth Anything from a small config, saved as a checkpoint folder."""
-    from transformers import (
-        DepthAnythingConfig,
-        DepthAnythingForDepthEstimation,
-        Dinov2Config,
-        DPTImageProcessor,
-    )
-
-    backbone = Dinov2Config(
-        hidden_size=32,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=64,
-        image_size=56,
-        patch_size=14,
-        out_features=["stage1", "stage2", "stage3", "stage4"],
-        reshape_hidden_states=False,
-    )
-    config = DepthAnythingConfig(
-        backbone_config=backbone,
-        reassemble_hidden_size=32,
-        patch_size=14,
-        neck_hidden_sizes=[8, 16, 32, 32],
-        fusion_hidden_size=16,
-        head_hidden_size=8,
-        depth_estimation_type="relative",
-    )
-    folder = tmp_path_factory.mktemp("depth-anything")
-    DepthAnythingForDepthEstimation(config).eval().save_pretrained(folder)
-    DPTImageProcessor(
-        size={"height": 56, "width": 56}, keep_aspect_ratio=True, ensure_multiple_of=14
-    ).save_pretrained(folder)
-    return folder
+    return save_tiny_depth_anything(tmp_path_factory.mktemp("depth-anything"))
 
 
 def test_depth_anything_is_batched_and_returns_minus_disparity(tiny_depth: Path) -> None:
