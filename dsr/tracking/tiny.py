@@ -445,15 +445,18 @@ def save_tiny_depth_anything(path: str | Path, *, seed: int = 0) -> Path:
     )
 
     torch.manual_seed(seed)
+    backbone_options: dict[str, Any] = {  # the four stages the neck reassembles
+        "out_features": ["stage1", "stage2", "stage3", "stage4"],
+        "reshape_hidden_states": False,
+    }
     backbone = Dinov2Config(
         hidden_size=32,
         num_hidden_layers=4,
         num_attention_heads=2,
-        intermediate_size=64,
+        mlp_ratio=2,
         image_size=56,
         patch_size=14,
-        out_features=["stage1", "stage2", "stage3", "stage4"],
-        reshape_hidden_states=False,
+        **backbone_options,
     )
     config = DepthAnythingConfig(
         backbone_config=backbone,
