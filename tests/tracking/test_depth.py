@@ -194,22 +194,30 @@ def test_grounded_tracker_runs_depth_only_when_the_prompt_needs_it(tiny_depth: P
     np.testing.assert_allclose(result.depth.animal_depth, truth["animal"], atol=2e-3)
     assert tracker.settings()["depth_settings"]["model"] == str(tiny_depth)
 
+    short = SyntheticGenerator(
+        SyntheticConfig(num_frames=10, height=48, width=64, scenario="follow", jitter=0.005)
+    ).generate_one(prompt, 1)
+    assert short.annotations is not None and short.annotations.entities is not None
     modelled = GroundedSam2Tracker(
         detector="unused",
         sam2="unused",
         depth_model=str(tiny_depth),
+        depth_batch_size=4,
         device="cpu",
+        validity={"min_valid": 4},
         detector_backend=AnnotationDetector(),
     )
-    modelled.propagator = stub  # type: ignore[assignment]
-    got = modelled.track(video.frames, prompt, video.annotations).depth
-    assert got is not None and got.animal_depth.shape == (24,)
-    present = video.annotations.entities == ENTITY_ANIMAL
-    assert np.isfinite(got.animal_depth[present.any(axis=(1, 2))]).all()
+    modelled.propagator = _MaskSam2(short.annotations.entities)  # type: ignore[assignment]
+    got = modelled.track(short.frames, prompt, short.annotations).depth
+    assert got is not None and got.animal_depth.shape == (10,)
+    seen = (short.annotations.entities == ENTITY_ANIMAL).any(axis=(1, 2))
+    assert np.isfinite(got.animal_depth[seen]).all() and np.isnan(got.animal_depth[~seen]).all()
 
     left = parse_prompt(
         "A cat is on the left of a crate, then the cat walks to the top of the crate."
     )
     plain = SyntheticGenerator(SMALL).generate_one(left, 0)
+    modelled.propagator = stub  # type: ignore[assignment]
     stub.calls.clear()
     assert modelled.track(plain.frames, left, plain.annotations).depth is None
+    assert stub.calls == [False]  # no masks kept, no depth model run
