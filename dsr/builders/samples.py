@@ -126,8 +126,8 @@ SAMPLE_COLUMNS: dict[str, str] = {
     ),
     "animal_depth": (
         "per frame the median over the animal's mask of the frame's relative distance (0 the "
-        "nearest pixel, 1 the farthest; NaN where the mask is absent); null for a sample whose "
-        "relations need no depth (only front and behind do)"
+        "nearest pixel, 1 the farthest; null where the mask is absent or there is no depth); null "
+        "for a sample whose relations need no depth (only front and behind do)"
     ),
     "object_depth": "per frame the same for the object",
     "occlusion": (
