@@ -124,6 +124,16 @@ SAMPLE_COLUMNS: dict[str, str] = {
         "per frame every detector output {label, box [x1, y1, x2, y2], score}, so validity can be "
         "re-decided without re-running the detector (empty for trackers without a detector)"
     ),
+    "animal_depth": (
+        "per frame the median over the animal's mask of the frame's relative distance (0 the "
+        "nearest pixel, 1 the farthest; null where the mask is absent or there is no depth); null "
+        "for a sample whose relations need no depth (only front and behind do)"
+    ),
+    "object_depth": "per frame the same for the object",
+    "occlusion": (
+        "per frame +1 where the animal occludes the object, -1 where the object occludes the "
+        "animal, 0 where neither is seen; null for a sample whose relations need no depth"
+    ),
     "ssr_initial": "per frame SSR score for the initial relation (null where unusable)",
     "ssr_final": "per frame SSR score for the final relation (null where unusable)",
     "valid": (
@@ -241,6 +251,9 @@ def sample_features() -> datasets.Features:
         "detections": List(List(detection)),
         "ssr_initial": List(Value("float64")),
         "ssr_final": List(Value("float64")),
+        "animal_depth": List(Value("float64")),
+        "object_depth": List(Value("float64")),
+        "occlusion": List(Value("float64")),
         "deviations": List(Value("string")),
     }
     settings = {
@@ -546,6 +559,8 @@ def _scored(
         notes=json.dumps(notes, sort_keys=True, default=str),
         deviations=list(result.deviations) + list(_score_deviations(result, cfg)),
     )
+    if result.depth is not None:
+        row.update(result.depth.columns())
     if not v.valid:
         detail = notes.get("error") or _validity_detail(
             v.reason, v.n_valid, v.n_miss, v.n_redundant

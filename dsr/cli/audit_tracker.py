@@ -24,6 +24,7 @@ DEFAULT_SIZE = f"{field_default(AuditConfig, 'height')}x{field_default(AuditConf
 
 def _tiny_models(kind: str, root: Path) -> dict[str, str]:
     from dsr.tracking.tiny import (
+        save_tiny_depth_anything,
         save_tiny_grounding_dino,
         save_tiny_sam2_video,
         save_tiny_sam3_video,
@@ -34,6 +35,7 @@ def _tiny_models(kind: str, root: Path) -> dict[str, str]:
     return {
         "detector": str(save_tiny_grounding_dino(root / "gd")),
         "sam2": str(save_tiny_sam2_video(root / "sam2")),
+        "depth_model": str(save_tiny_depth_anything(root / "depth")),
     }
 
 
@@ -59,7 +61,7 @@ def _size(text: str) -> tuple[int, int]:
     AuditConfig, only=("seeds", "num_frames"), style=OptionStyle(names={"num_frames": "--frames"})
 )
 @click.option("--size", default=DEFAULT_SIZE, show_default=True, help="HEIGHTxWIDTH of the videos.")
-@dataclass_options(AuditConfig, only=("scenario",))
+@dataclass_options(AuditConfig, only=("scenario", "new_relations"))
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),

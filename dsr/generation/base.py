@@ -11,7 +11,20 @@ import numpy as np
 from dsr.prompts import DSRPrompt
 from dsr.registry import Registry
 
-__all__ = ["GENERATORS", "Annotations", "GeneratedVideo", "VideoGenerator"]
+__all__ = [
+    "ENTITY_ANIMAL",
+    "ENTITY_OBJECT",
+    "ENTITY_SECOND_ANIMAL",
+    "GENERATORS",
+    "Annotations",
+    "GeneratedVideo",
+    "VideoGenerator",
+]
+
+#: Values of :attr:`Annotations.entities`: which entity a pixel shows (0 is the background).
+ENTITY_ANIMAL = 1
+ENTITY_OBJECT = 2
+ENTITY_SECOND_ANIMAL = 3
 
 
 @dataclass(frozen=True)
@@ -21,12 +34,20 @@ class Annotations:
     ``detections[t]`` lists ``(label, (x1, y1, x2, y2))`` for every visible entity in frame ``t``
     (the animal, the object, distractors); ``animal_boxes``/``object_boxes`` are the true boxes of
     the prompt's animal and object, shape (T, 4), NaN rows where absent.
+
+    Videos placed in depth (a ``front`` or ``behind`` prompt) also carry ``depth``, the true
+    distance from the camera of every pixel (T, H, W; float16, larger is farther, in the scene's
+    units: the object stands at 1.0), and ``entities``, which entity every pixel shows (T, H, W;
+    uint8: 0 background, :data:`ENTITY_ANIMAL`, :data:`ENTITY_OBJECT`,
+    :data:`ENTITY_SECOND_ANIMAL`), i.e. the true visible masks. Both are None otherwise.
     """
 
     detections: tuple[tuple[tuple[str, tuple[float, float, float, float]], ...], ...]
     animal_boxes: np.ndarray
     object_boxes: np.ndarray
     scenario: str = ""
+    depth: np.ndarray | None = None
+    entities: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

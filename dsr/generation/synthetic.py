@@ -26,12 +26,27 @@ from typing import Any
 import numpy as np
 
 from dsr.errors import ConfigError
-from dsr.generation.base import Annotations, GeneratedVideo
+from dsr.generation.base import (
+    ENTITY_ANIMAL,
+    ENTITY_OBJECT,
+    ENTITY_SECOND_ANIMAL,
+    Annotations,
+    GeneratedVideo,
+)
 from dsr.limits import check_video_size
-from dsr.prompts import DSRPrompt, Relation
+from dsr.prompts import DSRPrompt
 from dsr.scoring.geometry import box_tuple
 
-__all__ = ["DEFAULT_WEIGHTS", "SCENARIOS", "SyntheticConfig", "SyntheticGenerator", "scene_boxes"]
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "DEPTH_RELATIONS",
+    "SCENARIOS",
+    "SyntheticConfig",
+    "SyntheticGenerator",
+    "needs_depth",
+    "relation_names",
+    "scene_boxes",
+]
 
 SCENARIOS = (
     "follow",
@@ -58,7 +73,21 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "hidden_briefly": 1.0,
 }
 CYCLE = "cycle"
-_OFFSET = {"left": (-1.0, 0.0), "right": (1.0, 0.0), "top": (0.0, -1.0)}
+#: relation name → unit offset of the animal from the object: (x, y) in half the summed box sizes
+#: (image y down) and z, the depth step (−1 nearer the camera, +1 farther). ``front`` and ``behind``
+#: also shift along the floor (nearer is lower in the image), so the occluded animal still shows.
+_OFFSET: dict[str, tuple[float, float, float]] = {
+    "left": (-1.0, 0.0, 0.0),
+    "right": (1.0, 0.0, 0.0),
+    "top": (0.0, -1.0, 0.0),
+    "under": (0.0, 1.0, 0.0),
+    "front": (0.0, 0.35, -1.0),
+    "behind": (0.0, -0.55, 1.0),
+}
+#: relations placed in depth: their videos carry a depth map and an entity map (docs/method.md §2)
+DEPTH_RELATIONS = frozenset({"front", "behind"})
+#: distance of the animal relative to the object's per unit of z; apparent size ∝ 1 / distance
+DEPTH_STEP = 0.3
 
 
 @dataclass(frozen=True)
@@ -105,29 +134,50 @@ class SyntheticConfig:
             )
 
 
-def _third(initial: Relation, final: Relation) -> str:
-    return next(r.value for r in Relation if r not in (initial, final))
+def relation_names(prompt: DSRPrompt) -> tuple[str, str]:
+    """The prompt's initial and final relation names, each one the synthetic world can place."""
+    names = (str(prompt.initial.value), str(prompt.final.value))
+    unknown = [name for name in names if name not in _OFFSET]
+    if unknown:
+        raise ConfigError(
+            f"the synthetic world cannot place relation {unknown[0]!r}: it renders "
+            f"{', '.join(_OFFSET)}"
+        )
+    return names
+
+
+def needs_depth(initial: str, final: str) -> bool:
+    """Whether a prompt with these relation names is placed in depth (front or behind)."""
+    return bool({initial, final} & DEPTH_RELATIONS)
+
+
+def _third(initial: str, final: str) -> str:
+    """A relation that is neither: the third side for left/right/top, else the first free one."""
+    return next(r for r in _OFFSET if r not in (initial, final))
 
 
 def _path(start: str, end: str, n: int, t0: float, t1: float, reach: float = 1.0) -> np.ndarray:
-    """Unit offsets (n, 2) from ``start`` to ``end``; hold, move during [t0, t1], hold."""
+    """Unit offsets (n, 3) from ``start`` to ``end`` (x, y, depth); hold, move during [t0, t1],
+    hold."""
     t = np.clip((np.linspace(0.0, 1.0, n) - t0) / max(t1 - t0, 1e-6), 0.0, 1.0) * reach
     a, b = np.array(_OFFSET[start]), np.array(_OFFSET[end])
     pos = (1 - t)[:, None] * a + t[:, None] * b
     if a[1] == b[1] == 0 and a[0] != b[0]:  # left ↔ right: arc over the object, not through it
         pos[:, 1] -= np.sin(np.pi * t) * 0.9
+    elif a[0] == b[0] == 0 and (a[1] * b[1] < 0 or a[2] * b[2] < 0):
+        pos[:, 0] += np.sin(np.pi * t) * 1.1  # top ↔ under, front ↔ behind: around the side
     return pos
 
 
 def _centres(scenario: str, prompt: DSRPrompt, n: int, rng: np.random.Generator) -> np.ndarray:
-    init, final = prompt.initial.value, prompt.final.value
+    init, final = relation_names(prompt)
     t0, t1 = rng.uniform(0.15, 0.3), rng.uniform(0.65, 0.85)
     if scenario == "reverse":
         return _path(final, init, n, t0, t1)
     if scenario == "static":
         return _path(init, init, n, t0, t1)
     if scenario == "wrong_target":
-        return _path(init, _third(prompt.initial, prompt.final), n, t0, t1)
+        return _path(init, _third(init, final), n, t0, t1)
     if scenario == "partial":
         return _path(init, final, n, t0, t1, reach=rng.uniform(0.1, 0.9))
     return _path(init, final, n, t0, t1)
@@ -137,26 +187,38 @@ def scene_boxes(
     scenario: str, prompt: DSRPrompt, config: SyntheticConfig, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Unclipped animal, object and (optional) second-animal boxes, each (T, 4) xyxy."""
+    animal, obj, second, _ = _scene(scenario, prompt, config, rng)
+    return animal, obj, second
+
+
+def _scene(
+    scenario: str, prompt: DSRPrompt, config: SyntheticConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """:func:`scene_boxes` plus the animal's distance from the camera per frame (T,), relative to
+    the object's (1.0). The animal's apparent size scales with 1 / distance."""
     n, h, w = config.num_frames, config.height, config.width
     ow, oh = w * rng.uniform(0.14, 0.2), h * rng.uniform(0.16, 0.22)
     aw, ah = w * rng.uniform(0.09, 0.12), h * rng.uniform(0.12, 0.16)
     oc = np.array([w * rng.uniform(0.45, 0.55), h * rng.uniform(0.55, 0.65)])
     scale = np.array([(aw + ow) / 2 * 1.35, (ah + oh) / 2 * 1.3])
-    centres = (
-        oc + _centres(scenario, prompt, n, rng) * scale + rng.normal(0, config.jitter * w, (n, 2))
-    )
+    path = _centres(scenario, prompt, n, rng)
+    centres = oc + path[:, :2] * scale + rng.normal(0, config.jitter * w, (n, 2))
     if scenario == "leaves_frame":
         t = np.linspace(0, 1, n)
         away = np.clip(1 - np.abs(t - 0.5) / 0.3, 0, 1) ** 0.3  # out for the middle ~50 %
         centres[:, 0] += away * (w + aw) * (1 if rng.random() < 0.5 else -1)
+    distance = 1.0 + DEPTH_STEP * path[:, 2]
     half = np.array([aw, ah]) / 2
+    if needs_depth(*relation_names(prompt)):  # only then: the other relations stay as they were
+        half = half[None] / distance[:, None]
     animal = np.concatenate([centres - half, centres + half], axis=1)
     obj = np.tile(np.concatenate([oc - [ow / 2, oh / 2], oc + [ow / 2, oh / 2]]), (n, 1))
     second = None
     if scenario == "second_animal":
+        half = np.array([aw, ah]) / 2
         pos = np.array([w * 0.15 if oc[0] > w / 2 else w * 0.85, h * 0.2])
         second = np.tile(np.concatenate([pos - half, pos + half]), (n, 1))
-    return animal, obj, second
+    return animal, obj, second, distance
 
 
 def _visible(scenario: str, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -190,6 +252,26 @@ def _background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     base = rng.uniform(40, 200, 3)
     ramp = np.linspace(-30, 30, h)[:, None, None] + rng.normal(0, 4, (h, w, 1))
     return np.clip(base[None, None] + ramp, 0, 255).astype(np.uint8)
+
+
+def _footprint(box: np.ndarray, shape: str) -> tuple[slice, slice, np.ndarray]:
+    """The rows, columns and boolean mask of the pixels :func:`_paint` writes for ``box``."""
+    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    rows, cols = slice(y1, y2 + 1), slice(x1, x2 + 1)
+    mask = np.ones((y2 - y1 + 1, x2 - x1 + 1), dtype=bool)
+    if shape == "ellipse":
+        ys, xs = np.ogrid[y1 : y2 + 1, x1 : x2 + 1]
+        cy, cx = (y1 + y2) / 2, (x1 + x2) / 2
+        ry, rx = max((y2 - y1) / 2, 0.5), max((x2 - x1) / 2, 0.5)
+        mask = ((ys - cy) / ry) ** 2 + ((xs - cx) / rx) ** 2 <= 1.0
+        mask[0, :] = True
+        mask[min(max(int(cy - ry / 3) - y1, 0), y2 - y1), :] = True  # the eye stripe spans the box
+    return rows, cols, mask
+
+
+def _background_distance(h: int, w: int) -> np.ndarray:
+    """The back wall and floor: 2.5 at the top row, 0.9 at the bottom (the floor comes nearer)."""
+    return np.repeat(np.linspace(2.5, 0.9, h, dtype=np.float32)[:, None], w, axis=1)
 
 
 def _paint(frame: np.ndarray, box: np.ndarray, colour: np.ndarray, shape: str) -> None:
@@ -249,7 +331,7 @@ class SyntheticGenerator:
         cfg = self.config
         scenario = self.scenario_for(prompt, seed)
         rng = self._rng(prompt, seed, "scene")
-        animal, obj, second = scene_boxes(scenario, prompt, cfg, rng)
+        animal, obj, second, distance = _scene(scenario, prompt, cfg, rng)
         visible = _visible(scenario, cfg.num_frames, rng)
         animal = _clip(animal, cfg.height, cfg.width)
         animal[~visible] = np.nan
@@ -257,12 +339,23 @@ class SyntheticGenerator:
         if scenario == "object_missing":
             obj[:] = np.nan
         second = None if second is None else _clip(second, cfg.height, cfg.width)
-        frames = self._render(prompt, animal, obj, second, rng)
+        depth = entities = None
+        if needs_depth(*relation_names(prompt)):
+            frames, depth, entities = _render_in_depth(
+                prompt, _background(cfg.height, cfg.width, rng), animal, obj, second, distance
+            )
+            animal = _visible_box(entities, ENTITY_ANIMAL)
+            obj = _visible_box(entities, ENTITY_OBJECT)
+            second = None if second is None else _visible_box(entities, ENTITY_SECOND_ANIMAL)
+        else:
+            frames = self._render(prompt, animal, obj, second, rng)
         annotations = Annotations(
             detections=_detections(prompt, animal, obj, second),
             animal_boxes=animal,
             object_boxes=obj,
             scenario=scenario,
+            depth=depth,
+            entities=entities,
         )
         settings = {**self.settings(), "scenario": scenario}
         return GeneratedVideo(
@@ -286,6 +379,49 @@ class SyntheticGenerator:
                 _paint(frames[t], second[t], a_col, "ellipse")
             _paint(frames[t], animal[t], a_col, "ellipse")
         return frames
+
+
+def _render_in_depth(
+    prompt: DSRPrompt,
+    background: np.ndarray,
+    animal: np.ndarray,
+    obj: np.ndarray,
+    second: np.ndarray | None,
+    distance: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Frames, true distance (T, H, W; float16) and entity map (T, H, W; uint8) of a scene placed
+    in depth. Painter's algorithm: per frame the entities are painted farthest first, so the
+    nearer one hides the other where they overlap (the object and the second animal stand at 1.0,
+    the animal at ``distance[t]``)."""
+    n, (h, w) = len(animal), background.shape[:2]
+    frames = np.repeat(background[None], n, axis=0)
+    depth = np.repeat(_background_distance(h, w)[None], n, axis=0)
+    entities = np.zeros((n, h, w), dtype=np.uint8)
+    a_col, o_col = _colour(prompt.animal), _colour("object:" + prompt.object)
+    for t in range(n):
+        items = [(1.0, obj[t], o_col, "rect", ENTITY_OBJECT)]
+        if second is not None:
+            items.append((1.0, second[t], a_col, "ellipse", ENTITY_SECOND_ANIMAL))
+        items.append((float(distance[t]), animal[t], a_col, "ellipse", ENTITY_ANIMAL))
+        for dist, box, colour, shape, entity in sorted(items, key=lambda it: -it[0]):
+            if np.isnan(box).any():
+                continue
+            _paint(frames[t], box, colour, shape)
+            rows, cols, mask = _footprint(box, shape)
+            depth[t, rows, cols][mask] = dist
+            entities[t, rows, cols][mask] = entity
+    return frames, depth.astype(np.float16), entities
+
+
+def _visible_box(entities: np.ndarray, entity: int) -> np.ndarray:
+    """Tight xyxy box (T, 4) of each frame's visible pixels of ``entity``; NaN where none shows
+    (inclusive pixel extent, as the trackers' masks give)."""
+    out = np.full((len(entities), 4), np.nan)
+    for t, frame in enumerate(entities == entity):
+        ys, xs = np.flatnonzero(frame.any(axis=1)), np.flatnonzero(frame.any(axis=0))
+        if ys.size:
+            out[t] = (xs[0], ys[0], xs[-1], ys[-1])
+    return out
 
 
 def _detections(

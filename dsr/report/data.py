@@ -199,6 +199,17 @@ def _detections(frames: FrameData) -> dict[str, Any]:
     }
 
 
+def _depth(row: Mapping[str, Any]) -> dict[str, list[float | None]] | None:
+    """The per-frame depth values of a sample placed in depth (front, behind); None for the
+    others (their depth columns are null, or absent in a dataset built before depth)."""
+    if row.get("animal_depth") is None:
+        return None
+    return {
+        name: value_list(_floats(row.get(f"{name}_depth" if name != "occlusion" else name)), 4)
+        for name in ("animal", "object", "occlusion")
+    }
+
+
 def _scores(row: Mapping[str, Any]) -> dict[str, float | None]:
     return {k: _num(row.get(k), 6) for k in ("dsr_score", "r_init", "r_final", "g_init", "g_final")}
 
@@ -245,6 +256,7 @@ def sample_page_data(
         "detections": _detections(frames),
         "ssr_initial": value_list(frames.ssr_initial),
         "ssr_final": value_list(frames.ssr_final),
+        "depth": _depth(row),
         "key_frame": row.get("key_frame"),
         "valid": bool(row.get("valid")),
         "reason": row.get("reason"),

@@ -5,6 +5,10 @@ emitted per-frame detection labels (distractors included) through the same
 :func:`~dsr.scoring.classify_frames` as a real detector, and the boxes are the true boxes.
 A video without annotations (e.g. from ``wan`` or a file) is invalid with reason ``no_annotations``.
 Labels are matched as ``label_match`` says (``normalized`` or the authors' ``exact``).
+
+For a prompt placed in depth (front, behind) the depth values come from the true visible masks
+and, by default, the true depth map (``depth_source="annotations"``); ``depth_source="model"`` runs
+the depth model on the frames instead, which audits the depth model alone.
 """
 
 from __future__ import annotations
@@ -25,6 +29,15 @@ from dsr.scoring.validity import (
     decide_validity,
 )
 from dsr.tracking.base import Detection, TrackResult, label_match_deviation
+from dsr.tracking.depth import (
+    DEFAULT_DEPTH_MODEL,
+    DEPTH_SOURCES,
+    DepthAnythingEstimator,
+    DepthConfig,
+    annotation_masks,
+    check_depth_source,
+    video_depth,
+)
 
 __all__ = ["NO_ANNOTATIONS", "AnnotationTracker", "AnnotationTrackerConfig"]
 
@@ -43,9 +56,23 @@ class AnnotationTrackerConfig(ValidityConfig):
         },
     )
 
+    depth_source: str = field(
+        default="annotations",
+        metadata={
+            "help": "for prompts placed in depth (front, behind): annotations (the true depth "
+            "map), model (run depth_model on the frames, with the true masks) or off",
+            "choices": DEPTH_SOURCES,
+        },
+    )
+    depth_model: str = field(
+        default=DEFAULT_DEPTH_MODEL,
+        metadata={"help": "depth model of depth_source=model (Hub id or local directory)"},
+    )
+
     def __post_init__(self) -> None:
         super().__post_init__()
         check_label_match(self.label_match)
+        check_depth_source(self.depth_source)
 
     @property
     def validity(self) -> ValidityConfig:
@@ -62,9 +89,23 @@ class AnnotationTracker:
         base = asdict(validity) if validity is not None else {}
         self.config = AnnotationTrackerConfig(**{**base, **options})
         self.validity = self.config.validity
+        self.depth = (  # built only when used: it imports torch
+            DepthAnythingEstimator(DepthConfig(model=self.config.depth_model))
+            if self.config.depth_source == "model"
+            else None
+        )
 
     def settings(self) -> dict[str, Any]:
-        return {"tracker": self.name, **asdict(self.config)}
+        """The config; the depth fields only when they leave the true depth map (so the samples
+        of left/right/top prompts record exactly what they did before depth existed)."""
+        out = {"tracker": self.name, **asdict(self.config)}
+        if self.config.depth_source == "annotations":
+            del out["depth_source"], out["depth_model"]
+        elif self.depth is not None:
+            out["depth_settings"] = self.depth.settings()
+        else:
+            del out["depth_model"]
+        return out
 
     def track(
         self, frames: np.ndarray, prompt: DSRPrompt, annotations: Annotations | None = None
@@ -93,6 +134,14 @@ class AnnotationTracker:
             detections=detections,
             notes={"scenario": annotations.scenario} if annotations.scenario else {},
             deviations=label_match_deviation(validity),
+            depth=video_depth(
+                prompt,
+                frames,
+                annotation_masks(annotations),
+                annotations,
+                self.config.depth_source,
+                self.depth,
+            ),
         )
 
 

@@ -12,6 +12,15 @@ rules, true boxes); the audited tracker sees only the frames. Per sample it comp
 - which rules beyond the authors' code (``deviations``: those of the tracker, and ``thin_box`` of
   the DSR-Score's box check) changed the audited tracker's result; the summary counts the samples
   each one changed. ``paper_exact`` scores with the authors' box check.
+
+``new_relations`` adds the pairs of :data:`NEW_RELATION_PAIRS` (under, front, behind). For those
+placed in depth it also compares the per-frame depth values (:mod:`dsr.tracking.depth`) with the
+truth (the true depth map over the true visible masks): the mean absolute error of
+``animal_depth`` and ``object_depth``, how often the two agree on which entity is nearer, and how
+often the occlusion sign agrees. The audited tracker is given the true depth map (and nothing else
+of the truth) only when its ``depth_source`` is ``annotations``; that measures its masks through
+the true depth, while ``model`` measures the depth model and the masks together. A pair whose
+relations the prompt model cannot hold yet is audited without a DSR-Score.
 """
 
 from __future__ import annotations
@@ -21,15 +30,35 @@ from typing import Any
 
 import numpy as np
 
-from dsr.errors import ConfigError
+from dsr.errors import ConfigError, DsrError
+from dsr.generation.base import Annotations
 from dsr.limits import MAX_SEEDS_PER_PROMPT, check_max, check_video_size
 from dsr.paper_exact import TRACKER_PRESET_HELP, paper_exact_config
 from dsr.prompts import DSRPrompt, DSRType
 from dsr.scoring import ScoreConfig, ValidityConfig, dsr_score
 from dsr.scoring.geometry import usable_mask
 from dsr.tracking.base import DEVIATIONS, THIN_BOX, Tracker, TrackResult
+from dsr.tracking.depth import DepthTrack, needs_depth
 
-__all__ = ["AuditConfig", "AuditReport", "SampleAudit", "audit_tracker", "box_iou"]
+__all__ = [
+    "NEW_RELATION_PAIRS",
+    "AuditConfig",
+    "AuditReport",
+    "SampleAudit",
+    "audit_tracker",
+    "box_iou",
+    "depth_agreement",
+]
+
+#: (initial, final) relation names audited with ``new_relations``.
+NEW_RELATION_PAIRS = (
+    ("front", "behind"),
+    ("behind", "front"),
+    ("left", "front"),
+    ("behind", "right"),
+    ("under", "top"),
+    ("left", "under"),
+)
 
 _PAIRS = (
     ("cat", "bench"),
@@ -61,6 +90,13 @@ class AuditConfig:
     min_frames: int = field(default=20, metadata={"help": "DSR-Score minimum usable frames"})
     validity: ValidityConfig = field(
         default_factory=ValidityConfig, metadata={"help": "validity rules of the truth side"}
+    )
+    new_relations: bool = field(
+        default=False,
+        metadata={
+            "help": "Also audit prompts with under, front and behind, and the depth values of "
+            "those placed in depth."
+        },
     )
     paper_exact: bool = field(
         default=False,
@@ -102,6 +138,7 @@ class SampleAudit:
     truth_score: float | None
     tracker_score: float | None
     deviations: tuple[str, ...] = ()
+    depth: dict[str, float | None] | None = None
 
     def correct(self, tau: float) -> tuple[bool, bool]:
         return ((self.truth_score or 0.0) >= tau, (self.tracker_score or 0.0) >= tau)
@@ -144,6 +181,18 @@ class AuditReport:
             ),
             "changed_by_deviations": sum(bool(x.deviations) for x in s),
             **changed,
+            **self._depth_summary(mean),
+        }
+
+    def _depth_summary(self, mean: Any) -> dict[str, Any]:
+        """Means of the per-sample depth comparisons (only for an audit with new relations)."""
+        if not self.config.get("new_relations"):
+            return {}
+        depth = [x.depth for x in self.samples if x.depth is not None]
+        keys = ("animal_depth_mae", "object_depth_mae", "depth_order_agreement")
+        return {
+            "depth_samples": len(depth),
+            **{k: mean([d[k] for d in depth]) for k in (*keys, "occlusion_agreement")},
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -184,8 +233,8 @@ def _box_check(cfg: AuditConfig) -> str:
     )
 
 
-def _score(result: TrackResult, prompt: DSRPrompt, cfg: AuditConfig) -> float | None:
-    if not result.validity.valid:
+def _score(result: TrackResult, prompt: Any, cfg: AuditConfig) -> float | None:
+    if not result.validity.valid or not isinstance(prompt, DSRPrompt):
         return None
     return dsr_score(
         result.animal_boxes,
@@ -207,10 +256,32 @@ def _thin_box(result: TrackResult, cfg: AuditConfig) -> tuple[str, ...]:
     return (THIN_BOX,) if (usable_mask(a, o, "authors") & ~usable_mask(a, o)).any() else ()
 
 
+def _finite_mean(values: np.ndarray) -> float | None:
+    return float(np.mean(values)) if values.size else None
+
+
+def depth_agreement(truth: DepthTrack, pred: DepthTrack) -> dict[str, float | None]:
+    """Per-video comparison of depth values: mean absolute errors of ``animal_depth`` and
+    ``object_depth`` (frames where both sides have it), the share of frames where both say the
+    same entity is nearer (sign of object − animal, frames with all four values), and the share
+    of frames with the same occlusion sign."""
+    out: dict[str, float | None] = {}
+    for name in ("animal_depth", "object_depth"):
+        t, p = getattr(truth, name), getattr(pred, name)
+        both = np.isfinite(t) & np.isfinite(p)
+        out[f"{name}_mae"] = _finite_mean(np.abs(t[both] - p[both]))
+    t_order = np.sign(truth.object_depth - truth.animal_depth)
+    p_order = np.sign(pred.object_depth - pred.animal_depth)
+    both = np.isfinite(t_order) & np.isfinite(p_order)
+    out["depth_order_agreement"] = _finite_mean((t_order[both] == p_order[both]).astype(float))
+    out["occlusion_agreement"] = _finite_mean((truth.occlusion == pred.occlusion).astype(float))
+    return out
+
+
 def _compare(
     name: str,
     scenario: str,
-    prompt: DSRPrompt,
+    prompt: Any,
     truth: TrackResult,
     pred: TrackResult,
     cfg: AuditConfig,
@@ -243,7 +314,67 @@ def _compare(
         _score(truth, prompt, cfg),
         _score(pred, prompt, cfg),
         tuple(pred.deviations) + _thin_box(pred, cfg),
+        None
+        if truth.depth is None or pred.depth is None
+        else depth_agreement(truth.depth, pred.depth),
     )
+
+
+@dataclass(frozen=True)
+class _Relation:
+    value: str
+
+
+@dataclass(frozen=True)
+class _NamedPrompt:
+    """A prompt known by its relation names, for relations the prompt model cannot hold yet."""
+
+    scene: str
+    animal: str
+    object: str
+    initial: _Relation
+    final: _Relation
+    verb: str
+
+    def render(self) -> str:
+        return (
+            f"a {self.animal} is on the {self.initial.value} of a {self.object}, then the "
+            f"{self.animal} {self.verb} to the {self.final.value} of the {self.object}."
+        )
+
+
+def _prompt(animal: str, obj: str, initial: str, final: str) -> Any:
+    """A :class:`DSRPrompt` when the prompt model holds the relations, else a named stand-in."""
+    try:
+        return DSRPrompt("", animal, obj, initial, final, "moves")  # type: ignore[arg-type]
+    except DsrError:
+        return _NamedPrompt("", animal, obj, _Relation(initial), _Relation(final), "moves")
+
+
+def _audit_prompts(cfg: AuditConfig) -> list[tuple[str, Any]]:
+    """(sample name prefix, prompt) of every audited DSR type and, optionally, new pair."""
+    out = []
+    for i, dsr_type in enumerate(DSRType):
+        animal, obj = _PAIRS[i % len(_PAIRS)]
+        out.append(
+            (dsr_type.code, DSRPrompt("", animal, obj, dsr_type.initial, dsr_type.final, "moves"))
+        )
+    if cfg.new_relations:
+        for i, (initial, final) in enumerate(NEW_RELATION_PAIRS):
+            animal, obj = _PAIRS[i % len(_PAIRS)]
+            out.append((f"{initial}-{final}", _prompt(animal, obj, initial, final)))
+    return out
+
+
+def _depth_only(annotations: Annotations | None, tracker: Tracker) -> Annotations | None:
+    """What of the truth the audited tracker may see: the true depth map, and only when it is
+    told to use it (``depth_source="annotations"``)."""
+    config = getattr(tracker, "config", None)
+    if annotations is None or getattr(config, "depth_source", None) != "annotations":
+        return None
+    n = len(annotations.detections)
+    empty = np.full((n, 4), np.nan)
+    return Annotations(tuple(() for _ in range(n)), empty, empty.copy(), depth=annotations.depth)
 
 
 def audit_tracker(tracker: Tracker, config: AuditConfig | None = None) -> AuditReport:
@@ -259,16 +390,15 @@ def audit_tracker(tracker: Tracker, config: AuditConfig | None = None) -> AuditR
     )
     truth_tracker = AnnotationTracker(cfg.validity)
     samples = []
-    for i, dsr_type in enumerate(DSRType):
-        animal, obj = _PAIRS[i % len(_PAIRS)]
-        prompt = DSRPrompt("", animal, obj, dsr_type.initial, dsr_type.final, "moves")
+    for code, prompt in _audit_prompts(cfg):
         for video in gen.generate(prompt, list(range(cfg.seeds))):
             truth = truth_tracker.track(video.frames, prompt, video.annotations)
-            pred = tracker.track(video.frames, prompt)  # the audited tracker sees the frames only
+            if needs_depth(prompt):  # the frames, and the true depth map only if told to use it
+                pred = tracker.track(video.frames, prompt, _depth_only(video.annotations, tracker))
+            else:  # the audited tracker sees the frames only
+                pred = tracker.track(video.frames, prompt)
             scenario = video.annotations.scenario if video.annotations else ""
-            samples.append(
-                _compare(f"{dsr_type.code}-seed{video.seed}", scenario, prompt, truth, pred, cfg)
-            )
+            samples.append(_compare(f"{code}-seed{video.seed}", scenario, prompt, truth, pred, cfg))
     config_dict = asdict(cfg)
     return AuditReport(
         getattr(tracker, "name", type(tracker).__name__), tracker.settings(), config_dict, samples

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -12,6 +12,9 @@ from dsr.paper_exact import RULES
 from dsr.prompts import DSRPrompt
 from dsr.registry import Registry
 from dsr.scoring.validity import Validity
+
+if TYPE_CHECKING:
+    from dsr.tracking.depth import DepthTrack
 
 __all__ = [
     "AUTOCAST",
@@ -58,7 +61,9 @@ class TrackResult:
     """Per-frame boxes of the animal and the object (T, 4; NaN rows where absent), the validity
     decision (frame classes, reason, key frame), and the raw per-frame detections when the tracker
     has them (so validity can be recomputed without re-running the detector). ``deviations`` names
-    the rules of :data:`DEVIATIONS` that changed this result's frame classes or boxes."""
+    the rules of :data:`DEVIATIONS` that changed this result's frame classes or boxes.
+    ``depth`` holds the per-frame depth values (:mod:`dsr.tracking.depth`) of a prompt placed in
+    depth (front, behind); None for the others."""
 
     animal_boxes: np.ndarray
     object_boxes: np.ndarray
@@ -66,6 +71,7 @@ class TrackResult:
     detections: tuple[tuple[Detection, ...], ...] | None = None
     notes: dict[str, Any] = field(default_factory=dict)
     deviations: tuple[str, ...] = ()
+    depth: DepthTrack | None = None
 
 
 def label_match_deviation(validity: Validity) -> tuple[str, ...]:

@@ -7,6 +7,9 @@
    forward and backward over the whole video (:mod:`dsr.tracking.sam2_video`).
 4. Masks → tight boxes; an empty mask is absent, and a mask that suddenly covers most of the frame
    is a lost track: recorded in the notes and treated as absent.
+5. Only for a prompt placed in depth (front, behind): a monocular depth model on the same frames,
+   batched, and the per-frame depth values over the two masks (:mod:`dsr.tracking.depth`);
+   ``depth_source="annotations"`` takes the synthetic world's true depth map instead.
 
 Where this differs from the authors' code, one option restores theirs (``--paper-exact`` sets
 them all; the list is :data:`dsr.paper_exact.DEVIATION_ROWS`): labels are matched after
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -43,6 +46,16 @@ from dsr.tracking.base import (
     Detection,
     TrackResult,
     label_match_deviation,
+)
+from dsr.tracking.depth import (
+    DEFAULT_DEPTH_MODEL,
+    DEPTH_SOURCES,
+    DepthAnythingEstimator,
+    DepthConfig,
+    DepthTrack,
+    check_depth_source,
+    needs_depth,
+    video_depth,
 )
 from dsr.tracking.grounding import (
     DEFAULT_DETECTOR,
@@ -133,8 +146,26 @@ class GroundedSam2Config(ModelTrackerConfig):
         },
     )
 
+    depth_source: str = field(
+        default="model",
+        metadata={
+            "help": "for prompts placed in depth (front, behind): model (run depth_model), "
+            "annotations (the synthetic world's true depth map, for audits) or off",
+            "choices": DEPTH_SOURCES,
+        },
+    )
+    depth_model: str = field(
+        default=DEFAULT_DEPTH_MODEL,
+        metadata={"help": "Depth Anything Hub id or local directory (run only when needed)."},
+    )
+    depth_revision: str | None = field(
+        default=None, metadata={"help": "Hub revision of the depth model [default: main]."}
+    )
+    depth_batch_size: int = field(default=8, metadata={"help": "Frames per depth forward pass."})
+
     def __post_init__(self) -> None:
         super().__post_init__()
+        check_depth_source(self.depth_source)
         if self.input_frames not in INPUTS:
             raise ConfigError(
                 f"input_frames={self.input_frames!r}: choose raw, mp4-jpeg (the authors') or jpeg"
@@ -156,6 +187,15 @@ class GroundedSam2Config(ModelTrackerConfig):
             box_threshold=self.box_threshold,
             text_threshold=self.text_threshold,
             batch_size=self.batch_size,
+            device=self.device,
+            dtype=self.dtype,
+        )
+
+    def depth_config(self) -> DepthConfig:
+        return DepthConfig(
+            model=self.depth_model,
+            revision=self.depth_revision,
+            batch_size=self.depth_batch_size,
             device=self.device,
             dtype=self.dtype,
         )
@@ -191,6 +231,7 @@ class GroundedSam2Tracker:
         self.config = config or GroundedSam2Config(**options)
         self.detector = detector_backend or GroundingDetector(self.config.grounding())
         self.propagator = Sam2Propagator(self.config.sam2_config())
+        self.depth = DepthAnythingEstimator(self.config.depth_config())
 
     def settings(self) -> dict[str, Any]:
         out = asdict(self.config)
@@ -198,6 +239,7 @@ class GroundedSam2Tracker:
             tracker=self.name,
             device=self.propagator.device,
             detector_settings=self.detector.settings(),
+            depth_settings=self.depth.settings(),
         )
         return out
 
@@ -225,13 +267,41 @@ class GroundedSam2Tracker:
                 detections,
                 {"tracked": False},
                 label_match_deviation(validity) + applied,
+                self._depth(arr, prompt, None, annotations),
             )
         boxes = key_frame_boxes(detections, validity, prompt)
+        depth = needs_depth(prompt) and self.config.depth_source != "off"
         with self._autocast():
-            prop = self.propagator.propagate(arr, validity.key_frame, boxes)
+            prop = (
+                self.propagator.propagate(arr, validity.key_frame, boxes, keep_masks=True)
+                if depth
+                else self.propagator.propagate(arr, validity.key_frame, boxes)
+            )
         if self.config.sam2_state == "shared" and validity.key_frame > 0:
             applied += (SAM2_STATE,)
-        return self._result(prop, validity, validity.key_frame, detections, applied)
+        result = self._result(prop, validity, validity.key_frame, detections, applied)
+        if not depth or prop.masks is None:
+            return result
+        masks = (
+            prop.masks
+            & np.isfinite(np.stack([result.animal_boxes, result.object_boxes])).all(axis=2)[
+                ..., None, None
+            ]
+        )  # a dropped (lost-track) frame has no mask either
+        return replace(result, depth=self._depth(arr, prompt, (masks[0], masks[1]), annotations))
+
+    def _depth(
+        self,
+        frames: np.ndarray,
+        prompt: DSRPrompt,
+        masks: tuple[np.ndarray, np.ndarray] | None,
+        annotations: Annotations | None,
+    ) -> DepthTrack | None:
+        """The depth track of a prompt placed in depth (None for the others)."""
+        with self._autocast():
+            return video_depth(
+                prompt, frames, masks, annotations, self.config.depth_source, self.depth
+            )
 
     def _input(self, frames: np.ndarray) -> np.ndarray:
         """The frames the models are given (``input_frames``)."""

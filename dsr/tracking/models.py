@@ -90,7 +90,12 @@ def check_dtype(name: str) -> None:
 
 
 #: model kind → the CLI option that picks another checkpoint (named in load errors).
-_OPTIONS = {"grounding": "--detector", "sam2-video": "--sam2", "sam3-video": "--sam3"}
+_OPTIONS = {
+    "grounding": "--detector",
+    "sam2-video": "--sam2",
+    "sam3-video": "--sam3",
+    "depth": "--tracker-opt depth_model=...",
+}
 #: How to track without any model (named when a model cannot be had).
 OFFLINE_TRACKER = "run with --tracker annotations (synthetic videos: their stored ground truth)"
 

@@ -87,11 +87,13 @@ class Sam2Config:
 @dataclass(frozen=True)
 class Propagation:
     """Per object (in prompt order) and frame: box (n, T, 4; NaN when the mask is empty), the
-    fraction of the frame its mask covers (n, T), and which frames the tracker visited (T,)."""
+    fraction of the frame its mask covers (n, T), which frames the tracker visited (T,), and, when
+    asked for (``keep_masks``), the masks themselves (n, T, H, W; boolean)."""
 
     boxes: np.ndarray
     area: np.ndarray
     visited: np.ndarray
+    masks: np.ndarray | None = None
 
 
 class Sam2Propagator:
@@ -115,9 +117,14 @@ class Sam2Propagator:
         )
 
     def propagate(
-        self, frames: np.ndarray, key_frame: int, boxes: Sequence[Sequence[float]]
+        self,
+        frames: np.ndarray,
+        key_frame: int,
+        boxes: Sequence[Sequence[float]],
+        keep_masks: bool = False,
     ) -> Propagation:
-        """Track each box (xyxy pixels on ``key_frame``) through all of ``frames`` (T, H, W, 3)."""
+        """Track each box (xyxy pixels on ``key_frame``) through all of ``frames`` (T, H, W, 3);
+        ``keep_masks`` also returns the masks (for depth)."""
         import torch
 
         arr = np.asarray(frames)
@@ -129,6 +136,9 @@ class Sam2Propagator:
             boxes=np.full((len(boxes), n_frames, 4), np.nan),
             area=np.zeros((len(boxes), n_frames)),
             visited=np.zeros(n_frames, dtype=bool),
+            masks=np.zeros((len(boxes), n_frames, height, width), dtype=bool)
+            if keep_masks
+            else None,
         )
         session = None
         with torch.inference_mode():
@@ -174,4 +184,6 @@ class Sam2Propagator:
             if not 0 <= k < n_objects:
                 raise DataError(f"SAM2 returned object id {obj_id}, not one of 1..{n_objects}")
             out.boxes[k, frame], out.area[k, frame] = boxes[row], area[row]
+            if out.masks is not None:
+                out.masks[k, frame] = binary[row]
         out.visited[frame] = True

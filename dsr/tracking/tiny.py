@@ -1,4 +1,4 @@
-"""Tiny random checkpoints of the three tracking models, for tests, demos and benchmarks.
+"""Tiny random checkpoints of the tracking models, for tests, demos and benchmarks.
 
 Each ``save_tiny_*`` builds a model from a small config, with the processor it needs, and writes
 both with ``save_pretrained``; the trackers then load them through their normal
@@ -10,6 +10,7 @@ random; the only deliberate choices are the ones that make them *run*:
 - SAM2 video: ``memory_encoder_output_channels=64`` and a hidden size that is a multiple of 64
   above 64; ``object_present=True`` biases the object-score head so masks are not all empty.
 - SAM3 video: ``hotstart_delay=0`` so short clips emit masks; one query per prompt.
+- Depth Anything: a 4-layer DINOv2 backbone of width 32 (patch 14) and a 56-pixel input.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["TINY_WORDS", "save_tiny_grounding_dino", "save_tiny_sam2_video", "save_tiny_sam3_video"]
+__all__ = [
+    "TINY_WORDS",
+    "save_tiny_depth_anything",
+    "save_tiny_grounding_dino",
+    "save_tiny_sam2_video",
+    "save_tiny_sam3_video",
+]
 
 #: Words the tiny Grounding DINO vocabulary knows (the paper's animals and objects, and a few more).
 TINY_WORDS = (
@@ -424,3 +431,43 @@ def _save(model: _Pretrained, processor: _Pretrained, path: str | Path) -> Path:
     model.save_pretrained(out)
     processor.save_pretrained(out)
     return out
+
+
+def save_tiny_depth_anything(path: str | Path, *, seed: int = 0) -> Path:
+    """A random ``DepthAnythingForDepthEstimation`` (about 140 k parameters) with Depth Anything's
+    image processor (a DPT processor, 56-pixel input)."""
+    import torch
+    from transformers import (
+        DepthAnythingConfig,
+        DepthAnythingForDepthEstimation,
+        Dinov2Config,
+        DPTImageProcessor,
+    )
+
+    torch.manual_seed(seed)
+    backbone_options: dict[str, Any] = {  # the four stages the neck reassembles
+        "out_features": ["stage1", "stage2", "stage3", "stage4"],
+        "reshape_hidden_states": False,
+    }
+    backbone = Dinov2Config(
+        hidden_size=32,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        mlp_ratio=2,
+        image_size=56,
+        patch_size=14,
+        **backbone_options,
+    )
+    config = DepthAnythingConfig(
+        backbone_config=backbone,
+        reassemble_hidden_size=32,
+        patch_size=14,
+        neck_hidden_sizes=[8, 16, 32, 32],
+        fusion_hidden_size=16,
+        head_hidden_size=8,
+        depth_estimation_type="relative",
+    )
+    processor = DPTImageProcessor(
+        size={"height": 56, "width": 56}, keep_aspect_ratio=True, ensure_multiple_of=14
+    )
+    return _save(DepthAnythingForDepthEstimation(config).eval(), processor, path)

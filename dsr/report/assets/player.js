@@ -283,4 +283,24 @@
     });
     return chart;
   };
+
+  /** The depth values of a sample placed in depth: the median relative distance of the animal and
+   *  of the object per frame (0 = the frame's nearest pixel, 1 = its farthest; gaps where a mask
+   *  is absent), and the occlusion sign (+1 the animal hides the object, −1 the object hides it). */
+  DSR.depthChart = function (sample, onPick) {
+    const d = sample.depth;
+    const n = Math.max(2, d.animal.length, sample.num_frames || 0);
+    const xs = [...Array(n).keys()];
+    return DSR.lineChart({
+      xs, xMin: 0, xMax: n - 1, yMin: -1.05, yMax: 1.05, yTicks: [-1, -0.5, 0, 0.5, 1],
+      xTicks: xs.filter((i) => i % Math.max(1, Math.ceil(n / 8)) === 0), width: 640, height: 200,
+      xLabel: "frame", yLabel: "distance / occlusion", cursor: true, onPick: (x) => onPick(Math.round(x)),
+      label: `Depth per frame: ${sample.fields.animal} and ${sample.fields.object} (0 nearest, 1 farthest), and occlusion`,
+      series: [
+        { name: "animal depth", values: xs.map((i) => d.animal[i] ?? null), color: DSR.colors.animal, width: 2.5 },
+        { name: "object depth", values: xs.map((i) => d.object[i] ?? null), color: DSR.colors.object, dash: "7 4", width: 2.5 },
+        { name: "occlusion", values: xs.map((i) => d.occlusion[i] ?? null), color: "#555555", dash: "2 3" },
+      ],
+    });
+  };
 })();

@@ -120,6 +120,7 @@
     const ctl = controls(view);
     const strip = DSR.classStrip(s, (i) => { view.pause(); view.seekFrame(i); });
     const chart = DSR.ssrChart(s, (i) => { view.pause(); view.seekFrame(i); });
+    const depth = s.depth ? DSR.depthChart(s, (i) => { view.pause(); view.seekFrame(i); }) : null;
     const dets = el("div", { id: "detections" });
     view.on((kind, frame) => {
       if (kind !== "frame") return;
@@ -127,6 +128,7 @@
         ` · ${DSR.classNames[s.classes[frame]] || "–"}`;
       strip.setCursor(frame);
       chart.setCursor(frame);
+      if (depth) depth.setCursor(frame);
       dets.replaceChildren(detectionsTable(s, frame));
     });
     const legend = DSR.legend([{ label: `${s.fields.animal || "animal"} box`, color: DSR.colors.animal },
@@ -137,8 +139,15 @@
       { label: `r(·, ${s.fields.final}): final relation`, color: DSR.colors.final, dash: true }, { label: "shaded: the m frames of r_init and r_f", color: "#e9e9e4", box: true }]);
     const left = el("div", {}, view.stage, ctl.node, legend,
       el("h2", { text: "Frame classes" }), classLegend, strip,
-      el("h2", { text: "SSR curves" }), ssrLegend, chart,
-      el("h2", { text: "Detections" }), dets);
+      el("h2", { text: "SSR curves" }), ssrLegend, chart);
+    if (depth) {
+      const depthLegend = DSR.legend([{ label: `${s.fields.animal || "animal"}: median relative distance`, color: DSR.colors.animal },
+        { label: `${s.fields.object || "object"}`, color: DSR.colors.object, dash: true },
+        { label: "occlusion: +1 animal in front, −1 object in front", color: "#555555", dash: true }]);
+      left.append(el("h2", { text: "Depth" }), depthLegend, depth,
+        el("p", { class: "note", text: "Relative distance within each frame: 0 is its nearest pixel, 1 its farthest." }));
+    }
+    left.append(el("h2", { text: "Detections" }), dets);
     DSR.main().replaceChildren(navline(s.key, f), el("h1", { class: "mono", text: s.id }), badges(s),
       el("div", { class: "sample-layout" }, left, side(s)),
       el("p", { class: "note" }, "Frames are numbered from 0, as in the data. Keys: ", ...[["n", "next sample"], ["p", "previous"], ["space", "play / pause"], [",", "previous frame"],
