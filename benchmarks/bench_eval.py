@@ -26,8 +26,8 @@ How the authors' side follows ``calc_metric.py`` (checked against their script, 
    last, key−1 … 0) as a slice of the float frame, each through torchvision's tensor
    ``Resize(518, bicubic, antialias=True)`` → ``CenterCrop(518)`` → ``Normalize`` (ImageNet) on
    the CPU, stacked, ONE DINOv2 call per video under ``no_grad``, ``F.normalize`` of the CLS
-   feature, then mean of (f_k·f_1 + f_k·f_(k−1)) / 2 — the crops are taken before the CLIP call
-   returns nothing to them, so the order of the two metrics does not matter;
+   feature, then mean of (f_k·f_1 + f_k·f_(k−1)) / 2 (their loop runs CLIP-IQA first, then the
+   crops, as here);
 4. the authors load DINOv2 through ``torch.hub`` (``facebookresearch/dinov2``, ``dinov2_vitb14``):
    that code is not installable here, so both sides use transformers' ``Dinov2Model`` of the same
    ViT-B/14 config; the hub model runs the same operations (a fused qkv ``Linear`` and
