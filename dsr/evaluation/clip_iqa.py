@@ -145,6 +145,9 @@ class PiqClipIQA:
 
         model = load_piq_clip(self.weights)
         self._model = model.to(self.device, _dtype(self.dtype, self.device)).eval()
+        # the frames arrive channels-last (uint8 (n, H, W, 3)): convolutions in that layout skip a
+        # transpose per layer, same values
+        self._model.visual.to(memory_format=torch.channels_last)
         texts = [text for name in self.anchors for text in ANCHORS[name]]
         tokens = anchor_tokens(texts, model.context_length).to(self.device)
         with torch.inference_mode():
@@ -157,6 +160,7 @@ class PiqClipIQA:
         import torch
 
         from dsr.evaluation.models import _batches
+        from dsr.evaluation.pooling import piq_clip_image_features
 
         if self._model is None:
             self._load()
@@ -167,7 +171,7 @@ class PiqClipIQA:
             for part in _batches(len(frames), self.batch_size):
                 x = torch.from_numpy(np.ascontiguousarray(frames[part])).to(self.device)
                 x = (x.permute(0, 3, 1, 2).float() / 255.0 - mean) / std
-                feats = self._model.encode_image(x, pos_embedding=False).float()
+                feats = piq_clip_image_features(self._model, x).float()
                 feats = feats / feats.norm(p=2, dim=-1, keepdim=True)
                 logits = 100 * feats @ self._anchor_features.t()
                 probs = logits.reshape(len(feats), -1, 2).softmax(-1)[:, :, 0]

@@ -129,12 +129,14 @@ class IdEmbedder:
         """L2-normalized CLS features (n, d), float64, of ``crops`` in order (batched)."""
         import torch
 
+        from dsr.evaluation.pooling import dinov2_cls
+
         out = []
         model = self.model
         with torch.inference_mode():
             for part in _batches(len(crops), self.batch_size):
                 pixels = torch.stack([self.preprocess(c) for c in crops[part]]).to(model.dtype)
-                cls = model(pixel_values=pixels).pooler_output.float()
+                cls = dinov2_cls(model, pixels).float()
                 out.append(torch.nn.functional.normalize(cls, dim=-1).cpu().double().numpy())
         return np.concatenate(out) if out else np.zeros((0, 0))
 
