@@ -90,15 +90,32 @@ class AdapterSource:
 def _load_lora(pipe: Any, folder: str, weight_name: str | None, scale: float) -> None:
     """The pipeline's ``load_lora_weights`` where it has one; else (HunyuanVideo 1.5's pipeline
     has no LoRA loader in diffusers 0.42) the transformer's ``load_lora_adapter``, which reads the
-    same file (keys prefixed ``transformer.``, rank and alpha from its metadata)."""
+    same file, with or without the ``transformer.`` key prefix. Rank and alpha come from the file's
+    metadata either way. An adapter that matches none of the transformer's modules is refused
+    (diffusers only warns, and would sample the base model)."""
     if hasattr(pipe, "load_lora_weights"):
         pipe.load_lora_weights(folder, weight_name=weight_name, adapter_name=ADAPTER_NAME)
+    else:
+        prefix = (
+            "transformer" if _has_prefix(Path(folder) / str(weight_name), "transformer.") else None
+        )
+        pipe.transformer.load_lora_adapter(
+            folder, weight_name=weight_name, adapter_name=ADAPTER_NAME, prefix=prefix
+        )
+    if ADAPTER_NAME not in getattr(pipe.transformer, "peft_config", {}):
+        raise ValueError("none of its weights belongs to a module of this model's transformer")
+    if hasattr(pipe, "set_adapters"):
         pipe.set_adapters([ADAPTER_NAME], adapter_weights=[scale])
-        return
-    pipe.transformer.load_lora_adapter(
-        folder, weight_name=weight_name, adapter_name=ADAPTER_NAME, prefix="transformer"
-    )
-    pipe.transformer.set_adapters([ADAPTER_NAME], weights=[scale])
+    else:
+        pipe.transformer.set_adapters([ADAPTER_NAME], weights=[scale])
+
+
+def _has_prefix(weights: Path, prefix: str) -> bool:
+    from safetensors import safe_open
+
+    with safe_open(str(weights), "pt") as fh:
+        names: list[str] = fh.keys()  # a safetensors file is not iterable itself
+    return any(name.startswith(prefix) for name in names)
 
 
 def _looks_like_path(text: str) -> bool:

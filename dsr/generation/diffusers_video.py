@@ -128,21 +128,27 @@ def published(name: str, value: Any, help: str | None = None) -> Any:
     return field(default=value, metadata=metadata)
 
 
-def checkpoint_class(model: str) -> str | None:
-    """The pipeline class a checkpoint's ``model_index.json`` names, when it can be read without
-    the network (a folder, or a Hub id already in the cache)."""
-    path: Any = Path(model).expanduser() / "model_index.json"
+def offline_json(model: str, filename: str) -> dict[str, Any] | None:
+    """The JSON file ``filename`` of checkpoint ``model`` when it can be read without the network
+    (a folder, or a Hub id already in the cache), else None."""
+    path: Any = Path(model).expanduser() / filename
     if not path.is_file():
         from huggingface_hub import try_to_load_from_cache
         from huggingface_hub.errors import HFValidationError
 
         try:
-            path = try_to_load_from_cache(model, "model_index.json")
+            path = try_to_load_from_cache(model, filename)
         except HFValidationError:  # neither a folder nor a Hub id: the load will say so
             return None
     if not isinstance(path, (str, Path)):
         return None
-    name = json.loads(Path(path).read_text(encoding="utf-8")).get("_class_name")
+    found = json.loads(Path(path).read_text(encoding="utf-8"))
+    return found if isinstance(found, dict) else None
+
+
+def checkpoint_class(model: str) -> str | None:
+    """The pipeline class a checkpoint's ``model_index.json`` names, if it can be read offline."""
+    name = (offline_json(model, "model_index.json") or {}).get("_class_name")
     return name if isinstance(name, str) else None
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dsr.generation.tiny import TINY_WAN_WORDS
+from dsr.generation.tiny import word_tokenizer
 
 __all__ = ["save_tiny_cogvideox", "save_tiny_hunyuanvideo15", "save_tiny_ltx"]
 
@@ -34,24 +34,6 @@ _CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|> {{ m['role'] }} {{ m['content'] }} <|im_end|> "
     "{% endfor %}{% if add_generation_prompt %}<|im_start|> assistant {% endif %}"
 )
-
-
-def _word_tokenizer(specials: tuple[str, ...] = ()) -> Any:
-    """A lower-casing word-level tokenizer over :data:`TINY_WAN_WORDS` (T5-style specials)."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    words = ("<pad>", "</s>", "<unk>", *specials, *TINY_WAN_WORDS)
-    tok = Tokenizer(models.WordLevel(vocab={w: i for i, w in enumerate(words)}, unk_token="<unk>"))
-    tok.normalizer = normalizers.Lowercase()
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        pad_token="<pad>",
-        eos_token="</s>",
-        unk_token="<unk>",
-        additional_special_tokens=list(specials) or None,
-    )
 
 
 def _t5_encoder(vocab_size: int, d_model: int) -> Any:
@@ -87,7 +69,7 @@ def save_tiny_cogvideox(path: str | Path, *, seed: int = 0, num_layers: int = 2)
     )
 
     torch.manual_seed(seed)
-    tokenizer = _word_tokenizer()
+    tokenizer = word_tokenizer()
     transformer = CogVideoXTransformer3DModel(
         num_attention_heads=2,
         attention_head_dim=16,
@@ -151,7 +133,7 @@ def save_tiny_ltx(path: str | Path, *, seed: int = 0, num_layers: int = 2) -> Pa
     )
 
     torch.manual_seed(seed)
-    tokenizer = _word_tokenizer()
+    tokenizer = word_tokenizer()
     transformer = LTXVideoTransformer3DModel(
         in_channels=8,
         out_channels=8,
@@ -228,7 +210,7 @@ def save_tiny_hunyuanvideo15(path: str | Path, *, seed: int = 0, num_layers: int
     from transformers import ByT5Tokenizer
 
     torch.manual_seed(seed)
-    tokenizer = _word_tokenizer(specials=("<|im_start|>", "<|im_end|>"))
+    tokenizer = word_tokenizer(specials=("<|im_start|>", "<|im_end|>"))
     tokenizer.chat_template = _CHAT_TEMPLATE
     tokenizer_2 = ByT5Tokenizer()
     transformer = HunyuanVideo15Transformer3DModel(

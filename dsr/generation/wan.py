@@ -20,16 +20,19 @@ its weights, so a resumed build refuses another adapter like any other changed s
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
 from dsr.errors import ConfigError
-from dsr.generation.diffusers_video import DiffusersVideoGenerator, VideoPipelineConfig, published
+from dsr.generation.diffusers_video import (
+    DiffusersVideoGenerator,
+    VideoPipelineConfig,
+    offline_json,
+    published,
+)
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -154,18 +157,9 @@ def sampling_flops(config: WanConfig, arch: Mapping[str, Any] = WAN_1_3B) -> flo
 def _architecture(model: str) -> Mapping[str, Any]:
     """The transformer config of ``model`` when it can be read without the network, else the
     1.3B model's."""
-    path: Any = Path(model).expanduser() / "transformer" / "config.json"
-    if not path.is_file():
-        from huggingface_hub import try_to_load_from_cache
-        from huggingface_hub.errors import HFValidationError
-
-        try:
-            path = try_to_load_from_cache(model, "transformer/config.json")
-        except HFValidationError:  # neither a folder nor a Hub id: the load will say so
-            return WAN_1_3B
-    if not isinstance(path, (str, Path)):
+    config = offline_json(model, "transformer/config.json")
+    if config is None:
         return WAN_1_3B
-    config = json.loads(Path(path).read_text(encoding="utf-8"))
     return {key: config.get(key, default) for key, default in WAN_1_3B.items()}
 
 
