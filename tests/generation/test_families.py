@@ -185,3 +185,16 @@ def test_lora_adapter_loads_with_its_alpha_and_changes_the_video(
     off = GENERATORS.create(family, {**options, "lora": str(adapter), "lora_scale": 0.0})
     (c,) = off.generate(PROMPT, [0])
     assert np.array_equal(a.frames, c.frames)
+
+
+@pytest.mark.slow
+def test_an_adapter_of_another_family_is_refused_instead_of_sampling_the_base(
+    tiny_family_model: Callable[[str], Path], tmp_path: Path
+) -> None:
+    from dsr.generation import GENERATORS
+
+    adapter = _adapter("ltx", tiny_family_model("ltx"), tmp_path / "ltx-lora")
+    options = {"model": str(tiny_family_model("cogvideox")), "lora": str(adapter)}
+    generator = GENERATORS.create("cogvideox", {**options, **TINY["cogvideox"]})
+    with pytest.raises(ConfigError, match="not a LoRA adapter of this"):
+        generator.generate(PROMPT, [0])
