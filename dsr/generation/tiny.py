@@ -77,16 +77,19 @@ TINY_WAN_WORDS = (
 )
 
 
-def _tokenizer() -> Any:
+def word_tokenizer(specials: tuple[str, ...] = ()) -> Any:
+    """A lower-casing word-level tokenizer over :data:`TINY_WAN_WORDS` with T5's ``<pad>``,
+    ``</s>`` and ``<unk>`` (ids 0-2), then ``specials`` (kept whole, e.g. chat markers)."""
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, **{w: i + 3 for i, w in enumerate(TINY_WAN_WORDS)}}
-    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    words = ("<pad>", "</s>", "<unk>", *specials, *TINY_WAN_WORDS)
+    tok = Tokenizer(models.WordLevel(vocab={w: i for i, w in enumerate(words)}, unk_token="<unk>"))
     tok.normalizer = normalizers.Lowercase()
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    extra = {"additional_special_tokens": list(specials)} if specials else {}
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
+        tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", **extra
     )
 
 
@@ -110,7 +113,7 @@ def save_tiny_wan(
     if not re.fullmatch(r"[1-9]\d*", str(num_layers)):
         raise ValueError(f"num_layers={num_layers}: need a positive integer")
     torch.manual_seed(seed)
-    tokenizer = _tokenizer()
+    tokenizer = word_tokenizer()
     text_encoder = UMT5EncoderModel(
         UMT5Config(
             vocab_size=len(tokenizer),
