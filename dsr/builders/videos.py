@@ -73,7 +73,10 @@ class VideoBuildConfig:
         default="train",
         metadata={"help": "Prompt split to sample.", "choices": tuple(DEFAULT_SEEDS)},
     )
-    generator: str = field(default="wan", metadata={"help": "Video generator: wan or synthetic."})
+    generator: str = field(
+        default="wan",
+        metadata={"help": "Video generator: wan, cogvideox, ltx, hunyuanvideo15 or synthetic."},
+    )
     generator_options: dict[str, Any] = field(
         default_factory=dict,
         metadata={"help": "Option of the generator as KEY=VALUE, e.g. num_inference_steps=30."},
@@ -215,11 +218,19 @@ def _component_options(
     gen_options = _options(
         "generator", config.generator, config.generator_options, config.paper_exact
     )
-    if shard.device_index is not None and config.generator == "wan":
+    if shard.device_index is not None and _takes_device_index(config.generator):
         gen_options.setdefault("device_index", shard.device_index)
     return gen_options, _options(
         "tracker", config.tracker, config.tracker_options, config.paper_exact
     )
+
+
+def _takes_device_index(generator: str) -> bool:
+    """Whether the generator runs on a GPU chosen by index (the diffusers generators)."""
+    from dsr.generation import GENERATORS
+    from dsr.registry import option_names
+
+    return "device_index" in option_names(GENERATORS.resolve(generator))
 
 
 #: (generator, option) whose default changed after builds may have recorded the old one: a resumed

@@ -1,4 +1,5 @@
-"""Video generators (``synthetic``, ``wan``) behind one interface, chosen by name."""
+"""Video generators (``synthetic``, ``wan``, ``cogvideox``, ``ltx``, ``hunyuanvideo15``) behind one
+interface, chosen by name."""
 
 from __future__ import annotations
 

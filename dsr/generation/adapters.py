@@ -1,5 +1,5 @@
-"""Where a LoRA adapter for the ``wan`` generator comes from: a folder, or a Hub repo id with an
-optional ``@revision`` (``you/wan-spatialalign@v1.0.0``).
+"""Where a LoRA adapter for a diffusers generator (``wan``, ``cogvideox``, ...) comes from: a
+folder, or a Hub repo id with an optional ``@revision`` (``you/wan-spatialalign@v1.0.0``).
 
 :func:`parse_adapter_source` checks the text offline (the generator's options are checked before
 any work); :meth:`AdapterSource.resolve` finds the weights file (downloading a Hub adapter once)
@@ -18,7 +18,7 @@ from dsr.model_loading import hub_model
 
 __all__ = ["LORA_WEIGHTS", "AdapterSource", "parse_adapter_source"]
 
-#: The file ``WanPipeline.save_lora_weights`` (and ``dsr train``) writes.
+#: The file a pipeline's ``save_lora_weights`` (and ``dsr train``) writes.
 LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
 #: The name the adapter gets inside the pipeline.
 ADAPTER_NAME = "dsr_lora"
@@ -79,15 +79,26 @@ class AdapterSource:
             "LoRA adapter", self.source, "--generator-opt lora=FOLDER_OR_REPO[@REV]"
         ):
             try:
-                pipe.load_lora_weights(
-                    str(self.folder), weight_name=self.weight_name, adapter_name=ADAPTER_NAME
-                )
+                _load_lora(pipe, str(self.folder), self.weight_name, float(scale))
             except (ValueError, KeyError, RuntimeError) as exc:
                 raise ConfigError(
-                    f"{self.source!r} is not a LoRA adapter of this Wan model ({exc}): give an "
-                    "adapter trained on this base model (dsr train)"
+                    f"{self.source!r} is not a LoRA adapter of this {type(pipe).__name__} model "
+                    f"({exc}): give an adapter trained on this base model (dsr train)"
                 ) from None
-        pipe.set_adapters([ADAPTER_NAME], adapter_weights=[float(scale)])
+
+
+def _load_lora(pipe: Any, folder: str, weight_name: str | None, scale: float) -> None:
+    """The pipeline's ``load_lora_weights`` where it has one; else (HunyuanVideo 1.5's pipeline
+    has no LoRA loader in diffusers 0.42) the transformer's ``load_lora_adapter``, which reads the
+    same file (keys prefixed ``transformer.``, rank and alpha from its metadata)."""
+    if hasattr(pipe, "load_lora_weights"):
+        pipe.load_lora_weights(folder, weight_name=weight_name, adapter_name=ADAPTER_NAME)
+        pipe.set_adapters([ADAPTER_NAME], adapter_weights=[scale])
+        return
+    pipe.transformer.load_lora_adapter(
+        folder, weight_name=weight_name, adapter_name=ADAPTER_NAME, prefix="transformer"
+    )
+    pipe.transformer.set_adapters([ADAPTER_NAME], weights=[scale])
 
 
 def _looks_like_path(text: str) -> bool:

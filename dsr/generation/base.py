@@ -60,5 +60,8 @@ GENERATORS = Registry(
     {
         "synthetic": "dsr.generation.synthetic:SyntheticGenerator",
         "wan": "dsr.generation.wan:WanGenerator",
+        "cogvideox": "dsr.generation.families:CogVideoXGenerator",
+        "ltx": "dsr.generation.families:LTXGenerator",
+        "hunyuanvideo15": "dsr.generation.families:HunyuanVideo15Generator",
     },
 )
