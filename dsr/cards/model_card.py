@@ -178,7 +178,8 @@ def _pipeline_lines(
     q = json.dumps
     rev = f", revision={q(revision)}" if revision else ""
     load = (
-        f'pipe.transformer.load_lora_adapter({q(adapter)}, prefix="transformer"{rev})'
+        f"pipe.transformer.load_lora_adapter({q(adapter)}, "
+        f'weight_name="pytorch_lora_weights.safetensors", prefix="transformer"{rev})'
         if family == "hunyuanvideo15"  # diffusers' HunyuanVideo15Pipeline has no LoRA loader
         else f"pipe.load_lora_weights({q(adapter)}{rev})"
     )

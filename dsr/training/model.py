@@ -7,7 +7,8 @@ disabled, so no copy of the base weights is made. Adapters are written with the 
 ``save_lora_weights`` (``WanPipeline``'s for Wan, ``CogVideoXPipeline``'s, ``LTXPipeline``'s) and
 load into that pipeline with ``load_lora_weights``; HunyuanVideo 1.5's pipeline has no LoRA loader
 in diffusers 0.42.1, its adapter is written in the same format (``HunyuanVideoLoraLoaderMixin``)
-and loads with ``pipe.transformer.load_lora_adapter(folder, prefix="transformer")``.
+and loads with ``pipe.transformer.load_lora_adapter(folder, weight_name=LORA_WEIGHTS, prefix=
+"transformer")``.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ attention.
   the text-embedding projection (``context_embedder.proj_in``) and the text stream's keys and
   values (``attn.add_k_proj``/``add_v_proj``), which the video tokens attend to.
 * diffusers 0.42.1's pipeline has no ``load_lora_weights``: load the adapter with
-  ``pipe.transformer.load_lora_adapter(folder, prefix="transformer")`` (alpha read from the file).
+  ``pipe.transformer.load_lora_adapter(folder, weight_name="pytorch_lora_weights.safetensors",
+  prefix="transformer")`` (alpha read from the file).
 """
 
 from __future__ import annotations
