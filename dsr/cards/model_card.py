@@ -360,6 +360,9 @@ def render_model_card(
         ),
         lora_placement=FAMILY_CARD[family]["placement"],
         loader=_loader_text(family),
+        scaler="pipe.transformer.set_adapters"
+        if family == "hunyuanvideo15"
+        else "pipe.set_adapters",
         generator=family,
         n_modules=len(record.get("lora", {}).get("target_modules", [])),
         data_section=_data_section(record),
