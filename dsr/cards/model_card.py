@@ -15,9 +15,68 @@ from dsr import DISTRIBUTION, PYPI_URL
 from dsr.cards.citation import ARXIV_URL, PAPER_TITLE, citation_section
 from dsr.cards.render import mask_secrets
 
-__all__ = ["MODEL_TAGS", "render_model_card", "usage_snippet"]
+__all__ = ["FAMILY_CARD", "MODEL_TAGS", "render_model_card", "usage_snippet"]
 
 MODEL_TAGS = ["lora", "text-to-video", "dpo", "spatialalign", "diffusers", "wan2.1", "dsr"]
+
+#: Per model family (``training_config.json``'s ``family``): the Hub tag standing for "wan2.1" in
+#: :data:`MODEL_TAGS`, where the adapter sits, how it is loaded, and the generation settings the
+#: usage snippet falls back on when the training videos recorded none.
+FAMILY_CARD: dict[str, dict[str, Any]] = {
+    "wan": {
+        "tag": "wan2.1",
+        "placement": "The adapter sits on the text-embedding projection and on the cross-attention "
+        "keys and values of\nevery transformer block; self-attention is untouched",
+        "generation": {
+            "height": 480,
+            "width": 832,
+            "num_frames": 81,
+            "num_inference_steps": 50,
+            "guidance_scale": 5.0,
+            "fps": 16,
+        },
+    },
+    "cogvideox": {
+        "tag": "cogvideox",
+        "placement": "The adapter sits on the text-embedding projection and on the keys and values "
+        "of the joint text-video\nattention of every transformer block (CogVideoX has no "
+        "cross-attention)",
+        "generation": {
+            "height": 768,
+            "width": 1360,
+            "num_frames": 81,
+            "num_inference_steps": 50,
+            "guidance_scale": 6.0,
+            "fps": 16,
+        },
+    },
+    "ltx": {
+        "tag": "ltx-video",
+        "placement": "The adapter sits on the caption projection and on the cross-attention keys "
+        "and values of every\ntransformer block; self-attention is untouched",
+        "generation": {
+            "height": 480,
+            "width": 704,
+            "num_frames": 161,
+            "num_inference_steps": 50,
+            "guidance_scale": 3.0,
+            "fps": 25,
+        },
+    },
+    "hunyuanvideo15": {
+        "tag": "hunyuanvideo-1.5",
+        "placement": "The adapter sits on the text-embedding projection and on the text stream's "
+        "keys and values of\nevery dual-stream transformer block; the video stream is untouched",
+        "generation": {
+            "height": 480,
+            "width": 848,
+            "num_frames": 121,
+            "num_inference_steps": 50,
+            "guidance_scale": 6.0,
+            "fps": 24,
+        },
+    },
+}
 
 #: Hyperparameters shown in the card's table (all of them are in the JSON block below it).
 _TABLE = (
@@ -57,9 +116,15 @@ def usage_snippet(
     base_is_hub: bool = True,
     prompt: str = "In a sunny meadow, a fox is on the left of a stump, then the fox trots to the "
     "right of the stump.",
+    family: str = "wan",
+    pipeline: str = "WanPipeline",
 ) -> str:
-    """Python that loads the base pipeline, applies the adapter and samples one prompt with the
-    generation settings the training videos were made with."""
+    """Python that loads the base pipeline (``pipeline`` of ``family``), applies the adapter and
+    samples one prompt with the generation settings the training videos were made with."""
+    if family != "wan":
+        gen = {**FAMILY_CARD[family]["generation"], **(generation or {})}
+        lines = _pipeline_lines(base_model, adapter, revision, family, pipeline, device, dtype)
+        return "\n".join([*lines(base_is_hub), *_call_lines(prompt, gen, negative=False)])
     gen = {
         "height": 480,
         "width": 832,
@@ -99,6 +164,62 @@ def usage_snippet(
     )
 
 
+def _pipeline_lines(
+    base_model: str,
+    adapter: str,
+    revision: str | None,
+    family: str,
+    pipeline: str,
+    device: str,
+    dtype: str,
+) -> Any:
+    """The import / load / adapter lines of a non-Wan family's snippet (a function of whether the
+    base is a Hub id)."""
+    q = json.dumps
+    rev = f", revision={q(revision)}" if revision else ""
+    load = (
+        f"pipe.transformer.load_lora_adapter({q(adapter)}, "
+        f'weight_name="pytorch_lora_weights.safetensors", prefix="transformer"{rev})'
+        if family == "hunyuanvideo15"  # diffusers' HunyuanVideo15Pipeline has no LoRA loader
+        else f"pipe.load_lora_weights({q(adapter)}{rev})"
+    )
+
+    def lines(base_is_hub: bool) -> list[str]:
+        return [
+            "import torch",
+            f"from diffusers import {pipeline}",
+            "from diffusers.utils import export_to_video",
+            "",
+            f"base = {q(base_model)}"
+            + ("" if base_is_hub else "  # the local folder trained on: give its path"),
+            f"pipe = {pipeline}.from_pretrained(base, dtype=torch.{dtype}).to({q(device)})",
+            load,
+        ]
+
+    return lines
+
+
+def _call_lines(prompt: str, gen: dict[str, Any], *, negative: bool) -> list[str]:
+    q = json.dumps
+    return [
+        f"prompt = {q(prompt)}",
+        "video = pipe(",
+        "    prompt=prompt," + (" negative_prompt=negative_prompt," if negative else ""),
+        f"    height={gen['height']}, width={gen['width']}, num_frames={gen['num_frames']},",
+        f"    num_inference_steps={gen['num_inference_steps']}, "
+        f"guidance_scale={gen['guidance_scale']},",
+        '    generator=torch.Generator("cpu").manual_seed(0),',
+        ").frames[0]",
+        f'export_to_video(video, "spatialalign.mp4", fps={gen["fps"]})',
+    ]
+
+
+def _loader_text(family: str) -> str:
+    if family == "hunyuanvideo15":
+        return '`pipe.transformer.load_lora_adapter(..., prefix="transformer")`'
+    return "`load_lora_weights`"
+
+
 def _yaml(record: dict[str, Any]) -> str:
     from huggingface_hub import ModelCardData
 
@@ -108,10 +229,15 @@ def _yaml(record: dict[str, Any]) -> str:
         library_name="diffusers",
         license="apache-2.0",
         pipeline_tag="text-to-video",
-        tags=MODEL_TAGS,
+        tags=_tags(record.get("family", "wan")),
         datasets=[dataset] if dataset else None,
     )
     return data.to_yaml()
+
+
+def _tags(family: str) -> list[str]:
+    tag = FAMILY_CARD.get(family, FAMILY_CARD["wan"])["tag"]
+    return [tag if t == "wan2.1" else t for t in MODEL_TAGS]
 
 
 def _data_section(record: dict[str, Any]) -> str:
@@ -187,6 +313,7 @@ def render_model_card(
     """The README.md of an adapter folder; ``repo_id``/``version`` make the snippet load
     it from the Hub."""
     settings = record.get("settings", {})
+    family = record.get("family", "wan") if record.get("family") in FAMILY_CARD else "wan"
     template = resources.files("dsr.cards").joinpath("templates/model_card.md").read_text("utf-8")
     base = record.get("base_model_name") or record.get("base_model") or "a Wan2.1 pipeline"
     base_link = (
@@ -228,7 +355,15 @@ def render_model_card(
             revision=version,
             generation=record.get("generation"),
             base_is_hub=not record.get("base_model_is_local"),
+            family=family,
+            pipeline=record.get("pipeline", "WanPipeline"),
         ),
+        lora_placement=FAMILY_CARD[family]["placement"],
+        loader=_loader_text(family),
+        scaler="pipe.transformer.set_adapters"
+        if family == "hunyuanvideo15"
+        else "pipe.set_adapters",
+        generator=family,
         n_modules=len(record.get("lora", {}).get("target_modules", [])),
         data_section=_data_section(record),
         hyperparameters="\n".join(

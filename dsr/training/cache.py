@@ -1,13 +1,15 @@
 """Precomputed training inputs: VAE latents of the videos and text embeddings of the prompts.
 
 Training steps never run the VAE or the text encoder: before the first step each needed video is
-decoded and encoded once into normalized latents ((z − latents_mean) / latents_std, the inverse of
-what ``WanPipeline`` does before decoding) and each prompt is encoded once with the pipeline's own
+decoded and encoded once into normalized latents (the model family's normalization: for Wan
+(z − latents_mean) / latents_std, the inverse of what ``WanPipeline`` does before decoding,
+:mod:`dsr.training.families`) and each prompt is encoded once with the pipeline's own
 ``encode_prompt``. Both are stored as safetensors in a cache shared between runs::
 
     <cache_dir>/
     ├── latents/<vae key>/<sha256 of the mp4>.safetensors      {"latents": (C, F, H, W)}
-    ├── text/<text key>/<sha256 of text and length>.safetensors {"prompt_embeds": (L, D)}
+    ├── text/<text key>/<sha256 of text and length>.safetensors {"prompt_embeds": (L, D), and the
+    │                                                            family's other text tensors}
     └── hashes/<digest of a parquet path>.json   {path, size, mtime_ns, hashes: {sample_id: sha256}}
 
 A *key* is a hash of the component's weights fingerprint (config and a digest of each weight
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 
     from dsr.training.config import SpatialAlignConfig
     from dsr.training.data import DatasetSource, PairSet
+    from dsr.training.families import TrainingFamily
 
 __all__ = ["CacheIndex", "CacheSpec", "component_fingerprint", "default_cache_dir", "precompute"]
 
@@ -74,10 +77,6 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-#: Components of a diffusers Wan pipeline that training reads.
-COMPONENTS = ("transformer", "vae", "text_encoder", "tokenizer")
-
-
 def component_folder(model: str, subfolder: str, revision: str | None = None) -> Path:
     """The local folder of one pipeline component (downloaded to the Hub cache for a Hub id)."""
     local = Path(model).expanduser()
@@ -105,14 +104,23 @@ def component_folder(model: str, subfolder: str, revision: str | None = None) ->
 
 
 def check_base_model(model: str, revision: str | None = None) -> None:
-    """Every component training needs is there (fetching it for a Hub id), before any heavy work."""
-    for name in COMPONENTS:
+    """The checkpoint is of a family dsr trains, and every component training needs is there
+    (fetching it for a Hub id), before any heavy work."""
+    family = _family_of(model, revision)
+    for name in ("transformer", "vae", *family.text_components):
         folder = component_folder(model, name, revision)
         if not folder.is_dir() or not any(folder.iterdir()):
             raise ModelLoadError(
-                f"base model {model} has no {name}/ folder: give a diffusers Wan T2V pipeline "
-                "(e.g. Wan-AI/Wan2.1-T2V-1.3B-Diffusers) with --base-model"
+                f"base model {model} has no {name}/ folder: give a complete diffusers "
+                f"{family.pipeline_class} checkpoint (e.g. Wan-AI/Wan2.1-T2V-1.3B-Diffusers for "
+                "Wan) with --base-model"
             )
+
+
+def _family_of(model: str, revision: str | None) -> TrainingFamily:
+    from dsr.training.families import load_family
+
+    return load_family(model, revision)
 
 
 def component_fingerprint(folder: Path) -> str:
@@ -162,6 +170,13 @@ class CacheIndex:
     def load_text(self, prompt_id: str) -> torch.Tensor:
         return _load(self.text[prompt_id], TEXT_KEY)
 
+    def load_text_tensors(self, prompt_id: str) -> dict[str, torch.Tensor]:
+        """Every text tensor of a prompt (``prompt_embeds`` and, for some families, masks and a
+        second encoder's embeddings), as float32."""
+        from safetensors.torch import load_file
+
+        return {k: v.float() for k, v in load_file(str(self.text[prompt_id])).items()}
+
 
 def _load(path: Path, key: str) -> torch.Tensor:
     from safetensors.torch import load_file
@@ -170,25 +185,37 @@ def _load(path: Path, key: str) -> torch.Tensor:
 
 
 def _save(path: Path, key: str, tensor: torch.Tensor, dtype: str, metadata: dict[str, str]) -> None:
+    _save_tensors(path, {key: tensor}, dtype, metadata)
+
+
+def _save_tensors(
+    path: Path, tensors: dict[str, torch.Tensor], dtype: str, metadata: dict[str, str]
+) -> None:
     import torch
     from safetensors.torch import save
 
-    data = tensor.detach().to("cpu", getattr(torch, dtype)).contiguous()
-    atomic_write_bytes(path, save({key: data}, metadata=metadata))
+    data = {k: t.detach().to("cpu", getattr(torch, dtype)).contiguous() for k, t in tensors.items()}
+    atomic_write_bytes(path, save(data, metadata=metadata))
 
 
-def cache_spec(config: SpatialAlignConfig) -> CacheSpec:
-    """The cache location and keys of ``config`` (fingerprints the VAE and text encoder files)."""
+def _family(config: SpatialAlignConfig) -> TrainingFamily:
+    return _family_of(config.base_model, config.base_model_revision)
+
+
+def cache_spec(config: SpatialAlignConfig, family: TrainingFamily | None = None) -> CacheSpec:
+    """The cache location and keys of ``config`` (fingerprints the VAE and text encoder files);
+    other families than Wan add their name and what else their entries depend on."""
+    family = family or _family(config)
     root = Path(config.cache_dir).expanduser() if config.cache_dir else default_cache_dir()
-    vae = component_fingerprint(
-        component_folder(config.base_model, "vae", config.base_model_revision)
-    )
-    text = component_fingerprint(
-        component_folder(config.base_model, "text_encoder", config.base_model_revision)
-    )
-    tok = component_fingerprint(
-        component_folder(config.base_model, "tokenizer", config.base_model_revision)
-    )
+
+    def fingerprint(name: str) -> str:
+        return component_fingerprint(
+            component_folder(config.base_model, name, config.base_model_revision)
+        )
+
+    vae = fingerprint("vae")
+    text = [fingerprint(name) for name in family.text_components]
+    tag = list(family.cache_tag())
     latent_key = _digest(
         "vae",
         vae,
@@ -198,8 +225,9 @@ def cache_spec(config: SpatialAlignConfig) -> CacheSpec:
         config.cache_dtype,
         "mode",
         "bilinear-antialias",
+        *tag,
     )[:20]
-    text_key = _digest("text", text, tok, config.cache_dtype, _text_dtype(config))[:20]
+    text_key = _digest("text", *text, config.cache_dtype, _text_dtype(config), *tag)[:20]
     return CacheSpec(root, latent_key, text_key)
 
 
@@ -221,15 +249,20 @@ def _prompt_text(settings_json: str | None, fallback: str) -> tuple[str, int | N
     return settings.get("prompt_text") or fallback, settings.get("max_sequence_length")
 
 
-def prompt_texts(pairs: PairSet, max_sequence_length: int | None) -> dict[str, tuple[str, int]]:
-    """prompt_id → (text as generated, max_sequence_length) for every qualifying prompt."""
+def prompt_texts(
+    pairs: PairSet,
+    max_sequence_length: int | None,
+    default_length: int = DEFAULT_MAX_SEQUENCE_LENGTH,
+) -> dict[str, tuple[str, int]]:
+    """prompt_id → (text as generated, max_sequence_length) for every qualifying prompt; the
+    length is the setting, else the samples' recorded one, else the family's default."""
     out = {}
     for p in pairs.prompts:
         sample = pairs.samples[p.chosen[0]]
         text, length = _prompt_text(
             sample.get("generator_settings"), sample.get("prompt") or p.prompt
         )
-        out[p.prompt_id] = (text, max_sequence_length or length or DEFAULT_MAX_SEQUENCE_LENGTH)
+        out[p.prompt_id] = (text, max_sequence_length or length or default_length)
     return out
 
 
@@ -245,7 +278,8 @@ def precompute(
 ) -> CacheIndex:
     """Encode what this rank's slice misses; returns the index of every entry (maybe not all on
     disk yet when other ranks still work: call :func:`check_complete` after a barrier)."""
-    spec = cache_spec(config)
+    family = _family(config)
+    spec = cache_spec(config, family)
     wanted = set(pairs.sample_ids)
     hashes = content_hashes(spec, source, wanted, config.samples_config, config.split)
     if len(hashes) != len(wanted):
@@ -258,15 +292,15 @@ def precompute(
         for i, sid in enumerate(pairs.sample_ids)
         if i % world == rank and not spec.latent_path(hashes[sid]).exists()
     }
-    texts = prompt_texts(pairs, config.max_sequence_length)
+    texts = prompt_texts(pairs, config.max_sequence_length, family.default_max_sequence_length)
     text_hashes = {pid: _digest(text, length) for pid, (text, length) in texts.items()}
     text_todo = [
         (pid, texts[pid])
         for i, pid in enumerate(sorted(texts))
         if i % world == rank and not spec.text_path(text_hashes[pid]).exists()
     ]
-    _encode_videos(config, spec, source, todo, hashes, device, show_progress)
-    _encode_texts(config, spec, text_todo, text_hashes, device, show_progress)
+    _encode_videos(config, family, spec, source, todo, hashes, device, show_progress)
+    _encode_texts(config, family, spec, text_todo, text_hashes, device, show_progress)
     return CacheIndex(
         {s: spec.latent_path(h) for s, h in hashes.items()},
         {p: spec.text_path(h) for p, h in text_hashes.items()},
@@ -346,6 +380,7 @@ def _progress(items: list[Any], desc: str, unit: str, show: bool) -> Iterable[An
 
 def _encode_videos(
     config: SpatialAlignConfig,
+    family: TrainingFamily,
     spec: CacheSpec,
     source: DatasetSource,
     todo: set[str],
@@ -357,14 +392,15 @@ def _encode_videos(
         return
     import torch
 
-    vae = _load_vae(config, device)
-    mean = torch.tensor(vae.config.latents_mean, device=device).view(1, -1, 1, 1, 1)
-    std = torch.tensor(vae.config.latents_std, device=device).view(1, -1, 1, 1, 1)
+    from dsr.training.families import check_pixels
+
+    vae = _load_vae(config, device, family)
     bar = progress_bar(total=len(todo), desc="precompute latents", unit="video", disable=not show)
     with bar:
         for sid, pixels in decoded_videos(config, source, todo):
+            check_pixels(family, sid, tuple(pixels.shape))
             with torch.inference_mode():
-                z = (vae.encode(pixels.to(device)).latent_dist.mode() - mean) / std
+                z = family.normalize_latents(vae, vae.encode(pixels.to(device)).latent_dist.mode())
             _save(
                 spec.latent_path(hashes[sid]),
                 LATENTS_KEY,
@@ -377,12 +413,13 @@ def _encode_videos(
     _release_memory()
 
 
-def _load_vae(config: SpatialAlignConfig, device: str) -> Any:
+def _load_vae(config: SpatialAlignConfig, device: str, family: TrainingFamily) -> Any:
+    import diffusers
     import torch
-    from diffusers import AutoencoderKLWan
 
-    with hub_model("Wan VAE", config.base_model, "--base-model PATH") as local:
-        vae = AutoencoderKLWan.from_pretrained(
+    what = "Wan VAE" if family.name == "wan" else f"{family.name} VAE"
+    with hub_model(what, config.base_model, "--base-model PATH") as local:
+        vae = getattr(diffusers, family.vae_class).from_pretrained(
             config.base_model,
             subfolder="vae",
             revision=config.base_model_revision,
@@ -472,6 +509,7 @@ def video_tensor(
 
 def _encode_texts(
     config: SpatialAlignConfig,
+    family: TrainingFamily,
     spec: CacheSpec,
     todo: list[tuple[str, tuple[str, int]]],
     hashes: dict[str, str],
@@ -480,33 +518,28 @@ def _encode_texts(
 ) -> None:
     if not todo:
         return
+    import diffusers
     import torch
-    from diffusers import WanPipeline
 
     dtype = getattr(torch, _text_dtype(config))
-    with hub_model("Wan text encoder", config.base_model, "--base-model PATH") as local:
-        pipe = WanPipeline.from_pretrained(
+    what = "Wan text encoder" if family.name == "wan" else f"{family.name} text encoder"
+    with hub_model(what, config.base_model, "--base-model PATH") as local:
+        pipe = getattr(diffusers, family.pipeline_class).from_pretrained(
             config.base_model,
-            transformer=None,
-            vae=None,
+            **dict.fromkeys(family.text_pipeline_without),
             revision=config.base_model_revision,
             dtype=dtype,
             local_files_only=local,
         )
-    pipe.text_encoder.to(device).eval()
+    for name in family.text_components:
+        if name.startswith("text_encoder"):
+            getattr(pipe, name).to(device).eval()
     for pid, (text, length) in _progress(todo, "precompute text", "prompt", show):
         with torch.inference_mode():
-            embeds, _ = pipe.encode_prompt(
-                text,
-                do_classifier_free_guidance=False,
-                max_sequence_length=length,
-                device=torch.device(device),
-                dtype=dtype,
-            )
-        _save(
+            tensors = family.encode_text(pipe, text, length, torch.device(device), dtype)
+        _save_tensors(
             spec.text_path(hashes[pid]),
-            TEXT_KEY,
-            embeds[0],
+            tensors,
             config.cache_dtype,
             {"prompt_id": pid, "max_sequence_length": str(length)},
         )

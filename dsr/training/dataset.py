@@ -11,14 +11,16 @@ batches to the ranks, so each rank trains on its own draws.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from dsr.training.cache import CacheIndex
 from dsr.training.data import PairSet
-from dsr.training.timesteps import draw_sigma
+
+if TYPE_CHECKING:
+    from dsr.training.families import TrainingFamily
 
 __all__ = ["NoiseSettings", "PairDraws"]
 
@@ -47,9 +49,14 @@ class PairDraws(torch.utils.data.Dataset[dict[str, Any]]):
         num_draws: int,
         seed: int,
         noise: NoiseSettings | None = None,
+        family: TrainingFamily | None = None,
     ) -> None:
+        """``family`` draws the noise levels and names the text tensors (default: Wan)."""
+        from dsr.training.families import default_family
+
         self.pairs, self.cache, self.num_draws, self.seed = pairs, cache, num_draws, seed
         self.noise = noise or NoiseSettings()
+        self.family: TrainingFamily = family if family is not None else default_family()
 
     def __len__(self) -> int:
         return self.num_draws
@@ -63,29 +70,28 @@ class PairDraws(torch.utils.data.Dataset[dict[str, Any]]):
                 "set train_num_frames/train_height/train_width to one size"
             )
         rng = np.random.default_rng([self.seed, 0x7153, k])
-        n = self.noise
-        sigma, timestep = draw_sigma(
-            rng,
-            sampling=n.timestep_sampling,
-            shift=n.timestep_shift,
-            num_train_timesteps=n.num_train_timesteps,
-            logit_mean=n.logit_mean,
-            logit_std=n.logit_std,
-            timestep_dtype=n.timestep_dtype,
-        )
+        sigma, timestep = self.family.draw(rng, self.noise)
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
         noise_w = torch.randn(x_w.shape, generator=gen)
-        noise_l = noise_w.clone() if n.shared_noise else torch.randn(x_l.shape, generator=gen)
+        shared = self.noise.shared_noise
+        noise_l = noise_w.clone() if shared else torch.randn(x_l.shape, generator=gen)
         return {
+            **self._text(prompt.prompt_id),
             "x0_chosen": x_w,
             "x0_rejected": x_l,
             "noise_chosen": noise_w,
             "noise_rejected": noise_l,
             "sigma": torch.tensor(sigma, dtype=torch.float32),
             "timestep": torch.tensor(timestep, dtype=torch.float32),
-            "prompt_embeds": self.cache.load_text(prompt.prompt_id),
             "draw": k,
             "prompt_id": prompt.prompt_id,
             "chosen_id": chosen,
             "rejected_id": rejected,
         }
+
+    def _text(self, prompt_id: str) -> dict[str, Any]:
+        """``prompt_embeds``, and ``text_extra`` with the family's other text tensors if any."""
+        if len(self.family.text_keys) == 1:
+            return {"prompt_embeds": self.cache.load_text(prompt_id)}
+        tensors = self.cache.load_text_tensors(prompt_id)
+        return {"prompt_embeds": tensors.pop("prompt_embeds"), "text_extra": tensors}

@@ -1,9 +1,14 @@
-"""The trained network: Wan's transformer with a peft LoRA adapter, saved in diffusers' format.
+"""The trained network: the base model's transformer with a peft LoRA adapter, saved in diffusers'
+format.
 
 The frozen base weights stay in ``base_dtype``; the LoRA weights are float32 (AdamW on bf16
 weights loses small updates). The reference model of DPO is the same network with the adapter
-disabled, so no copy of the 1.3 B base weights is made. Adapters are written with
-``WanPipeline.save_lora_weights`` and load into any ``WanPipeline`` with ``load_lora_weights``.
+disabled, so no copy of the base weights is made. Adapters are written with the family's
+``save_lora_weights`` (``WanPipeline``'s for Wan, ``CogVideoXPipeline``'s, ``LTXPipeline``'s) and
+load into that pipeline with ``load_lora_weights``; HunyuanVideo 1.5's pipeline has no LoRA loader
+in diffusers 0.42.1, its adapter is written in the same format (``HunyuanVideoLoraLoaderMixin``)
+and loads with ``pipe.transformer.load_lora_adapter(folder, weight_name=LORA_WEIGHTS, prefix=
+"transformer")``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dsr.model_loading import hub_model
 
 if TYPE_CHECKING:
     from dsr.training.config import SpatialAlignConfig
+    from dsr.training.families import TrainingFamily
 
 __all__ = [
     "LORA_WEIGHTS",
@@ -38,18 +44,31 @@ log = logging.getLogger(__name__)
 #: The file ``WanPipeline.save_lora_weights`` writes.
 LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
 
+#: Transformer class → the diffusers class whose ``save_lora_weights`` / ``lora_state_dict`` read
+#: and write its adapters (the family's pipeline where it has a LoRA loader).
+LORA_IO = {
+    "WanTransformer3DModel": "WanPipeline",
+    "CogVideoXTransformer3DModel": "CogVideoXPipeline",
+    "LTXVideoTransformer3DModel": "LTXPipeline",
+    "HunyuanVideo15Transformer3DModel": "HunyuanVideoLoraLoaderMixin",
+}
+
 
 class SpatialAlignModel(torch.nn.Module):
-    """What the Trainer trains: Wan's transformer (with its adapter) predicting the velocities of a
-    batch of noisy latents, winners and losers together or one half after the other.
+    """What the Trainer trains: the transformer (with its adapter) predicting the targets of a
+    batch of noisy latents (velocities for Wan), winners and losers together or one half after the
+    other; ``family`` says how the transformer is called (default: Wan).
 
     A thin ``nn.Module`` around the diffusers model, so that DDP sees ONE forward per step in both
     modes, and so that the Trainer's integrations (which read ``model.config`` as a transformers
     config) meet a plain module."""
 
-    def __init__(self, transformer: Any) -> None:
+    def __init__(self, transformer: Any, family: TrainingFamily | None = None) -> None:
         super().__init__()
         self.transformer = transformer
+        from dsr.training.families import default_family
+
+        self.family: TrainingFamily = family if family is not None else default_family()
 
     @property
     def dtype(self) -> torch.dtype:
@@ -61,22 +80,19 @@ class SpatialAlignModel(torch.nn.Module):
         timestep: torch.Tensor,
         text: torch.Tensor,
         sequential: bool = False,
+        text_extra: dict[str, torch.Tensor] | None = None,
     ) -> torch.Tensor:
+        extra = text_extra or {}
         if not sequential:
-            return self._predict(noisy, timestep, text)
+            return self.family.predict(self.transformer, noisy, timestep, text, extra)
         halves = zip(noisy.chunk(2), timestep.chunk(2), text.chunk(2), strict=True)
-        return torch.cat([self._predict(n, t, e) for n, t, e in halves])
-
-    def _predict(
-        self, noisy: torch.Tensor, timestep: torch.Tensor, text: torch.Tensor
-    ) -> torch.Tensor:
-        dtype = self.transformer.dtype
-        return self.transformer(
-            hidden_states=noisy.to(dtype),
-            timestep=timestep,
-            encoder_hidden_states=text.to(dtype),
-            return_dict=False,
-        )[0]
+        extras = [{k: v.chunk(2)[i] for k, v in extra.items()} for i in range(2)]
+        return torch.cat(
+            [
+                self.family.predict(self.transformer, n, t, e, x)
+                for (n, t, e), x in zip(halves, extras, strict=True)
+            ]
+        )
 
 
 def resolve_dtype(name: str, use_cpu: bool = False) -> torch.dtype:
@@ -86,12 +102,19 @@ def resolve_dtype(name: str, use_cpu: bool = False) -> torch.dtype:
     return getattr(torch, name)
 
 
-def load_transformer(config: SpatialAlignConfig) -> Any:
-    """``WanTransformer3DModel`` of ``config.base_model`` in the base dtype, frozen."""
-    from diffusers import WanTransformer3DModel
+def load_transformer(config: SpatialAlignConfig, family: TrainingFamily | None = None) -> Any:
+    """The transformer of ``config.base_model`` (the family's class: ``WanTransformer3DModel``
+    for Wan) in the base dtype, frozen."""
+    import diffusers
 
-    with hub_model("Wan transformer", config.base_model, "--base-model PATH") as local:
-        model = WanTransformer3DModel.from_pretrained(
+    if family is None:
+        from dsr.training.families import load_family
+
+        family = load_family(config.base_model, config.base_model_revision)
+    model_cls = getattr(diffusers, family.transformer_class)
+    what = "Wan transformer" if family.name == "wan" else f"{family.name} transformer"
+    with hub_model(what, config.base_model, "--base-model PATH") as local:
+        model = model_cls.from_pretrained(
             config.base_model,
             subfolder="transformer",
             revision=config.base_model_revision,
@@ -114,7 +137,8 @@ def expand_targets(model: Any, patterns: list[str]) -> list[str]:
         if not hits:
             raise ConfigError(
                 f"lora target {pattern!r} matches no Linear module of the transformer: use full "
-                "names such as blocks.*.attn2.to_k or condition_embedder.text_embedder.linear_1"
+                "names such as blocks.*.attn2.to_k or condition_embedder.text_embedder.linear_1 "
+                "(the README's models table lists each family's)"
             )
         out += [h for h in hits if h not in out]
     return out
@@ -156,10 +180,9 @@ def save_lora(model: Any, folder: str | Path) -> Path:
     """Write the adapter in diffusers' format (``pytorch_lora_weights.safetensors``) with its peft
     config in the file's metadata, as diffusers' training scripts do: ``load_lora_weights`` reads
     ``lora_alpha`` from there (without it, it assumes alpha = rank)."""
-    from diffusers import WanPipeline
     from peft.utils import get_peft_model_state_dict
 
-    WanPipeline.save_lora_weights(
+    _lora_io(model).save_lora_weights(
         str(folder),
         transformer_lora_layers=get_peft_model_state_dict(model),
         safe_serialization=True,
@@ -170,10 +193,9 @@ def save_lora(model: Any, folder: str | Path) -> Path:
 
 def load_lora(model: Any, folder: str | Path) -> None:
     """Load an adapter written by :func:`save_lora` into ``model``'s adapter (for resuming)."""
-    from diffusers import WanPipeline
     from peft.utils import set_peft_model_state_dict
 
-    state = WanPipeline.lora_state_dict(str(folder))
+    state = _lora_io(model).lora_state_dict(str(folder))
     state = {
         k.removeprefix("transformer."): v for k, v in state.items() if k.startswith("transformer.")
     }
@@ -184,3 +206,11 @@ def load_lora(model: Any, folder: str | Path) -> None:
             f"{folder} holds an adapter for other modules ({unexpected[0]}, ...): resume with the "
             "lora_target_modules it was trained with"
         )
+
+
+def _lora_io(model: Any) -> Any:
+    """The diffusers class that writes and reads adapters of ``model`` (:data:`LORA_IO`)."""
+    import diffusers
+
+    name = LORA_IO.get(type(model).__name__, "WanPipeline")
+    return getattr(diffusers, name, None) or getattr(diffusers.loaders, name)

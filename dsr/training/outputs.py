@@ -1,7 +1,7 @@
 """What a training run leaves in its output folder, drawn once::
 
     <output_dir>/
-    ├── pytorch_lora_weights.safetensors   the adapter (diffusers format): WanPipeline.load_lora_weights(dir)
+    ├── pytorch_lora_weights.safetensors   the adapter (diffusers format): <Pipeline>.load_lora_weights(dir)
     ├── README.md                          model card (dsr.cards.render_model_card)
     ├── training_config.json               TRAINING_RECORD: settings, data, LoRA targets, final metrics
     ├── training_log.jsonl                 every logged step (the Trainer's log history)
@@ -32,6 +32,7 @@ from dsr.layout import atomic_write_text
 
 if TYPE_CHECKING:
     from dsr.training.config import SpatialAlignConfig
+    from dsr.training.families import TrainingFamily
 
 __all__ = [
     "CARD",
@@ -152,13 +153,16 @@ def training_record(
     trainable: int,
     log_history: list[dict[str, Any]],
     global_step: int,
+    family: TrainingFamily | None = None,
 ) -> dict[str, Any]:
     """The machine-readable record of a run (``training_config.json``), from which the
-    card is rendered."""
+    card is rendered; ``family`` names the model family and its pipeline (default: Wan)."""
     from dsr import __version__
 
     base_name, base_local = _local_name(config.base_model)
     return {
+        "family": family.name if family else "wan",
+        "pipeline": family.pipeline_class if family else "WanPipeline",
         "format_version": FORMAT_VERSION,
         "dsr_version": __version__,
         "command": command,

@@ -62,8 +62,9 @@ def training_argument_fields() -> type | None:
 def check_inputs(
     options: SpatialAlignOptions, *, output_dir: str | None, tiny: bool, base_model_given: bool
 ) -> None:
-    """The output folder is named, the dataset exists and has qualifying pairs, ``--tiny`` is not
-    combined with a base model: everything the run needs from the user, before any model."""
+    """The output folder is named, a local base model is of a family dsr trains, the dataset
+    exists and has qualifying pairs, ``--tiny`` is not combined with a base model: everything the
+    run needs from the user, before any model (a Hub base model's family is read in ``train``)."""
     from dsr.training.data import load_pair_set, resolve_dataset
 
     if not output_dir:
@@ -72,6 +73,10 @@ def check_inputs(
         )
     if tiny and base_model_given:
         raise ConfigError("--tiny builds its own base model: drop --base-model (or drop --tiny)")
+    if base_model_given and Path(options.base_model).expanduser().is_dir():
+        from dsr.training.families import family_name
+
+        family_name(options.base_model)
     if not options.dataset:
         raise ConfigError(
             "no dataset: give --dataset (a folder built by `dsr build-videos`, or a Hub repo id)"

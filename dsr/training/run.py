@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from dsr.training.cache import CacheIndex
     from dsr.training.config import SpatialAlignConfig
     from dsr.training.data import DatasetSource, PairSet
+    from dsr.training.dataset import NoiseSettings
+    from dsr.training.families import TrainingFamily
 
 __all__ = ["TrainResult", "last_complete_checkpoint", "prepare_data", "train"]
 
@@ -189,6 +191,7 @@ def train(
     from accelerate import PartialState
 
     state = PartialState()
+    family = resolve_family(config)
     out = config.output_path
     out.mkdir(parents=True, exist_ok=True)
     lock = (
@@ -221,7 +224,17 @@ def train(
             )
         else:
             _fit(
-                config, pairs, index, source, result, resume, callbacks, command, state, evaluation
+                config,
+                family,
+                pairs,
+                index,
+                source,
+                result,
+                resume,
+                callbacks,
+                command,
+                state,
+                evaluation,
             )
         if config.push_to_hub and config.hub_model_id and state.is_main_process:
             from dsr.hub import push_model_folder
@@ -258,8 +271,38 @@ def _eval_callback(config: SpatialAlignConfig, state: Any) -> Any:
         return make_eval_callback(config)
 
 
+def resolve_family(config: SpatialAlignConfig) -> TrainingFamily:
+    """The base model's family (one clear error for a pipeline dsr cannot train); LoRA targets
+    left at their default (Wan's names) become the family's, before the run is fingerprinted."""
+    import numpy as np
+
+    from dsr.training.families import load_family
+    from dsr.training.options import DEFAULT_LORA_TARGETS
+
+    family = load_family(config.base_model, config.base_model_revision)
+    if family.name != "wan" and tuple(config.lora_target_modules) == DEFAULT_LORA_TARGETS:
+        config.lora_target_modules = list(family.lora_targets)
+    family.draw(np.random.default_rng(0), _noise_settings(config))  # refuses what it cannot draw
+    return family
+
+
+def _noise_settings(config: SpatialAlignConfig) -> NoiseSettings:
+    from dsr.training.dataset import NoiseSettings
+
+    return NoiseSettings(
+        config.timestep_sampling,
+        config.timestep_shift,
+        config.num_train_timesteps,
+        config.logit_mean,
+        config.logit_std,
+        config.shared_noise,
+        config.timestep_dtype,
+    )
+
+
 def _fit(
     config: SpatialAlignConfig,
+    family: TrainingFamily,
     pairs: PairSet,
     index: CacheIndex,
     source: DatasetSource,
@@ -272,7 +315,7 @@ def _fit(
 ) -> None:
     from transformers import enable_full_determinism, set_seed
 
-    from dsr.training.dataset import NoiseSettings, PairDraws
+    from dsr.training.dataset import PairDraws
     from dsr.training.model import SpatialAlignModel, add_lora, load_transformer, lora_parameters
     from dsr.training.outputs import final_metrics, training_record, write_outputs
     from dsr.training.trainer import SpatialAlignTrainer
@@ -280,29 +323,24 @@ def _fit(
     # the adapter's initial A matrices are random: draw them from the run's seed, not from whatever
     # the process did before (a seed must reproduce the adapter)
     enable_full_determinism(config.seed) if config.full_determinism else set_seed(config.seed)
-    model = load_transformer(config)
+    model = load_transformer(config, family)
     targets = add_lora(model, config)
-    noise = NoiseSettings(
-        config.timestep_sampling,
-        config.timestep_shift,
-        config.num_train_timesteps,
-        config.logit_mean,
-        config.logit_std,
-        config.shared_noise,
-        config.timestep_dtype,
-    )
     draws = PairDraws(
         pairs,
         index,
         num_draws=config.max_steps * config.total_batch_size,
         seed=config.seed,
-        noise=noise,
+        noise=_noise_settings(config),
+        family=family,
     )
     if evaluation is not None:
         evaluation.use_generation(_generator_settings(pairs))
         callbacks = [*(callbacks or []), evaluation]
     trainer = SpatialAlignTrainer(
-        model=SpatialAlignModel(model), args=config, train_dataset=draws, callbacks=callbacks
+        model=SpatialAlignModel(model, family),
+        args=config,
+        train_dataset=draws,
+        callbacks=callbacks,
     )
     if evaluation is not None:
         evaluation.attach(trainer)
@@ -321,6 +359,7 @@ def _fit(
             dataset=source.describe(),
             generation=_generation(pairs),
             lora_targets=targets,
+            family=family,
             trainable=sum(p.numel() for p in lora_parameters(model).values()),
             log_history=trainer.state.log_history,
             global_step=trainer.state.global_step,

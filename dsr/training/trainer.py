@@ -1,10 +1,11 @@
 """``SpatialAlignTrainer``: a ``transformers.Trainer`` that overrides only what differs.
 
 * :meth:`compute_loss` — one SpatialAlign step on a batch of pair draws: noise both latents at the
-  pair's shared noise level, predict velocities with the adapted transformer (winner and loser in
-  one batched forward, or one after the other), predict them again with the adapter disabled under
-  ``torch.no_grad()`` (the reference), and apply :func:`~dsr.training.loss.dpo_zo_loss`. The ZO
-  term reuses these predictions: no extra forward.
+  pair's shared noise level (the model family's noising and target, :mod:`dsr.training.families`:
+  velocities for the flow-matching models, v for CogVideoX), predict them with the adapted
+  transformer (winner and loser in one batched forward, or one after the other), predict them
+  again with the adapter disabled under ``torch.no_grad()`` (the reference), and apply
+  :func:`~dsr.training.loss.dpo_zo_loss`. The ZO term reuses these predictions: no extra forward.
 * :meth:`log` — adds the step's mean ``loss/*`` and ``rewards/*`` metrics (averaged over gradient
   accumulation and over ranks), as TRL's trainers do.
 * :meth:`_save` / :meth:`_load_from_checkpoint` — the adapter only, in diffusers' LoRA format;
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 import torch
 from transformers import Trainer
 
+from dsr.training.families.wan import WanFamily
 from dsr.training.log_lines import use_log_lines
 from dsr.training.loss import dpo_zo_loss
 from dsr.training.model import load_lora, save_lora
@@ -53,6 +55,9 @@ _TENSORS = (
 def collate_draws(items: list[dict[str, Any]]) -> dict[str, Any]:
     """Stack the tensors of a list of draws; ids stay lists."""
     out: dict[str, Any] = {k: torch.stack([it[k] for it in items]) for k in _TENSORS}
+    if "text_extra" in items[0]:
+        keys = items[0]["text_extra"]
+        out["text_extra"] = {k: torch.stack([it["text_extra"][k] for it in items]) for k in keys}
     for key in ("draw", "prompt_id", "chosen_id", "rejected_id"):
         out[key] = [it[key] for it in items]
     return out
@@ -95,16 +100,17 @@ class SpatialAlignTrainer(Trainer):
         num_items_in_batch: Any = None,
     ) -> Any:
         args = self.spatial_args
+        family = getattr(self.accelerator.unwrap_model(model), "family", None) or _WAN
         x0 = torch.cat([inputs["x0_chosen"], inputs["x0_rejected"]])
         noise = torch.cat([inputs["noise_chosen"], inputs["noise_rejected"]])
         sigma = inputs["sigma"].repeat(2).view(-1, *([1] * (x0.dim() - 1)))
-        noisy = (1.0 - sigma) * x0 + sigma * noise
-        target = noise - x0
         timestep = inputs["timestep"].repeat(2)
+        noisy, target = family.noisy_and_target(x0, noise, sigma, timestep)
         text = inputs["prompt_embeds"].repeat(2, 1, 1)
+        extra = {k: _twice(v) for k, v in inputs.get("text_extra", {}).items()} or None
         sequential = args.pair_forward == "sequential"
-        ref = self._reference(model, noisy, timestep, text, sequential)
-        pred = model(noisy, timestep, text, sequential=sequential)
+        ref = self._reference(model, noisy, timestep, text, sequential, extra)
+        pred = model(noisy, timestep, text, sequential=sequential, text_extra=extra)
         pred_w, pred_l = pred.chunk(2)
         ref_w, ref_l = ref.chunk(2)
         target_w, target_l = target.chunk(2)
@@ -131,12 +137,13 @@ class SpatialAlignTrainer(Trainer):
         timestep: torch.Tensor,
         text: torch.Tensor,
         sequential: bool,
+        extra: dict[str, torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """The frozen base model's prediction: the same network with the adapter switched off
         (called on the unwrapped module: DDP has nothing to synchronize here)."""
         base = self.accelerator.unwrap_model(model)
         with _adapters_disabled(base.transformer), torch.no_grad():
-            return base(noisy, timestep, text, sequential=sequential)
+            return base(noisy, timestep, text, sequential=sequential, text_extra=extra)
 
     # -- logging ---------------------------------------------------------------------------
     def _record(self, metrics: dict[str, torch.Tensor], inputs: dict[str, Any]) -> None:
@@ -207,6 +214,14 @@ class SpatialAlignTrainer(Trainer):
         """The Trainer's loop; activation checkpointing is switched on the diffusers way."""
         with _diffusers_checkpointing(self):
             return super().train(*args, **kwargs)
+
+
+_WAN = WanFamily()
+
+
+def _twice(t: torch.Tensor) -> torch.Tensor:
+    """``t`` stacked twice along the batch (winners, then losers)."""
+    return t.repeat(2, *([1] * (t.dim() - 1)))
 
 
 @contextlib.contextmanager
