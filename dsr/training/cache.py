@@ -407,8 +407,8 @@ def decoded_videos(
 ) -> Iterator[tuple[str, torch.Tensor]]:
     """(sample_id, pixels) of the ``todo`` samples, decoded by ``threads`` threads at most
     ``prefetch`` videos ahead of the consumer: decoding overlaps the VAE, and no more than
-    ``prefetch`` videos (bytes and pixels) plus the parquet row group being read (datasets writes
-    them under ~100 MB) are held at once."""
+    ``prefetch`` videos (bytes and pixels) besides the one the consumer holds, plus the parquet row
+    group being read (datasets writes them under ~100 MB), are held at once."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
     from dsr.builders.dataset_source import iter_video_bytes
