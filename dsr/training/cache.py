@@ -337,7 +337,9 @@ def _file_hashes(memo_dir: Path, path: Path, wanted: set[str]) -> dict[str, str]
     key = {"path": str(real), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     memo_path = memo_dir / f"{_digest(str(real))[:24]}.json"
     memo = _read_memo(memo_path, key)
-    ids = set(pq.read_table(real, columns=["sample_id"]).column(0).to_pylist())
+    # ParquetFile, not read_table: read_table goes through pyarrow.dataset, which imports pandas
+    # (≈ 50 MiB of RSS for a column of ids)
+    ids = set(pq.ParquetFile(real).read(columns=["sample_id"]).column(0).to_pylist())
     needed = wanted & ids
     missing = needed - memo.keys()
     for sid, data in iter_file_video_bytes(real, missing):
@@ -442,8 +444,8 @@ def decoded_videos(
 ) -> Iterator[tuple[str, torch.Tensor]]:
     """(sample_id, pixels) of the ``todo`` samples, decoded by ``threads`` threads at most
     ``prefetch`` videos ahead of the consumer: decoding overlaps the VAE, and no more than
-    ``prefetch`` videos (bytes and pixels) plus the parquet row group being read (datasets writes
-    them under ~100 MB) are held at once."""
+    ``prefetch`` videos (bytes and pixels) besides the one the consumer holds, plus the parquet row
+    group being read (datasets writes them under ~100 MB), are held at once."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
     from dsr.builders.dataset_source import iter_video_bytes

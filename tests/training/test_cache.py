@@ -178,3 +178,56 @@ def test_the_decode_pipeline_yields_every_video_once_and_leaves_no_thread(split_
         assert len(decoders) <= 2
     assert sorted(seen) == sorted(todo)
     assert {t.name for t in threading.enumerate()} <= live | {threading.current_thread().name}
+
+
+def test_the_decode_pipeline_holds_at_most_prefetch_decoded_videos(split_run) -> None:
+    """Whatever the number of videos, the decoded pixels alive at once (queued, being decoded, or
+    handed out) never exceed the prefetch depth; a pipeline keeping a reference to every decoded
+    video would hold all 8 here."""
+    import gc
+    import weakref
+
+    from dsr.training.cache import decoded_videos
+
+    config, pairs, _, _, _ = split_run
+    source = resolve_dataset(config.dataset)
+    todo = set(pairs.sample_ids[:8])
+
+    def alive() -> int:  # tensors of a decoded video's shape anywhere in this process
+        shape = (1, 3, 9, 64, 96)
+        return sum(type(o) is torch.Tensor and o.shape == shape for o in gc.get_objects())
+
+    before, refs = alive(), []
+    for i, (_, pixels) in enumerate(decoded_videos(config, source, todo, prefetch=2, threads=2)):
+        refs.append(weakref.ref(pixels))
+        del pixels
+        if i == 0:  # decoded so far, handed out or not: the first one and at most one ahead
+            assert 1 <= alive() - before <= 2
+        assert sum(r() is not None for r in refs) <= 1  # none of the earlier ones kept
+    assert len(refs) == 8 and alive() == before
+
+
+def test_checking_the_hashes_does_not_import_pandas(pairs_dataset, tmp_path) -> None:
+    """Reading a column of ids goes through ParquetFile, not pyarrow.dataset, whose import of
+    pandas alone costs about 50 MiB of RSS in every rank."""
+    import subprocess
+    import sys
+
+    import pyarrow.parquet as pq
+
+    from dsr.builders.folder import DatasetFolder
+
+    (path,) = DatasetFolder(pairs_dataset).data_files("samples", "train")
+    ids = sorted(pq.ParquetFile(path).read(columns=["sample_id"]).column(0).to_pylist())[:5]
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from dsr.builders.dataset_source import DatasetSource\n"
+        "from dsr.training.cache import CacheSpec, content_hashes\n"
+        f"spec = CacheSpec(Path({str(tmp_path)!r}), 'l', 't')\n"
+        f"source = DatasetSource(Path({str(pairs_dataset)!r}))\n"
+        "for _ in range(2):  # hashing the videos, then reading the remembered hashes\n"
+        f"    assert len(content_hashes(spec, source, set({ids!r}), 'samples', 'train')) == 5\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow.dataset') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
