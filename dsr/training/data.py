@@ -139,7 +139,6 @@ def load_pair_set(
     from the samples."""
     folder = DatasetFolder(source.root)
     samples_df = _read(folder, samples_config, split, list(SAMPLE_FIELDS))
-    samples = {r["sample_id"]: r for r in samples_df.to_dicts()}
     if tau is not None:
         from dsr.builders.pairs import make_pairs
 
@@ -151,6 +150,10 @@ def load_pair_set(
         for r in rows
         if _ids(r, "chosen") and _ids(r, "rejected")
     )
+    # only the samples a draw can pick are kept as dicts: the split may hold many more
+    used = sorted({s for p in prompts for s in (*p.chosen, *p.rejected)})
+    kept = samples_df.filter(samples_df["sample_id"].is_in(used))
+    samples = {r["sample_id"]: r for r in kept.to_dicts()}
     pair_set = PairSet(
         prompts, samples, tau=tau if tau is not None else _built_tau(rows), derived=tau is not None
     )
