@@ -149,9 +149,9 @@ def _transformer(s: Setup) -> Any:
         num_layers=s.layers,
         **SIZES[s.size]["model"],
     )
-    model = model.to(s.device).requires_grad_(False)
     if s.dtype != torch.float32:  # (a cast warns, even to float32)
-        model = model.to(s.dtype)
+        model = model.to(s.dtype)  # before the move: no float32 copy on the GPU
+    model = model.to(s.device).requires_grad_(False)
     if s.checkpointing:
         model.enable_gradient_checkpointing()
     return model
