@@ -8,7 +8,9 @@ Everything runs from ONE process, in this order:
 
 1. **Peak memory**, for every length before any timed step. On the CPU each variant is built
    and runs ``--memory-steps`` steps in a child process forked after every
-   heavy import: the child returns freed heap to the system (``malloc_trim``), resets the kernel's
+   heavy import: the child returns freed heap to the system (``malloc_trim``), has glibc map
+   every block of 128 KiB or more on its own (so that a freed tensor leaves the resident set
+   whatever its size, and the peak counts live memory), resets the kernel's
    high-water mark of its resident memory (``/proc/self/clear_refs``, value 5) and records its
    resident memory as the baseline; the figure is the high-water mark (``VmHWM``) minus that
    baseline, so it counts the variant's weights, reference copy, LoRA, optimizer state and step
@@ -373,7 +375,13 @@ def _child(conn: Any, fn: Callable[..., Any], args: tuple) -> None:
     try:
         gc.collect()
         with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
+            libc = ctypes.CDLL("libc.so.6")
+            libc.malloc_trim(0)
+            # every block of 128 KiB or more mapped on its own and unmapped when freed: glibc's
+            # threshold otherwise rises with each freed block (up to 32 MiB), and blocks below it
+            # stay in the heap, so the peak would depend on the allocation pattern, not on what
+            # is alive (M_MMAP_THRESHOLD = -3; setting it stops the rise)
+            libc.mallopt(-3, 128 * 1024)
         with open("/proc/self/clear_refs", "w") as fh:
             fh.write("5")  # the high-water mark of resident memory := resident memory now
         baseline = _status_bytes("VmRSS")
