@@ -48,6 +48,7 @@ def _first(name: str, setup: bench.Setup, b: dict, scale_b: float = 1.0) -> tupl
     return loss, grads
 
 
+@pytest.mark.slow  # five tiny Wan models and four steps: ~10 s of CPU, more than a quick test
 def test_every_variant_takes_the_authors_step_and_a_different_step_is_refused(tiny) -> None:
     setup, b = tiny
     first = {name: _first(name, setup, b) for name in bench.VARIANTS}
