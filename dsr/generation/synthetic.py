@@ -171,9 +171,7 @@ def _segment(start: str, end: str, t: np.ndarray) -> np.ndarray:
     return pos
 
 
-def _path(
-    stops: Sequence[str], n: int, t0: float, t1: float, reach: float = 1.0
-) -> np.ndarray:
+def _path(stops: Sequence[str], n: int, t0: float, t1: float, reach: float = 1.0) -> np.ndarray:
     """Unit offsets (n, 3) through ``stops`` (x, y, depth); hold, move during [t0, t1], hold.
     With three stops the animal moves to the middle one in the first 40 % of [t0, t1], holds
     there for 20 % and moves on to the last in the remaining 40 %."""
