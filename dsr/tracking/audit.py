@@ -19,8 +19,9 @@ truth (the true depth map over the true visible masks): the mean absolute error 
 ``animal_depth`` and ``object_depth``, how often the two agree on which entity is nearer, and how
 often the occlusion sign agrees. The audited tracker is given the true depth map (and nothing else
 of the truth) only when its ``depth_source`` is ``annotations``; that measures its masks through
-the true depth, while ``model`` measures the depth model and the masks together. A pair whose
-relations the prompt model cannot hold yet is audited without a DSR-Score.
+the true depth, while ``model`` measures the depth model and the masks together. Both sides score
+every pair as a dataset sample is scored: the DSR-Score with their own depth values where the
+relations need depth.
 """
 
 from __future__ import annotations
