@@ -34,6 +34,7 @@ from dsr.media import EncodeConfig, decode_video, encode_video
 from dsr.prompts import DSRPrompt, parse_prompt
 from dsr.scoring.dsr_score import ScoreConfig, dsr_score
 from dsr.scoring.geometry import degenerate_mask, usable_mask
+from dsr.scoring.relations import DepthInputs
 from dsr.scoring.validity import classify_frames
 from dsr.tracking.base import LABEL_MATCH, LOST_TRACK, THIN_BOX
 
@@ -90,9 +91,15 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "scene": "scene description of the prompt",
     "animal": "the moving animal",
     "object": "the static object",
-    "initial": "initial relation of the animal to the object (left, right, top)",
+    "initial": (
+        "initial relation of the animal to the object (left, right, top; under, front, behind "
+        "beyond the paper)"
+    ),
     "final": "final relation",
-    "dsr_type": "DSR type code (LT, TL, RT, LR, TR, RL)",
+    "dsr_type": (
+        "DSR type code: the relations' letters in order (the paper's LT, TL, RT, LR, TR, RL; "
+        "U under, F front, B behind; three letters for a three-stage prompt)"
+    ),
     "verb": "motion verb of the prompt",
     "video": (
         "the generated video (mp4, h264; `datasets.Video`, embedded bytes); null if "
@@ -516,6 +523,14 @@ def _sample_row(
     return _scored(row, prompt, result, score or ScoreConfig())
 
 
+def _depth_inputs(result: TrackResult) -> DepthInputs | None:
+    """The tracked depth evidence as the DSR-Score reads it (None when nothing was tracked)."""
+    d = result.depth
+    if d is None:
+        return None
+    return DepthInputs.of(d.animal_depth, d.object_depth, d.occlusion)
+
+
 def _scored(
     row: dict[str, Any], prompt: DSRPrompt, result: TrackResult, cfg: ScoreConfig
 ) -> dict[str, Any]:
@@ -528,6 +543,8 @@ def _scored(
         m=cfg.m,
         min_frames=cfg.min_frames,
         box_check=cfg.box_check,
+        middle=prompt.middle,
+        depth=_depth_inputs(result),
     )
     sd = s.to_dict()
     notes = dict(result.notes)

@@ -13,6 +13,7 @@ from typing import Any
 
 from dsr import DISTRIBUTION, PYPI_URL
 from dsr.cards.citation import ARXIV_URL, AUTHORS_CODE_URL, PAPER_TITLE, citation_section
+from dsr.prompts import DSRType, PromptParseError
 
 __all__ = [
     "default_config",
@@ -240,6 +241,35 @@ def _how_built(configs: dict[str, dict[str, Any]], dsr_version: Any) -> str:
     )
 
 
+#: What the card says of the DSR types of a build with the paper's six (and of a record without
+#: prompt counts).
+PAPER_TYPES_TEXT = (
+    "an animal\nstarts on one side of a static object (left, right or on top of it) and moves to "
+    "another side. The\nsix DSR types are left→top (A, LT), top→left (B, TL), right→top (C, RT), "
+    "left→right (D, LR),\ntop→right (E, TR) and right→left (F, RL)."
+)
+
+
+def _types_text(configs: dict[str, dict[str, Any]]) -> str:
+    """The card's sentence on the DSR types: the paper's six, or the types the prompts hold."""
+    per_split = (configs.get("prompts", {}).get("counts") or {}).get("per_type") or {}
+    codes = {code for counts in per_split.values() for code, n in counts.items() if n}
+    try:
+        types = sorted({DSRType.coerce(c) for c in codes}, key=lambda t: t.order)
+    except PromptParseError:
+        return PAPER_TYPES_TEXT
+    if all(t.paper for t in types):
+        return PAPER_TYPES_TEXT
+    names = [f"{'→'.join(t.value)} ({t.letter + ', ' if t.letter else ''}{t.code})" for t in types]
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    return (
+        "an animal starts in one spatial relation to a static object (left, right, on top of, "
+        "under, in front of or behind it) and moves into another. The "
+        f"{len(types)} DSR types of this dataset are {listed}; the paper's six are LT, TL, RT, "
+        "LR, TR and RL (A–F)."
+    )
+
+
 def render_dataset_card(
     record: dict[str, Any],
     *,
@@ -272,6 +302,7 @@ def render_dataset_card(
         format_version=record.get("format_version"),
         dsr_version=record.get("dsr_version"),
         pypi_url=PYPI_URL,
+        dsr_types=_types_text(configs),
         config_list=", ".join(f"`{n}`" for n in configs) or "none yet",
         sections=sections,
         load_snippet=loads,

@@ -34,7 +34,7 @@ from dsr.generation.base import (
     GeneratedVideo,
 )
 from dsr.limits import check_video_size
-from dsr.prompts import DSRPrompt
+from dsr.prompts import DSRPrompt, Relation
 from dsr.scoring.geometry import box_tuple
 
 __all__ = [
@@ -84,8 +84,9 @@ _OFFSET: dict[str, tuple[float, float, float]] = {
     "front": (0.0, 0.35, -1.0),
     "behind": (0.0, -0.55, 1.0),
 }
-#: relations placed in depth: their videos carry a depth map and an entity map (docs/method.md §2)
-DEPTH_RELATIONS = frozenset({"front", "behind"})
+#: relations placed in depth (the registry's ``needs_depth`` ones): their videos carry a depth map
+#: and an entity map (docs/method.md §2)
+DEPTH_RELATIONS = frozenset(name for name in _OFFSET if Relation.coerce(name).spec.needs_depth)
 #: distance of the animal relative to the object's per unit of z; apparent size ∝ 1 / distance
 DEPTH_STEP = 0.3
 
@@ -134,9 +135,10 @@ class SyntheticConfig:
             )
 
 
-def relation_names(prompt: DSRPrompt) -> tuple[str, str]:
-    """The prompt's initial and final relation names, each one the synthetic world can place."""
-    names = (str(prompt.initial.value), str(prompt.final.value))
+def relation_names(prompt: DSRPrompt) -> tuple[str, ...]:
+    """The prompt's relation names in stage order (initial, [middle,] final), each one the
+    synthetic world can place."""
+    names = tuple(str(r.value) for r in prompt.relations)
     unknown = [name for name in names if name not in _OFFSET]
     if unknown:
         raise ConfigError(
@@ -146,20 +148,20 @@ def relation_names(prompt: DSRPrompt) -> tuple[str, str]:
     return names
 
 
-def needs_depth(initial: str, final: str) -> bool:
-    """Whether a prompt with these relation names is placed in depth (front or behind)."""
-    return bool({initial, final} & DEPTH_RELATIONS)
+def needs_depth(*names: str) -> bool:
+    """Whether a prompt with these relation names is placed in depth: a relation the registry
+    scores with depth (``RelationSpec.needs_depth``: front, behind)."""
+    return any(Relation.coerce(name).spec.needs_depth for name in names)
 
 
-def _third(initial: str, final: str) -> str:
-    """A relation that is neither: the third side for left/right/top, else the first free one."""
-    return next(r for r in _OFFSET if r not in (initial, final))
+def _third(*stages: str) -> str:
+    """A relation the prompt never names: the third side for left/right/top, else the first free
+    one."""
+    return next(r for r in _OFFSET if r not in stages)
 
 
-def _path(start: str, end: str, n: int, t0: float, t1: float, reach: float = 1.0) -> np.ndarray:
-    """Unit offsets (n, 3) from ``start`` to ``end`` (x, y, depth); hold, move during [t0, t1],
-    hold."""
-    t = np.clip((np.linspace(0.0, 1.0, n) - t0) / max(t1 - t0, 1e-6), 0.0, 1.0) * reach
+def _segment(start: str, end: str, t: np.ndarray) -> np.ndarray:
+    """Unit offsets (len(t), 3) at progress ``t`` ∈ [0, 1] from ``start`` to ``end``."""
     a, b = np.array(_OFFSET[start]), np.array(_OFFSET[end])
     pos = (1 - t)[:, None] * a + t[:, None] * b
     if a[1] == b[1] == 0 and a[0] != b[0]:  # left ↔ right: arc over the object, not through it
@@ -169,18 +171,34 @@ def _path(start: str, end: str, n: int, t0: float, t1: float, reach: float = 1.0
     return pos
 
 
+def _path(stops: Sequence[str], n: int, t0: float, t1: float, reach: float = 1.0) -> np.ndarray:
+    """Unit offsets (n, 3) through ``stops`` (x, y, depth); hold, move during [t0, t1], hold.
+    With three stops the animal moves to the middle one in the first 40 % of [t0, t1], holds
+    there for 20 % and moves on to the last in the remaining 40 %."""
+    p = np.clip((np.linspace(0.0, 1.0, n) - t0) / max(t1 - t0, 1e-6), 0.0, 1.0) * reach
+    if len(stops) == 2:
+        return _segment(stops[0], stops[1], p)
+    first = np.clip(p / 0.4, 0.0, 1.0)
+    second = np.clip((p - 0.6) / 0.4, 0.0, 1.0)
+    return np.where(
+        (p <= 0.5)[:, None],
+        _segment(stops[0], stops[1], first),
+        _segment(stops[1], stops[2], second),
+    )
+
+
 def _centres(scenario: str, prompt: DSRPrompt, n: int, rng: np.random.Generator) -> np.ndarray:
-    init, final = relation_names(prompt)
+    stages = relation_names(prompt)
     t0, t1 = rng.uniform(0.15, 0.3), rng.uniform(0.65, 0.85)
     if scenario == "reverse":
-        return _path(final, init, n, t0, t1)
+        return _path(stages[::-1], n, t0, t1)
     if scenario == "static":
-        return _path(init, init, n, t0, t1)
+        return _path((stages[0], stages[0]), n, t0, t1)
     if scenario == "wrong_target":
-        return _path(init, _third(init, final), n, t0, t1)
+        return _path((*stages[:-1], _third(*stages)), n, t0, t1)
     if scenario == "partial":
-        return _path(init, final, n, t0, t1, reach=rng.uniform(0.1, 0.9))
-    return _path(init, final, n, t0, t1)
+        return _path(stages, n, t0, t1, reach=rng.uniform(0.1, 0.9))
+    return _path(stages, n, t0, t1)
 
 
 def scene_boxes(

@@ -14,7 +14,7 @@ from typing import Any
 
 from dsr.builders.pairs import DEFAULT_TAU_TRAIN, DROP_REASONS, make_pairs
 from dsr.evaluation.breakdown import type_name
-from dsr.prompts import DSRType
+from dsr.prompts import DSRType, PromptParseError, Relation
 from dsr.scoring import correctness
 
 __all__ = [
@@ -32,21 +32,30 @@ HISTOGRAM_BINS = 20
 #: DSR types in the paper's order (A–F).
 TYPE_ORDER = ("LT", "TL", "RT", "LR", "TR", "RL")
 VALID = "valid"
-#: How a prompt states a relation ("a fox is on the left of a chair").
-_PHRASES = {"left": "on the left of", "right": "on the right of", "top": "on top of"}
+#: Tooltip wordings that differ from the registry's (its prompt grammar says "on the top of").
+_PHRASES = {"top": "on top of"}
+
+
+def _phrase(relation: Relation) -> str:
+    """How the tooltip states a relation ("on the left of", "under", "in front of")."""
+    return _PHRASES.get(relation.value, relation.spec.static)
 
 
 def type_names(code: str) -> dict[str, str]:
     """A DSR type code spelled out: ``name`` (left → top), ``title`` (a sentence for a tooltip)
-    and the paper's ``letter`` (A–F); an unknown code is only named."""
-    member = DSRType.__members__.get(code)
+    and the paper's ``letter`` (A–F; empty for the other types); an unknown code is only named."""
+    try:
+        member = DSRType.coerce(code) if len(code) > 1 else None
+    except PromptParseError:
+        member = None
     if member is None:
         return {"name": code, "title": f"DSR type {code}", "letter": ""}
-    start, end = (_PHRASES.get(r.value, r.value) for r in (member.initial, member.final))
+    start, end = _phrase(member.initial), _phrase(member.final)
+    via = "" if member.middle is None else f", passes {_phrase(member.middle)} it"
+    paper = f" (the paper's type {member.letter})" if member.letter else ""
     return {
         "name": type_name(code),
-        "title": f"{code}: the animal starts {start} the object and ends {end} it "
-        f"(the paper's type {member.letter})",
+        "title": f"{code}: the animal starts {start} the object{via} and ends {end} it{paper}",
         "letter": member.letter,
     }
 

@@ -19,8 +19,9 @@ truth (the true depth map over the true visible masks): the mean absolute error 
 ``animal_depth`` and ``object_depth``, how often the two agree on which entity is nearer, and how
 often the occlusion sign agrees. The audited tracker is given the true depth map (and nothing else
 of the truth) only when its ``depth_source`` is ``annotations``; that measures its masks through
-the true depth, while ``model`` measures the depth model and the masks together. A pair whose
-relations the prompt model cannot hold yet is audited without a DSR-Score.
+the true depth, while ``model`` measures the depth model and the masks together. Both sides score
+every pair as a dataset sample is scored: the DSR-Score with their own depth values where the
+relations need depth.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from dsr.errors import ConfigError, DsrError
+from dsr.errors import ConfigError
 from dsr.generation.base import Annotations
 from dsr.limits import MAX_SEEDS_PER_PROMPT, check_max, check_video_size
 from dsr.paper_exact import TRACKER_PRESET_HELP, paper_exact_config
-from dsr.prompts import DSRPrompt, DSRType
-from dsr.scoring import ScoreConfig, ValidityConfig, dsr_score
+from dsr.prompts import DSRPrompt, DSRType, Relation
+from dsr.scoring import DepthInputs, ScoreConfig, ValidityConfig, dsr_score
 from dsr.scoring.geometry import usable_mask
 from dsr.tracking.base import DEVIATIONS, THIN_BOX, Tracker, TrackResult
 from dsr.tracking.depth import DepthTrack, needs_depth
@@ -233,9 +234,10 @@ def _box_check(cfg: AuditConfig) -> str:
     )
 
 
-def _score(result: TrackResult, prompt: Any, cfg: AuditConfig) -> float | None:
-    if not result.validity.valid or not isinstance(prompt, DSRPrompt):
+def _score(result: TrackResult, prompt: DSRPrompt, cfg: AuditConfig) -> float | None:
+    if not result.validity.valid:
         return None
+    d = result.depth
     return dsr_score(
         result.animal_boxes,
         result.object_boxes,
@@ -244,6 +246,8 @@ def _score(result: TrackResult, prompt: Any, cfg: AuditConfig) -> float | None:
         m=cfg.m,
         min_frames=cfg.min_frames,
         box_check=_box_check(cfg),
+        middle=prompt.middle,
+        depth=None if d is None else DepthInputs.of(d.animal_depth, d.object_depth, d.occlusion),
     ).score
 
 
@@ -281,7 +285,7 @@ def depth_agreement(truth: DepthTrack, pred: DepthTrack) -> dict[str, float | No
 def _compare(
     name: str,
     scenario: str,
-    prompt: Any,
+    prompt: DSRPrompt,
     truth: TrackResult,
     pred: TrackResult,
     cfg: AuditConfig,
@@ -320,38 +324,12 @@ def _compare(
     )
 
 
-@dataclass(frozen=True)
-class _Relation:
-    value: str
+def _prompt(animal: str, obj: str, initial: str, final: str) -> DSRPrompt:
+    """The audited prompt of one pair of relation names."""
+    return DSRPrompt("", animal, obj, Relation.coerce(initial), Relation.coerce(final), "moves")
 
 
-@dataclass(frozen=True)
-class _NamedPrompt:
-    """A prompt known by its relation names, for relations the prompt model cannot hold yet."""
-
-    scene: str
-    animal: str
-    object: str
-    initial: _Relation
-    final: _Relation
-    verb: str
-
-    def render(self) -> str:
-        return (
-            f"a {self.animal} is on the {self.initial.value} of a {self.object}, then the "
-            f"{self.animal} {self.verb} to the {self.final.value} of the {self.object}."
-        )
-
-
-def _prompt(animal: str, obj: str, initial: str, final: str) -> Any:
-    """A :class:`DSRPrompt` when the prompt model holds the relations, else a named stand-in."""
-    try:
-        return DSRPrompt("", animal, obj, initial, final, "moves")  # type: ignore[arg-type]
-    except DsrError:
-        return _NamedPrompt("", animal, obj, _Relation(initial), _Relation(final), "moves")
-
-
-def _audit_prompts(cfg: AuditConfig) -> list[tuple[str, Any]]:
+def _audit_prompts(cfg: AuditConfig) -> list[tuple[str, DSRPrompt]]:
     """(sample name prefix, prompt) of every audited DSR type and, optionally, new pair."""
     out = []
     for i, dsr_type in enumerate(DSRType):

@@ -36,6 +36,8 @@ import numpy as np
 
 from dsr.errors import ConfigError
 from dsr.generation.base import ENTITY_ANIMAL, ENTITY_OBJECT, Annotations
+from dsr.prompts import Relation, all_relations
+from dsr.scoring import DEPTH_COLUMNS
 from dsr.tracking.models import check_dtype, load_cached, resolve_device, resolve_dtype
 
 __all__ = [
@@ -60,12 +62,10 @@ __all__ = [
 #: Depth Anything V2 Small: 25 M parameters, Apache-2.0, in transformers as
 #: ``DepthAnythingForDepthEstimation``; the Base/Large checkpoints load the same way.
 DEFAULT_DEPTH_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"
-#: Relation names whose per-frame score needs depth.
-DEPTH_RELATIONS = frozenset({"front", "behind"})
+#: Relation names whose per-frame score needs depth (the registry's ``needs_depth`` relations).
+DEPTH_RELATIONS = frozenset(r.value for r in all_relations() if r.spec.needs_depth)
 #: Where the distance map comes from: a depth model, the generator's true depth, or none.
 DEPTH_SOURCES = ("model", "annotations", "off")
-#: The per-frame track columns written for samples that need depth (null for the others).
-DEPTH_COLUMNS = ("animal_depth", "object_depth", "occlusion")
 
 
 def _name(relation: Any) -> str:
@@ -73,8 +73,10 @@ def _name(relation: Any) -> str:
 
 
 def needs_depth(prompt: Any) -> bool:
-    """Whether the prompt's initial or final relation (by name) is placed in depth."""
-    return bool({_name(prompt.initial), _name(prompt.final)} & DEPTH_RELATIONS)
+    """Whether a stage of the prompt (initial, middle or final; any object with those relation
+    attributes) is a relation the registry scores with depth (``RelationSpec.needs_depth``)."""
+    stages = (prompt.initial, getattr(prompt, "middle", None), prompt.final)
+    return any(Relation.coerce(_name(r)).spec.needs_depth for r in stages if r is not None)
 
 
 @dataclass(frozen=True)

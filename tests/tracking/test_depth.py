@@ -4,7 +4,6 @@ the production path, and the grounded tracker running it only for prompts placed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 
 from dsr.generation.base import ENTITY_ANIMAL, ENTITY_OBJECT
 from dsr.generation.synthetic import SyntheticConfig, SyntheticGenerator
-from dsr.prompts import parse_prompt
+from dsr.prompts import DSRPrompt, Relation, parse_prompt
 from dsr.tracking.annotations import AnnotationTracker
 from dsr.tracking.depth import (
     DepthAnythingEstimator,
@@ -28,31 +27,23 @@ from dsr.tracking.sam2_video import Propagation
 from dsr.tracking.tiny import save_tiny_depth_anything
 
 
-@dataclass(frozen=True)
-class Rel:
-    value: str
-
-
-@dataclass(frozen=True)
-class NamedPrompt:
-    """A prompt known only by its relation names (what the depth code reads)."""
-
-    animal: str
-    object: str
-    initial: Rel
-    final: Rel
-
-    def render(self) -> str:
-        return f"a {self.animal} {self.initial.value}→{self.final.value} of a {self.object}"
-
-
-def named(initial: str, final: str) -> Any:
-    return NamedPrompt("cat", "crate", Rel(initial), Rel(final))
+def named(initial: str, final: str, middle: str | None = None) -> DSRPrompt:
+    return DSRPrompt(
+        "",
+        "cat",
+        "crate",
+        Relation.coerce(initial),
+        Relation.coerce(final),
+        "walks",
+        None if middle is None else Relation.coerce(middle),
+    )
 
 
 def test_needs_depth_only_for_front_and_behind() -> None:
     assert needs_depth(named("front", "left")) and needs_depth(named("top", "behind"))
     assert not needs_depth(named("under", "top"))
+    assert needs_depth(named("left", "right", middle="front"))  # a three-stage middle counts
+    assert not needs_depth(named("left", "right", middle="top"))
     assert not needs_depth(
         parse_prompt("A cat is on the left of a box, then the cat walks to the right of the box.")
     )
