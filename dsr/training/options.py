@@ -176,8 +176,8 @@ class SpatialAlignOptions:
         default="sequential",
         metadata=_help(
             "sequential: winner and loser one after the other (least peak memory at long "
-            "sequences: 0.86x the authors' step at 7680 tokens with checkpointing, batched "
-            "1.29x); batched: both in one forward (same loss and gradients).",
+            "sequences: 0.83x the authors' step at 7680 tokens with checkpointing, batched "
+            "1.33x); batched: both in one forward (same loss and gradients).",
             _PAIR_FORWARD,
         ),
     )
