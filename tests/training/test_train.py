@@ -28,7 +28,7 @@ def _log(folder: Path) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def trained(tiny_wan, pairs_dataset, shared_cache, tmp_path_factory):
     """One 3-step run with default settings but the tiny sizes (shared by several tests)."""
-    from conftest import FAST
+    from _training_helpers import FAST
 
     from dsr.training.config import SpatialAlignConfig
 
