@@ -29,11 +29,29 @@ __all__ = ["save_tiny_cogvideox", "save_tiny_hunyuanvideo15", "save_tiny_ltx"]
 #: Text tokens the tiny CogVideoX transformer is built for (CogVideoX's ``max_text_seq_length``).
 COGVIDEOX_TEXT_TOKENS = 226
 
-#: A Qwen-style chat template: HunyuanVideo 1.5 encodes the prompt as a system + user chat.
-_CHAT_TEMPLATE = (
-    "{% for m in messages %}<|im_start|> {{ m['role'] }} {{ m['content'] }} <|im_end|> "
-    "{% endfor %}{% if add_generation_prompt %}<|im_start|> assistant {% endif %}"
-)
+
+def _chat_template(system_padding: int = 0) -> str:
+    """A Qwen-style chat template (HunyuanVideo 1.5 encodes the prompt as a system + user chat),
+    with ``system_padding`` filler tokens after the system message."""
+    return (
+        "{% for m in messages %}<|im_start|> {{ m['role'] }} {{ m['content'] }}"
+        "{% if m['role'] == 'system' %}" + " ." * system_padding + "{% endif %} <|im_end|> "
+        "{% endfor %}{% if add_generation_prompt %}<|im_start|> assistant {% endif %}"
+    )
+
+
+def _match_chat_prefix(pipe: Any) -> None:
+    """Pad the tiny template's system turn so that the user's words start exactly where the
+    pipeline crops the chat (``prompt_template_encode_start_idx``, 108 tokens of the real Qwen
+    template): else every prompt token is cropped away, masked, and the text gets no gradient."""
+    tokenizer = pipe.tokenizer
+    tokenizer.chat_template = _chat_template()
+    turn = [{"role": "system", "content": pipe.system_message}, {"role": "user", "content": ""}]
+    text = tokenizer.apply_chat_template(turn, tokenize=False)
+    head = text[: text.rindex("<|im_end|>")]  # the chat up to the user's (empty) words
+    missing = pipe.prompt_template_encode_start_idx - len(tokenizer(head)["input_ids"])
+    assert missing >= 0, f"the tiny chat template is {-missing} tokens too long"
+    tokenizer.chat_template = _chat_template(missing)
 
 
 def _t5_encoder(vocab_size: int, d_model: int) -> Any:
@@ -211,7 +229,6 @@ def save_tiny_hunyuanvideo15(path: str | Path, *, seed: int = 0, num_layers: int
 
     torch.manual_seed(seed)
     tokenizer = word_tokenizer(specials=("<|im_start|>", "<|im_end|>"))
-    tokenizer.chat_template = _CHAT_TEMPLATE
     tokenizer_2 = ByT5Tokenizer()
     transformer = HunyuanVideo15Transformer3DModel(
         in_channels=4 * 2 + 1,  # latents, conditioning latents, mask
@@ -245,4 +262,5 @@ def save_tiny_hunyuanvideo15(path: str | Path, *, seed: int = 0, num_layers: int
         scheduler=FlowMatchEulerDiscreteScheduler(shift=5.0),
         guider=ClassifierFreeGuidance(guidance_scale=6.0),
     )
+    _match_chat_prefix(pipe)
     return _save(pipe, path)

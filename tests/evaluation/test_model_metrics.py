@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import moving_video
+from _eval_helpers import moving_video
 
 from dsr.evaluation.frames import animal_crops, id_consistency
 from dsr.evaluation.models import ClipIQA, IdEmbedder

@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from _report_helpers import prompt_rows
 from click.testing import CliRunner
-from conftest import prompt_rows
 from test_report_data import js_data, sample_data
 
 from dsr.builders.folder import ConfigRecord, DatasetFolder

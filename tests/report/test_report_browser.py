@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import ARTIFACTS, stored_rows
+from _report_helpers import ARTIFACTS, stored_rows
 from PIL import Image
 
 from dsr.generation.synthetic import _colour as synthetic_colour

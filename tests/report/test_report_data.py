@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import stored_rows
+from _report_helpers import stored_rows
 
 from dsr.report.layout import file_key
 

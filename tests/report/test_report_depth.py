@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import stored_rows
+from _report_helpers import stored_rows
 from test_report_browser import Page, _shot
 
 from dsr.builders.folder import DatasetFolder

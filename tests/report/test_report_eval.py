@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import stored_rows
+from _report_helpers import stored_rows
 from test_report_data import js_data
 
 from dsr.evaluation.bootstrap import Ratio, bootstrap_interval

@@ -36,7 +36,7 @@ def _video_bytes(dataset: Path, sample_id: str) -> bytes:
 def split_run(tiny_wan, pairs_dataset, tmp_path_factory):
     """A fresh cache filled by two 'ranks' one after the other: (config, pairs, rank 0's
     index, rank 1's)."""
-    from conftest import FAST
+    from _training_helpers import FAST
 
     from dsr.training.config import SpatialAlignConfig
 

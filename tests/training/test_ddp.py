@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import FAST, run_two_ranks
+from _training_helpers import FAST, run_two_ranks
 
 
 def _lines(path: Path) -> list[dict]:

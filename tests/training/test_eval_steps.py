@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from _training_helpers import FAST, run_two_ranks
 from _videos_helpers import prompt_records, write_prompts
-from conftest import FAST, run_two_ranks
 
 from dsr.errors import ConfigError, DsrError
 from dsr.training.run import train

@@ -28,7 +28,7 @@ def _log(folder: Path) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def trained(tiny_wan, pairs_dataset, shared_cache, tmp_path_factory):
     """One 3-step run with default settings but the tiny sizes (shared by several tests)."""
-    from conftest import FAST
+    from _training_helpers import FAST
 
     from dsr.training.config import SpatialAlignConfig
 
@@ -139,10 +139,36 @@ def test_loss_goes_down_on_a_fixed_batch(make_config) -> None:
     assert margins[-1] > 0
 
 
-def test_sequential_pair_forward_matches_batched(make_config, tmp_path) -> None:
+class _Model(TrainerCallback):
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        self.checkpointing = model.transformer.gradient_checkpointing
+
+
+@pytest.fixture(scope="module")
+def sequential(tiny_wan, pairs_dataset, shared_cache, tmp_path_factory):
+    """One 2-step run with ``pair_forward="sequential"``, no recomputation (the reference of both
+    the batched and the checkpointed run): (result, folder, whether it checkpointed)."""
+    from _training_helpers import FAST
+
+    from dsr.training.config import SpatialAlignConfig
+
+    out = tmp_path_factory.mktemp("sequential") / "run"
+    config = SpatialAlignConfig(
+        output_dir=str(out),
+        dataset=str(pairs_dataset),
+        base_model=str(tiny_wan),
+        cache_dir=str(shared_cache),
+        **{**FAST, "max_steps": 2, "pair_forward": "sequential", "activation_checkpointing": False},
+    )
+    seen = _Model()
+    result = train(config, callbacks=[seen])
+    return result, out, seen.checkpointing
+
+
+def test_sequential_pair_forward_matches_batched(make_config, sequential, tmp_path) -> None:
     a = train(make_config(output_dir=str(tmp_path / "a"), max_steps=2, pair_forward="batched"))
-    b = train(make_config(output_dir=str(tmp_path / "b"), max_steps=2, pair_forward="sequential"))
-    la, lb = _lora(tmp_path / "a"), _lora(tmp_path / "b")
+    b, b_folder, _ = sequential
+    la, lb = _lora(tmp_path / "a"), _lora(b_folder)
     for key in la:
         assert torch.allclose(la[key], lb[key], atol=1e-6), key
     assert a.final_metrics["loss"] == pytest.approx(b.final_metrics["loss"], abs=1e-6)
@@ -333,22 +359,11 @@ def test_model_card_parses_and_its_snippet_runs(trained, tiny_wan, tmp_path, mon
     assert (tmp_path / "spatialalign.mp4").stat().st_size > 0
 
 
-class _Model(TrainerCallback):
-    def on_train_begin(self, args, state, control, model=None, **kwargs):
-        self.checkpointing = model.transformer.gradient_checkpointing
-
-
-def test_activation_checkpointing_is_switched_on_the_diffusers_way(make_config, tmp_path) -> None:
-    seen, seen_plain = _Model(), _Model()
-    plain = train(
-        make_config(
-            output_dir=str(tmp_path / "plain"),
-            max_steps=2,
-            pair_forward="sequential",
-            activation_checkpointing=False,
-        ),
-        callbacks=[seen_plain],
-    )
+def test_activation_checkpointing_is_switched_on_the_diffusers_way(
+    make_config, sequential, tmp_path
+) -> None:
+    plain, plain_folder, plain_checkpointing = sequential  # the same run without recomputation
+    seen = _Model()
     ckpt = train(
         make_config(
             output_dir=str(tmp_path / "ckpt"),
@@ -358,8 +373,8 @@ def test_activation_checkpointing_is_switched_on_the_diffusers_way(make_config, 
         ),
         callbacks=[seen],
     )
-    assert seen.checkpointing is True and seen_plain.checkpointing is False
-    a, b = _lora(tmp_path / "plain"), _lora(tmp_path / "ckpt")
+    assert seen.checkpointing is True and plain_checkpointing is False
+    a, b = _lora(plain_folder), _lora(tmp_path / "ckpt")
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)  # recomputation changes nothing
     assert plain.final_metrics["loss"] == pytest.approx(ckpt.final_metrics["loss"], abs=1e-6)
 

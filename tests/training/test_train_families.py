@@ -23,18 +23,6 @@ FAMILIES = ("cogvideox", "ltx", "hunyuanvideo15")
 SIZE = {"train_num_frames": 9, "train_height": 32, "train_width": 32}
 #: rank 4, alpha 8: a loader that dropped alpha would apply the adapter at scale 1 instead of 2.
 LORA = {"lora_rank": 4, "lora_alpha": 8.0}
-#: The tiny HunyuanVideo 1.5's chat template is shorter than the 108 tokens the pipeline crops
-#: from it, so every text token is masked and the default (text-stream) adapter gets no gradient:
-#: its run also adapts the video stream's keys and values (which exercises the option, too).
-EXTRA_TARGETS = {
-    "hunyuanvideo15": [
-        "context_embedder.proj_in",
-        "transformer_blocks.*.attn.add_k_proj",
-        "transformer_blocks.*.attn.add_v_proj",
-        "transformer_blocks.*.attn.to_k",
-        "transformer_blocks.*.attn.to_v",
-    ]
-}
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +44,7 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture(scope="module")
 def trained(tiny_models, pairs_dataset, shared_cache, tmp_path_factory) -> Any:
     """``trained(name)``: (config, result) of one 3-step run on that family (run once)."""
-    from conftest import FAST
+    from _training_helpers import FAST
 
     from dsr.training.config import SpatialAlignConfig
     from dsr.training.run import train
@@ -71,7 +59,6 @@ def trained(tiny_models, pairs_dataset, shared_cache, tmp_path_factory) -> Any:
                 base_model=str(tiny_models(name)),
                 cache_dir=str(shared_cache),
                 **{**FAST, **SIZE, **LORA, "learning_rate": 1e-2},
-                **({"lora_target_modules": EXTRA_TARGETS[name]} if name in EXTRA_TARGETS else {}),
             )
             runs[name] = (config, train(config, command=f"dsr train ({name})"))
         return runs[name]
@@ -341,7 +328,7 @@ def test_cogvideox_kill_9_then_rerun_equals_an_uninterrupted_run(
 
 @pytest.mark.slow
 def test_cogvideox_two_ranks_stay_in_sync(tiny_models, pairs_dataset, tmp_path) -> None:
-    from conftest import FAST, run_two_ranks
+    from _training_helpers import FAST, run_two_ranks
 
     out = tmp_path / "ddp"
     settings = {

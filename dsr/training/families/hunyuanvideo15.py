@@ -59,7 +59,7 @@ class HunyuanVideo15Family(FlowMatchingFamily):
     #: the pipeline's constructor reads the VAE's config: only the transformer is left out
     text_pipeline_without: ClassVar[tuple[str, ...]] = ("transformer",)
     lora_targets: ClassVar[tuple[str, ...]] = HUNYUANVIDEO15_LORA_TARGETS
-    #: Not a setting of this pipeline (its encoders have fixed lengths); kept for the cache key.
+    #: the pipeline's Qwen prompt length (``tokenizer_max_length``), as ``dsr generate`` sets it
     default_max_sequence_length: ClassVar[int] = 1000
 
     image_embed_dim: int = 1152
@@ -72,6 +72,7 @@ class HunyuanVideo15Family(FlowMatchingFamily):
     def encode_text(
         self, pipe: Any, text: str, length: int, device: torch.device, dtype: torch.dtype
     ) -> dict[str, torch.Tensor]:
+        pipe.tokenizer_max_length = length  # the Qwen prompt tokens; ByT5's 256 are fixed
         tensors = pipe.encode_prompt(text, device=device, dtype=dtype)
         return {key: t[0] for key, t in zip(self.text_keys, tensors, strict=True)}
 
