@@ -332,24 +332,24 @@ def _one_block(name: str) -> Any:
 
 
 def _calibration_inputs(name: str, video_tokens: int) -> tuple[torch.Tensor, dict[str, Any]]:
-    """Latents of ``video_tokens`` tokens (one latent frame-group tall, 1 sample) and 16 text
-    tokens for the family's ``predict``."""
+    """Latents of ``video_tokens`` tokens (8 patches tall, one sample) and 16 text tokens."""
     r = REAL[name]
     c = r.config
     side = r.patch
-    width = video_tokens // 8  # 8 patches tall
-    channels = c["out_channels"]
-    latents = torch.randn(1, channels, r.patch_t, 8 * side, width * side)
+    latents = torch.randn(1, c["out_channels"], r.patch_t, 8 * side, video_tokens // 8 * side)
     text_dim = c.get("text_dim") or c.get("text_embed_dim") or c.get("caption_channels")
     text = torch.randn(1, 16, int(text_dim))
-    extra: dict[str, Any] = {}
-    if name == "hunyuanvideo15":
-        extra = {
-            "prompt_embeds_mask": torch.ones(1, 16),
-            "prompt_embeds_2": torch.randn(1, 16, c["text_embed_2_dim"]),
-            "prompt_embeds_mask_2": torch.ones(1, 16),
-        }
+    extra = text_extra(_family(name), 16, int(c.get("text_embed_2_dim", 0)))
     return latents, {"text": text, "extra": extra}
+
+
+def text_extra(family: Any, length: int, dim_2: int) -> dict[str, torch.Tensor]:
+    """The family's text tensors after ``prompt_embeds``: masks all ones, HunyuanVideo 1.5's
+    glyph embeddings random."""
+    return {
+        key: torch.ones(1, length) if "mask" in key else torch.randn(1, length, dim_2)
+        for key in family.text_keys[1:]
+    }
 
 
 def _family(name: str) -> Any:
@@ -410,7 +410,7 @@ class TinyRun:
 #: latent (channels, frames, height, width) of a tiny sample per family, and text tensors.
 TINY_LATENTS = {
     "wan": (16, 5, 16, 16),
-    "cogvideox": (4, 4, 16, 16),
+    "cogvideox": (4, 8, 4, 4),  # the tiny model's rotary grid (sample 4×4) bounds the size
     "ltx": (8, 5, 16, 16),
     "hunyuanvideo15": (4, 5, 16, 16),
 }
@@ -450,12 +450,9 @@ def _tiny_inputs(name: str, model: Any) -> dict[str, Any]:
         "timestep": torch.tensor([700.0]),
         "prompt_embeds": torch.randn(1, length, text_dim, generator=g),
     }
-    if name == "hunyuanvideo15":
-        inputs["text_extra"] = {
-            "prompt_embeds_mask": torch.ones(1, length),
-            "prompt_embeds_2": torch.randn(1, length, int(cfg.text_embed_2_dim), generator=g),
-            "prompt_embeds_mask_2": torch.ones(1, length),
-        }
+    extra = text_extra(model.family, length, int(cfg.get("text_embed_2_dim", 0)))
+    if extra:
+        inputs["text_extra"] = extra
     return inputs
 
 
