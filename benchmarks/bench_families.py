@@ -489,14 +489,16 @@ def tiny_step(run: TinyRun) -> float:
     loss = run.trainer.compute_loss(run.model, run.inputs)
     loss.backward()
     run.optimizer.step()
-    return float(loss)
+    return float(loss.detach())
 
 
 def time_tiny(runs: list[TinyRun], repeats: int) -> dict[str, list[float]]:
     """CPU seconds per step, families interleaved (the first rotating), after one warm-up."""
     times: dict[str, list[float]] = {r.name: [] for r in runs}
-    for r in runs:
-        tiny_step(r)
+    for r in runs:  # warm-up; LoRA B starts at 0, so policy = reference and the loss is ln 2
+        loss = tiny_step(r)
+        if abs(loss - math.log(2)) > 1e-4:
+            raise RuntimeError(f"{r.name}: first loss {loss}, not ln 2: the step is not dsr's")
     for i in range(repeats):
         for r in runs[i % len(runs) :] + runs[: i % len(runs)]:
             start = time.process_time()
