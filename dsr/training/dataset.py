@@ -10,7 +10,6 @@ batches to the ranks, so each rank trains on its own draws.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,24 +17,12 @@ import torch
 
 from dsr.training.cache import CacheIndex
 from dsr.training.data import PairSet
+from dsr.training.timesteps import NoiseSettings
 
 if TYPE_CHECKING:
     from dsr.training.families import TrainingFamily
 
 __all__ = ["NoiseSettings", "PairDraws"]
-
-
-@dataclass(frozen=True)
-class NoiseSettings:
-    """How noise levels and noise are drawn (from the config's fields of the same names)."""
-
-    timestep_sampling: str = "uniform"
-    timestep_shift: float = 5.0
-    num_train_timesteps: int = 1000
-    logit_mean: float = 0.0
-    logit_std: float = 1.0
-    shared_noise: bool = False
-    timestep_dtype: str = "float32"
 
 
 class PairDraws(torch.utils.data.Dataset[dict[str, Any]]):

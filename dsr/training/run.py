@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from dsr.training.cache import CacheIndex
     from dsr.training.config import SpatialAlignConfig
     from dsr.training.data import DatasetSource, PairSet
-    from dsr.training.dataset import NoiseSettings
     from dsr.training.families import TrainingFamily
+    from dsr.training.timesteps import NoiseSettings
 
 __all__ = ["TrainResult", "last_complete_checkpoint", "prepare_data", "train"]
 
@@ -287,7 +287,7 @@ def resolve_family(config: SpatialAlignConfig) -> TrainingFamily:
 
 
 def _noise_settings(config: SpatialAlignConfig) -> NoiseSettings:
-    from dsr.training.dataset import NoiseSettings
+    from dsr.training.timesteps import NoiseSettings
 
     return NoiseSettings(
         config.timestep_sampling,

@@ -20,11 +20,13 @@ training seed and the pair's draw index and a resumed run sees the same noise le
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = [
     "TIMESTEP_SAMPLING",
+    "NoiseSettings",
     "bf16_round",
     "diffsynth_training_grid",
     "draw_sigma",
@@ -120,3 +122,16 @@ def training_grid_point(
         return snap_to_bf16(float(grid_timesteps[index]), grid_sigmas, grid_timesteps)
     sigma = float(training_sigmas(num_train_timesteps, shift)[index])
     return sigma, sigma * num_train_timesteps
+
+
+@dataclass(frozen=True)
+class NoiseSettings:
+    """How noise levels and noise are drawn (from the config's fields of the same names)."""
+
+    timestep_sampling: str = "uniform"
+    timestep_shift: float = 5.0
+    num_train_timesteps: int = 1000
+    logit_mean: float = 0.0
+    logit_std: float = 1.0
+    shared_noise: bool = False
+    timestep_dtype: str = "float32"

@@ -111,8 +111,8 @@ def _cogvideox_alphas_cumprod(config: dict[str, Any]) -> np.ndarray:
 
 
 def test_cogvideox_noises_and_targets_v_on_its_schedulers_alphas(tiny_models) -> None:
-    from dsr.training.dataset import NoiseSettings
     from dsr.training.families import load_family
+    from dsr.training.timesteps import NoiseSettings
 
     folder = tiny_models("cogvideox")
     family = load_family(str(folder))
@@ -140,9 +140,8 @@ def test_cogvideox_noises_and_targets_v_on_its_schedulers_alphas(tiny_models) ->
 
 @pytest.mark.parametrize("name", ["ltx", "hunyuanvideo15"])
 def test_flow_families_noise_and_target_as_rectified_flow(tiny_models, name: str) -> None:
-    from dsr.training.dataset import NoiseSettings
     from dsr.training.families import load_family
-    from dsr.training.timesteps import training_sigmas
+    from dsr.training.timesteps import NoiseSettings, training_sigmas
 
     family = load_family(str(tiny_models(name)))
     gen = torch.Generator().manual_seed(1)

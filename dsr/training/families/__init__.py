@@ -18,12 +18,14 @@ refused in one line before anything heavy.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 from dsr.errors import ModelLoadError
-from dsr.training.families.base import FlowMatchingFamily, TrainingFamily, check_pixels
+from dsr.training.families.base import (
+    FAMILIES,
+    FlowMatchingFamily,
+    TrainingFamily,
+    check_pixels,
+    read_config,
+)
 
 __all__ = [
     "FAMILIES",
@@ -35,51 +37,6 @@ __all__ = [
     "load_family",
     "read_config",
 ]
-
-#: diffusers pipeline class → family name.
-FAMILIES = {
-    "WanPipeline": "wan",
-    "CogVideoXPipeline": "cogvideox",
-    "LTXPipeline": "ltx",
-    "HunyuanVideo15Pipeline": "hunyuanvideo15",
-}
-
-
-def read_config(
-    model: str, filename: str, revision: str | None = None, what: str = "base model"
-) -> dict[str, Any]:
-    """One JSON file of a pipeline folder or Hub repo (``model_index.json``,
-    ``transformer/config.json``...), fetched alone for a Hub id."""
-    local = Path(model).expanduser()
-    path = local / filename if local.is_dir() else _hub_file(model, filename, revision, what)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise ModelLoadError(
-            f"{what} {model} has no readable {filename}: give the folder or Hub id of a diffusers "
-            f"text-to-video pipeline ({', '.join(FAMILIES)})"
-        ) from None
-    return dict(data)
-
-
-def _hub_file(model: str, filename: str, revision: str | None, what: str) -> Path:
-    from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import HFValidationError
-    from huggingface_hub.utils import validate_repo_id
-
-    from dsr.model_loading import hub_model
-
-    try:
-        validate_repo_id(model)
-    except HFValidationError:
-        raise ModelLoadError(
-            f"{what} {model} is neither a folder nor a Hub repo id: give the folder of a diffusers "
-            "pipeline or an id like Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
-        ) from None
-    with hub_model(what, model, "--base-model PATH") as cache_only:
-        return Path(
-            hf_hub_download(model, filename, revision=revision, local_files_only=cache_only)
-        )
 
 
 def family_name(model: str, revision: str | None = None) -> str:

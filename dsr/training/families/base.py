@@ -14,19 +14,21 @@ predictions and targets for every family (:func:`dsr.training.loss.dpo_zo_loss`)
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
-from dsr.errors import DataError
+from dsr.errors import DataError, ModelLoadError
 
 if TYPE_CHECKING:
     import torch
 
-    from dsr.training.dataset import NoiseSettings
+    from dsr.training.timesteps import NoiseSettings
 
-__all__ = ["FlowMatchingFamily", "TrainingFamily"]
+__all__ = ["FAMILIES", "FlowMatchingFamily", "TrainingFamily", "check_pixels", "read_config"]
 
 
 class TrainingFamily(Protocol):
@@ -145,3 +147,49 @@ class FlowMatchingFamily:
     def normalize_latents(self, vae: Any, latents: torch.Tensor) -> torch.Tensor:
         """``latents · scaling_factor`` (HunyuanVideo's convention); Wan and LTX override."""
         return latents * vae.config.scaling_factor
+
+
+#: diffusers pipeline class → family name.
+FAMILIES = {
+    "WanPipeline": "wan",
+    "CogVideoXPipeline": "cogvideox",
+    "LTXPipeline": "ltx",
+    "HunyuanVideo15Pipeline": "hunyuanvideo15",
+}
+
+
+def read_config(
+    model: str, filename: str, revision: str | None = None, what: str = "base model"
+) -> dict[str, Any]:
+    """One JSON file of a pipeline folder or Hub repo (``model_index.json``,
+    ``transformer/config.json``...), fetched alone for a Hub id."""
+    local = Path(model).expanduser()
+    path = local / filename if local.is_dir() else _hub_file(model, filename, revision, what)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ModelLoadError(
+            f"{what} {model} has no readable {filename}: give the folder or Hub id of a diffusers "
+            f"text-to-video pipeline ({', '.join(FAMILIES)})"
+        ) from None
+    return dict(data)
+
+
+def _hub_file(model: str, filename: str, revision: str | None, what: str) -> Path:
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    from dsr.model_loading import hub_model
+
+    try:
+        validate_repo_id(model)
+    except HFValidationError:
+        raise ModelLoadError(
+            f"{what} {model} is neither a folder nor a Hub repo id: give the folder of a diffusers "
+            "pipeline or an id like Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
+        ) from None
+    with hub_model(what, model, "--base-model PATH") as cache_only:
+        return Path(
+            hf_hub_download(model, filename, revision=revision, local_files_only=cache_only)
+        )

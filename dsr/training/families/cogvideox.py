@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from dsr.errors import ConfigError
-from dsr.training.families import read_config
+from dsr.training.families.base import read_config
 
 if TYPE_CHECKING:
     import torch
 
-    from dsr.training.dataset import NoiseSettings
+    from dsr.training.timesteps import NoiseSettings
 
 __all__ = ["COGVIDEOX_LORA_TARGETS", "CogVideoXFamily"]
 

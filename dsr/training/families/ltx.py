@@ -15,8 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from dsr.training.families import read_config
-from dsr.training.families.base import FlowMatchingFamily
+from dsr.training.families.base import FlowMatchingFamily, read_config
 
 if TYPE_CHECKING:
     import torch
