@@ -38,7 +38,13 @@ from dsr.errors import ConfigError
 from dsr.generation.base import ENTITY_ANIMAL, ENTITY_OBJECT, Annotations
 from dsr.prompts import Relation, all_relations
 from dsr.scoring import DEPTH_COLUMNS
-from dsr.tracking.models import check_dtype, load_cached, resolve_device, resolve_dtype
+from dsr.tracking.models import (
+    ModelTrackerConfig,
+    check_dtype,
+    load_cached,
+    resolve_device,
+    resolve_dtype,
+)
 
 __all__ = [
     "DEFAULT_DEPTH_MODEL",
@@ -49,6 +55,7 @@ __all__ = [
     "DepthConfig",
     "DepthSource",
     "DepthTrack",
+    "DepthTrackerConfig",
     "annotation_distance",
     "annotation_masks",
     "check_depth_source",
@@ -271,6 +278,46 @@ class DepthAnythingEstimator:
                 )[:, 0]
                 out[start : start + len(batch)] = -resized.cpu().numpy()
         return out
+
+
+@dataclass(frozen=True)
+class DepthTrackerConfig(ModelTrackerConfig):
+    """The depth options every model tracker shares (run only for prompts placed in depth)."""
+
+    depth_source: str = field(
+        default="model",
+        metadata={
+            "help": "for prompts placed in depth (front, behind): model (run depth_model), "
+            "annotations (the synthetic world's true depth map, for audits) or off",
+            "choices": DEPTH_SOURCES,
+        },
+    )
+    depth_model: str = field(
+        default=DEFAULT_DEPTH_MODEL,
+        metadata={"help": "Depth Anything Hub id or local directory (run only when needed)."},
+    )
+    depth_revision: str | None = field(
+        default=None, metadata={"help": "Hub revision of the depth model [default: main]."}
+    )
+    depth_batch_size: int = field(default=8, metadata={"help": "Frames per depth forward pass."})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_depth_source(self.depth_source)
+
+    def depth_config(self) -> DepthConfig:
+        """The depth model's settings, on the tracker's device and dtype."""
+        return DepthConfig(
+            model=self.depth_model,
+            revision=self.depth_revision,
+            batch_size=self.depth_batch_size,
+            device=self.device,
+            dtype=self.dtype,
+        )
+
+    def wants_depth(self, prompt: Any) -> bool:
+        """Whether this prompt's video gets a depth track (placed in depth, source not off)."""
+        return self.depth_source != "off" and needs_depth(prompt)
 
 
 def check_depth_source(source: str) -> None:

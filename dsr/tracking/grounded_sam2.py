@@ -47,16 +47,7 @@ from dsr.tracking.base import (
     TrackResult,
     label_match_deviation,
 )
-from dsr.tracking.depth import (
-    DEFAULT_DEPTH_MODEL,
-    DEPTH_SOURCES,
-    DepthAnythingEstimator,
-    DepthConfig,
-    DepthTrack,
-    check_depth_source,
-    needs_depth,
-    video_depth,
-)
+from dsr.tracking.depth import DepthAnythingEstimator, DepthTrack, DepthTrackerConfig, video_depth
 from dsr.tracking.grounding import (
     DEFAULT_DETECTOR,
     Detector,
@@ -65,7 +56,7 @@ from dsr.tracking.grounding import (
     GroundingDetector,
     detections_to_labels,
 )
-from dsr.tracking.models import ModelTrackerConfig, lost_track_frames
+from dsr.tracking.models import lost_track_frames
 from dsr.tracking.sam2_video import (
     DEFAULT_SAM2,
     SAM2_STATES,
@@ -85,7 +76,7 @@ AUTOCASTS = ("none", "bfloat16")
 
 
 @dataclass(frozen=True)
-class GroundedSam2Config(ModelTrackerConfig):
+class GroundedSam2Config(DepthTrackerConfig):
     """Models, thresholds and validity rules of the ``grounded-sam2`` tracker."""
 
     detector: str = field(
@@ -146,26 +137,8 @@ class GroundedSam2Config(ModelTrackerConfig):
         },
     )
 
-    depth_source: str = field(
-        default="model",
-        metadata={
-            "help": "for prompts placed in depth (front, behind): model (run depth_model), "
-            "annotations (the synthetic world's true depth map, for audits) or off",
-            "choices": DEPTH_SOURCES,
-        },
-    )
-    depth_model: str = field(
-        default=DEFAULT_DEPTH_MODEL,
-        metadata={"help": "Depth Anything Hub id or local directory (run only when needed)."},
-    )
-    depth_revision: str | None = field(
-        default=None, metadata={"help": "Hub revision of the depth model [default: main]."}
-    )
-    depth_batch_size: int = field(default=8, metadata={"help": "Frames per depth forward pass."})
-
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_depth_source(self.depth_source)
         if self.input_frames not in INPUTS:
             raise ConfigError(
                 f"input_frames={self.input_frames!r}: choose raw, mp4-jpeg (the authors') or jpeg"
@@ -187,15 +160,6 @@ class GroundedSam2Config(ModelTrackerConfig):
             box_threshold=self.box_threshold,
             text_threshold=self.text_threshold,
             batch_size=self.batch_size,
-            device=self.device,
-            dtype=self.dtype,
-        )
-
-    def depth_config(self) -> DepthConfig:
-        return DepthConfig(
-            model=self.depth_model,
-            revision=self.depth_revision,
-            batch_size=self.depth_batch_size,
             device=self.device,
             dtype=self.dtype,
         )
@@ -270,7 +234,7 @@ class GroundedSam2Tracker:
                 self._depth(arr, prompt, None, annotations),
             )
         boxes = key_frame_boxes(detections, validity, prompt)
-        depth = needs_depth(prompt) and self.config.depth_source != "off"
+        depth = self.config.wants_depth(prompt)
         with self._autocast():
             prop = (
                 self.propagator.propagate(arr, validity.key_frame, boxes, keep_masks=True)

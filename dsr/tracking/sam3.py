@@ -7,11 +7,15 @@ of either, ``miss`` otherwise — for the per-frame label counts this is the sam
 a frame class means and can be compared sample by sample. Validity and the key frame then follow
 :func:`~dsr.scoring.decide_validity`. Boxes come from the masks (tight, inclusive extent); where a
 frame has several instances, the one tracked since the key frame is kept (else the highest score).
+
+Only for a prompt placed in depth (front, behind), the masks of the kept instances are kept too and
+a monocular depth model runs on the same frames, as in ``grounded-sam2``
+(:mod:`dsr.tracking.depth`; the same ``depth_*`` options).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -22,26 +26,36 @@ from dsr.prompts import DSRPrompt
 from dsr.scoring.geometry import box_tuple
 from dsr.scoring.validity import FrameClass, Validity, decide_validity
 from dsr.tracking.base import Detection, TrackResult
+from dsr.tracking.depth import DepthAnythingEstimator, DepthTrack, DepthTrackerConfig, video_depth
 from dsr.tracking.models import (
-    ModelTrackerConfig,
     load_pretrained,
     masks_to_boxes,
     resolve_device,
     resolve_dtype,
 )
 
-__all__ = ["DEFAULT_SAM3", "Instance", "Sam3Config", "Sam3Tracker", "frame_class", "select_boxes"]
+__all__ = [
+    "DEFAULT_SAM3",
+    "Instance",
+    "Sam3Config",
+    "Sam3Tracker",
+    "frame_class",
+    "select_boxes",
+    "select_instances",
+]
 
 DEFAULT_SAM3 = "facebook/sam3"
 
 
 @dataclass(frozen=True)
 class Instance:
-    """One SAM3 instance in one frame: its track id, detection score and box."""
+    """One SAM3 instance in one frame: its track id, detection score and box (and its boolean
+    mask (H, W) when the tracker keeps masks for depth)."""
 
     obj_id: int
     score: float
     box: tuple[float, float, float, float]
+    mask: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 #: Per frame, per role ("animal"/"object"), the instances found.
@@ -49,7 +63,7 @@ FrameInstances = dict[str, list[Instance]]
 
 
 @dataclass(frozen=True)
-class Sam3Config(ModelTrackerConfig):
+class Sam3Config(DepthTrackerConfig):
     """Model and thresholds of the ``sam3`` tracker."""
 
     model: str = field(
@@ -82,27 +96,46 @@ def frame_class(n_animal: int, n_object: int) -> FrameClass:
     return FrameClass.VALID if n_animal == n_object == 1 else FrameClass.MISS
 
 
-def select_boxes(
+def select_instances(
     frames: list[FrameInstances], role: str, key_frame: int
-) -> tuple[np.ndarray, list[int]]:
-    """Per frame the box of ``role``: the only instance, or the key frame's track,
-    or the best score.
-
-    Returns the boxes (T, 4; NaN where absent) and the frames where a choice among several was made.
-    """
-    out = np.full((len(frames), 4), np.nan)
+) -> tuple[list[Instance | None], list[int]]:
+    """Per frame the instance of ``role``: the only one, or the key frame's track, or the best
+    score (None where absent); and the frames where a choice among several was made."""
     key_ids = {inst.obj_id for inst in frames[key_frame][role]}
+    out: list[Instance | None] = []
     chosen_among_many = []
     for t, frame in enumerate(frames):
         found = frame[role]
-        if not found:
-            continue
         if len(found) > 1:
             chosen_among_many.append(t)
             same = [i for i in found if i.obj_id in key_ids]
             found = same or sorted(found, key=lambda i: -i.score)
-        out[t] = found[0].box
+        out.append(found[0] if found else None)
     return out, chosen_among_many
+
+
+def select_boxes(
+    frames: list[FrameInstances], role: str, key_frame: int
+) -> tuple[np.ndarray, list[int]]:
+    """Per frame the box of the instance :func:`select_instances` keeps.
+
+    Returns the boxes (T, 4; NaN where absent) and the frames where a choice among several was made.
+    """
+    chosen, many = select_instances(frames, role, key_frame)
+    out = np.full((len(frames), 4), np.nan)
+    for t, inst in enumerate(chosen):
+        if inst is not None:
+            out[t] = inst.box
+    return out, many
+
+
+def _stack_masks(chosen: list[Instance | None], shape: tuple[int, int]) -> np.ndarray:
+    """The kept instances' masks (T, H, W); empty where a frame has none."""
+    out = np.zeros((len(chosen), *shape), dtype=bool)
+    for t, inst in enumerate(chosen):
+        if inst is not None and inst.mask is not None:
+            out[t] = inst.mask
+    return out
 
 
 class Sam3Tracker:
@@ -114,9 +147,15 @@ class Sam3Tracker:
     def __init__(self, config: Sam3Config | None = None, **options: Any) -> None:
         self.config = config or Sam3Config(**options)
         self.device = resolve_device(self.config.device)
+        self.depth = DepthAnythingEstimator(self.config.depth_config())
 
     def settings(self) -> dict[str, Any]:
-        return {**asdict(self.config), "tracker": self.name, "device": self.device}
+        return {
+            **asdict(self.config),
+            "tracker": self.name,
+            "device": self.device,
+            "depth_settings": self.depth.settings(),
+        }
 
     def _load(self) -> tuple[Any, Any]:
         return load_pretrained(
@@ -131,7 +170,9 @@ class Sam3Tracker:
     def track(
         self, frames: np.ndarray, prompt: DSRPrompt, annotations: Annotations | None = None
     ) -> TrackResult:
-        instances = self.instances(np.asarray(frames), prompt.animal, prompt.object)
+        arr = np.asarray(frames)
+        depth = self.config.wants_depth(prompt)
+        instances = self.instances(arr, prompt.animal, prompt.object, keep_masks=depth)
         classes = [frame_class(len(f["animal"]), len(f["object"])) for f in instances]
         validity = decide_validity(classes, self.config.validity)
         detections = tuple(
@@ -144,8 +185,32 @@ class Sam3Tracker:
         )
         if not validity.valid or validity.key_frame is None:
             empty = np.full((len(instances), 4), np.nan)
-            return TrackResult(empty, empty.copy(), validity, detections, {"tracked": False})
-        return self._result(instances, validity, validity.key_frame, detections)
+            return TrackResult(
+                empty,
+                empty.copy(),
+                validity,
+                detections,
+                {"tracked": False},
+                depth=self._depth(arr, prompt, None, annotations),
+            )
+        result = self._result(instances, validity, validity.key_frame, detections)
+        if not depth:
+            return result
+        masks = tuple(
+            _stack_masks(select_instances(instances, role, validity.key_frame)[0], arr.shape[1:3])
+            for role in ("animal", "object")
+        )
+        return replace(result, depth=self._depth(arr, prompt, (masks[0], masks[1]), annotations))
+
+    def _depth(
+        self,
+        frames: np.ndarray,
+        prompt: DSRPrompt,
+        masks: tuple[np.ndarray, np.ndarray] | None,
+        annotations: Annotations | None,
+    ) -> DepthTrack | None:
+        """The depth track of a prompt placed in depth (None for the others)."""
+        return video_depth(prompt, frames, masks, annotations, self.config.depth_source, self.depth)
 
     def _result(
         self,
@@ -167,8 +232,11 @@ class Sam3Tracker:
             notes["chosen_among_several"] = {"animal": many_a, "object": many_o}
         return TrackResult(animal, obj, validity, detections, notes)
 
-    def instances(self, frames: np.ndarray, animal: str, obj: str) -> list[FrameInstances]:
-        """Per frame, the instances SAM3 tracks for each noun."""
+    def instances(
+        self, frames: np.ndarray, animal: str, obj: str, keep_masks: bool = False
+    ) -> list[FrameInstances]:
+        """Per frame, the instances SAM3 tracks for each noun (with their masks if
+        ``keep_masks``)."""
         import torch
 
         if frames.ndim != 4 or frames.shape[-1] != 3:
@@ -183,7 +251,7 @@ class Sam3Tracker:
         with torch.inference_mode():
             for step in model.propagate_in_video_iterator(session, start_frame_idx=0):
                 post = processor.postprocess_outputs(session, step)
-                out[step.frame_idx] = _frame_instances(post, animal, obj)
+                out[step.frame_idx] = _frame_instances(post, animal, obj, keep_masks)
         return out
 
     def _apply_thresholds(self, model: Any) -> None:
@@ -204,15 +272,21 @@ class Sam3Tracker:
         )
 
 
-def _frame_instances(post: dict[str, Any], animal: str, obj: str) -> FrameInstances:
+def _frame_instances(
+    post: dict[str, Any], animal: str, obj: str, keep_masks: bool = False
+) -> FrameInstances:
     ids = [int(i) for i in post["object_ids"].tolist()]
     scores = post["scores"].float().tolist()
-    boxes = masks_to_boxes(post["masks"].cpu().numpy()) if ids else np.zeros((0, 4))
+    masks = np.asarray(post["masks"].cpu().numpy(), dtype=bool) if ids else None
+    boxes = masks_to_boxes(masks) if masks is not None else np.zeros((0, 4))
     row = {oid: i for i, oid in enumerate(ids)}
     found: FrameInstances = {"animal": [], "object": []}
     for role, text in (("animal", animal), ("object", obj)):
         for oid in post["prompt_to_obj_ids"].get(text, []):
             i = row[int(oid)]
             if np.isfinite(boxes[i]).all():  # the non-overlap constraint can empty a mask
-                found[role].append(Instance(int(oid), float(scores[i]), box_tuple(boxes[i])))
+                mask = masks[i] if keep_masks and masks is not None else None
+                found[role].append(
+                    Instance(int(oid), float(scores[i]), box_tuple(boxes[i]), mask=mask)
+                )
     return found

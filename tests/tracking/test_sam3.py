@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from dsr.errors import ConfigError
+from dsr.prompts import DSRPrompt
 from dsr.scoring import FrameClass, classify_frames
 from dsr.tracking import TRACKERS
 from dsr.tracking.grounding import detections_to_labels
@@ -106,3 +109,73 @@ def test_thresholds_of_one_tracker_do_not_leak_into_another_sharing_the_model(ti
     assert model.score_threshold_detection == 0.3
     default._apply_thresholds(model)
     assert (model.score_threshold_detection, model.new_det_thresh) == checkpoint
+
+
+@pytest.fixture(scope="module")
+def tiny_depth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dsr.tracking.tiny import save_tiny_depth_anything
+
+    return save_tiny_depth_anything(tmp_path_factory.mktemp("depth-anything"))
+
+
+class _Spy:
+    """Wraps a depth source and records every distance map it gives."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.maps: list[np.ndarray] = []
+
+    def settings(self) -> dict[str, Any]:
+        return dict(self.inner.settings())
+
+    def distance(self, frames: np.ndarray) -> np.ndarray:
+        self.maps.append(np.asarray(self.inner.distance(frames)))
+        return self.maps[-1]
+
+
+def test_sam3_gives_depth_only_to_prompts_placed_in_depth(
+    tiny_sam3, tiny_depth, moving_squares, prompt, short_validity
+) -> None:
+    frames = moving_squares(4)
+    behind = DSRPrompt(
+        scene="", animal="cat", object="bench", initial="front", final="behind", verb="walks"
+    )
+    tracker = Sam3Tracker(
+        model=str(tiny_sam3),
+        validity=short_validity,
+        depth_model=str(tiny_depth),
+        depth_batch_size=3,
+        device="cpu",
+    )
+    spy = _Spy(tracker.depth)
+    tracker.depth = spy  # type: ignore[assignment]
+    result = tracker.track(frames, behind)
+    assert len(spy.maps) == 1 and spy.maps[0].shape == frames.shape[:3]
+    assert result.depth is not None
+    columns = result.depth.columns()
+    assert set(columns) == {"animal_depth", "object_depth", "occlusion"}
+    # reference: the frame's distance rescaled to [0, 1]; a median over a mask lies between the
+    # extremes of that map over the mask's box
+    d = spy.maps[0]
+    lo, hi = d.min(axis=(1, 2), keepdims=True), d.max(axis=(1, 2), keepdims=True)
+    rel = (d - lo) / (hi - lo)
+    for name, boxes in (
+        ("animal_depth", result.animal_boxes),
+        ("object_depth", result.object_boxes),
+    ):
+        seen = np.isfinite(boxes).all(axis=1)
+        assert seen.any()
+        assert [v is not None for v in columns[name]] == seen.tolist()
+        for t in np.flatnonzero(seen):
+            x1, y1, x2, y2 = boxes[t].astype(int)
+            inside = rel[t, y1 : y2 + 1, x1 : x2 + 1]
+            assert inside.min() - 1e-5 <= columns[name][t] <= inside.max() + 1e-5
+    settings = tracker.settings()
+    json.dumps(settings)
+    assert settings["depth_model"] == str(tiny_depth) and settings["depth_source"] == "model"
+    assert settings["depth_settings"]["batch_size"] == 3
+
+    spy.maps.clear()
+    plain = tracker.track(frames, prompt)  # left -> right: no depth, no depth model run
+    assert plain.depth is None and spy.maps == []
+    np.testing.assert_array_equal(plain.animal_boxes, result.animal_boxes)
