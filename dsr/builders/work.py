@@ -180,12 +180,31 @@ ADDED_SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
+#: Settings added with a feature that builds recorded before it never used: a record without the
+#: key agrees with whatever the current run sets (the trackers' depth options came with the front
+#: and behind relations, which no earlier prompt could hold).
+ADDED_UNUSED_SETTINGS: dict[str, tuple[str, ...]] = {
+    "tracker": (
+        "depth_source",
+        "depth_model",
+        "depth_revision",
+        "depth_batch_size",
+        "depth_settings",
+    ),
+}
+
+
 def _with_added_settings(old: dict[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """``old`` recorded settings with the :data:`ADDED_SETTINGS` it predates filled in."""
+    """``old`` recorded settings with the :data:`ADDED_SETTINGS` and
+    :data:`ADDED_UNUSED_SETTINGS` it predates filled in."""
     out = dict(old)
-    for part, added in ADDED_SETTINGS.items():
+    for part in set(ADDED_SETTINGS) | set(ADDED_UNUSED_SETTINGS):
         if isinstance(out.get(part), dict) and isinstance(new.get(part), dict):
+            added = ADDED_SETTINGS.get(part, {})
             fill = {k: v for k, v in added.items() if k in new[part] and k not in out[part]}
+            for key in ADDED_UNUSED_SETTINGS.get(part, ()):
+                if key in new[part] and key not in out[part]:
+                    fill[key] = new[part][key]
             out[part] = {**out[part], **fill}
     return out
 
