@@ -28,7 +28,14 @@ if TYPE_CHECKING:
 
     from dsr.training.timesteps import NoiseSettings
 
-__all__ = ["FAMILIES", "FlowMatchingFamily", "TrainingFamily", "check_pixels", "read_config"]
+__all__ = [
+    "FAMILIES",
+    "FlowMatchingFamily",
+    "TrainingFamily",
+    "check_pixels",
+    "prompt_embeds",
+    "read_config",
+]
 
 
 class TrainingFamily(Protocol):
@@ -193,3 +200,19 @@ def _hub_file(model: str, filename: str, revision: str | None, what: str) -> Pat
         return Path(
             hf_hub_download(model, filename, revision=revision, local_files_only=cache_only)
         )
+
+
+def prompt_embeds(
+    pipe: Any, text: str, length: int, device: torch.device, dtype: torch.dtype
+) -> dict[str, torch.Tensor]:
+    """``{"prompt_embeds": (L, D)}`` from a pipeline whose ``encode_prompt`` returns the positive
+    and negative embeddings of one text encoder (Wan, CogVideoX), without classifier-free
+    guidance."""
+    embeds, _ = pipe.encode_prompt(
+        text,
+        do_classifier_free_guidance=False,
+        max_sequence_length=length,
+        device=device,
+        dtype=dtype,
+    )
+    return {"prompt_embeds": embeds[0]}

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from dsr.errors import ConfigError
-from dsr.training.families.base import read_config
+from dsr.training.families.base import prompt_embeds, read_config
 
 if TYPE_CHECKING:
     import torch
@@ -96,14 +96,7 @@ class CogVideoXFamily:
     def encode_text(
         self, pipe: Any, text: str, length: int, device: torch.device, dtype: torch.dtype
     ) -> dict[str, torch.Tensor]:
-        embeds, _ = pipe.encode_prompt(
-            text,
-            do_classifier_free_guidance=False,
-            max_sequence_length=length,
-            device=device,
-            dtype=dtype,
-        )
-        return {"prompt_embeds": embeds[0]}
+        return prompt_embeds(pipe, text, length, device, dtype)
 
     def draw(self, rng: np.random.Generator, noise: NoiseSettings) -> tuple[float, float]:
         """t uniform over the scheduler's training timesteps; ``(√(1−ᾱ_t), t)``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from dsr.training.families.base import FlowMatchingFamily
+from dsr.training.families.base import FlowMatchingFamily, prompt_embeds
 
 if TYPE_CHECKING:
     import torch
@@ -49,14 +49,7 @@ class WanFamily(FlowMatchingFamily):
     def encode_text(
         self, pipe: Any, text: str, length: int, device: torch.device, dtype: torch.dtype
     ) -> dict[str, torch.Tensor]:
-        embeds, _ = pipe.encode_prompt(
-            text,
-            do_classifier_free_guidance=False,
-            max_sequence_length=length,
-            device=device,
-            dtype=dtype,
-        )
-        return {"prompt_embeds": embeds[0]}
+        return prompt_embeds(pipe, text, length, device, dtype)
 
     def predict(
         self,
