@@ -73,12 +73,12 @@ class Relation(str, enum.Enum, metaclass=_PaperFirst):
     @property
     def letter(self) -> str:
         """The one-letter abbreviation used in DSR type codes (L, R, T, U, F, B)."""
-        return _SPECS[self].letter
+        return _BY_RELATION[self].letter
 
     @property
     def spec(self) -> RelationSpec:
         """What the registry declares for this relation."""
-        return _SPECS[self]
+        return _BY_RELATION[self]
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ _REGISTRY: tuple[RelationSpec, ...] = (
     ),
 )
 
-_SPECS: dict[Relation, RelationSpec] = {s.relation: s for s in _REGISTRY}
+_BY_RELATION: dict[Relation, RelationSpec] = {s.relation: s for s in _REGISTRY}
 _PAPER_VALUES = frozenset(s.relation.value for s in _REGISTRY if s.paper)
 _WORDS: dict[str, Relation] = {
     **{w: s.relation for s in _REGISTRY for w in s.words},
@@ -209,4 +209,4 @@ def all_relations() -> tuple[Relation, ...]:
 
 def relation_spec(relation: Relation | str) -> RelationSpec:
     """The registry's declaration of ``relation``."""
-    return _SPECS[Relation.coerce(relation)]
+    return _BY_RELATION[Relation.coerce(relation)]
