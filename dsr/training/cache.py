@@ -19,9 +19,10 @@ killed precomputation resumes with the missing files only. Work is split over ra
 the sorted list to rank ``i % world``); every rank then reads every file.
 
 Memory stays bounded by a few videos whatever the dataset size: the mp4 bytes are streamed from
-the parquet files twice, once to hash them (the hashes are remembered per parquet file by its path,
-size and modification time, so checking an unchanged cache reads no video again) and once, only for
-the entries missing, to decode them in a small thread pool a few videos ahead of the VAE.
+the parquet files, one row group at a time, twice: once to hash them (the hashes are remembered per
+parquet file by its path, size and modification time, so checking an unchanged cache reads no video
+again) and once, only for the entries missing, to decode them in a small thread pool a few videos
+ahead of the VAE. Per video, only the pair set's metadata and the content hash are kept.
 """
 
 from __future__ import annotations
