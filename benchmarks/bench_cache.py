@@ -16,7 +16,7 @@ it over ``execve``, so a child reports at least the RSS of the process that star
 per video is the least-squares slope of the peak over the sizes. Times are the process CPU time
 (all threads) and the wall time.
 
-    python benchmarks/bench_cache.py --videos 300 1500 3000 --ref ebf4c75
+    python benchmarks/bench_cache.py --videos 300 3000 --ref 04591c0
 """
 
 from __future__ import annotations
@@ -39,8 +39,10 @@ TRAIN_FRAMES, TRAIN_SIZE = 1, 16
 #: Rows per parquet row group: a reader holds one group's video column at once, so it is fixed to
 #: keep it out of the size comparison (datasets writes groups of at most ~100 MB).
 ROW_GROUP = 50
-#: Rows per parquet file.
-SHARD = 500
+#: Rows per parquet file, at every size (sizes that are multiples of it have no shorter last file),
+#: so that a reader holding a whole file (pyarrow's default pre-buffering did) holds the same at
+#: every size.
+SHARD = 100
 #: What the Wan generator records per sample, for a realistic metadata column.
 SETTINGS = {
     "generator": "wan",
@@ -194,7 +196,12 @@ def _extract(ref: str, into: Path) -> Path:
 def _datasets(tree: Path, work: Path, sizes: list[int], per_prompt: int) -> None:
     """The datasets of ``sizes`` in ``work`` (kept from an earlier run with the same settings)."""
     stamp = work / "datasets.json"
-    want = {"sizes": sizes, "per_prompt": per_prompt, "video": [FRAMES, HEIGHT, WIDTH]}
+    want = {
+        "sizes": sizes,
+        "per_prompt": per_prompt,
+        "video": [FRAMES, HEIGHT, WIDTH],
+        "shard": SHARD,
+    }
     if stamp.exists() and json.loads(stamp.read_text()) == want:
         return
     for old in ("wan", *(f"n{n}" for n in sizes)):

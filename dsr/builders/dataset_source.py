@@ -196,10 +196,13 @@ def iter_file_video_bytes(
     path: Path, wanted: set[str], *, batch_rows: int = 8
 ) -> Iterator[tuple[str, bytes | None]]:
     """(sample_id, mp4 bytes) of the wanted samples of one parquet file, ``batch_rows`` rows at a
-    time (only the sample id and video columns are read, and nothing more when none is wanted)."""
+    time (only the sample id and video columns are read, and nothing more when none is wanted).
+
+    Arrow holds one row group at a time: pyarrow's default ``pre_buffer=True`` would read the
+    video column of every row group of the file at once (a whole file, up to 200 MB)."""
     import pyarrow.parquet as pq
 
-    parquet = pq.ParquetFile(path)
+    parquet = pq.ParquetFile(path, pre_buffer=False)
     if not wanted or wanted.isdisjoint(parquet.read(columns=["sample_id"]).column(0).to_pylist()):
         return  # none here: the video bytes are not read at all
     for batch in parquet.iter_batches(batch_size=batch_rows, columns=["sample_id", "video"]):

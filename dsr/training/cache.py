@@ -19,9 +19,10 @@ killed precomputation resumes with the missing files only. Work is split over ra
 the sorted list to rank ``i % world``); every rank then reads every file.
 
 Memory stays bounded by a few videos whatever the dataset size: the mp4 bytes are streamed from
-the parquet files twice, once to hash them (the hashes are remembered per parquet file by its path,
-size and modification time, so checking an unchanged cache reads no video again) and once, only for
-the entries missing, to decode them in a small thread pool a few videos ahead of the VAE.
+the parquet files, one row group at a time, twice: once to hash them (the hashes are remembered per
+parquet file by its path, size and modification time, so checking an unchanged cache reads no video
+again) and once, only for the entries missing, to decode them in a small thread pool a few videos
+ahead of the VAE. Per video, only the pair set's metadata and the content hash are kept.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import json
 import logging
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -148,19 +149,46 @@ class CacheSpec:
     latent_key: str
     text_key: str
 
+    @property
+    def latent_folder(self) -> Path:
+        return self.root / "latents" / self.latent_key
+
+    @property
+    def text_folder(self) -> Path:
+        return self.root / "text" / self.text_key
+
     def latent_path(self, content_hash: str) -> Path:
-        return self.root / "latents" / self.latent_key / f"{content_hash}.safetensors"
+        return self.latent_folder / f"{content_hash}.safetensors"
 
     def text_path(self, text_hash: str) -> Path:
-        return self.root / "text" / self.text_key / f"{text_hash}.safetensors"
+        return self.text_folder / f"{text_hash}.safetensors"
+
+
+class EntryPaths(Mapping[str, Path]):
+    """id → entry file of one cache folder, made on access from the id's content hash: a ``Path``
+    held per video for the whole run would cost about 0.4 KiB each, and pathlib interns every
+    file name it parses, which grows the interpreter's table of interned strings for good."""
+
+    def __init__(self, folder: Path, hashes: Mapping[str, str]) -> None:
+        self._folder = folder
+        self._hashes = hashes
+
+    def __getitem__(self, key: str) -> Path:
+        return self._folder / f"{self._hashes[key]}.safetensors"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._hashes)
+
+    def __len__(self) -> int:
+        return len(self._hashes)
 
 
 @dataclass(frozen=True)
 class CacheIndex:
     """Per sample its latents file, per prompt its embedding file (all present on disk)."""
 
-    latents: dict[str, Path]
-    text: dict[str, Path]
+    latents: Mapping[str, Path]
+    text: Mapping[str, Path]
     spec: CacheSpec
     computed: dict[str, int]
 
@@ -302,8 +330,8 @@ def precompute(
     _encode_videos(config, family, spec, source, todo, hashes, device, show_progress)
     _encode_texts(config, family, spec, text_todo, text_hashes, device, show_progress)
     return CacheIndex(
-        {s: spec.latent_path(h) for s, h in hashes.items()},
-        {p: spec.text_path(h) for p, h in text_hashes.items()},
+        EntryPaths(spec.latent_folder, hashes),
+        EntryPaths(spec.text_folder, text_hashes),
         spec,
         {
             "latents_computed": len(todo),
