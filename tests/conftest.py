@@ -29,6 +29,12 @@ from pathlib import Path
 
 import pytest
 
+# Under pytest-xdist (`make test` runs one worker per core): one torch/OpenMP thread per worker,
+# or the workers' thread pools fight over the same cores. Set before any test imports torch;
+# subprocesses the tests start inherit it.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 _TESTS = Path(__file__).resolve().parent
 if str(_TESTS) not in sys.path:
     sys.path.insert(0, str(_TESTS))
