@@ -153,12 +153,23 @@ def load_pair_set(
     # only the samples a draw can pick are kept as dicts: the split may hold many more
     used = sorted({s for p in prompts for s in (*p.chosen, *p.rejected)})
     kept = samples_df.filter(samples_df["sample_id"].is_in(used))
-    samples = {r["sample_id"]: r for r in kept.to_dicts()}
+    shared: dict[str, str] = {}
+    samples = {r["sample_id"]: _share_strings(r, shared) for r in kept.iter_rows(named=True)}
     pair_set = PairSet(
         prompts, samples, tau=tau if tau is not None else _built_tau(rows), derived=tau is not None
     )
     _check(pair_set, source, pairs_config, split)
     return pair_set
+
+
+def _share_strings(row: dict[str, Any], shared: dict[str, str]) -> dict[str, Any]:
+    """``row`` with each string value replaced by the first equal string seen: the samples of one
+    prompt or one generator repeat their prompt, type and settings JSON, which then cost one copy
+    (the pair set is held for the whole run, one row per paired video)."""
+    for key, value in row.items():
+        if isinstance(value, str):
+            row[key] = shared.setdefault(value, value)
+    return row
 
 
 def _built_tau(rows: list[dict[str, Any]]) -> float | None:

@@ -32,6 +32,19 @@ def test_pairs_are_the_valid_winners_and_losers_of_each_prompt(pairs_dataset: Pa
         assert set(p.chosen) == winners and set(p.rejected) == losers
 
 
+def test_samples_keep_their_rows_and_repeated_strings_are_held_once(pairs_dataset: Path) -> None:
+    pairs = load_pair_set(resolve_dataset(str(pairs_dataset)))
+    stored = {r["sample_id"]: r for r in _samples(pairs_dataset).to_dicts()}
+    assert pairs.samples
+    assert all(row == {k: stored[sid][k] for k in row} for sid, row in pairs.samples.items())
+    # a long run holds one row per paired video: equal strings (the settings JSON of one
+    # generator, the prompt of its seeds) are one object each
+    for column in ("generator_settings", "prompt", "dsr_type"):
+        values = [row[column] for row in pairs.samples.values()]
+        assert len({id(v) for v in values}) == len(set(values)), column
+    assert len(set(values)) < len(values)  # there was something to share
+
+
 def test_tau_rederives_winners_and_losers(pairs_dataset: Path) -> None:
     pairs = load_pair_set(resolve_dataset(str(pairs_dataset)), tau=0.3)
     df = _samples(pairs_dataset).filter(pl.col("valid"))
