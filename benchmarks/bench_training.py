@@ -323,6 +323,9 @@ def time_interleaved(
             start = _clock(s)
             _, _, o = step(v, b, s)
             times[v.name].append(_clock(s) - start)
+            _progress(
+                f"{s.tokens} tokens, round {r + 1}/{rounds}, {v.name}: {times[v.name][-1]:.2f} s"
+            )
             outs = o if v.name == "authors" else outs
     return times, outs
 
