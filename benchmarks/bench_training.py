@@ -1,8 +1,9 @@
-"""One SpatialAlign training step: ours (the reference is the same network with the adapter
-disabled; winner and loser one after the other, ``ours-sequential``, the default, or in one
-batched forward, ``ours-batched``) against the authors' (``train.py``: a deep copy of the base
-model taken before the LoRA is added as the reference, the policy's winner and loser forwards,
-then the reference's two under ``no_grad``, their loss written out as they write it).
+"""One SpatialAlign training step: ours (``SpatialAlignTrainer.compute_loss`` itself: the
+reference is the same network with the adapter disabled; winner and loser one after the other,
+``ours-sequential``, the default, or in one batched forward, ``ours-batched``) against the
+authors' (``train.py``: a deep copy of the base model taken before the LoRA is added as the
+reference, the policy's winner and loser forwards, then the reference's two under ``no_grad``,
+their loss written out as they write it).
 
 Everything runs from ONE process, in this order:
 
@@ -35,8 +36,8 @@ heads of 128, FFN 8960, text dim 4096) with ``--layers`` blocks (default 2) in f
 ``--tokens`` latent tokens per sample (960 = 5×12×16 after Wan's 1×2×2 patches; the ranking of the
 pair forwards flips with the length); ``real`` is the whole model at 81×480×832 (32,760 tokens) in
 bf16 under bf16 autocast on a GPU, as both trainers run it; ``tiny`` checks the code in seconds.
-The ZO share is the time of the ZO term (the loss with reg=zo minus reg=none, on the step's own
-predictions) over our default step's median time.
+The ZO share is the time of the ZO term (the loss with reg=zo minus reg=none, on the authors'
+step's predictions, which are ours) over our default step's median time.
 
     python benchmarks/bench_training.py                          # 2 real Wan blocks, 960/3840/7680
     python benchmarks/bench_training.py --tokens 7680 --repeats 2
@@ -49,6 +50,7 @@ import argparse
 import contextlib
 import copy
 import ctypes
+import functools
 import gc
 import multiprocessing
 import os
@@ -56,6 +58,7 @@ import pickle
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,6 +121,7 @@ class Variant:
     reference: Any  # the authors' deep copy of the base model; None for ours
     params: list[torch.nn.Parameter]
     opt: torch.optim.Optimizer
+    trainer: Any = None  # ours: the SpatialAlignTrainer whose compute_loss is the step
 
 
 def add_lora(model: Any) -> list[torch.nn.Parameter]:
@@ -168,7 +172,32 @@ def build(name: str, s: Setup) -> Variant:
     for n, p in model.named_parameters():  # B = 0 would leave policy = reference, A's grad 0
         if "lora_B" in n:
             p.data.copy_(0.02 * torch.randn(p.shape, generator=g))
-    return Variant(name, model, reference, params, torch.optim.AdamW(params, lr=1e-4))
+    trainer = None if name == "authors" else _trainer(model, name, s.device)
+    return Variant(name, model, reference, params, torch.optim.AdamW(params, lr=1e-4), trainer)
+
+
+def _trainer(transformer: Any, name: str, device: str) -> Any:
+    """Our ``SpatialAlignTrainer`` around the adapted transformer, built after the weights (its
+    constructor seeds the RNGs); only its ``compute_loss`` is called."""
+    from dsr.training.config import SpatialAlignConfig
+    from dsr.training.model import SpatialAlignModel
+    from dsr.training.trainer import SpatialAlignTrainer
+
+    config = SpatialAlignConfig(
+        output_dir=_scratch().name,
+        use_cpu=not device.startswith("cuda"),
+        report_to="none",
+        pair_forward=name.removeprefix("ours-"),
+        log_pair_draws=False,
+    )
+    return SpatialAlignTrainer(model=SpatialAlignModel(transformer), args=config)
+
+
+@functools.cache
+def _scratch() -> tempfile.TemporaryDirectory[str]:
+    """The trainers' ``output_dir``: their constructor creates it, nothing is written there;
+    removed when the process exits."""
+    return tempfile.TemporaryDirectory(prefix="bench_training-")
 
 
 def batch(s: Setup) -> dict[str, torch.Tensor]:
@@ -196,21 +225,23 @@ def _run(model: Any, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> to
 
 
 def loss_ours(v: Variant, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, tuple]:
-    """Our trainer's step: reference with the adapter disabled, then the policy; our loss."""
-    from dsr.training.loss import dpo_zo_loss
-    from dsr.training.model import SpatialAlignModel
-
-    wrapper, sequential = SpatialAlignModel(v.model), v.name == "ours-sequential"
-    xw, xl, vw, vl = _noisy(b)
-    x, text = torch.cat([xw, xl]), b["text"].repeat(2, 1, 1)
-    t = torch.full((2,), 1000 * SIGMA, device=xw.device)
-    v.model.disable_adapters()
-    with torch.no_grad():
-        ref = wrapper(x, t, text, sequential=sequential)
-    v.model.enable_adapters()
-    pred = wrapper(x, t, text, sequential=sequential)
-    outs = (*pred.chunk(2), *ref.chunk(2), vw, vl)
-    return dpo_zo_loss(*outs)[0], outs
+    """Our trainer's step, as ``dsr train`` takes it: ``SpatialAlignTrainer.compute_loss`` on a
+    batch of one pair draw (the reference with the adapter disabled, then the policy; our loss,
+    its metrics recorded)."""
+    device = b["x0_w"].device
+    sigma = torch.full((1,), SIGMA, device=device)
+    inputs = {
+        "x0_chosen": b["x0_w"],
+        "x0_rejected": b["x0_l"],
+        "noise_chosen": b["n_w"],
+        "noise_rejected": b["n_l"],
+        "sigma": sigma,
+        "timestep": 1000 * sigma,
+        "prompt_embeds": b["text"],
+    }
+    loss, out = v.trainer.compute_loss(v.trainer.model, inputs, return_outputs=True)
+    v.trainer._metrics.clear()  # what its log() would empty
+    return loss, tuple(out["pred"].chunk(2))
 
 
 def loss_authors(v: Variant, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, tuple]:
@@ -283,7 +314,8 @@ def time_interleaved(
     variants: list[Variant], b: dict[str, torch.Tensor], s: Setup, rounds: int
 ) -> tuple[dict[str, list[float]], tuple]:
     """Step times per variant over ``rounds`` rounds of one step each, the first variant rotating
-    from round to round; also our default step's last outputs."""
+    from round to round; also the authors' last outputs (predictions, references and targets: our
+    step's are the same, checked)."""
     times: dict[str, list[float]] = {v.name: [] for v in variants}
     outs: tuple = ()
     for r in range(rounds):
@@ -291,7 +323,10 @@ def time_interleaved(
             start = _clock(s)
             _, _, o = step(v, b, s)
             times[v.name].append(_clock(s) - start)
-            outs = o if v.name == DEFAULT else outs
+            _progress(
+                f"{s.tokens} tokens, round {r + 1}/{rounds}, {v.name}: {times[v.name][-1]:.2f} s"
+            )
+            outs = o if v.name == "authors" else outs
     return times, outs
 
 
@@ -504,15 +539,18 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _heavy_imports() -> None:
+def _heavy_imports(device: str) -> None:
     """Import (and touch) every library a step uses, so that none of it counts as a step's
-    memory: diffusers' and peft's classes load lazily, on first access."""
+    memory: diffusers' and peft's classes load lazily, on first access, and a first Trainer
+    imports and sets up what every later one shares (accelerate's state, ~90 MiB)."""
     from diffusers import WanTransformer3DModel  # noqa: F401
     from peft import LoraConfig  # noqa: F401
 
     import dsr.training.loss  # noqa: F401
     import dsr.training.model  # noqa: F401
     import dsr.training.options  # noqa: F401
+
+    _trainer(torch.nn.Linear(1, 1), DEFAULT, device)
 
 
 def main(argv: list[str] | None = None) -> dict[int, dict]:
@@ -526,7 +564,7 @@ def main(argv: list[str] | None = None) -> dict[int, dict]:
         for n in args.tokens or SIZES[args.size]["tokens"]
     ]
     print(f"machine: {_machine(args)}\ncommand: python {' '.join(sys.argv)}", flush=True)
-    _heavy_imports()
+    _heavy_imports(device)
     memory = {s.tokens: memory_and_check(s, args) for s in setups}  # before any timed step
     torch.set_num_threads(args.threads)
     results = {}

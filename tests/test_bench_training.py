@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -49,9 +50,22 @@ def _first(name: str, setup: bench.Setup, b: dict, scale_b: float = 1.0) -> tupl
 
 
 @pytest.mark.slow  # five tiny Wan models and four steps: ~10 s of CPU, more than a quick test
-def test_every_variant_takes_the_authors_step_and_a_different_step_is_refused(tiny) -> None:
+def test_every_variant_takes_the_authors_step_and_a_different_step_is_refused(
+    tiny, monkeypatch
+) -> None:
+    from dsr.training.trainer import SpatialAlignTrainer
+
+    calls: list[str] = []  # our variants are timed through the production compute_loss
+    compute_loss = SpatialAlignTrainer.compute_loss
+
+    def counted(self: SpatialAlignTrainer, *args: Any, **kwargs: Any) -> Any:
+        calls.append(self.args.pair_forward)
+        return compute_loss(self, *args, **kwargs)
+
+    monkeypatch.setattr(SpatialAlignTrainer, "compute_loss", counted)
     setup, b = tiny
     first = {name: _first(name, setup, b) for name in bench.VARIANTS}
+    assert calls == ["sequential", "batched"]
     bench.check_same_step(first, setup)
     # every LoRA weight (A and B) gets a gradient, so the comparison covers the whole adapter
     _, grads = first["authors"]
