@@ -124,3 +124,9 @@ def _fresh_hub_probe() -> Iterator[None]:
 
     forget_hub_access()
     yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    from _schedule import longest_first
+
+    longest_first(items, _TESTS)

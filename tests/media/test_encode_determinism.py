@@ -25,13 +25,19 @@ def test_the_same_frames_encode_to_the_same_bytes_under_cpu_load() -> None:
     frames = np.cumsum((rng.random((33, 64, 96, 3)) * 255).astype(np.uint8), axis=0).astype(
         np.uint8
     )
-    busy = [mp.get_context("fork").Process(target=_spin, args=(20.0,)) for _ in range(3)]
+    # one spinner: under `make test` the other pytest worker loads the second core
+    busy = [mp.get_context("fork").Process(target=_spin, args=(20.0,)) for _ in range(1)]
     for p in busy:
         p.start()
     try:
-        digests = {hashlib.sha256(encode_video(frames, 8)).hexdigest() for _ in range(30)}
+        encoded = [encode_video(frames, 8) for _ in range(20)]
     finally:
         for p in busy:
             p.terminate()
             p.join()
-    assert len(digests) == 1
+    assert len({hashlib.sha256(e).hexdigest() for e in encoded}) == 1
+    # x264 writes its settings into the stream: macroblock-tree rate control, whose lookahead made
+    # the bytes of one input vary from run to run on a loaded machine (13 files in 100 encodes),
+    # must be off; a varying run is rare enough that the digests alone may miss it
+    settings = encoded[0][encoded[0].index(b"options:") :].split(b"\x00", 1)[0].split()
+    assert b"mbtree=0" in settings
